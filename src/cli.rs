@@ -1,0 +1,126 @@
+//! Command-line definitions only (clap derive). Doc comments are the help
+//! text; the commands themselves live in `cmd/`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Which caching strategy should I use for this workload, and what does it buy me?
+///
+/// cachesim replays synthetic or real-trace key streams against cache
+/// strategies and reports hit ratios, as a table, CSV or JSON.
+#[derive(Debug, Parser)]
+#[command(name = "cachesim", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Replay a workload against strategies and capacities; print and save results.
+    #[command(after_help = RUN_EXAMPLES)]
+    Run(RunArgs),
+    /// List the strategies and workload presets.
+    List(ListArgs),
+}
+
+const RUN_EXAMPLES: &str = "\
+Examples:
+  cachesim run --strategy lru --workload zipf
+  cachesim run --strategy none,lru,lfu,fifo,ttl,random --workload zipf --capacity 1%,5%,10% --ttl 30s
+  cachesim run --strategy lru --trace my-keys.txt --capacity 100,1000 --format json
+  cachesim run -s lru,lfu -w zipf --alpha 0.8 --keys 1M --requests 10M -c 10k --out results/skew.csv";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// An aligned table for people.
+    Table,
+    /// CSV, one row per run (the same columns as the saved file).
+    Csv,
+    /// A JSON array, one object per run.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Strategies, comma separated or repeated: none, lru, fifo, lfu, ttl,
+    /// random (see `cachesim list`). Parameters follow a colon:
+    /// `ttl:ttl=30s`.
+    #[arg(short, long, value_name = "SPEC[,SPEC...]", default_value = "lru")]
+    pub strategy: Vec<String>,
+
+    /// Synthetic workload preset (zipf, uniform, hotspot, scan) or a path to
+    /// a preset .toml file. Ignored when --trace is given.
+    #[arg(short, long, value_name = "NAME|FILE.toml", default_value = "zipf")]
+    pub workload: String,
+
+    /// Replay a trace file instead of a synthetic workload (gzip, zstd and xz
+    /// are read transparently).
+    #[arg(short, long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+
+    /// Trace reader to use instead of detecting it: text, csv.
+    #[arg(long, value_name = "FORMAT")]
+    pub trace_format: Option<String>,
+
+    /// Cache capacities, comma separated: objects (1000, 10k, 1M), a share of
+    /// the distinct keys requested (5%), or bytes (64MiB, 1GB).
+    #[arg(short, long, value_name = "CAP[,CAP...]", default_value = "10%")]
+    pub capacity: String,
+
+    /// Time-to-live for the `ttl` strategy: 500ms, 30s, 5m, 1h or bare
+    /// seconds [default: 60s].
+    #[arg(long, value_name = "DURATION")]
+    pub ttl: Option<String>,
+
+    /// Number of requests to generate (overrides the preset).
+    #[arg(long, value_name = "N")]
+    pub requests: Option<String>,
+
+    /// Number of distinct keys in the key space (overrides the preset).
+    #[arg(long, value_name = "N")]
+    pub keys: Option<String>,
+
+    /// Zipf skew, from 0 (uniform) to 10 (overrides the preset).
+    #[arg(long, value_name = "ALPHA")]
+    pub alpha: Option<String>,
+
+    /// Requests per second, which sets request timestamps for synthetic
+    /// workloads and for traces without a time column [default: 1000].
+    #[arg(long, value_name = "PER_SECOND")]
+    pub rate: Option<String>,
+
+    /// Seed for the generator and randomised strategies. Same seed, same result.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// What to print on stdout.
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+
+    /// Where to save the results CSV [default: a new file under results/].
+    #[arg(short, long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Do not save a results file.
+    #[arg(long, conflicts_with = "out")]
+    pub no_save: bool,
+
+    /// No progress bar and no "saved to" line.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,52 @@
+//! The subcommands: each turns parsed arguments into library calls and
+//! output. Errors carry whether they are usage errors (exit 2) or runtime
+//! errors (exit 1).
+
+pub mod list;
+pub mod run;
+
+use std::fmt;
+
+/// An error with its exit status: 2 for bad usage, 1 for a failure at run time.
+#[derive(Debug)]
+pub enum CliError {
+    Usage(String),
+    Runtime(anyhow::Error),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Usage(_) => 2,
+            CliError::Runtime(_) => 1,
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Usage(m) => f.write_str(m),
+            CliError::Runtime(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
+impl From<anyhow::Error> for CliError {
+    fn from(e: anyhow::Error) -> Self {
+        CliError::Runtime(e)
+    }
+}
+
+/// Shorthand for a usage error naming an option.
+pub fn usage(option: &str, msg: impl fmt::Display) -> CliError {
+    CliError::Usage(format!("invalid value for '{option}': {msg}"))
+}
+
+/// Runs the parsed command line.
+pub fn dispatch(cli: crate::cli::Cli) -> Result<(), CliError> {
+    match cli.command {
+        crate::cli::Command::Run(a) => run::run(a),
+        crate::cli::Command::List(a) => list::list(a),
+    }
+}

@@ -1,0 +1,152 @@
+//! `cachesim run`: replay workloads against strategies and capacities, print
+//! the results and save them as CSV.
+
+use super::{usage, CliError};
+use crate::cli::{OutputFormat, RunArgs};
+use crate::policy::{self, StrategySpec};
+use crate::report::{self, csv::CsvExporter, json::JsonExporter, table::TableExporter, Exporter};
+use crate::sim::runner::{Plan, RunError, WorkloadInput};
+use crate::sim::Capacity;
+use crate::units::{parse_count, parse_duration};
+use crate::workload::preset::DEFAULT_RATE;
+use crate::workload::trace::TraceFormat;
+use crate::workload::Preset;
+use anyhow::Context;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Parses and checks every option, so that bad input is reported before any
+/// work starts and nothing is written.
+pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
+    let mut strategies = Vec::new();
+    for s in &a.strategy {
+        for spec in StrategySpec::parse_list(s).map_err(|e| usage("--strategy", e))? {
+            policy::validate(&spec).map_err(|e| usage("--strategy", e))?;
+            strategies.push(spec);
+        }
+    }
+    if strategies.is_empty() {
+        return Err(usage("--strategy", format!("no strategy given; valid strategies: {}", policy::strategy_names())));
+    }
+    let capacities = Capacity::parse_list(&a.capacity).map_err(|e| usage("--capacity", e))?;
+    let ttl = match &a.ttl {
+        Some(t) => {
+            let v = parse_duration(t).map_err(|e| usage("--ttl", e))?;
+            if v <= 0.0 {
+                return Err(usage("--ttl", format!("'{t}' must be greater than 0")));
+            }
+            Some(v)
+        }
+        None => None,
+    };
+    let rate = match &a.rate {
+        Some(r) => {
+            let v: f64 = r
+                .trim()
+                .parse()
+                .map_err(|_| usage("--rate", format!("'{r}' is not a number; expected requests per second > 0, e.g. 1000")))?;
+            if !(v.is_finite() && v > 0.0) {
+                return Err(usage("--rate", format!("'{r}' must be a positive number of requests per second")));
+            }
+            Some(v)
+        }
+        None => None,
+    };
+    let workload = match &a.trace {
+        Some(path) => {
+            let format = match &a.trace_format {
+                Some(f) => Some(TraceFormat::parse(f).map_err(|e| usage("--trace-format", e))?),
+                None => None,
+            };
+            WorkloadInput::Trace {
+                path: path.clone(),
+                format,
+                rate: rate.unwrap_or(DEFAULT_RATE),
+            }
+        }
+        None => {
+            if a.trace_format.is_some() {
+                return Err(usage("--trace-format", "only applies with --trace FILE"));
+            }
+            let mut p = Preset::load(&a.workload).map_err(|e| usage("--workload", e))?;
+            let mut label = p.name.clone();
+            if let Some(r) = &a.requests {
+                p.requests = parse_count(r).map_err(|e| usage("--requests", e))?;
+                label += &format!(":requests={r}");
+            }
+            if let Some(k) = &a.keys {
+                p.keys = parse_count(k).map_err(|e| usage("--keys", e))?;
+                label += &format!(":keys={k}");
+            }
+            if let Some(al) = &a.alpha {
+                if p.generator != "zipf" {
+                    return Err(usage("--alpha", format!("only applies to zipf workloads, not '{}'", p.generator)));
+                }
+                let v: f64 = al
+                    .trim()
+                    .parse()
+                    .map_err(|_| usage("--alpha", format!("'{al}' is not a number; expected a skew from 0 to 10, e.g. 0.99")))?;
+                p.alpha = Some(v);
+                label += &format!(":alpha={al}");
+            }
+            if let Some(r) = rate {
+                p.rate = Some(r);
+                label += &format!(":rate={r}");
+            }
+            p.validate().map_err(|e| {
+                let opt = if e.starts_with("alpha") {
+                    "--alpha"
+                } else if e.starts_with("keys") {
+                    "--keys"
+                } else if e.starts_with("requests") {
+                    "--requests"
+                } else {
+                    "--workload"
+                };
+                usage(opt, e)
+            })?;
+            WorkloadInput::Preset { preset: p, label }
+        }
+    };
+    Ok(Plan {
+        workloads: vec![workload],
+        strategies,
+        capacities,
+        seed: a.seed,
+        ttl,
+    })
+}
+
+pub fn run(a: RunArgs) -> Result<(), CliError> {
+    let plan = plan_from_args(&a)?;
+    let out_path: Option<PathBuf> = if a.no_save {
+        None
+    } else {
+        Some(match &a.out {
+            Some(p) => p.clone(),
+            None => report::default_result_path(&PathBuf::from("results")),
+        })
+    };
+    let results = plan.run(a.quiet).map_err(|e| match e {
+        RunError::Spec(s) => usage("--strategy", s),
+        other => CliError::Runtime(anyhow::Error::new(other)),
+    })?;
+
+    if let Some(path) = &out_path {
+        report::write_atomic(path, |w| CsvExporter.write(&results, w))
+            .with_context(|| format!("cannot write results to '{}'", path.display()))?;
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let exporter: &dyn Exporter = match a.format {
+        OutputFormat::Table => &TableExporter,
+        OutputFormat::Csv => &CsvExporter,
+        OutputFormat::Json => &JsonExporter,
+    };
+    exporter.write(&results, &mut out).context("cannot write to stdout")?;
+    out.flush().ok();
+    if let (Some(path), false) = (&out_path, a.quiet) {
+        eprintln!("saved {} run(s) to {}", results.len(), path.display());
+    }
+    Ok(())
+}

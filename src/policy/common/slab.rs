@@ -1,0 +1,455 @@
+//! An index-linked slab: cache entries live in one `Vec`, are linked into any
+//! number of doubly linked lists by `u32` handles, and are found by key through
+//! an open-addressing table that stores only the handle.
+//!
+//! Why not `HashMap<Key, Box<Node>>`: per entry that costs a heap allocation and
+//! a 16-byte map slot on top of the node. Here an entry costs its node (key,
+//! two links, the policy's data) plus two to four bytes of index slot per
+//! entry of capacity, and a lookup touches one slot and one node (which the
+//! policy touches anyway to relink it).
+//!
+//! Lists follow Python's `OrderedDict` convention: the front is the oldest
+//! element (the eviction end), `push_back` appends the newest.
+
+use crate::request::Key;
+
+/// The null handle.
+pub const NIL: u32 = u32::MAX;
+
+/// One slab entry: the key, the links of the one list it is on, and the
+/// policy's own data (a size, a frequency, a region tag...).
+#[derive(Debug, Clone)]
+pub struct Node<T> {
+    pub key: Key,
+    prev: u32,
+    next: u32,
+    pub data: T,
+}
+
+/// The head of one list threaded through the slab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct List {
+    head: u32,
+    tail: u32,
+    len: u32,
+}
+
+impl Default for List {
+    fn default() -> Self {
+        List {
+            head: NIL,
+            tail: NIL,
+            len: 0,
+        }
+    }
+}
+
+impl List {
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    /// The oldest element (the eviction end).
+    pub fn front(&self) -> Option<u32> {
+        (self.head != NIL).then_some(self.head)
+    }
+    /// The newest element.
+    pub fn back(&self) -> Option<u32> {
+        (self.tail != NIL).then_some(self.tail)
+    }
+}
+
+/// Fibonacci hashing: multiply by 2^64/phi and keep the top bits. Deterministic
+/// (no per-process seed) and spreads sequential block numbers, which real
+/// traces are full of, evenly.
+#[inline]
+fn home(key: Key, shift: u32) -> usize {
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
+}
+
+/// Entries and their key index. See the module documentation.
+#[derive(Debug, Clone)]
+pub struct LinkedSlab<T> {
+    nodes: Vec<Node<T>>,
+    free: u32,
+    len: usize,
+    /// Open-addressing table of handles, linear probing, at most half full.
+    slots: Vec<u32>,
+    shift: u32,
+}
+
+impl<T> LinkedSlab<T> {
+    /// A slab sized for `expected` live entries (it grows if more are added).
+    pub fn with_capacity(expected: usize) -> Self {
+        let expected = expected.clamp(4, 1 << 30);
+        let slots = (expected * 2).next_power_of_two();
+        LinkedSlab {
+            nodes: Vec::with_capacity(expected.min(1 << 26)),
+            free: NIL,
+            len: 0,
+            slots: vec![NIL; slots],
+            shift: 64 - slots.trailing_zeros(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Bytes held by the slab and its index (for the bytes-per-entry report).
+    pub fn heap_bytes(&self) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<Node<T>>() + self.slots.len() * 4
+    }
+
+    /// The handle of `key`, if present.
+    #[inline]
+    pub fn find(&self, key: Key) -> Option<u32> {
+        let mask = self.slots.len() - 1;
+        let mut i = home(key, self.shift);
+        loop {
+            let s = self.slots[i];
+            if s == NIL {
+                return None;
+            }
+            if self.nodes[s as usize].key == key {
+                return Some(s);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Adds an entry for `key` (which must not be present), on no list yet.
+    pub fn insert(&mut self, key: Key, data: T) -> u32 {
+        debug_assert!(self.find(key).is_none(), "key {key} inserted twice");
+        if (self.len + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        let node = Node {
+            key,
+            prev: NIL,
+            next: NIL,
+            data,
+        };
+        let idx = if self.free != NIL {
+            let idx = self.free;
+            self.free = self.nodes[idx as usize].next;
+            self.nodes[idx as usize] = node;
+            idx
+        } else {
+            assert!(self.nodes.len() < NIL as usize, "slab full");
+            self.nodes.push(node);
+            (self.nodes.len() - 1) as u32
+        };
+        self.place(key, idx);
+        self.len += 1;
+        idx
+    }
+
+    fn place(&mut self, key: Key, idx: u32) {
+        let mask = self.slots.len() - 1;
+        let mut i = home(key, self.shift);
+        while self.slots[i] != NIL {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = idx;
+    }
+
+    fn grow(&mut self) {
+        let n = self.slots.len() * 2;
+        self.slots = vec![NIL; n];
+        self.shift = 64 - n.trailing_zeros();
+        // Re-place every live node. Free nodes are marked by `prev == FREE`.
+        for idx in 0..self.nodes.len() {
+            if self.nodes[idx].prev != FREE {
+                let key = self.nodes[idx].key;
+                self.place(key, idx as u32);
+            }
+        }
+    }
+
+    /// Removes the entry `idx` (which must already be unlinked from its list)
+    /// and returns its key. The handle may be reused by the next insert.
+    pub fn remove(&mut self, idx: u32) -> Key
+    where
+        T: Copy,
+    {
+        let key = self.nodes[idx as usize].key;
+        debug_assert!(self.nodes[idx as usize].prev != FREE, "double free");
+        // Backward-shift deletion keeps probe sequences intact without tombstones.
+        let mask = self.slots.len() - 1;
+        let mut i = home(key, self.shift);
+        while self.slots[i] != idx {
+            i = (i + 1) & mask;
+        }
+        let mut j = i;
+        loop {
+            j = (j + 1) & mask;
+            let s = self.slots[j];
+            if s == NIL {
+                break;
+            }
+            let k = home(self.nodes[s as usize].key, self.shift);
+            // Move slot j back to i unless its home lies cyclically in (i, j].
+            let stays = if i <= j {
+                i < k && k <= j
+            } else {
+                i < k || k <= j
+            };
+            if !stays {
+                self.slots[i] = s;
+                i = j;
+            }
+        }
+        self.slots[i] = NIL;
+        let node = &mut self.nodes[idx as usize];
+        node.prev = FREE;
+        node.next = self.free;
+        self.free = idx;
+        self.len -= 1;
+        key
+    }
+
+    #[inline]
+    pub fn key(&self, idx: u32) -> Key {
+        self.nodes[idx as usize].key
+    }
+
+    #[inline]
+    pub fn data(&self, idx: u32) -> &T {
+        &self.nodes[idx as usize].data
+    }
+
+    #[inline]
+    pub fn data_mut(&mut self, idx: u32) -> &mut T {
+        &mut self.nodes[idx as usize].data
+    }
+
+    /// The element after `idx` on its list (towards the back).
+    #[inline]
+    pub fn next(&self, idx: u32) -> Option<u32> {
+        let n = self.nodes[idx as usize].next;
+        (n != NIL).then_some(n)
+    }
+
+    /// The element before `idx` on its list (towards the front).
+    #[inline]
+    pub fn prev(&self, idx: u32) -> Option<u32> {
+        let p = self.nodes[idx as usize].prev;
+        (p != NIL).then_some(p)
+    }
+
+    /// Appends `idx` (on no list) at the back of `list`.
+    #[inline]
+    pub fn push_back(&mut self, list: &mut List, idx: u32) {
+        let node = &mut self.nodes[idx as usize];
+        node.prev = list.tail;
+        node.next = NIL;
+        if list.tail != NIL {
+            self.nodes[list.tail as usize].next = idx;
+        } else {
+            list.head = idx;
+        }
+        list.tail = idx;
+        list.len += 1;
+    }
+
+    /// Puts `idx` (on no list) at the front of `list`.
+    #[inline]
+    pub fn push_front(&mut self, list: &mut List, idx: u32) {
+        let node = &mut self.nodes[idx as usize];
+        node.next = list.head;
+        node.prev = NIL;
+        if list.head != NIL {
+            self.nodes[list.head as usize].prev = idx;
+        } else {
+            list.tail = idx;
+        }
+        list.head = idx;
+        list.len += 1;
+    }
+
+    /// Inserts `idx` (on no list) right before `before` on `list`.
+    pub fn insert_before(&mut self, list: &mut List, before: u32, idx: u32) {
+        let p = self.nodes[before as usize].prev;
+        if p == NIL {
+            return self.push_front(list, idx);
+        }
+        self.nodes[idx as usize].prev = p;
+        self.nodes[idx as usize].next = before;
+        self.nodes[p as usize].next = idx;
+        self.nodes[before as usize].prev = idx;
+        list.len += 1;
+    }
+
+    /// Takes `idx` off `list` (it must be on it).
+    #[inline]
+    pub fn unlink(&mut self, list: &mut List, idx: u32) {
+        let (prev, next) = {
+            let n = &self.nodes[idx as usize];
+            (n.prev, n.next)
+        };
+        if prev != NIL {
+            self.nodes[prev as usize].next = next;
+        } else {
+            list.head = next;
+        }
+        if next != NIL {
+            self.nodes[next as usize].prev = prev;
+        } else {
+            list.tail = prev;
+        }
+        let n = &mut self.nodes[idx as usize];
+        n.prev = NIL;
+        n.next = NIL;
+        list.len -= 1;
+    }
+
+    /// Moves `idx` (on `list`) to the back of `list`.
+    #[inline]
+    pub fn move_to_back(&mut self, list: &mut List, idx: u32) {
+        if list.tail != idx {
+            self.unlink(list, idx);
+            self.push_back(list, idx);
+        }
+    }
+
+    /// Takes the front element off `list` and returns it (still in the slab).
+    #[inline]
+    pub fn pop_front(&mut self, list: &mut List) -> Option<u32> {
+        let h = list.front()?;
+        self.unlink(list, h);
+        Some(h)
+    }
+
+    /// Handles of `list` from front to back.
+    pub fn iter<'a>(&'a self, list: &List) -> impl Iterator<Item = u32> + 'a {
+        let mut cur = list.head;
+        std::iter::from_fn(move || {
+            if cur == NIL {
+                return None;
+            }
+            let c = cur;
+            cur = self.nodes[c as usize].next;
+            Some(c)
+        })
+    }
+
+    /// Checks that `list`'s links are consistent and that every element is
+    /// indexed under its key; returns the number of elements. For tests.
+    pub fn check_list(&self, list: &List) -> usize {
+        let mut n = 0;
+        let mut prev = NIL;
+        let mut cur = list.head;
+        while cur != NIL {
+            let node = &self.nodes[cur as usize];
+            assert_eq!(node.prev, prev, "broken back link at {cur}");
+            assert_eq!(self.find(node.key), Some(cur), "node {cur} not indexed");
+            prev = cur;
+            cur = node.next;
+            n += 1;
+            assert!(n <= self.nodes.len(), "cycle in list");
+        }
+        assert_eq!(list.tail, prev, "tail mismatch");
+        assert_eq!(list.len as usize, n, "list length mismatch");
+        n
+    }
+}
+
+/// Marks a free node in its `prev` field (never a valid handle: the slab holds
+/// fewer than `u32::MAX - 1` nodes).
+const FREE: u32 = u32::MAX - 1;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn lists_keep_order_and_index_follows_removals() {
+        let mut s: LinkedSlab<u32> = LinkedSlab::with_capacity(4);
+        let mut l = List::default();
+        let ids: Vec<u32> = (0..100u64)
+            .map(|k| {
+                let i = s.insert(k * 7919, k as u32);
+                s.push_back(&mut l, i);
+                i
+            })
+            .collect();
+        assert_eq!(s.check_list(&l), 100);
+        // Remove every third, then check the rest are findable and in order.
+        for (n, &i) in ids.iter().enumerate() {
+            if n % 3 == 0 {
+                s.unlink(&mut l, i);
+                s.remove(i);
+            }
+        }
+        assert_eq!(s.check_list(&l), 66);
+        let order: Vec<u64> = s.iter(&l).map(|i| s.key(i)).collect();
+        let expect: Vec<u64> = (0..100u64).filter(|k| k % 3 != 0).map(|k| k * 7919).collect();
+        assert_eq!(order, expect);
+        for k in 0..100u64 {
+            assert_eq!(s.find(k * 7919).is_some(), k % 3 != 0);
+        }
+        let front = s.front_key(&l);
+        assert_eq!(front, Some(7919));
+    }
+
+    impl<T> LinkedSlab<T> {
+        fn front_key(&self, l: &List) -> Option<Key> {
+            l.front().map(|i| self.key(i))
+        }
+    }
+
+    #[test]
+    fn index_matches_hashmap_under_random_churn() {
+        // A deterministic xorshift stream of inserts and removals over a small
+        // key space, so probe chains collide, wrap around and shift back.
+        let mut s: LinkedSlab<()> = LinkedSlab::with_capacity(8);
+        let mut l = List::default();
+        let mut model: HashMap<u64, u32> = HashMap::new();
+        let mut x: u64 = 0x1234_5678;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let key = (x % 300) << 40; // high bits only: stresses the hash
+            if let Some(&i) = model.get(&key) {
+                assert_eq!(s.find(key), Some(i));
+                s.unlink(&mut l, i);
+                s.remove(i);
+                model.remove(&key);
+            } else {
+                assert_eq!(s.find(key), None);
+                let i = s.insert(key, ());
+                s.push_back(&mut l, i);
+                model.insert(key, i);
+            }
+            assert_eq!(s.len(), model.len());
+        }
+        assert_eq!(s.check_list(&l), model.len());
+    }
+
+    #[test]
+    fn move_to_back_and_pop_front() {
+        let mut s: LinkedSlab<()> = LinkedSlab::with_capacity(4);
+        let mut l = List::default();
+        let a = s.insert(1, ());
+        let b = s.insert(2, ());
+        let c = s.insert(3, ());
+        for i in [a, b, c] {
+            s.push_back(&mut l, i);
+        }
+        s.move_to_back(&mut l, a);
+        assert_eq!(s.pop_front(&mut l), Some(b));
+        assert_eq!(s.pop_front(&mut l), Some(c));
+        assert_eq!(s.pop_front(&mut l), Some(a));
+        assert_eq!(s.pop_front(&mut l), None);
+        assert!(l.is_empty());
+    }
+}

@@ -1,0 +1,115 @@
+//! `lru`: least recently used.
+//!
+//! Semantics are those of Python's `functools.lru_cache(maxsize=c)` and
+//! `cachetools.LRUCache(maxsize=c)`, which agree on every key stream:
+//! a hit moves the entry to the most-recent end; a miss inserts the key at the
+//! most-recent end after evicting from the least-recent end until it fits.
+//! A write (`set`) of a resident key is a use (it moves to the most-recent
+//! end), as `LRUCache.__setitem__` does. With byte capacities the charge of an
+//! entry is the size it was inserted with; a later request with another size
+//! does not change it.
+
+use super::common::Queue;
+use super::{Access, Evictions, Policy};
+use crate::request::Key;
+
+/// Exact LRU on an index-linked slab.
+#[derive(Debug, Clone)]
+pub struct Lru {
+    q: Queue,
+}
+
+impl Lru {
+    pub fn new(capacity: u64) -> Lru {
+        Lru {
+            q: Queue::new(capacity),
+        }
+    }
+
+    /// Keys from least to most recently used. For tests.
+    pub fn keys(&self) -> Vec<Key> {
+        self.q.keys()
+    }
+
+    #[cfg(test)]
+    pub fn validate(&self) {
+        self.q.validate()
+    }
+}
+
+impl Policy for Lru {
+    #[inline]
+    fn get(&mut self, a: &Access) -> bool {
+        match self.q.find(a.key) {
+            Some(idx) => {
+                self.q.to_back(idx);
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[inline]
+    fn insert(&mut self, a: &Access, ev: &mut Evictions) {
+        ev.evicted += self.q.make_room(a.charge);
+        self.q.push(a.key, a.charge);
+    }
+
+    fn remove(&mut self, key: Key) -> bool {
+        self.q.remove(key)
+    }
+
+    fn len(&self) -> usize {
+        self.q.len()
+    }
+
+    fn used(&self) -> u64 {
+        self.q.used()
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.q.heap_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hand_worked_sequence() {
+        // c = 2: a b a c b  ->  miss miss hit miss(evicts b) miss(evicts a)
+        let mut c = Lru::new(2);
+        let mut ev = Evictions::default();
+        let mut hits = vec![];
+        for (t, k) in [1u64, 2, 1, 3, 2].into_iter().enumerate() {
+            let a = Access::simple(k, t as u64);
+            let hit = c.get(&a);
+            if !hit {
+                c.insert(&a, &mut ev);
+            }
+            hits.push(hit);
+            c.validate();
+        }
+        assert_eq!(hits, [false, false, true, false, false]);
+        assert_eq!(ev.evicted, 2);
+        assert_eq!(c.keys(), vec![3, 2]);
+    }
+
+    #[test]
+    fn byte_charges_evict_until_it_fits() {
+        let mut c = Lru::new(10);
+        let mut ev = Evictions::default();
+        for (k, size) in [(1, 4), (2, 4), (3, 2)] {
+            let a = Access { charge: size, ..Access::simple(k, 0) };
+            c.insert(&a, &mut ev);
+        }
+        assert_eq!(c.used(), 10);
+        let big = Access { charge: 7, ..Access::simple(4, 1) };
+        c.insert(&big, &mut ev);
+        // 1 and 2 go (8 bytes), 3 stays: 2 + 7 = 9 <= 10.
+        assert_eq!(c.keys(), vec![3, 4]);
+        assert_eq!(ev.evicted, 2);
+        c.validate();
+    }
+}

@@ -1,0 +1,256 @@
+//! Strategies: what to keep in the cache. One file per strategy, the trait they
+//! share, and the registry that maps a strategy spec (`lru`, `ttl:ttl=30s`) to
+//! a constructed policy.
+//!
+//! The replay loop owns counting, timing and demand fill; a policy only answers
+//! "is this key here?" ([`Policy::get`]), "keep this key" ([`Policy::insert`])
+//! and "forget this key" ([`Policy::remove`]), in the spirit of libCacheSim's
+//! `cache_t` and Caffeine's simulator `Policy`.
+//!
+//! Capacity is in *charge units*: 1 per object for count capacities, the
+//! object's size for byte capacities. The loop computes each access's charge,
+//! so a policy never needs to know which kind of capacity it runs with.
+
+pub mod common;
+pub mod fifo;
+pub mod lfu;
+pub mod lru;
+pub mod none;
+pub mod params;
+pub mod random;
+pub mod ttl;
+
+use crate::request::Key;
+pub use params::{Params, SpecError, StrategySpec};
+
+/// What the replay loop tells a policy about one access.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Access {
+    pub key: Key,
+    /// Capacity units this object occupies: 1, or its size in bytes.
+    pub charge: u64,
+    /// Request time in seconds.
+    pub time: f64,
+    /// Index of this request in the stream (virtual time).
+    pub vtime: u64,
+    /// Virtual time of the next request for the same key, `u64::MAX` if there
+    /// is none or it is unknown. Only offline policies (Belady) look at it.
+    pub next_vtime: u64,
+}
+
+impl Access {
+    /// An access of `key` with charge 1 at virtual time `vtime` (time = vtime
+    /// seconds). Handy in tests.
+    pub fn simple(key: Key, vtime: u64) -> Access {
+        Access {
+            key,
+            charge: 1,
+            time: vtime as f64,
+            vtime,
+            next_vtime: u64::MAX,
+        }
+    }
+}
+
+/// Objects that left the cache during one call, reported back to the loop.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Evictions {
+    /// Removed to make room.
+    pub evicted: u64,
+    /// Removed because their time-to-live had passed.
+    pub expired: u64,
+}
+
+/// A cache replacement policy. See the module documentation for the contract.
+pub trait Policy {
+    /// Looks `a.key` up. On a hit, updates the policy's metadata (recency,
+    /// frequency) and returns `true`. An expired entry is a miss.
+    fn get(&mut self, a: &Access) -> bool;
+
+    /// Admits `a.key` after a miss. The loop guarantees `a.charge` is at most
+    /// the capacity; the policy evicts until it fits (or declines to admit).
+    fn insert(&mut self, a: &Access, ev: &mut Evictions);
+
+    /// A write of `a.key` (write-through): update the entry if present,
+    /// otherwise insert it. The default treats an update as a hit (it touches
+    /// the entry); policies whose Python counterpart does otherwise override it.
+    fn set(&mut self, a: &Access, ev: &mut Evictions) {
+        if !self.get(a) {
+            self.insert(a, ev);
+        }
+    }
+
+    /// Removes `key`; returns whether it was resident.
+    fn remove(&mut self, key: Key) -> bool;
+
+    /// Number of resident objects.
+    fn len(&self) -> usize;
+
+    /// Capacity units in use (objects, or bytes).
+    fn used(&self) -> u64;
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes of heap the policy holds for its metadata (slab, index, lists),
+    /// used to report bytes per entry. Policies that do not track it return 0.
+    fn heap_bytes(&self) -> usize {
+        0
+    }
+}
+
+/// Everything a policy constructor may need besides its own parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BuildCtx {
+    /// Capacity in charge units (objects or bytes).
+    pub capacity: u64,
+    /// Seed for randomised policies.
+    pub seed: u64,
+    /// Default time-to-live from `--ttl`, in seconds, for policies that expire.
+    pub ttl: Option<f64>,
+}
+
+/// One registered strategy, for `cachesim list` and error messages.
+pub struct StrategyInfo {
+    pub name: &'static str,
+    pub summary: &'static str,
+    /// `key=default` pairs the spec accepts, documented in the policy's file.
+    pub params: &'static str,
+}
+
+/// Every strategy cachesim knows, in the order `cachesim list` shows them.
+pub static STRATEGIES: &[StrategyInfo] = &[
+    StrategyInfo {
+        name: "none",
+        summary: "no cache: every get is a miss (the baseline)",
+        params: "",
+    },
+    StrategyInfo {
+        name: "lru",
+        summary: "least recently used = functools.lru_cache = cachetools.LRUCache",
+        params: "",
+    },
+    StrategyInfo {
+        name: "fifo",
+        summary: "first in, first out = cachetools.FIFOCache (a hit does not reorder)",
+        params: "",
+    },
+    StrategyInfo {
+        name: "lfu",
+        summary: "least frequently used = cachetools.LFUCache (ties: longest at that count)",
+        params: "",
+    },
+    StrategyInfo {
+        name: "ttl",
+        summary: "LRU with per-entry expiry = cachetools.TTLCache (reads do not extend)",
+        params: "ttl=--ttl or 60s",
+    },
+    StrategyInfo {
+        name: "random",
+        summary: "random replacement = cachetools.RRCache, seeded",
+        params: "",
+    },
+];
+
+/// A constructed policy. An enum rather than `Box<dyn Policy>` so that the
+/// replay loop is monomorphised per policy through [`dispatch!`].
+#[derive(Debug)]
+pub enum AnyPolicy {
+    None(none::NoCache),
+    Lru(lru::Lru),
+    Fifo(fifo::Fifo),
+    Lfu(lfu::Lfu),
+    Ttl(ttl::TtlCache),
+    Random(random::RandomCache),
+}
+
+/// Runs `$body` with `$p` bound to the concrete policy inside an [`AnyPolicy`],
+/// so generic code (the replay loop) is compiled once per policy.
+#[macro_export]
+macro_rules! dispatch {
+    ($any:expr, $p:ident => $body:expr) => {
+        match $any {
+            $crate::policy::AnyPolicy::None($p) => $body,
+            $crate::policy::AnyPolicy::Lru($p) => $body,
+            $crate::policy::AnyPolicy::Fifo($p) => $body,
+            $crate::policy::AnyPolicy::Lfu($p) => $body,
+            $crate::policy::AnyPolicy::Ttl($p) => $body,
+            $crate::policy::AnyPolicy::Random($p) => $body,
+        }
+    };
+}
+
+impl Policy for AnyPolicy {
+    fn get(&mut self, a: &Access) -> bool {
+        dispatch!(self, p => p.get(a))
+    }
+    fn insert(&mut self, a: &Access, ev: &mut Evictions) {
+        dispatch!(self, p => p.insert(a, ev))
+    }
+    fn set(&mut self, a: &Access, ev: &mut Evictions) {
+        dispatch!(self, p => p.set(a, ev))
+    }
+    fn remove(&mut self, key: Key) -> bool {
+        dispatch!(self, p => p.remove(key))
+    }
+    fn len(&self) -> usize {
+        dispatch!(self, p => p.len())
+    }
+    fn used(&self) -> u64 {
+        dispatch!(self, p => p.used())
+    }
+    fn heap_bytes(&self) -> usize {
+        dispatch!(self, p => p.heap_bytes())
+    }
+}
+
+/// A policy built from a spec, with the spec's canonical form (every parameter
+/// spelled out, defaults included) for the CSV `strategy` column.
+#[derive(Debug)]
+pub struct Built {
+    pub policy: AnyPolicy,
+    pub canonical: String,
+}
+
+/// Builds the policy named by `spec` with `ctx`'s capacity.
+pub fn build(spec: &StrategySpec, ctx: &BuildCtx) -> Result<Built, SpecError> {
+    let mut p = Params::new(spec);
+    let policy = match spec.name.as_str() {
+        "none" => AnyPolicy::None(none::NoCache),
+        "lru" => AnyPolicy::Lru(lru::Lru::new(ctx.capacity)),
+        "fifo" => AnyPolicy::Fifo(fifo::Fifo::new(ctx.capacity)),
+        "lfu" => AnyPolicy::Lfu(lfu::Lfu::new(ctx.capacity)),
+        "ttl" => {
+            let ttl = p.duration("ttl", ctx.ttl.unwrap_or(60.0))?;
+            AnyPolicy::Ttl(ttl::TtlCache::new(ctx.capacity, ttl))
+        }
+        "random" => AnyPolicy::Random(random::RandomCache::new(ctx.capacity, ctx.seed)),
+        other => return Err(SpecError::unknown_strategy(other)),
+    };
+    let canonical = p.finish()?;
+    Ok(Built { policy, canonical })
+}
+
+/// Checks a spec without building anything big (capacity 1), so a bad name or
+/// parameter is reported before any run starts.
+pub fn validate(spec: &StrategySpec) -> Result<String, SpecError> {
+    build(
+        spec,
+        &BuildCtx {
+            capacity: 1,
+            seed: 0,
+            ttl: None,
+        },
+    )
+    .map(|b| b.canonical)
+}
+
+/// The names of all strategies, comma separated, for error messages.
+pub fn strategy_names() -> String {
+    STRATEGIES
+        .iter()
+        .map(|s| s.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}

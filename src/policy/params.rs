@@ -1,0 +1,243 @@
+//! Strategy specs: `name` or `name:key=value:key=value`, parsed once, with
+//! typed accessors that remember every value so the run can print the
+//! canonical spec (defaults included) into the CSV `strategy` column.
+//!
+//! `:` separates parameters because `,` already separates strategies in
+//! `--strategy lru,s3fifo:small=0.1`.
+
+use crate::units::{format_duration, parse_duration};
+use thiserror::Error;
+
+/// Errors in a strategy spec. Each message names the strategy and says what is
+/// accepted.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum SpecError {
+    #[error("unknown strategy '{name}'; valid strategies: {valid}")]
+    UnknownStrategy { name: String, valid: String },
+    #[error("strategy '{strategy}': unknown parameter '{param}'{hint}")]
+    UnknownParam {
+        strategy: String,
+        param: String,
+        hint: String,
+    },
+    #[error("strategy '{strategy}': parameter '{param}={value}': {why}")]
+    BadValue {
+        strategy: String,
+        param: String,
+        value: String,
+        why: String,
+    },
+    #[error("invalid strategy spec '{0}': expected NAME or NAME:key=value[:key=value...]")]
+    Malformed(String),
+}
+
+impl SpecError {
+    pub fn unknown_strategy(name: &str) -> SpecError {
+        SpecError::UnknownStrategy {
+            name: name.to_string(),
+            valid: super::strategy_names(),
+        }
+    }
+}
+
+/// A parsed strategy spec.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StrategySpec {
+    pub name: String,
+    /// `key=value` pairs, or `(value, "")`-less positional arguments as
+    /// `("", value)`, in the order given.
+    pub params: Vec<(String, String)>,
+}
+
+impl StrategySpec {
+    pub fn parse(s: &str) -> Result<StrategySpec, SpecError> {
+        let s = s.trim();
+        let mut parts = s.split(':');
+        let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        if name.is_empty() {
+            return Err(SpecError::Malformed(s.to_string()));
+        }
+        let mut params = Vec::new();
+        for p in parts {
+            let p = p.trim();
+            if p.is_empty() {
+                return Err(SpecError::Malformed(s.to_string()));
+            }
+            match p.split_once('=') {
+                Some((k, v)) if !k.trim().is_empty() => {
+                    params.push((k.trim().to_ascii_lowercase(), v.trim().to_string()))
+                }
+                Some(_) => return Err(SpecError::Malformed(s.to_string())),
+                None => params.push((String::new(), p.to_string())),
+            }
+        }
+        Ok(StrategySpec { name, params })
+    }
+
+    /// Parses a comma-separated list of specs.
+    pub fn parse_list(s: &str) -> Result<Vec<StrategySpec>, SpecError> {
+        s.split(',')
+            .filter(|p| !p.trim().is_empty())
+            .map(StrategySpec::parse)
+            .collect()
+    }
+}
+
+/// Typed, recording access to a spec's parameters.
+pub struct Params<'a> {
+    spec: &'a StrategySpec,
+    used: Vec<bool>,
+    canonical: Vec<String>,
+}
+
+impl<'a> Params<'a> {
+    pub fn new(spec: &'a StrategySpec) -> Params<'a> {
+        Params {
+            spec,
+            used: vec![false; spec.params.len()],
+            canonical: Vec::new(),
+        }
+    }
+
+    fn raw(&mut self, key: &str) -> Option<String> {
+        let i = self.spec.params.iter().rposition(|(k, _)| k == key)?;
+        for (j, (k, _)) in self.spec.params.iter().enumerate() {
+            if k == key {
+                self.used[j] = true;
+            }
+        }
+        Some(self.spec.params[i].1.clone())
+    }
+
+    fn bad(&self, key: &str, value: &str, why: impl Into<String>) -> SpecError {
+        SpecError::BadValue {
+            strategy: self.spec.name.clone(),
+            param: key.to_string(),
+            value: value.to_string(),
+            why: why.into(),
+        }
+    }
+
+    /// A number in `[min, max]`.
+    pub fn f64_in(&mut self, key: &str, default: f64, min: f64, max: f64) -> Result<f64, SpecError> {
+        let v = match self.raw(key) {
+            None => default,
+            Some(s) => {
+                let v: f64 = s
+                    .parse()
+                    .map_err(|_| self.bad(key, &s, format!("expected a number in [{min}, {max}]")))?;
+                if !(min..=max).contains(&v) {
+                    return Err(self.bad(key, &s, format!("expected a number in [{min}, {max}]")));
+                }
+                v
+            }
+        };
+        self.canonical.push(format!("{key}={v}"));
+        Ok(v)
+    }
+
+    /// A whole number in `[min, max]`.
+    pub fn u64_in(&mut self, key: &str, default: u64, min: u64, max: u64) -> Result<u64, SpecError> {
+        let v = match self.raw(key) {
+            None => default,
+            Some(s) => {
+                let v = crate::units::parse_count(&s)
+                    .map_err(|_| self.bad(key, &s, format!("expected a whole number in [{min}, {max}]")))?;
+                if !(min..=max).contains(&v) {
+                    return Err(self.bad(key, &s, format!("expected a whole number in [{min}, {max}]")));
+                }
+                v
+            }
+        };
+        self.canonical.push(format!("{key}={v}"));
+        Ok(v)
+    }
+
+    /// A duration (`500ms`, `30s`, `5m`), in seconds, strictly positive.
+    pub fn duration(&mut self, key: &str, default: f64) -> Result<f64, SpecError> {
+        let v = match self.raw(key) {
+            None => default,
+            Some(s) => {
+                let v = parse_duration(&s).map_err(|e| self.bad(key, &s, e))?;
+                if v <= 0.0 {
+                    return Err(self.bad(key, &s, "must be greater than 0"));
+                }
+                v
+            }
+        };
+        self.canonical.push(format!("{key}={}", format_duration(v)));
+        Ok(v)
+    }
+
+    /// The positional argument (`tiered:lru+redis` has `lru+redis`), if any.
+    pub fn positional(&mut self) -> Option<String> {
+        let v = self.raw("")?;
+        self.canonical.push(v.clone());
+        Some(v)
+    }
+
+    /// Rejects parameters the policy did not ask for and returns the
+    /// canonical spec.
+    pub fn finish(self) -> Result<String, SpecError> {
+        if let Some(j) = self.used.iter().position(|u| !u) {
+            let (k, v) = &self.spec.params[j];
+            let asked: Vec<&str> = self
+                .canonical
+                .iter()
+                .map(|c| c.split('=').next().unwrap_or(""))
+                .collect();
+            let hint = if asked.is_empty() {
+                " (this strategy takes no parameters)".to_string()
+            } else {
+                format!("; accepted: {}", asked.join(", "))
+            };
+            return Err(SpecError::UnknownParam {
+                strategy: self.spec.name.clone(),
+                param: if k.is_empty() { v.clone() } else { k.clone() },
+                hint,
+            });
+        }
+        let mut out = self.spec.name.clone();
+        for c in self.canonical {
+            out.push(':');
+            out.push_str(&c);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_names_and_params() {
+        let s = StrategySpec::parse("S3FIFO:small=0.1:ghost=0.9").unwrap();
+        assert_eq!(s.name, "s3fifo");
+        assert_eq!(s.params, vec![("small".into(), "0.1".into()), ("ghost".into(), "0.9".into())]);
+        let l = StrategySpec::parse_list("lru, ttl:ttl=30s,fifo").unwrap();
+        assert_eq!(l.len(), 3);
+        assert!(StrategySpec::parse("lru:").is_err());
+        assert!(StrategySpec::parse(":x=1").is_err());
+    }
+
+    #[test]
+    fn canonical_spells_out_defaults_and_rejects_unknown() {
+        let s = StrategySpec::parse("x:b=2").unwrap();
+        let mut p = Params::new(&s);
+        assert_eq!(p.f64_in("a", 0.5, 0.0, 1.0).unwrap(), 0.5);
+        assert_eq!(p.u64_in("b", 1, 1, 8).unwrap(), 2);
+        assert_eq!(p.finish().unwrap(), "x:a=0.5:b=2");
+
+        let s = StrategySpec::parse("x:c=2").unwrap();
+        let mut p = Params::new(&s);
+        p.f64_in("a", 0.5, 0.0, 1.0).unwrap();
+        let e = p.finish().unwrap_err().to_string();
+        assert!(e.contains("unknown parameter 'c'") && e.contains("accepted: a"), "{e}");
+
+        let s = StrategySpec::parse("x:a=7").unwrap();
+        let mut p = Params::new(&s);
+        let e = p.f64_in("a", 0.5, 0.0, 1.0).unwrap_err().to_string();
+        assert!(e.contains("a=7") && e.contains("[0, 1]"), "{e}");
+    }
+}

@@ -1,0 +1,104 @@
+//! Writers for run results: one small trait, one file per format. The replay
+//! produces [`RunResult`]s; these only format them.
+
+pub mod csv;
+pub mod json;
+pub mod table;
+
+use crate::sim::RunResult;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Formats results onto a writer.
+pub trait Exporter {
+    fn write(&self, results: &[RunResult], out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// Writes `path` atomically: the content goes to a temporary file in the same
+/// folder, which is renamed over `path` only once it is complete, so a failure
+/// never leaves a half-written result file.
+pub fn write_atomic(path: &Path, f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut w = io::BufWriter::new(std::fs::File::create(&tmp)?);
+        f(&mut w)?;
+        w.flush()?;
+        w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// A fresh file name under `dir` for a run started now:
+/// `run-YYYYMMDD-HHMMSS.csv` (UTC), with `-2`, `-3`... if taken.
+pub fn default_result_path(dir: &Path) -> PathBuf {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let stamp = utc_stamp(secs);
+    let mut p = dir.join(format!("run-{stamp}.csv"));
+    let mut n = 2;
+    while p.exists() {
+        p = dir.join(format!("run-{stamp}-{n}.csv"));
+        n += 1;
+    }
+    p
+}
+
+/// `YYYYMMDD-HHMMSS` for a Unix time (proleptic Gregorian, UTC).
+pub fn utc_stamp(secs: u64) -> String {
+    let days = (secs / 86400) as i64;
+    let rem = secs % 86400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamps_are_civil_dates() {
+        assert_eq!(utc_stamp(0), "19700101-000000");
+        assert_eq!(utc_stamp(1_709_251_199), "20240229-235959");
+        assert_eq!(utc_stamp(1_796_083_200), "20261201-000000");
+    }
+
+    #[test]
+    fn atomic_write_leaves_nothing_on_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.csv");
+        let r = write_atomic(&p, |w| {
+            w.write_all(b"half")?;
+            Err(io::Error::other("boom"))
+        });
+        assert!(r.is_err());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        write_atomic(&p, |w| w.write_all(b"ok")).unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "ok");
+    }
+}

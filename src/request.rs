@@ -1,0 +1,119 @@
+//! The vocabulary every module shares: a [`Request`], its [`Op`], keys, and the
+//! units of time, size and capacity.
+//!
+//! Everything upstream (generators, trace readers) produces `Request`s and
+//! everything downstream (the replay loop, strategies) consumes them, so these
+//! types are deliberately small and `Copy`.
+
+use serde::{Deserialize, Serialize};
+
+/// A cache key. String keys in traces are mapped to a `Key` with [`hash_str`].
+pub type Key = u64;
+
+/// What a request asks of the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Op {
+    /// Read the key: a hit if cached, otherwise a miss followed by a demand fill.
+    #[default]
+    Get,
+    /// Write the key: update the cached entry or insert it (write-through).
+    Set,
+    /// Remove the key from the cache.
+    Delete,
+}
+
+impl Op {
+    /// Parses `get`, `set` or `delete` (case-insensitive; `read`/`write`/`del`
+    /// and `update`/`insert` are accepted as aliases, since traces use them).
+    pub fn parse(s: &str) -> Option<Op> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "get" | "read" | "r" | "gets" => Some(Op::Get),
+            "set" | "write" | "w" | "update" | "insert" | "put" | "add" => Some(Op::Set),
+            "delete" | "del" | "remove" | "d" => Some(Op::Delete),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Get => "get",
+            Op::Set => "set",
+            Op::Delete => "delete",
+        }
+    }
+}
+
+/// One request of a workload.
+///
+/// `time` is in seconds since the start of the workload (from the trace, or from
+/// the generator's request rate); `size` is in bytes, 1 when the workload has no
+/// sizes.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    pub time: f64,
+    pub key: Key,
+    pub size: u32,
+    pub op: Op,
+}
+
+impl Request {
+    /// A `get` of `key` with size 1 at `time`.
+    pub fn get(key: Key, time: f64) -> Request {
+        Request {
+            time,
+            key,
+            size: 1,
+            op: Op::Get,
+        }
+    }
+}
+
+/// The one stable hash for string keys: 64-bit FNV-1a over the UTF-8 bytes.
+///
+/// FNV-1a is chosen because it is trivial to reimplement in any language (so a
+/// Python script can map the same strings to the same keys), has no per-process
+/// seed, and is good enough to spread keys. Decimal integers in traces are used
+/// as-is and never hashed.
+pub fn hash_str(s: &str) -> Key {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// Parses a key field of a text trace: a decimal integer is the key itself,
+/// anything else is hashed with [`hash_str`].
+pub fn parse_key(s: &str) -> Key {
+    s.parse::<u64>().unwrap_or_else(|_| hash_str(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv1a_matches_reference_vectors() {
+        // Published FNV-1a 64-bit test vectors.
+        assert_eq!(hash_str(""), 0xcbf29ce484222325);
+        assert_eq!(hash_str("a"), 0xaf63dc4c8601ec8c);
+        assert_eq!(hash_str("foobar"), 0x85944171f73967e8);
+    }
+
+    #[test]
+    fn decimal_keys_are_used_as_is() {
+        assert_eq!(parse_key("42"), 42);
+        assert_eq!(parse_key("user:42"), hash_str("user:42"));
+        assert_eq!(parse_key("-1"), hash_str("-1"));
+    }
+
+    #[test]
+    fn op_parse_accepts_aliases_and_rejects_others() {
+        assert_eq!(Op::parse("GET"), Some(Op::Get));
+        assert_eq!(Op::parse("write"), Some(Op::Set));
+        assert_eq!(Op::parse("del"), Some(Op::Delete));
+        assert_eq!(Op::parse("scan"), None);
+    }
+}

@@ -1,0 +1,176 @@
+//! Parsing and printing of the units users type: durations (`500ms`, `30s`,
+//! `5m`, `1h`, bare seconds), counts (`1000`, `10k`, `1M`) and byte sizes
+//! (`64MiB`, `1GB`).
+//!
+//! Every parser returns a message that says what is accepted, so the CLI can
+//! put it straight behind the option's name.
+
+/// Parses a duration into seconds: `500ms`, `30s`, `5m`, `1h`, `1.5s`, `250us`,
+/// or bare (fractional) seconds. Must be finite and non-negative.
+pub fn parse_duration(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let accepted = "expected a duration such as 500ms, 30s, 5m, 1h or bare seconds";
+    let split = t
+        .find(|c: char| c.is_ascii_alphabetic() || c == 'µ')
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let v: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("invalid duration '{s}': {accepted}"))?;
+    let mult = match unit.trim() {
+        "" | "s" | "sec" | "secs" => 1.0,
+        "ms" => 1e-3,
+        "us" | "µs" => 1e-6,
+        "ns" => 1e-9,
+        "m" | "min" | "mins" => 60.0,
+        "h" | "hr" | "hours" => 3600.0,
+        "d" | "days" => 86400.0,
+        other => return Err(format!("invalid duration '{s}': unknown unit '{other}'; {accepted}")),
+    };
+    let secs = v * mult;
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(format!("invalid duration '{s}': must be finite and >= 0"));
+    }
+    Ok(secs)
+}
+
+/// Prints seconds the way a user would type them: `500ms`, `30s`, `5m`, `1h`.
+pub fn format_duration(secs: f64) -> String {
+    let fmt = |v: f64, unit: &str| {
+        let r = (v * 1000.0).round() / 1000.0;
+        format!("{r}{unit}")
+    };
+    if secs == 0.0 {
+        "0s".into()
+    } else if secs < 1e-3 {
+        fmt(secs * 1e6, "us")
+    } else if secs < 1.0 {
+        fmt(secs * 1e3, "ms")
+    } else if secs >= 3600.0 && (secs / 3600.0).fract() == 0.0 {
+        fmt(secs / 3600.0, "h")
+    } else if secs >= 60.0 && (secs / 60.0).fract() == 0.0 {
+        fmt(secs / 60.0, "m")
+    } else {
+        fmt(secs, "s")
+    }
+}
+
+/// Parses a count: `1000`, `10k`, `1.5M`, `2G` (powers of ten), `1_000_000`.
+pub fn parse_count(s: &str) -> Result<u64, String> {
+    let t: String = s.trim().chars().filter(|&c| c != '_').collect();
+    let accepted = "expected a whole number such as 1000, 10k or 1M";
+    let (num, mult) = match t.chars().last() {
+        Some('k' | 'K') => (&t[..t.len() - 1], 1e3),
+        Some('m' | 'M') => (&t[..t.len() - 1], 1e6),
+        Some('g' | 'G' | 'b' | 'B') => (&t[..t.len() - 1], 1e9),
+        _ => (t.as_str(), 1.0),
+    };
+    if mult == 1.0 {
+        return num
+            .parse::<u64>()
+            .map_err(|_| format!("invalid count '{s}': {accepted}"));
+    }
+    let v: f64 = num
+        .parse()
+        .map_err(|_| format!("invalid count '{s}': {accepted}"))?;
+    let n = v * mult;
+    if !n.is_finite() || n < 0.0 || n.fract() != 0.0 || n > u64::MAX as f64 {
+        return Err(format!("invalid count '{s}': {accepted}"));
+    }
+    Ok(n as u64)
+}
+
+/// Parses a byte size with a unit: `512B`, `64KiB`, `64MiB`, `1GiB` (powers of
+/// two) or `64KB`, `64MB`, `1GB` (powers of ten). Returns `None` when `s` has
+/// no byte unit (so the caller can try a count instead).
+pub fn parse_bytes(s: &str) -> Option<Result<u64, String>> {
+    let t = s.trim();
+    let lower = t.to_ascii_lowercase();
+    let units: [(&str, f64); 8] = [
+        ("kib", 1024.0),
+        ("mib", 1024.0 * 1024.0),
+        ("gib", 1024.0 * 1024.0 * 1024.0),
+        ("tib", 1024f64.powi(4)),
+        ("kb", 1e3),
+        ("mb", 1e6),
+        ("gb", 1e9),
+        ("tb", 1e12),
+    ];
+    let (num, mult) = units
+        .iter()
+        .find(|(u, _)| lower.ends_with(u))
+        .map(|(u, m)| (&t[..t.len() - u.len()], *m))
+        .or_else(|| {
+            (lower.ends_with('b') && !lower.ends_with("kb")).then(|| (&t[..t.len() - 1], 1.0))
+        })?;
+    let accepted = "expected a byte size such as 512B, 64KiB, 64MiB, 1GiB, 64KB, 64MB or 1GB";
+    let v: Result<f64, _> = num.trim().parse::<f64>();
+    Some(match v {
+        Ok(v) if v.is_finite() && v >= 0.0 => {
+            let n = (v * mult).round();
+            if n > u64::MAX as f64 {
+                Err(format!("invalid byte size '{s}': too large"))
+            } else {
+                Ok(n as u64)
+            }
+        }
+        _ => Err(format!("invalid byte size '{s}': {accepted}")),
+    })
+}
+
+/// Prints a byte count with a binary unit: `64MiB`, `1.5GiB`, `512B`.
+pub fn format_bytes(b: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < units.len() - 1 && (v / 1024.0).fract() == 0.0 || v >= 1024.0 * 1024.0 && u < units.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    let r = (v * 100.0).round() / 100.0;
+    format!("{r}{}", units[u])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms").unwrap(), 0.5);
+        assert_eq!(parse_duration("30s").unwrap(), 30.0);
+        assert_eq!(parse_duration("5m").unwrap(), 300.0);
+        assert_eq!(parse_duration("1h").unwrap(), 3600.0);
+        assert_eq!(parse_duration("2.5").unwrap(), 2.5);
+        assert!(parse_duration("5 parsecs").unwrap_err().contains("unknown unit"));
+        assert!(parse_duration("-1s").is_err());
+        assert!(parse_duration("abc").unwrap_err().contains("500ms"));
+        for s in ["500ms", "30s", "5m", "1h", "1.5s", "250us"] {
+            assert_eq!(format_duration(parse_duration(s).unwrap()), s);
+        }
+    }
+
+    #[test]
+    fn counts() {
+        assert_eq!(parse_count("1000").unwrap(), 1000);
+        assert_eq!(parse_count("10k").unwrap(), 10_000);
+        assert_eq!(parse_count("1M").unwrap(), 1_000_000);
+        assert_eq!(parse_count("1.5M").unwrap(), 1_500_000);
+        assert_eq!(parse_count("1_000").unwrap(), 1000);
+        assert!(parse_count("1.5").is_err());
+        assert!(parse_count("ten").is_err());
+    }
+
+    #[test]
+    fn bytes() {
+        assert_eq!(parse_bytes("64MiB").unwrap().unwrap(), 64 << 20);
+        assert_eq!(parse_bytes("1GB").unwrap().unwrap(), 1_000_000_000);
+        assert_eq!(parse_bytes("512B").unwrap().unwrap(), 512);
+        assert_eq!(parse_bytes("4kb").unwrap().unwrap(), 4000);
+        assert!(parse_bytes("1000").is_none());
+        assert!(parse_bytes("xMiB").unwrap().is_err());
+        assert_eq!(format_bytes(64 << 20), "64MiB");
+        assert_eq!(format_bytes(512), "512B");
+    }
+}

@@ -1,0 +1,160 @@
+//! Where requests come from: synthetic generators (one file each) and trace
+//! readers (`trace/`, one file per format), both producing [`Batch`]es of
+//! requests in a compact columnar form.
+//!
+//! A batch stores only the columns a workload has: keys always; times, sizes
+//! and ops only when the source has them (a missing time column means "one
+//! request every 1/rate seconds", a missing size column means every object has
+//! `unit_size` bytes, a missing op column means every request is a get). An
+//! ARC trace therefore costs 8 bytes per request in memory.
+
+pub mod hotspot;
+pub mod preset;
+pub mod scan;
+pub mod scramble;
+pub mod trace;
+pub mod uniform;
+pub mod zipf;
+
+use crate::request::{Key, Op, Request};
+use rustc_hash::FxHashSet;
+
+pub use preset::{Preset, PRESETS};
+
+/// Requests in columnar form. See the module documentation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch {
+    pub keys: Vec<Key>,
+    /// Empty, or one timestamp (seconds) per key.
+    pub times: Vec<f64>,
+    /// Empty, or one size (bytes) per key.
+    pub sizes: Vec<u32>,
+    /// Empty, or one op per key.
+    pub ops: Vec<Op>,
+    /// Requests per second, for the time of requests without a timestamp:
+    /// request number `v` (from 0) happens at `v / rate`.
+    pub rate: f64,
+    /// Size of every object when `sizes` is empty.
+    pub unit_size: u32,
+}
+
+impl Batch {
+    pub fn new(rate: f64, unit_size: u32) -> Batch {
+        Batch {
+            keys: Vec::new(),
+            times: Vec::new(),
+            sizes: Vec::new(),
+            ops: Vec::new(),
+            rate,
+            unit_size,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.keys.clear();
+        self.times.clear();
+        self.sizes.clear();
+        self.ops.clear();
+    }
+
+    /// The `i`-th request of this batch, whose stream position is `vtime`.
+    #[inline]
+    pub fn request(&self, i: usize, vtime: u64) -> Request {
+        Request {
+            key: self.keys[i],
+            time: if self.times.is_empty() {
+                vtime as f64 / self.rate
+            } else {
+                self.times[i]
+            },
+            size: if self.sizes.is_empty() {
+                self.unit_size
+            } else {
+                self.sizes[i]
+            },
+            op: if self.ops.is_empty() {
+                Op::Get
+            } else {
+                self.ops[i]
+            },
+        }
+    }
+
+    /// Appends a request, materialising a column the first time a value
+    /// differs from the implicit default.
+    pub fn push(&mut self, r: &Request, vtime: u64) {
+        let n = self.keys.len();
+        if !self.times.is_empty() || r.time != vtime as f64 / self.rate {
+            if self.times.is_empty() {
+                let first = vtime - n as u64;
+                self.times = (0..n as u64).map(|i| (first + i) as f64 / self.rate).collect();
+            }
+            self.times.push(r.time);
+        }
+        if !self.sizes.is_empty() || r.size != self.unit_size {
+            if self.sizes.is_empty() {
+                self.sizes = vec![self.unit_size; n];
+            }
+            self.sizes.push(r.size);
+        }
+        if !self.ops.is_empty() || r.op != Op::Get {
+            if self.ops.is_empty() {
+                self.ops = vec![Op::Get; n];
+            }
+            self.ops.push(r.op);
+        }
+        self.keys.push(r.key);
+    }
+
+    /// The number of distinct keys.
+    pub fn distinct_keys(&self) -> u64 {
+        let mut set = FxHashSet::with_capacity_and_hasher(self.keys.len() / 4, Default::default());
+        for &k in &self.keys {
+            set.insert(k);
+        }
+        set.len() as u64
+    }
+}
+
+/// Something that yields requests in batches: a trace reader, or a generator.
+pub trait RequestSource {
+    /// Clears `batch` and fills it with up to `max` requests. Returns the
+    /// number added; 0 means the source is exhausted.
+    fn next_batch(&mut self, batch: &mut Batch, max: usize) -> Result<usize, trace::TraceError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_materialises_columns_only_when_needed() {
+        let mut b = Batch::new(10.0, 1);
+        b.push(&Request::get(5, 0.0), 0);
+        b.push(&Request::get(6, 0.1), 1);
+        assert!(b.times.is_empty() && b.sizes.is_empty() && b.ops.is_empty());
+        b.push(
+            &Request {
+                time: 7.0,
+                key: 7,
+                size: 100,
+                op: Op::Set,
+            },
+            2,
+        );
+        assert_eq!(b.times, vec![0.0, 0.1, 7.0]);
+        assert_eq!(b.sizes, vec![1, 1, 100]);
+        assert_eq!(b.ops, vec![Op::Get, Op::Get, Op::Set]);
+        assert_eq!(b.request(2, 2).size, 100);
+        assert_eq!(b.request(1, 1), Request::get(6, 0.1));
+        assert_eq!(b.distinct_keys(), 3);
+    }
+}

@@ -1,0 +1,120 @@
+//! `text`: one key per line. A decimal integer that fits in a `u64` is the key
+//! itself; any other string is hashed with FNV-1a ([`crate::request::hash_str`]).
+//! Surrounding whitespace and a trailing `\r` are stripped; blank lines and
+//! lines starting with `#` are skipped. Every request is a get of size 1.
+
+use super::TraceError;
+use crate::request::{hash_str, Key};
+use crate::workload::{Batch, RequestSource};
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+pub struct TextReader {
+    path: PathBuf,
+    input: Box<dyn BufRead + Send>,
+    line: u64,
+    buf: Vec<u8>,
+}
+
+impl TextReader {
+    pub fn new(path: &Path, input: Box<dyn BufRead + Send>) -> TextReader {
+        TextReader {
+            path: path.to_path_buf(),
+            input,
+            line: 0,
+            buf: Vec::with_capacity(64),
+        }
+    }
+}
+
+/// Parses a key field: decimal `u64` as-is, anything else hashed.
+pub fn key_of(field: &[u8]) -> Key {
+    if !field.is_empty() && field.len() <= 20 && field.iter().all(u8::is_ascii_digit) {
+        let mut v: u64 = 0;
+        let mut ok = true;
+        for &b in field {
+            match v.checked_mul(10).and_then(|v| v.checked_add(u64::from(b - b'0'))) {
+                Some(n) => v = n,
+                None => {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if ok {
+            return v;
+        }
+    }
+    match std::str::from_utf8(field) {
+        Ok(s) => hash_str(s),
+        Err(_) => {
+            // FNV-1a over the raw bytes: equal to hash_str for valid UTF-8.
+            let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+            for &b in field {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+            h
+        }
+    }
+}
+
+impl RequestSource for TextReader {
+    fn next_batch(&mut self, batch: &mut Batch, max: usize) -> Result<usize, TraceError> {
+        batch.clear();
+        while batch.len() < max {
+            self.buf.clear();
+            let n = self
+                .input
+                .read_until(b'\n', &mut self.buf)
+                .map_err(|err| TraceError::Io {
+                    path: self.path.clone(),
+                    err,
+                })?;
+            if n == 0 {
+                break;
+            }
+            self.line += 1;
+            let field = self.buf.trim_ascii();
+            if field.is_empty() || field[0] == b'#' {
+                continue;
+            }
+            if field.contains(&0) {
+                return Err(TraceError::Line {
+                    path: self.path.clone(),
+                    line: self.line,
+                    msg: "binary data (a NUL byte) in a text trace; is this a binary trace? choose its reader with --trace-format".into(),
+                });
+            }
+            batch.keys.push(key_of(field));
+        }
+        Ok(batch.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<Vec<Key>, TraceError> {
+        let mut r = TextReader::new(Path::new("t.txt"), Box::new(std::io::Cursor::new(text.as_bytes().to_vec())));
+        let mut b = Batch::new(1.0, 1);
+        let mut out = vec![];
+        while r.next_batch(&mut b, 2)? > 0 {
+            out.extend_from_slice(&b.keys);
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn integers_as_is_strings_hashed_comments_skipped() {
+        let keys = read("# header\n1\r\n\n  42 \nuser:7\n18446744073709551616\n").unwrap();
+        assert_eq!(keys, vec![1, 42, hash_str("user:7"), hash_str("18446744073709551616")]);
+    }
+
+    #[test]
+    fn nul_byte_names_the_line() {
+        let e = read("1\n2\n\0\0\n").unwrap_err().to_string();
+        assert!(e.starts_with("t.txt:3:"), "{e}");
+    }
+}
