@@ -1,0 +1,58 @@
+//! Helpers shared by the integration tests: where the real traces are, and
+//! how a test that needs something absent skips (or, in CI, fails).
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// The folder of real traces: `$CACHESIM_TRACE_DIR`, else `../shared/traces`
+/// relative to the repository root. `None` (after printing why) when neither
+/// exists, so the project's own tests pass on a fresh clone.
+pub fn trace_dir() -> Option<PathBuf> {
+    if let Ok(d) = std::env::var("CACHESIM_TRACE_DIR") {
+        let p = PathBuf::from(d);
+        if p.is_dir() {
+            return Some(p);
+        }
+        eprintln!("skipped: CACHESIM_TRACE_DIR={} is not a directory", p.display());
+        return None;
+    }
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/traces");
+    if p.is_dir() {
+        return Some(p);
+    }
+    eprintln!(
+        "skipped: no trace folder (set CACHESIM_TRACE_DIR or put the traces at {})",
+        p.display()
+    );
+    None
+}
+
+/// A trace file under the trace folder, or `None` (printing why) when absent.
+pub fn trace(rel: &str) -> Option<PathBuf> {
+    let p = trace_dir()?.join(rel);
+    if p.is_file() {
+        Some(p)
+    } else {
+        eprintln!("skipped: trace {} not found", p.display());
+        None
+    }
+}
+
+/// Whether CI demands that service-backed tests run (`CACHESIM_REQUIRE_SERVICES=1`,
+/// set by `.ci/run`): then a missing server is a failure, not a skip.
+pub fn services_required() -> bool {
+    std::env::var("CACHESIM_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
+}
+
+/// Skips (prints `reason`, returns) or, when services are required, panics.
+#[macro_export]
+macro_rules! skip_or_fail {
+    ($($arg:tt)*) => {{
+        let reason = format!($($arg)*);
+        if $crate::common::services_required() {
+            panic!("required service missing: {reason}");
+        }
+        eprintln!("skipped: {reason}");
+        return;
+    }};
+}
