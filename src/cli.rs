@@ -9,7 +9,7 @@ use std::path::PathBuf;
 /// cachesim replays synthetic or real-trace key streams against cache
 /// strategies and reports hit ratios, as a table, CSV or JSON.
 #[derive(Debug, Parser)]
-#[command(name = "cachesim", version, about, long_about = None, propagate_version = true)]
+#[command(name = "cachesim", version, about, long_about = None, propagate_version = true, args_override_self = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

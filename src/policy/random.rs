@@ -36,6 +36,13 @@ impl RandomCache {
         }
     }
 
+    /// Resident keys, sorted. For tests.
+    pub fn keys(&self) -> Vec<Key> {
+        let mut v: Vec<Key> = self.slots.iter().map(|&i| self.slab.key(i)).collect();
+        v.sort_unstable();
+        v
+    }
+
     fn remove_idx(&mut self, idx: u32) {
         let pos = self.slab.data(idx).pos as usize;
         self.slots.swap_remove(pos);
