@@ -9,7 +9,8 @@
 //! other core strategy within 2x of LRU; LRU <= 48 bytes per entry.
 
 use cachesim::policy::{build, BuildCtx, Policy, StrategySpec};
-use cachesim::sim::replay::{replay_batch, ChargeModel, Counters};
+use cachesim::sim::latency::{ModelOrigin, OriginModel, Timed};
+use cachesim::sim::replay::{replay_batch, replay_batch_with, ChargeModel, Counters};
 use cachesim::workload::{zipf, Batch};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::time::Duration;
@@ -40,7 +41,9 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("zipf_generate");
     g.sample_size(10).measurement_time(Duration::from_secs(10));
     g.throughput(Throughput::Elements(REQUESTS));
-    g.bench_function("zipf1.0_1M_keys", |b| b.iter(|| zipf::generate(KEYS, 1.0, REQUESTS, 42)));
+    g.bench_function("zipf1.0_1M_keys", |b| {
+        b.iter(|| zipf::generate(KEYS, 1.0, REQUESTS, 42))
+    });
     g.finish();
 
     let batch = stream();
@@ -74,6 +77,28 @@ fn bench(c: &mut Criterion) {
                 )
             });
         }
+    }
+    g.finish();
+
+    // The same LRU replays with latency recording on (issue 5: at most 25%
+    // slower than the loop alone): sampled timing, HDR histograms, and a
+    // constant 2 ms origin model.
+    let mut g = c.benchmark_group("replay_latency");
+    g.sample_size(10).measurement_time(Duration::from_secs(8));
+    g.throughput(Throughput::Elements(REQUESTS));
+    for cap in [10_000u64, 100_000] {
+        g.bench_function(format!("lru/{cap}"), |b| {
+            b.iter_batched(
+                || (policy("lru", cap), Timed::new(ModelOrigin::new(&OriginModel::Constant(0.002), 1))),
+                |(mut p, mut t)| {
+                    let mut cnt = Counters::default();
+                    cachesim::dispatch!(&mut p, q => replay_batch_with(q, &batch, 0..batch.len(), 0, None, ChargeModel { bytes: false, capacity: cap }, &mut cnt, &mut t)).unwrap();
+                    t.finish();
+                    t.hits.len()
+                },
+                BatchSize::PerIteration,
+            )
+        });
     }
     g.finish();
 }

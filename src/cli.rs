@@ -15,6 +15,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per process: the size difference between variants is irrelevant.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Replay a workload against strategies and capacities; print and save results.
@@ -29,7 +31,9 @@ Examples:
   cachesim run --strategy lru --workload zipf
   cachesim run --strategy none,lru,lfu,fifo,ttl,random --workload zipf --capacity 1%,5%,10% --ttl 30s
   cachesim run --strategy lru --trace my-keys.txt --capacity 100,1000 --format json
-  cachesim run -s lru,lfu -w zipf --alpha 0.8 --keys 1M --requests 10M -c 10k --out results/skew.csv";
+  cachesim run -s lru,lfu -w zipf --alpha 0.8 --keys 1M --requests 10M -c 10k --out results/skew.csv
+  cachesim run -s none,lru -c 1% --origin-latency lognormal:2ms,0.8 --histograms results/hgrm
+  cachesim run -s none,lru -c 1% --origin postgres://root@127.0.0.1:5432/test --requests 20k";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
@@ -93,6 +97,29 @@ pub struct RunArgs {
     /// Seed for the generator and randomised strategies. Same seed, same result.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+
+    /// Latency of the database behind the cache, drawn per miss from a
+    /// seeded model: 2ms (constant), uniform:1ms..5ms, normal:5ms,1ms,
+    /// lognormal:2ms,0.8 (median, sigma), exp:2ms (mean), pareto:1ms,1.5
+    /// (minimum, shape). Added to the request's latency, never slept.
+    #[arg(long, value_name = "MODEL", default_value = "2ms")]
+    pub origin_latency: String,
+
+    /// A real origin instead of the model: every miss runs a SELECT by
+    /// primary key on PostgreSQL (postgres://USER[:PASSWORD]@HOST[:PORT]/DB)
+    /// in cachesim's own table `cachesim_origin`.
+    #[arg(long, value_name = "URL", conflicts_with = "no_latency")]
+    pub origin: Option<String>,
+
+    /// Do not time requests or model the origin (pure hit-ratio runs; the
+    /// latency columns stay empty).
+    #[arg(long)]
+    pub no_latency: bool,
+
+    /// Write each run's overall latency histogram to DIR as an .hgrm file
+    /// (HdrHistogram's percentile-distribution text format).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_latency")]
+    pub histograms: Option<PathBuf>,
 
     /// What to print on stdout.
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]

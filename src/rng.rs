@@ -17,7 +17,9 @@ impl SimRng {
     /// A generator for sub-stream `stream` of `seed`, independent of the
     /// others (used so that, e.g., origin latencies do not shift the keys).
     pub fn derive(seed: u64, stream: u64) -> SimRng {
-        SimRng::new(splitmix(seed ^ splitmix(stream.wrapping_add(0x9E37_79B9_7F4A_7C15))))
+        SimRng::new(splitmix(
+            seed ^ splitmix(stream.wrapping_add(0x9E37_79B9_7F4A_7C15)),
+        ))
     }
 
     #[inline]

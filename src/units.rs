@@ -26,7 +26,11 @@ pub fn parse_duration(s: &str) -> Result<f64, String> {
         "m" | "min" | "mins" => 60.0,
         "h" | "hr" | "hours" => 3600.0,
         "d" | "days" => 86400.0,
-        other => return Err(format!("invalid duration '{s}': unknown unit '{other}'; {accepted}")),
+        other => {
+            return Err(format!(
+                "invalid duration '{s}': unknown unit '{other}'; {accepted}"
+            ))
+        }
     };
     let secs = v * mult;
     if !secs.is_finite() || secs < 0.0 {
@@ -124,7 +128,9 @@ pub fn format_bytes(b: u64) -> String {
     let units = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = b as f64;
     let mut u = 0;
-    while v >= 1024.0 && u < units.len() - 1 && (v / 1024.0).fract() == 0.0 || v >= 1024.0 * 1024.0 && u < units.len() - 1 {
+    while v >= 1024.0 && u < units.len() - 1 && (v / 1024.0).fract() == 0.0
+        || v >= 1024.0 * 1024.0 && u < units.len() - 1
+    {
         v /= 1024.0;
         u += 1;
     }
@@ -143,7 +149,9 @@ mod tests {
         assert_eq!(parse_duration("5m").unwrap(), 300.0);
         assert_eq!(parse_duration("1h").unwrap(), 3600.0);
         assert_eq!(parse_duration("2.5").unwrap(), 2.5);
-        assert!(parse_duration("5 parsecs").unwrap_err().contains("unknown unit"));
+        assert!(parse_duration("5 parsecs")
+            .unwrap_err()
+            .contains("unknown unit"));
         assert!(parse_duration("-1s").is_err());
         assert!(parse_duration("abc").unwrap_err().contains("500ms"));
         for s in ["500ms", "30s", "5m", "1h", "1.5s", "250us"] {

@@ -24,26 +24,50 @@ fn stderr(o: &Output) -> String {
 fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let mut r = csv::Reader::from_reader(text.as_bytes());
     let header = r.headers().unwrap().iter().map(String::from).collect();
-    let rows = r.records().map(|x| x.unwrap().iter().map(String::from).collect()).collect();
+    let rows = r
+        .records()
+        .map(|x| x.unwrap().iter().map(String::from).collect())
+        .collect();
     (header, rows)
 }
 
 fn col(header: &[String], name: &str) -> usize {
-    header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"))
+    header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name}"))
 }
 
 #[test]
 fn headline_command_prints_a_table_and_saves_csv_under_results() {
     let dir = tempfile::tempdir().unwrap();
-    let o = cachesim(&["run", "--strategy", "lru", "--workload", "zipf", "--requests", "20k"], dir.path());
+    let o = cachesim(
+        &[
+            "run",
+            "--strategy",
+            "lru",
+            "--workload",
+            "zipf",
+            "--requests",
+            "20k",
+        ],
+        dir.path(),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("hit ratio") && out.contains("lru"), "{out}");
-    let saved: Vec<_> = std::fs::read_dir(dir.path().join("results")).unwrap().map(|e| e.unwrap().path()).collect();
+    let saved: Vec<_> = std::fs::read_dir(dir.path().join("results"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(saved.len(), 1);
     let name = saved[0].file_name().unwrap().to_string_lossy().into_owned();
     assert!(name.starts_with("run-") && name.ends_with(".csv"), "{name}");
-    assert!(stderr(&o).contains(&name), "the saved path is printed: {}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&name),
+        "the saved path is printed: {}",
+        stderr(&o)
+    );
     let (header, rows) = parse_csv(&std::fs::read_to_string(&saved[0]).unwrap());
     assert_eq!(header, cachesim::sim::result::COLUMNS);
     assert_eq!(rows.len(), 1);
@@ -54,19 +78,41 @@ fn strategy_and_capacity_lists_make_one_row_each() {
     let dir = tempfile::tempdir().unwrap();
     let o = cachesim(
         &[
-            "run", "--strategy", "none,lru,lfu,fifo,ttl,random", "--workload", "zipf", "--capacity", "1%,5%,10%", "--ttl",
-            "30s", "--requests", "30k", "--format", "csv", "--no-save",
+            "run",
+            "--strategy",
+            "none,lru,lfu,fifo,ttl,random",
+            "--workload",
+            "zipf",
+            "--capacity",
+            "1%,5%,10%",
+            "--ttl",
+            "30s",
+            "--requests",
+            "30k",
+            "--format",
+            "csv",
+            "--no-save",
         ],
         dir.path(),
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let (h, rows) = parse_csv(&stdout(&o));
     assert_eq!(rows.len(), 18);
-    let (strat, hits, gets, misses, hr, cap) =
-        (col(&h, "strategy"), col(&h, "hits"), col(&h, "gets"), col(&h, "misses"), col(&h, "hit_ratio"), col(&h, "capacity"));
+    let (strat, hits, gets, misses, hr, cap) = (
+        col(&h, "strategy"),
+        col(&h, "hits"),
+        col(&h, "gets"),
+        col(&h, "misses"),
+        col(&h, "hit_ratio"),
+        col(&h, "capacity"),
+    );
     let distinct: u64 = rows[0][col(&h, "distinct_keys")].parse().unwrap();
     for r in &rows {
-        let (hi, g, m): (u64, u64, u64) = (r[hits].parse().unwrap(), r[gets].parse().unwrap(), r[misses].parse().unwrap());
+        let (hi, g, m): (u64, u64, u64) = (
+            r[hits].parse().unwrap(),
+            r[gets].parse().unwrap(),
+            r[misses].parse().unwrap(),
+        );
         assert_eq!(hi + m, g);
         if r[strat] == "none" {
             assert_eq!(hi, 0);
@@ -77,10 +123,17 @@ fn strategy_and_capacity_lists_make_one_row_each() {
         assert!((ratio - hi as f64 / g as f64).abs() < 1e-12);
     }
     // 5% of the distinct keys, rounded.
-    assert_eq!(rows[1][cap].parse::<u64>().unwrap(), (distinct as f64 * 0.05).round() as u64);
+    assert_eq!(
+        rows[1][cap].parse::<u64>().unwrap(),
+        (distinct as f64 * 0.05).round() as u64
+    );
     assert!(rows.iter().any(|r| r[strat] == "ttl:ttl=30s"));
     // More cache never hurts LRU on this stream.
-    let lru: Vec<f64> = rows.iter().filter(|r| r[strat] == "lru").map(|r| r[hr].parse().unwrap()).collect();
+    let lru: Vec<f64> = rows
+        .iter()
+        .filter(|r| r[strat] == "lru")
+        .map(|r| r[hr].parse().unwrap())
+        .collect();
     assert!(lru[0] < lru[1] && lru[1] < lru[2], "{lru:?}");
 }
 
@@ -91,7 +144,18 @@ fn trace_file_with_json_output() {
     let keys: Vec<String> = (0..5000u64).map(|i| ((i * i) % 1500).to_string()).collect();
     std::fs::write(&trace, keys.join("\n")).unwrap();
     let o = cachesim(
-        &["run", "--strategy", "lru", "--trace", trace.to_str().unwrap(), "--capacity", "100,1000", "--format", "json", "--no-save"],
+        &[
+            "run",
+            "--strategy",
+            "lru",
+            "--trace",
+            trace.to_str().unwrap(),
+            "--capacity",
+            "100,1000",
+            "--format",
+            "json",
+            "--no-save",
+        ],
         dir.path(),
     );
     assert!(o.status.success(), "{}", stderr(&o));
@@ -112,7 +176,10 @@ fn gzip_and_zstd_traces_are_read_transparently() {
     let dir = tempfile::tempdir().unwrap();
     let text: String = (0..2000u64).map(|i| format!("{}\n", i % 300)).collect();
     let gz = dir.path().join("k.gz");
-    let mut e = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::default());
+    let mut e = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::default(),
+    );
     std::io::Write::write_all(&mut e, text.as_bytes()).unwrap();
     e.finish().unwrap();
     let zs = dir.path().join("k.zst");
@@ -122,7 +189,20 @@ fn gzip_and_zstd_traces_are_read_transparently() {
     let mut outs = vec![];
     for f in [&gz, &zs, &plain] {
         let o = cachesim(
-            &["run", "-s", "lru", "-t", f.to_str().unwrap(), "--trace-format", "text", "-c", "100", "-f", "csv", "--no-save"],
+            &[
+                "run",
+                "-s",
+                "lru",
+                "-t",
+                f.to_str().unwrap(),
+                "--trace-format",
+                "text",
+                "-c",
+                "100",
+                "-f",
+                "csv",
+                "--no-save",
+            ],
             dir.path(),
         );
         assert!(o.status.success(), "{}", stderr(&o));
@@ -139,11 +219,33 @@ fn csv_trace_with_sets_and_deletes() {
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("t.csv");
     std::fs::write(&trace, "time,key,op,size\n0,a,get,10\n1,a,get,10\n2,a,delete,10\n3,a,get,10\n4,b,set,5\n5,b,get,5\n").unwrap();
-    let o = cachesim(&["run", "-s", "lru", "-t", trace.to_str().unwrap(), "-c", "10", "-f", "json", "--no-save"], dir.path());
+    let o = cachesim(
+        &[
+            "run",
+            "-s",
+            "lru",
+            "-t",
+            trace.to_str().unwrap(),
+            "-c",
+            "10",
+            "-f",
+            "json",
+            "--no-save",
+        ],
+        dir.path(),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     let r = &v[0];
-    assert_eq!((r["gets"].as_u64(), r["hits"].as_u64(), r["sets"].as_u64(), r["deletes"].as_u64()), (Some(4), Some(2), Some(1), Some(1)));
+    assert_eq!(
+        (
+            r["gets"].as_u64(),
+            r["hits"].as_u64(),
+            r["sets"].as_u64(),
+            r["deletes"].as_u64()
+        ),
+        (Some(4), Some(2), Some(1), Some(1))
+    );
 }
 
 #[test]
@@ -151,15 +253,29 @@ fn same_seed_same_csv_and_seed_matters() {
     let dir = tempfile::tempdir().unwrap();
     let run = |seed: &str| {
         let o = cachesim(
-            &["run", "-s", "lru,random", "-c", "1%,10%", "--requests", "20k", "--seed", seed, "-f", "csv", "--no-save"],
+            &[
+                "run",
+                "-s",
+                "lru,random",
+                "-c",
+                "1%,10%",
+                "--requests",
+                "20k",
+                "--seed",
+                seed,
+                "-f",
+                "csv",
+                "--no-save",
+            ],
             dir.path(),
         );
         assert!(o.status.success());
         let (h, mut rows) = parse_csv(&stdout(&o));
         // Timing columns are measurements, not results.
         for r in &mut rows {
-            r[col(&h, "elapsed_s")].clear();
-            r[col(&h, "requests_per_s")].clear();
+            for m in cachesim::sim::result::MEASURED_COLUMNS {
+                r[col(&h, m)].clear();
+            }
         }
         rows
     };
@@ -173,8 +289,13 @@ fn list_shows_strategies_and_presets() {
     let o = cachesim(&["list"], dir.path());
     assert!(o.status.success());
     let out = stdout(&o);
-    for name in ["none", "lru", "fifo", "lfu", "ttl", "random", "zipf", "uniform", "hotspot", "scan"] {
-        assert!(out.lines().any(|l| l.trim_start().starts_with(name)), "list lacks {name}:\n{out}");
+    for name in [
+        "none", "lru", "fifo", "lfu", "ttl", "random", "zipf", "uniform", "hotspot", "scan",
+    ] {
+        assert!(
+            out.lines().any(|l| l.trim_start().starts_with(name)),
+            "list lacks {name}:\n{out}"
+        );
     }
 }
 
@@ -186,7 +307,19 @@ fn workload_preset_from_a_toml_path() {
         "description = 'tiny'\ngenerator = 'zipf'\nrequests = 5000\nkeys = 50\nalpha = 1.2\n",
     )
     .unwrap();
-    let o = cachesim(&["run", "-w", "mine.toml", "-c", "50", "-f", "json", "--no-save"], dir.path());
+    let o = cachesim(
+        &[
+            "run",
+            "-w",
+            "mine.toml",
+            "-c",
+            "50",
+            "-f",
+            "json",
+            "--no-save",
+        ],
+        dir.path(),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v[0]["workload"], "mine");
@@ -199,10 +332,22 @@ fn workload_preset_from_a_toml_path() {
 #[test]
 fn usage_errors_name_the_option_and_write_nothing() {
     let cases: &[(&[&str], &[&str])] = &[
-        (&["-s", "lrux"], &["--strategy", "'lrux'", "none, lru, fifo, lfu, ttl, random"]),
-        (&["-s", "ttl:ttl=soon"], &["--strategy", "ttl=soon", "500ms"]),
-        (&["-s", "lru:size=3"], &["--strategy", "unknown parameter 'size'"]),
-        (&["-w", "zipff"], &["--workload", "'zipff'", "zipf, uniform, hotspot, scan"]),
+        (
+            &["-s", "lrux"],
+            &["--strategy", "'lrux'", "none, lru, fifo, lfu, ttl, random"],
+        ),
+        (
+            &["-s", "ttl:ttl=soon"],
+            &["--strategy", "ttl=soon", "500ms"],
+        ),
+        (
+            &["-s", "lru:size=3"],
+            &["--strategy", "unknown parameter 'size'"],
+        ),
+        (
+            &["-w", "zipff"],
+            &["--workload", "'zipff'", "zipf, uniform, hotspot, scan"],
+        ),
         (&["-c", "0"], &["--capacity", "at least 1"]),
         (&["-c", "lots"], &["--capacity", "'lots'", "10k"]),
         (&["-c", "120%"], &["--capacity", "(0, 100]"]),
@@ -214,9 +359,15 @@ fn usage_errors_name_the_option_and_write_nothing() {
         (&["--rate", "0"], &["--rate", "positive"]),
         (&["--requests", "many"], &["--requests", "'many'"]),
         (&["--keys", "0"], &["--keys", "keys = 0"]),
-        (&["-w", "uniform", "--alpha", "1"], &["--alpha", "only applies to zipf"]),
+        (
+            &["-w", "uniform", "--alpha", "1"],
+            &["--alpha", "only applies to zipf"],
+        ),
         (&["--trace-format", "text"], &["--trace-format", "--trace"]),
-        (&["-t", "x.txt", "--trace-format", "parquet"], &["--trace-format", "text, csv"]),
+        (
+            &["-t", "x.txt", "--trace-format", "parquet"],
+            &["--trace-format", "text, csv"],
+        ),
     ];
     for (args, needles) in cases {
         let dir = tempfile::tempdir().unwrap();
@@ -229,8 +380,15 @@ fn usage_errors_name_the_option_and_write_nothing() {
             assert!(err.contains(n), "{args:?}: message lacks {n:?}: {err}");
         }
         assert!(!err.contains("panicked"), "{err}");
-        assert!(!dir.path().join("r.csv").exists(), "{args:?} wrote a result file");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "{args:?} left files");
+        assert!(
+            !dir.path().join("r.csv").exists(),
+            "{args:?} wrote a result file"
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "{args:?} left files"
+        );
     }
 }
 
@@ -244,17 +402,42 @@ fn runtime_errors_name_the_file_and_line() {
     std::fs::write(&empty, "# nothing\n\n").unwrap();
     let missing = dir.path().join("missing.txt");
     let cases: Vec<(String, Vec<String>)> = vec![
-        (missing.display().to_string(), vec!["missing.txt".into(), "cannot open".into()]),
-        (bad_csv.display().to_string(), vec![format!("{}:4:", bad_csv.display()), "later".into()]),
-        (empty.display().to_string(), vec!["empty.txt".into(), "no requests".into()]),
+        (
+            missing.display().to_string(),
+            vec!["missing.txt".into(), "cannot open".into()],
+        ),
+        (
+            bad_csv.display().to_string(),
+            vec![format!("{}:4:", bad_csv.display()), "later".into()],
+        ),
+        (
+            empty.display().to_string(),
+            vec!["empty.txt".into(), "no requests".into()],
+        ),
     ];
     for (trace, needles) in cases {
         let out = dir.path().join("r.csv");
-        let o = cachesim(&["run", "-t", &trace, "-s", "lru,fifo", "-c", "10", "--out", out.to_str().unwrap()], dir.path());
+        let o = cachesim(
+            &[
+                "run",
+                "-t",
+                &trace,
+                "-s",
+                "lru,fifo",
+                "-c",
+                "10",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            dir.path(),
+        );
         assert_eq!(o.status.code(), Some(1), "{trace}: {}", stderr(&o));
         let err = stderr(&o);
         for n in &needles {
-            assert!(err.contains(n.as_str()), "{trace}: message lacks {n:?}: {err}");
+            assert!(
+                err.contains(n.as_str()),
+                "{trace}: message lacks {n:?}: {err}"
+            );
         }
         assert!(!out.exists());
     }

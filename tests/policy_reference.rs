@@ -109,7 +109,9 @@ impl Model for LfuModel {
     fn insert(&mut self, key: u64, _: f64) {
         self.tick += 1;
         if self.v.len() == self.cap {
-            let i = (0..self.v.len()).min_by_key(|&i| (self.v[i].1, self.v[i].2)).unwrap();
+            let i = (0..self.v.len())
+                .min_by_key(|&i| (self.v[i].1, self.v[i].2))
+                .unwrap();
             self.v.remove(i);
         }
         self.v.push((key, 1, self.tick));
@@ -178,7 +180,7 @@ impl Model for TtlModel {
 }
 
 /// Random replacement: RRCache's array with swap-remove, and the same
-/// generator the policy documents (xoshiro256++ seeded with seed ^ 0x5eed_0f_77).
+/// generator the policy documents (xoshiro256++ seeded with seed ^ 0x5eed_0f77).
 struct RandomModel {
     v: Vec<u64>,
     cap: usize,
@@ -251,20 +253,45 @@ fn check(name: &str, cap: u64, steps: &[Step], model: &mut dyn Model) -> Result<
         };
         b.push(&r, v as u64);
         let hits_before = c.hits;
-        replay_batch(&mut p, &b, 0..1, v as u64, None, ChargeModel { bytes: false, capacity: cap }, &mut c);
+        replay_batch(
+            &mut p,
+            &b,
+            0..1,
+            v as u64,
+            None,
+            ChargeModel {
+                bytes: false,
+                capacity: cap,
+            },
+            &mut c,
+        );
         match s.op {
             Op::Get => {
                 let hit = model.get(s.key, now);
                 if !hit {
                     model.insert(s.key, now);
                 }
-                prop_assert_eq!(c.hits - hits_before == 1, hit, "{} c={} step {}: {:?}", name, cap, v, s);
+                prop_assert_eq!(
+                    c.hits - hits_before == 1,
+                    hit,
+                    "{} c={} step {}: {:?}",
+                    name,
+                    cap,
+                    v,
+                    s
+                );
             }
             Op::Set => model.set(s.key, now),
             Op::Delete => model.delete(s.key),
         }
         prop_assert!(p.len() as u64 <= cap);
-        prop_assert_eq!(p.len(), model.keys().len(), "{} step {} resident count", name, v);
+        prop_assert_eq!(
+            p.len(),
+            model.keys().len(),
+            "{} step {} resident count",
+            name,
+            v
+        );
     }
     prop_assert_eq!(c.hits + c.misses, c.gets);
     prop_assert_eq!(policy_keys(&p), model.keys(), "{} final contents", name);
@@ -296,6 +323,6 @@ proptest! {
 
     #[test]
     fn random_matches_model(cap in 1u64..8, s in steps()) {
-        check("random", cap, &s, &mut RandomModel { v: vec![], cap: cap as usize, rng: SimRng::new(7 ^ 0x5eed_0f_77) })?;
+        check("random", cap, &s, &mut RandomModel { v: vec![], cap: cap as usize, rng: SimRng::new(7 ^ 0x5eed_0f77) })?;
     }
 }

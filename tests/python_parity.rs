@@ -35,7 +35,18 @@ fn ours(strategy: &str, cap: u64, keys: &[u64], ttl: f64, rate: f64) -> u64 {
     .unwrap()
     .policy;
     let mut c = Counters::default();
-    replay_batch(&mut p, &b, 0..b.len(), 0, None, ChargeModel { bytes: false, capacity: cap }, &mut c);
+    replay_batch(
+        &mut p,
+        &b,
+        0..b.len(),
+        0,
+        None,
+        ChargeModel {
+            bytes: false,
+            capacity: cap,
+        },
+        &mut c,
+    );
     c.hits
 }
 
@@ -50,7 +61,11 @@ fn theirs(strategy: &str, cap: u64, file: &std::path::Path, ttl: f64, rate: f64)
         .arg(rate.to_string())
         .output()
         .expect("python3 runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
 }
 

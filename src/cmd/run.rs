@@ -3,9 +3,11 @@
 
 use super::{usage, CliError};
 use crate::cli::{OutputFormat, RunArgs};
+use crate::external::postgres::PgConfig;
 use crate::policy::{self, StrategySpec};
 use crate::report::{self, csv::CsvExporter, json::JsonExporter, table::TableExporter, Exporter};
-use crate::sim::runner::{Plan, RunError, WorkloadInput};
+use crate::sim::latency::OriginModel;
+use crate::sim::runner::{OriginSpec, Plan, RunError, WorkloadInput};
 use crate::sim::Capacity;
 use crate::units::{parse_count, parse_duration};
 use crate::workload::preset::DEFAULT_RATE;
@@ -26,7 +28,13 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
         }
     }
     if strategies.is_empty() {
-        return Err(usage("--strategy", format!("no strategy given; valid strategies: {}", policy::strategy_names())));
+        return Err(usage(
+            "--strategy",
+            format!(
+                "no strategy given; valid strategies: {}",
+                policy::strategy_names()
+            ),
+        ));
     }
     let capacities = Capacity::parse_list(&a.capacity).map_err(|e| usage("--capacity", e))?;
     let ttl = match &a.ttl {
@@ -41,12 +49,17 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
     };
     let rate = match &a.rate {
         Some(r) => {
-            let v: f64 = r
-                .trim()
-                .parse()
-                .map_err(|_| usage("--rate", format!("'{r}' is not a number; expected requests per second > 0, e.g. 1000")))?;
+            let v: f64 = r.trim().parse().map_err(|_| {
+                usage(
+                    "--rate",
+                    format!("'{r}' is not a number; expected requests per second > 0, e.g. 1000"),
+                )
+            })?;
             if !(v.is_finite() && v > 0.0) {
-                return Err(usage("--rate", format!("'{r}' must be a positive number of requests per second")));
+                return Err(usage(
+                    "--rate",
+                    format!("'{r}' must be a positive number of requests per second"),
+                ));
             }
             Some(v)
         }
@@ -80,12 +93,17 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
             }
             if let Some(al) = &a.alpha {
                 if p.generator != "zipf" {
-                    return Err(usage("--alpha", format!("only applies to zipf workloads, not '{}'", p.generator)));
+                    return Err(usage(
+                        "--alpha",
+                        format!("only applies to zipf workloads, not '{}'", p.generator),
+                    ));
                 }
-                let v: f64 = al
-                    .trim()
-                    .parse()
-                    .map_err(|_| usage("--alpha", format!("'{al}' is not a number; expected a skew from 0 to 10, e.g. 0.99")))?;
+                let v: f64 = al.trim().parse().map_err(|_| {
+                    usage(
+                        "--alpha",
+                        format!("'{al}' is not a number; expected a skew from 0 to 10, e.g. 0.99"),
+                    )
+                })?;
                 p.alpha = Some(v);
                 label += &format!(":alpha={al}");
             }
@@ -108,12 +126,25 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
             WorkloadInput::Preset { preset: p, label }
         }
     };
+    let latency = if a.no_latency {
+        None
+    } else if let Some(url) = &a.origin {
+        Some(OriginSpec::Postgres(
+            PgConfig::parse(url).map_err(|e| usage("--origin", e))?,
+        ))
+    } else {
+        Some(OriginSpec::Model(
+            OriginModel::parse(&a.origin_latency).map_err(|e| usage("--origin-latency", e))?,
+        ))
+    };
     Ok(Plan {
         workloads: vec![workload],
         strategies,
         capacities,
         seed: a.seed,
         ttl,
+        latency,
+        histograms: a.histograms.clone(),
     })
 }
 
@@ -143,7 +174,9 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
         OutputFormat::Csv => &CsvExporter,
         OutputFormat::Json => &JsonExporter,
     };
-    exporter.write(&results, &mut out).context("cannot write to stdout")?;
+    exporter
+        .write(&results, &mut out)
+        .context("cannot write to stdout")?;
     out.flush().ok();
     if let (Some(path), false) = (&out_path, a.quiet) {
         eprintln!("saved {} run(s) to {}", results.len(), path.display());

@@ -141,7 +141,11 @@ impl Lfu {
         let mut b = self.lowest;
         while b != NIL {
             let bucket = &self.buckets[b as usize];
-            out.extend(self.slab.iter(&bucket.list).map(|i| (self.slab.key(i), bucket.count)));
+            out.extend(
+                self.slab
+                    .iter(&bucket.list)
+                    .map(|i| (self.slab.key(i), bucket.count)),
+            );
             b = bucket.next;
         }
         out
@@ -185,7 +189,10 @@ impl Policy for Lfu {
 
     fn insert(&mut self, a: &Access, ev: &mut Evictions) {
         while self.used + a.charge > self.capacity && self.lowest != NIL {
-            let victim = self.buckets[self.lowest as usize].list.front().expect("non-empty bucket");
+            let victim = self.buckets[self.lowest as usize]
+                .list
+                .front()
+                .expect("non-empty bucket");
             self.unlink_entry(victim);
             ev.evicted += 1;
         }

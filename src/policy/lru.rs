@@ -101,11 +101,17 @@ mod tests {
         let mut c = Lru::new(10);
         let mut ev = Evictions::default();
         for (k, size) in [(1, 4), (2, 4), (3, 2)] {
-            let a = Access { charge: size, ..Access::simple(k, 0) };
+            let a = Access {
+                charge: size,
+                ..Access::simple(k, 0)
+            };
             c.insert(&a, &mut ev);
         }
         assert_eq!(c.used(), 10);
-        let big = Access { charge: 7, ..Access::simple(4, 1) };
+        let big = Access {
+            charge: 7,
+            ..Access::simple(4, 1)
+        };
         c.insert(&big, &mut ev);
         // 1 and 2 go (8 bytes), 3 stays: 2 + 7 = 9 <= 10.
         assert_eq!(c.keys(), vec![3, 4]);

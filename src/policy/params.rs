@@ -119,13 +119,19 @@ impl<'a> Params<'a> {
     }
 
     /// A number in `[min, max]`.
-    pub fn f64_in(&mut self, key: &str, default: f64, min: f64, max: f64) -> Result<f64, SpecError> {
+    pub fn f64_in(
+        &mut self,
+        key: &str,
+        default: f64,
+        min: f64,
+        max: f64,
+    ) -> Result<f64, SpecError> {
         let v = match self.raw(key) {
             None => default,
             Some(s) => {
-                let v: f64 = s
-                    .parse()
-                    .map_err(|_| self.bad(key, &s, format!("expected a number in [{min}, {max}]")))?;
+                let v: f64 = s.parse().map_err(|_| {
+                    self.bad(key, &s, format!("expected a number in [{min}, {max}]"))
+                })?;
                 if !(min..=max).contains(&v) {
                     return Err(self.bad(key, &s, format!("expected a number in [{min}, {max}]")));
                 }
@@ -137,14 +143,29 @@ impl<'a> Params<'a> {
     }
 
     /// A whole number in `[min, max]`.
-    pub fn u64_in(&mut self, key: &str, default: u64, min: u64, max: u64) -> Result<u64, SpecError> {
+    pub fn u64_in(
+        &mut self,
+        key: &str,
+        default: u64,
+        min: u64,
+        max: u64,
+    ) -> Result<u64, SpecError> {
         let v = match self.raw(key) {
             None => default,
             Some(s) => {
-                let v = crate::units::parse_count(&s)
-                    .map_err(|_| self.bad(key, &s, format!("expected a whole number in [{min}, {max}]")))?;
+                let v = crate::units::parse_count(&s).map_err(|_| {
+                    self.bad(
+                        key,
+                        &s,
+                        format!("expected a whole number in [{min}, {max}]"),
+                    )
+                })?;
                 if !(min..=max).contains(&v) {
-                    return Err(self.bad(key, &s, format!("expected a whole number in [{min}, {max}]")));
+                    return Err(self.bad(
+                        key,
+                        &s,
+                        format!("expected a whole number in [{min}, {max}]"),
+                    ));
                 }
                 v
             }
@@ -214,7 +235,13 @@ mod tests {
     fn parses_names_and_params() {
         let s = StrategySpec::parse("S3FIFO:small=0.1:ghost=0.9").unwrap();
         assert_eq!(s.name, "s3fifo");
-        assert_eq!(s.params, vec![("small".into(), "0.1".into()), ("ghost".into(), "0.9".into())]);
+        assert_eq!(
+            s.params,
+            vec![
+                ("small".into(), "0.1".into()),
+                ("ghost".into(), "0.9".into())
+            ]
+        );
         let l = StrategySpec::parse_list("lru, ttl:ttl=30s,fifo").unwrap();
         assert_eq!(l.len(), 3);
         assert!(StrategySpec::parse("lru:").is_err());
@@ -233,7 +260,10 @@ mod tests {
         let mut p = Params::new(&s);
         p.f64_in("a", 0.5, 0.0, 1.0).unwrap();
         let e = p.finish().unwrap_err().to_string();
-        assert!(e.contains("unknown parameter 'c'") && e.contains("accepted: a"), "{e}");
+        assert!(
+            e.contains("unknown parameter 'c'") && e.contains("accepted: a"),
+            "{e}"
+        );
 
         let s = StrategySpec::parse("x:a=7").unwrap();
         let mut p = Params::new(&s);

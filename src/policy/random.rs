@@ -30,7 +30,7 @@ impl RandomCache {
         RandomCache {
             slab: LinkedSlab::with_capacity(capacity.min(1 << 24) as usize),
             slots: Vec::new(),
-            rng: SimRng::new(seed ^ 0x5eed_0f_77),
+            rng: SimRng::new(seed ^ 0x5eed_0f77),
             used: 0,
             capacity,
         }

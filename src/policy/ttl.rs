@@ -93,7 +93,7 @@ impl TtlCache {
     /// Removes every entry at the front of the expiry order that has expired.
     fn expire(&mut self, now: f64) -> u64 {
         let mut n = 0;
-        while self.exp_head != NIL && !(now < self.slab.data(self.exp_head).expires) {
+        while self.exp_head != NIL && now >= self.slab.data(self.exp_head).expires {
             self.drop_entry(self.exp_head);
             n += 1;
         }
@@ -102,7 +102,10 @@ impl TtlCache {
 
     /// Keys from least to most recently used. For tests.
     pub fn keys(&self) -> Vec<Key> {
-        self.slab.iter(&self.lru).map(|i| self.slab.key(i)).collect()
+        self.slab
+            .iter(&self.lru)
+            .map(|i| self.slab.key(i))
+            .collect()
     }
 
     #[cfg(test)]
@@ -147,7 +150,9 @@ impl Policy for TtlCache {
             return;
         }
         while self.used + a.charge > self.capacity {
-            let Some(victim) = self.lru.front() else { break };
+            let Some(victim) = self.lru.front() else {
+                break;
+            };
             self.drop_entry(victim);
             ev.evicted += 1;
         }

@@ -22,7 +22,14 @@ fn human(n: f64) -> String {
 impl Exporter for TableExporter {
     fn write(&self, results: &[RunResult], out: &mut dyn Write) -> io::Result<()> {
         let header = [
-            "workload", "strategy", "capacity", "requests", "hit ratio", "misses", "evictions", "req/s",
+            "workload",
+            "strategy",
+            "capacity",
+            "requests",
+            "hit ratio",
+            "misses",
+            "evictions",
+            "req/s",
         ];
         let rows: Vec<[String; 8]> = results
             .iter()
@@ -67,7 +74,15 @@ impl Exporter for TableExporter {
                 .join("  ")
         };
         writeln!(out, "{}", line(&header.map(String::from)))?;
-        writeln!(out, "{}", width.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "))?;
+        writeln!(
+            out,
+            "{}",
+            width
+                .iter()
+                .map(|w| "-".repeat(*w))
+                .collect::<Vec<_>>()
+                .join("  ")
+        )?;
         for row in &rows {
             writeln!(out, "{}", line(row))?;
         }

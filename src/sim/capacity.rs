@@ -49,7 +49,9 @@ impl Capacity {
                 .parse()
                 .map_err(|_| format!("invalid capacity '{s}': {accepted}"))?;
             if !(v > 0.0 && v <= 100.0) {
-                return Err(format!("invalid capacity '{s}': a percentage must be in (0, 100]"));
+                return Err(format!(
+                    "invalid capacity '{s}': a percentage must be in (0, 100]"
+                ));
             }
             return Ok(Capacity::Percent(v));
         }
@@ -118,7 +120,10 @@ mod tests {
         assert_eq!(Capacity::parse("10k").unwrap(), Capacity::Count(10_000));
         assert_eq!(Capacity::parse("5%").unwrap(), Capacity::Percent(5.0));
         assert_eq!(Capacity::parse("64MiB").unwrap(), Capacity::Bytes(64 << 20));
-        assert_eq!(Capacity::parse("1GB").unwrap(), Capacity::Bytes(1_000_000_000));
+        assert_eq!(
+            Capacity::parse("1GB").unwrap(),
+            Capacity::Bytes(1_000_000_000)
+        );
         assert_eq!(Capacity::parse_list("1%,5%, 100").unwrap().len(), 3);
     }
 
@@ -126,7 +131,9 @@ mod tests {
     fn rejects_with_reasons() {
         assert!(Capacity::parse("0").unwrap_err().contains("at least 1"));
         assert!(Capacity::parse("150%").unwrap_err().contains("(0, 100]"));
-        assert!(Capacity::parse("lots").unwrap_err().contains("expected a count"));
+        assert!(Capacity::parse("lots")
+            .unwrap_err()
+            .contains("expected a count"));
         assert!(Capacity::parse("-5").is_err());
     }
 

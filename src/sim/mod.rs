@@ -4,6 +4,7 @@
 //! ([`runner`]).
 
 pub mod capacity;
+pub mod latency;
 pub mod replay;
 pub mod result;
 pub mod runner;

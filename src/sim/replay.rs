@@ -13,6 +13,7 @@
 //! Hit ratio is counted over gets only. The loop is generic over the policy,
 //! so each policy gets its own compiled loop with no dynamic dispatch.
 
+use super::latency::{LatencySink, NoLatency, OriginError};
 use crate::policy::{Access, Evictions, Policy};
 use crate::request::Op;
 use crate::workload::Batch;
@@ -67,7 +68,6 @@ pub struct ChargeModel {
 /// `next_use`, when given, holds for each request of the batch the stream
 /// position of the next request for the same key (`u64::MAX` for none), for
 /// offline policies.
-#[inline(never)]
 pub fn replay_batch<P: Policy + ?Sized>(
     policy: &mut P,
     batch: &Batch,
@@ -77,6 +77,34 @@ pub fn replay_batch<P: Policy + ?Sized>(
     charge: ChargeModel,
     c: &mut Counters,
 ) {
+    replay_batch_with(
+        policy,
+        batch,
+        range,
+        vtime_base,
+        next_use,
+        charge,
+        c,
+        &mut NoLatency,
+    )
+    .expect("a replay without an origin cannot fail");
+}
+
+/// [`replay_batch`] with latency: `lat` times the cache operations of gets
+/// and fetches misses from the origin (see [`super::latency`]). Fails only if
+/// a real origin fails.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+pub fn replay_batch_with<P: Policy + ?Sized, L: LatencySink>(
+    policy: &mut P,
+    batch: &Batch,
+    range: std::ops::Range<usize>,
+    vtime_base: u64,
+    next_use: Option<&[u64]>,
+    charge: ChargeModel,
+    c: &mut Counters,
+    lat: &mut L,
+) -> Result<(), OriginError> {
     let mut ev = Evictions::default();
     let n = range.len() as u64;
     for i in range {
@@ -96,14 +124,27 @@ pub fn replay_batch<P: Policy + ?Sized>(
             Op::Get => {
                 c.gets += 1;
                 c.bytes_requested += u64::from(r.size);
+                let t0 = lat.begin();
                 if policy.get(&a) {
                     c.hits += 1;
+                    lat.hit(t0);
                 } else {
                     c.misses += 1;
                     c.bytes_missed += u64::from(r.size);
+                    let t1 = lat.mark(t0);
+                    let origin_ns = match lat.fetch(a.key, r.size) {
+                        Ok(ns) => ns,
+                        Err(e) => {
+                            c.evictions += ev.evicted;
+                            c.expirations += ev.expired;
+                            return Err(e);
+                        }
+                    };
+                    let t2 = lat.mark(t0);
                     if a.charge <= charge.capacity {
                         policy.insert(&a, &mut ev);
                     }
+                    lat.miss(t0, t1, t2, origin_ns);
                 }
             }
             Op::Set => {
@@ -123,6 +164,7 @@ pub fn replay_batch<P: Policy + ?Sized>(
     c.requests += n;
     c.evictions += ev.evicted;
     c.expirations += ev.expired;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -157,8 +199,22 @@ mod tests {
         }
         let mut lru = Lru::new(10);
         let mut c = Counters::default();
-        replay_batch(&mut lru, &b, 0..b.len(), 0, None, ChargeModel { bytes: true, capacity: 10 }, &mut c);
-        assert_eq!((c.requests, c.gets, c.hits, c.misses, c.sets, c.deletes), (8, 6, 2, 4, 1, 1));
+        replay_batch(
+            &mut lru,
+            &b,
+            0..b.len(),
+            0,
+            None,
+            ChargeModel {
+                bytes: true,
+                capacity: 10,
+            },
+            &mut c,
+        );
+        assert_eq!(
+            (c.requests, c.gets, c.hits, c.misses, c.sets, c.deletes),
+            (8, 6, 2, 4, 1, 1)
+        );
         assert_eq!(c.bytes_requested, 4 + 4 + 20 + 20 + 4 + 4);
         assert_eq!(c.bytes_missed, 4 + 20 + 20 + 4);
         assert_eq!(lru.keys(), vec![1, 3]);

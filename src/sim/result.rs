@@ -44,6 +44,42 @@ pub struct RunResult {
     pub capacity_spec: String,
     pub sets: u64,
     pub deletes: u64,
+    /// Latency of gets (cache operation, plus the origin fetch on a miss), in
+    /// microseconds; empty with `--no-latency`.
+    #[serde(default)]
+    pub lat_mean_us: Option<f64>,
+    #[serde(default)]
+    pub lat_p50_us: Option<f64>,
+    #[serde(default)]
+    pub lat_p90_us: Option<f64>,
+    #[serde(default)]
+    pub lat_p99_us: Option<f64>,
+    #[serde(default)]
+    pub lat_p999_us: Option<f64>,
+    #[serde(default)]
+    pub lat_p9999_us: Option<f64>,
+    #[serde(default)]
+    pub lat_max_us: Option<f64>,
+    /// Hits only.
+    #[serde(default)]
+    pub hit_p50_us: Option<f64>,
+    #[serde(default)]
+    pub hit_p99_us: Option<f64>,
+    /// Misses only.
+    #[serde(default)]
+    pub miss_p50_us: Option<f64>,
+    #[serde(default)]
+    pub miss_p99_us: Option<f64>,
+    /// Requests that went to the origin (the load the cache did not take off it).
+    #[serde(default)]
+    pub origin_requests: u64,
+    /// Total origin time, seconds; empty with `--no-latency`.
+    #[serde(default)]
+    pub origin_time_s: Option<f64>,
+    /// The origin: a latency model (`2ms`, `lognormal:2ms,0.8`) or a
+    /// database URL without password; empty with `--no-latency`.
+    #[serde(default)]
+    pub origin: String,
 }
 
 /// The CSV header, in order. Kept next to the struct so a test can pin it.
@@ -71,4 +107,37 @@ pub const COLUMNS: &[&str] = &[
     "capacity_spec",
     "sets",
     "deletes",
+    "lat_mean_us",
+    "lat_p50_us",
+    "lat_p90_us",
+    "lat_p99_us",
+    "lat_p999_us",
+    "lat_p9999_us",
+    "lat_max_us",
+    "hit_p50_us",
+    "hit_p99_us",
+    "miss_p50_us",
+    "miss_p99_us",
+    "origin_requests",
+    "origin_time_s",
+    "origin",
+];
+
+/// Columns that are measurements of this machine (wall time, timed cache
+/// operations) rather than results of the simulation: the only ones that may
+/// differ between two runs with the same seed.
+pub const MEASURED_COLUMNS: &[&str] = &[
+    "elapsed_s",
+    "requests_per_s",
+    "lat_mean_us",
+    "lat_p50_us",
+    "lat_p90_us",
+    "lat_p99_us",
+    "lat_p999_us",
+    "lat_p9999_us",
+    "lat_max_us",
+    "hit_p50_us",
+    "hit_p99_us",
+    "miss_p50_us",
+    "miss_p99_us",
 ];

@@ -7,9 +7,13 @@
 //! grow with the trace's length.
 
 use super::capacity::{Capacity, CapacityKind};
-use super::replay::{replay_batch, ChargeModel, Counters};
+use super::latency::{
+    self, LatencySink, LatencySummary, ModelOrigin, NoLatency, Origin, OriginModel, Timed,
+};
+use super::replay::{replay_batch_with, ChargeModel, Counters};
 use super::result::RunResult;
 use crate::dispatch;
+use crate::external::postgres::{self, PgConfig, PostgresOrigin};
 use crate::policy::{self, BuildCtx, SpecError, StrategySpec};
 use crate::workload::trace::{self, TraceError, TraceFormat};
 use crate::workload::{Batch, Preset};
@@ -31,6 +35,26 @@ pub enum RunError {
     Spec(#[from] SpecError),
     #[error("{0}")]
     Workload(String),
+    #[error("{0}")]
+    Origin(String),
+    #[error("cannot write histogram '{path}': {err}")]
+    Histogram { path: PathBuf, err: std::io::Error },
+}
+
+/// What stands behind the cache, when latency is recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OriginSpec {
+    Model(OriginModel),
+    Postgres(PgConfig),
+}
+
+impl OriginSpec {
+    pub fn label(&self) -> String {
+        match self {
+            OriginSpec::Model(m) => m.label(),
+            OriginSpec::Postgres(c) => c.display(),
+        }
+    }
 }
 
 /// Where a workload's requests come from.
@@ -125,6 +149,34 @@ pub struct Prepared {
     pub data: Data,
 }
 
+impl Prepared {
+    /// Makes sure PostgreSQL's `cachesim_origin` table holds every key of the
+    /// workload, with a value of the key's (first) size.
+    pub fn populate_postgres(&self, pg: &PgConfig) -> Result<u64, RunError> {
+        let mut seen = FxHashSet::default();
+        let mut keys = Vec::new();
+        let mut add = |b: &Batch| {
+            for i in 0..b.len() {
+                let r = b.request(i, 0);
+                if seen.insert(r.key) {
+                    keys.push((r.key, r.size));
+                }
+            }
+        };
+        match &self.data {
+            Data::Memory(b) => add(b),
+            Data::Stream { path, format, rate } => {
+                let mut reader = trace::open(path, Some(*format))?;
+                let mut b = Batch::new(*rate, 1);
+                while reader.next_batch(&mut b, CHUNK)? > 0 {
+                    add(&b);
+                }
+            }
+        }
+        postgres::populate(pg, keys.into_iter()).map_err(RunError::Origin)
+    }
+}
+
 #[derive(Debug)]
 pub enum Data {
     Memory(Batch),
@@ -142,10 +194,34 @@ pub struct RunConfig {
     pub capacity: Capacity,
     pub seed: u64,
     pub ttl: Option<f64>,
+    /// Record latency against this origin; `None` is `--no-latency`.
+    pub latency: Option<OriginSpec>,
+}
+
+/// Latency results of one run.
+struct LatencyOut {
+    summary: LatencySummary,
+    overall: hdrhistogram::Histogram<u64>,
+    origin_ns: u64,
+}
+
+fn finish_timed<O: Origin>(mut t: Timed<O>) -> LatencyOut {
+    t.finish();
+    let overall = t.overall();
+    LatencyOut {
+        summary: LatencySummary::of(&overall, &t.hits, &t.misses),
+        overall,
+        origin_ns: t.origin_ns,
+    }
 }
 
 /// Replays `w` against the strategy and capacity of `cfg`.
-pub fn run_one(w: &Prepared, cfg: &RunConfig, pb: &ProgressBar) -> Result<RunResult, RunError> {
+/// Returns the result and, with latency on, the run's overall histogram.
+pub fn run_one(
+    w: &Prepared,
+    cfg: &RunConfig,
+    pb: &ProgressBar,
+) -> Result<(RunResult, Option<hdrhistogram::Histogram<u64>>), RunError> {
     let cap = cfg.capacity.resolve(w.distinct);
     let kind = cfg.capacity.kind();
     let built = policy::build(
@@ -160,13 +236,34 @@ pub fn run_one(w: &Prepared, cfg: &RunConfig, pb: &ProgressBar) -> Result<RunRes
         bytes: kind == CapacityKind::Bytes,
         capacity: cap,
     };
-    pb.set_message(format!("{} {} c={}", w.label, built.canonical, cfg.capacity.label()));
+    pb.set_message(format!(
+        "{} {} c={}",
+        w.label,
+        built.canonical,
+        cfg.capacity.label()
+    ));
     let mut policy = built.policy;
     let mut c = Counters::default();
     let start = Instant::now();
-    dispatch!(&mut policy, p => replay_data(p, &w.data, charge, &mut c, pb))?;
+    let lat = match &cfg.latency {
+        None => {
+            dispatch!(&mut policy, p => replay_data(p, &w.data, charge, &mut c, pb, &mut NoLatency))?;
+            None
+        }
+        Some(OriginSpec::Model(m)) => {
+            let mut t = Timed::new(ModelOrigin::new(m, cfg.seed));
+            dispatch!(&mut policy, p => replay_data(p, &w.data, charge, &mut c, pb, &mut t))?;
+            Some(finish_timed(t))
+        }
+        Some(OriginSpec::Postgres(pg)) => {
+            let mut t = Timed::new(PostgresOrigin::connect(pg).map_err(RunError::Origin)?);
+            dispatch!(&mut policy, p => replay_data(p, &w.data, charge, &mut c, pb, &mut t))?;
+            Some(finish_timed(t))
+        }
+    };
     let elapsed = start.elapsed().as_secs_f64();
-    Ok(RunResult {
+    let s = lat.as_ref().map(|l| l.summary);
+    let result = RunResult {
         workload: w.label.clone(),
         strategy: built.canonical,
         capacity: cap,
@@ -175,12 +272,20 @@ pub fn run_one(w: &Prepared, cfg: &RunConfig, pb: &ProgressBar) -> Result<RunRes
         hits: c.hits,
         misses: c.misses,
         hit_ratio: c.hit_ratio(),
-        miss_ratio: if c.gets == 0 { 0.0 } else { 1.0 - c.hit_ratio() },
+        miss_ratio: if c.gets == 0 {
+            0.0
+        } else {
+            1.0 - c.hit_ratio()
+        },
         evictions: c.evictions,
         expirations: c.expirations,
         distinct_keys: w.distinct,
         elapsed_s: elapsed,
-        requests_per_s: if elapsed > 0.0 { c.requests as f64 / elapsed } else { 0.0 },
+        requests_per_s: if elapsed > 0.0 {
+            c.requests as f64 / elapsed
+        } else {
+            0.0
+        },
         seed: cfg.seed,
         version: env!("CARGO_PKG_VERSION").to_string(),
         bytes_requested: c.bytes_requested,
@@ -190,22 +295,39 @@ pub fn run_one(w: &Prepared, cfg: &RunConfig, pb: &ProgressBar) -> Result<RunRes
         capacity_spec: cfg.capacity.label(),
         sets: c.sets,
         deletes: c.deletes,
-    })
+        lat_mean_us: s.map(|s| s.mean_us),
+        lat_p50_us: s.map(|s| s.p50_us),
+        lat_p90_us: s.map(|s| s.p90_us),
+        lat_p99_us: s.map(|s| s.p99_us),
+        lat_p999_us: s.map(|s| s.p999_us),
+        lat_p9999_us: s.map(|s| s.p9999_us),
+        lat_max_us: s.map(|s| s.max_us),
+        hit_p50_us: s.and_then(|s| s.hit_p50_us),
+        hit_p99_us: s.and_then(|s| s.hit_p99_us),
+        miss_p50_us: s.and_then(|s| s.miss_p50_us),
+        miss_p99_us: s.and_then(|s| s.miss_p99_us),
+        origin_requests: c.misses,
+        origin_time_s: lat.as_ref().map(|l| l.origin_ns as f64 / 1e9),
+        origin: cfg.latency.as_ref().map(|o| o.label()).unwrap_or_default(),
+    };
+    Ok((result, lat.map(|l| l.overall)))
 }
 
-fn replay_data<P: policy::Policy>(
+fn replay_data<P: policy::Policy, L: LatencySink>(
     p: &mut P,
     data: &Data,
     charge: ChargeModel,
     c: &mut Counters,
     pb: &ProgressBar,
+    lat: &mut L,
 ) -> Result<(), RunError> {
+    let origin = |e: latency::OriginError| RunError::Origin(e.0);
     match data {
         Data::Memory(batch) => {
             let mut start = 0;
             while start < batch.len() {
                 let end = (start + CHUNK * 16).min(batch.len());
-                replay_batch(p, batch, start..end, 0, None, charge, c);
+                replay_batch_with(p, batch, start..end, 0, None, charge, c, lat).map_err(origin)?;
                 pb.inc((end - start) as u64);
                 start = end;
             }
@@ -215,7 +337,8 @@ fn replay_data<P: policy::Policy>(
             let mut b = Batch::new(*rate, 1);
             let mut vtime = 0u64;
             while reader.next_batch(&mut b, CHUNK)? > 0 {
-                replay_batch(p, &b, 0..b.len(), vtime, None, charge, c);
+                replay_batch_with(p, &b, 0..b.len(), vtime, None, charge, c, lat)
+                    .map_err(origin)?;
                 vtime += b.len() as u64;
                 pb.inc(b.len() as u64);
             }
@@ -232,6 +355,10 @@ pub struct Plan {
     pub capacities: Vec<Capacity>,
     pub seed: u64,
     pub ttl: Option<f64>,
+    /// Record latency against this origin; `None` is `--no-latency`.
+    pub latency: Option<OriginSpec>,
+    /// Write each run's overall latency histogram (`.hgrm`) here.
+    pub histograms: Option<PathBuf>,
 }
 
 impl Plan {
@@ -249,7 +376,11 @@ impl Plan {
         let mut out = Vec::new();
         for w in &self.workloads {
             let prepared = w.prepare(self.seed, self.runs_per_workload())?;
-            let pb = crate::progress::bar(prepared.requests * self.runs_per_workload() as u64, quiet);
+            if let Some(OriginSpec::Postgres(pg)) = &self.latency {
+                prepared.populate_postgres(pg)?;
+            }
+            let pb =
+                crate::progress::bar(prepared.requests * self.runs_per_workload() as u64, quiet);
             for s in &self.strategies {
                 for cap in &self.capacities {
                     let cfg = RunConfig {
@@ -257,8 +388,32 @@ impl Plan {
                         capacity: *cap,
                         seed: self.seed,
                         ttl: self.ttl,
+                        latency: self.latency.clone(),
                     };
-                    out.push(run_one(&prepared, &cfg, &pb)?);
+                    let (result, hist) = run_one(&prepared, &cfg, &pb)?;
+                    if let (Some(dir), Some(h)) = (&self.histograms, hist) {
+                        let name = format!(
+                            "{:03}-{}-{}-{}.hgrm",
+                            out.len() + 1,
+                            result.workload,
+                            result.strategy,
+                            result.capacity_spec
+                        );
+                        let name: String = name
+                            .chars()
+                            .map(|ch| {
+                                if ch.is_ascii_alphanumeric() || "._-".contains(ch) {
+                                    ch
+                                } else {
+                                    '_'
+                                }
+                            })
+                            .collect();
+                        let path = dir.join(name);
+                        crate::report::write_atomic(&path, |w| latency::write_hgrm(&h, w))
+                            .map_err(|err| RunError::Histogram { path, err })?;
+                    }
+                    out.push(result);
                 }
             }
             pb.finish_and_clear();

@@ -95,7 +95,9 @@ impl Batch {
         if !self.times.is_empty() || r.time != vtime as f64 / self.rate {
             if self.times.is_empty() {
                 let first = vtime - n as u64;
-                self.times = (0..n as u64).map(|i| (first + i) as f64 / self.rate).collect();
+                self.times = (0..n as u64)
+                    .map(|i| (first + i) as f64 / self.rate)
+                    .collect();
             }
             self.times.push(r.time);
         }

@@ -75,7 +75,8 @@ impl Preset {
         let mut p: Preset =
             basic_toml::from_str(text).map_err(|e| format!("workload file '{origin}': {e}"))?;
         p.name = name.to_string();
-        p.validate().map_err(|e| format!("workload '{origin}': {e}"))?;
+        p.validate()
+            .map_err(|e| format!("workload '{origin}': {e}"))?;
         Ok(p)
     }
 
@@ -99,7 +100,10 @@ impl Preset {
                 return Err(format!("alpha = {a} must be a number from 0 to 10"));
             }
         }
-        for (field, v) in [("hot_keys", self.hot_keys), ("hot_requests", self.hot_requests)] {
+        for (field, v) in [
+            ("hot_keys", self.hot_keys),
+            ("hot_requests", self.hot_requests),
+        ] {
             if let Some(v) = v {
                 if !(0.0..=1.0).contains(&v) {
                     return Err(format!("{field} = {v} must be a fraction from 0 to 1"));
@@ -108,7 +112,9 @@ impl Preset {
         }
         if let Some(r) = self.rate {
             if !(r.is_finite() && r > 0.0) {
-                return Err(format!("rate = {r} must be a positive number of requests per second"));
+                return Err(format!(
+                    "rate = {r} must be a positive number of requests per second"
+                ));
             }
         }
         Ok(())
@@ -171,9 +177,19 @@ mod tests {
 
     #[test]
     fn bad_fields_are_named() {
-        let e = Preset::parse("x", "description='d'\ngenerator='zipf'\nrequests=1\nkeys=0\n", "x.toml").unwrap_err();
+        let e = Preset::parse(
+            "x",
+            "description='d'\ngenerator='zipf'\nrequests=1\nkeys=0\n",
+            "x.toml",
+        )
+        .unwrap_err();
         assert!(e.contains("keys = 0"), "{e}");
-        let e = Preset::parse("x", "description='d'\ngenerator='zipf'\nrequests=1\nkeys=5\nbogus=1\n", "x.toml").unwrap_err();
+        let e = Preset::parse(
+            "x",
+            "description='d'\ngenerator='zipf'\nrequests=1\nkeys=5\nbogus=1\n",
+            "x.toml",
+        )
+        .unwrap_err();
         assert!(e.contains("bogus"), "{e}");
     }
 }

@@ -22,7 +22,11 @@ impl Scramble {
         let n = n.max(1);
         let bits = 64 - (n - 1).leading_zeros().min(63);
         let bits = bits.max(1);
-        let mask = if bits >= 64 { u64::MAX } else { (1u64 << bits) - 1 };
+        let mask = if bits >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << bits) - 1
+        };
         Scramble {
             n,
             mask,

@@ -27,7 +27,8 @@ impl AliasTable {
         let mut scaled: Vec<f64> = w.iter().map(|x| x * n as f64 / total).collect();
         let mut keep = vec![u64::MAX; n];
         let mut alias: Vec<u32> = (0..n as u32).collect();
-        let (mut small, mut large): (Vec<u32>, Vec<u32>) = (0..n as u32).partition(|&i| scaled[i as usize] < 1.0);
+        let (mut small, mut large): (Vec<u32>, Vec<u32>) =
+            (0..n as u32).partition(|&i| scaled[i as usize] < 1.0);
         while let (Some(s), Some(&l)) = (small.pop(), large.last()) {
             let p = scaled[s as usize];
             keep[s as usize] = to_threshold(p);
@@ -74,12 +75,50 @@ pub fn zipf_weights(n: u64, alpha: f64) -> Vec<f64> {
     (1..=n).map(|r| (r as f64).powf(-alpha)).collect()
 }
 
+/// An alias table whose columns carry their keys: one slot read (one cache
+/// line) per sample, however large the key space.
+#[derive(Debug, Clone)]
+pub struct KeySampler {
+    slots: Vec<Slot>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    keep: u64,
+    key: u64,
+    alias_key: u64,
+}
+
+impl KeySampler {
+    /// `keys[i]` is drawn with probability proportional to `w[i]`.
+    pub fn new(w: &[f64], keys: &[u64]) -> KeySampler {
+        let t = AliasTable::new(w);
+        let slots = (0..t.len())
+            .map(|i| Slot {
+                keep: t.keep[i],
+                key: keys[i],
+                alias_key: keys[t.alias[i] as usize],
+            })
+            .collect();
+        KeySampler { slots }
+    }
+
+    #[inline]
+    pub fn sample(&self, rng: &mut SimRng) -> u64 {
+        let s = &self.slots[rng.below(self.slots.len() as u64) as usize];
+        if rng.next_u64() < s.keep {
+            s.key
+        } else {
+            s.alias_key
+        }
+    }
+}
+
 /// Generates `requests` keys of Zipf(`alpha`) over `n` keys.
 pub fn generate(n: u64, alpha: f64, requests: u64, seed: u64) -> Vec<u64> {
-    let table = AliasTable::new(&zipf_weights(n, alpha));
-    let keys = Scramble::new(n).table();
+    let sampler = KeySampler::new(&zipf_weights(n, alpha), &Scramble::new(n).table());
     let mut rng = SimRng::new(seed);
-    (0..requests).map(|_| keys[table.sample(&mut rng)]).collect()
+    (0..requests).map(|_| sampler.sample(&mut rng)).collect()
 }
 
 #[cfg(test)]

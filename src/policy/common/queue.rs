@@ -90,7 +90,10 @@ impl Queue {
 
     /// Keys from front (next victim) to back.
     pub fn keys(&self) -> Vec<Key> {
-        self.slab.iter(&self.list).map(|i| self.slab.key(i)).collect()
+        self.slab
+            .iter(&self.list)
+            .map(|i| self.slab.key(i))
+            .collect()
     }
 
     /// Recounts the list and the charges. For tests.

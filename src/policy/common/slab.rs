@@ -391,7 +391,10 @@ mod tests {
         }
         assert_eq!(s.check_list(&l), 66);
         let order: Vec<u64> = s.iter(&l).map(|i| s.key(i)).collect();
-        let expect: Vec<u64> = (0..100u64).filter(|k| k % 3 != 0).map(|k| k * 7919).collect();
+        let expect: Vec<u64> = (0..100u64)
+            .filter(|k| k % 3 != 0)
+            .map(|k| k * 7919)
+            .collect();
         assert_eq!(order, expect);
         for k in 0..100u64 {
             assert_eq!(s.find(k * 7919).is_some(), k % 3 != 0);

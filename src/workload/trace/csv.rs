@@ -37,7 +37,11 @@ impl CsvReader {
                 msg: format!("cannot read the CSV header: {e}"),
             })?
             .clone();
-        let find = |name: &str| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
+        let find = |name: &str| {
+            headers
+                .iter()
+                .position(|h| h.trim().eq_ignore_ascii_case(name))
+        };
         let key = find("key").ok_or_else(|| TraceError::Line {
             path: path.to_path_buf(),
             line: 1,
@@ -79,9 +83,15 @@ impl RequestSource for CsvReader {
             }
             let line = self.record.position().map(|p| p.line()).unwrap_or(0);
             let field = |i: usize, name: &str| {
-                self.record
-                    .get(i)
-                    .ok_or_else(|| self.err(line, format!("missing '{name}' field (the row has {} fields)", self.record.len())))
+                self.record.get(i).ok_or_else(|| {
+                    self.err(
+                        line,
+                        format!(
+                            "missing '{name}' field (the row has {} fields)",
+                            self.record.len()
+                        ),
+                    )
+                })
             };
             let kf = field(self.key, "key")?;
             if kf.is_empty() {
@@ -95,7 +105,13 @@ impl RequestSource for CsvReader {
                     .and_then(|s| s.parse::<f64>().ok())
                     .filter(|t| t.is_finite() && *t >= 0.0)
                     .ok_or_else(|| {
-                        self.err(line, format!("time '{}' is not a number of seconds >= 0", String::from_utf8_lossy(f)))
+                        self.err(
+                            line,
+                            format!(
+                                "time '{}' is not a number of seconds >= 0",
+                                String::from_utf8_lossy(f)
+                            ),
+                        )
                     })?;
                 batch.times.push(t);
             }
@@ -105,15 +121,30 @@ impl RequestSource for CsvReader {
                     .ok()
                     .and_then(|s| s.parse::<u32>().ok())
                     .ok_or_else(|| {
-                        self.err(line, format!("size '{}' is not a whole number of bytes (0 to 4294967295)", String::from_utf8_lossy(f)))
+                        self.err(
+                            line,
+                            format!(
+                                "size '{}' is not a whole number of bytes (0 to 4294967295)",
+                                String::from_utf8_lossy(f)
+                            ),
+                        )
                     })?;
                 batch.sizes.push(s);
             }
             if let Some(i) = self.op {
                 let f = field(i, "op")?;
-                let op = std::str::from_utf8(f).ok().and_then(Op::parse).ok_or_else(|| {
-                    self.err(line, format!("op '{}' is not one of get, set, delete", String::from_utf8_lossy(f)))
-                })?;
+                let op = std::str::from_utf8(f)
+                    .ok()
+                    .and_then(Op::parse)
+                    .ok_or_else(|| {
+                        self.err(
+                            line,
+                            format!(
+                                "op '{}' is not one of get, set, delete",
+                                String::from_utf8_lossy(f)
+                            ),
+                        )
+                    })?;
                 batch.ops.push(op);
             }
         }
@@ -127,7 +158,8 @@ mod tests {
     use crate::request::hash_str;
 
     fn read(text: &str) -> Result<Batch, TraceError> {
-        let input: Box<dyn BufRead + Send> = Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
+        let input: Box<dyn BufRead + Send> =
+            Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
         let mut r = CsvReader::new(Path::new("t.csv"), input)?;
         let mut all = Batch::new(1.0, 1);
         let mut b = Batch::new(1.0, 1);
@@ -139,7 +171,8 @@ mod tests {
 
     #[test]
     fn reads_named_columns_in_any_order() {
-        let b = read("op,extra,Key,time,size\nget,x,1,0.5,100\nset,y,abc,1.25,7\ndelete,z,1,2,0\n").unwrap();
+        let b = read("op,extra,Key,time,size\nget,x,1,0.5,100\nset,y,abc,1.25,7\ndelete,z,1,2,0\n")
+            .unwrap();
         assert_eq!(b.keys, vec![1, hash_str("abc"), 1]);
         assert_eq!(b.times, vec![0.5, 1.25, 2.0]);
         assert_eq!(b.sizes, vec![100, 7, 0]);
@@ -151,10 +184,16 @@ mod tests {
         let e = read("key,time\n1,0\n2,soon\n").unwrap_err().to_string();
         assert!(e.starts_with("t.csv:3:") && e.contains("soon"), "{e}");
         let e = read("key,op\n1,scan\n").unwrap_err().to_string();
-        assert!(e.starts_with("t.csv:2:") && e.contains("get, set, delete"), "{e}");
+        assert!(
+            e.starts_with("t.csv:2:") && e.contains("get, set, delete"),
+            "{e}"
+        );
         let e = read("id,time\n1,0\n").unwrap_err().to_string();
         assert!(e.contains("'key' column") && e.contains("id, time"), "{e}");
         let e = read("key,size\n1\n").unwrap_err().to_string();
-        assert!(e.starts_with("t.csv:2:") && e.contains("missing 'size'"), "{e}");
+        assert!(
+            e.starts_with("t.csv:2:") && e.contains("missing 'size'"),
+            "{e}"
+        );
     }
 }

@@ -25,7 +25,11 @@ pub enum TraceError {
     #[error("{path}: read error: {err}")]
     Io { path: PathBuf, err: io::Error },
     #[error("{path}:{line}: {msg}")]
-    Line { path: PathBuf, line: u64, msg: String },
+    Line {
+        path: PathBuf,
+        line: u64,
+        msg: String,
+    },
     #[error("{path}: truncated record at byte offset {offset}: {msg}")]
     Truncated {
         path: PathBuf,
@@ -59,7 +63,9 @@ impl TraceFormat {
 
     pub fn describe(self) -> &'static str {
         match self {
-            TraceFormat::Text => "one key per line; decimal integers as-is, other strings hashed (FNV-1a)",
+            TraceFormat::Text => {
+                "one key per line; decimal integers as-is, other strings hashed (FNV-1a)"
+            }
             TraceFormat::Csv => "CSV with a header naming key and optionally time, size, op",
         }
     }
@@ -69,7 +75,12 @@ impl TraceFormat {
             .iter()
             .copied()
             .find(|f| f.name() == s.trim().to_ascii_lowercase())
-            .ok_or_else(|| format!("unknown trace format '{s}'; valid formats: {}", format_names()))
+            .ok_or_else(|| {
+                format!(
+                    "unknown trace format '{s}'; valid formats: {}",
+                    format_names()
+                )
+            })
     }
 }
 
@@ -126,7 +137,10 @@ pub fn open_decompressed(path: &Path) -> Result<Box<dyn BufRead + Send>, TraceEr
     let cap = 1 << 16;
     Ok(match Compression::sniff(&head) {
         Compression::None => Box::new(buf),
-        Compression::Gzip => Box::new(BufReader::with_capacity(cap, flate2::bufread::MultiGzDecoder::new(buf))),
+        Compression::Gzip => Box::new(BufReader::with_capacity(
+            cap,
+            flate2::bufread::MultiGzDecoder::new(buf),
+        )),
         Compression::Zstd => Box::new(BufReader::with_capacity(
             cap,
             zstd::stream::read::Decoder::with_buffer(buf).map_err(open_err)?,
@@ -174,20 +188,26 @@ pub fn detect(path: &Path) -> Result<TraceFormat, TraceError> {
             path: path.to_path_buf(),
         });
     }
-    let ambiguous = || TraceError::Format {
+    let ambiguous = || {
+        TraceError::Format {
         path: path.to_path_buf(),
         msg: format!(
             "cannot tell the trace format from the name or content; pass --trace-format with one of: {}",
             format_names()
         ),
+    }
     };
     if head.contains(&0) {
         return Err(ambiguous());
     }
     let text = String::from_utf8_lossy(&head);
-    let first = text.lines().find(|l| !l.trim().is_empty() && !l.starts_with('#'));
+    let first = text
+        .lines()
+        .find(|l| !l.trim().is_empty() && !l.starts_with('#'));
     match first {
-        Some(l) if l.contains(',') && l.to_ascii_lowercase().split(',').any(|c| c.trim() == "key") => {
+        Some(l)
+            if l.contains(',') && l.to_ascii_lowercase().split(',').any(|c| c.trim() == "key") =>
+        {
             Ok(TraceFormat::Csv)
         }
         Some(l) if !l.contains(',') => Ok(TraceFormat::Text),
@@ -197,7 +217,10 @@ pub fn detect(path: &Path) -> Result<TraceFormat, TraceError> {
 
 /// Opens a streaming reader for `path` in `format` (detected when `None`).
 /// Requests without timestamps get theirs from the batch's `rate`.
-pub fn open(path: &Path, format: Option<TraceFormat>) -> Result<Box<dyn RequestSource + Send>, TraceError> {
+pub fn open(
+    path: &Path,
+    format: Option<TraceFormat>,
+) -> Result<Box<dyn RequestSource + Send>, TraceError> {
     let format = match format {
         Some(f) => f,
         None => detect(path)?,
@@ -211,11 +234,7 @@ pub fn open(path: &Path, format: Option<TraceFormat>) -> Result<Box<dyn RequestS
 
 /// Reads a whole trace into one batch (for several runs over one trace, and
 /// for counting distinct keys). Errors on an empty trace.
-pub fn read_all(
-    path: &Path,
-    format: Option<TraceFormat>,
-    rate: f64,
-) -> Result<Batch, TraceError> {
+pub fn read_all(path: &Path, format: Option<TraceFormat>, rate: f64) -> Result<Batch, TraceError> {
     let mut reader = open(path, format)?;
     let mut all = Batch::new(rate, 1);
     let mut chunk = Batch::new(rate, 1);
@@ -243,7 +262,8 @@ pub fn append(a: &mut Batch, b: &Batch) {
             a.times = (0..n as u64).map(|v| v as f64 / a.rate).collect();
         }
         if b.times.is_empty() {
-            a.times.extend((0..b.len() as u64).map(|i| (n as u64 + i) as f64 / a.rate));
+            a.times
+                .extend((0..b.len() as u64).map(|i| (n as u64 + i) as f64 / a.rate));
         } else {
             a.times.extend_from_slice(&b.times);
         }
@@ -263,7 +283,8 @@ pub fn append(a: &mut Batch, b: &Batch) {
             a.ops = vec![crate::request::Op::Get; n];
         }
         if b.ops.is_empty() {
-            a.ops.extend(std::iter::repeat_n(crate::request::Op::Get, b.len()));
+            a.ops
+                .extend(std::iter::repeat_n(crate::request::Op::Get, b.len()));
         } else {
             a.ops.extend_from_slice(&b.ops);
         }

@@ -33,7 +33,10 @@ pub fn key_of(field: &[u8]) -> Key {
         let mut v: u64 = 0;
         let mut ok = true;
         for &b in field {
-            match v.checked_mul(10).and_then(|v| v.checked_add(u64::from(b - b'0'))) {
+            match v
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(u64::from(b - b'0')))
+            {
                 Some(n) => v = n,
                 None => {
                     ok = false;
@@ -97,7 +100,10 @@ mod tests {
     use super::*;
 
     fn read(text: &str) -> Result<Vec<Key>, TraceError> {
-        let mut r = TextReader::new(Path::new("t.txt"), Box::new(std::io::Cursor::new(text.as_bytes().to_vec())));
+        let mut r = TextReader::new(
+            Path::new("t.txt"),
+            Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
+        );
         let mut b = Batch::new(1.0, 1);
         let mut out = vec![];
         while r.next_batch(&mut b, 2)? > 0 {
@@ -109,7 +115,10 @@ mod tests {
     #[test]
     fn integers_as_is_strings_hashed_comments_skipped() {
         let keys = read("# header\n1\r\n\n  42 \nuser:7\n18446744073709551616\n").unwrap();
-        assert_eq!(keys, vec![1, 42, hash_str("user:7"), hash_str("18446744073709551616")]);
+        assert_eq!(
+            keys,
+            vec![1, 42, hash_str("user:7"), hash_str("18446744073709551616")]
+        );
     }
 
     #[test]
