@@ -121,6 +121,35 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR", conflicts_with = "no_latency")]
     pub histograms: Option<PathBuf>,
 
+    /// Split the stream over K application instances, each with its own
+    /// cache of the given capacity (latency is not recorded for fleets).
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    pub instances: u64,
+
+    /// How the load balancer spreads requests over instances: random,
+    /// round-robin, or key-hash (sticky: a key always goes to one instance).
+    #[arg(long, value_name = "MODE", default_value = "random")]
+    pub balance: String,
+
+    /// Give the instances one shared cache of K x capacity instead (the same
+    /// as writing every strategy as shared:NAME).
+    #[arg(long)]
+    pub shared: bool,
+
+    /// On a write, invalidate the key in every other instance's cache too
+    /// (pub/sub or Redis client-side-caching invalidation messages).
+    #[arg(long)]
+    pub broadcast_invalidation: bool,
+
+    /// Delay, in request time, before a broadcast invalidation lands.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "0s",
+        requires = "broadcast_invalidation"
+    )]
+    pub invalidation_delay: String,
+
     /// What to print on stdout.
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,

@@ -6,6 +6,7 @@ use crate::cli::{OutputFormat, RunArgs};
 use crate::external::postgres::PgConfig;
 use crate::policy::{self, StrategySpec};
 use crate::report::{self, csv::CsvExporter, json::JsonExporter, table::TableExporter, Exporter};
+use crate::sim::fleet::{split_shared, Balance, FleetConfig, WritePolicy};
 use crate::sim::latency::OriginModel;
 use crate::sim::runner::{OriginSpec, Plan, RunError, WorkloadInput};
 use crate::sim::Capacity;
@@ -23,7 +24,8 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
     let mut strategies = Vec::new();
     for s in &a.strategy {
         for spec in StrategySpec::parse_list(s).map_err(|e| usage("--strategy", e))? {
-            policy::validate(&spec).map_err(|e| usage("--strategy", e))?;
+            let (inner, _) = split_shared(&spec);
+            policy::validate(&inner).map_err(|e| usage("--strategy", e))?;
             strategies.push(spec);
         }
     }
@@ -137,7 +139,35 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
             OriginModel::parse(&a.origin_latency).map_err(|e| usage("--origin-latency", e))?,
         ))
     };
+    if a.instances == 0 {
+        return Err(usage("--instances", "must be at least 1"));
+    }
+    let balance = Balance::parse(&a.balance).map_err(|e| usage("--balance", e))?;
+    let delay =
+        parse_duration(&a.invalidation_delay).map_err(|e| usage("--invalidation-delay", e))?;
+    if a.shared {
+        for s in &mut strategies {
+            if s.name != "shared" {
+                let mut params = vec![(String::new(), s.name.clone())];
+                params.extend(s.params.iter().cloned());
+                *s = StrategySpec {
+                    name: "shared".into(),
+                    params,
+                };
+            }
+        }
+    }
+    let fleet = (a.instances > 1 || a.shared).then_some(FleetConfig {
+        instances: a.instances as usize,
+        balance,
+        shared: false,
+        on_write: WritePolicy::Invalidate,
+        broadcast: a.broadcast_invalidation,
+        delay,
+        seed: a.seed,
+    });
     Ok(Plan {
+        fleet,
         workloads: vec![workload],
         strategies,
         capacities,

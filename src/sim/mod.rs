@@ -4,6 +4,7 @@
 //! ([`runner`]).
 
 pub mod capacity;
+pub mod fleet;
 pub mod latency;
 pub mod replay;
 pub mod result;

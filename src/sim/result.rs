@@ -80,6 +80,19 @@ pub struct RunResult {
     /// database URL without password; empty with `--no-latency`.
     #[serde(default)]
     pub origin: String,
+    /// Application instances (1 unless `--instances`).
+    #[serde(default = "one")]
+    pub instances: u64,
+    /// How requests were spread over instances (empty for one cache).
+    #[serde(default)]
+    pub balance: String,
+    /// Objects cached at the end, summed over the fleet's caches.
+    #[serde(default)]
+    pub memory_objects: u64,
+}
+
+fn one() -> u64 {
+    1
 }
 
 /// The CSV header, in order. Kept next to the struct so a test can pin it.
@@ -121,6 +134,9 @@ pub const COLUMNS: &[&str] = &[
     "origin_requests",
     "origin_time_s",
     "origin",
+    "instances",
+    "balance",
+    "memory_objects",
 ];
 
 /// Columns that are measurements of this machine (wall time, timed cache

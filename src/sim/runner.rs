@@ -7,6 +7,7 @@
 //! grow with the trace's length.
 
 use super::capacity::{Capacity, CapacityKind};
+use super::fleet::{split_shared, Balance, Fleet, FleetConfig, WritePolicy};
 use super::latency::{
     self, LatencySink, LatencySummary, ModelOrigin, NoLatency, Origin, OriginModel, Timed,
 };
@@ -196,6 +197,8 @@ pub struct RunConfig {
     pub ttl: Option<f64>,
     /// Record latency against this origin; `None` is `--no-latency`.
     pub latency: Option<OriginSpec>,
+    /// Replay over a fleet of application instances instead of one cache.
+    pub fleet: Option<FleetConfig>,
 }
 
 /// Latency results of one run.
@@ -224,14 +227,35 @@ pub fn run_one(
 ) -> Result<(RunResult, Option<hdrhistogram::Histogram<u64>>), RunError> {
     let cap = cfg.capacity.resolve(w.distinct);
     let kind = cfg.capacity.kind();
-    let built = policy::build(
-        &cfg.strategy,
+    // `shared:<spec>` runs the fleet against one shared cache.
+    let (spec, shared) = split_shared(&cfg.strategy);
+    let fleet = match (&cfg.fleet, shared) {
+        (Some(f), true) => Some(FleetConfig {
+            shared: true,
+            ..f.clone()
+        }),
+        (None, true) => Some(FleetConfig {
+            instances: 1,
+            balance: Balance::Random,
+            shared: true,
+            on_write: WritePolicy::Invalidate,
+            broadcast: false,
+            delay: 0.0,
+            seed: cfg.seed,
+        }),
+        (f, false) => f.clone(),
+    };
+    let mut built = policy::build(
+        &spec,
         &BuildCtx {
             capacity: cap,
             seed: cfg.seed,
             ttl: cfg.ttl,
         },
     )?;
+    if shared {
+        built.canonical = format!("shared:{}", built.canonical);
+    }
     let charge = ChargeModel {
         bytes: kind == CapacityKind::Bytes,
         capacity: cap,
@@ -245,23 +269,58 @@ pub fn run_one(
     let mut policy = built.policy;
     let mut c = Counters::default();
     let start = Instant::now();
-    let lat = match &cfg.latency {
-        None => {
+    let mut memory_objects = 0;
+    let lat = match (&cfg.latency, &fleet) {
+        (_, Some(fleet)) => {
+            // A fleet of caches; latency is not recorded for fleets.
+            let make = |capacity: u64| {
+                policy::build(
+                    &spec,
+                    &BuildCtx {
+                        capacity,
+                        seed: cfg.seed,
+                        ttl: cfg.ttl,
+                    },
+                )
+                .expect("spec validated above")
+                .policy
+            };
+            let mut f = Fleet::new(
+                &make,
+                charge,
+                &FleetConfig {
+                    seed: cfg.seed,
+                    ..fleet.clone()
+                },
+            );
+            for_each_batch(&w.data, pb, |b, range, base| {
+                f.replay(b, range, base);
+                Ok(())
+            })?;
+            let out = f.finish();
+            c = out.total;
+            memory_objects = out.memory_objects;
+            None
+        }
+        (None, None) => {
             dispatch!(&mut policy, p => replay_data(p, &w.data, charge, &mut c, pb, &mut NoLatency))?;
             None
         }
-        Some(OriginSpec::Model(m)) => {
+        (Some(OriginSpec::Model(m)), None) => {
             let mut t = Timed::new(ModelOrigin::new(m, cfg.seed));
             dispatch!(&mut policy, p => replay_data(p, &w.data, charge, &mut c, pb, &mut t))?;
             Some(finish_timed(t))
         }
-        Some(OriginSpec::Postgres(pg)) => {
+        (Some(OriginSpec::Postgres(pg)), None) => {
             let mut t = Timed::new(PostgresOrigin::connect(pg).map_err(RunError::Origin)?);
             dispatch!(&mut policy, p => replay_data(p, &w.data, charge, &mut c, pb, &mut t))?;
             Some(finish_timed(t))
         }
     };
     let elapsed = start.elapsed().as_secs_f64();
+    if fleet.is_none() {
+        memory_objects = policy::Policy::len(&policy) as u64;
+    }
     let s = lat.as_ref().map(|l| l.summary);
     let result = RunResult {
         workload: w.label.clone(),
@@ -308,7 +367,18 @@ pub fn run_one(
         miss_p99_us: s.and_then(|s| s.miss_p99_us),
         origin_requests: c.misses,
         origin_time_s: lat.as_ref().map(|l| l.origin_ns as f64 / 1e9),
-        origin: cfg.latency.as_ref().map(|o| o.label()).unwrap_or_default(),
+        origin: if fleet.is_some() {
+            String::new()
+        } else {
+            cfg.latency.as_ref().map(|o| o.label()).unwrap_or_default()
+        },
+        instances: fleet.as_ref().map_or(1, |f| f.instances as u64),
+        balance: fleet
+            .as_ref()
+            .filter(|f| f.instances > 1)
+            .map(|f| f.balance.as_str().to_string())
+            .unwrap_or_default(),
+        memory_objects,
     };
     Ok((result, lat.map(|l| l.overall)))
 }
@@ -321,13 +391,25 @@ fn replay_data<P: policy::Policy, L: LatencySink>(
     pb: &ProgressBar,
     lat: &mut L,
 ) -> Result<(), RunError> {
-    let origin = |e: latency::OriginError| RunError::Origin(e.0);
+    for_each_batch(data, pb, |b, range, base| {
+        replay_batch_with(p, b, range, base, None, charge, c, lat)
+            .map_err(|e| RunError::Origin(e.0))
+    })
+}
+
+/// Calls `f(batch, range, vtime_base)` over the workload's requests in
+/// chunks, advancing the progress bar.
+fn for_each_batch(
+    data: &Data,
+    pb: &ProgressBar,
+    mut f: impl FnMut(&Batch, std::ops::Range<usize>, u64) -> Result<(), RunError>,
+) -> Result<(), RunError> {
     match data {
         Data::Memory(batch) => {
             let mut start = 0;
             while start < batch.len() {
                 let end = (start + CHUNK * 16).min(batch.len());
-                replay_batch_with(p, batch, start..end, 0, None, charge, c, lat).map_err(origin)?;
+                f(batch, start..end, 0)?;
                 pb.inc((end - start) as u64);
                 start = end;
             }
@@ -337,8 +419,7 @@ fn replay_data<P: policy::Policy, L: LatencySink>(
             let mut b = Batch::new(*rate, 1);
             let mut vtime = 0u64;
             while reader.next_batch(&mut b, CHUNK)? > 0 {
-                replay_batch_with(p, &b, 0..b.len(), vtime, None, charge, c, lat)
-                    .map_err(origin)?;
+                f(&b, 0..b.len(), vtime)?;
                 vtime += b.len() as u64;
                 pb.inc(b.len() as u64);
             }
@@ -359,6 +440,8 @@ pub struct Plan {
     pub latency: Option<OriginSpec>,
     /// Write each run's overall latency histogram (`.hgrm`) here.
     pub histograms: Option<PathBuf>,
+    /// Replay over a fleet of application instances instead of one cache.
+    pub fleet: Option<FleetConfig>,
 }
 
 impl Plan {
@@ -371,7 +454,7 @@ impl Plan {
     pub fn run(&self, quiet: bool) -> Result<Vec<RunResult>, RunError> {
         // Reject bad strategy specs before any work.
         for s in &self.strategies {
-            policy::validate(s)?;
+            policy::validate(&split_shared(s).0)?;
         }
         let mut out = Vec::new();
         for w in &self.workloads {
@@ -389,6 +472,7 @@ impl Plan {
                         seed: self.seed,
                         ttl: self.ttl,
                         latency: self.latency.clone(),
+                        fleet: self.fleet.clone(),
                     };
                     let (result, hist) = run_one(&prepared, &cfg, &pb)?;
                     if let (Some(dir), Some(h)) = (&self.histograms, hist) {

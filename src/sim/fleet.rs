@@ -1,0 +1,553 @@
+//! Several application instances, each with its own local cache, against one
+//! shared cache of the same total memory: the quantitative answer to "when is
+//! it time to move to Redis?" (TALK.md, figure 8).
+//!
+//! The request stream is split over `K` instances by a load balancer:
+//! `random` (seeded), `round-robin`, or `key-hash` (sticky routing: a key
+//! always goes to the same instance). In local mode each instance has a cache
+//! of capacity `c`; in shared mode all instances use one cache of `K x c`.
+//!
+//! Writes (`set` requests) go to the origin through the instance that handles
+//! them and give the key a new version. That instance applies the write
+//! policy to its own cache (`invalidate`: delete the entry; `update`: write the
+//! new value through; `none`: leave it). The other instances keep their copies
+//! (now stale) unless `broadcast` is on, which models pub/sub or Redis
+//! client-side-caching invalidation messages: every other instance deletes
+//! the key `delay` seconds of request time later (at once with a delay of 0).
+//! Every cached value remembers the version it was filled with; a hit on an
+//! older version is a **stale hit**, whose age is how long ago (request time)
+//! the served value was overwritten. A `delete` request is a write that
+//! removes the key.
+//!
+//! Counting: every instance's counters are summed (in shared mode the one
+//! cache's evictions are booked on instance 0); `memory_objects` is the
+//! number of objects cached across the fleet at the end.
+
+use super::replay::{ChargeModel, Counters};
+use crate::policy::{Access, AnyPolicy, Evictions, Policy};
+use crate::request::{Key, Op};
+use crate::rng::{splitmix, SimRng};
+use crate::workload::Batch;
+use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
+
+/// How requests are spread over instances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Balance {
+    Random,
+    RoundRobin,
+    KeyHash,
+}
+
+impl Balance {
+    pub fn parse(s: &str) -> Result<Balance, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "random" => Ok(Balance::Random),
+            "round-robin" | "roundrobin" | "rr" => Ok(Balance::RoundRobin),
+            "key-hash" | "keyhash" | "sticky" => Ok(Balance::KeyHash),
+            _ => Err(format!(
+                "unknown balancing '{s}'; valid: random, round-robin, key-hash"
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Balance::Random => "random",
+            Balance::RoundRobin => "round-robin",
+            Balance::KeyHash => "key-hash",
+        }
+    }
+}
+
+/// What the instance handling a write does to its own cached copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WritePolicy {
+    Invalidate,
+    Update,
+    None,
+}
+
+/// A fleet's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FleetConfig {
+    pub instances: usize,
+    pub balance: Balance,
+    /// One cache of `instances x capacity` instead of one per instance.
+    pub shared: bool,
+    pub on_write: WritePolicy,
+    /// Invalidate other instances' copies on a write.
+    pub broadcast: bool,
+    /// Seconds of request time before a broadcast invalidation lands.
+    pub delay: f64,
+    pub seed: u64,
+}
+
+/// What a fleet replay counted.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FleetCounters {
+    /// Summed over instances.
+    pub total: Counters,
+    pub per_instance: Vec<Counters>,
+    pub writes: u64,
+    pub stale_hits: u64,
+    pub stale_age_sum_s: f64,
+    pub stale_age_max_s: f64,
+    pub memory_objects: u64,
+    /// Invalidation messages delivered to other instances.
+    pub invalidations: u64,
+}
+
+/// Splits a `shared:<spec>` strategy into its inner spec and `true`; any
+/// other spec is returned as is with `false`.
+pub fn split_shared(spec: &crate::policy::StrategySpec) -> (crate::policy::StrategySpec, bool) {
+    if spec.name != "shared" {
+        return (spec.clone(), false);
+    }
+    let mut params = spec.params.clone();
+    let name = match params.first() {
+        Some((k, v)) if k.is_empty() => {
+            let v = v.clone();
+            params.remove(0);
+            v.to_ascii_lowercase()
+        }
+        _ => String::new(),
+    };
+    (crate::policy::StrategySpec { name, params }, true)
+}
+
+/// A fleet in the middle of a replay: feed it batches, then [`Fleet::finish`].
+pub struct Fleet {
+    cfg: FleetConfig,
+    charge: ChargeModel,
+    /// Capacity of each cache (`K x c` for the shared one).
+    cap: u64,
+    caches: Vec<AnyPolicy>,
+    /// Version each cache's entry was filled with.
+    filled: Vec<FxHashMap<Key, u32>>,
+    /// Write times per key: the key's version is the number of writes.
+    writes: FxHashMap<Key, Vec<f64>>,
+    /// Broadcast invalidations in flight: (due time, key, sending cache).
+    pending: VecDeque<(f64, Key, usize)>,
+    rng: SimRng,
+    ev: Vec<Evictions>,
+    out: FleetCounters,
+}
+
+impl Fleet {
+    /// `make(capacity)` builds one cache; local mode calls it `instances`
+    /// times with `charge.capacity`, shared mode once with
+    /// `instances x charge.capacity`.
+    pub fn new(make: &dyn Fn(u64) -> AnyPolicy, charge: ChargeModel, cfg: &FleetConfig) -> Fleet {
+        let k = cfg.instances.max(1);
+        let (ncaches, cap) = if cfg.shared {
+            (1, charge.capacity.saturating_mul(k as u64))
+        } else {
+            (k, charge.capacity)
+        };
+        Fleet {
+            cfg: FleetConfig {
+                instances: k,
+                ..cfg.clone()
+            },
+            charge,
+            cap,
+            caches: (0..ncaches).map(|_| make(cap)).collect(),
+            filled: vec![FxHashMap::default(); ncaches],
+            writes: FxHashMap::default(),
+            pending: VecDeque::new(),
+            rng: SimRng::derive(cfg.seed, 0x0ba1_a4ce),
+            ev: vec![Evictions::default(); ncaches],
+            out: FleetCounters {
+                per_instance: vec![Counters::default(); k],
+                ..Default::default()
+            },
+        }
+    }
+
+    /// Replays requests `range` of `batch`; request `i` is number
+    /// `vtime_base + i` of the stream.
+    pub fn replay(&mut self, batch: &Batch, range: std::ops::Range<usize>, vtime_base: u64) {
+        let k = self.cfg.instances;
+        for i in range {
+            let vtime = vtime_base + i as u64;
+            let r = batch.request(i, vtime);
+            // Deliver invalidations that are due.
+            while let Some(&(due, key, from)) = self.pending.front() {
+                if due > r.time {
+                    break;
+                }
+                self.pending.pop_front();
+                for (j, c) in self.caches.iter_mut().enumerate() {
+                    if j != from && c.remove(key) {
+                        self.out.invalidations += 1;
+                    }
+                }
+            }
+            let inst = match self.cfg.balance {
+                _ if k == 1 => 0,
+                Balance::Random => self.rng.below(k as u64) as usize,
+                Balance::RoundRobin => (vtime % k as u64) as usize,
+                Balance::KeyHash => (splitmix(r.key) % k as u64) as usize,
+            };
+            let ci = if self.cfg.shared { 0 } else { inst };
+            let a = Access {
+                key: r.key,
+                charge: if self.charge.bytes {
+                    u64::from(r.size)
+                } else {
+                    1
+                },
+                time: r.time,
+                vtime,
+                next_vtime: u64::MAX,
+            };
+            let fits = a.charge <= self.cap;
+            let cnt = &mut self.out.per_instance[inst];
+            cnt.requests += 1;
+            match r.op {
+                Op::Get => {
+                    cnt.gets += 1;
+                    cnt.bytes_requested += u64::from(r.size);
+                    let version = self.writes.get(&r.key).map_or(0, |w| w.len() as u32);
+                    if self.caches[ci].get(&a) {
+                        cnt.hits += 1;
+                        let have = self.filled[ci].get(&r.key).copied().unwrap_or(0);
+                        if have < version {
+                            let changed = self.writes[&r.key][have as usize];
+                            let age = r.time - changed;
+                            self.out.stale_hits += 1;
+                            self.out.stale_age_sum_s += age;
+                            self.out.stale_age_max_s = self.out.stale_age_max_s.max(age);
+                        }
+                    } else {
+                        cnt.misses += 1;
+                        cnt.bytes_missed += u64::from(r.size);
+                        if fits {
+                            self.caches[ci].insert(&a, &mut self.ev[ci]);
+                            self.filled[ci].insert(r.key, version);
+                        }
+                    }
+                }
+                Op::Set | Op::Delete => {
+                    if r.op == Op::Set {
+                        cnt.sets += 1;
+                    } else {
+                        cnt.deletes += 1;
+                    }
+                    self.out.writes += 1;
+                    let w = self.writes.entry(r.key).or_default();
+                    w.push(r.time);
+                    let version = w.len() as u32;
+                    match (r.op, self.cfg.on_write) {
+                        (Op::Set, WritePolicy::Update) if fits => {
+                            self.caches[ci].set(&a, &mut self.ev[ci]);
+                            self.filled[ci].insert(r.key, version);
+                        }
+                        (Op::Set, WritePolicy::None) => {}
+                        _ => {
+                            self.caches[ci].remove(r.key);
+                        }
+                    }
+                    if self.cfg.broadcast
+                        && !self.cfg.shared
+                        && k > 1
+                        && self.cfg.on_write != WritePolicy::None
+                    {
+                        if self.cfg.delay <= 0.0 {
+                            for (j, c) in self.caches.iter_mut().enumerate() {
+                                if j != ci && c.remove(r.key) {
+                                    self.out.invalidations += 1;
+                                }
+                            }
+                        } else {
+                            self.pending.push_back((r.time + self.cfg.delay, r.key, ci));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The counters, with evictions attributed and totals summed.
+    pub fn finish(mut self) -> FleetCounters {
+        for (j, c) in self.caches.iter().enumerate() {
+            self.out.memory_objects += c.len() as u64;
+            self.out.per_instance[j].evictions += self.ev[j].evicted;
+            self.out.per_instance[j].expirations += self.ev[j].expired;
+        }
+        let mut t = Counters::default();
+        for c in &self.out.per_instance {
+            t.requests += c.requests;
+            t.gets += c.gets;
+            t.hits += c.hits;
+            t.misses += c.misses;
+            t.sets += c.sets;
+            t.deletes += c.deletes;
+            t.evictions += c.evictions;
+            t.expirations += c.expirations;
+            t.bytes_requested += c.bytes_requested;
+            t.bytes_missed += c.bytes_missed;
+        }
+        self.out.total = t;
+        self.out
+    }
+}
+
+/// Replays all of `batch` over a new fleet. See [`Fleet::new`].
+pub fn replay_fleet(
+    make: &dyn Fn(u64) -> AnyPolicy,
+    batch: &Batch,
+    charge: ChargeModel,
+    cfg: &FleetConfig,
+) -> FleetCounters {
+    let mut f = Fleet::new(make, charge, cfg);
+    f.replay(batch, 0..batch.len(), 0);
+    f.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{build, BuildCtx, StrategySpec};
+    use crate::request::Request;
+    use crate::sim::replay::replay_batch;
+    use crate::workload::zipf;
+
+    fn maker(name: &'static str) -> impl Fn(u64) -> AnyPolicy {
+        move |cap| {
+            build(
+                &StrategySpec::parse(name).unwrap(),
+                &BuildCtx {
+                    capacity: cap,
+                    seed: 5,
+                    ttl: Some(10.0),
+                },
+            )
+            .unwrap()
+            .policy
+        }
+    }
+
+    fn cfg(k: usize, balance: Balance, shared: bool) -> FleetConfig {
+        FleetConfig {
+            instances: k,
+            balance,
+            shared,
+            on_write: WritePolicy::Invalidate,
+            broadcast: false,
+            delay: 0.0,
+            seed: 3,
+        }
+    }
+
+    /// Zipf gets with a share of writes (sets) mixed in, deterministic.
+    fn stream(n: u64, keys: u64, write_every: u64) -> Batch {
+        let mut b = Batch::new(100.0, 1);
+        for (i, k) in zipf::generate(keys, 0.9, n, 8).into_iter().enumerate() {
+            let op = if write_every > 0 && (i as u64) % write_every == write_every - 1 {
+                Op::Set
+            } else {
+                Op::Get
+            };
+            b.push(
+                &Request {
+                    time: i as f64 / 100.0,
+                    key: k,
+                    size: 1,
+                    op,
+                },
+                i as u64,
+            );
+        }
+        b
+    }
+
+    fn single(name: &'static str, b: &Batch, cap: u64) -> Counters {
+        let mut p = maker(name)(cap);
+        let mut c = Counters::default();
+        replay_batch(
+            &mut p,
+            b,
+            0..b.len(),
+            0,
+            None,
+            ChargeModel {
+                bytes: false,
+                capacity: cap,
+            },
+            &mut c,
+        );
+        c
+    }
+
+    #[test]
+    fn one_instance_equals_the_single_cache_run_in_every_mode() {
+        let b = stream(20_000, 500, 0);
+        let charge = ChargeModel {
+            bytes: false,
+            capacity: 50,
+        };
+        for name in ["lru", "lfu", "fifo", "random", "ttl"] {
+            let want = single(name, &b, 50);
+            for balance in [Balance::Random, Balance::RoundRobin, Balance::KeyHash] {
+                for shared in [false, true] {
+                    let got = replay_fleet(&maker(name), &b, charge, &cfg(1, balance, shared));
+                    assert_eq!(got.total, want, "{name} {balance:?} shared={shared}");
+                }
+            }
+        }
+        // With writes, the write-through policy is the single run's `set`.
+        let b = stream(20_000, 500, 7);
+        let mut c = cfg(1, Balance::KeyHash, false);
+        c.on_write = WritePolicy::Update;
+        let got = replay_fleet(&maker("lru"), &b, charge, &c);
+        assert_eq!(got.total, single("lru", &b, 50));
+        assert_eq!(got.stale_hits, 0);
+    }
+
+    #[test]
+    fn key_hash_fleet_equals_caches_over_key_partitions() {
+        let b = stream(30_000, 2_000, 0);
+        let k = 4;
+        let got = replay_fleet(
+            &maker("lru"),
+            &b,
+            ChargeModel {
+                bytes: false,
+                capacity: 40,
+            },
+            &cfg(k, Balance::KeyHash, false),
+        );
+        // Reference: split the stream by the same key hash, one cache each.
+        let mut hits = 0;
+        for part in 0..k as u64 {
+            let mut sub = Batch::new(100.0, 1);
+            sub.keys = b
+                .keys
+                .iter()
+                .copied()
+                .filter(|&key| splitmix(key) % k as u64 == part)
+                .collect();
+            hits += single("lru", &sub, 40).hits;
+        }
+        assert_eq!(got.total.hits, hits);
+        assert!(got.memory_objects <= 4 * 40);
+    }
+
+    #[test]
+    fn random_balancing_costs_k_times_the_memory_for_one_caches_hit_ratio() {
+        // IRM: each instance sees an IRM stream with the same popularity, so
+        // K caches of c behave like one cache of c; one shared cache of K x c
+        // does far better.
+        let b = stream(400_000, 5_000, 0);
+        let charge = ChargeModel {
+            bytes: false,
+            capacity: 100,
+        };
+        let local = replay_fleet(&maker("lru"), &b, charge, &cfg(4, Balance::Random, false));
+        let one = single("lru", &b, 100);
+        let shared = replay_fleet(&maker("lru"), &b, charge, &cfg(4, Balance::Random, true));
+        let (l, o, s) = (
+            local.total.hit_ratio(),
+            one.hit_ratio(),
+            shared.total.hit_ratio(),
+        );
+        assert!((l - o).abs() < 0.01, "local {l} vs one cache of c {o}");
+        assert!(s > l + 0.05, "shared {s} vs local {l}");
+        assert_eq!(local.memory_objects, 400);
+        assert_eq!(shared.memory_objects, 400);
+    }
+
+    #[test]
+    fn broadcast_without_delay_leaves_nothing_stale_and_without_it_staleness_grows_with_k() {
+        let b = stream(60_000, 300, 10);
+        let charge = ChargeModel {
+            bytes: false,
+            capacity: 100,
+        };
+        let mut stale = vec![];
+        for k in [1, 2, 4, 8] {
+            let mut c = cfg(k, Balance::RoundRobin, false);
+            let silent = replay_fleet(&maker("lru"), &b, charge, &c);
+            stale.push(silent.stale_hits);
+            c.broadcast = true;
+            let told = replay_fleet(&maker("lru"), &b, charge, &c);
+            assert_eq!(told.stale_hits, 0, "k={k}");
+            if k > 1 {
+                assert!(told.invalidations > 0);
+            }
+        }
+        assert_eq!(stale[0], 0, "one instance invalidates its own copy");
+        assert!(
+            stale[1] > 0 && stale[1] < stale[2] && stale[2] < stale[3],
+            "{stale:?}"
+        );
+    }
+
+    #[test]
+    fn delayed_invalidation_leaves_a_window_of_staleness() {
+        let b = stream(60_000, 300, 10);
+        let charge = ChargeModel {
+            bytes: false,
+            capacity: 100,
+        };
+        let mut c = cfg(4, Balance::RoundRobin, false);
+        c.broadcast = true;
+        let mut last = 0;
+        for delay in [0.0, 0.05, 0.5, 5.0] {
+            c.delay = delay;
+            let got = replay_fleet(&maker("lru"), &b, charge, &c);
+            assert!(
+                got.stale_hits >= last,
+                "delay {delay}: {} < {last}",
+                got.stale_hits
+            );
+            if delay > 0.0 {
+                assert!(
+                    got.stale_age_max_s <= delay + 1e-9,
+                    "no stale read outlives the delay"
+                );
+            }
+            last = got.stale_hits;
+        }
+        assert!(last > 0);
+    }
+
+    #[test]
+    fn stale_age_is_time_since_the_value_changed() {
+        // Instance 0 caches k at t=0; instance 1 writes k at t=1 (no
+        // broadcast); instance 0 reads at t=3: stale by 2 s.
+        let mut b = Batch::new(1.0, 1);
+        for (t, op) in [
+            (0.0, Op::Get),
+            (1.0, Op::Set),
+            (2.0, Op::Get),
+            (3.0, Op::Get),
+        ] {
+            b.push(
+                &Request {
+                    time: t,
+                    key: 9,
+                    size: 1,
+                    op,
+                },
+                t as u64,
+            );
+        }
+        let got = replay_fleet(
+            &maker("lru"),
+            &b,
+            ChargeModel {
+                bytes: false,
+                capacity: 10,
+            },
+            &cfg(2, Balance::RoundRobin, false),
+        );
+        // Requests 0 and 2 go to instance 0, 1 and 3 to instance 1.
+        // t=2: instance 0 hits its t=0 copy, overwritten at t=1: age 1.
+        // t=3: instance 1 invalidated its own copy (it had none): miss.
+        assert_eq!((got.total.hits, got.stale_hits), (1, 1));
+        assert_eq!(got.stale_age_max_s, 1.0);
+    }
+}

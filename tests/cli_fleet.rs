@@ -1,0 +1,94 @@
+//! `cachesim run --instances K`: local caches per instance against one shared
+//! cache, through the real binary.
+
+use std::process::Command;
+
+fn run(args: &[&str]) -> (Option<i32>, Vec<serde_json::Value>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_cachesim"))
+        .args(["run", "--requests", "100k", "--no-save", "-q", "-f", "json"])
+        .args(args)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let v = serde_json::from_slice::<serde_json::Value>(&o.stdout)
+        .ok()
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_default();
+    (
+        o.status.code(),
+        v,
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn shared_cache_beats_local_caches_at_equal_memory() {
+    let (code, rows, err) = run(&["-s", "lru,shared:lru", "--instances", "4", "-c", "1%"]);
+    assert_eq!(code, Some(0), "{err}");
+    let (local, shared) = (&rows[0], &rows[1]);
+    assert_eq!(local["strategy"], "lru");
+    assert_eq!(shared["strategy"], "shared:lru");
+    for r in &rows {
+        assert_eq!(r["instances"], 4);
+        assert_eq!(r["balance"], "random");
+        assert_eq!(
+            r["hits"].as_u64().unwrap() + r["misses"].as_u64().unwrap(),
+            r["gets"].as_u64().unwrap()
+        );
+    }
+    assert_eq!(local["memory_objects"], shared["memory_objects"]);
+    assert_eq!(
+        local["memory_objects"].as_u64().unwrap(),
+        4 * local["capacity"].as_u64().unwrap()
+    );
+    assert!(shared["hit_ratio"].as_f64().unwrap() > local["hit_ratio"].as_f64().unwrap() + 0.05);
+}
+
+#[test]
+fn one_instance_is_the_plain_run() {
+    let (_, plain, _) = run(&["-s", "lru", "-c", "5%", "--no-latency"]);
+    let (_, one, _) = run(&["-s", "shared:lru", "--instances", "1", "-c", "5%"]);
+    assert_eq!(plain[0]["hits"], one[0]["hits"]);
+    assert_eq!(plain[0]["evictions"], one[0]["evictions"]);
+    assert_eq!(one[0]["instances"], 1);
+}
+
+#[test]
+fn key_hash_routing_is_sticky() {
+    let (_, rows, _) = run(&[
+        "-s",
+        "lru",
+        "--instances",
+        "4",
+        "--balance",
+        "key-hash",
+        "-c",
+        "1%",
+    ]);
+    let (_, shared, _) = run(&["-s", "lru", "--instances", "4", "--shared", "-c", "1%"]);
+    // Sticky routing splits the key space, so K local caches act like one
+    // cache of K x c, up to how evenly the hash splits hot keys.
+    let (k, s) = (
+        rows[0]["hit_ratio"].as_f64().unwrap(),
+        shared[0]["hit_ratio"].as_f64().unwrap(),
+    );
+    assert!((k - s).abs() < 0.02, "key-hash {k} vs shared {s}");
+}
+
+#[test]
+fn bad_fleet_options_are_usage_errors() {
+    for (args, needle) in [
+        (&["--instances", "0"][..], "--instances"),
+        (&["--balance", "weighted"][..], "round-robin, key-hash"),
+        (
+            &["--broadcast-invalidation", "--invalidation-delay", "soon"][..],
+            "--invalidation-delay",
+        ),
+        (&["-s", "shared:lrux"][..], "unknown strategy 'lrux'"),
+    ] {
+        let (code, _, err) = run(args);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+}
