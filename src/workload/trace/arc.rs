@@ -76,10 +76,44 @@ pub fn parse_line(line: &[u8]) -> Result<Option<(u64, u64)>, String> {
     }
 }
 
+/// The common case, in one pass: `digits blank digits` then a blank, `\r`
+/// or the end. `None` sends the line to [`parse_line`].
+#[inline(always)]
+fn parse_fast(line: &[u8]) -> Option<(u64, u64)> {
+    let mut i = 0;
+    let num = |i: &mut usize| -> Option<u64> {
+        let start = *i;
+        let mut v: u64 = 0;
+        while *i < line.len() {
+            let d = line[*i].wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            v = v.checked_mul(10)?.checked_add(u64::from(d))?;
+            *i += 1;
+        }
+        (*i > start).then_some(v)
+    };
+    let start = num(&mut i)?;
+    if i >= line.len() || line[i] != b' ' {
+        return None;
+    }
+    i += 1;
+    let n = num(&mut i)?;
+    if i < line.len() && !matches!(line[i], b' ' | b'\t' | b'\r') {
+        return None;
+    }
+    if n > 0 && start.checked_add(n - 1).is_none() {
+        return None;
+    }
+    Some((start, n))
+}
+
 impl RequestSource for ArcReader {
     fn next_batch(&mut self, batch: &mut Batch, max: usize) -> Result<usize, TraceError> {
         batch.clear();
         let max = max.max(1);
+        let mut error: Option<(u64, String)> = None;
         loop {
             if self.remaining > 0 {
                 let room = (max - batch.len()) as u64;
@@ -93,29 +127,48 @@ impl RequestSource for ArcReader {
                     break;
                 }
             }
-            let line = match self.lines.next_line() {
-                Ok(Some(l)) => l,
-                Ok(None) => break,
-                Err(err) => {
-                    return Err(TraceError::Io {
-                        path: self.path.clone(),
-                        err,
-                    })
-                }
-            };
-            match parse_line(line) {
-                Ok(Some((start, n))) => {
-                    self.next = start;
-                    self.remaining = n;
-                }
-                Ok(None) => {}
-                Err(msg) => {
-                    return Err(TraceError::Line {
-                        path: self.path.clone(),
-                        line: self.lines.line(),
-                        msg,
-                    })
-                }
+            let (next, remaining) = (&mut self.next, &mut self.remaining);
+            let more = self
+                .lines
+                .scan(|line, no| {
+                    let parsed = match parse_fast(line) {
+                        Some(p) => Some(p),
+                        None => match parse_line(line) {
+                            Ok(p) => p,
+                            Err(msg) => {
+                                error = Some((no, msg));
+                                return false;
+                            }
+                        },
+                    };
+                    if let Some((start, n)) = parsed {
+                        let room = (max - batch.len()) as u64;
+                        if n <= room {
+                            batch.keys.extend((0..n).map(|i| start + i));
+                            return batch.len() < max;
+                        }
+                        *next = start;
+                        *remaining = n;
+                        return false;
+                    }
+                    true
+                })
+                .map_err(|err| TraceError::Io {
+                    path: self.path.clone(),
+                    err,
+                })?;
+            if let Some((line, msg)) = error.take() {
+                return Err(TraceError::Line {
+                    path: self.path.clone(),
+                    line,
+                    msg,
+                });
+            }
+            if !more && self.remaining == 0 {
+                break;
+            }
+            if batch.len() == max {
+                break;
             }
         }
         Ok(batch.len())

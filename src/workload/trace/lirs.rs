@@ -29,35 +29,43 @@ impl LirsReader {
 impl RequestSource for LirsReader {
     fn next_batch(&mut self, batch: &mut Batch, max: usize) -> Result<usize, TraceError> {
         batch.clear();
-        while batch.len() < max {
-            let line = match self.lines.next_line() {
-                Ok(Some(l)) => l,
-                Ok(None) => break,
-                Err(err) => {
-                    return Err(TraceError::Io {
-                        path: self.path.clone(),
-                        err,
-                    })
+        if max == 0 {
+            return Ok(0);
+        }
+        let mut error: Option<(u64, String)> = None;
+        self.lines
+            .scan(|line, no| {
+                let field = line.trim_ascii();
+                if field.is_empty() || field == b"*" {
+                    return true;
                 }
-            };
-            let field = line.trim_ascii();
-            if field.is_empty() || field == b"*" {
-                continue;
-            }
-            match parse_u64(field) {
-                Some(k) => batch.keys.push(k),
-                None => {
-                    let msg = format!(
-                        "expected a block number (a non-negative integer) or '*', found '{}'",
-                        String::from_utf8_lossy(&field[..field.len().min(80)])
-                    );
-                    return Err(TraceError::Line {
-                        path: self.path.clone(),
-                        line: self.lines.line(),
-                        msg,
-                    });
+                match parse_u64(field) {
+                    Some(k) => {
+                        batch.keys.push(k);
+                        batch.len() < max
+                    }
+                    None => {
+                        error = Some((
+                            no,
+                            format!(
+                                "expected a block number (a non-negative integer) or '*', found '{}'",
+                                String::from_utf8_lossy(&field[..field.len().min(80)])
+                            ),
+                        ));
+                        false
+                    }
                 }
-            }
+            })
+            .map_err(|err| TraceError::Io {
+                path: self.path.clone(),
+                err,
+            })?;
+        if let Some((line, msg)) = error {
+            return Err(TraceError::Line {
+                path: self.path.clone(),
+                line,
+                msg,
+            });
         }
         Ok(batch.len())
     }
