@@ -24,6 +24,12 @@ pub enum Command {
     Run(RunArgs),
     /// List the strategies and workload presets.
     List(ListArgs),
+    /// Describe or convert trace files (stats, convert).
+    #[command(subcommand)]
+    Trace(TraceCommand),
+    /// Synthetic workloads as files (export).
+    #[command(subcommand)]
+    Workload(WorkloadCommand),
 }
 
 const RUN_EXAMPLES: &str = "\
@@ -63,7 +69,8 @@ pub struct RunArgs {
     #[arg(short, long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
 
-    /// Trace reader to use instead of detecting it: text, csv.
+    /// Trace reader to use instead of detecting it: text, csv, arc, lirs,
+    /// oracle-general, u32be, i64be.
     #[arg(long, value_name = "FORMAT")]
     pub trace_format: Option<String>,
 
@@ -169,6 +176,123 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {}
+
+#[derive(Debug, Subcommand)]
+pub enum TraceCommand {
+    /// Requests, distinct keys, bytes, one-hit wonders, fitted Zipf alpha,
+    /// reuse-distance percentiles and the top 10 keys of a trace.
+    #[command(
+        after_help = "Example:\n  cachesim trace stats traces/arc/OLTP.lis.zst --format json"
+    )]
+    Stats(TraceStatsArgs),
+    /// Convert a trace to another format (written atomically).
+    #[command(
+        after_help = "Example:\n  cachesim trace convert loop.trace.gz loop.oracleGeneral --to oracle-general"
+    )]
+    Convert(TraceConvertArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatsFormat {
+    /// Aligned lines for people.
+    Table,
+    /// One JSON object.
+    Json,
+}
+
+/// Formats `trace convert` and `workload export` write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TraceOutFormat {
+    /// libCacheSim oracleGeneral: 24-byte records with next_access_vtime computed.
+    OracleGeneral,
+    /// CSV with a `time,key,size` header (and `op` when the trace has other ops than get).
+    Csv,
+    /// One decimal key per line.
+    Text,
+}
+
+#[derive(Debug, Args)]
+pub struct TraceStatsArgs {
+    /// The trace file (gzip, zstd and xz are read transparently).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Trace reader to use instead of detecting it: text, csv, arc, lirs,
+    /// oracle-general, u32be, i64be.
+    #[arg(long, value_name = "FORMAT")]
+    pub trace_format: Option<String>,
+
+    /// What to print on stdout.
+    #[arg(short, long, value_enum, default_value_t = StatsFormat::Table)]
+    pub format: StatsFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct TraceConvertArgs {
+    /// The trace to read.
+    #[arg(value_name = "IN")]
+    pub input: PathBuf,
+
+    /// The file to write (replaced atomically).
+    #[arg(value_name = "OUT")]
+    pub output: PathBuf,
+
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub to: TraceOutFormat,
+
+    /// Reader for IN instead of detecting it: text, csv, arc, lirs,
+    /// oracle-general, u32be, i64be.
+    #[arg(long, value_name = "FORMAT")]
+    pub trace_format: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkloadCommand {
+    /// Write a synthetic workload's request stream as a trace file, so the
+    /// same stream can be replayed elsewhere.
+    #[command(
+        after_help = "Example:\n  cachesim workload export --workload zipf --alpha 0.8 --keys 10k --requests 1M -o zipf.txt"
+    )]
+    Export(WorkloadExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WorkloadExportArgs {
+    /// Synthetic workload preset (zipf, uniform, hotspot, scan) or a path to
+    /// a preset .toml file.
+    #[arg(short, long, value_name = "NAME|FILE.toml", default_value = "zipf")]
+    pub workload: String,
+
+    /// Number of requests to generate (overrides the preset).
+    #[arg(long, value_name = "N")]
+    pub requests: Option<String>,
+
+    /// Number of distinct keys in the key space (overrides the preset).
+    #[arg(long, value_name = "N")]
+    pub keys: Option<String>,
+
+    /// Zipf skew, from 0 (uniform) to 10 (overrides the preset).
+    #[arg(long, value_name = "ALPHA")]
+    pub alpha: Option<String>,
+
+    /// Requests per second, which sets request timestamps [default: 1000].
+    #[arg(long, value_name = "PER_SECOND")]
+    pub rate: Option<String>,
+
+    /// Seed for the generator. Same seed, same stream as `cachesim run`.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// The file to write (replaced atomically).
+    #[arg(short, long, value_name = "FILE")]
+    pub out: PathBuf,
+
+    /// Output format [default: from the file name: .csv is csv, a name
+    /// containing oracleGeneral is oracle-general, anything else text].
+    #[arg(long, value_enum)]
+    pub to: Option<TraceOutFormat>,
+}
 
 #[cfg(test)]
 mod tests {

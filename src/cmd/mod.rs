@@ -4,6 +4,8 @@
 
 pub mod list;
 pub mod run;
+pub mod trace;
+pub mod workload;
 
 use std::fmt;
 
@@ -48,5 +50,7 @@ pub fn dispatch(cli: crate::cli::Cli) -> Result<(), CliError> {
     match cli.command {
         crate::cli::Command::Run(a) => run::run(a),
         crate::cli::Command::List(a) => list::list(a),
+        crate::cli::Command::Trace(c) => trace::trace(c),
+        crate::cli::Command::Workload(c) => workload::workload(c),
     }
 }

@@ -19,7 +19,6 @@ use crate::policy::{self, BuildCtx, SpecError, StrategySpec};
 use crate::workload::trace::{self, TraceError, TraceFormat};
 use crate::workload::{Batch, Preset};
 use indicatif::ProgressBar;
-use rustc_hash::FxHashSet;
 use std::path::PathBuf;
 use std::time::Instant;
 use thiserror::Error;
@@ -117,11 +116,11 @@ impl WorkloadInput {
                 // One run: a counting pass now, the replay streams later.
                 let mut reader = trace::open(path, Some(format))?;
                 let mut b = Batch::new(*rate, 1);
-                let mut seen = FxHashSet::default();
+                let mut seen = crate::workload::distinct::DistinctKeys::new();
                 let mut requests = 0u64;
                 while reader.next_batch(&mut b, CHUNK)? > 0 {
                     requests += b.len() as u64;
-                    seen.extend(b.keys.iter().copied());
+                    seen.extend(&b.keys);
                 }
                 if requests == 0 {
                     return Err(TraceError::Empty { path: path.clone() }.into());
@@ -129,7 +128,7 @@ impl WorkloadInput {
                 Ok(Prepared {
                     label,
                     requests,
-                    distinct: seen.len() as u64,
+                    distinct: seen.len(),
                     data: Data::Stream {
                         path: path.clone(),
                         format,

@@ -8,16 +8,17 @@
 //! `unit_size` bytes, a missing op column means every request is a get). An
 //! ARC trace therefore costs 8 bytes per request in memory.
 
+pub mod distinct;
 pub mod hotspot;
 pub mod preset;
 pub mod scan;
 pub mod scramble;
+pub mod stats;
 pub mod trace;
 pub mod uniform;
 pub mod zipf;
 
 use crate::request::{Key, Op, Request};
-use rustc_hash::FxHashSet;
 
 pub use preset::{Preset, PRESETS};
 
@@ -118,11 +119,9 @@ impl Batch {
 
     /// The number of distinct keys.
     pub fn distinct_keys(&self) -> u64 {
-        let mut set = FxHashSet::with_capacity_and_hasher(self.keys.len() / 4, Default::default());
-        for &k in &self.keys {
-            set.insert(k);
-        }
-        set.len() as u64
+        let mut set = distinct::DistinctKeys::new();
+        set.extend(&self.keys);
+        set.len()
     }
 }
 

@@ -6,7 +6,14 @@
 //! format is detected from the file name and then the content, and when that
 //! is ambiguous the error lists the formats to choose from.
 
+pub mod arc;
+pub mod binary;
 pub mod csv;
+pub mod export;
+pub mod lines;
+pub mod lirs;
+pub mod oracle_general;
+pub mod records;
 pub mod text;
 
 use super::{Batch, RequestSource};
@@ -49,32 +56,66 @@ pub enum TraceFormat {
     Text,
     /// CSV with a header naming `key` and optionally `time`, `size`, `op`.
     Csv,
+    /// ARC paper `.lis`: `start n ignore reqno`, expanded to n requests.
+    Arc,
+    /// LIRS paper traces: one block number per line, `*` lines skipped.
+    Lirs,
+    /// libCacheSim oracleGeneral: 24-byte little-endian records.
+    OracleGeneral,
+    /// Raw big-endian 32-bit keys.
+    U32Be,
+    /// Raw big-endian 64-bit keys.
+    I64Be,
 }
 
 impl TraceFormat {
-    pub const ALL: &'static [TraceFormat] = &[TraceFormat::Text, TraceFormat::Csv];
+    pub const ALL: &'static [TraceFormat] = &[
+        TraceFormat::Text,
+        TraceFormat::Csv,
+        TraceFormat::Arc,
+        TraceFormat::Lirs,
+        TraceFormat::OracleGeneral,
+        TraceFormat::U32Be,
+        TraceFormat::I64Be,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             TraceFormat::Text => "text",
             TraceFormat::Csv => "csv",
+            TraceFormat::Arc => "arc",
+            TraceFormat::Lirs => "lirs",
+            TraceFormat::OracleGeneral => "oracle-general",
+            TraceFormat::U32Be => "u32be",
+            TraceFormat::I64Be => "i64be",
         }
     }
 
     pub fn describe(self) -> &'static str {
         match self {
-            TraceFormat::Text => {
-                "one key per line; decimal integers as-is, other strings hashed (FNV-1a)"
-            }
+            TraceFormat::Text => "one key per line; decimal integers as-is, other strings hashed (FNV-1a)",
             TraceFormat::Csv => "CSV with a header naming key and optionally time, size, op",
+            TraceFormat::Arc => "ARC paper .lis: 'start n ignore reqno' lines, each n consecutive block requests",
+            TraceFormat::Lirs => "LIRS paper traces: one block number per line, '*' checkpoint lines skipped",
+            TraceFormat::OracleGeneral => {
+                "libCacheSim oracleGeneral: 24-byte LE records (u32 time, u64 id, u32 size, i64 next access)"
+            }
+            TraceFormat::U32Be => "raw big-endian 32-bit keys, one per request (w106, cache2k)",
+            TraceFormat::I64Be => "raw big-endian 64-bit keys, one per request (Scarab)",
         }
     }
 
     pub fn parse(s: &str) -> Result<TraceFormat, String> {
+        let want = s.trim().to_ascii_lowercase();
+        let want = match want.as_str() {
+            "oraclegeneral" | "oracle_general" => "oracle-general",
+            "lis" => "arc",
+            w => w,
+        };
         TraceFormat::ALL
             .iter()
             .copied()
-            .find(|f| f.name() == s.trim().to_ascii_lowercase())
+            .find(|f| f.name() == want)
             .ok_or_else(|| {
                 format!(
                     "unknown trace format '{s}'; valid formats: {}",
@@ -167,6 +208,14 @@ pub fn peek(path: &Path, n: usize) -> Result<Vec<u8>, TraceError> {
 }
 
 /// Guesses the format of `path` from its name, then its content.
+///
+/// By name (after a `.gz`/`.zst`/`.xz` suffix): `.csv` is csv, `.txt` and
+/// `.keys` are text, `.lis` is arc, a name containing `oracleGeneral` is
+/// oracle-general. Otherwise by content: oracleGeneral-shaped binary records,
+/// `.lis`-shaped lines (four integers), LIRS-shaped lines (block numbers and
+/// `*` markers; a `.trace` file of plain numbers is read as lirs), a CSV
+/// header naming `key`, else text. Raw binary key streams (`u32be`, `i64be`)
+/// cannot be told apart by content: they need `--trace-format`.
 pub fn detect(path: &Path) -> Result<TraceFormat, TraceError> {
     let name = path
         .file_name()
@@ -182,37 +231,74 @@ pub fn detect(path: &Path) -> Result<TraceFormat, TraceError> {
     if stem.ends_with(".txt") || stem.ends_with(".keys") {
         return Ok(TraceFormat::Text);
     }
+    if stem.ends_with(".lis") {
+        return Ok(TraceFormat::Arc);
+    }
+    if stem.contains("oraclegeneral") {
+        return Ok(TraceFormat::OracleGeneral);
+    }
     let head = peek(path, 4096)?;
     if head.is_empty() {
         return Err(TraceError::Empty {
             path: path.to_path_buf(),
         });
     }
-    let ambiguous = || {
-        TraceError::Format {
+    detect_content(&head, stem.ends_with(".trace")).ok_or_else(|| TraceError::Format {
         path: path.to_path_buf(),
         msg: format!(
-            "cannot tell the trace format from the name or content; pass --trace-format with one of: {}",
-            format_names()
+            "cannot tell the trace format from the name or content{}; pass --trace-format with one of: {}",
+            if is_binary(&head) {
+                " (binary data that is not oracleGeneral: raw key streams need --trace-format u32be or i64be)"
+            } else {
+                ""
+            },
+            TraceFormat::ALL
+                .iter()
+                .map(|f| format!("{} ({})", f.name(), f.describe()))
+                .collect::<Vec<_>>()
+                .join("; ")
         ),
+    })
+}
+
+fn is_binary(head: &[u8]) -> bool {
+    head.iter()
+        .any(|&b| b == 0 || (b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t')))
+}
+
+/// Detection by content (see [`detect`]); `None` when ambiguous.
+/// `dot_trace`: the file name ends in `.trace`.
+pub fn detect_content(head: &[u8], dot_trace: bool) -> Option<TraceFormat> {
+    if is_binary(head) {
+        return oracle_general::looks_like(head).then_some(TraceFormat::OracleGeneral);
     }
-    };
-    if head.contains(&0) {
-        return Err(ambiguous());
-    }
-    let text = String::from_utf8_lossy(&head);
-    let first = text
+    let text = String::from_utf8_lossy(head);
+    let mut lines: Vec<&str> = text
         .lines()
-        .find(|l| !l.trim().is_empty() && !l.starts_with('#'));
-    match first {
-        Some(l)
-            if l.contains(',') && l.to_ascii_lowercase().split(',').any(|c| c.trim() == "key") =>
-        {
-            Ok(TraceFormat::Csv)
-        }
-        Some(l) if !l.contains(',') => Ok(TraceFormat::Text),
-        _ => Err(ambiguous()),
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if !text.ends_with('\n') && lines.len() > 1 {
+        lines.pop(); // possibly cut by the peek
     }
+    let first = *lines.iter().find(|l| !l.starts_with('#'))?;
+    let digits = |f: &str| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit());
+    let fields: Vec<&str> = first.split_ascii_whitespace().collect();
+    if fields.len() == 4 && fields.iter().all(|f| digits(f)) {
+        return Some(TraceFormat::Arc);
+    }
+    let lirs_like = lines.iter().all(|l| *l == "*" || digits(l));
+    if lirs_like && (dot_trace || lines.contains(&"*")) {
+        return Some(TraceFormat::Lirs);
+    }
+    if first.contains(',') {
+        return first
+            .to_ascii_lowercase()
+            .split(',')
+            .any(|c| c.trim() == "key")
+            .then_some(TraceFormat::Csv);
+    }
+    Some(TraceFormat::Text)
 }
 
 /// Opens a streaming reader for `path` in `format` (detected when `None`).
@@ -229,6 +315,21 @@ pub fn open(
     Ok(match format {
         TraceFormat::Text => Box::new(text::TextReader::new(path, input)),
         TraceFormat::Csv => Box::new(csv::CsvReader::new(path, input)?),
+        TraceFormat::Arc => Box::new(arc::ArcReader::new(path, input)),
+        TraceFormat::Lirs => Box::new(lirs::LirsReader::new(path, input)),
+        TraceFormat::OracleGeneral => {
+            Box::new(oracle_general::OracleGeneralReader::new(path, input))
+        }
+        TraceFormat::U32Be => Box::new(binary::BinaryKeyReader::new(
+            path,
+            input,
+            binary::Width::U32,
+        )),
+        TraceFormat::I64Be => Box::new(binary::BinaryKeyReader::new(
+            path,
+            input,
+            binary::Width::I64,
+        )),
     })
 }
 
@@ -273,7 +374,7 @@ pub fn append(a: &mut Batch, b: &Batch) {
             a.sizes = vec![a.unit_size; n];
         }
         if b.sizes.is_empty() {
-            a.sizes.extend(std::iter::repeat_n(b.unit_size, b.len()));
+            a.sizes.extend(std::iter::repeat(b.unit_size).take(b.len()));
         } else {
             a.sizes.extend_from_slice(&b.sizes);
         }
@@ -284,7 +385,7 @@ pub fn append(a: &mut Batch, b: &Batch) {
         }
         if b.ops.is_empty() {
             a.ops
-                .extend(std::iter::repeat_n(crate::request::Op::Get, b.len()));
+                .extend(std::iter::repeat(crate::request::Op::Get).take(b.len()));
         } else {
             a.ops.extend_from_slice(&b.ops);
         }

@@ -1,0 +1,93 @@
+//! Trace reading throughput: the readers must never be the bottleneck of a
+//! replay. Targets: oracleGeneral >= 100M records/s from a file in the page
+//! cache; ARC `.lis.zst` >= 20M expanded requests/s (zstd decoding included).
+//!
+//! The oracleGeneral input is a synthetic file written to a temporary folder
+//! (read once before measuring, so it sits in the page cache); the ARC inputs
+//! are the real P12 and OLTP traces from `../shared/traces` (or
+//! `$CACHESIM_TRACE_DIR`), skipped when absent. Run with
+//! `cargo bench --bench traces`.
+
+use cachesim::workload::trace::{self, oracle_general, TraceFormat};
+use cachesim::workload::Batch;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use std::path::{Path, PathBuf};
+
+fn drain(path: &Path, format: TraceFormat) -> u64 {
+    let mut r = trace::open(path, Some(format)).unwrap();
+    let mut b = Batch::new(1000.0, 1);
+    let mut n = 0u64;
+    let mut sum = 0u64;
+    while r.next_batch(&mut b, 1 << 16).unwrap() > 0 {
+        n += b.len() as u64;
+        sum = sum.wrapping_add(b.keys[b.len() - 1]);
+    }
+    std::hint::black_box(sum);
+    n
+}
+
+fn trace_dir() -> Option<PathBuf> {
+    let d = std::env::var("CACHESIM_TRACE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/traces"));
+    d.is_dir().then_some(d)
+}
+
+fn bench(c: &mut Criterion) {
+    let mut g = c.benchmark_group("trace_read");
+    g.sample_size(10);
+
+    // oracleGeneral: 4M records (96 MB), keys from a small LCG.
+    let dir = tempfile::tempdir().unwrap();
+    let og = dir.path().join("bench.oracleGeneral.bin");
+    let n: u64 = 4_000_000;
+    let mut batch = Batch::new(1.0, 1);
+    let mut x: u64 = 1;
+    batch.keys = (0..n)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            x >> 44
+        })
+        .collect();
+    batch.sizes = (0..n).map(|i| 512 + (i % 4096) as u32).collect();
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&og).unwrap());
+    oracle_general::write(&batch, &mut w).unwrap();
+    drop(w);
+    drop(batch);
+    assert_eq!(drain(&og, TraceFormat::OracleGeneral), n);
+    g.throughput(Throughput::Elements(n));
+    g.bench_function("oracle_general_4M", |b| {
+        b.iter(|| drain(&og, TraceFormat::OracleGeneral))
+    });
+
+    if let Some(d) = trace_dir() {
+        for name in ["P12", "OLTP"] {
+            let p = d.join(format!("arc/{name}.lis.zst"));
+            if !p.is_file() {
+                eprintln!("skipped: {} not found", p.display());
+                continue;
+            }
+            let n = drain(&p, TraceFormat::Arc);
+            g.throughput(Throughput::Elements(n));
+            g.bench_function(format!("arc_{name}_lis_zst"), |b| {
+                b.iter(|| drain(&p, TraceFormat::Arc))
+            });
+        }
+        let p = d.join("cloudphysics/w106.trace.xz");
+        if p.is_file() {
+            let n = drain(&p, TraceFormat::U32Be);
+            g.throughput(Throughput::Elements(n));
+            g.bench_function("u32be_w106_xz", |b| {
+                b.iter(|| drain(&p, TraceFormat::U32Be))
+            });
+        }
+    } else {
+        eprintln!("skipped: no trace folder for the ARC benchmarks");
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

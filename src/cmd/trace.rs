@@ -1,0 +1,117 @@
+//! `cachesim trace stats FILE` and `cachesim trace convert IN OUT --to F`:
+//! look inside a trace before replaying it, and hand it to other tools.
+
+use super::{usage, CliError};
+use crate::cli::{StatsFormat, TraceCommand, TraceConvertArgs, TraceOutFormat, TraceStatsArgs};
+use crate::report;
+use crate::units::format_bytes;
+use crate::workload::stats::{self, TraceStats};
+use crate::workload::trace::{self, export, TraceFormat};
+use anyhow::Context;
+use std::io::Write;
+
+pub fn trace(c: TraceCommand) -> Result<(), CliError> {
+    match c {
+        TraceCommand::Stats(a) => stats_cmd(a),
+        TraceCommand::Convert(a) => convert(a),
+    }
+}
+
+fn reader_format(f: &Option<String>) -> Result<Option<TraceFormat>, CliError> {
+    f.as_deref()
+        .map(|f| TraceFormat::parse(f).map_err(|e| usage("--trace-format", e)))
+        .transpose()
+}
+
+/// The library format for an output format choice.
+pub fn out_format(f: TraceOutFormat) -> TraceFormat {
+    match f {
+        TraceOutFormat::OracleGeneral => TraceFormat::OracleGeneral,
+        TraceOutFormat::Csv => TraceFormat::Csv,
+        TraceOutFormat::Text => TraceFormat::Text,
+    }
+}
+
+fn stats_cmd(a: TraceStatsArgs) -> Result<(), CliError> {
+    let format = reader_format(&a.trace_format)?;
+    let mut reader = trace::open(&a.file, format).map_err(anyhow::Error::new)?;
+    let st = stats::compute(reader.as_mut(), &a.file).map_err(anyhow::Error::new)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match a.format {
+        StatsFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &st).context("cannot write to stdout")?;
+            writeln!(out).context("cannot write to stdout")?;
+        }
+        StatsFormat::Table => write_table(&st, &a.file.display().to_string(), &mut out)
+            .context("cannot write to stdout")?,
+    }
+    Ok(())
+}
+
+fn write_table(st: &TraceStats, name: &str, out: &mut dyn Write) -> std::io::Result<()> {
+    let pct = |v: f64| format!("{:.2}%", v * 100.0);
+    writeln!(out, "trace              {name}")?;
+    writeln!(out, "requests           {}", st.requests)?;
+    writeln!(out, "distinct keys      {}", st.distinct_keys)?;
+    writeln!(
+        out,
+        "total bytes        {} ({})",
+        st.total_bytes,
+        format_bytes(st.total_bytes)
+    )?;
+    writeln!(
+        out,
+        "distinct bytes     {} ({})",
+        st.distinct_bytes,
+        format_bytes(st.distinct_bytes)
+    )?;
+    writeln!(
+        out,
+        "one-hit wonders    {} ({} of distinct keys)",
+        st.one_hit_wonders,
+        pct(st.one_hit_wonder_fraction)
+    )?;
+    match &st.zipf {
+        Some(z) => writeln!(
+            out,
+            "zipf alpha         {:.4} (least squares on ln count vs ln rank, ranks {}..={}, R^2 {:.3})",
+            z.alpha, z.rank_from, z.rank_to, z.r_squared
+        )?,
+        None => writeln!(out, "zipf alpha         - (fewer than two distinct keys)")?,
+    }
+    writeln!(
+        out,
+        "reuse distance     over {} re-requests (distinct keys between two requests of a key)",
+        st.reuses
+    )?;
+    for p in &st.reuse_distance {
+        let label = if p.p == 100.0 {
+            "max".to_string()
+        } else {
+            format!("p{}", p.p)
+        };
+        writeln!(out, "  {label:<6}           {}", p.value)?;
+    }
+    writeln!(out, "top keys           (key: requests)")?;
+    for k in &st.top_keys {
+        writeln!(out, "  {:<20} {}", k.key, k.count)?;
+    }
+    Ok(())
+}
+
+fn convert(a: TraceConvertArgs) -> Result<(), CliError> {
+    let format = reader_format(&a.trace_format)?;
+    let batch = trace::read_all(&a.input, format, crate::workload::preset::DEFAULT_RATE)
+        .map_err(anyhow::Error::new)?;
+    let to = out_format(a.to);
+    report::write_atomic(&a.output, |w| export::write(&batch, to, w))
+        .with_context(|| format!("cannot write '{}'", a.output.display()))?;
+    eprintln!(
+        "wrote {} requests to {} ({})",
+        batch.len(),
+        a.output.display(),
+        to.name()
+    );
+    Ok(())
+}

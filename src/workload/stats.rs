@@ -1,0 +1,358 @@
+//! What is in a trace: the numbers `cachesim trace stats` prints. Computed in
+//! one streaming pass over any [`RequestSource`], with memory proportional to
+//! the number of distinct keys plus 8 bytes per request (the reuse-distance
+//! tree and the distances themselves).
+//!
+//! Definitions:
+//! - *distinct bytes*: the sum over distinct keys of the size of each key's
+//!   first request (libCacheSim's working-set size in bytes).
+//! - *one-hit wonders*: keys requested exactly once, as a share of the
+//!   distinct keys.
+//! - *Zipf alpha*: minus the slope of the least-squares line through
+//!   `(ln rank, ln count)` for the keys ranked by request count, over ranks
+//!   `1..=R` where `R` is the number of keys requested at least twice (the
+//!   flat tail of one-hit wonders would bias the slope), or all keys when fewer
+//!   than two keys repeat. The range used is reported.
+//! - *reuse distance* (Mattson's LRU stack distance): for each request of a key
+//!   seen before, the number of distinct other keys requested since its
+//!   previous request. An LRU cache of `c` objects hits exactly the requests
+//!   whose reuse distance is below `c`. Percentiles are over these re-requests
+//!   only (first requests have no reuse distance), nearest-rank.
+
+use super::{Batch, RequestSource};
+use crate::request::Key;
+use crate::workload::trace::TraceError;
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+/// Percentiles reported for reuse distances.
+pub const PERCENTILES: &[f64] = &[10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0, 100.0];
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ZipfFit {
+    pub alpha: f64,
+    /// The ranks fitted, inclusive: `[1, R]`.
+    pub rank_from: u64,
+    pub rank_to: u64,
+    /// Coefficient of determination of the log-log fit.
+    pub r_squared: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Percentile {
+    pub p: f64,
+    pub value: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeyCount {
+    pub key: Key,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TraceStats {
+    pub requests: u64,
+    pub distinct_keys: u64,
+    pub total_bytes: u64,
+    pub distinct_bytes: u64,
+    pub one_hit_wonders: u64,
+    pub one_hit_wonder_fraction: f64,
+    /// `None` when fewer than two distinct keys.
+    pub zipf: Option<ZipfFit>,
+    /// Requests of a key seen before (= requests - distinct keys).
+    pub reuses: u64,
+    pub reuse_distance: Vec<Percentile>,
+    pub top_keys: Vec<KeyCount>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct KeyInfo {
+    count: u64,
+    last: u64,
+    size: u32,
+}
+
+/// A growable Fenwick tree over request positions: position `v` holds 1 while
+/// request `v` is the latest request of its key.
+#[derive(Default)]
+struct Fenwick {
+    t: Vec<u32>, // 1-based: t[0] unused
+}
+
+impl Fenwick {
+    fn prefix(&self, mut i: usize) -> u64 {
+        // Sum of positions 1..=i.
+        let mut s = 0u64;
+        while i > 0 {
+            s += u64::from(self.t[i]);
+            i &= i - 1;
+        }
+        s
+    }
+
+    /// Appends position `len + 1` with value `v`.
+    fn push(&mut self, v: u32) {
+        if self.t.is_empty() {
+            self.t.push(0);
+        }
+        let i = self.t.len();
+        let low = i & i.wrapping_neg();
+        let node = self.prefix(i - 1) - self.prefix(i - low) + u64::from(v);
+        self.t.push(node as u32);
+    }
+
+    fn sub_one(&mut self, mut i: usize) {
+        while i < self.t.len() {
+            self.t[i] -= 1;
+            i += i & i.wrapping_neg();
+        }
+    }
+}
+
+/// Accumulates statistics batch by batch; [`finish`](Self::finish) computes them.
+#[derive(Default)]
+pub struct StatsBuilder {
+    keys: FxHashMap<Key, KeyInfo>,
+    requests: u64,
+    total_bytes: u64,
+    tree: Fenwick,
+    distances: Vec<u64>,
+}
+
+impl StatsBuilder {
+    pub fn new() -> StatsBuilder {
+        StatsBuilder::default()
+    }
+
+    pub fn push_batch(&mut self, b: &Batch) {
+        for i in 0..b.len() {
+            let size = if b.sizes.is_empty() {
+                b.unit_size
+            } else {
+                b.sizes[i]
+            };
+            self.push(b.keys[i], size);
+        }
+    }
+
+    pub fn push(&mut self, key: Key, size: u32) {
+        let v = self.requests; // 0-based position; tree position v + 1
+        self.requests += 1;
+        self.total_bytes += u64::from(size);
+        match self.keys.get_mut(&key) {
+            Some(info) => {
+                info.count += 1;
+                let prev = info.last as usize + 1;
+                // Distinct keys whose latest request lies strictly between.
+                let d = self.tree.prefix(v as usize) - self.tree.prefix(prev);
+                self.distances.push(d);
+                self.tree.sub_one(prev);
+                info.last = v;
+            }
+            None => {
+                self.keys.insert(
+                    key,
+                    KeyInfo {
+                        count: 1,
+                        last: v,
+                        size,
+                    },
+                );
+            }
+        }
+        self.tree.push(1);
+    }
+
+    pub fn finish(mut self) -> TraceStats {
+        let distinct = self.keys.len() as u64;
+        let mut counts: Vec<(u64, Key)> = self.keys.iter().map(|(&k, i)| (i.count, k)).collect();
+        let distinct_bytes = self.keys.values().map(|i| u64::from(i.size)).sum();
+        let one_hit = counts.iter().filter(|(c, _)| *c == 1).count() as u64;
+        // Most requested first; ties by key, so the order is deterministic.
+        counts.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let top_keys = counts
+            .iter()
+            .take(10)
+            .map(|&(count, key)| KeyCount { key, count })
+            .collect();
+        let repeated = counts.iter().take_while(|(c, _)| *c >= 2).count();
+        let fit_to = if repeated >= 2 {
+            repeated
+        } else {
+            counts.len()
+        };
+        let zipf = fit_zipf(&counts[..fit_to]);
+        self.distances.sort_unstable();
+        let reuse_distance = if self.distances.is_empty() {
+            vec![]
+        } else {
+            PERCENTILES
+                .iter()
+                .map(|&p| Percentile {
+                    p,
+                    value: nearest_rank(&self.distances, p),
+                })
+                .collect()
+        };
+        TraceStats {
+            requests: self.requests,
+            distinct_keys: distinct,
+            total_bytes: self.total_bytes,
+            distinct_bytes,
+            one_hit_wonders: one_hit,
+            one_hit_wonder_fraction: if distinct == 0 {
+                0.0
+            } else {
+                one_hit as f64 / distinct as f64
+            },
+            zipf,
+            reuses: self.distances.len() as u64,
+            reuse_distance,
+            top_keys,
+        }
+    }
+
+    /// Number of re-requests whose reuse distance is below `c`: the hits of
+    /// an LRU cache of `c` objects. Available before [`finish`](Self::finish).
+    pub fn lru_hits(&self, c: u64) -> u64 {
+        self.distances.iter().filter(|&&d| d < c).count() as u64
+    }
+}
+
+/// Nearest-rank percentile of sorted `v`.
+fn nearest_rank(v: &[u64], p: f64) -> u64 {
+    let n = v.len();
+    let rank = ((p / 100.0) * n as f64).ceil() as usize;
+    v[rank.clamp(1, n) - 1]
+}
+
+/// Least squares of ln(count) on ln(rank) for ranks 1..=counts.len().
+fn fit_zipf(counts: &[(u64, Key)]) -> Option<ZipfFit> {
+    let n = counts.len();
+    if n < 2 {
+        return None;
+    }
+    let (mut sx, mut sy, mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for (i, &(c, _)) in counts.iter().enumerate() {
+        let x = ((i + 1) as f64).ln();
+        let y = (c as f64).ln();
+        sx += x;
+        sy += y;
+        sxx += x * x;
+        sxy += x * y;
+        syy += y * y;
+    }
+    let nf = n as f64;
+    let vx = sxx - sx * sx / nf;
+    let vy = syy - sy * sy / nf;
+    let cov = sxy - sx * sy / nf;
+    let slope = cov / vx;
+    let r_squared = if vy > 0.0 { cov * cov / (vx * vy) } else { 1.0 };
+    Some(ZipfFit {
+        alpha: -slope,
+        rank_from: 1,
+        rank_to: n as u64,
+        r_squared,
+    })
+}
+
+/// Streams `source` to the end and returns its statistics. An empty source
+/// is an error (there is nothing to describe).
+pub fn compute(
+    source: &mut dyn RequestSource,
+    path: &std::path::Path,
+) -> Result<TraceStats, TraceError> {
+    let mut b = Batch::new(1.0, 1);
+    let mut s = StatsBuilder::new();
+    while source.next_batch(&mut b, 1 << 16)? > 0 {
+        s.push_batch(&b);
+    }
+    if s.requests == 0 {
+        return Err(TraceError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(s.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{lru::Lru, Access, Evictions, Policy};
+
+    fn stats_of(keys: &[Key]) -> (StatsBuilder, TraceStats) {
+        let mut s = StatsBuilder::new();
+        for &k in keys {
+            s.push(k, 10);
+        }
+        let mut s2 = StatsBuilder::new();
+        for &k in keys {
+            s2.push(k, 10);
+        }
+        (s, s2.finish())
+    }
+
+    #[test]
+    fn hand_worked_distances_counts_and_bytes() {
+        // a b c a b b d a: distances a:2, b:2, b:0, a:2
+        let (_, st) = stats_of(&[1, 2, 3, 1, 2, 2, 4, 1]);
+        assert_eq!((st.requests, st.distinct_keys, st.reuses), (8, 4, 4));
+        assert_eq!((st.total_bytes, st.distinct_bytes), (80, 40));
+        assert_eq!(st.one_hit_wonders, 2);
+        assert_eq!(st.one_hit_wonder_fraction, 0.5);
+        let p: Vec<u64> = st.reuse_distance.iter().map(|p| p.value).collect();
+        // sorted distances 0 2 2 2
+        assert_eq!(p, vec![0, 0, 2, 2, 2, 2, 2, 2]);
+        assert_eq!(st.top_keys[0], KeyCount { key: 1, count: 3 });
+        assert_eq!(st.top_keys[1], KeyCount { key: 2, count: 3 });
+        assert_eq!(st.top_keys.len(), 4);
+    }
+
+    #[test]
+    fn reuse_distance_predicts_lru_hits() {
+        let keys = crate::workload::zipf::generate(500, 0.8, 20_000, 3);
+        let (s, _) = stats_of(&keys);
+        for c in [1u64, 7, 50, 200, 499] {
+            let mut lru = Lru::new(c);
+            let mut ev = Evictions::default();
+            let mut hits = 0;
+            for (v, &k) in keys.iter().enumerate() {
+                let a = Access::simple(k, v as u64);
+                if lru.get(&a) {
+                    hits += 1;
+                } else {
+                    lru.insert(&a, &mut ev);
+                }
+            }
+            assert_eq!(s.lru_hits(c), hits, "c = {c}");
+        }
+    }
+
+    #[test]
+    fn zipf_fit_recovers_an_exact_power_law() {
+        // Key r requested round(10000 / r^1.2) times.
+        let mut keys = vec![];
+        for r in 1..=200u64 {
+            let n = (10000.0 / (r as f64).powf(1.2)).round() as u64;
+            keys.extend(std::iter::repeat(r).take(n as usize));
+        }
+        let (_, st) = stats_of(&keys);
+        let z = st.zipf.unwrap();
+        assert!((z.alpha - 1.2).abs() < 0.02, "{z:?}");
+        assert_eq!((z.rank_from, z.rank_to), (1, 200));
+        assert!(z.r_squared > 0.99);
+    }
+
+    #[test]
+    fn fenwick_push_builds_the_same_tree_as_updates() {
+        let mut f = Fenwick::default();
+        for i in 0..100u32 {
+            f.push(i % 3);
+        }
+        for i in 0..=100usize {
+            let want: u64 = (0..i as u32).map(|v| u64::from(v % 3)).sum();
+            assert_eq!(f.prefix(i), want);
+        }
+    }
+}
