@@ -19,6 +19,7 @@ use crate::policy::{self, BuildCtx, SpecError, StrategySpec};
 use crate::workload::trace::{self, TraceError, TraceFormat};
 use crate::workload::{Batch, Preset};
 use indicatif::ProgressBar;
+use rustc_hash::FxHashSet;
 use std::path::PathBuf;
 use std::time::Instant;
 use thiserror::Error;

@@ -335,7 +335,7 @@ mod tests {
         let mut keys = vec![];
         for r in 1..=200u64 {
             let n = (10000.0 / (r as f64).powf(1.2)).round() as u64;
-            keys.extend(std::iter::repeat(r).take(n as usize));
+            keys.extend(std::iter::repeat_n(r, n as usize));
         }
         let (_, st) = stats_of(&keys);
         let z = st.zipf.unwrap();

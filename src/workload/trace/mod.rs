@@ -374,7 +374,7 @@ pub fn append(a: &mut Batch, b: &Batch) {
             a.sizes = vec![a.unit_size; n];
         }
         if b.sizes.is_empty() {
-            a.sizes.extend(std::iter::repeat(b.unit_size).take(b.len()));
+            a.sizes.extend(std::iter::repeat_n(b.unit_size, b.len()));
         } else {
             a.sizes.extend_from_slice(&b.sizes);
         }
@@ -385,7 +385,7 @@ pub fn append(a: &mut Batch, b: &Batch) {
         }
         if b.ops.is_empty() {
             a.ops
-                .extend(std::iter::repeat(crate::request::Op::Get).take(b.len()));
+                .extend(std::iter::repeat_n(crate::request::Op::Get, b.len()));
         } else {
             a.ops.extend_from_slice(&b.ops);
         }
