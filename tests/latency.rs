@@ -32,6 +32,7 @@ fn run(
         seed: 1,
         ttl: None,
         latency: Some(OriginSpec::Model(OriginModel::parse(model).unwrap())),
+        fresh: Default::default(),
     };
     let (r, h) =
         cachesim::sim::runner::run_one(&w, &cfg, &indicatif::ProgressBar::hidden()).unwrap();
@@ -248,11 +249,12 @@ fn postgres_origin_counts_misses_and_reuses_its_table() {
         strategies: StrategySpec::parse_list(strategies).unwrap(),
         capacities: vec![Capacity::parse("10%").unwrap()],
         seed: 3,
-        ttl: None,
+        ttls: vec![],
         latency: Some(OriginSpec::Postgres(
             cachesim::external::postgres::PgConfig::parse(&pg_url()).unwrap(),
         )),
         histograms: None,
+        fresh: Default::default(),
     };
     let rows = plan("none,lru").run(true).unwrap();
     for r in &rows {

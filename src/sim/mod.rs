@@ -4,7 +4,9 @@
 //! ([`runner`]).
 
 pub mod capacity;
+pub mod freshness;
 pub mod latency;
+pub mod phases;
 pub mod replay;
 pub mod result;
 pub mod runner;

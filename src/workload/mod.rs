@@ -14,7 +14,11 @@ pub mod scan;
 pub mod scramble;
 pub mod trace;
 pub mod uniform;
+pub mod writes;
+pub mod ycsb;
 pub mod zipf;
+pub mod zipf_scan;
+pub mod zipf_shift;
 
 use crate::request::{Key, Op, Request};
 use rustc_hash::FxHashSet;
