@@ -508,6 +508,7 @@ fn cli_ttl_sweep_with_writes_and_stale_columns() {
     assert_eq!(ttls, [Some(1.0), Some(5.0), Some(30.0), Some(300.0)]);
     let ttl5m = results.iter().find(|r| r.strategy == "ttl:ttl=5m").unwrap();
     assert!(ttl5m.stale_hits > 0 && ttl5m.writes > 0);
+    assert!(results[0].workload.contains("keys=5k"));
     let (header, _) = read_csv(&dir.path().join("r.csv"));
     let tail: Vec<&str> = header[header.len() - 6..]
         .iter()
@@ -640,6 +641,10 @@ fn cli_freshness_usage_errors_name_the_option() {
         (&["--window", "10", "--no-save"], &["--window", "--no-save"]),
         (&["--ttl", "1s,soon"], &["--ttl", "'soon'"]),
         (&["--ttl", "1s,0"], &["--ttl", "greater than 0"]),
+        (
+            &["-w", "scan", "--alpha", "0.9"],
+            &["--alpha", "only applies to zipf"],
+        ),
     ];
     for (args, needles) in cases {
         let mut full = vec!["run", "--requests", "1000", "--no-latency"];

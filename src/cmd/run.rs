@@ -99,7 +99,9 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
                 label += &format!(":keys={k}");
             }
             if let Some(al) = &a.alpha {
-                if p.generator != "zipf" {
+                // Zipf skew: zipf, zipf-shift, zipf-scan, and YCSB's zipfian
+                // constant.
+                if !["zipf", "zipf-shift", "zipf-scan", "ycsb"].contains(&p.generator.as_str()) {
                     return Err(usage(
                         "--alpha",
                         format!("only applies to zipf workloads, not '{}'", p.generator),
