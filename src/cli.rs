@@ -39,7 +39,9 @@ Examples:
   cachesim run --strategy lru --trace my-keys.txt --capacity 100,1000 --format json
   cachesim run -s lru,lfu -w zipf --alpha 0.8 --keys 1M --requests 10M -c 10k --out results/skew.csv
   cachesim run -s none,lru -c 1% --origin-latency lognormal:2ms,0.8 --histograms results/hgrm
-  cachesim run -s none,lru -c 1% --origin postgres://root@127.0.0.1:5432/test --requests 20k";
+  cachesim run -s none,lru -c 1% --origin postgres://root@127.0.0.1:5432/test --requests 20k
+  cachesim run -s ttl,lru -w ycsb-b --on-write none --ttl 1s,5s,30s,5m --no-latency
+  cachesim run -s lru,lfu -w zipf-shift --warmup 10% --prefill top:1000 --window 10k";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
@@ -80,8 +82,9 @@ pub struct RunArgs {
     pub capacity: String,
 
     /// Time-to-live for the `ttl` strategy: 500ms, 30s, 5m, 1h or bare
-    /// seconds [default: 60s].
-    #[arg(long, value_name = "DURATION")]
+    /// seconds [default: 60s]. A list (1s,5s,30s,5m) is a sweep axis: one
+    /// run per TTL and strategy and capacity (other strategies ignore it).
+    #[arg(long, value_name = "DURATION[,DURATION...]")]
     pub ttl: Option<String>,
 
     /// Number of requests to generate (overrides the preset).
@@ -100,6 +103,33 @@ pub struct RunArgs {
     /// workloads and for traces without a time column [default: 1000].
     #[arg(long, value_name = "PER_SECOND")]
     pub rate: Option<String>,
+
+    /// Share of requests that are writes (0 to 1, e.g. 0.05): a write goes to
+    /// the origin and changes the key's version (overrides the preset).
+    #[arg(long, value_name = "FRACTION")]
+    pub write_ratio: Option<String>,
+
+    /// What a write does to the cached copy: invalidate (delete it), update
+    /// (write-through the new value) or none (leave it stale until evicted
+    /// or expired).
+    #[arg(long, value_name = "POLICY", default_value = "invalidate")]
+    pub on_write: String,
+
+    /// Replay the first N requests (or P% of them) without counting them;
+    /// the cache state is kept, every counter restarts (libCacheSim's
+    /// warm-up).
+    #[arg(long, value_name = "N|P%")]
+    pub warmup: Option<String>,
+
+    /// Load the K most popular keys before the run: top:K (from the
+    /// generator's distribution, or a counting pass over the trace).
+    #[arg(long, value_name = "top:K")]
+    pub prefill: Option<String>,
+
+    /// Record the hit ratio of every window of N requests into
+    /// <results>-timeline.csv next to the results file.
+    #[arg(long, value_name = "N")]
+    pub window: Option<String>,
 
     /// Seed for the generator and randomised strategies. Same seed, same result.
     #[arg(long, default_value_t = 1)]

@@ -219,33 +219,50 @@ fn csv_trace_with_sets_and_deletes() {
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("t.csv");
     std::fs::write(&trace, "time,key,op,size\n0,a,get,10\n1,a,get,10\n2,a,delete,10\n3,a,get,10\n4,b,set,5\n5,b,get,5\n").unwrap();
-    let o = cachesim(
-        &[
-            "run",
-            "-s",
-            "lru",
-            "-t",
-            trace.to_str().unwrap(),
-            "-c",
-            "10",
-            "-f",
-            "json",
-            "--no-save",
-        ],
-        dir.path(),
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    let r = &v[0];
-    assert_eq!(
-        (
-            r["gets"].as_u64(),
-            r["hits"].as_u64(),
-            r["sets"].as_u64(),
-            r["deletes"].as_u64()
-        ),
-        (Some(4), Some(2), Some(1), Some(1))
-    );
+    // A trace's set is a write: by default (--on-write invalidate) it
+    // deletes the cached copy, so the get of b misses; with write-through
+    // (--on-write update) the set caches b and the get hits.
+    for (on_write, hits) in [("invalidate", 1), ("update", 2)] {
+        let o = cachesim(
+            &[
+                "run",
+                "-s",
+                "lru",
+                "-t",
+                trace.to_str().unwrap(),
+                "-c",
+                "10",
+                "-f",
+                "json",
+                "--no-save",
+                "--on-write",
+                on_write,
+            ],
+            dir.path(),
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let r = &v[0];
+        assert_eq!(
+            (
+                r["gets"].as_u64(),
+                r["hits"].as_u64(),
+                r["sets"].as_u64(),
+                r["deletes"].as_u64(),
+                r["writes"].as_u64(),
+                r["origin_requests"].as_u64(),
+            ),
+            (
+                Some(4),
+                Some(hits),
+                Some(1),
+                Some(1),
+                Some(1),
+                Some(4 - hits + 1)
+            ),
+            "{on_write}"
+        );
+    }
 }
 
 #[test]

@@ -33,6 +33,7 @@ fn run(
         ttl: None,
         latency: Some(OriginSpec::Model(OriginModel::parse(model).unwrap())),
         fleet: None,
+        fresh: Default::default(),
     };
     let (r, h) =
         cachesim::sim::runner::run_one(&w, &cfg, &indicatif::ProgressBar::hidden()).unwrap();
@@ -249,12 +250,13 @@ fn postgres_origin_counts_misses_and_reuses_its_table() {
         strategies: StrategySpec::parse_list(strategies).unwrap(),
         capacities: vec![Capacity::parse("10%").unwrap()],
         seed: 3,
-        ttl: None,
+        ttls: vec![],
         latency: Some(OriginSpec::Postgres(
             cachesim::external::postgres::PgConfig::parse(&pg_url()).unwrap(),
         )),
         histograms: None,
         fleet: None,
+        fresh: Default::default(),
     };
     let rows = plan("none,lru").run(true).unwrap();
     for r in &rows {

@@ -6,8 +6,10 @@ use crate::cli::{OutputFormat, RunArgs};
 use crate::external::postgres::PgConfig;
 use crate::policy::{self, StrategySpec};
 use crate::report::{self, csv::CsvExporter, json::JsonExporter, table::TableExporter, Exporter};
-use crate::sim::fleet::{split_shared, Balance, FleetConfig, WritePolicy};
+use crate::sim::fleet::{split_shared, Balance, FleetConfig};
+use crate::sim::freshness::OnWrite;
 use crate::sim::latency::OriginModel;
+use crate::sim::phases::{self, parse_prefill, parse_window, FreshOptions, Warmup};
 use crate::sim::runner::{OriginSpec, Plan, RunError, WorkloadInput};
 use crate::sim::Capacity;
 use crate::units::{parse_count, parse_duration};
@@ -39,16 +41,15 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
         ));
     }
     let capacities = Capacity::parse_list(&a.capacity).map_err(|e| usage("--capacity", e))?;
-    let ttl = match &a.ttl {
-        Some(t) => {
-            let v = parse_duration(t).map_err(|e| usage("--ttl", e))?;
-            if v <= 0.0 {
-                return Err(usage("--ttl", format!("'{t}' must be greater than 0")));
-            }
-            Some(v)
+    let mut ttls = Vec::new();
+    for t in a.ttl.iter().flat_map(|t| t.split(',')) {
+        let v = parse_duration(t).map_err(|e| usage("--ttl", e))?;
+        if v <= 0.0 {
+            return Err(usage("--ttl", format!("'{t}' must be greater than 0")));
         }
-        None => None,
-    };
+        ttls.push(v);
+    }
+    let fresh = fresh_options(a)?;
     let rate = match &a.rate {
         Some(r) => {
             let v: f64 = r.trim().parse().map_err(|_| {
@@ -73,6 +74,12 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
                 Some(f) => Some(TraceFormat::parse(f).map_err(|e| usage("--trace-format", e))?),
                 None => None,
             };
+            if a.write_ratio.is_some() {
+                return Err(usage(
+                    "--write-ratio",
+                    "only applies to synthetic workloads; a trace's writes are its set requests",
+                ));
+            }
             WorkloadInput::Trace {
                 path: path.clone(),
                 format,
@@ -94,7 +101,9 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
                 label += &format!(":keys={k}");
             }
             if let Some(al) = &a.alpha {
-                if p.generator != "zipf" {
+                // Zipf skew: zipf, zipf-shift, zipf-scan, and YCSB's zipfian
+                // constant.
+                if !["zipf", "zipf-shift", "zipf-scan", "ycsb"].contains(&p.generator.as_str()) {
                     return Err(usage(
                         "--alpha",
                         format!("only applies to zipf workloads, not '{}'", p.generator),
@@ -113,6 +122,10 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
                 p.rate = Some(r);
                 label += &format!(":rate={r}");
             }
+            if let Some(w) = &a.write_ratio {
+                p.write_ratio = Some(parse_write_ratio(w)?);
+                label += &format!(":write_ratio={w}");
+            }
             p.validate().map_err(|e| {
                 let opt = if e.starts_with("alpha") {
                     "--alpha"
@@ -120,11 +133,25 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
                     "--keys"
                 } else if e.starts_with("requests") {
                     "--requests"
+                } else if e.starts_with("write_ratio") && a.write_ratio.is_some() {
+                    "--write-ratio"
                 } else {
                     "--workload"
                 };
                 usage(opt, e)
             })?;
+            if let Some(wu) = fresh.warmup {
+                let n = wu.resolve(p.requests);
+                if n >= p.requests {
+                    return Err(usage(
+                        "--warmup",
+                        format!(
+                            "{n} warm-up requests leave none of the workload's {} requests to count",
+                            p.requests
+                        ),
+                    ));
+                }
+            }
             WorkloadInput::Preset { preset: p, label }
         }
     };
@@ -157,11 +184,26 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
             }
         }
     }
+    let fleet_mode = a.instances > 1 || a.shared || strategies.iter().any(|s| s.name == "shared");
+    if fleet_mode {
+        for (set, opt) in [
+            (fresh.warmup.is_some(), "--warmup"),
+            (fresh.prefill.is_some(), "--prefill"),
+            (fresh.window.is_some(), "--window"),
+        ] {
+            if set {
+                return Err(usage(
+                    opt,
+                    "is not supported with --instances, --shared or shared: strategies yet",
+                ));
+            }
+        }
+    }
     let fleet = (a.instances > 1 || a.shared).then_some(FleetConfig {
         instances: a.instances as usize,
         balance,
         shared: false,
-        on_write: WritePolicy::Invalidate,
+        on_write: fresh.on_write,
         broadcast: a.broadcast_invalidation,
         delay,
         seed: a.seed,
@@ -172,9 +214,48 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
         strategies,
         capacities,
         seed: a.seed,
-        ttl,
+        ttls,
         latency,
         histograms: a.histograms.clone(),
+        fresh,
+    })
+}
+
+/// `--write-ratio`: a fraction from 0 to 1.
+fn parse_write_ratio(w: &str) -> Result<f64, CliError> {
+    match w.trim().parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(usage(
+            "--write-ratio",
+            format!("'{w}' is not a fraction from 0 to 1, e.g. 0.05"),
+        )),
+    }
+}
+
+/// `--on-write`, `--warmup`, `--prefill`, `--window`.
+fn fresh_options(a: &RunArgs) -> Result<FreshOptions, CliError> {
+    Ok(FreshOptions {
+        on_write: OnWrite::parse(&a.on_write).map_err(|e| usage("--on-write", e))?,
+        warmup: match &a.warmup {
+            Some(w) => Some(Warmup::parse(w).map_err(|e| usage("--warmup", e))?),
+            None => None,
+        },
+        prefill: match &a.prefill {
+            Some(p) => Some(parse_prefill(p).map_err(|e| usage("--prefill", e))?),
+            None => None,
+        },
+        window: match &a.window {
+            Some(w) => {
+                if a.no_save {
+                    return Err(usage(
+                        "--window",
+                        "the timeline is written next to the results file; drop --no-save",
+                    ));
+                }
+                Some(parse_window(w).map_err(|e| usage("--window", e))?)
+            }
+            None => None,
+        },
     })
 }
 
@@ -188,12 +269,23 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
             None => report::default_result_path(&PathBuf::from("results")),
         })
     };
-    let results = plan.run(a.quiet).map_err(|e| match e {
+    let (results, timeline) = plan.run_full(a.quiet).map_err(|e| match e {
         RunError::Spec(s) => usage("--strategy", s),
+        // A warm-up longer than a trace is only known once it is counted.
+        RunError::Workload(m) if m.starts_with("invalid value for '--warmup'") => {
+            CliError::Usage(m)
+        }
         other => CliError::Runtime(anyhow::Error::new(other)),
     })?;
 
+    let mut timeline_path = None;
     if let Some(path) = &out_path {
+        if plan.fresh.window.is_some() {
+            let tp = phases::timeline_path(path);
+            report::write_atomic(&tp, |w| phases::write_timeline(&timeline, w))
+                .with_context(|| format!("cannot write the timeline to '{}'", tp.display()))?;
+            timeline_path = Some(tp);
+        }
         report::write_atomic(path, |w| CsvExporter.write(&results, w))
             .with_context(|| format!("cannot write results to '{}'", path.display()))?;
     }
@@ -210,6 +302,13 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
     out.flush().ok();
     if let (Some(path), false) = (&out_path, a.quiet) {
         eprintln!("saved {} run(s) to {}", results.len(), path.display());
+        if let Some(tp) = &timeline_path {
+            eprintln!(
+                "saved the timeline ({} windows) to {}",
+                timeline.len(),
+                tp.display()
+            );
+        }
     }
     Ok(())
 }

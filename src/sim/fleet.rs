@@ -60,13 +60,9 @@ impl Balance {
     }
 }
 
-/// What the instance handling a write does to its own cached copy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WritePolicy {
-    Invalidate,
-    Update,
-    None,
-}
+/// What the instance handling a write does to its own cached copy: the
+/// run's `--on-write` policy.
+pub use super::freshness::OnWrite as WritePolicy;
 
 /// A fleet's settings.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,7 +5,9 @@
 
 pub mod capacity;
 pub mod fleet;
+pub mod freshness;
 pub mod latency;
+pub mod phases;
 pub mod replay;
 pub mod result;
 pub mod runner;

@@ -80,6 +80,24 @@ pub struct RunResult {
     /// database URL without password; empty with `--no-latency`.
     #[serde(default)]
     pub origin: String,
+    /// Write (`set`) requests: each changes the key's version at the origin.
+    #[serde(default)]
+    pub writes: u64,
+    /// Hits that served a value older than the origin's (see `--on-write`).
+    #[serde(default)]
+    pub stale_hits: u64,
+    /// stale_hits / gets.
+    #[serde(default)]
+    pub stale_hit_ratio: f64,
+    /// Mean and max, over stale hits, of how long ago the served value
+    /// changed (seconds); empty without stale hits.
+    #[serde(default)]
+    pub stale_age_mean_s: Option<f64>,
+    #[serde(default)]
+    pub stale_age_max_s: Option<f64>,
+    /// The run's value on the `--ttl` axis (seconds); empty without `--ttl`.
+    #[serde(default)]
+    pub ttl_s: Option<f64>,
     /// Application instances (1 unless `--instances`).
     #[serde(default = "one")]
     pub instances: u64,
@@ -134,6 +152,12 @@ pub const COLUMNS: &[&str] = &[
     "origin_requests",
     "origin_time_s",
     "origin",
+    "writes",
+    "stale_hits",
+    "stale_hit_ratio",
+    "stale_age_mean_s",
+    "stale_age_max_s",
+    "ttl_s",
     "instances",
     "balance",
     "memory_objects",

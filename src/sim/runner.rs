@@ -7,11 +7,13 @@
 //! grow with the trace's length.
 
 use super::capacity::{Capacity, CapacityKind};
-use super::fleet::{split_shared, Balance, Fleet, FleetConfig, WritePolicy};
+use super::fleet::{split_shared, Balance, Fleet, FleetConfig};
+use super::freshness::StaleStats;
 use super::latency::{
     self, LatencySink, LatencySummary, ModelOrigin, NoLatency, Origin, OriginModel, Timed,
 };
-use super::replay::{replay_batch_with, ChargeModel, Counters};
+use super::phases::{Driver, FreshOptions, FreshRun, TimelineRow};
+use super::replay::{ChargeModel, Counters};
 use super::result::RunResult;
 use crate::dispatch;
 use crate::external::postgres::{self, PgConfig, PostgresOrigin};
@@ -59,6 +61,8 @@ impl OriginSpec {
 }
 
 /// Where a workload's requests come from.
+// Built once per workload: the size of the preset variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum WorkloadInput {
     /// A synthetic preset (with command-line overrides already applied) and
@@ -199,6 +203,8 @@ pub struct RunConfig {
     pub latency: Option<OriginSpec>,
     /// Replay over a fleet of application instances instead of one cache.
     pub fleet: Option<FleetConfig>,
+    /// Write policy, warm-up, prefill and timeline windows.
+    pub fresh: FreshRun,
 }
 
 /// Latency results of one run.
@@ -225,6 +231,23 @@ pub fn run_one(
     cfg: &RunConfig,
     pb: &ProgressBar,
 ) -> Result<(RunResult, Option<hdrhistogram::Histogram<u64>>), RunError> {
+    run_one_timeline(w, cfg, pb).map(|(r, h, _)| (r, h))
+}
+
+/// [`run_one`], also returning the run's timeline (with `--window`).
+#[allow(clippy::type_complexity)]
+pub fn run_one_timeline(
+    w: &Prepared,
+    cfg: &RunConfig,
+    pb: &ProgressBar,
+) -> Result<
+    (
+        RunResult,
+        Option<hdrhistogram::Histogram<u64>>,
+        Vec<TimelineRow>,
+    ),
+    RunError,
+> {
     let cap = cfg.capacity.resolve(w.distinct);
     let kind = cfg.capacity.kind();
     // `shared:<spec>` runs the fleet against one shared cache.
@@ -238,7 +261,7 @@ pub fn run_one(
             instances: 1,
             balance: Balance::Random,
             shared: true,
-            on_write: WritePolicy::Invalidate,
+            on_write: cfg.fresh.opts.on_write,
             broadcast: false,
             delay: 0.0,
             seed: cfg.seed,
@@ -268,6 +291,7 @@ pub fn run_one(
     ));
     let mut policy = built.policy;
     let mut c = Counters::default();
+    let mut drv = Driver::new(&cfg.fresh);
     let start = Instant::now();
     let mut memory_objects = 0;
     let lat = match (&cfg.latency, &fleet) {
@@ -290,6 +314,7 @@ pub fn run_one(
                 charge,
                 &FleetConfig {
                     seed: cfg.seed,
+                    on_write: cfg.fresh.opts.on_write,
                     ..fleet.clone()
                 },
             );
@@ -300,23 +325,29 @@ pub fn run_one(
             let out = f.finish();
             c = out.total;
             memory_objects = out.memory_objects;
+            drv.stale = StaleStats {
+                stale_hits: out.stale_hits,
+                stale_age_sum_s: out.stale_age_sum_s,
+                stale_age_max_s: out.stale_age_max_s,
+            };
             None
         }
         (None, None) => {
-            dispatch!(&mut policy, p => replay_data(p, &w.data, charge, &mut c, pb, &mut NoLatency))?;
+            dispatch!(&mut policy, p => replay_data(p, &w.data, charge, &mut c, pb, &mut NoLatency, &mut drv))?;
             None
         }
         (Some(OriginSpec::Model(m)), None) => {
             let mut t = Timed::new(ModelOrigin::new(m, cfg.seed));
-            dispatch!(&mut policy, p => replay_data(p, &w.data, charge, &mut c, pb, &mut t))?;
+            dispatch!(&mut policy, p => replay_data(p, &w.data, charge, &mut c, pb, &mut t, &mut drv))?;
             Some(finish_timed(t))
         }
         (Some(OriginSpec::Postgres(pg)), None) => {
             let mut t = Timed::new(PostgresOrigin::connect(pg).map_err(RunError::Origin)?);
-            dispatch!(&mut policy, p => replay_data(p, &w.data, charge, &mut c, pb, &mut t))?;
+            dispatch!(&mut policy, p => replay_data(p, &w.data, charge, &mut c, pb, &mut t, &mut drv))?;
             Some(finish_timed(t))
         }
     };
+    drv.finish(&c);
     let elapsed = start.elapsed().as_secs_f64();
     if fleet.is_none() {
         memory_objects = policy::Policy::len(&policy) as u64;
@@ -365,7 +396,7 @@ pub fn run_one(
         hit_p99_us: s.and_then(|s| s.hit_p99_us),
         miss_p50_us: s.and_then(|s| s.miss_p50_us),
         miss_p99_us: s.and_then(|s| s.miss_p99_us),
-        origin_requests: c.misses,
+        origin_requests: c.misses + c.sets,
         origin_time_s: lat.as_ref().map(|l| l.origin_ns as f64 / 1e9),
         origin: if fleet.is_some() {
             String::new()
@@ -379,8 +410,23 @@ pub fn run_one(
             .map(|f| f.balance.as_str().to_string())
             .unwrap_or_default(),
         memory_objects,
+        writes: c.sets,
+        stale_hits: drv.stale.stale_hits,
+        stale_hit_ratio: if c.gets == 0 {
+            0.0
+        } else {
+            drv.stale.stale_hits as f64 / c.gets as f64
+        },
+        stale_age_mean_s: drv.stale.mean_age_s(),
+        stale_age_max_s: drv.stale.max_age_s(),
+        ttl_s: cfg.ttl,
     };
-    Ok((result, lat.map(|l| l.overall)))
+    let timeline = drv
+        .timeline
+        .iter()
+        .map(|p| TimelineRow::new(&result, p, cfg.ttl))
+        .collect();
+    Ok((result, lat.map(|l| l.overall), timeline))
 }
 
 fn replay_data<P: policy::Policy, L: LatencySink>(
@@ -390,9 +436,10 @@ fn replay_data<P: policy::Policy, L: LatencySink>(
     c: &mut Counters,
     pb: &ProgressBar,
     lat: &mut L,
+    drv: &mut Driver,
 ) -> Result<(), RunError> {
     for_each_batch(data, pb, |b, range, base| {
-        replay_batch_with(p, b, range, base, None, charge, c, lat)
+        drv.feed(p, b, range, base, charge, c, lat)
             .map_err(|e| RunError::Origin(e.0))
     })
 }
@@ -428,30 +475,50 @@ fn for_each_batch(
     Ok(())
 }
 
-/// A whole plan: every workload x strategy x capacity, in that nesting order.
+/// A whole plan: every workload x strategy x capacity x TTL, in that
+/// nesting order.
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub workloads: Vec<WorkloadInput>,
     pub strategies: Vec<StrategySpec>,
     pub capacities: Vec<Capacity>,
     pub seed: u64,
-    pub ttl: Option<f64>,
+    /// The `--ttl` axis: one run per value (for the `ttl` strategy; others
+    /// ignore it); empty means one run without `--ttl`.
+    pub ttls: Vec<f64>,
     /// Record latency against this origin; `None` is `--no-latency`.
     pub latency: Option<OriginSpec>,
     /// Write each run's overall latency histogram (`.hgrm`) here.
     pub histograms: Option<PathBuf>,
     /// Replay over a fleet of application instances instead of one cache.
     pub fleet: Option<FleetConfig>,
+    /// Write policy, warm-up, prefill and timeline windows.
+    pub fresh: FreshOptions,
 }
 
 impl Plan {
     pub fn runs_per_workload(&self) -> usize {
-        self.strategies.len() * self.capacities.len()
+        self.strategies.len() * self.capacities.len() * self.ttl_axis().len()
+    }
+
+    /// The TTL of each run along the `--ttl` axis.
+    fn ttl_axis(&self) -> Vec<Option<f64>> {
+        if self.ttls.is_empty() {
+            vec![None]
+        } else {
+            self.ttls.iter().map(|&t| Some(t)).collect()
+        }
     }
 
     /// Runs everything, in a stable order. Stops at the first error: a failed
     /// plan produces no results (so no half-written file).
     pub fn run(&self, quiet: bool) -> Result<Vec<RunResult>, RunError> {
+        self.run_full(quiet).map(|(r, _)| r)
+    }
+
+    /// [`Plan::run`], also returning every run's timeline rows (`--window`).
+    pub fn run_full(&self, quiet: bool) -> Result<(Vec<RunResult>, Vec<TimelineRow>), RunError> {
+        let mut timeline = Vec::new();
         // Reject bad strategy specs before any work.
         for s in &self.strategies {
             policy::validate(&split_shared(s).0)?;
@@ -462,46 +529,51 @@ impl Plan {
             if let Some(OriginSpec::Postgres(pg)) = &self.latency {
                 prepared.populate_postgres(pg)?;
             }
+            let fresh = super::phases::resolve(&self.fresh, w, &prepared)?;
             let pb =
                 crate::progress::bar(prepared.requests * self.runs_per_workload() as u64, quiet);
             for s in &self.strategies {
                 for cap in &self.capacities {
-                    let cfg = RunConfig {
-                        strategy: s.clone(),
-                        capacity: *cap,
-                        seed: self.seed,
-                        ttl: self.ttl,
-                        latency: self.latency.clone(),
-                        fleet: self.fleet.clone(),
-                    };
-                    let (result, hist) = run_one(&prepared, &cfg, &pb)?;
-                    if let (Some(dir), Some(h)) = (&self.histograms, hist) {
-                        let name = format!(
-                            "{:03}-{}-{}-{}.hgrm",
-                            out.len() + 1,
-                            result.workload,
-                            result.strategy,
-                            result.capacity_spec
-                        );
-                        let name: String = name
-                            .chars()
-                            .map(|ch| {
-                                if ch.is_ascii_alphanumeric() || "._-".contains(ch) {
-                                    ch
-                                } else {
-                                    '_'
-                                }
-                            })
-                            .collect();
-                        let path = dir.join(name);
-                        crate::report::write_atomic(&path, |w| latency::write_hgrm(&h, w))
-                            .map_err(|err| RunError::Histogram { path, err })?;
+                    for ttl in self.ttl_axis() {
+                        let cfg = RunConfig {
+                            strategy: s.clone(),
+                            capacity: *cap,
+                            seed: self.seed,
+                            ttl,
+                            latency: self.latency.clone(),
+                            fresh: fresh.clone(),
+                            fleet: self.fleet.clone(),
+                        };
+                        let (result, hist, tl) = run_one_timeline(&prepared, &cfg, &pb)?;
+                        timeline.extend(tl);
+                        if let (Some(dir), Some(h)) = (&self.histograms, hist) {
+                            let name = format!(
+                                "{:03}-{}-{}-{}.hgrm",
+                                out.len() + 1,
+                                result.workload,
+                                result.strategy,
+                                result.capacity_spec
+                            );
+                            let name: String = name
+                                .chars()
+                                .map(|ch| {
+                                    if ch.is_ascii_alphanumeric() || "._-".contains(ch) {
+                                        ch
+                                    } else {
+                                        '_'
+                                    }
+                                })
+                                .collect();
+                            let path = dir.join(name);
+                            crate::report::write_atomic(&path, |w| latency::write_hgrm(&h, w))
+                                .map_err(|err| RunError::Histogram { path, err })?;
+                        }
+                        out.push(result);
                     }
-                    out.push(result);
                 }
             }
             pb.finish_and_clear();
         }
-        Ok(out)
+        Ok((out, timeline))
     }
 }

@@ -16,7 +16,11 @@ pub mod scramble;
 pub mod stats;
 pub mod trace;
 pub mod uniform;
+pub mod writes;
+pub mod ycsb;
 pub mod zipf;
+pub mod zipf_scan;
+pub mod zipf_shift;
 
 use crate::request::{Key, Op, Request};
 

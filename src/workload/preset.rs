@@ -3,7 +3,7 @@
 //! to a `.toml` file of the same shape works too. Command-line options
 //! (`--requests`, `--keys`, `--alpha`, `--rate`) override preset fields.
 
-use super::{hotspot, scan, uniform, zipf, Batch};
+use super::{hotspot, scan, uniform, writes, ycsb, zipf, zipf_scan, zipf_shift, Batch};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -13,10 +13,29 @@ pub static PRESETS: &[(&str, &str)] = &[
     ("uniform", include_str!("../../workloads/uniform.toml")),
     ("hotspot", include_str!("../../workloads/hotspot.toml")),
     ("scan", include_str!("../../workloads/scan.toml")),
+    (
+        "zipf-shift",
+        include_str!("../../workloads/zipf-shift.toml"),
+    ),
+    ("zipf-scan", include_str!("../../workloads/zipf-scan.toml")),
+    ("ycsb-a", include_str!("../../workloads/ycsb-a.toml")),
+    ("ycsb-b", include_str!("../../workloads/ycsb-b.toml")),
+    ("ycsb-c", include_str!("../../workloads/ycsb-c.toml")),
+    ("ycsb-d", include_str!("../../workloads/ycsb-d.toml")),
+    ("ycsb-e", include_str!("../../workloads/ycsb-e.toml")),
+    ("ycsb-f", include_str!("../../workloads/ycsb-f.toml")),
 ];
 
 /// Generators a preset can name.
-pub const GENERATORS: &[&str] = &["zipf", "uniform", "hotspot", "scan"];
+pub const GENERATORS: &[&str] = &[
+    "zipf",
+    "uniform",
+    "hotspot",
+    "scan",
+    "zipf-shift",
+    "zipf-scan",
+    "ycsb",
+];
 
 /// Default request rate (requests per second) when a preset names none.
 pub const DEFAULT_RATE: f64 = 1000.0;
@@ -47,6 +66,38 @@ pub struct Preset {
     /// Object size in bytes (all objects the same size).
     #[serde(default)]
     pub size: Option<u32>,
+    /// Share of requests that are writes (`set`), any generator but ycsb.
+    #[serde(default)]
+    pub write_ratio: Option<f64>,
+    /// zipf-shift: requests between two moves of the popular set.
+    #[serde(default)]
+    pub shift_every: Option<u64>,
+    /// zipf-shift: ranks the popularity ranking rotates by at each move.
+    #[serde(default)]
+    pub shift_by: Option<u64>,
+    /// zipf-scan: Zipf requests between two scans.
+    #[serde(default)]
+    pub scan_every: Option<u64>,
+    /// zipf-scan: keys per scan (each never requested again).
+    #[serde(default)]
+    pub scan_length: Option<u64>,
+    /// ycsb: operation proportions (YCSB's `readproportion`, ...).
+    #[serde(default)]
+    pub read_proportion: Option<f64>,
+    #[serde(default)]
+    pub update_proportion: Option<f64>,
+    #[serde(default)]
+    pub insert_proportion: Option<f64>,
+    #[serde(default)]
+    pub scan_proportion: Option<f64>,
+    #[serde(default)]
+    pub read_modify_write_proportion: Option<f64>,
+    /// ycsb: zipfian (default), latest or uniform.
+    #[serde(default)]
+    pub request_distribution: Option<String>,
+    /// ycsb: longest scan (YCSB's `maxscanlength`, default 100).
+    #[serde(default)]
+    pub max_scan_length: Option<u64>,
 }
 
 impl Preset {
@@ -117,7 +168,95 @@ impl Preset {
                 ));
             }
         }
+        self.validate_fresh()
+    }
+
+    /// Checks the fields added for writes, shifting and scanning Zipf, and
+    /// YCSB.
+    fn validate_fresh(&self) -> Result<(), String> {
+        if let Some(w) = self.write_ratio {
+            if !(0.0..=1.0).contains(&w) {
+                return Err(format!("write_ratio = {w} must be a fraction from 0 to 1"));
+            }
+            if self.generator == "ycsb" && w > 0.0 {
+                return Err(
+                    "write_ratio does not apply to ycsb workloads; set update_proportion instead"
+                        .into(),
+                );
+            }
+        }
+        for (field, v) in [
+            ("shift_every", self.shift_every),
+            ("scan_every", self.scan_every),
+            ("max_scan_length", self.max_scan_length),
+        ] {
+            if v == Some(0) {
+                return Err(format!("{field} = 0 must be at least 1"));
+            }
+        }
+        if self.generator == "ycsb" {
+            let props = self.ycsb_mix();
+            let all = [
+                props.read,
+                props.update,
+                props.insert,
+                props.scan,
+                props.read_modify_write,
+            ];
+            if all.iter().any(|p| !(0.0..=1.0).contains(p)) || all.iter().sum::<f64>() <= 0.0 {
+                return Err(
+                    "read/update/insert/scan/read_modify_write proportions must be fractions from 0 to 1, not all 0"
+                        .into(),
+                );
+            }
+            if ycsb::Dist::parse(self.request_distribution.as_deref().unwrap_or("zipfian"))
+                .is_none()
+            {
+                return Err(format!(
+                    "request_distribution = '{}' is unknown; valid: {}",
+                    self.request_distribution.as_deref().unwrap_or_default(),
+                    ycsb::Dist::NAMES
+                ));
+            }
+        }
         Ok(())
+    }
+
+    /// The YCSB operation mix (unset proportions are 0; all unset: read only).
+    pub fn ycsb_mix(&self) -> ycsb::Mix {
+        let p = |v: Option<f64>| v.unwrap_or(0.0);
+        let mut m = ycsb::Mix {
+            read: p(self.read_proportion),
+            update: p(self.update_proportion),
+            insert: p(self.insert_proportion),
+            scan: p(self.scan_proportion),
+            read_modify_write: p(self.read_modify_write_proportion),
+        };
+        if self.read_proportion.is_none()
+            && m.update + m.insert + m.scan + m.read_modify_write == 0.0
+        {
+            m.read = 1.0;
+        }
+        m
+    }
+
+    fn ycsb_dist(&self) -> ycsb::Dist {
+        ycsb::Dist::parse(self.request_distribution.as_deref().unwrap_or("zipfian"))
+            .unwrap_or(ycsb::Dist::Zipfian)
+    }
+
+    /// The `k` most popular keys of the generator's distribution at the start
+    /// of the stream, most popular first (for `--prefill top:K`). Keys of
+    /// equal probability (uniform, within hotspot's sets) come in rank order.
+    pub fn popular_keys(&self, k: u64) -> Vec<u64> {
+        let n = self.keys;
+        let k = k.min(n);
+        match self.generator.as_str() {
+            "zipf" | "hotspot" | "zipf-shift" | "zipf-scan" => zipf_shift::popular(n, k),
+            "uniform" | "scan" => (0..k).collect(),
+            "ycsb" => ycsb::popular(n, self.ycsb_dist(), k),
+            other => unreachable!("generator {other} passed validation"),
+        }
     }
 
     pub fn rate(&self) -> f64 {
@@ -137,9 +276,45 @@ impl Preset {
                 seed,
             ),
             "scan" => scan::generate(self.keys, self.requests),
+            "zipf-shift" => zipf_shift::generate(
+                self.keys,
+                self.alpha.unwrap_or(1.0),
+                self.shift_every.unwrap_or(100_000),
+                self.shift_by.unwrap_or(self.keys / 10),
+                self.requests,
+                seed,
+            ),
+            "zipf-scan" => zipf_scan::generate(
+                self.keys,
+                self.alpha.unwrap_or(1.0),
+                self.scan_every.unwrap_or(100_000),
+                self.scan_length.unwrap_or(self.keys / 5),
+                self.requests,
+                seed,
+            ),
+            "ycsb" => {
+                let (keys, ops) = ycsb::generate(
+                    self.keys,
+                    self.ycsb_mix(),
+                    self.ycsb_dist(),
+                    self.alpha.unwrap_or(0.99),
+                    self.max_scan_length.unwrap_or(100),
+                    self.requests,
+                    seed,
+                );
+                let mut b = Batch::new(self.rate(), self.size.unwrap_or(1));
+                b.keys = keys;
+                if ops.iter().any(|&o| o != crate::request::Op::Get) {
+                    b.ops = ops;
+                }
+                return b;
+            }
             other => unreachable!("generator {other} passed validation"),
         };
         let mut b = Batch::new(self.rate(), self.size.unwrap_or(1));
+        if let Some(w) = self.write_ratio.filter(|&w| w > 0.0) {
+            b.ops = writes::ops(keys.len(), w, seed);
+        }
         b.keys = keys;
         b
     }
@@ -147,8 +322,27 @@ impl Preset {
     /// A one-line description with the effective parameters, for tables.
     pub fn summary(&self) -> String {
         let mut s = format!("{} requests over {} keys", self.requests, self.keys);
-        if self.generator == "zipf" {
-            s += &format!(", alpha {}", self.alpha.unwrap_or(1.0));
+        match self.generator.as_str() {
+            "zipf" | "zipf-shift" | "zipf-scan" => {
+                s += &format!(", alpha {}", self.alpha.unwrap_or(1.0))
+            }
+            "ycsb" => {
+                let m = self.ycsb_mix();
+                s += &format!(
+                    ", {} (alpha {}), read/update/insert/scan/rmw {}/{}/{}/{}/{}",
+                    self.request_distribution.as_deref().unwrap_or("zipfian"),
+                    self.alpha.unwrap_or(0.99),
+                    m.read,
+                    m.update,
+                    m.insert,
+                    m.scan,
+                    m.read_modify_write
+                )
+            }
+            _ => {}
+        }
+        if let Some(w) = self.write_ratio.filter(|&w| w > 0.0) {
+            s += &format!(", {}% writes", w * 100.0);
         }
         s
     }
@@ -165,14 +359,20 @@ mod tests {
             p.requests = 1000;
             let b = p.generate(1);
             assert_eq!(b.len(), 1000, "{name}");
-            assert!(b.keys.iter().all(|&k| k < p.keys));
+            // New keys only where the generator documents them.
+            if !["zipf-scan", "ycsb-d", "ycsb-e"].contains(name) {
+                assert!(b.keys.iter().all(|&k| k < p.keys), "{name}");
+            }
         }
     }
 
     #[test]
     fn unknown_names_list_the_valid_ones() {
         let e = Preset::load("zipff").unwrap_err();
-        assert!(e.contains("zipf, uniform, hotspot, scan"), "{e}");
+        assert!(
+            e.contains("zipf, uniform, hotspot, scan, zipf-shift"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -1,0 +1,504 @@
+//! The phases of one run around the replay loop: prefill (`--prefill
+//! top:K`), warm-up (`--warmup N|P%`), the counted replay, cut into windows
+//! (`--window N`) for the hit-ratio-over-time timeline.
+//!
+//! All of it happens by cutting the request ranges handed to the loop, so the
+//! loop itself stays as it is and costs nothing more without these options:
+//!
+//! - **Prefill** inserts the K most popular keys before the first request, at
+//!   its time, without counting anything (see [`super::freshness::prefill`]).
+//!   For a synthetic workload they are the K most probable keys of the
+//!   generator's distribution (its top ranks through the scramble); for a
+//!   trace they come from a counting pass (most requested first, ties broken
+//!   by the smaller key).
+//! - **Warm-up** follows libCacheSim's warm-up: the first N requests (or P% of
+//!   the workload's requests) go through the cache as usual, then every counter
+//!   restarts from zero while the cache state is kept. Warm-up requests are not
+//!   timed and not in any column (not even `requests`, `evictions` or
+//!   `writes`); versions written during warm-up stay.
+//! - **Windows** cut the counted requests into windows of N; after each (and
+//!   after a last partial one) the timeline records the window's and the
+//!   cumulative hit ratio. The windows' gets and hits add up to the run's.
+
+use super::freshness::{self, OnWrite, StaleStats, Versions};
+use super::latency::{LatencySink, NoLatency, OriginError};
+use super::replay::{replay_batch_with, ChargeModel, Counters};
+use super::runner::{Data, Prepared, RunError, WorkloadInput};
+use crate::policy::Policy;
+use crate::request::Key;
+use crate::units::parse_count;
+use crate::workload::trace;
+use crate::workload::Batch;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// `--warmup`: a number of requests or a share of the workload's requests.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Warmup {
+    Requests(u64),
+    Percent(f64),
+}
+
+impl Warmup {
+    pub fn parse(s: &str) -> Result<Warmup, String> {
+        let t = s.trim();
+        let accepted = "expected a number of requests (100000, 100k) or a percentage of the workload's requests (10%)";
+        if let Some(p) = t.strip_suffix('%') {
+            let v: f64 = p
+                .trim()
+                .parse()
+                .map_err(|_| format!("invalid warm-up '{s}': {accepted}"))?;
+            if !(0.0..100.0).contains(&v) {
+                return Err(format!(
+                    "invalid warm-up '{s}': a percentage must be in [0, 100)"
+                ));
+            }
+            return Ok(Warmup::Percent(v));
+        }
+        parse_count(t)
+            .map(Warmup::Requests)
+            .map_err(|_| format!("invalid warm-up '{s}': {accepted}"))
+    }
+
+    /// The number of warm-up requests out of `total`.
+    pub fn resolve(self, total: u64) -> u64 {
+        match self {
+            Warmup::Requests(n) => n,
+            Warmup::Percent(p) => (p / 100.0 * total as f64).floor() as u64,
+        }
+    }
+}
+
+/// Parses `--prefill top:K`.
+pub fn parse_prefill(s: &str) -> Result<u64, String> {
+    let accepted = "expected top:K, the K most popular keys, e.g. top:1000 or top:10k";
+    let k = s
+        .trim()
+        .strip_prefix("top:")
+        .ok_or_else(|| format!("invalid prefill '{s}': {accepted}"))?;
+    let k = parse_count(k).map_err(|_| format!("invalid prefill '{s}': {accepted}"))?;
+    if k == 0 {
+        return Err(format!("invalid prefill '{s}': K must be at least 1"));
+    }
+    Ok(k)
+}
+
+/// Parses `--window N`.
+pub fn parse_window(s: &str) -> Result<u64, String> {
+    match parse_count(s) {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!(
+            "invalid window '{s}': expected a number of requests >= 1, e.g. 10000 or 10k"
+        )),
+    }
+}
+
+/// The freshness and warm-up options of a plan (the same for every run).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FreshOptions {
+    pub on_write: OnWrite,
+    pub warmup: Option<Warmup>,
+    /// `--prefill top:K`.
+    pub prefill: Option<u64>,
+    /// `--window N`.
+    pub window: Option<u64>,
+}
+
+/// [`FreshOptions`] resolved for one workload.
+#[derive(Debug, Clone, Default)]
+pub struct FreshRun {
+    pub opts: FreshOptions,
+    /// Warm-up requests.
+    pub warmup: u64,
+    /// Keys to prefill with their sizes, most popular first.
+    pub prefill_keys: Option<Arc<Vec<(Key, u32)>>>,
+}
+
+/// One point of the timeline: the end of a window.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WindowPoint {
+    /// Stream position after the window's last request (warm-up included).
+    pub request: u64,
+    /// Time of the window's last request, seconds.
+    pub time_s: f64,
+    pub window_gets: u64,
+    pub window_hits: u64,
+    pub window_stale_hits: u64,
+    pub cumulative_gets: u64,
+    pub cumulative_hits: u64,
+}
+
+/// One row of `<results>-timeline.csv`. Column order is a public interface.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineRow {
+    pub workload: String,
+    pub strategy: String,
+    pub capacity: u64,
+    pub seed: u64,
+    pub request: u64,
+    pub time_s: f64,
+    /// Hits / gets within the window; empty for a window without gets.
+    pub window_hit_ratio: Option<f64>,
+    /// Hits / gets since the end of the warm-up.
+    pub cumulative_hit_ratio: Option<f64>,
+    /// The run's `--ttl` axis value; empty without `--ttl`.
+    pub ttl_s: Option<f64>,
+    pub window_gets: u64,
+    pub window_hits: u64,
+    pub window_stale_hits: u64,
+}
+
+pub const TIMELINE_COLUMNS: &[&str] = &[
+    "workload",
+    "strategy",
+    "capacity",
+    "seed",
+    "request",
+    "time_s",
+    "window_hit_ratio",
+    "cumulative_hit_ratio",
+    "ttl_s",
+    "window_gets",
+    "window_hits",
+    "window_stale_hits",
+];
+
+fn ratio(a: u64, b: u64) -> Option<f64> {
+    (b > 0).then(|| a as f64 / b as f64)
+}
+
+impl TimelineRow {
+    pub fn new(r: &super::RunResult, p: &WindowPoint, ttl_s: Option<f64>) -> TimelineRow {
+        TimelineRow {
+            workload: r.workload.clone(),
+            strategy: r.strategy.clone(),
+            capacity: r.capacity,
+            seed: r.seed,
+            request: p.request,
+            time_s: p.time_s,
+            window_hit_ratio: ratio(p.window_hits, p.window_gets),
+            cumulative_hit_ratio: ratio(p.cumulative_hits, p.cumulative_gets),
+            ttl_s,
+            window_gets: p.window_gets,
+            window_hits: p.window_hits,
+            window_stale_hits: p.window_stale_hits,
+        }
+    }
+}
+
+/// Writes timeline rows as CSV with a header (serde writes it from the field
+/// names, which a test pins to [`TIMELINE_COLUMNS`]).
+pub fn write_timeline(rows: &[TimelineRow], out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    if rows.is_empty() {
+        w.write_record(TIMELINE_COLUMNS)?;
+    }
+    for r in rows {
+        w.serialize(r)?;
+    }
+    w.flush()
+}
+
+/// `results/run-X.csv` -> `results/run-X-timeline.csv`.
+pub fn timeline_path(results: &std::path::Path) -> std::path::PathBuf {
+    let stem = results
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "results".into());
+    results.with_file_name(format!("{stem}-timeline.csv"))
+}
+
+/// Drives one run's replay through its phases. Feed it the workload's
+/// batches in order.
+pub struct Driver<'a> {
+    on_write: OnWrite,
+    warmup_left: u64,
+    window: Option<u64>,
+    prefill: Option<&'a [(Key, u32)]>,
+    versions: Versions,
+    /// Stale reads counted after the warm-up.
+    pub stale: StaleStats,
+    /// Requests replayed, warm-up included.
+    pos: u64,
+    /// Requests counted (after the warm-up).
+    counted: u64,
+    last_time: f64,
+    mark: (u64, u64, u64),
+    pub timeline: Vec<WindowPoint>,
+}
+
+impl<'a> Driver<'a> {
+    pub fn new(f: &'a FreshRun) -> Driver<'a> {
+        Driver {
+            on_write: f.opts.on_write,
+            warmup_left: f.warmup,
+            window: f.opts.window,
+            prefill: f.prefill_keys.as_ref().map(|k| k.as_slice()),
+            versions: Versions::default(),
+            stale: StaleStats::default(),
+            pos: 0,
+            counted: 0,
+            last_time: 0.0,
+            mark: (0, 0, 0),
+            timeline: Vec::new(),
+        }
+    }
+
+    /// Replays `range` of `batch` (whose request `i` is stream position
+    /// `vtime_base + i`) into `c`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn feed<P: Policy + ?Sized, L: LatencySink>(
+        &mut self,
+        p: &mut P,
+        batch: &Batch,
+        range: std::ops::Range<usize>,
+        vtime_base: u64,
+        charge: ChargeModel,
+        c: &mut Counters,
+        lat: &mut L,
+    ) -> Result<(), OriginError> {
+        let mut i = range.start;
+        if i < range.end {
+            if let Some(keys) = self.prefill.take() {
+                let t = batch.request(i, vtime_base + i as u64).time;
+                freshness::prefill(p, keys, t, charge);
+            }
+        }
+        while i < range.end {
+            if self.warmup_left > 0 {
+                let end = range
+                    .end
+                    .min(i + self.warmup_left.min(usize::MAX as u64) as usize);
+                let mut scratch = Counters::default();
+                let mut s = StaleStats::default();
+                self.segment(
+                    p,
+                    batch,
+                    i..end,
+                    vtime_base,
+                    charge,
+                    &mut scratch,
+                    &mut NoLatency,
+                    &mut s,
+                )?;
+                self.warmup_left -= (end - i) as u64;
+                self.pos += (end - i) as u64;
+                i = end;
+                continue;
+            }
+            let end = match self.window {
+                Some(w) => range.end.min(i + (w - self.counted % w) as usize),
+                None => range.end,
+            };
+            let mut s = self.stale;
+            self.segment(p, batch, i..end, vtime_base, charge, c, lat, &mut s)?;
+            self.stale = s;
+            self.counted += (end - i) as u64;
+            self.pos += (end - i) as u64;
+            self.last_time = batch.request(end - 1, vtime_base + (end - 1) as u64).time;
+            if let Some(w) = self.window {
+                if self.counted % w == 0 {
+                    self.point(c);
+                }
+            }
+            i = end;
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn segment<P: Policy + ?Sized, L: LatencySink>(
+        &mut self,
+        p: &mut P,
+        batch: &Batch,
+        range: std::ops::Range<usize>,
+        vtime_base: u64,
+        charge: ChargeModel,
+        c: &mut Counters,
+        lat: &mut L,
+        s: &mut StaleStats,
+    ) -> Result<(), OriginError> {
+        if batch.ops.is_empty() {
+            replay_batch_with(p, batch, range, vtime_base, None, charge, c, lat)
+        } else {
+            freshness::replay_batch_versioned(
+                p,
+                batch,
+                range,
+                vtime_base,
+                charge,
+                c,
+                lat,
+                self.on_write,
+                &mut self.versions,
+                s,
+            )
+        }
+    }
+
+    fn point(&mut self, c: &Counters) {
+        let (g, h, s) = self.mark;
+        self.timeline.push(WindowPoint {
+            request: self.pos,
+            time_s: self.last_time,
+            window_gets: c.gets - g,
+            window_hits: c.hits - h,
+            window_stale_hits: self.stale.stale_hits - s,
+            cumulative_gets: c.gets,
+            cumulative_hits: c.hits,
+        });
+        self.mark = (c.gets, c.hits, self.stale.stale_hits);
+    }
+
+    /// Call once after the last batch: records the last, partial window.
+    pub fn finish(&mut self, c: &Counters) {
+        if let Some(w) = self.window {
+            if self.counted % w != 0 {
+                self.point(c);
+            }
+        }
+    }
+}
+
+/// Reads a timeline CSV back (for charts).
+pub fn read_timeline(path: &std::path::Path) -> Result<Vec<TimelineRow>, String> {
+    let mut rdr = csv::Reader::from_path(path)
+        .map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
+    let mut out = Vec::new();
+    for (i, row) in rdr.deserialize().enumerate() {
+        out.push(row.map_err(|e| format!("{}:{}: {e}", path.display(), i + 2))?);
+    }
+    Ok(out)
+}
+
+/// Resolves `opts` for one prepared workload: the warm-up length (an error
+/// naming `--warmup` if it leaves no request to count) and the keys to
+/// prefill (from the preset's distribution, or a counting pass over a trace).
+pub fn resolve(
+    opts: &FreshOptions,
+    w: &WorkloadInput,
+    prepared: &Prepared,
+) -> Result<FreshRun, RunError> {
+    let warmup = opts
+        .warmup
+        .map(|x| x.resolve(prepared.requests))
+        .unwrap_or(0);
+    if warmup >= prepared.requests && opts.warmup.is_some() {
+        return Err(RunError::Workload(format!(
+            "invalid value for '--warmup': {warmup} warm-up requests leave none of the {} requests of '{}' to count",
+            prepared.requests, prepared.label
+        )));
+    }
+    let prefill_keys = match opts.prefill {
+        None => None,
+        Some(k) => Some(Arc::new(match w {
+            WorkloadInput::Preset { preset, .. } => {
+                let size = preset.size.unwrap_or(1);
+                preset
+                    .popular_keys(k)
+                    .into_iter()
+                    .map(|key| (key, size))
+                    .collect()
+            }
+            WorkloadInput::Trace { .. } => {
+                let mut counts = rustc_hash::FxHashMap::default();
+                match &prepared.data {
+                    Data::Memory(b) => count_keys(b, &mut counts),
+                    Data::Stream { path, format, rate } => {
+                        let mut reader = trace::open(path, Some(*format))?;
+                        let mut b = Batch::new(*rate, 1);
+                        while reader.next_batch(&mut b, 1 << 16)? > 0 {
+                            count_keys(&b, &mut counts);
+                        }
+                    }
+                }
+                top_keys(counts, k)
+            }
+        })),
+    };
+    Ok(FreshRun {
+        opts: opts.clone(),
+        warmup,
+        prefill_keys,
+    })
+}
+
+/// Counts requests per key in `batch` into `counts` (with each key's first
+/// size).
+pub fn count_keys(batch: &Batch, counts: &mut rustc_hash::FxHashMap<Key, (u64, u32)>) {
+    for i in 0..batch.len() {
+        let r = batch.request(i, 0);
+        counts.entry(r.key).or_insert((0, r.size)).0 += 1;
+    }
+}
+
+/// The top `k` of `counts`, most requested first (ties: smaller key first).
+pub fn top_keys(counts: rustc_hash::FxHashMap<Key, (u64, u32)>, k: u64) -> Vec<(Key, u32)> {
+    let mut v: Vec<(Key, u64, u32)> = counts.into_iter().map(|(k, (n, s))| (k, n, s)).collect();
+    v.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v.truncate(k.min(v.len() as u64) as usize);
+    v.into_iter().map(|(k, _, s)| (k, s)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::lru::Lru;
+
+    #[test]
+    fn parsers_name_what_is_accepted() {
+        assert_eq!(Warmup::parse("10k").unwrap(), Warmup::Requests(10_000));
+        assert_eq!(Warmup::parse("5%").unwrap().resolve(1000), 50);
+        assert!(Warmup::parse("100%").unwrap_err().contains("[0, 100)"));
+        assert!(Warmup::parse("soon").unwrap_err().contains("100k"));
+        assert_eq!(parse_prefill("top:1k").unwrap(), 1000);
+        assert!(parse_prefill("1000").unwrap_err().contains("top:K"));
+        assert!(parse_prefill("top:0").is_err());
+        assert_eq!(parse_window("10k").unwrap(), 10_000);
+        assert!(parse_window("0").is_err());
+    }
+
+    #[test]
+    fn warmup_and_windows_cut_the_ranges_exactly() {
+        let mut b = Batch::new(1.0, 1);
+        b.keys = (0..1000u64).map(|i| i % 7).collect();
+        let f = FreshRun {
+            opts: FreshOptions {
+                window: Some(100),
+                ..Default::default()
+            },
+            warmup: 250,
+            prefill_keys: None,
+        };
+        let mut d = Driver::new(&f);
+        let mut lru = Lru::new(10);
+        let mut c = Counters::default();
+        let charge = ChargeModel {
+            bytes: false,
+            capacity: 10,
+        };
+        // Fed in uneven pieces, as a streamed trace would be.
+        for (s, e) in [(0, 30), (30, 333), (333, 1000)] {
+            d.feed(&mut lru, &b, s..e, 0, charge, &mut c, &mut NoLatency)
+                .unwrap();
+        }
+        d.finish(&c);
+        assert_eq!(c.requests, 750);
+        // Warmed up: every counted request hits.
+        assert_eq!(c.hits, 750);
+        let ends: Vec<u64> = d.timeline.iter().map(|p| p.request).collect();
+        assert_eq!(ends, vec![350, 450, 550, 650, 750, 850, 950, 1000]);
+        assert_eq!(d.timeline.iter().map(|p| p.window_gets).sum::<u64>(), 750);
+        assert_eq!(d.timeline.last().unwrap().time_s, 999.0);
+    }
+
+    #[test]
+    fn top_keys_orders_by_count_then_key() {
+        let mut b = Batch::new(1.0, 1);
+        b.keys = vec![5, 3, 3, 9, 9, 1];
+        let mut m = Default::default();
+        count_keys(&b, &mut m);
+        assert_eq!(top_keys(m, 3), vec![(3, 1), (9, 1), (1, 1)]);
+    }
+}
