@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod cmd;
+pub mod plot;
 pub mod policy;
 pub mod progress;
 pub mod report;

@@ -33,16 +33,23 @@ pub struct RunResult {
     /// cachesim version that produced the row.
     pub version: String,
     /// Bytes requested by gets.
+    #[serde(default)]
     pub bytes_requested: u64,
     /// Bytes of gets that missed.
+    #[serde(default)]
     pub bytes_missed: u64,
     /// 1 - bytes_missed / bytes_requested.
+    #[serde(default)]
     pub byte_hit_ratio: f64,
     /// `objects` or `bytes`.
+    #[serde(default)]
     pub capacity_unit: String,
     /// The capacity as given (`5%`, `10000`, `64MiB`).
+    #[serde(default)]
     pub capacity_spec: String,
+    #[serde(default)]
     pub sets: u64,
+    #[serde(default)]
     pub deletes: u64,
 }
 
