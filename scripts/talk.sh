@@ -52,8 +52,8 @@ for a in 0.6 0.8 1.0 1.2; do
 done
 "$BIN" plot -q "${skew_csvs[@]}" --out "$OUT" --name policies-zipf --kind mrc
 "$BIN" plot -q "${skew_csvs[@]}" --out "$OUT" --name policies-zipf --kind bars --capacity 1%
-"$BIN" plot -q "${skew_csvs[@]}" --out "$OUT" --name skew-lru --kind mrc --strategy lru \
-  --title "LRU: what a cache buys depends on the skew"
+"$BIN" plot -q "${skew_csvs[@]}" --out "$OUT" --name skew-lru --kind mrc --strategy lru --overlay \
+  --title "LRU hit ratio by Zipf skew: what a cache buys depends on the traffic"
 "$BIN" compare "${skew_csvs[@]}" --export-markdown "$OUT/policies-zipf.md" > "$OUT/policies-zipf.txt"
 
 say "trace: ARC paper OLTP"

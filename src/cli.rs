@@ -183,6 +183,11 @@ pub struct PlotArgs {
     #[arg(long, value_name = "TEXT")]
     pub title: Option<String>,
 
+    /// `mrc`: draw every workload in one panel (a colour per workload, a
+    /// marker per strategy) instead of a panel per workload.
+    #[arg(long)]
+    pub overlay: bool,
+
     /// Do not print the files written.
     #[arg(short, long)]
     pub quiet: bool,

@@ -155,6 +155,7 @@ fn miss_axis_and_chosen_capacity_change_labels() {
         y: YMetric::Miss,
         capacity: Some("10%".into()),
         title: None,
+        overlay: false,
     };
     let svg = plot::render_svg(plot::kind("bars").unwrap(), &data, &opts, (1280, 720)).unwrap();
     assert!(
@@ -330,4 +331,40 @@ fn strategy_filter_keeps_only_the_asked_lines() {
     .unwrap();
     assert!(has_text(&svg, "lru") && has_text(&svg, "ttl:ttl=1m"));
     assert!(!has_text(&svg, "lfu") && !has_text(&svg, "none"));
+}
+
+#[test]
+fn overlay_draws_workloads_in_one_panel() {
+    let mut data = zipf();
+    data.retain(&["lru".into()], &[]).unwrap();
+    let opts = PlotOptions {
+        overlay: true,
+        ..Default::default()
+    };
+    let svg = plot::render_svg(plot::kind("mrc").unwrap(), &data, &opts, (1280, 720)).unwrap();
+    assert!(has_text(
+        &svg,
+        "Hit ratio vs cache size \u{2014} zipf:requests=20k:keys=2k (lru)"
+    ));
+    // One legend entry per workload; one x axis title (one panel).
+    assert!(has_text(&svg, "alpha=0.8") && has_text(&svg, "alpha=1.2"));
+    let axis_titles = svg_texts(&svg)
+        .iter()
+        .filter(|t| *t == "Cache size (objects)")
+        .count();
+    assert_eq!(axis_titles, 1);
+    let without = plot::render_svg(
+        plot::kind("mrc").unwrap(),
+        &data,
+        &PlotOptions::default(),
+        (1280, 720),
+    )
+    .unwrap();
+    assert_eq!(
+        svg_texts(&without)
+            .iter()
+            .filter(|t| *t == "Cache size (objects)")
+            .count(),
+        2
+    );
 }

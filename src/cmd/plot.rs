@@ -57,6 +57,7 @@ pub fn plot(a: PlotArgs) -> Result<(), CliError> {
         },
         capacity: a.capacity.clone(),
         title: a.title.clone(),
+        overlay: a.overlay,
     };
     if let Some(c) = &opts.capacity {
         crate::sim::Capacity::parse(c).map_err(|e| usage("--capacity", e))?;

@@ -77,6 +77,9 @@ pub struct PlotOptions {
     pub capacity: Option<String>,
     /// Replaces the generated title.
     pub title: Option<String>,
+    /// For `mrc`: every workload in one panel (colour per workload, marker
+    /// per strategy), e.g. one strategy across Zipf skews.
+    pub overlay: bool,
 }
 
 /// One kind of chart: one file under `plot/`.
