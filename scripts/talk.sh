@@ -14,7 +14,8 @@
 #             skew-lru-mrc (LRU alone: how skew decides what a cache buys)
 #   trace     the same strategies on the ARC paper's OLTP trace, at the
 #             paper's cache sizes, when the trace and an `arc` trace reader
-#             are there (CACHESIM_TRACE_DIR, else ../shared/traces) -> oltp-*
+#             are there (CACHESIM_TRACE_DIR, else ../shared/traces, else
+#             /work/shared/traces); skipped with a message otherwise -> oltp-*
 #   report    report.html: every chart, the comparison, the commands
 set -euo pipefail
 
@@ -22,14 +23,20 @@ cd "$(dirname "$0")/.."
 OUT=${OUT:-results/talk}
 REQUESTS=${TALK_REQUESTS:-1M}
 KEYS=${TALK_KEYS:-100k}
-TRACE_DIR=${CACHESIM_TRACE_DIR:-$(pwd)/../shared/traces}
+# Traces: $CACHESIM_TRACE_DIR, else ../shared/traces beside the repository
+# (as the tests look for them), else /work/shared/traces.
+TRACE_DIR=${CACHESIM_TRACE_DIR:-}
+if [ -z "$TRACE_DIR" ]; then
+  TRACE_DIR=$(pwd)/../shared/traces
+  [ -d "$TRACE_DIR" ] || TRACE_DIR=/work/shared/traces
+fi
 start=$(date +%s)
 
 say() { printf '\n== %s\n' "$*" >&2; }
 
 say "building (release)"
 cargo build --release --quiet
-BIN=target/release/cachesim
+BIN="${CARGO_TARGET_DIR:-target}/release/cachesim"
 mkdir -p "$OUT"
 rm -f "$OUT"/*.csv
 
