@@ -96,16 +96,22 @@ pub fn plot(a: PlotArgs) -> Result<(), CliError> {
         .unwrap_or_else(|| plot::default_name(&a.inputs[0]));
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    // Render everything first, so a drawing error writes no file at all.
+    let mut files = Vec::new();
     for k in todo {
         let svg = plot::render_svg(k, &data, &opts, size).map_err(plot_error)?;
         let png = plot::render_png(k, &data, &opts, size).map_err(plot_error)?;
-        for (ext, bytes) in [("png", png.as_slice()), ("svg", svg.as_bytes())] {
-            let path = dir.join(format!("{name}-{}.{ext}", k.name()));
-            write_atomic(&path, |w| w.write_all(bytes))
-                .with_context(|| format!("cannot write '{}'", path.display()))?;
-            if !a.quiet {
-                writeln!(out, "{}", path.display()).ok();
-            }
+        files.push((dir.join(format!("{name}-{}.png", k.name())), png));
+        files.push((
+            dir.join(format!("{name}-{}.svg", k.name())),
+            svg.into_bytes(),
+        ));
+    }
+    for (path, bytes) in &files {
+        write_atomic(path, |w| w.write_all(bytes))
+            .with_context(|| format!("cannot write '{}'", path.display()))?;
+        if !a.quiet {
+            writeln!(out, "{}", path.display()).ok();
         }
     }
     Ok(())
