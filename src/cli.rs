@@ -30,6 +30,15 @@ pub enum Command {
     /// Synthetic workloads as files (export).
     #[command(subcommand)]
     Workload(WorkloadCommand),
+    /// Draw charts (PNG for slides, SVG for handouts) from results CSVs.
+    #[command(after_help = PLOT_EXAMPLES)]
+    Plot(PlotArgs),
+    /// Line up results by workload and capacity, relative to a baseline strategy.
+    #[command(after_help = COMPARE_EXAMPLES)]
+    Compare(CompareArgs),
+    /// Write one self-contained HTML page: charts, comparison, and the commands to rerun.
+    #[command(after_help = REPORT_EXAMPLES)]
+    Report(ReportArgs),
 }
 
 const RUN_EXAMPLES: &str = "\
@@ -322,6 +331,122 @@ pub struct WorkloadExportArgs {
     /// containing oracleGeneral is oracle-general, anything else text].
     #[arg(long, value_enum)]
     pub to: Option<TraceOutFormat>,
+}
+
+const PLOT_EXAMPLES: &str = "\
+Examples:
+  cachesim plot results/run.csv
+  cachesim plot results/a.csv results/b.csv --out slides/ --name policies
+  cachesim plot results/run.csv --kind bars --capacity 1% --size 960x540
+  cachesim plot results/run.csv --kind mrc --y miss --strategy lru,lfu";
+
+/// Which ratio a chart's y axis shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum YAxis {
+    /// Hit ratio (hits / gets).
+    Hit,
+    /// Miss ratio (misses / gets).
+    Miss,
+}
+
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// Results CSV files written by `cachesim run` (read in order).
+    #[arg(required = true, value_name = "RESULTS.csv")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Folder for the charts [default: the first input's folder].
+    #[arg(short, long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// File name stem: charts are written as DIR/NAME-KIND.png and .svg
+    /// [default: the first input's file stem].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Draw only this chart kind: mrc, bars [default: every kind the data supports].
+    #[arg(short, long, value_name = "KIND")]
+    pub kind: Option<String>,
+
+    /// Image size in pixels, WIDTHxHEIGHT (the SVG gets the same size).
+    #[arg(long, value_name = "WxH", default_value = "1920x1080")]
+    pub size: String,
+
+    /// Ratio on the y axis.
+    #[arg(long, value_enum, default_value_t = YAxis::Hit)]
+    pub y: YAxis,
+
+    /// Capacity for `bars`, as in the runs (5%, 1000, 64MiB) [default: the
+    /// capacity most rows share].
+    #[arg(short, long, value_name = "CAP")]
+    pub capacity: Option<String>,
+
+    /// Draw only these strategies (full spec or name), comma separated.
+    #[arg(short, long, value_name = "NAME[,NAME...]", value_delimiter = ',')]
+    pub strategy: Vec<String>,
+
+    /// Draw only these workloads (as in the `workload` column), comma separated.
+    #[arg(short, long, value_name = "LABEL[,LABEL...]", value_delimiter = ',')]
+    pub workload: Vec<String>,
+
+    /// Replace the generated title.
+    #[arg(long, value_name = "TEXT")]
+    pub title: Option<String>,
+
+    /// `mrc`: draw every workload in one panel (a colour per workload, a
+    /// marker per strategy) instead of a panel per workload.
+    #[arg(long)]
+    pub overlay: bool,
+
+    /// Do not print the files written.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+const COMPARE_EXAMPLES: &str = "\
+Examples:
+  cachesim compare results/run.csv
+  cachesim compare results/lru.csv results/others.csv --baseline fifo
+  cachesim compare results/run.csv --export-markdown slides/policies.md";
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Results CSV files written by `cachesim run`.
+    #[arg(required = true, value_name = "RESULTS.csv")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Strategy the relative columns compare against (full spec or name).
+    #[arg(short, long, value_name = "STRATEGY", default_value = "lru")]
+    pub baseline: String,
+
+    /// Also write the comparison as a Markdown table.
+    #[arg(long, value_name = "FILE")]
+    pub export_markdown: Option<PathBuf>,
+}
+
+const REPORT_EXAMPLES: &str = "\
+Examples:
+  cachesim report results/run.csv -o report.html
+  cachesim report results/talk/*.csv -o results/talk/report.html --baseline lru";
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Results CSV files written by `cachesim run`.
+    #[arg(required = true, value_name = "RESULTS.csv")]
+    pub inputs: Vec<PathBuf>,
+
+    /// The HTML file to write.
+    #[arg(short, long, value_name = "FILE", default_value = "report.html")]
+    pub out: PathBuf,
+
+    /// Strategy the comparison is relative to [default: lru, else the first
+    /// strategy in the results].
+    #[arg(short, long, value_name = "STRATEGY")]
+    pub baseline: Option<String>,
+
+    /// Page title.
+    #[arg(long, value_name = "TEXT", default_value = "cachesim report")]
+    pub title: String,
 }
 
 #[cfg(test)]

@@ -95,14 +95,39 @@ fn bad_fleet_options_are_usage_errors() {
 
 #[test]
 fn writes_leave_stale_copies_in_other_instances_unless_broadcast() {
-    let base = ["-s", "lru", "--instances", "4", "-c", "5%", "--write-ratio", "0.05"];
+    let base = [
+        "-s",
+        "lru",
+        "--instances",
+        "4",
+        "-c",
+        "5%",
+        "--write-ratio",
+        "0.05",
+    ];
     let (code, silent, err) = run(&base);
     assert_eq!(code, Some(0), "{err}");
     let (_, told, _) = run(&[&base[..], &["--broadcast-invalidation"]].concat());
-    let (_, one, _) = run(&["-s", "lru", "--instances", "1", "-c", "5%", "--write-ratio", "0.05"]);
+    let (_, one, _) = run(&[
+        "-s",
+        "lru",
+        "--instances",
+        "1",
+        "-c",
+        "5%",
+        "--write-ratio",
+        "0.05",
+    ]);
     assert!(silent[0]["writes"].as_u64().unwrap() > 0);
-    assert!(silent[0]["stale_hits"].as_u64().unwrap() > 0, "{:?}", silent[0]);
+    assert!(
+        silent[0]["stale_hits"].as_u64().unwrap() > 0,
+        "{:?}",
+        silent[0]
+    );
     assert!(silent[0]["stale_age_max_s"].as_f64().unwrap() > 0.0);
     assert_eq!(told[0]["stale_hits"], 0);
-    assert_eq!(one[0]["stale_hits"], 0, "one instance invalidates its own copy");
+    assert_eq!(
+        one[0]["stale_hits"], 0,
+        "one instance invalidates its own copy"
+    );
 }

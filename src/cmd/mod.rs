@@ -2,7 +2,10 @@
 //! output. Errors carry whether they are usage errors (exit 2) or runtime
 //! errors (exit 1).
 
+pub mod compare;
 pub mod list;
+pub mod plot;
+pub mod report;
 pub mod run;
 pub mod trace;
 pub mod workload;
@@ -52,5 +55,8 @@ pub fn dispatch(cli: crate::cli::Cli) -> Result<(), CliError> {
         crate::cli::Command::List(a) => list::list(a),
         crate::cli::Command::Trace(c) => trace::trace(c),
         crate::cli::Command::Workload(c) => workload::workload(c),
+        crate::cli::Command::Plot(a) => plot::plot(a),
+        crate::cli::Command::Compare(a) => compare::compare(a),
+        crate::cli::Command::Report(a) => report::report(a),
     }
 }

@@ -1,8 +1,11 @@
 //! Writers for run results: one small trait, one file per format. The replay
 //! produces [`RunResult`]s; these only format them.
 
+pub mod compare;
 pub mod csv;
+pub mod html;
 pub mod json;
+pub mod markdown;
 pub mod table;
 
 use crate::sim::RunResult;

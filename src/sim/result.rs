@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The result of replaying one workload against one strategy at one capacity.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct RunResult {
     /// Preset name (with overridden parameters) or trace file name.
     pub workload: String,
@@ -33,16 +33,23 @@ pub struct RunResult {
     /// cachesim version that produced the row.
     pub version: String,
     /// Bytes requested by gets.
+    #[serde(default)]
     pub bytes_requested: u64,
     /// Bytes of gets that missed.
+    #[serde(default)]
     pub bytes_missed: u64,
     /// 1 - bytes_missed / bytes_requested.
+    #[serde(default)]
     pub byte_hit_ratio: f64,
     /// `objects` or `bytes`.
+    #[serde(default)]
     pub capacity_unit: String,
     /// The capacity as given (`5%`, `10000`, `64MiB`).
+    #[serde(default)]
     pub capacity_spec: String,
+    #[serde(default)]
     pub sets: u64,
+    #[serde(default)]
     pub deletes: u64,
     /// Latency of gets (cache operation, plus the origin fetch on a miss), in
     /// microseconds; empty with `--no-latency`.

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Every chart of the talk ("Efficient Caching in Python", see shared/TALK.md)
+# from scratch: builds cachesim once (release), runs the scenarios, and leaves
+# CSVs, charts (PNG + SVG), Markdown comparisons and report.html under
+# results/talk/. A few minutes on a 2-core machine.
+#
+#   scripts/talk.sh                 # everything
+#   OUT=/tmp/talk scripts/talk.sh   # somewhere else
+#   TALK_REQUESTS=200k scripts/talk.sh   # quicker, noisier
+#
+# Scenarios:
+#   skew      strategies on Zipf at alpha 0.6, 0.8, 1.0, 1.2, capacities from
+#             0.1% to 30% of the keys (the miss-ratio curve) -> policies-zipf-*,
+#             skew-lru-mrc (LRU alone: how skew decides what a cache buys)
+#   trace     the same strategies on the ARC paper's OLTP trace, at the
+#             paper's cache sizes, when the trace and an `arc` trace reader
+#             are there (CACHESIM_TRACE_DIR, else ../shared/traces, else
+#             /work/shared/traces); skipped with a message otherwise -> oltp-*
+#   report    report.html: every chart, the comparison, the commands
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+OUT=${OUT:-results/talk}
+REQUESTS=${TALK_REQUESTS:-1M}
+KEYS=${TALK_KEYS:-100k}
+# Traces: $CACHESIM_TRACE_DIR, else ../shared/traces beside the repository
+# (as the tests look for them), else /work/shared/traces.
+TRACE_DIR=${CACHESIM_TRACE_DIR:-}
+if [ -z "$TRACE_DIR" ]; then
+  TRACE_DIR=$(pwd)/../shared/traces
+  [ -d "$TRACE_DIR" ] || TRACE_DIR=/work/shared/traces
+fi
+start=$(date +%s)
+
+say() { printf '\n== %s\n' "$*" >&2; }
+
+say "building (release)"
+cargo build --release --quiet
+BIN="${CARGO_TARGET_DIR:-target}/release/cachesim"
+mkdir -p "$OUT"
+rm -f "$OUT"/*.csv
+
+# The talk's six strategies, plus any of the modern ones this build has.
+listing=$("$BIN" list)
+names=$(printf '%s\n' "$listing" | awk '/^Strategies/{f=1; next} /^$/{f=0} f{print $1}')
+strategies=none,lru,lfu,fifo,ttl,random
+for s in clock sieve s3fifo arc lirs 2q slru wtinylfu tinylfu lruk belady; do
+  if grep -qx "$s" <<< "$names"; then strategies="$strategies,$s"; fi
+done
+echo "strategies: $strategies" >&2
+
+say "skew: Zipf alpha 0.6 0.8 1.0 1.2, $REQUESTS requests over $KEYS keys"
+skew_csvs=()
+for a in 0.6 0.8 1.0 1.2; do
+  csv="$OUT/zipf-alpha$a.csv"
+  "$BIN" run -q -f csv -s "$strategies" -w zipf --alpha "$a" --requests "$REQUESTS" --keys "$KEYS" \
+    -c 0.1%,0.3%,1%,3%,10%,30% -o "$csv" > /dev/null
+  skew_csvs+=("$csv")
+done
+"$BIN" plot -q "${skew_csvs[@]}" --out "$OUT" --name policies-zipf --kind mrc
+"$BIN" plot -q "${skew_csvs[@]}" --out "$OUT" --name policies-zipf --kind bars --capacity 1%
+"$BIN" plot -q "${skew_csvs[@]}" --out "$OUT" --name skew-lru --kind mrc --strategy lru --overlay \
+  --title "LRU hit ratio by Zipf skew: what a cache buys depends on the traffic"
+"$BIN" compare "${skew_csvs[@]}" --export-markdown "$OUT/policies-zipf.md" > "$OUT/policies-zipf.txt"
+
+say "trace: ARC paper OLTP"
+trace="$TRACE_DIR/arc/OLTP.lis.zst"
+formats=$(printf '%s\n' "$listing" | awk '/^Trace formats/{f=1; next} /^$/{f=0} f{print $1}')
+if [ ! -f "$trace" ]; then
+  echo "skipped: no trace at $trace (set CACHESIM_TRACE_DIR)" >&2
+elif ! grep -qx arc <<< "$formats"; then
+  echo "skipped: this build has no 'arc' trace reader (see 'cachesim list')" >&2
+elif "$BIN" run -q -f csv -s "$strategies" --trace "$trace" --trace-format arc \
+    -c 1000,2000,5000,10000,15000 -o "$OUT/oltp.csv" > /dev/null; then
+  "$BIN" plot -q "$OUT/oltp.csv" --out "$OUT" --name oltp --kind mrc
+  "$BIN" plot -q "$OUT/oltp.csv" --out "$OUT" --name oltp --kind bars --capacity 10000
+  "$BIN" compare "$OUT/oltp.csv" --export-markdown "$OUT/oltp.md" > "$OUT/oltp.txt"
+else
+  echo "skipped: the OLTP run failed (see the error above)" >&2
+  rm -f "$OUT/oltp.csv"
+fi
+
+say "report"
+"$BIN" report "$OUT"/*.csv -o "$OUT/report.html" --title "cachesim: the talk's figures" > /dev/null
+
+say "done in $(($(date +%s) - start)) s: $OUT"
+ls "$OUT" >&2

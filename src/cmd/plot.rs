@@ -1,0 +1,118 @@
+//! `cachesim plot`: draw the charts the results support (or the one asked
+//! for) as PNG and SVG, from CSV files, without rerunning anything.
+
+use super::{usage, CliError};
+use crate::cli::{PlotArgs, YAxis};
+use crate::plot::{self, ChartKind, Dataset, PlotError, PlotOptions, YMetric};
+use crate::report::write_atomic;
+use anyhow::Context;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Maps a plotting error to a usage error (bad option) or a runtime error.
+pub fn plot_error(e: PlotError) -> CliError {
+    match e {
+        PlotError::Option { option, reason } => usage(option, reason),
+        other => CliError::Runtime(anyhow::Error::new(other)),
+    }
+}
+
+/// Reads the inputs into one dataset, printing its warnings on stderr.
+pub fn load(inputs: &[PathBuf]) -> Result<Dataset, CliError> {
+    let data = Dataset::load(inputs).map_err(|e| CliError::Runtime(anyhow::anyhow!(e)))?;
+    for w in &data.warnings {
+        eprintln!("warning: {w}");
+    }
+    if data.rows.is_empty() {
+        return Err(CliError::Runtime(anyhow::anyhow!(
+            "no results in {}: nothing to draw",
+            inputs
+                .iter()
+                .map(|p| format!("'{}'", p.display()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    Ok(data)
+}
+
+pub fn plot(a: PlotArgs) -> Result<(), CliError> {
+    let size = plot::parse_size(&a.size).map_err(plot_error)?;
+    let kinds: Vec<&dyn ChartKind> = match &a.kind {
+        Some(k) => vec![plot::kind(k).map_err(plot_error)?],
+        None => plot::KINDS.to_vec(),
+    };
+    if let Some(n) = &a.name {
+        if n.is_empty() || n.contains(['/', '\\']) {
+            return Err(usage(
+                "--name",
+                format!("'{n}' must be a plain file name stem, without '/'"),
+            ));
+        }
+    }
+    let opts = PlotOptions {
+        y: match a.y {
+            YAxis::Hit => YMetric::Hit,
+            YAxis::Miss => YMetric::Miss,
+        },
+        capacity: a.capacity.clone(),
+        title: a.title.clone(),
+        overlay: a.overlay,
+    };
+    if let Some(c) = &opts.capacity {
+        crate::sim::Capacity::parse(c).map_err(|e| usage("--capacity", e))?;
+    }
+    let mut data = load(&a.inputs)?;
+    data.retain(&a.strategy, &a.workload).map_err(plot_error)?;
+
+    // Which kinds the data supports; with --kind, not supporting it is an error.
+    let mut todo = Vec::new();
+    for k in kinds {
+        match k.check(&data, &opts) {
+            Ok(()) => todo.push(k),
+            Err(e @ PlotError::Option { .. }) => return Err(plot_error(e)),
+            Err(e) if a.kind.is_some() => return Err(plot_error(e)),
+            Err(e) => {
+                if !a.quiet {
+                    eprintln!("skipped: {e}");
+                }
+            }
+        }
+    }
+    if todo.is_empty() {
+        return Err(CliError::Runtime(anyhow::anyhow!(
+            "the results support none of the chart kinds ({})",
+            plot::kind_names()
+        )));
+    }
+
+    let dir = match &a.out {
+        Some(d) => d.clone(),
+        None => a.inputs[0].parent().map(PathBuf::from).unwrap_or_default(),
+    };
+    let name = a
+        .name
+        .clone()
+        .unwrap_or_else(|| plot::default_name(&a.inputs[0]));
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    // Render everything first, so a drawing error writes no file at all.
+    let mut files = Vec::new();
+    for k in todo {
+        let svg = plot::render_svg(k, &data, &opts, size).map_err(plot_error)?;
+        let png = plot::render_png(k, &data, &opts, size).map_err(plot_error)?;
+        files.push((dir.join(format!("{name}-{}.png", k.name())), png));
+        files.push((
+            dir.join(format!("{name}-{}.svg", k.name())),
+            svg.into_bytes(),
+        ));
+    }
+    for (path, bytes) in &files {
+        write_atomic(path, |w| w.write_all(bytes))
+            .with_context(|| format!("cannot write '{}'", path.display()))?;
+        if !a.quiet {
+            writeln!(out, "{}", path.display()).ok();
+        }
+    }
+    Ok(())
+}

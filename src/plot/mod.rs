@@ -1,0 +1,583 @@
+//! Charts for slides and handouts, drawn from results read back from CSV.
+//!
+//! Each chart kind is one file implementing [`ChartKind`] (`mrc.rs`,
+//! `bars.rs`; later `latency.rs`, `timeline.rs`, ...), registered in
+//! [`KINDS`]. A kind draws on a [`Canvas`], which is either the bitmap
+//! backend (PNG) or the SVG backend, so one drawing routine yields both.
+//! [`theme`] holds the sizes, fonts and per-strategy colours every kind
+//! shares. Plotting computes no statistics: it draws the columns the runs
+//! already hold.
+
+pub mod bars;
+pub mod canvas;
+pub mod mrc;
+pub mod theme;
+
+pub use canvas::Canvas;
+
+use crate::sim::RunResult;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::{Path, PathBuf};
+use theme::Theme;
+
+/// The drawing area a chart kind draws on.
+pub type Area<'a> = DrawingArea<Canvas<'a>, Shift>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    /// The data lacks what the chart draws (e.g. a curve needs two capacities).
+    #[error("cannot draw '{kind}': {reason}")]
+    Unsupported { kind: &'static str, reason: String },
+    /// A bad option value (names the option).
+    #[error("invalid value for '{option}': {reason}")]
+    Option {
+        option: &'static str,
+        reason: String,
+    },
+    #[error("drawing failed: {0}")]
+    Draw(String),
+    #[error("PNG encoding failed: {0}")]
+    Encode(String),
+}
+
+/// Maps any plotters drawing error to [`PlotError::Draw`].
+pub fn draw_err<E: std::fmt::Display>(e: E) -> PlotError {
+    PlotError::Draw(e.to_string())
+}
+
+/// Which ratio the y axis shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum YMetric {
+    #[default]
+    Hit,
+    Miss,
+}
+
+impl YMetric {
+    pub fn of(self, r: &RunResult) -> f64 {
+        match self {
+            YMetric::Hit => r.hit_ratio,
+            YMetric::Miss => r.miss_ratio,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            YMetric::Hit => "Hit ratio",
+            YMetric::Miss => "Miss ratio",
+        }
+    }
+}
+
+/// Options shared by the chart kinds (each reads the ones it uses).
+#[derive(Debug, Clone, Default)]
+pub struct PlotOptions {
+    pub y: YMetric,
+    /// For `bars`: the capacity to show, as given by `--capacity`.
+    pub capacity: Option<String>,
+    /// Replaces the generated title.
+    pub title: Option<String>,
+    /// For `mrc`: every workload in one panel (colour per workload, marker
+    /// per strategy), e.g. one strategy across Zipf skews.
+    pub overlay: bool,
+}
+
+/// One kind of chart: one file under `plot/`.
+pub trait ChartKind: Sync {
+    /// The name used by `--kind` and in output file names.
+    fn name(&self) -> &'static str;
+    /// One line for `--help` and error messages.
+    fn summary(&self) -> &'static str;
+    /// `Ok` when `data` holds what this chart draws, else why not.
+    fn check(&self, data: &Dataset, opts: &PlotOptions) -> Result<(), PlotError>;
+    /// The chart's title, from the data (workload, capacity and its unit).
+    fn title(&self, data: &Dataset, opts: &PlotOptions) -> Result<String, PlotError>;
+    /// Draws the whole chart, title included, on `root`.
+    fn draw(
+        &self,
+        data: &Dataset,
+        opts: &PlotOptions,
+        root: &Area,
+        theme: &Theme,
+    ) -> Result<(), PlotError>;
+}
+
+/// Every chart kind, in the order `plot` draws them.
+pub static KINDS: &[&dyn ChartKind] = &[&mrc::Mrc, &bars::Bars];
+
+/// The chart kind called `name`, or an error listing the kinds.
+pub fn kind(name: &str) -> Result<&'static dyn ChartKind, PlotError> {
+    KINDS
+        .iter()
+        .copied()
+        .find(|k| k.name() == name)
+        .ok_or_else(|| PlotError::Option {
+            option: "--kind",
+            reason: format!(
+                "'{name}' is not a chart kind; valid kinds: {}",
+                kind_names()
+            ),
+        })
+}
+
+pub fn kind_names() -> String {
+    KINDS
+        .iter()
+        .map(|k| k.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The rows to draw, with helpers that keep first-seen order (the order the
+/// user asked for strategies and workloads in).
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    pub rows: Vec<RunResult>,
+    /// Notes for the user (duplicate rows dropped, ...).
+    pub warnings: Vec<String>,
+}
+
+fn dedupe_key(r: &RunResult) -> (String, String, String, u64) {
+    (
+        r.workload.clone(),
+        r.strategy.clone(),
+        unit_of(r).to_string(),
+        r.capacity,
+    )
+}
+
+impl Dataset {
+    /// Reads every CSV, in order. A (workload, strategy, capacity) measured
+    /// in several rows is drawn once, from the last row read, with a warning.
+    pub fn load(paths: &[PathBuf]) -> Result<Dataset, String> {
+        let mut rows = Vec::new();
+        for p in paths {
+            rows.extend(crate::report::csv::read_results(p)?);
+        }
+        Ok(Dataset::from_rows(rows))
+    }
+
+    pub fn from_rows(rows: Vec<RunResult>) -> Dataset {
+        let mut index = rustc_hash::FxHashMap::default();
+        let mut out: Vec<RunResult> = Vec::with_capacity(rows.len());
+        let mut dups = 0;
+        for r in rows {
+            match index.get(&dedupe_key(&r)) {
+                Some(&i) => {
+                    out[i] = r;
+                    dups += 1;
+                }
+                None => {
+                    index.insert(dedupe_key(&r), out.len());
+                    out.push(r);
+                }
+            }
+        }
+        let mut warnings = Vec::new();
+        if dups > 0 {
+            warnings.push(format!(
+                "{dups} row(s) repeat a (workload, strategy, capacity) already read; the last one read is drawn"
+            ));
+        }
+        Dataset {
+            rows: out,
+            warnings,
+        }
+    }
+
+    /// Workload labels in first-seen order.
+    pub fn workloads(&self) -> Vec<&str> {
+        first_seen(self.rows.iter().map(|r| r.workload.as_str()))
+    }
+
+    /// Strategy specs in first-seen order.
+    pub fn strategies(&self) -> Vec<&str> {
+        first_seen(self.rows.iter().map(|r| r.strategy.as_str()))
+    }
+
+    /// Keeps only the given strategies (full spec or bare name) and
+    /// workloads (exact label); empty lists keep everything.
+    pub fn retain(&mut self, strategies: &[String], workloads: &[String]) -> Result<(), PlotError> {
+        if !strategies.is_empty() {
+            let present = self.strategies().join(", ");
+            for s in strategies {
+                if !self.rows.iter().any(|r| strategy_matches(&r.strategy, s)) {
+                    return Err(PlotError::Option {
+                        option: "--strategy",
+                        reason: format!(
+                            "'{s}' is not in the results; strategies present: {present}"
+                        ),
+                    });
+                }
+            }
+            self.rows
+                .retain(|r| strategies.iter().any(|s| strategy_matches(&r.strategy, s)));
+        }
+        if !workloads.is_empty() {
+            let present = self.workloads().join(", ");
+            for w in workloads {
+                if !self.rows.iter().any(|r| &r.workload == w) {
+                    return Err(PlotError::Option {
+                        option: "--workload",
+                        reason: format!(
+                            "'{w}' is not in the results; workloads present: {present}"
+                        ),
+                    });
+                }
+            }
+            self.rows.retain(|r| workloads.contains(&r.workload));
+        }
+        Ok(())
+    }
+}
+
+/// Whether a row's strategy spec is the one the user named: the full spec
+/// (`ttl:ttl=60s`) or the bare name (`ttl`, matching every ttl).
+pub fn strategy_matches(spec: &str, asked: &str) -> bool {
+    spec == asked || theme::base_name(spec) == asked
+}
+
+/// Distinct items in first-seen order.
+pub fn first_seen<'a>(it: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut seen = rustc_hash::FxHashSet::default();
+    it.filter(|s| seen.insert(*s)).collect()
+}
+
+/// `objects` or `bytes` (rows written before the column existed are objects).
+pub fn unit_of(r: &RunResult) -> &str {
+    if r.capacity_unit == "bytes" {
+        "bytes"
+    } else {
+        "objects"
+    }
+}
+
+/// A capacity for an axis tick or a title: `500`, `2.5k`, `10k`, `1M`, or
+/// bytes as `64 MiB`.
+pub fn format_capacity(v: f64, unit: &str) -> String {
+    if unit == "bytes" {
+        return crate::units::format_bytes(v.round().max(0.0) as u64);
+    }
+    let (x, suffix) = if v >= 1e9 {
+        (v / 1e9, "G")
+    } else if v >= 1e6 {
+        (v / 1e6, "M")
+    } else if v >= 1e3 {
+        (v / 1e3, "k")
+    } else {
+        (v, "")
+    };
+    let s = if (x - x.round()).abs() < 1e-9 {
+        format!("{}", x.round() as i64)
+    } else if x < 10.0 {
+        format!("{:.1}", x)
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
+    } else {
+        format!("{:.0}", x)
+    };
+    format!("{s}{suffix}")
+}
+
+/// A ratio as a percentage for axes and labels: `41.2%` (or `41%` for
+/// `decimals` = 0).
+pub fn percent(v: f64, decimals: usize) -> String {
+    format!("{:.*}%", decimals, v * 100.0)
+}
+
+/// The top of a ratio axis: the data's maximum rounded up to the next 10%
+/// (a little headroom for value labels), at most 100%.
+pub fn ratio_axis_top(max: f64, headroom: f64) -> f64 {
+    (((max + headroom) * 10.0).ceil() / 10.0).clamp(0.1, 1.0)
+}
+
+/// Draws `title` centred in a band at the top of `root` and returns the
+/// area below it. (plotters' own `titled` places ab_glyph text too high.)
+pub fn draw_title<'a>(root: &Area<'a>, title: &str, theme: &Theme) -> Result<Area<'a>, PlotError> {
+    let band = theme.px(100.0);
+    let (top, rest) = root.split_vertically(band);
+    let (w, _) = top.dim_in_pixel();
+    let style = theme.title();
+    // Shrink a long title until it fits the width.
+    let mut size = 56.0;
+    let mut style_now = style.clone();
+    while size > 24.0
+        && top
+            .estimate_text_size(title, &style_now)
+            .map(|s| s.0)
+            .unwrap_or(0)
+            > w * 96 / 100
+    {
+        size -= 4.0;
+        style_now = theme.title_sized(size);
+    }
+    top.draw(&Text::new(
+        title.to_string(),
+        ((w / 2) as i32, (band * 55 / 100) as i32),
+        style_now.pos(plotters::style::text_anchor::Pos::new(
+            plotters::style::text_anchor::HPos::Center,
+            plotters::style::text_anchor::VPos::Center,
+        )),
+    ))
+    .map_err(draw_err)?;
+    Ok(rest.margin(0, theme.px(10.0), theme.px(10.0), theme.px(10.0)))
+}
+
+/// Workload labels made short for panel captions and group labels: the
+/// `name:key=value` parts every label shares go to the title (returned
+/// first), the parts that differ label the panels. With one workload, or
+/// nothing shared, the labels are returned whole.
+pub fn workload_captions(workloads: &[&str]) -> (Option<String>, Vec<String>) {
+    if workloads.len() < 2 {
+        return (None, workloads.iter().map(|w| w.to_string()).collect());
+    }
+    let parts: Vec<Vec<&str>> = workloads.iter().map(|w| w.split(':').collect()).collect();
+    let common: Vec<&str> = parts[0]
+        .iter()
+        .copied()
+        .filter(|p| parts.iter().all(|q| q.contains(p)))
+        .collect();
+    if common.is_empty() || parts.iter().any(|p| p.iter().all(|x| common.contains(x))) {
+        return (None, workloads.iter().map(|w| w.to_string()).collect());
+    }
+    let captions = parts
+        .iter()
+        .map(|p| {
+            p.iter()
+                .copied()
+                .filter(|x| !common.contains(x))
+                .collect::<Vec<_>>()
+                .join(":")
+        })
+        .collect();
+    (Some(common.join(":")), captions)
+}
+
+/// One legend entry.
+pub struct LegendEntry {
+    pub label: String,
+    pub color: RGBColor,
+    /// `None` draws a filled square (bars); `Some` a line with this marker.
+    pub marker: Option<theme::Marker>,
+}
+
+/// Splits off a legend column on the right of `area`, draws the entries in
+/// it, and returns the area left for the chart.
+pub fn legend_right<'a>(
+    area: &Area<'a>,
+    entries: &[LegendEntry],
+    theme: &Theme,
+) -> Result<Area<'a>, PlotError> {
+    if entries.is_empty() {
+        return Ok(area.clone());
+    }
+    let mut style = theme.legend();
+    let (w, h) = area.dim_in_pixel();
+    let row = |style: &TextStyle| -> u32 {
+        let (_, th) = area.estimate_text_size("Ag", style).unwrap_or((0, 20));
+        th * 16 / 10
+    };
+    // Shrink the text when the entries would not fit the height.
+    let mut row_h = row(&style);
+    let mut scale = 1.0;
+    while row_h * entries.len() as u32 > h.saturating_sub(theme.px(40.0)) && scale > 0.4 {
+        scale -= 0.1;
+        style = theme.text(36.0 * scale);
+        row_h = row(&style);
+    }
+    let swatch = theme.px(60.0);
+    let gap = theme.px(16.0);
+    let text_w = entries
+        .iter()
+        .map(|e| {
+            area.estimate_text_size(&e.label, &style)
+                .map(|s| s.0)
+                .unwrap_or(0)
+        })
+        .max()
+        .unwrap_or(0);
+    let legend_w = (swatch + gap + text_w + theme.px(50.0)).min(w / 2);
+    let (chart, legend) = area.split_horizontally(w - legend_w);
+    let top = (h.saturating_sub(row_h * entries.len() as u32) / 2) as i32;
+    let x0 = theme.px(10.0) as i32;
+    for (i, e) in entries.iter().enumerate() {
+        let cy = top + (i as u32 * row_h + row_h / 2) as i32;
+        match e.marker {
+            Some(m) => {
+                legend
+                    .draw(&PathElement::new(
+                        vec![(x0, cy), (x0 + swatch as i32, cy)],
+                        e.color.stroke_width(theme.line_width()),
+                    ))
+                    .map_err(draw_err)?;
+                legend
+                    .draw(&theme::marker_element(
+                        m,
+                        (x0 + swatch as i32 / 2, cy),
+                        theme.marker_size(),
+                        e.color,
+                    ))
+                    .map_err(draw_err)?;
+            }
+            None => {
+                let s = (row_h * 6 / 10) as i32;
+                legend
+                    .draw(&Rectangle::new(
+                        [
+                            (x0 + swatch as i32 / 2 - s / 2, cy - s / 2),
+                            (x0 + swatch as i32 / 2 + s / 2, cy + s / 2),
+                        ],
+                        e.color.filled(),
+                    ))
+                    .map_err(draw_err)?;
+            }
+        }
+        legend
+            .draw(&Text::new(
+                e.label.clone(),
+                (x0 + (swatch + gap) as i32, cy),
+                style.pos(plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Left,
+                    plotters::style::text_anchor::VPos::Center,
+                )),
+            ))
+            .map_err(draw_err)?;
+    }
+    Ok(chart)
+}
+
+/// Renders `kind` as SVG text.
+pub fn render_svg(
+    kind: &dyn ChartKind,
+    data: &Dataset,
+    opts: &PlotOptions,
+    size: (u32, u32),
+) -> Result<String, PlotError> {
+    theme::register_fonts();
+    kind.check(data, opts)?;
+    let mut out = String::new();
+    {
+        let root = Canvas::Svg(SVGBackend::with_string(&mut out, size)).into_drawing_area();
+        root.fill(&theme::BACKGROUND).map_err(draw_err)?;
+        kind.draw(data, opts, &root, &Theme::new(size.0, size.1))?;
+        root.present().map_err(draw_err)?;
+    }
+    Ok(out)
+}
+
+/// Renders `kind` into an RGB buffer (3 bytes a pixel, rows top down).
+pub fn render_rgb(
+    kind: &dyn ChartKind,
+    data: &Dataset,
+    opts: &PlotOptions,
+    size: (u32, u32),
+) -> Result<Vec<u8>, PlotError> {
+    theme::register_fonts();
+    kind.check(data, opts)?;
+    let mut buf = vec![0u8; size.0 as usize * size.1 as usize * 3];
+    {
+        let root = Canvas::Bitmap(BitMapBackend::with_buffer(&mut buf, size)).into_drawing_area();
+        root.fill(&theme::BACKGROUND).map_err(draw_err)?;
+        kind.draw(data, opts, &root, &Theme::new(size.0, size.1))?;
+        root.present().map_err(draw_err)?;
+    }
+    Ok(buf)
+}
+
+/// Renders `kind` as a PNG file's bytes.
+pub fn render_png(
+    kind: &dyn ChartKind,
+    data: &Dataset,
+    opts: &PlotOptions,
+    size: (u32, u32),
+) -> Result<Vec<u8>, PlotError> {
+    let rgb = render_rgb(kind, data, opts, size)?;
+    encode_png(&rgb, size)
+}
+
+/// Encodes an RGB buffer as PNG.
+pub fn encode_png(rgb: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>, PlotError> {
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, w, h);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    let mut wr = enc
+        .write_header()
+        .map_err(|e| PlotError::Encode(e.to_string()))?;
+    wr.write_image_data(rgb)
+        .map_err(|e| PlotError::Encode(e.to_string()))?;
+    wr.finish().map_err(|e| PlotError::Encode(e.to_string()))?;
+    Ok(out)
+}
+
+/// Parses `--size WxH` (e.g. `1920x1080`).
+pub fn parse_size(s: &str) -> Result<(u32, u32), PlotError> {
+    let bad = || PlotError::Option {
+        option: "--size",
+        reason: format!("'{s}' is not WIDTHxHEIGHT in pixels, e.g. 1920x1080 (each 200 to 10000)"),
+    };
+    let (w, h) = s.trim().split_once(['x', 'X']).ok_or_else(bad)?;
+    let w: u32 = w.trim().parse().map_err(|_| bad())?;
+    let h: u32 = h.trim().parse().map_err(|_| bad())?;
+    if !(200..=10_000).contains(&w) || !(200..=10_000).contains(&h) {
+        return Err(bad());
+    }
+    Ok((w, h))
+}
+
+/// The file stem charts are named after: the first input's stem.
+pub fn default_name(first: &Path) -> String {
+    first
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "chart".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capacities_format_for_axes() {
+        assert_eq!(format_capacity(1000.0, "objects"), "1k");
+        assert_eq!(format_capacity(2500.0, "objects"), "2.5k");
+        assert_eq!(format_capacity(168.0, "objects"), "168");
+        assert_eq!(format_capacity(1_000_000.0, "objects"), "1M");
+        assert_eq!(format_capacity(16793.0, "objects"), "17k");
+        assert_eq!(
+            format_capacity(64.0 * 1024.0 * 1024.0, "bytes"),
+            crate::units::format_bytes(64 << 20)
+        );
+    }
+
+    #[test]
+    fn sizes_parse_and_reject() {
+        assert_eq!(parse_size("1920x1080").unwrap(), (1920, 1080));
+        assert_eq!(parse_size("960X540").unwrap(), (960, 540));
+        for bad in ["1920", "x", "0x0", "100x100", "axb", "20000x100"] {
+            let e = parse_size(bad).unwrap_err().to_string();
+            assert!(e.contains("--size") && e.contains(bad), "{e}");
+        }
+    }
+
+    #[test]
+    fn shared_workload_parts_move_to_the_title() {
+        let (t, c) = workload_captions(&["zipf:keys=20k:alpha=0.6", "zipf:keys=20k:alpha=1.0"]);
+        assert_eq!(t.as_deref(), Some("zipf:keys=20k"));
+        assert_eq!(c, ["alpha=0.6", "alpha=1.0"]);
+        let (t, c) = workload_captions(&["zipf:alpha=0.6", "OLTP.lis.zst"]);
+        assert_eq!(t, None);
+        assert_eq!(c, ["zipf:alpha=0.6", "OLTP.lis.zst"]);
+        let (t, c) = workload_captions(&["zipf", "zipf:alpha=1.0"]);
+        assert_eq!(t, None);
+        assert_eq!(c, ["zipf", "zipf:alpha=1.0"]);
+    }
+
+    #[test]
+    fn axis_top_rounds_up() {
+        assert_eq!(ratio_axis_top(0.41, 0.0), 0.5);
+        assert_eq!(ratio_axis_top(0.0, 0.0), 0.1);
+        assert_eq!(ratio_axis_top(0.97, 0.05), 1.0);
+    }
+}
