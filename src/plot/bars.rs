@@ -81,7 +81,7 @@ pub fn select<'a>(data: &'a Dataset, opts: &PlotOptions) -> Result<Vec<&'a RunRe
             let mut best: Option<(&str, usize)> = None;
             for k in &keys {
                 let n = data.rows.iter().filter(|r| &cap_key(r) == k).count();
-                if best.map_or(true, |(_, m)| n > m) {
+                if best.is_none_or(|(_, m)| n > m) {
                     best = Some((k, n));
                 }
             }
