@@ -4,6 +4,7 @@
 //! ([`runner`]).
 
 pub mod capacity;
+pub mod future;
 pub mod replay;
 pub mod result;
 pub mod runner;

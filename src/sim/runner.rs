@@ -62,6 +62,20 @@ impl WorkloadInput {
     /// Generates or counts the workload. `runs` is how many runs will replay
     /// it: with more than one, a trace is kept in memory.
     pub fn prepare(&self, seed: u64, runs: usize) -> Result<Prepared, RunError> {
+        self.prepare_for(seed, runs, false)
+    }
+
+    /// As [`WorkloadInput::prepare`]; with `future`, the workload is held in
+    /// memory and its next-use array computed once for offline strategies.
+    pub fn prepare_for(&self, seed: u64, runs: usize, future: bool) -> Result<Prepared, RunError> {
+        let mut p = self.prepare_inner(seed, if future { runs.max(2) } else { runs })?;
+        if let (true, Data::Memory(b)) = (future, &p.data) {
+            p.next_use = Some(super::future::next_use(&b.keys));
+        }
+        Ok(p)
+    }
+
+    fn prepare_inner(&self, seed: u64, runs: usize) -> Result<Prepared, RunError> {
         let label = self.label();
         match self {
             WorkloadInput::Preset { preset, .. } => {
@@ -72,6 +86,7 @@ impl WorkloadInput {
                     requests: batch.len() as u64,
                     distinct,
                     data: Data::Memory(batch),
+                    next_use: None,
                 })
             }
             WorkloadInput::Trace { path, format, rate } => {
@@ -87,6 +102,7 @@ impl WorkloadInput {
                         requests: batch.len() as u64,
                         distinct,
                         data: Data::Memory(batch),
+                        next_use: None,
                     });
                 }
                 // One run: a counting pass now, the replay streams later.
@@ -110,6 +126,7 @@ impl WorkloadInput {
                         format,
                         rate: *rate,
                     },
+                    next_use: None,
                 })
             }
         }
@@ -123,6 +140,9 @@ pub struct Prepared {
     pub requests: u64,
     pub distinct: u64,
     pub data: Data,
+    /// Next use of every request ([`super::future::next_use`]), when an
+    /// offline strategy (Belady) will replay the workload.
+    pub next_use: Option<Vec<u64>>,
 }
 
 #[derive(Debug)]
@@ -163,8 +183,18 @@ pub fn run_one(w: &Prepared, cfg: &RunConfig, pb: &ProgressBar) -> Result<RunRes
     pb.set_message(format!("{} {} c={}", w.label, built.canonical, cfg.capacity.label()));
     let mut policy = built.policy;
     let mut c = Counters::default();
+    let next_use = match (policy::needs_future(&cfg.strategy.name), &w.next_use) {
+        (false, _) => None,
+        (true, Some(n)) => Some(n.as_slice()),
+        (true, None) => {
+            return Err(RunError::Workload(format!(
+                "strategy '{}' needs the future of the workload; prepare it with prepare_for(.., future = true)",
+                cfg.strategy.name
+            )))
+        }
+    };
     let start = Instant::now();
-    dispatch!(&mut policy, p => replay_data(p, &w.data, charge, &mut c, pb))?;
+    dispatch!(&mut policy, p => replay_data(p, &w.data, next_use, charge, &mut c, pb))?;
     let elapsed = start.elapsed().as_secs_f64();
     Ok(RunResult {
         workload: w.label.clone(),
@@ -196,6 +226,7 @@ pub fn run_one(w: &Prepared, cfg: &RunConfig, pb: &ProgressBar) -> Result<RunRes
 fn replay_data<P: policy::Policy>(
     p: &mut P,
     data: &Data,
+    next_use: Option<&[u64]>,
     charge: ChargeModel,
     c: &mut Counters,
     pb: &ProgressBar,
@@ -205,7 +236,7 @@ fn replay_data<P: policy::Policy>(
             let mut start = 0;
             while start < batch.len() {
                 let end = (start + CHUNK * 16).min(batch.len());
-                replay_batch(p, batch, start..end, 0, None, charge, c);
+                replay_batch(p, batch, start..end, 0, next_use, charge, c);
                 pb.inc((end - start) as u64);
                 start = end;
             }
@@ -248,7 +279,8 @@ impl Plan {
         }
         let mut out = Vec::new();
         for w in &self.workloads {
-            let prepared = w.prepare(self.seed, self.runs_per_workload())?;
+            let future = self.strategies.iter().any(|s| policy::needs_future(&s.name));
+            let prepared = w.prepare_for(self.seed, self.runs_per_workload(), future)?;
             let pb = crate::progress::bar(prepared.requests * self.runs_per_workload() as u64, quiet);
             for s in &self.strategies {
                 for cap in &self.capacities {
