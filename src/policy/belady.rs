@@ -26,17 +26,17 @@
 //! of `(next use, key)` with lazy deletion: a hit pushes a new pair and leaves
 //! the old one, which is recognised as stale when popped (its next use no
 //! longer matches the entry). Stale pairs always carry a time already passed,
-//! so they sink below every live pair; the heap is rebuilt when it grows past
-//! twice the resident count. O(log n) per request. Ties (several objects never
-//! used again) go to the largest key, which is deterministic.
+//! so they sink below every live pair; the heap is rebuilt (dropping pairs
+//! whose time has passed, O(n)) when it grows past twice the resident count.
+//! O(log n) per request. Ties (several objects never used again) go to the
+//! largest key, which is deterministic.
 //!
 //! Byte capacities: furthest next use first until the object fits (no size
 //! awareness; see `belady-size` for that). No parameters.
 
-use super::common::LinkedSlab;
+use super::common::{LinkedSlab, MaxHeap4};
 use super::{Access, Evictions, Policy};
 use crate::request::Key;
-use std::collections::BinaryHeap;
 
 #[derive(Debug, Clone, Copy)]
 struct Entry {
@@ -48,7 +48,9 @@ struct Entry {
 #[derive(Debug, Clone)]
 pub struct Belady {
     slab: LinkedSlab<Entry>,
-    heap: BinaryHeap<(u64, Key)>,
+    heap: MaxHeap4,
+    /// Virtual time of the latest access.
+    now: u64,
     used: u64,
     capacity: u64,
 }
@@ -57,7 +59,8 @@ impl Belady {
     pub fn new(capacity: u64) -> Belady {
         Belady {
             slab: LinkedSlab::with_capacity(capacity.min(1 << 24) as usize),
-            heap: BinaryHeap::with_capacity((capacity.min(1 << 24) as usize) * 2 + 64),
+            heap: MaxHeap4::with_capacity((capacity.min(1 << 24) as usize) * 2 + 64),
+            now: 0,
             used: 0,
             capacity,
         }
@@ -71,17 +74,17 @@ impl Belady {
         self.heap.push((next, key));
     }
 
-    /// Drops every stale pair and re-heapifies.
+    /// Drops stale pairs and re-heapifies in O(n). A pair whose time has
+    /// passed (`next <= now`) is stale without a lookup; only when that is not
+    /// enough (pairs left behind by `remove`) is every pair looked up.
     fn compact(&mut self) {
-        let mut v = std::mem::take(&mut self.heap).into_vec();
-        v.retain(|&(n, k)| {
-            self.slab
-                .find(k)
-                .is_some_and(|i| self.slab.data(i).next == n)
-        });
-        v.sort_unstable();
-        v.dedup();
-        self.heap = BinaryHeap::from(v);
+        let now = self.now;
+        self.heap.retain(|&(n, _)| n > now);
+        if self.heap.len() >= self.slab.len() + self.slab.len() / 2 + 32 {
+            let slab = &self.slab;
+            self.heap
+                .retain(|&(n, k)| slab.find(k).is_some_and(|i| slab.data(i).next == n));
+        }
     }
 
     /// Evicts the resident object with the furthest next use.
@@ -102,6 +105,7 @@ impl Belady {
     pub fn keys_by_next_use(&self) -> Vec<(Key, u64)> {
         let mut v: Vec<(u64, Key)> = self
             .heap
+            .as_slice()
             .iter()
             .copied()
             .filter(|&(n, k)| {
@@ -137,6 +141,7 @@ impl Policy for Belady {
     fn get(&mut self, a: &Access) -> bool {
         match self.slab.find(a.key) {
             Some(i) => {
+                self.now = a.vtime;
                 self.slab.data_mut(i).next = a.next_vtime;
                 self.push(a.next_vtime, a.key);
                 true
@@ -146,6 +151,7 @@ impl Policy for Belady {
     }
 
     fn insert(&mut self, a: &Access, ev: &mut Evictions) {
+        self.now = a.vtime;
         while self.used + a.charge > self.capacity && self.evict_one() {
             ev.evicted += 1;
         }

@@ -21,11 +21,10 @@
 //! Parameters: `samples=128` (libCacheSim's default). Deviation from
 //! libCacheSim: the exact-Belady path for uniform charges described above.
 
-use super::common::LinkedSlab;
+use super::common::{LinkedSlab, MaxHeap4};
 use super::{Access, Evictions, Policy};
 use crate::request::Key;
 use crate::rng::SimRng;
-use std::collections::BinaryHeap;
 
 #[derive(Debug, Clone, Copy)]
 struct Entry {
@@ -42,7 +41,7 @@ pub struct BeladySize {
     /// Slab handles of resident objects, for uniform sampling.
     resident: Vec<u32>,
     /// `(next use, key)` with lazy deletion, used while charges are uniform.
-    heap: BinaryHeap<(u64, Key)>,
+    heap: MaxHeap4,
     /// The charge every object has had so far (0: none seen yet), or
     /// `u64::MAX` once two differed.
     uniform: u64,
@@ -57,7 +56,7 @@ impl BeladySize {
         BeladySize {
             slab: LinkedSlab::with_capacity(capacity.min(1 << 24) as usize),
             resident: Vec::new(),
-            heap: BinaryHeap::new(),
+            heap: MaxHeap4::default(),
             uniform: 0,
             rng: SimRng::derive(seed, 0xbe1a_d75e),
             samples: samples.max(1),
@@ -71,20 +70,18 @@ impl BeladySize {
     }
 
     #[inline]
-    fn push(&mut self, next: u64, key: Key) {
+    fn push(&mut self, next: u64, key: Key, now: u64) {
         if self.sampling() {
             return;
         }
         if self.heap.len() >= 2 * self.slab.len() + 64 {
-            let mut v = std::mem::take(&mut self.heap).into_vec();
-            v.retain(|&(n, k)| {
-                self.slab
-                    .find(k)
-                    .is_some_and(|i| self.slab.data(i).next == n)
-            });
-            v.sort_unstable();
-            v.dedup();
-            self.heap = BinaryHeap::from(v);
+            // As `belady`: pairs whose time has passed are stale.
+            self.heap.retain(|&(n, _)| n > now);
+            if self.heap.len() >= self.slab.len() + self.slab.len() / 2 + 32 {
+                let slab = &self.slab;
+                self.heap
+                    .retain(|&(n, k)| slab.find(k).is_some_and(|i| slab.data(i).next == n));
+            }
         }
         self.heap.push((next, key));
     }
@@ -171,7 +168,7 @@ impl Policy for BeladySize {
         match self.slab.find(a.key) {
             Some(i) => {
                 self.slab.data_mut(i).next = a.next_vtime;
-                self.push(a.next_vtime, a.key);
+                self.push(a.next_vtime, a.key, a.vtime);
                 true
             }
             None => false,
@@ -183,7 +180,7 @@ impl Policy for BeladySize {
             self.uniform = a.charge;
         } else if self.uniform != a.charge && !self.sampling() {
             self.uniform = u64::MAX;
-            self.heap = BinaryHeap::new();
+            self.heap.clear();
         }
         while self.used + a.charge > self.capacity && self.evict_one(a.vtime) {
             ev.evicted += 1;
@@ -198,7 +195,7 @@ impl Policy for BeladySize {
         );
         self.resident.push(idx);
         self.used += a.charge;
-        self.push(a.next_vtime, a.key);
+        self.push(a.next_vtime, a.key, a.vtime);
     }
 
     fn remove(&mut self, key: Key) -> bool {

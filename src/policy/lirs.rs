@@ -34,43 +34,111 @@
 //! LIR part exceeds its share, and a miss evicts from Q (demoting LIR blocks
 //! when Q is empty) until the object fits.
 
-use super::common::{LinkedSlab, List};
+use super::common::{LinkedSlab, List, NIL};
 use super::{Access, Evictions, Params, Policy, SpecError};
 use crate::request::Key;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Lir,
-    /// Resident HIR (also in Q).
+    /// Resident HIR (on Q).
     Hir,
-    /// Non-resident HIR (also on the history list).
+    /// Non-resident HIR (in S and on the history list).
     Ghost,
 }
 
+/// One block's metadata. The slab's own links thread stack S; `qprev` and
+/// `qnext` thread Q (resident HIR blocks) or the history list (ghosts), so a
+/// block is found with one lookup whatever lists it is on.
 #[derive(Debug, Clone, Copy)]
-struct SEntry {
+struct Entry {
     state: State,
+    in_s: bool,
     charge: u32,
+    qprev: u32,
+    qnext: u32,
 }
 
+/// A list threaded through `Entry::qprev/qnext`.
 #[derive(Debug, Clone, Copy)]
-struct QEntry {
-    /// Resident (on Q) or not (on the history list).
-    resident: bool,
-    charge: u32,
+struct QList {
+    head: u32,
+    tail: u32,
+    len: usize,
+}
+
+impl Default for QList {
+    fn default() -> Self {
+        QList {
+            head: NIL,
+            tail: NIL,
+            len: 0,
+        }
+    }
+}
+
+impl QList {
+    fn front(&self) -> Option<u32> {
+        (self.head != NIL).then_some(self.head)
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push_back(&mut self, slab: &mut LinkedSlab<Entry>, idx: u32) {
+        let e = slab.data_mut(idx);
+        e.qprev = self.tail;
+        e.qnext = NIL;
+        if self.tail != NIL {
+            slab.data_mut(self.tail).qnext = idx;
+        } else {
+            self.head = idx;
+        }
+        self.tail = idx;
+        self.len += 1;
+    }
+
+    fn unlink(&mut self, slab: &mut LinkedSlab<Entry>, idx: u32) {
+        let (p, n) = {
+            let e = slab.data(idx);
+            (e.qprev, e.qnext)
+        };
+        if p != NIL {
+            slab.data_mut(p).qnext = n;
+        } else {
+            self.head = n;
+        }
+        if n != NIL {
+            slab.data_mut(n).qprev = p;
+        } else {
+            self.tail = p;
+        }
+        self.len -= 1;
+    }
+
+    fn iter<'a>(&self, slab: &'a LinkedSlab<Entry>) -> impl Iterator<Item = u32> + 'a {
+        let mut cur = self.head;
+        std::iter::from_fn(move || {
+            (cur != NIL).then(|| {
+                let c = cur;
+                cur = slab.data(c).qnext;
+                c
+            })
+        })
+    }
 }
 
 /// See the module documentation.
 #[derive(Debug, Clone)]
 pub struct Lirs {
+    slab: LinkedSlab<Entry>,
     /// Stack S: bottom at the front, top at the back.
-    s: LinkedSlab<SEntry>,
-    s_list: List,
-    /// Resident HIR blocks (list `q`) and non-resident HIR blocks of S in the
-    /// order they became non-resident (list `ghosts`).
-    q: LinkedSlab<QEntry>,
-    q_list: List,
-    ghosts: List,
+    s: List,
+    /// Resident HIR blocks; the front is the next victim.
+    q: QList,
+    /// Non-resident HIR blocks in S, in the order they became non-resident.
+    ghosts: QList,
     lir_count: usize,
     lir_used: u64,
     hir_used: u64,
@@ -82,19 +150,20 @@ pub struct Lirs {
 impl Lirs {
     pub fn new(capacity: u64, hir: f64, ghost: f64) -> Lirs {
         let hir_cap = ((capacity as f64 * hir).round() as u64).clamp(1.min(capacity), capacity);
-        let entries = capacity.min(1 << 24) as usize;
+        let max_ghosts = (capacity as f64 * ghost).min(1e12) as usize;
+        let entries = (capacity.min(1 << 24) as usize).saturating_add(max_ghosts.min(1 << 24));
         Lirs {
-            s: LinkedSlab::with_capacity(entries * 2),
-            s_list: List::default(),
-            q: LinkedSlab::with_capacity(entries / 8 + 16),
-            q_list: List::default(),
-            ghosts: List::default(),
+            // +64: the history may exceed its bound by one until trimmed.
+            slab: LinkedSlab::with_capacity(entries + 64),
+            s: List::default(),
+            q: QList::default(),
+            ghosts: QList::default(),
             lir_count: 0,
             lir_used: 0,
             hir_used: 0,
             lir_cap: capacity - hir_cap,
             capacity,
-            max_ghosts: (capacity as f64 * ghost).min(1e12) as usize,
+            max_ghosts,
         }
     }
 
@@ -105,18 +174,18 @@ impl Lirs {
     }
 
     /// Removes HIR blocks from the bottom of S until an LIR block is there.
+    /// A resident one stays on Q; a ghost is forgotten.
     fn prune(&mut self) {
-        while let Some(b) = self.s_list.front() {
-            let e = *self.s.data(b);
-            if e.state == State::Lir {
+        while let Some(b) = self.s.front() {
+            let state = self.slab.data(b).state;
+            if state == State::Lir {
                 break;
             }
-            self.s.unlink(&mut self.s_list, b);
-            let key = self.s.remove(b);
-            if e.state == State::Ghost {
-                let qi = self.q.find(key).expect("ghost on the history list");
-                self.q.unlink(&mut self.ghosts, qi);
-                self.q.remove(qi);
+            self.slab.unlink(&mut self.s, b);
+            self.slab.data_mut(b).in_s = false;
+            if state == State::Ghost {
+                self.ghosts.unlink(&mut self.slab, b);
+                self.slab.remove(b);
             }
         }
     }
@@ -125,21 +194,16 @@ impl Lirs {
     /// of Q, then prunes. S must hold an LIR block.
     fn demote_bottom(&mut self) {
         self.prune();
-        let b = self.s_list.front().expect("an LIR block in S");
-        let charge = self.s.data(b).charge;
-        self.s.unlink(&mut self.s_list, b);
-        let key = self.s.remove(b);
+        let b = self.s.front().expect("an LIR block in S");
+        self.slab.unlink(&mut self.s, b);
+        let e = self.slab.data_mut(b);
+        e.in_s = false;
+        e.state = State::Hir;
+        let charge = u64::from(e.charge);
+        self.q.push_back(&mut self.slab, b);
         self.lir_count -= 1;
-        self.lir_used -= u64::from(charge);
-        let qi = self.q.insert(
-            key,
-            QEntry {
-                resident: true,
-                charge,
-            },
-        );
-        self.q.push_back(&mut self.q_list, qi);
-        self.hir_used += u64::from(charge);
+        self.lir_used -= charge;
+        self.hir_used += charge;
         self.prune();
     }
 
@@ -149,90 +213,111 @@ impl Lirs {
         }
     }
 
-    /// Evicts the front of Q; it stays in S as non-resident if it is there.
+    /// Evicts the front of Q; it stays in S as a ghost if it is there.
     fn evict_front(&mut self) {
-        let qi = self.q_list.front().expect("non-empty Q");
-        self.q.unlink(&mut self.q_list, qi);
-        self.hir_used -= u64::from(self.q.data(qi).charge);
-        let key = self.q.key(qi);
-        match self.s.find(key) {
-            Some(si) => {
-                self.s.data_mut(si).state = State::Ghost;
-                self.q.data_mut(qi).resident = false;
-                self.q.push_back(&mut self.ghosts, qi);
-            }
-            None => {
-                self.q.remove(qi);
-            }
+        let v = self.q.front().expect("non-empty Q");
+        self.q.unlink(&mut self.slab, v);
+        let e = *self.slab.data(v);
+        self.hir_used -= u64::from(e.charge);
+        if e.in_s {
+            self.slab.data_mut(v).state = State::Ghost;
+            self.ghosts.push_back(&mut self.slab, v);
+        } else {
+            self.slab.remove(v);
         }
     }
 
     fn trim_ghosts(&mut self) {
         while self.ghosts.len() > self.max_ghosts {
-            let qi = self.ghosts.front().expect("non-empty");
-            self.q.unlink(&mut self.ghosts, qi);
-            let key = self.q.remove(qi);
-            let si = self.s.find(key).expect("ghost in S");
-            self.s.unlink(&mut self.s_list, si);
-            self.s.remove(si);
+            let g = self.ghosts.front().expect("non-empty");
+            self.ghosts.unlink(&mut self.slab, g);
+            self.slab.unlink(&mut self.s, g);
+            self.slab.remove(g);
         }
     }
 
-    /// (LIR keys, resident HIR keys in Q order, S from bottom to top as
-    /// (key, state letter)). For tests.
+    fn new_entry(state: State, in_s: bool, charge: u32) -> Entry {
+        Entry {
+            state,
+            in_s,
+            charge,
+            qprev: NIL,
+            qnext: NIL,
+        }
+    }
+
+    /// (LIR keys sorted, resident HIR keys in Q order, S from bottom to top
+    /// as (key, state letter)). For tests.
     pub fn state(&self) -> (Vec<Key>, Vec<Key>, Vec<(Key, char)>) {
         let s: Vec<(Key, char)> = self
-            .s
-            .iter(&self.s_list)
+            .slab
+            .iter(&self.s)
             .map(|i| {
-                let c = match self.s.data(i).state {
+                let c = match self.slab.data(i).state {
                     State::Lir => 'L',
                     State::Hir => 'H',
                     State::Ghost => 'G',
                 };
-                (self.s.key(i), c)
+                (self.slab.key(i), c)
             })
             .collect();
         let mut lir: Vec<Key> = s.iter().filter(|e| e.1 == 'L').map(|e| e.0).collect();
         lir.sort_unstable();
-        let q = self.q.iter(&self.q_list).map(|i| self.q.key(i)).collect();
+        let q = self.q.iter(&self.slab).map(|i| self.slab.key(i)).collect();
         (lir, q, s)
     }
 
     #[cfg(test)]
     pub fn validate(&self) {
-        let n_s = self.s.check_list(&self.s_list);
-        assert_eq!(n_s, self.s.len());
-        let n_q = self.q.check_list(&self.q_list) + self.q.check_list(&self.ghosts);
-        assert_eq!(n_q, self.q.len());
-        if let Some(b) = self.s_list.front() {
-            assert_eq!(self.s.data(b).state, State::Lir, "bottom of S is LIR");
+        let n_s = self.slab.check_list(&self.s);
+        if let Some(b) = self.s.front() {
+            assert_eq!(self.slab.data(b).state, State::Lir, "bottom of S is LIR");
         }
         let (mut lir_n, mut lir_used) = (0, 0);
-        for i in self.s.iter(&self.s_list) {
-            let e = self.s.data(i);
-            let key = self.s.key(i);
-            match e.state {
-                State::Lir => {
-                    lir_n += 1;
-                    lir_used += u64::from(e.charge);
-                    assert!(self.q.find(key).is_none());
-                }
-                State::Hir => assert!(self.q.data(self.q.find(key).unwrap()).resident),
-                State::Ghost => assert!(!self.q.data(self.q.find(key).unwrap()).resident),
+        for i in self.slab.iter(&self.s) {
+            let e = self.slab.data(i);
+            assert!(e.in_s);
+            if e.state == State::Lir {
+                lir_n += 1;
+                lir_used += u64::from(e.charge);
             }
         }
         assert_eq!((lir_n, lir_used), (self.lir_count, self.lir_used));
+        let check = |l: &QList, state: State| {
+            let mut prev = NIL;
+            let mut n = 0;
+            for i in l.iter(&self.slab) {
+                let e = self.slab.data(i);
+                assert_eq!(e.state, state);
+                assert_eq!(e.qprev, prev);
+                assert_eq!(self.slab.find(self.slab.key(i)), Some(i));
+                prev = i;
+                n += 1;
+            }
+            assert_eq!(l.tail, prev);
+            assert_eq!(l.len, n);
+        };
+        check(&self.q, State::Hir);
+        check(&self.ghosts, State::Ghost);
+        for i in self.ghosts.iter(&self.slab) {
+            assert!(self.slab.data(i).in_s, "ghost in S");
+        }
+        let hir_not_in_s = self
+            .q
+            .iter(&self.slab)
+            .filter(|&i| !self.slab.data(i).in_s)
+            .count();
+        assert_eq!(
+            n_s + hir_not_in_s,
+            self.slab.len(),
+            "every block is in S or on Q"
+        );
         let hir: u64 = self
             .q
-            .iter(&self.q_list)
-            .map(|i| u64::from(self.q.data(i).charge))
+            .iter(&self.slab)
+            .map(|i| u64::from(self.slab.data(i).charge))
             .sum();
         assert_eq!(hir, self.hir_used);
-        for i in self.q.iter(&self.ghosts) {
-            let si = self.s.find(self.q.key(i)).expect("ghost in S");
-            assert_eq!(self.s.data(si).state, State::Ghost);
-        }
         assert!(self.ghosts.len() <= self.max_ghosts);
         assert!(self.lir_used <= self.lir_cap);
         assert!(self.used() <= self.capacity);
@@ -240,56 +325,48 @@ impl Lirs {
 }
 
 impl Policy for Lirs {
+    #[inline]
     fn get(&mut self, a: &Access) -> bool {
-        if let Some(si) = self.s.find(a.key) {
-            match self.s.data(si).state {
-                State::Lir => {
-                    let was_bottom = self.s_list.front() == Some(si);
-                    self.s.move_to_back(&mut self.s_list, si);
-                    if was_bottom {
-                        self.prune();
-                    }
-                    true
-                }
-                State::Hir => {
-                    let charge = self.s.data(si).charge;
-                    self.s.data_mut(si).state = State::Lir;
-                    self.s.move_to_back(&mut self.s_list, si);
-                    let qi = self.q.find(a.key).expect("resident HIR in Q");
-                    self.q.unlink(&mut self.q_list, qi);
-                    self.q.remove(qi);
-                    self.hir_used -= u64::from(charge);
-                    self.lir_used += u64::from(charge);
-                    self.lir_count += 1;
-                    self.balance_lir();
+        let Some(idx) = self.slab.find(a.key) else {
+            return false;
+        };
+        let e = *self.slab.data(idx);
+        match e.state {
+            State::Lir => {
+                let was_bottom = self.s.front() == Some(idx);
+                self.slab.move_to_back(&mut self.s, idx);
+                if was_bottom {
                     self.prune();
-                    true
                 }
-                State::Ghost => false,
             }
-        } else if let Some(qi) = self.q.find(a.key) {
-            // Resident HIR not in S (a ghost is always in S).
-            let charge = self.q.data(qi).charge;
-            self.q.move_to_back(&mut self.q_list, qi);
-            let si = self.s.insert(
-                a.key,
-                SEntry {
-                    state: State::Hir,
-                    charge,
-                },
-            );
-            self.s.push_back(&mut self.s_list, si);
-            // Without any LIR block S is empty (all of it would be pruned).
-            self.prune();
-            true
-        } else {
-            false
+            State::Hir if e.in_s => {
+                // Its IRR is below the bottom LIR block's recency: it
+                // becomes LIR and the bottom LIR block becomes HIR.
+                self.q.unlink(&mut self.slab, idx);
+                self.slab.data_mut(idx).state = State::Lir;
+                self.slab.move_to_back(&mut self.s, idx);
+                self.hir_used -= u64::from(e.charge);
+                self.lir_used += u64::from(e.charge);
+                self.lir_count += 1;
+                self.balance_lir();
+                self.prune();
+            }
+            State::Hir => {
+                self.q.unlink(&mut self.slab, idx);
+                self.q.push_back(&mut self.slab, idx);
+                self.slab.data_mut(idx).in_s = true;
+                self.slab.push_back(&mut self.s, idx);
+                // Without any LIR block S is empty (all of it would be pruned).
+                self.prune();
+            }
+            State::Ghost => return false,
         }
+        true
     }
 
     fn insert(&mut self, a: &Access, ev: &mut Evictions) {
         while self.used() + a.charge > self.capacity {
-            if !self.q_list.is_empty() {
+            if self.q.len() > 0 {
                 self.evict_front();
                 ev.evicted += 1;
             } else if self.lir_count > 0 {
@@ -299,53 +376,35 @@ impl Policy for Lirs {
             }
         }
         let charge = a.charge as u32;
-        match self.s.find(a.key) {
-            Some(si) => {
-                // A non-resident HIR block in S: its IRR beats the bottom LIR
-                // block's recency, so it becomes LIR.
-                debug_assert_eq!(self.s.data(si).state, State::Ghost);
-                let qi = self.q.find(a.key).expect("ghost on the history list");
-                self.q.unlink(&mut self.ghosts, qi);
-                self.q.remove(qi);
-                *self.s.data_mut(si) = SEntry {
-                    state: State::Lir,
-                    charge,
-                };
-                self.s.move_to_back(&mut self.s_list, si);
+        match self.slab.find(a.key) {
+            Some(idx) => {
+                // A ghost in S: its IRR beats the bottom LIR block's recency,
+                // so it becomes LIR.
+                debug_assert_eq!(self.slab.data(idx).state, State::Ghost);
+                self.ghosts.unlink(&mut self.slab, idx);
+                let e = self.slab.data_mut(idx);
+                e.state = State::Lir;
+                e.charge = charge;
+                self.slab.move_to_back(&mut self.s, idx);
                 self.lir_count += 1;
                 self.lir_used += a.charge;
                 self.balance_lir();
                 self.prune();
             }
             None if self.lir_used + a.charge <= self.lir_cap => {
-                let si = self.s.insert(
-                    a.key,
-                    SEntry {
-                        state: State::Lir,
-                        charge,
-                    },
-                );
-                self.s.push_back(&mut self.s_list, si);
+                let idx = self
+                    .slab
+                    .insert(a.key, Self::new_entry(State::Lir, true, charge));
+                self.slab.push_back(&mut self.s, idx);
                 self.lir_count += 1;
                 self.lir_used += a.charge;
             }
             None => {
-                let si = self.s.insert(
-                    a.key,
-                    SEntry {
-                        state: State::Hir,
-                        charge,
-                    },
-                );
-                self.s.push_back(&mut self.s_list, si);
-                let qi = self.q.insert(
-                    a.key,
-                    QEntry {
-                        resident: true,
-                        charge,
-                    },
-                );
-                self.q.push_back(&mut self.q_list, qi);
+                let idx = self
+                    .slab
+                    .insert(a.key, Self::new_entry(State::Hir, true, charge));
+                self.slab.push_back(&mut self.s, idx);
+                self.q.push_back(&mut self.slab, idx);
                 self.hir_used += a.charge;
                 self.prune();
             }
@@ -354,38 +413,31 @@ impl Policy for Lirs {
     }
 
     fn remove(&mut self, key: Key) -> bool {
-        if let Some(si) = self.s.find(key) {
-            let e = *self.s.data(si);
-            match e.state {
-                State::Ghost => return false,
-                State::Lir => {
-                    self.s.unlink(&mut self.s_list, si);
-                    self.s.remove(si);
-                    self.lir_count -= 1;
-                    self.lir_used -= u64::from(e.charge);
-                    self.prune();
-                    return true;
-                }
-                State::Hir => {
-                    self.s.unlink(&mut self.s_list, si);
-                    self.s.remove(si);
-                }
+        let Some(idx) = self.slab.find(key) else {
+            return false;
+        };
+        let e = *self.slab.data(idx);
+        match e.state {
+            State::Ghost => return false,
+            State::Lir => {
+                self.lir_count -= 1;
+                self.lir_used -= u64::from(e.charge);
+            }
+            State::Hir => {
+                self.q.unlink(&mut self.slab, idx);
+                self.hir_used -= u64::from(e.charge);
             }
         }
-        match self.q.find(key) {
-            Some(qi) if self.q.data(qi).resident => {
-                self.q.unlink(&mut self.q_list, qi);
-                self.hir_used -= u64::from(self.q.data(qi).charge);
-                self.q.remove(qi);
-                self.prune();
-                true
-            }
-            _ => false,
+        if e.in_s {
+            self.slab.unlink(&mut self.s, idx);
         }
+        self.slab.remove(idx);
+        self.prune();
+        true
     }
 
     fn len(&self) -> usize {
-        self.lir_count + self.q_list.len()
+        self.lir_count + self.q.len()
     }
 
     fn used(&self) -> u64 {
@@ -393,7 +445,7 @@ impl Policy for Lirs {
     }
 
     fn heap_bytes(&self) -> usize {
-        self.s.heap_bytes() + self.q.heap_bytes()
+        self.slab.heap_bytes()
     }
 }
 
