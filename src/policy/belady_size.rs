@@ -30,7 +30,7 @@ use crate::rng::SimRng;
 struct Entry {
     next: u64,
     charge: u32,
-    /// Position in `resident`.
+    /// Position in `resident` (`u32::MAX` while charges are uniform).
     pos: u32,
 }
 
@@ -88,14 +88,34 @@ impl BeladySize {
 
     fn remove_idx(&mut self, idx: u32) {
         let e = *self.slab.data(idx);
-        let pos = e.pos as usize;
-        self.resident.swap_remove(pos);
-        if pos < self.resident.len() {
-            let moved = self.resident[pos];
-            self.slab.data_mut(moved).pos = pos as u32;
+        if self.sampling() {
+            let pos = e.pos as usize;
+            self.resident.swap_remove(pos);
+            if pos < self.resident.len() {
+                let moved = self.resident[pos];
+                self.slab.data_mut(moved).pos = pos as u32;
+            }
         }
         self.used -= u64::from(e.charge);
         self.slab.remove(idx);
+    }
+
+    /// Leaves the exact path for sampling: lists the resident objects (each
+    /// has a live heap pair; `resident` is only kept while sampling).
+    fn start_sampling(&mut self) {
+        self.uniform = u64::MAX;
+        let heap = std::mem::take(&mut self.heap);
+        self.resident.clear();
+        for &(n, k) in heap.as_slice() {
+            if let Some(i) = self.slab.find(k) {
+                let e = self.slab.data(i);
+                if e.next == n && e.pos == u32::MAX {
+                    self.slab.data_mut(i).pos = self.resident.len() as u32;
+                    self.resident.push(i);
+                }
+            }
+        }
+        debug_assert_eq!(self.resident.len(), self.slab.len());
     }
 
     /// The victim by the sampled `distance x size` rule.
@@ -130,10 +150,10 @@ impl BeladySize {
     }
 
     fn evict_one(&mut self, now: u64) -> bool {
-        if self.resident.is_empty() {
-            return false;
-        }
         if self.sampling() {
+            if self.resident.is_empty() {
+                return false;
+            }
             let v = self.sample_victim(now);
             self.remove_idx(v);
             return true;
@@ -151,13 +171,17 @@ impl BeladySize {
 
     #[cfg(test)]
     pub fn validate(&self) {
-        assert_eq!(self.resident.len(), self.slab.len());
-        let mut sum = 0;
-        for (p, &i) in self.resident.iter().enumerate() {
-            assert_eq!(self.slab.data(i).pos as usize, p);
-            sum += u64::from(self.slab.data(i).charge);
+        if self.sampling() {
+            assert_eq!(self.resident.len(), self.slab.len());
+            let mut sum = 0;
+            for (p, &i) in self.resident.iter().enumerate() {
+                assert_eq!(self.slab.data(i).pos as usize, p);
+                sum += u64::from(self.slab.data(i).charge);
+            }
+            assert_eq!(sum, self.used);
+        } else {
+            assert_eq!(self.used, self.slab.len() as u64 * self.uniform);
         }
-        assert_eq!(sum, self.used);
         assert!(self.used <= self.capacity);
     }
 }
@@ -179,8 +203,7 @@ impl Policy for BeladySize {
         if self.uniform == 0 {
             self.uniform = a.charge;
         } else if self.uniform != a.charge && !self.sampling() {
-            self.uniform = u64::MAX;
-            self.heap.clear();
+            self.start_sampling();
         }
         while self.used + a.charge > self.capacity && self.evict_one(a.vtime) {
             ev.evicted += 1;
@@ -190,10 +213,13 @@ impl Policy for BeladySize {
             Entry {
                 next: a.next_vtime,
                 charge: a.charge as u32,
-                pos: self.resident.len() as u32,
+                pos: u32::MAX,
             },
         );
-        self.resident.push(idx);
+        if self.sampling() {
+            self.slab.data_mut(idx).pos = self.resident.len() as u32;
+            self.resident.push(idx);
+        }
         self.used += a.charge;
         self.push(a.next_vtime, a.key, a.vtime);
     }
@@ -271,5 +297,12 @@ mod tests {
             }
         }
         a.validate();
+        // A second size switches to sampling, which lists every resident.
+        let before = a.len();
+        assert!(!a.get(&acc(1000, 3000, 3005, 2)));
+        a.insert(&acc(1000, 3000, 3005, 2), &mut ev);
+        assert!(a.sampling());
+        a.validate();
+        assert!(a.len() <= before && a.get(&acc(1000, 3001, 3005, 2)));
     }
 }
