@@ -205,3 +205,39 @@ fn belady_equals_brute_force_min() {
         }
     }
 }
+
+/// The runner gives offline strategies the future even for a single run of
+/// a trace (which it would otherwise stream), and the result equals MIN.
+#[test]
+fn runner_provides_the_future_for_a_single_trace_run() {
+    use cachesim::sim::runner::{Plan, WorkloadInput};
+    use cachesim::sim::Capacity;
+    let keys: Vec<u64> = (0..2000u64)
+        .map(|i| cachesim::rng::splitmix(i) % 50)
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keys.txt");
+    let text: String = keys.iter().map(|k| format!("{k}\n")).collect();
+    std::fs::write(&path, text).unwrap();
+    let plan = |strategy: &str| Plan {
+        workloads: vec![WorkloadInput::Trace {
+            path: path.clone(),
+            format: None,
+            rate: 1000.0,
+        }],
+        strategies: vec![StrategySpec::parse(strategy).unwrap()],
+        capacities: vec![Capacity::parse("10").unwrap()],
+        seed: 1,
+        ttl: None,
+    };
+    let belady = plan("belady").run(true).unwrap();
+    assert_eq!(belady.len(), 1);
+    assert_eq!(belady[0].hits, hits_of("belady", &keys, 10));
+    let lru = plan("lru").run(true).unwrap();
+    assert!(
+        belady[0].hits > lru[0].hits,
+        "{} vs {}",
+        belady[0].hits,
+        lru[0].hits
+    );
+}
