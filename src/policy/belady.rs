@@ -101,7 +101,8 @@ impl Belady {
         false
     }
 
-    /// Resident keys in eviction order (furthest next use first). For tests.
+    /// Resident keys with their next use, furthest first (for tests, and for
+    /// `belady-size` when it leaves the exact path).
     pub fn keys_by_next_use(&self) -> Vec<(Key, u64)> {
         let mut v: Vec<(u64, Key)> = self
             .heap

@@ -13,15 +13,16 @@
 //!
 //! While every object seen so far has the same charge (count capacities, or
 //! a workload without sizes), `distance x size` orders exactly as next use
-//! does, so the policy evicts exactly as `belady` (by the same max-heap,
-//! ties to the largest key) instead of sampling: on such workloads the two
-//! give identical results, and it is fast. The first object with another
-//! charge switches it to sampling for the rest of the run.
+//! does, so the policy *is* `belady` (it delegates to one) instead of
+//! sampling: on such workloads the two give identical results at the same
+//! speed. The first object with another charge hands the residents over to
+//! the sampling structures for the rest of the run.
 //!
 //! Parameters: `samples=128` (libCacheSim's default). Deviation from
 //! libCacheSim: the exact-Belady path for uniform charges described above.
 
-use super::common::{LinkedSlab, MaxHeap4};
+use super::belady::Belady;
+use super::common::LinkedSlab;
 use super::{Access, Evictions, Policy};
 use crate::request::Key;
 use crate::rng::SimRng;
@@ -30,21 +31,21 @@ use crate::rng::SimRng;
 struct Entry {
     next: u64,
     charge: u32,
-    /// Position in `resident` (`u32::MAX` while charges are uniform).
+    /// Position in `resident`.
     pos: u32,
 }
 
 /// See the module documentation.
 #[derive(Debug, Clone)]
 pub struct BeladySize {
+    /// The policy while every charge has been equal.
+    exact: Belady,
+    /// The charge every object has had so far (0: none seen yet), or
+    /// `u64::MAX` once two differed (then the fields below are used).
+    uniform: u64,
     slab: LinkedSlab<Entry>,
     /// Slab handles of resident objects, for uniform sampling.
     resident: Vec<u32>,
-    /// `(next use, key)` with lazy deletion, used while charges are uniform.
-    heap: MaxHeap4,
-    /// The charge every object has had so far (0: none seen yet), or
-    /// `u64::MAX` once two differed.
-    uniform: u64,
     rng: SimRng,
     samples: usize,
     used: u64,
@@ -54,10 +55,10 @@ pub struct BeladySize {
 impl BeladySize {
     pub fn new(capacity: u64, samples: usize, seed: u64) -> BeladySize {
         BeladySize {
-            slab: LinkedSlab::with_capacity(capacity.min(1 << 24) as usize),
-            resident: Vec::new(),
-            heap: MaxHeap4::default(),
+            exact: Belady::new(capacity),
             uniform: 0,
+            slab: LinkedSlab::with_capacity(4),
+            resident: Vec::new(),
             rng: SimRng::derive(seed, 0xbe1a_d75e),
             samples: samples.max(1),
             used: 0,
@@ -69,53 +70,41 @@ impl BeladySize {
         self.uniform == u64::MAX
     }
 
-    #[inline]
-    fn push(&mut self, next: u64, key: Key, now: u64) {
-        if self.sampling() {
-            return;
+    /// Leaves the exact path: moves the residents of `exact` over.
+    fn start_sampling(&mut self) {
+        let charge = self.uniform;
+        self.uniform = u64::MAX;
+        let exact = std::mem::replace(&mut self.exact, Belady::new(0));
+        let keys = exact.keys_by_next_use();
+        self.slab = LinkedSlab::with_capacity(self.capacity.min(1 << 24) as usize);
+        for (key, next) in keys {
+            self.add(key, next, charge);
         }
-        if self.heap.len() >= 2 * self.slab.len() + 64 {
-            // As `belady`: pairs whose time has passed are stale.
-            self.heap.retain(|&(n, _)| n > now);
-            if self.heap.len() >= self.slab.len() + self.slab.len() / 2 + 32 {
-                let slab = &self.slab;
-                self.heap
-                    .retain(|&(n, k)| slab.find(k).is_some_and(|i| slab.data(i).next == n));
-            }
-        }
-        self.heap.push((next, key));
+    }
+
+    fn add(&mut self, key: Key, next: u64, charge: u64) {
+        let idx = self.slab.insert(
+            key,
+            Entry {
+                next,
+                charge: charge as u32,
+                pos: self.resident.len() as u32,
+            },
+        );
+        self.resident.push(idx);
+        self.used += charge;
     }
 
     fn remove_idx(&mut self, idx: u32) {
         let e = *self.slab.data(idx);
-        if self.sampling() {
-            let pos = e.pos as usize;
-            self.resident.swap_remove(pos);
-            if pos < self.resident.len() {
-                let moved = self.resident[pos];
-                self.slab.data_mut(moved).pos = pos as u32;
-            }
+        let pos = e.pos as usize;
+        self.resident.swap_remove(pos);
+        if pos < self.resident.len() {
+            let moved = self.resident[pos];
+            self.slab.data_mut(moved).pos = pos as u32;
         }
         self.used -= u64::from(e.charge);
         self.slab.remove(idx);
-    }
-
-    /// Leaves the exact path for sampling: lists the resident objects (each
-    /// has a live heap pair; `resident` is only kept while sampling).
-    fn start_sampling(&mut self) {
-        self.uniform = u64::MAX;
-        let heap = std::mem::take(&mut self.heap);
-        self.resident.clear();
-        for &(n, k) in heap.as_slice() {
-            if let Some(i) = self.slab.find(k) {
-                let e = self.slab.data(i);
-                if e.next == n && e.pos == u32::MAX {
-                    self.slab.data_mut(i).pos = self.resident.len() as u32;
-                    self.resident.push(i);
-                }
-            }
-        }
-        debug_assert_eq!(self.resident.len(), self.slab.len());
     }
 
     /// The victim by the sampled `distance x size` rule.
@@ -133,9 +122,9 @@ impl BeladySize {
         let n = self.resident.len();
         let mut best = self.resident[0];
         let mut best_score = score(self.slab.data(best));
-        let draws = if n <= self.samples { n } else { self.samples };
-        for d in 0..draws {
-            let idx = if n <= self.samples {
+        let all = n <= self.samples;
+        for d in 0..n.min(self.samples) {
+            let idx = if all {
                 self.resident[d]
             } else {
                 self.resident[self.rng.below(n as u64) as usize]
@@ -149,39 +138,18 @@ impl BeladySize {
         best
     }
 
-    fn evict_one(&mut self, now: u64) -> bool {
-        if self.sampling() {
-            if self.resident.is_empty() {
-                return false;
-            }
-            let v = self.sample_victim(now);
-            self.remove_idx(v);
-            return true;
-        }
-        while let Some((n, k)) = self.heap.pop() {
-            if let Some(i) = self.slab.find(k) {
-                if self.slab.data(i).next == n {
-                    self.remove_idx(i);
-                    return true;
-                }
-            }
-        }
-        false
-    }
-
     #[cfg(test)]
     pub fn validate(&self) {
-        if self.sampling() {
-            assert_eq!(self.resident.len(), self.slab.len());
-            let mut sum = 0;
-            for (p, &i) in self.resident.iter().enumerate() {
-                assert_eq!(self.slab.data(i).pos as usize, p);
-                sum += u64::from(self.slab.data(i).charge);
-            }
-            assert_eq!(sum, self.used);
-        } else {
-            assert_eq!(self.used, self.slab.len() as u64 * self.uniform);
+        if !self.sampling() {
+            return self.exact.validate();
         }
+        assert_eq!(self.resident.len(), self.slab.len());
+        let mut sum = 0;
+        for (p, &i) in self.resident.iter().enumerate() {
+            assert_eq!(self.slab.data(i).pos as usize, p);
+            sum += u64::from(self.slab.data(i).charge);
+        }
+        assert_eq!(sum, self.used);
         assert!(self.used <= self.capacity);
     }
 }
@@ -189,10 +157,12 @@ impl BeladySize {
 impl Policy for BeladySize {
     #[inline]
     fn get(&mut self, a: &Access) -> bool {
+        if !self.sampling() {
+            return self.exact.get(a);
+        }
         match self.slab.find(a.key) {
             Some(i) => {
                 self.slab.data_mut(i).next = a.next_vtime;
-                self.push(a.next_vtime, a.key, a.vtime);
                 true
             }
             None => false,
@@ -205,26 +175,21 @@ impl Policy for BeladySize {
         } else if self.uniform != a.charge && !self.sampling() {
             self.start_sampling();
         }
-        while self.used + a.charge > self.capacity && self.evict_one(a.vtime) {
+        if !self.sampling() {
+            return self.exact.insert(a, ev);
+        }
+        while self.used + a.charge > self.capacity && !self.resident.is_empty() {
+            let v = self.sample_victim(a.vtime);
+            self.remove_idx(v);
             ev.evicted += 1;
         }
-        let idx = self.slab.insert(
-            a.key,
-            Entry {
-                next: a.next_vtime,
-                charge: a.charge as u32,
-                pos: u32::MAX,
-            },
-        );
-        if self.sampling() {
-            self.slab.data_mut(idx).pos = self.resident.len() as u32;
-            self.resident.push(idx);
-        }
-        self.used += a.charge;
-        self.push(a.next_vtime, a.key, a.vtime);
+        self.add(a.key, a.next_vtime, a.charge);
     }
 
     fn remove(&mut self, key: Key) -> bool {
+        if !self.sampling() {
+            return self.exact.remove(key);
+        }
         match self.slab.find(key) {
             Some(i) => {
                 self.remove_idx(i);
@@ -235,17 +200,23 @@ impl Policy for BeladySize {
     }
 
     fn len(&self) -> usize {
-        self.slab.len()
+        if self.sampling() {
+            self.slab.len()
+        } else {
+            self.exact.len()
+        }
     }
 
     fn used(&self) -> u64 {
-        self.used
+        if self.sampling() {
+            self.used
+        } else {
+            self.exact.used()
+        }
     }
 
     fn heap_bytes(&self) -> usize {
-        self.slab.heap_bytes()
-            + self.resident.capacity() * 4
-            + self.heap.capacity() * std::mem::size_of::<(u64, Key)>()
+        self.exact.heap_bytes() + self.slab.heap_bytes() + self.resident.capacity() * 4
     }
 }
 
