@@ -323,6 +323,7 @@ fn prefill_of_top_k_is_the_oracle_lfu_hit_ratio_on_irm_zipf() {
         batch,
         0..batch.len(),
         0,
+        None,
         charge,
         &mut c,
         &mut cachesim::sim::latency::NoLatency,

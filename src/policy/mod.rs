@@ -11,14 +11,18 @@
 //! object's size for byte capacities. The loop computes each access's charge,
 //! so a policy never needs to know which kind of capacity it runs with.
 
+pub mod belady;
+pub mod belady_size;
 pub mod common;
 pub mod fifo;
 pub mod lfu;
+pub mod lirs;
 pub mod lru;
 pub mod none;
 pub mod params;
 pub mod random;
 pub mod ttl;
+pub mod wtinylfu;
 
 use crate::request::Key;
 pub use params::{Params, SpecError, StrategySpec};
@@ -151,7 +155,33 @@ pub static STRATEGIES: &[StrategyInfo] = &[
         summary: "random replacement = cachetools.RRCache, seeded",
         params: "",
     },
+    StrategyInfo {
+        name: "lirs",
+        summary: "LIRS (Jiang & Zhang 2002): LIR/HIR sets, stack S with pruning, queue Q",
+        params: "hir=0.01:ghost=2",
+    },
+    StrategyInfo {
+        name: "wtinylfu",
+        summary: "W-TinyLFU (Einziger et al. 2017): window LRU + SLRU main, count-min admission",
+        params: "window=0.01:protected=0.8",
+    },
+    StrategyInfo {
+        name: "belady",
+        summary: "Belady's MIN, offline optimum: evict the furthest next use (needs the future)",
+        params: "",
+    },
+    StrategyInfo {
+        name: "belady-size",
+        summary: "offline, size-aware: evict the largest next-use distance x size (sampled)",
+        params: "samples=128",
+    },
 ];
+
+/// Whether strategy `name` reads the future ([`Access::next_vtime`]): the
+/// runner then holds the workload in memory and computes next uses once.
+pub fn needs_future(name: &str) -> bool {
+    matches!(name, "belady" | "belady-size")
+}
 
 /// A constructed policy. An enum rather than `Box<dyn Policy>` so that the
 /// replay loop is monomorphised per policy through [`dispatch!`].
@@ -163,6 +193,10 @@ pub enum AnyPolicy {
     Lfu(lfu::Lfu),
     Ttl(ttl::TtlCache),
     Random(random::RandomCache),
+    Lirs(lirs::Lirs),
+    WTinyLfu(wtinylfu::WTinyLfu),
+    Belady(belady::Belady),
+    BeladySize(belady_size::BeladySize),
 }
 
 /// Runs `$body` with `$p` bound to the concrete policy inside an [`AnyPolicy`],
@@ -177,6 +211,10 @@ macro_rules! dispatch {
             $crate::policy::AnyPolicy::Lfu($p) => $body,
             $crate::policy::AnyPolicy::Ttl($p) => $body,
             $crate::policy::AnyPolicy::Random($p) => $body,
+            $crate::policy::AnyPolicy::Lirs($p) => $body,
+            $crate::policy::AnyPolicy::WTinyLfu($p) => $body,
+            $crate::policy::AnyPolicy::Belady($p) => $body,
+            $crate::policy::AnyPolicy::BeladySize($p) => $body,
         }
     };
 }
@@ -226,6 +264,17 @@ pub fn build(spec: &StrategySpec, ctx: &BuildCtx) -> Result<Built, SpecError> {
             AnyPolicy::Ttl(ttl::TtlCache::new(ctx.capacity, ttl))
         }
         "random" => AnyPolicy::Random(random::RandomCache::new(ctx.capacity, ctx.seed)),
+        "lirs" => AnyPolicy::Lirs(lirs::Lirs::from_params(&mut p, ctx.capacity)?),
+        "wtinylfu" => AnyPolicy::WTinyLfu(wtinylfu::WTinyLfu::from_params(&mut p, ctx.capacity)?),
+        "belady" => AnyPolicy::Belady(belady::Belady::new(ctx.capacity)),
+        "belady-size" => {
+            let samples = p.u64_in("samples", 128, 1, 1 << 20)? as usize;
+            AnyPolicy::BeladySize(belady_size::BeladySize::new(
+                ctx.capacity,
+                samples,
+                ctx.seed,
+            ))
+        }
         other => return Err(SpecError::unknown_strategy(other)),
     };
     let canonical = p.finish()?;

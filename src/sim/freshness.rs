@@ -143,6 +143,7 @@ pub fn replay_batch_versioned<P: Policy + ?Sized, L: LatencySink>(
     batch: &Batch,
     range: std::ops::Range<usize>,
     vtime_base: u64,
+    next_use: Option<&[u64]>,
     charge: ChargeModel,
     c: &mut Counters,
     lat: &mut L,
@@ -160,7 +161,7 @@ pub fn replay_batch_versioned<P: Policy + ?Sized, L: LatencySink>(
             charge: if charge.bytes { u64::from(r.size) } else { 1 },
             time: r.time,
             vtime,
-            next_vtime: u64::MAX,
+            next_vtime: next_use.map_or(u64::MAX, |n| n[i]),
         };
         match r.op {
             Op::Get => {
@@ -284,6 +285,7 @@ mod tests {
             b,
             0..b.len(),
             0,
+            None,
             ChargeModel {
                 bytes: false,
                 capacity: 10,

@@ -6,6 +6,7 @@
 pub mod capacity;
 pub mod fleet;
 pub mod freshness;
+pub mod future;
 pub mod latency;
 pub mod phases;
 pub mod replay;

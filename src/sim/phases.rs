@@ -253,6 +253,7 @@ impl<'a> Driver<'a> {
         batch: &Batch,
         range: std::ops::Range<usize>,
         vtime_base: u64,
+        next_use: Option<&[u64]>,
         charge: ChargeModel,
         c: &mut Counters,
         lat: &mut L,
@@ -276,6 +277,7 @@ impl<'a> Driver<'a> {
                     batch,
                     i..end,
                     vtime_base,
+                    next_use,
                     charge,
                     &mut scratch,
                     &mut NoLatency,
@@ -291,7 +293,17 @@ impl<'a> Driver<'a> {
                 None => range.end,
             };
             let mut s = self.stale;
-            self.segment(p, batch, i..end, vtime_base, charge, c, lat, &mut s)?;
+            self.segment(
+                p,
+                batch,
+                i..end,
+                vtime_base,
+                next_use,
+                charge,
+                c,
+                lat,
+                &mut s,
+            )?;
             self.stale = s;
             self.counted += (end - i) as u64;
             self.pos += (end - i) as u64;
@@ -314,19 +326,21 @@ impl<'a> Driver<'a> {
         batch: &Batch,
         range: std::ops::Range<usize>,
         vtime_base: u64,
+        next_use: Option<&[u64]>,
         charge: ChargeModel,
         c: &mut Counters,
         lat: &mut L,
         s: &mut StaleStats,
     ) -> Result<(), OriginError> {
         if batch.ops.is_empty() {
-            replay_batch_with(p, batch, range, vtime_base, None, charge, c, lat)
+            replay_batch_with(p, batch, range, vtime_base, next_use, charge, c, lat)
         } else {
             freshness::replay_batch_versioned(
                 p,
                 batch,
                 range,
                 vtime_base,
+                next_use,
                 charge,
                 c,
                 lat,
@@ -480,7 +494,7 @@ mod tests {
         };
         // Fed in uneven pieces, as a streamed trace would be.
         for (s, e) in [(0, 30), (30, 333), (333, 1000)] {
-            d.feed(&mut lru, &b, s..e, 0, charge, &mut c, &mut NoLatency)
+            d.feed(&mut lru, &b, s..e, 0, None, charge, &mut c, &mut NoLatency)
                 .unwrap();
         }
         d.finish(&c);

@@ -91,6 +91,20 @@ impl WorkloadInput {
     /// Generates or counts the workload. `runs` is how many runs will replay
     /// it: with more than one, a trace is kept in memory.
     pub fn prepare(&self, seed: u64, runs: usize) -> Result<Prepared, RunError> {
+        self.prepare_for(seed, runs, false)
+    }
+
+    /// As [`WorkloadInput::prepare`]; with `future`, the workload is held in
+    /// memory and its next-use array computed once for offline strategies.
+    pub fn prepare_for(&self, seed: u64, runs: usize, future: bool) -> Result<Prepared, RunError> {
+        let mut p = self.prepare_inner(seed, if future { runs.max(2) } else { runs })?;
+        if let (true, Data::Memory(b)) = (future, &p.data) {
+            p.next_use = Some(super::future::next_use(&b.keys));
+        }
+        Ok(p)
+    }
+
+    fn prepare_inner(&self, seed: u64, runs: usize) -> Result<Prepared, RunError> {
         let label = self.label();
         match self {
             WorkloadInput::Preset { preset, .. } => {
@@ -101,6 +115,7 @@ impl WorkloadInput {
                     requests: batch.len() as u64,
                     distinct,
                     data: Data::Memory(batch),
+                    next_use: None,
                 })
             }
             WorkloadInput::Trace { path, format, rate } => {
@@ -116,6 +131,7 @@ impl WorkloadInput {
                         requests: batch.len() as u64,
                         distinct,
                         data: Data::Memory(batch),
+                        next_use: None,
                     });
                 }
                 // One run: a counting pass now, the replay streams later.
@@ -139,6 +155,7 @@ impl WorkloadInput {
                         format,
                         rate: *rate,
                     },
+                    next_use: None,
                 })
             }
         }
@@ -152,6 +169,9 @@ pub struct Prepared {
     pub requests: u64,
     pub distinct: u64,
     pub data: Data,
+    /// Next use of every request ([`super::future::next_use`]), when an
+    /// offline strategy (Belady) will replay the workload.
+    pub next_use: Option<Vec<u64>>,
 }
 
 impl Prepared {
@@ -292,6 +312,22 @@ pub fn run_one_timeline(
     let mut policy = built.policy;
     let mut c = Counters::default();
     let mut drv = Driver::new(&cfg.fresh);
+    let next_use = match (policy::needs_future(&spec.name), &w.next_use) {
+        (false, _) => None,
+        (true, Some(n)) => Some(n.as_slice()),
+        (true, None) => {
+            return Err(RunError::Workload(format!(
+                "strategy '{}' needs the future of the workload; prepare it with prepare_for(.., future = true)",
+                spec.name
+            )))
+        }
+    };
+    if next_use.is_some() && fleet.is_some() {
+        return Err(RunError::Workload(format!(
+            "strategy '{}' is offline (it needs the future) and cannot run in a fleet",
+            spec.name
+        )));
+    }
     let start = Instant::now();
     let mut memory_objects = 0;
     let lat = match (&cfg.latency, &fleet) {
@@ -333,17 +369,17 @@ pub fn run_one_timeline(
             None
         }
         (None, None) => {
-            dispatch!(&mut policy, p => replay_data(p, &w.data, charge, &mut c, pb, &mut NoLatency, &mut drv))?;
+            dispatch!(&mut policy, p => replay_data(p, &w.data, next_use, charge, &mut c, pb, &mut NoLatency, &mut drv))?;
             None
         }
         (Some(OriginSpec::Model(m)), None) => {
             let mut t = Timed::new(ModelOrigin::new(m, cfg.seed));
-            dispatch!(&mut policy, p => replay_data(p, &w.data, charge, &mut c, pb, &mut t, &mut drv))?;
+            dispatch!(&mut policy, p => replay_data(p, &w.data, next_use, charge, &mut c, pb, &mut t, &mut drv))?;
             Some(finish_timed(t))
         }
         (Some(OriginSpec::Postgres(pg)), None) => {
             let mut t = Timed::new(PostgresOrigin::connect(pg).map_err(RunError::Origin)?);
-            dispatch!(&mut policy, p => replay_data(p, &w.data, charge, &mut c, pb, &mut t, &mut drv))?;
+            dispatch!(&mut policy, p => replay_data(p, &w.data, next_use, charge, &mut c, pb, &mut t, &mut drv))?;
             Some(finish_timed(t))
         }
     };
@@ -429,9 +465,11 @@ pub fn run_one_timeline(
     Ok((result, lat.map(|l| l.overall), timeline))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn replay_data<P: policy::Policy, L: LatencySink>(
     p: &mut P,
     data: &Data,
+    next_use: Option<&[u64]>,
     charge: ChargeModel,
     c: &mut Counters,
     pb: &ProgressBar,
@@ -439,7 +477,7 @@ fn replay_data<P: policy::Policy, L: LatencySink>(
     drv: &mut Driver,
 ) -> Result<(), RunError> {
     for_each_batch(data, pb, |b, range, base| {
-        drv.feed(p, b, range, base, charge, c, lat)
+        drv.feed(p, b, range, base, next_use, charge, c, lat)
             .map_err(|e| RunError::Origin(e.0))
     })
 }
@@ -525,7 +563,11 @@ impl Plan {
         }
         let mut out = Vec::new();
         for w in &self.workloads {
-            let prepared = w.prepare(self.seed, self.runs_per_workload())?;
+            let future = self
+                .strategies
+                .iter()
+                .any(|s| policy::needs_future(&split_shared(s).0.name));
+            let prepared = w.prepare_for(self.seed, self.runs_per_workload(), future)?;
             if let Some(OriginSpec::Postgres(pg)) = &self.latency {
                 prepared.populate_postgres(pg)?;
             }

@@ -1,11 +1,17 @@
 //! Data structures shared by the policies: an index-linked slab with an
-//! embedded key index (every linked-list policy), and later a count-min sketch.
+//! embedded key index (every linked-list policy), and the count-min sketch with
+//! doorkeeper that frequency-based admission (W-TinyLFU) uses, and the 4-ary
+//! max-heap of the offline policies (Belady).
 //!
 //! They live here so that each policy file only says *what* to keep, and the
 //! memory layout (u32 handles, no `Box`, no `Rc`, no `unsafe`) is decided once.
 
+pub mod maxheap;
 pub mod queue;
+pub mod sketch;
 pub mod slab;
 
+pub use maxheap::MaxHeap4;
 pub use queue::Queue;
+pub use sketch::{CountMin4, Doorkeeper, TinyLfu};
 pub use slab::{LinkedSlab, List, NIL};
