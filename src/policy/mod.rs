@@ -19,6 +19,15 @@ pub mod none;
 pub mod params;
 pub mod random;
 pub mod ttl;
+// Modern eviction policies (issue 8, part A).
+pub mod arc;
+pub mod clock;
+pub mod s3fifo;
+pub mod sieve;
+pub mod slru;
+#[cfg(test)]
+mod testkit;
+pub mod two_q;
 
 use crate::request::Key;
 pub use params::{Params, SpecError, StrategySpec};
@@ -151,6 +160,12 @@ pub static STRATEGIES: &[StrategyInfo] = &[
         summary: "random replacement = cachetools.RRCache, seeded",
         params: "",
     },
+    StrategyInfo { name: "clock", summary: "CLOCK second chance (k-bit counter optional)", params: "bits=1" },
+    StrategyInfo { name: "slru", summary: "segmented LRU, probation + protected (Karedla et al. 1994)", params: "protected=0.8" },
+    StrategyInfo { name: "2q", summary: "2Q full version: A1in FIFO, A1out ghosts, Am LRU (Johnson & Shasha 1994)", params: "kin=0.25:kout=0.5" },
+    StrategyInfo { name: "arc", summary: "adaptive replacement cache (Megiddo & Modha, FAST 2003)", params: "" },
+    StrategyInfo { name: "sieve", summary: "SIEVE: visited bit, hand from old to new (Zhang et al., NSDI 2024)", params: "" },
+    StrategyInfo { name: "s3fifo", summary: "S3-FIFO: small + main FIFO, ghost queue (Yang et al., SOSP 2023)", params: "small=0.1:ghost=0.9" },
 ];
 
 /// A constructed policy. An enum rather than `Box<dyn Policy>` so that the
@@ -163,6 +178,12 @@ pub enum AnyPolicy {
     Lfu(lfu::Lfu),
     Ttl(ttl::TtlCache),
     Random(random::RandomCache),
+    Clock(clock::Clock),
+    Slru(slru::Slru),
+    TwoQ(two_q::TwoQ),
+    Arc(arc::Arc),
+    Sieve(sieve::Sieve),
+    S3Fifo(s3fifo::S3Fifo),
 }
 
 /// Runs `$body` with `$p` bound to the concrete policy inside an [`AnyPolicy`],
@@ -177,6 +198,12 @@ macro_rules! dispatch {
             $crate::policy::AnyPolicy::Lfu($p) => $body,
             $crate::policy::AnyPolicy::Ttl($p) => $body,
             $crate::policy::AnyPolicy::Random($p) => $body,
+            $crate::policy::AnyPolicy::Clock($p) => $body,
+            $crate::policy::AnyPolicy::Slru($p) => $body,
+            $crate::policy::AnyPolicy::TwoQ($p) => $body,
+            $crate::policy::AnyPolicy::Arc($p) => $body,
+            $crate::policy::AnyPolicy::Sieve($p) => $body,
+            $crate::policy::AnyPolicy::S3Fifo($p) => $body,
         }
     };
 }
@@ -226,6 +253,12 @@ pub fn build(spec: &StrategySpec, ctx: &BuildCtx) -> Result<Built, SpecError> {
             AnyPolicy::Ttl(ttl::TtlCache::new(ctx.capacity, ttl))
         }
         "random" => AnyPolicy::Random(random::RandomCache::new(ctx.capacity, ctx.seed)),
+        "clock" => AnyPolicy::Clock(clock::Clock::new(ctx.capacity, p.u64_in("bits", 1, 1, 8)? as u32)),
+        "slru" => AnyPolicy::Slru(slru::Slru::new(ctx.capacity, p.f64_in("protected", 0.8, 0.0, 1.0)?)),
+        "2q" => AnyPolicy::TwoQ(two_q::TwoQ::from_params(ctx.capacity, &mut p)?),
+        "arc" => AnyPolicy::Arc(arc::Arc::new(ctx.capacity)),
+        "sieve" => AnyPolicy::Sieve(sieve::Sieve::new(ctx.capacity)),
+        "s3fifo" => AnyPolicy::S3Fifo(s3fifo::S3Fifo::from_params(ctx.capacity, &mut p)?),
         other => return Err(SpecError::unknown_strategy(other)),
     };
     let canonical = p.finish()?;
