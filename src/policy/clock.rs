@@ -74,7 +74,10 @@ impl Clock {
             .sum();
         assert_eq!(sum, self.used);
         assert!(self.used <= self.capacity);
-        assert!(self.slab.iter(&self.ring).all(|i| self.slab.data(i).count <= self.max_count));
+        assert!(self
+            .slab
+            .iter(&self.ring)
+            .all(|i| self.slab.data(i).count <= self.max_count));
     }
 }
 

@@ -160,12 +160,36 @@ pub static STRATEGIES: &[StrategyInfo] = &[
         summary: "random replacement = cachetools.RRCache, seeded",
         params: "",
     },
-    StrategyInfo { name: "clock", summary: "CLOCK second chance (k-bit counter optional)", params: "bits=1" },
-    StrategyInfo { name: "slru", summary: "segmented LRU, probation + protected (Karedla et al. 1994)", params: "protected=0.8" },
-    StrategyInfo { name: "2q", summary: "2Q full version: A1in FIFO, A1out ghosts, Am LRU (Johnson & Shasha 1994)", params: "kin=0.25:kout=0.5" },
-    StrategyInfo { name: "arc", summary: "adaptive replacement cache (Megiddo & Modha, FAST 2003)", params: "" },
-    StrategyInfo { name: "sieve", summary: "SIEVE: visited bit, hand from old to new (Zhang et al., NSDI 2024)", params: "" },
-    StrategyInfo { name: "s3fifo", summary: "S3-FIFO: small + main FIFO, ghost queue (Yang et al., SOSP 2023)", params: "small=0.1:ghost=0.9" },
+    StrategyInfo {
+        name: "clock",
+        summary: "CLOCK second chance (k-bit counter optional)",
+        params: "bits=1",
+    },
+    StrategyInfo {
+        name: "slru",
+        summary: "segmented LRU, probation + protected (Karedla et al. 1994)",
+        params: "protected=0.8",
+    },
+    StrategyInfo {
+        name: "2q",
+        summary: "2Q full version: A1in FIFO, A1out ghosts, Am LRU (Johnson & Shasha 1994)",
+        params: "kin=0.25:kout=0.5",
+    },
+    StrategyInfo {
+        name: "arc",
+        summary: "adaptive replacement cache (Megiddo & Modha, FAST 2003)",
+        params: "",
+    },
+    StrategyInfo {
+        name: "sieve",
+        summary: "SIEVE: visited bit, hand from old to new (Zhang et al., NSDI 2024)",
+        params: "",
+    },
+    StrategyInfo {
+        name: "s3fifo",
+        summary: "S3-FIFO: small + main FIFO, ghost queue (Yang et al., SOSP 2023)",
+        params: "small=0.1:ghost=0.9",
+    },
 ];
 
 /// A constructed policy. An enum rather than `Box<dyn Policy>` so that the
@@ -253,8 +277,14 @@ pub fn build(spec: &StrategySpec, ctx: &BuildCtx) -> Result<Built, SpecError> {
             AnyPolicy::Ttl(ttl::TtlCache::new(ctx.capacity, ttl))
         }
         "random" => AnyPolicy::Random(random::RandomCache::new(ctx.capacity, ctx.seed)),
-        "clock" => AnyPolicy::Clock(clock::Clock::new(ctx.capacity, p.u64_in("bits", 1, 1, 8)? as u32)),
-        "slru" => AnyPolicy::Slru(slru::Slru::new(ctx.capacity, p.f64_in("protected", 0.8, 0.0, 1.0)?)),
+        "clock" => AnyPolicy::Clock(clock::Clock::new(
+            ctx.capacity,
+            p.u64_in("bits", 1, 1, 8)? as u32,
+        )),
+        "slru" => AnyPolicy::Slru(slru::Slru::new(
+            ctx.capacity,
+            p.f64_in("protected", 0.8, 0.0, 1.0)?,
+        )),
         "2q" => AnyPolicy::TwoQ(two_q::TwoQ::from_params(ctx.capacity, &mut p)?),
         "arc" => AnyPolicy::Arc(arc::Arc::new(ctx.capacity)),
         "sieve" => AnyPolicy::Sieve(sieve::Sieve::new(ctx.capacity)),

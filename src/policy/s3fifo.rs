@@ -42,6 +42,9 @@ use super::common::{LinkedSlab, List};
 use super::{Access, Evictions, Params, Policy, SpecError};
 use crate::request::Key;
 
+/// Keys with their frequencies, oldest first (test and debug view).
+pub type KeyFreqs = Vec<(Key, u8)>;
+
 const SMALL: u8 = 0;
 const MAIN: u8 = 1;
 const GHOST: u8 = 2;
@@ -95,14 +98,18 @@ impl S3Fifo {
     }
 
     /// (S, M with frequencies, G), oldest first. For tests.
-    pub fn queues(&self) -> (Vec<(Key, u8)>, Vec<(Key, u8)>, Vec<Key>) {
+    pub fn queues(&self) -> (KeyFreqs, KeyFreqs, Vec<Key>) {
         let f = |l: &List| {
             self.slab
                 .iter(l)
                 .map(|i| (self.slab.key(i), self.slab.data(i).freq))
                 .collect()
         };
-        let g = self.slab.iter(&self.ghost).map(|i| self.slab.key(i)).collect();
+        let g = self
+            .slab
+            .iter(&self.ghost)
+            .map(|i| self.slab.key(i))
+            .collect();
         (f(&self.small), f(&self.main), g)
     }
 
@@ -319,8 +326,8 @@ mod tests {
     fn main_reinserts_with_decremented_frequency() {
         // S = 0 so every object passes through S straight to M or G; c = 2.
         let mut s = S3Fifo::new(2, 0.0, 1.0);
-        // a a a: freq 2 in S. b: cache has room. c: evict from S (M has room
-        // to spare? M = 2, holds 0 -> evict S): a -> M, b -> G.
+        // a a a: freq 2 in S. b: the cache has room. c: the cache is full and
+        // M is within its share, so S is scanned: a (freq 2) -> M, b -> G.
         run_keys(&mut s, &[1, 1, 1, 2, 3], |s| s.validate());
         assert_eq!(s.queues(), (vec![(3, 0)], vec![(1, 0)], vec![2]));
         // a hit 3 times: capped at 3.

@@ -72,7 +72,10 @@ impl Sieve {
         assert_eq!(sum, self.used);
         assert!(self.used <= self.capacity);
         if self.hand != NIL {
-            assert!(self.slab.iter(&self.queue).any(|i| i == self.hand), "hand off the queue");
+            assert!(
+                self.slab.iter(&self.queue).any(|i| i == self.hand),
+                "hand off the queue"
+            );
         }
     }
 
@@ -174,14 +177,23 @@ mod tests {
         // Hit d, then e: hand from the tail: a is unvisited and goes.
         let hits = run_keys(&mut s, &[4, 5], |s| s.validate());
         assert_eq!(hits, [true, false]);
-        assert_eq!(s.state(), (vec![(2, false), (4, true), (5, false)], Some(2)));
+        assert_eq!(
+            s.state(),
+            (vec![(2, false), (4, true), (5, false)], Some(2))
+        );
         // f: the hand is at b (unvisited): b goes, the hand moves to d.
         // g: d is visited -> cleared, e goes; the hand rests on f (not on
         // the tail: SIEVE keeps its position).
         run_keys(&mut s, &[6], |s| s.validate());
-        assert_eq!(s.state(), (vec![(4, true), (5, false), (6, false)], Some(4)));
+        assert_eq!(
+            s.state(),
+            (vec![(4, true), (5, false), (6, false)], Some(4))
+        );
         run_keys(&mut s, &[7], |s| s.validate());
-        assert_eq!(s.state(), (vec![(4, false), (6, false), (7, false)], Some(6)));
+        assert_eq!(
+            s.state(),
+            (vec![(4, false), (6, false), (7, false)], Some(6))
+        );
     }
 
     /// SIEVE on a Vec (index 0 = tail) with an explicit hand position.
@@ -198,7 +210,8 @@ mod tests {
                 e.2 = true;
                 return true;
             }
-            while self.q.iter().map(|e| e.1).sum::<u64>() + charge > self.cap && !self.q.is_empty() {
+            while self.q.iter().map(|e| e.1).sum::<u64>() + charge > self.cap && !self.q.is_empty()
+            {
                 let mut i = self.hand.unwrap_or(0);
                 while self.q[i].2 {
                     self.q[i].2 = false;

@@ -71,7 +71,13 @@ pub fn compare<P: Policy, M: Model>(
         if !hit {
             fast.insert(&a, &mut ev);
         }
-        prop_assert_eq!(hit, model.access(key, charge), "request {} (key {})", t, key);
+        prop_assert_eq!(
+            hit,
+            model.access(key, charge),
+            "request {} (key {})",
+            t,
+            key
+        );
         prop_assert!(fast.used() <= cap);
         check(fast);
     }
