@@ -59,7 +59,11 @@ fn check(name: &str, expected_len: usize, table: &[(u64, f64)]) -> Vec<String> {
         return vec![];
     };
     let keys = read_lis_zst(&path);
-    assert_eq!(keys.len(), expected_len, "{name}: request count (paper Table III)");
+    assert_eq!(
+        keys.len(),
+        expected_len,
+        "{name}: request count (paper Table III)"
+    );
     let mut bad = vec![];
     for &(c, published) in table {
         let got = arc_hit_pct(&keys, c);
