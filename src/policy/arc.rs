@@ -30,7 +30,7 @@
 //! space freed is used first). With unit charges and no removals every step
 //! is exactly the paper's.
 
-use super::common::{LinkedSlab, List};
+use super::common::{LinkedSlab, List, NIL};
 use super::{Access, Evictions, Policy};
 use crate::request::Key;
 
@@ -56,6 +56,11 @@ pub struct Arc {
     /// Target size of T1.
     p: f64,
     capacity: u64,
+    /// What the last missing `get` found: its key and ghost handle (`NIL`
+    /// for none), so the `insert` that follows skips a second lookup. Valid
+    /// until the next insert or remove (the only calls that add or free
+    /// handles).
+    probe: Option<(Key, u32)>,
 }
 
 impl Arc {
@@ -66,6 +71,7 @@ impl Arc {
             sizes: [0; 4],
             p: 0.0,
             capacity,
+            probe: None,
         }
     }
 
@@ -178,6 +184,7 @@ impl Policy for Arc {
     #[inline]
     fn get(&mut self, a: &Access) -> bool {
         let Some(idx) = self.slab.find(a.key) else {
+            self.probe = Some((a.key, NIL));
             return false;
         };
         match self.slab.data(idx).list {
@@ -190,14 +197,21 @@ impl Policy for Arc {
                 self.slab.move_to_back(&mut self.lists[T2 as usize], idx);
                 true
             }
-            _ => false,
+            _ => {
+                self.probe = Some((a.key, idx));
+                false
+            }
         }
     }
 
     fn insert(&mut self, a: &Access, ev: &mut Evictions) {
         let c = self.capacity;
         let charge = a.charge;
-        if let Some(x) = self.slab.find(a.key) {
+        let ghost = match self.probe.take() {
+            Some((k, i)) if k == a.key => (i != NIL).then_some(i),
+            _ => self.slab.find(a.key),
+        };
+        if let Some(x) = ghost {
             let (b1, b2) = (self.size(B1) as f64, self.size(B2) as f64);
             let in_b2 = match self.slab.data(x).list {
                 B1 => {
@@ -244,6 +258,7 @@ impl Policy for Arc {
     }
 
     fn remove(&mut self, key: Key) -> bool {
+        self.probe = None;
         let Some(idx) = self.slab.find(key) else {
             return false;
         };

@@ -12,15 +12,15 @@
 //! hand (it is the last the hand will reach) with its counter at 0, as in
 //! libCacheSim (`Clock_insert` sets `freq = 0`).
 //!
-//! The ring is kept as a FIFO on the index-linked slab: the front is the
-//! entry under the hand, and "the hand moves past an entry" is "the entry goes
-//! to the back". This is the same order as a circular array with a hand.
+//! The ring is a list on the index-linked slab read circularly (after the
+//! back comes the front) with a hand handle; sweeping only reads and writes
+//! counters, and a new entry is linked just before the hand.
 //!
 //! Parameters: `bits` (1..=8, default 1: classic CLOCK).
 //! Byte capacities: an entry is charged its size; the hand evicts until the
 //! new object fits.
 
-use super::common::{LinkedSlab, List};
+use super::common::{LinkedSlab, List, NIL};
 use super::{Access, Evictions, Policy};
 use crate::request::Key;
 
@@ -34,8 +34,10 @@ struct Meta {
 #[derive(Debug, Clone)]
 pub struct Clock {
     slab: LinkedSlab<Meta>,
-    /// Front: the entry under the hand. Back: the entry just behind it.
+    /// The ring, read circularly.
     ring: List,
+    /// The entry under the hand; `NIL` means the front.
+    hand: u32,
     used: u64,
     capacity: u64,
     max_count: u8,
@@ -49,6 +51,7 @@ impl Clock {
         Clock {
             slab: LinkedSlab::with_capacity(capacity.min(1 << 24) as usize),
             ring: List::default(),
+            hand: NIL,
             used: 0,
             capacity,
             max_count: ((1u32 << bits) - 1) as u8,
@@ -58,9 +61,12 @@ impl Clock {
     /// Keys from the hand onwards (next candidate first), with counters.
     /// For tests.
     pub fn ring(&self) -> Vec<(Key, u8)> {
-        self.slab
-            .iter(&self.ring)
-            .map(|i| (self.slab.key(i), self.slab.data(i).count))
+        let all: Vec<u32> = self.slab.iter(&self.ring).collect();
+        let at = all.iter().position(|&i| i == self.hand).unwrap_or(0);
+        all[at..]
+            .iter()
+            .chain(&all[..at])
+            .map(|&i| (self.slab.key(i), self.slab.data(i).count))
             .collect()
     }
 
@@ -74,6 +80,12 @@ impl Clock {
             .sum();
         assert_eq!(sum, self.used);
         assert!(self.used <= self.capacity);
+        if self.hand != NIL {
+            assert!(
+                self.slab.iter(&self.ring).any(|i| i == self.hand),
+                "hand off the ring"
+            );
+        }
         assert!(self
             .slab
             .iter(&self.ring)
@@ -99,18 +111,27 @@ impl Policy for Clock {
     #[inline]
     fn insert(&mut self, a: &Access, ev: &mut Evictions) {
         while self.used + a.charge > self.capacity {
-            let Some(idx) = self.slab.pop_front(&mut self.ring) else {
-                break;
-            };
-            let m = self.slab.data_mut(idx);
-            if m.count > 0 {
-                m.count -= 1;
-                self.slab.push_back(&mut self.ring, idx);
+            let mut h = if self.hand != NIL {
+                self.hand
             } else {
-                self.used -= u64::from(m.charge);
-                self.slab.remove(idx);
-                ev.evicted += 1;
+                match self.ring.front() {
+                    Some(f) => f,
+                    None => break,
+                }
+            };
+            // Sweep: a second chance costs one counter decrement.
+            while self.slab.data(h).count > 0 {
+                self.slab.data_mut(h).count -= 1;
+                h = match self.slab.next(h) {
+                    Some(n) => n,
+                    None => self.ring.front().unwrap_or(h),
+                };
             }
+            self.hand = self.slab.next(h).unwrap_or(NIL);
+            self.slab.unlink(&mut self.ring, h);
+            self.used -= u64::from(self.slab.data(h).charge);
+            self.slab.remove(h);
+            ev.evicted += 1;
         }
         let idx = self.slab.insert(
             a.key,
@@ -119,13 +140,21 @@ impl Policy for Clock {
                 count: 0,
             },
         );
-        self.slab.push_back(&mut self.ring, idx);
+        // Just behind the hand: the last entry the hand will reach.
+        if self.hand != NIL {
+            self.slab.insert_before(&mut self.ring, self.hand, idx);
+        } else {
+            self.slab.push_back(&mut self.ring, idx);
+        }
         self.used += a.charge;
     }
 
     fn remove(&mut self, key: Key) -> bool {
         match self.slab.find(key) {
             Some(idx) => {
+                if self.hand == idx {
+                    self.hand = self.slab.next(idx).unwrap_or(NIL);
+                }
                 self.slab.unlink(&mut self.ring, idx);
                 self.used -= u64::from(self.slab.data(idx).charge);
                 self.slab.remove(idx);

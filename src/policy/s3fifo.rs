@@ -23,7 +23,8 @@
 //!   more than once"... "at least once" in some re-tellings) is looser.
 //! - Evicting from M: the oldest object of M with a non-zero frequency is
 //!   reinserted at M's head with its frequency decreased by one; the first
-//!   with frequency 0 leaves.
+//!   with frequency 0 leaves. (M is kept as a CLOCK ring with a hand, which
+//!   is the same order without relinking on every reinsertion.)
 //!
 //! Parameters: `small` = S's share of the capacity (default 0.1), `ghost` =
 //! G's size as a share of the capacity (default 0.9). Sizes are
@@ -38,7 +39,7 @@
 //! an object still enters S (and is usually the next to leave it), so every
 //! strategy admits whatever fits the cache.
 
-use super::common::{LinkedSlab, List};
+use super::common::{LinkedSlab, List, NIL};
 use super::{Access, Evictions, Params, Policy, SpecError};
 use crate::request::Key;
 
@@ -61,7 +62,12 @@ struct Meta {
 pub struct S3Fifo {
     slab: LinkedSlab<Meta>,
     small: List,
+    /// M as a ring read from `main_hand` (`NIL` = the front): the oldest
+    /// object is under the hand, and "reinsert at the head" is "the hand
+    /// moves past it", so a reinsertion touches no links (M is a FIFO with
+    /// reinsertion, which is CLOCK).
     main: List,
+    main_hand: u32,
     ghost: List,
     small_used: u64,
     main_used: u64,
@@ -69,6 +75,11 @@ pub struct S3Fifo {
     main_cap: u64,
     ghost_cap: u64,
     capacity: u64,
+    /// What the last missing `get` found: its key and ghost handle (`NIL`
+    /// for none), so the `insert` that follows skips a second lookup. Valid
+    /// until the next insert or remove (the only calls that add or free
+    /// handles).
+    probe: Option<(Key, u32)>,
 }
 
 impl S3Fifo {
@@ -80,6 +91,7 @@ impl S3Fifo {
             slab: LinkedSlab::with_capacity((capacity + ghost_cap).min(1 << 24) as usize),
             small: List::default(),
             main: List::default(),
+            main_hand: NIL,
             ghost: List::default(),
             small_used: 0,
             main_used: 0,
@@ -87,6 +99,7 @@ impl S3Fifo {
             main_cap: capacity - small_cap.min(capacity),
             ghost_cap,
             capacity,
+            probe: None,
         }
     }
 
@@ -110,7 +123,14 @@ impl S3Fifo {
             .iter(&self.ghost)
             .map(|i| self.slab.key(i))
             .collect();
-        (f(&self.small), f(&self.main), g)
+        let main: Vec<(Key, u8)> = f(&self.main);
+        let at = self
+            .slab
+            .iter(&self.main)
+            .position(|i| i == self.main_hand)
+            .unwrap_or(0);
+        let main = main[at..].iter().chain(&main[..at]).copied().collect();
+        (f(&self.small), main, g)
     }
 
     #[cfg(test)]
@@ -136,6 +156,9 @@ impl S3Fifo {
         }
         assert_eq!(n, self.slab.len());
         assert!(self.small_used + self.main_used <= self.capacity);
+        if self.main_hand != NIL {
+            assert_eq!(self.slab.data(self.main_hand).region, MAIN, "hand off M");
+        }
         assert!(self.ghost_used <= self.ghost_cap);
     }
 
@@ -157,7 +180,7 @@ impl S3Fifo {
             if m.freq > 1 {
                 m.freq = 0;
                 m.region = MAIN;
-                self.slab.push_back(&mut self.main, t);
+                self.push_main(t);
                 self.main_used += c;
             } else {
                 m.region = GHOST;
@@ -176,18 +199,38 @@ impl S3Fifo {
     }
 
     fn evict_main(&mut self) -> bool {
-        while let Some(t) = self.slab.pop_front(&mut self.main) {
-            let m = self.slab.data_mut(t);
-            if m.freq > 0 {
-                m.freq -= 1;
-                self.slab.push_back(&mut self.main, t);
-            } else {
-                self.main_used -= u64::from(m.charge);
-                self.slab.remove(t);
-                return true;
+        let mut h = if self.main_hand != NIL {
+            self.main_hand
+        } else {
+            match self.main.front() {
+                Some(f) => f,
+                None => return false,
             }
+        };
+        // Objects with a non-zero frequency are "reinserted at the head"
+        // with one less: the hand moves past them.
+        while self.slab.data(h).freq > 0 {
+            self.slab.data_mut(h).freq -= 1;
+            h = match self.slab.next(h) {
+                Some(n) => n,
+                None => self.main.front().unwrap_or(h),
+            };
         }
-        false
+        self.main_hand = self.slab.next(h).unwrap_or(NIL);
+        self.slab.unlink(&mut self.main, h);
+        self.main_used -= u64::from(self.slab.data(h).charge);
+        self.slab.remove(h);
+        true
+    }
+
+    /// Inserts `idx` (on no list) at M's head: just behind the hand.
+    #[inline]
+    fn push_main(&mut self, idx: u32) {
+        if self.main_hand != NIL {
+            self.slab.insert_before(&mut self.main, self.main_hand, idx);
+        } else {
+            self.slab.push_back(&mut self.main, idx);
+        }
     }
 }
 
@@ -198,6 +241,7 @@ impl Policy for S3Fifo {
             Some(idx) => {
                 let m = self.slab.data_mut(idx);
                 if m.region == GHOST {
+                    self.probe = Some((a.key, idx));
                     return false;
                 }
                 if m.freq < 3 {
@@ -205,13 +249,19 @@ impl Policy for S3Fifo {
                 }
                 true
             }
-            None => false,
+            None => {
+                self.probe = Some((a.key, NIL));
+                false
+            }
         }
     }
 
     #[inline]
     fn insert(&mut self, a: &Access, ev: &mut Evictions) {
-        let ghost = self.slab.find(a.key);
+        let ghost = match self.probe.take() {
+            Some((k, i)) if k == a.key => (i != NIL).then_some(i),
+            _ => self.slab.find(a.key),
+        };
         if let Some(x) = ghost {
             debug_assert_eq!(self.slab.data(x).region, GHOST);
             self.slab.unlink(&mut self.ghost, x);
@@ -230,7 +280,7 @@ impl Policy for S3Fifo {
                     region: MAIN,
                     freq: 0,
                 };
-                self.slab.push_back(&mut self.main, x);
+                self.push_main(x);
                 self.main_used += a.charge;
             }
             None => {
@@ -249,6 +299,7 @@ impl Policy for S3Fifo {
     }
 
     fn remove(&mut self, key: Key) -> bool {
+        self.probe = None;
         let Some(idx) = self.slab.find(key) else {
             return false;
         };
@@ -261,6 +312,9 @@ impl Policy for S3Fifo {
                 true
             }
             MAIN => {
+                if self.main_hand == idx {
+                    self.main_hand = self.slab.next(idx).unwrap_or(NIL);
+                }
                 self.slab.unlink(&mut self.main, idx);
                 self.main_used -= c;
                 true

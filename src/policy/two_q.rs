@@ -26,7 +26,7 @@
 //! remembers the size its object had), as libCacheSim's `TwoQ` sizes its
 //! queues in bytes.
 
-use super::common::{LinkedSlab, List};
+use super::common::{LinkedSlab, List, NIL};
 use super::{Access, Evictions, Params, Policy, SpecError};
 use crate::request::Key;
 
@@ -53,6 +53,11 @@ pub struct TwoQ {
     kin: u64,
     kout: u64,
     capacity: u64,
+    /// What the last missing `get` found: its key and ghost handle (`NIL`
+    /// for none), so the `insert` that follows skips a second lookup. Valid
+    /// until the next insert or remove (the only calls that add or free
+    /// handles).
+    probe: Option<(Key, u32)>,
 }
 
 impl TwoQ {
@@ -70,6 +75,7 @@ impl TwoQ {
             kin: (capacity as f64 * kin).floor() as u64,
             kout: (capacity as f64 * kout).floor() as u64,
             capacity,
+            probe: None,
         }
     }
 
@@ -147,15 +153,25 @@ impl Policy for TwoQ {
                     true
                 }
                 A1IN => true,
-                _ => false,
+                _ => {
+                    self.probe = Some((a.key, idx));
+                    false
+                }
             },
-            None => false,
+            None => {
+                self.probe = Some((a.key, NIL));
+                false
+            }
         }
     }
 
     #[inline]
     fn insert(&mut self, a: &Access, ev: &mut Evictions) {
-        if let Some(x) = self.slab.find(a.key) {
+        let ghost = match self.probe.take() {
+            Some((k, i)) if k == a.key => (i != NIL).then_some(i),
+            _ => self.slab.find(a.key),
+        };
+        if let Some(x) = ghost {
             // A ghost in A1out (a resident key is never inserted).
             debug_assert_eq!(self.slab.data(x).region, A1OUT);
             self.slab.unlink(&mut self.a1out, x);
@@ -182,6 +198,7 @@ impl Policy for TwoQ {
     }
 
     fn remove(&mut self, key: Key) -> bool {
+        self.probe = None;
         let Some(idx) = self.slab.find(key) else {
             return false;
         };
