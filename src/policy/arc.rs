@@ -22,8 +22,8 @@
 //!
 //! Parameters: none (ARC tunes itself; `c` is the capacity).
 //!
-//! Charges (byte capacities), a generalisation the paper does not cover, as
-//! libCacheSim's ARC does: all list sizes are sums of charges; `d1`/`d2` are
+//! Charges (byte capacities), a generalisation the paper does not cover
+//! (our choice, stated here): all list sizes are sums of charges; `d1`/`d2` are
 //! multiplied by the object's charge; "`= c`" conditions become "the object
 //! does not fit", deletions and `REPLACE` repeat until it fits, and `REPLACE`
 //! runs only while the resident lists lack room (so after a `remove` the

@@ -17,10 +17,11 @@
 //! - Evicting from S: the oldest object of S moves to M (frequency cleared)
 //!   if its frequency is greater than 1, and the scan goes on; the first
 //!   object with frequency 0 or 1 leaves the cache and its key enters G
-//!   (G forgets its oldest keys beyond its size). This "freq > 1" threshold
-//!   is the paper's Algorithm 1 and libCacheSim's default
-//!   `move-to-main-threshold=2` (freq >= 2); the paper's prose ("accessed
-//!   more than once"... "at least once" in some re-tellings) is looser.
+//!   (G forgets its oldest keys beyond its size). The threshold follows
+//!   libCacheSim's `S3FIFOv0` default `move-to-main-threshold=2`: freq >= 2,
+//!   i.e. hit more than once while in S (the frequency counts hits since
+//!   insertion), which is how we read the paper's "accessed more than once";
+//!   re-tellings that promote on a single hit (freq >= 1) differ.
 //! - Evicting from M: the oldest object of M with a non-zero frequency is
 //!   reinserted at M's head with its frequency decreased by one; the first
 //!   with frequency 0 leaves. (M is kept as a CLOCK ring with a hand, which
