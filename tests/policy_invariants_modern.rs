@@ -33,7 +33,9 @@ fn make(spec: &str, cap: u64) -> AnyPolicy {
         seed: 3,
         ttl: None,
     };
-    build(&StrategySpec::parse(spec).unwrap(), &ctx).unwrap().policy
+    build(&StrategySpec::parse(spec).unwrap(), &ctx)
+        .unwrap()
+        .policy
 }
 
 fn batch(reqs: &[(u64, u32, u8)]) -> Batch {
@@ -147,14 +149,20 @@ fn canonical_specs_spell_out_defaults_and_bad_values_are_named() {
     assert_eq!(canon("arc").unwrap(), "arc");
     assert_eq!(canon("sieve").unwrap(), "sieve");
     assert_eq!(canon("s3fifo").unwrap(), "s3fifo:small=0.1:ghost=0.9");
-    assert_eq!(canon("s3fifo:ghost=0.5").unwrap(), "s3fifo:small=0.1:ghost=0.5");
+    assert_eq!(
+        canon("s3fifo:ghost=0.5").unwrap(),
+        "s3fifo:small=0.1:ghost=0.5"
+    );
     let err = |s: &str| canon(s).unwrap_err().to_string();
     let e = err("clock:bits=9");
     assert!(e.contains("bits=9") && e.contains("[1, 8]"), "{e}");
     let e = err("slru:protected=1.5");
     assert!(e.contains("protected=1.5"), "{e}");
     let e = err("s3fifo:tiny=1");
-    assert!(e.contains("unknown parameter 'tiny'") && e.contains("small, ghost"), "{e}");
+    assert!(
+        e.contains("unknown parameter 'tiny'") && e.contains("small, ghost"),
+        "{e}"
+    );
     let e = err("arc:p=3");
     assert!(e.contains("takes no parameters"), "{e}");
 }
