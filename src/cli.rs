@@ -65,8 +65,10 @@ pub enum OutputFormat {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Strategies, comma separated or repeated: none, lru, fifo, lfu, ttl,
-    /// random (see `cachesim list`). Parameters follow a colon:
-    /// `ttl:ttl=30s`.
+    /// random, clock, slru, 2q, arc, lirs, sieve, s3fifo, wtinylfu, belady,
+    /// belady-size, the Redis ones, tiered:LOCAL+redis, shared:NAME (see
+    /// `cachesim list`). Parameters follow colons: `ttl:ttl=30s`,
+    /// `s3fifo:small=0.1`.
     #[arg(short, long, value_name = "SPEC[,SPEC...]", default_value = "lru")]
     pub strategy: Vec<String>,
 

@@ -23,6 +23,15 @@ pub mod params;
 pub mod random;
 pub mod ttl;
 pub mod wtinylfu;
+// Modern eviction policies (issue 8, part A).
+pub mod arc;
+pub mod clock;
+pub mod s3fifo;
+pub mod sieve;
+pub mod slru;
+#[cfg(test)]
+mod testkit;
+pub mod two_q;
 
 use crate::request::Key;
 pub use params::{Params, SpecError, StrategySpec};
@@ -175,6 +184,36 @@ pub static STRATEGIES: &[StrategyInfo] = &[
         summary: "offline, size-aware: evict the largest next-use distance x size (sampled)",
         params: "samples=128",
     },
+    StrategyInfo {
+        name: "clock",
+        summary: "CLOCK second chance (k-bit counter optional)",
+        params: "bits=1",
+    },
+    StrategyInfo {
+        name: "slru",
+        summary: "segmented LRU, probation + protected (Karedla et al. 1994)",
+        params: "protected=0.8",
+    },
+    StrategyInfo {
+        name: "2q",
+        summary: "2Q full version: A1in FIFO, A1out ghosts, Am LRU (Johnson & Shasha 1994)",
+        params: "kin=0.25:kout=0.5",
+    },
+    StrategyInfo {
+        name: "arc",
+        summary: "adaptive replacement cache (Megiddo & Modha, FAST 2003)",
+        params: "",
+    },
+    StrategyInfo {
+        name: "sieve",
+        summary: "SIEVE: visited bit, hand from old to new (Zhang et al., NSDI 2024)",
+        params: "",
+    },
+    StrategyInfo {
+        name: "s3fifo",
+        summary: "S3-FIFO: small + main FIFO, ghost queue (Yang et al., SOSP 2023)",
+        params: "small=0.1:ghost=0.9",
+    },
 ];
 
 /// Whether strategy `name` reads the future ([`Access::next_vtime`]): the
@@ -197,6 +236,12 @@ pub enum AnyPolicy {
     WTinyLfu(wtinylfu::WTinyLfu),
     Belady(belady::Belady),
     BeladySize(belady_size::BeladySize),
+    Clock(clock::Clock),
+    Slru(slru::Slru),
+    TwoQ(two_q::TwoQ),
+    Arc(arc::Arc),
+    Sieve(sieve::Sieve),
+    S3Fifo(s3fifo::S3Fifo),
 }
 
 /// Runs `$body` with `$p` bound to the concrete policy inside an [`AnyPolicy`],
@@ -215,6 +260,12 @@ macro_rules! dispatch {
             $crate::policy::AnyPolicy::WTinyLfu($p) => $body,
             $crate::policy::AnyPolicy::Belady($p) => $body,
             $crate::policy::AnyPolicy::BeladySize($p) => $body,
+            $crate::policy::AnyPolicy::Clock($p) => $body,
+            $crate::policy::AnyPolicy::Slru($p) => $body,
+            $crate::policy::AnyPolicy::TwoQ($p) => $body,
+            $crate::policy::AnyPolicy::Arc($p) => $body,
+            $crate::policy::AnyPolicy::Sieve($p) => $body,
+            $crate::policy::AnyPolicy::S3Fifo($p) => $body,
         }
     };
 }
@@ -275,6 +326,18 @@ pub fn build(spec: &StrategySpec, ctx: &BuildCtx) -> Result<Built, SpecError> {
                 ctx.seed,
             ))
         }
+        "clock" => AnyPolicy::Clock(clock::Clock::new(
+            ctx.capacity,
+            p.u64_in("bits", 1, 1, 8)? as u32,
+        )),
+        "slru" => AnyPolicy::Slru(slru::Slru::new(
+            ctx.capacity,
+            p.f64_in("protected", 0.8, 0.0, 1.0)?,
+        )),
+        "2q" => AnyPolicy::TwoQ(two_q::TwoQ::from_params(ctx.capacity, &mut p)?),
+        "arc" => AnyPolicy::Arc(arc::Arc::new(ctx.capacity)),
+        "sieve" => AnyPolicy::Sieve(sieve::Sieve::new(ctx.capacity)),
+        "s3fifo" => AnyPolicy::S3Fifo(s3fifo::S3Fifo::from_params(ctx.capacity, &mut p)?),
         other => return Err(SpecError::unknown_strategy(other)),
     };
     let canonical = p.finish()?;

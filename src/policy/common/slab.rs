@@ -81,9 +81,12 @@ pub struct LinkedSlab<T> {
 }
 
 impl<T> LinkedSlab<T> {
-    /// A slab sized for `expected` live entries (it grows if more are added).
+    /// A slab sized for `expected` live entries (it grows if more are
+    /// added). The initial size is capped at 2^20 entries, so that a policy
+    /// built for a large byte capacity does not reserve an index for one
+    /// object per byte; growth beyond that is amortised doubling.
     pub fn with_capacity(expected: usize) -> Self {
-        let expected = expected.clamp(4, 1 << 30);
+        let expected = expected.clamp(4, 1 << 20);
         let slots = (expected * 2).next_power_of_two();
         LinkedSlab {
             nodes: Vec::with_capacity(expected.min(1 << 26)),
