@@ -32,6 +32,7 @@ fn run(
         seed: 1,
         ttl: None,
         latency: Some(OriginSpec::Model(OriginModel::parse(model).unwrap())),
+        redis: Default::default(),
     };
     let (r, h) =
         cachesim::sim::runner::run_one(&w, &cfg, &indicatif::ProgressBar::hidden()).unwrap();
@@ -253,6 +254,7 @@ fn postgres_origin_counts_misses_and_reuses_its_table() {
             cachesim::external::postgres::PgConfig::parse(&pg_url()).unwrap(),
         )),
         histograms: None,
+        redis: Default::default(),
     };
     let rows = plan("none,lru").run(true).unwrap();
     for r in &rows {

@@ -151,7 +151,43 @@ pub static STRATEGIES: &[StrategyInfo] = &[
         summary: "random replacement = cachetools.RRCache, seeded",
         params: "",
     },
+    StrategyInfo {
+        name: "redis",
+        summary: "a real Redis at --redis-url (its own memory and eviction)",
+        params: "",
+    },
+    StrategyInfo {
+        name: "redis-lru",
+        summary: "private redis-server, maxmemory-policy allkeys-lru (sampled LRU)",
+        params: "samples=5",
+    },
+    StrategyInfo {
+        name: "redis-lfu",
+        summary: "private redis-server, maxmemory-policy allkeys-lfu (sampled LFU)",
+        params: "samples=5",
+    },
+    StrategyInfo {
+        name: "redis-random",
+        summary: "private redis-server, maxmemory-policy allkeys-random",
+        params: "samples=5",
+    },
+    StrategyInfo {
+        name: "redis-ttl",
+        summary: "private redis-server, maxmemory-policy volatile-ttl (TTL: --ttl or 1h)",
+        params: "samples=5",
+    },
+    StrategyInfo {
+        name: "tiered",
+        summary: "local L1 (--l1-capacity) in front of Redis L2: tiered:lru+redis",
+        params: "LOCAL+redis[-lru|-lfu|-random|-ttl]",
+    },
 ];
+
+/// Whether `name` is a strategy that talks to a server (`redis*`,
+/// `tiered`): run by [`crate::external::redis`], not built here.
+pub fn is_external(name: &str) -> bool {
+    name == "redis" || name.starts_with("redis-") || name == "tiered"
+}
 
 /// A constructed policy. An enum rather than `Box<dyn Policy>` so that the
 /// replay loop is monomorphised per policy through [`dispatch!`].
@@ -226,6 +262,7 @@ pub fn build(spec: &StrategySpec, ctx: &BuildCtx) -> Result<Built, SpecError> {
             AnyPolicy::Ttl(ttl::TtlCache::new(ctx.capacity, ttl))
         }
         "random" => AnyPolicy::Random(random::RandomCache::new(ctx.capacity, ctx.seed)),
+        other if is_external(other) => return Err(SpecError::External(other.to_string())),
         other => return Err(SpecError::unknown_strategy(other)),
     };
     let canonical = p.finish()?;
@@ -235,6 +272,9 @@ pub fn build(spec: &StrategySpec, ctx: &BuildCtx) -> Result<Built, SpecError> {
 /// Checks a spec without building anything big (capacity 1), so a bad name or
 /// parameter is reported before any run starts.
 pub fn validate(spec: &StrategySpec) -> Result<String, SpecError> {
+    if is_external(&spec.name) {
+        return crate::external::redis::parse_spec(spec).map(|e| e.canonical);
+    }
     build(
         spec,
         &BuildCtx {

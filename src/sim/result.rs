@@ -80,6 +80,23 @@ pub struct RunResult {
     /// database URL without password; empty with `--no-latency`.
     #[serde(default)]
     pub origin: String,
+    /// Hits served by the local tier: all hits of a local strategy, the L1's
+    /// of `tiered:*`, none for `redis*`. `hits = l1_hits + l2_hits`.
+    #[serde(default)]
+    pub l1_hits: u64,
+    /// Hits served by Redis (`redis*`, or the L2 of `tiered:*`).
+    #[serde(default)]
+    pub l2_hits: u64,
+    /// Latency of L1 hits of `tiered:*` runs, microseconds.
+    #[serde(default)]
+    pub l1_hit_p50_us: Option<f64>,
+    #[serde(default)]
+    pub l1_hit_p99_us: Option<f64>,
+    /// Latency of Redis hits (`redis*`, or the L2 of `tiered:*`).
+    #[serde(default)]
+    pub l2_hit_p50_us: Option<f64>,
+    #[serde(default)]
+    pub l2_hit_p99_us: Option<f64>,
 }
 
 /// The CSV header, in order. Kept next to the struct so a test can pin it.
@@ -121,6 +138,12 @@ pub const COLUMNS: &[&str] = &[
     "origin_requests",
     "origin_time_s",
     "origin",
+    "l1_hits",
+    "l2_hits",
+    "l1_hit_p50_us",
+    "l1_hit_p99_us",
+    "l2_hit_p50_us",
+    "l2_hit_p99_us",
 ];
 
 /// Columns that are measurements of this machine (wall time, timed cache
@@ -140,4 +163,8 @@ pub const MEASURED_COLUMNS: &[&str] = &[
     "hit_p99_us",
     "miss_p50_us",
     "miss_p99_us",
+    "l1_hit_p50_us",
+    "l1_hit_p99_us",
+    "l2_hit_p50_us",
+    "l2_hit_p99_us",
 ];

@@ -14,6 +14,7 @@ use super::replay::{replay_batch_with, ChargeModel, Counters};
 use super::result::RunResult;
 use crate::dispatch;
 use crate::external::postgres::{self, PgConfig, PostgresOrigin};
+use crate::external::redis::RedisOptions;
 use crate::policy::{self, BuildCtx, SpecError, StrategySpec};
 use crate::workload::trace::{self, TraceError, TraceFormat};
 use crate::workload::{Batch, Preset};
@@ -37,6 +38,9 @@ pub enum RunError {
     Workload(String),
     #[error("{0}")]
     Origin(String),
+    /// A Redis strategy failed (server unreachable, connection lost...).
+    #[error("{0}")]
+    Redis(String),
     #[error("cannot write histogram '{path}': {err}")]
     Histogram { path: PathBuf, err: std::io::Error },
 }
@@ -196,6 +200,8 @@ pub struct RunConfig {
     pub ttl: Option<f64>,
     /// Record latency against this origin; `None` is `--no-latency`.
     pub latency: Option<OriginSpec>,
+    /// Settings of the Redis strategies.
+    pub redis: RedisOptions,
 }
 
 /// Latency results of one run.
@@ -222,6 +228,9 @@ pub fn run_one(
     cfg: &RunConfig,
     pb: &ProgressBar,
 ) -> Result<(RunResult, Option<hdrhistogram::Histogram<u64>>), RunError> {
+    if policy::is_external(&cfg.strategy.name) {
+        return crate::external::redis::run_one(w, cfg, pb);
+    }
     let cap = cfg.capacity.resolve(w.distinct);
     let kind = cfg.capacity.kind();
     let built = policy::build(
@@ -309,6 +318,12 @@ pub fn run_one(
         origin_requests: c.misses,
         origin_time_s: lat.as_ref().map(|l| l.origin_ns as f64 / 1e9),
         origin: cfg.latency.as_ref().map(|o| o.label()).unwrap_or_default(),
+        l1_hits: c.hits,
+        l2_hits: 0,
+        l1_hit_p50_us: None,
+        l1_hit_p99_us: None,
+        l2_hit_p50_us: None,
+        l2_hit_p99_us: None,
     };
     Ok((result, lat.map(|l| l.overall)))
 }
@@ -359,6 +374,8 @@ pub struct Plan {
     pub latency: Option<OriginSpec>,
     /// Write each run's overall latency histogram (`.hgrm`) here.
     pub histograms: Option<PathBuf>,
+    /// Settings of the Redis strategies.
+    pub redis: RedisOptions,
 }
 
 impl Plan {
@@ -369,11 +386,28 @@ impl Plan {
     /// Runs everything, in a stable order. Stops at the first error: a failed
     /// plan produces no results (so no half-written file).
     pub fn run(&self, quiet: bool) -> Result<Vec<RunResult>, RunError> {
+        let (out, err) = self.run_keep(quiet);
+        match err {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
+    }
+
+    /// Like [`Plan::run`], but also returns the runs that finished before
+    /// the first error, so a sweep broken by a lost server keeps them.
+    pub fn run_keep(&self, quiet: bool) -> (Vec<RunResult>, Option<RunError>) {
+        let mut out = Vec::new();
+        let err = self.run_into(quiet, &mut out).err();
+        (out, err)
+    }
+
+    fn run_into(&self, quiet: bool, out: &mut Vec<RunResult>) -> Result<(), RunError> {
         // Reject bad strategy specs before any work.
         for s in &self.strategies {
             policy::validate(s)?;
         }
-        let mut out = Vec::new();
+        // Fail fast (before generating workloads) if a Redis is missing.
+        crate::external::redis::preflight(&self.strategies, &self.redis)?;
         for w in &self.workloads {
             let prepared = w.prepare(self.seed, self.runs_per_workload())?;
             if let Some(OriginSpec::Postgres(pg)) = &self.latency {
@@ -389,6 +423,7 @@ impl Plan {
                         seed: self.seed,
                         ttl: self.ttl,
                         latency: self.latency.clone(),
+                        redis: self.redis.clone(),
                     };
                     let (result, hist) = run_one(&prepared, &cfg, &pb)?;
                     if let (Some(dir), Some(h)) = (&self.histograms, hist) {
@@ -418,6 +453,6 @@ impl Plan {
             }
             pb.finish_and_clear();
         }
-        Ok(out)
+        Ok(())
     }
 }
