@@ -405,8 +405,7 @@ fn proxy(cut: usize) -> u16 {
             std::thread::spawn(move || {
                 let mut buf = [0u8; 4096];
                 let mut total = 0;
-                loop {
-                    let Ok(k) = c.read(&mut buf) else { break };
+                while let Ok(k) = c.read(&mut buf) {
                     if k == 0 || s.write_all(&buf[..k]).is_err() {
                         break;
                     }
