@@ -6,6 +6,7 @@
 
 mod common;
 
+use cachesim::external::redis_cluster::{ClusterClient, CmdBatch};
 use cachesim::external::resp::{Conn, Value};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -276,6 +277,21 @@ impl Drop for Cluster {
     }
 }
 
+/// `SET key 1` for each key.
+struct Sets<'a>(&'a [Vec<u8>]);
+
+impl CmdBatch for Sets<'_> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn key(&self, i: usize) -> &[u8] {
+        &self.0[i]
+    }
+    fn write(&self, i: usize, c: &mut Conn) {
+        c.push(&[b"SET", &self.0[i], b"1"]);
+    }
+}
+
 #[test]
 fn a_cluster_spreads_the_keys_and_is_cleaned() {
     if which("redis-server").is_none() || which("redis-cli").is_none() {
@@ -321,6 +337,24 @@ fn a_cluster_spreads_the_keys_and_is_cleaned() {
         .collect();
     assert_eq!(per.iter().sum::<usize>() as u64, u(r, "distinct_keys"));
     assert!(per.iter().all(|&n| n > 0), "{per:?}");
+    // A stale slot map: every command goes to one node, the others answer
+    // MOVED, the client reloads the map and retries.
+    let seeds: Vec<(String, u16)> = ports.iter().map(|&p| ("127.0.0.1".into(), p)).collect();
+    let mut cc = ClusterClient::connect(&seeds, None, None).unwrap();
+    let keys: Vec<Vec<u8>> = (0..300)
+        .map(|i| format!("cachesim:{}-moved:{i}", std::process::id()).into_bytes())
+        .collect();
+    let owners: Vec<String> = keys.iter().map(|k| cc.owner(k).to_string()).collect();
+    cc.route_all_to(0);
+    let mut out = Vec::new();
+    cc.run(&Sets(&keys), &mut out).unwrap();
+    assert!(out.iter().all(|r| r.is_ok()), "{out:?}");
+    for (k, o) in keys.iter().zip(&owners) {
+        assert_eq!(cc.owner(k), o);
+        let p: u16 = o.rsplit_once(':').unwrap().1.parse().unwrap();
+        let mut c = Conn::connect("127.0.0.1", p).unwrap();
+        assert_eq!(c.query(&[b"UNLINK", k]).unwrap(), Value::Int(1));
+    }
     // Without --redis-keep the run leaves nothing behind on any master.
     let (o, pid) = run(&[
         "run",

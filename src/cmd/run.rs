@@ -139,6 +139,9 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
         ))
     };
     let redis = redis_options(a)?;
+    for s in strategies.iter().filter(|s| policy::is_external(&s.name)) {
+        crate::external::redis::check_options(s, &redis).map_err(|e| usage("--l1-capacity", e))?;
+    }
     Ok(Plan {
         workloads: vec![workload],
         strategies,

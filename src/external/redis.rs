@@ -271,6 +271,19 @@ pub fn parse_spec(spec: &StrategySpec) -> Result<ExternalSpec, SpecError> {
     Ok(ExternalSpec { l1, l2, canonical })
 }
 
+/// Checks the options a spec needs: a tiered run over a private L2 needs
+/// `--l1-capacity` (its `--capacity` sizes the L2).
+pub fn check_options(spec: &StrategySpec, opts: &RedisOptions) -> Result<(), String> {
+    let e = parse_spec(spec).map_err(|e| e.to_string())?;
+    if e.l1.is_some() && matches!(e.l2, L2::Private { .. }) && opts.l1_capacity.is_none() {
+        return Err(format!(
+            "strategy '{}' needs --l1-capacity (--capacity sizes its private L2)",
+            e.canonical
+        ));
+    }
+    Ok(())
+}
+
 /// Checks, before any workload is generated, that the servers the plan
 /// needs are there: the shared server answers `PING` (within 2 s), and a
 /// private server's binary exists.
@@ -893,7 +906,7 @@ pub fn server_binary(given: Option<&Path>, strategy: &str) -> Result<PathBuf, Ru
 /// watchdog's `read` returns and it kills the server. On Ctrl-C the terminal
 /// sends `SIGINT` to the whole process group, which Redis handles as a
 /// shutdown. The server's log and working directory are a temporary
-/// directory, removed on drop.
+/// directory, removed on drop (or by the watchdog once the server is gone).
 pub struct PrivateServer {
     sh: Child,
     stdin: Option<ChildStdin>,
@@ -909,6 +922,7 @@ echo "$r"
 read _ignored
 kill "$r" 2>/dev/null
 wait "$r"
+case "$CACHESIM_REDIS_DIR" in */cachesim-redis-*) rm -rf "$CACHESIM_REDIS_DIR" ;; esac
 "#;
 
 fn free_port() -> std::io::Result<u16> {
@@ -970,6 +984,7 @@ impl PrivateServer {
                 .arg(bin)
                 .args(args)
                 .env("CACHESIM_REDIS_LOG", &log)
+                .env("CACHESIM_REDIS_DIR", &dir)
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null())

@@ -197,6 +197,18 @@ impl ClusterClient {
         v
     }
 
+    /// Points every slot at node `i`, as a stale map would: for tests of
+    /// the `MOVED` path.
+    #[doc(hidden)]
+    pub fn route_all_to(&mut self, i: usize) {
+        self.slots.fill(i as u16);
+    }
+
+    /// The node that owns `key`'s slot, as `host:port`.
+    pub fn owner(&self, key: &[u8]) -> &str {
+        &self.nodes[self.slots[key_slot(key) as usize] as usize].addr
+    }
+
     /// The connection to node `i`.
     pub fn conn(&mut self, i: usize) -> &mut Conn {
         &mut self.nodes[i]
