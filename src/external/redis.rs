@@ -9,7 +9,8 @@
 //!   `redis-server` started for the run ([`PrivateServer`]) with
 //!   `maxmemory-policy` allkeys-lru / allkeys-lfu / allkeys-random /
 //!   volatile-ttl and `maxmemory` from the capacity (bytes directly; a count
-//!   through a calibrated bytes-per-key, see [`calibrate`]); `:samples=N` sets
+//!   through a calibrated bytes-per-key, see [`calibrate`], then trimmed
+//!   during the run so the resident keys stay at the capacity); `:samples=N` sets
 //!   `maxmemory-samples` (Redis's default 5).
 //! - `tiered:<local>+<redis...>`: see [`super::tiered`].
 //!
@@ -58,7 +59,7 @@ use rustc_hash::FxHashSet;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 pub const DEFAULT_URL: &str = "redis://127.0.0.1:6379/0";
@@ -1045,10 +1046,11 @@ impl Drop for PrivateServer {
 
 /// Bytes per key of this run's keys and values on the (empty) private
 /// server behind `c`: writes `n` keys (`SET` with the run's value sizes and
-/// TTL), reads `used_memory` from `INFO memory` before and after, divides the
-/// difference by `n`, and deletes the keys again. Returns (used_memory before,
-/// bytes per key). With `n` = the capacity (up to [`MAX_CALIBRATION_KEYS`])
-/// the hash table's size at that count is part of the figure.
+/// TTL, in pipelines of 50 so the connection's query buffer does not grow),
+/// reads `used_memory` from `INFO memory` before and after, divides the
+/// difference by `n`, and deletes the keys again. With `n` = the capacity (up
+/// to [`MAX_CALIBRATION_KEYS`]) the hash table's size at that count is part
+/// of the figure. Returns (used_memory before, bytes per key).
 pub fn calibrate(
     c: &mut Conn,
     prefix: &[u8],
@@ -1060,7 +1062,7 @@ pub fn calibrate(
     let value = vec![b'x'; max];
     let mut kb = KeyBuf::default();
     let mut items = Vec::new();
-    for chunk in keys.chunks(1000) {
+    for chunk in keys.chunks(50) {
         kb.clear();
         items.clear();
         for &(k, s) in chunk {
@@ -1207,17 +1209,28 @@ pub fn run_one(
         b.ping().map_err(|e| unreachable(&url, &e))?;
         backends.push(b);
     }
+    // A count capacity's limit starts at used_memory with every connection
+    // open + capacity x bytes per key. Redis counts its clients' buffers in
+    // used_memory and resizes them as it goes (10-40 KB each, as much as
+    // hundreds of small keys), so a monitor then trims the limit every 100 ms
+    // once the server is full, by half of (capacity - resident keys) x
+    // bytes per key, keeping the resident keys at the capacity.
+    let mut sizing = None;
     if let (Some(s), Some((resolved, _, per_key))) = (&server, &l2_capacity) {
         let (maxmemory, note) = match per_key {
             None => (*resolved, String::new()),
             Some((per_key, n)) => {
+                let monitor =
+                    Conn::connect("127.0.0.1", s.port).map_err(|e| broken(e.to_string()))?;
                 let base = before
                     .info_sum("memory", "used_memory")
                     .map_err(|e| broken(e.to_string()))?;
+                let limit = (base as f64 + *resolved as f64 * per_key).round() as i64;
+                sizing = Some((monitor, limit, *resolved as i64, *per_key));
                 (
-                    (base as f64 + *resolved as f64 * per_key).round() as u64,
+                    limit as u64,
                     format!(
-                        " ({per_key:.1} bytes/key calibrated on {n} keys, baseline {base} bytes)"
+                        " at start ({per_key:.1} bytes/key calibrated on {n} keys, baseline {base} bytes)"
                     ),
                 )
             }
@@ -1237,7 +1250,36 @@ pub fn run_one(
     }
 
     let start = Instant::now();
+    let done = AtomicBool::new(false);
     let results: Vec<Result<Stats, Fail>> = std::thread::scope(|scope| {
+        if let Some((mut monitor, mut limit, cap, per_key)) = sizing.take() {
+            let done = &done;
+            scope.spawn(move || {
+                let mut evicted = 0;
+                while !done.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(100));
+                    let (Ok(super::resp::Value::Int(n)), Ok(e), Ok(used)) = (
+                        monitor.cmd(&["DBSIZE"]),
+                        monitor.info_field("stats", "evicted_keys"),
+                        monitor.info_field("memory", "used_memory"),
+                    ) else {
+                        return;
+                    };
+                    // At the limit: evicting, refusing writes, or over capacity.
+                    let full = e > evicted || used >= limit || n > cap;
+                    evicted = e;
+                    // Half the gap per step: the clients' buffers move too.
+                    let step = ((cap - n) as f64 * per_key / 2.0).round() as i64;
+                    if full && step != 0 {
+                        limit = (limit + step).max(1);
+                        let v = limit.to_string();
+                        if monitor.cmd(&["CONFIG", "SET", "maxmemory", &v]).is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
         let handles: Vec<_> = backends
             .into_iter()
             .enumerate()
@@ -1280,7 +1322,7 @@ pub fn run_one(
                 })
             })
             .collect();
-        handles
+        let r = handles
             .into_iter()
             .map(|h| {
                 h.join().unwrap_or_else(|_| {
@@ -1289,7 +1331,9 @@ pub fn run_one(
                     )))
                 })
             })
-            .collect()
+            .collect();
+        done.store(true, Ordering::Relaxed);
+        r
     });
     let elapsed = start.elapsed().as_secs_f64();
 
@@ -1309,6 +1353,19 @@ pub fn run_one(
     let server_expired = before
         .info_sum("stats", "expired_keys")
         .map(|v| v - expired0);
+    if let (Some(_), Some((resolved, cap, _)), false, None) =
+        (&server, &l2_capacity, opts.quiet, &fail)
+    {
+        if let Ok(super::resp::Value::Int(n)) = before.conn_at(0).cmd(&["DBSIZE"]) {
+            pb.suspend(|| {
+                eprintln!(
+                    "{}: {n} keys resident at the end (capacity {} = {resolved})",
+                    spec.canonical,
+                    cap.label()
+                )
+            });
+        }
+    }
 
     // Clean up the run's keys on a shared server (a private one just goes).
     if server.is_none() && !opts.keep {
