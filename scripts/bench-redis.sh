@@ -45,6 +45,7 @@ row() { # label ours theirs
   local a b
   a=$(printf '%s' "${R[$2]}" | best); b=$(printf '%s' "${R[$3]}" | best)
   printf '%-58s %12.0f %12.0f %6.2fx\n' "$1" "$a" "$b" "$(echo "$a / $b" | bc -l)"
+  printf '    all rounds: cachesim %s / benchmark %s\n' "$(printf '%s' "${R[$2]}" | xargs printf '%.0f ')" "$(printf '%s' "${R[$3]}" | xargs printf '%.0f ')"
 }
 printf '%-58s %12s %12s %7s\n' "pair (best of $ROUNDS)" "cachesim/s" "benchmark/s" "ratio"
 row "no pipelining: -s redis vs redis-benchmark -c 1 -P 1" cs1 rb1
