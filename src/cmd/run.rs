@@ -138,7 +138,7 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
             OriginModel::parse(&a.origin_latency).map_err(|e| usage("--origin-latency", e))?,
         ))
     };
-    let redis = redis_options(a)?;
+    let redis = redis_options(a, strategies.iter().any(|s| policy::is_external(&s.name)))?;
     for s in strategies.iter().filter(|s| policy::is_external(&s.name)) {
         crate::external::redis::check_options(s, &redis).map_err(|e| usage("--l1-capacity", e))?;
     }
@@ -154,12 +154,13 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
     })
 }
 
-/// The Redis options, checked.
-fn redis_options(a: &RunArgs) -> Result<RedisOptions, CliError> {
+/// The Redis options, checked. `$REDIS_URL` only matters (and is only
+/// checked) when a strategy uses Redis.
+fn redis_options(a: &RunArgs, uses_redis: bool) -> Result<RedisOptions, CliError> {
     let url = match &a.redis_url {
         Some(u) => Some(RedisUrl::parse(u).map_err(|e| usage("--redis-url", e))?),
         None => match std::env::var("REDIS_URL") {
-            Ok(u) if !u.trim().is_empty() => {
+            Ok(u) if uses_redis && !u.trim().is_empty() => {
                 Some(RedisUrl::parse(u.trim()).map_err(|e| usage("$REDIS_URL", e))?)
             }
             _ => None,
