@@ -508,3 +508,48 @@ fn a_connection_lost_mid_sweep_keeps_the_finished_runs() {
     assert_eq!(lines.len(), 2, "{text}");
     assert!(lines[1].contains(",redis,"), "{text}");
 }
+
+#[test]
+fn trace_sets_and_deletes_go_to_redis_and_the_l1() {
+    if !redis_up() {
+        skip_or_fail!("no Redis answers on 127.0.0.1:6379");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("ops.csv");
+    std::fs::write(
+        &trace,
+        "key,op,size\n1,get,10\n1,get,10\n2,set,20\n2,get,20\n2,delete,20\n2,get,20\n3,get,5\n",
+    )
+    .unwrap();
+    let url = url();
+    let (o, _) = run(&[
+        "run",
+        "-s",
+        "lru,redis,tiered:lru+redis",
+        "-c",
+        "10",
+        "--trace",
+        trace.to_str().unwrap(),
+        "--redis-url",
+        &url,
+        "--no-save",
+        "-f",
+        "json",
+        "-q",
+    ]);
+    let rows = json(&o);
+    for r in &rows {
+        let s = &r["strategy"];
+        assert_eq!(u(r, "requests"), 7, "{s}");
+        assert_eq!(
+            (u(r, "gets"), u(r, "sets"), u(r, "deletes")),
+            (5, 1, 1),
+            "{s}"
+        );
+        // 1 hits once, 2 hits after its set and misses after its delete.
+        assert_eq!((u(r, "hits"), u(r, "misses")), (2, 3), "{s}");
+        assert_eq!(u(r, "bytes_missed"), 10 + 20 + 5, "{s}");
+    }
+    assert_eq!(u(&rows[1], "l2_hits"), 2);
+    assert_eq!(u(&rows[2], "l1_hits"), 2);
+}

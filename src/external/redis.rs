@@ -661,6 +661,7 @@ impl Client<'_> {
     #[inline]
     fn request(&mut self, key: Key, size: u32, op: Op, time: f64, vtime: u64) -> Result<(), Fail> {
         let size = self.value_size.unwrap_or(size);
+        self.st.c.requests += 1;
         match op {
             Op::Get => {
                 self.st.c.gets += 1;
@@ -717,7 +718,6 @@ impl Client<'_> {
                 self.kb.clear();
             }
         }
-        self.st.c.requests += 1;
         Ok(())
     }
 
