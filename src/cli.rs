@@ -50,7 +50,9 @@ Examples:
   cachesim run -s none,lru -c 1% --origin-latency lognormal:2ms,0.8 --histograms results/hgrm
   cachesim run -s none,lru -c 1% --origin postgres://root@127.0.0.1:5432/test --requests 20k
   cachesim run -s ttl,lru -w ycsb-b --on-write none --ttl 1s,5s,30s,5m --no-latency
-  cachesim run -s lru,lfu -w zipf-shift --warmup 10% --prefill top:1000 --window 10k";
+  cachesim run -s lru,lfu -w zipf-shift --warmup 10% --prefill top:1000 --window 10k
+  cachesim run -s lru,redis-lru,redis-lfu -c 1% --requests 200k
+  cachesim run -s redis,tiered:lru+redis --l1-capacity 1000 --redis-url redis://127.0.0.1:6379/0";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
@@ -213,6 +215,42 @@ pub struct RunArgs {
     /// No progress bar and no "saved to" line.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// The Redis of the `redis` and `tiered:*+redis` strategies:
+    /// redis://[:PASSWORD@]HOST[:PORT][/DB] or
+    /// redis+cluster://HOST:PORT,HOST:PORT,... [default: $REDIS_URL, else
+    /// redis://127.0.0.1:6379/0].
+    #[arg(long, value_name = "URL")]
+    pub redis_url: Option<String>,
+
+    /// Leave the run's keys (cachesim:<run id>:*) on the server instead of
+    /// deleting them at the end.
+    #[arg(long)]
+    pub redis_keep: bool,
+
+    /// The redis-server binary that redis-lru, redis-lfu, redis-random and
+    /// redis-ttl start [default: redis-server on PATH].
+    #[arg(long, value_name = "PATH")]
+    pub redis_server_bin: Option<PathBuf>,
+
+    /// Bytes per value stored in Redis, instead of each request's size.
+    #[arg(long, value_name = "BYTES")]
+    pub value_size: Option<String>,
+
+    /// Send up to N gets to Redis as one pipeline (each request is charged
+    /// its batch's round trip) [default: 1, no pipelining].
+    #[arg(long, value_name = "N")]
+    pub pipeline: Option<String>,
+
+    /// Replay through N Redis connections on N threads, the stream split by
+    /// key [default: 1].
+    #[arg(long, value_name = "N")]
+    pub clients: Option<String>,
+
+    /// Capacity of the local L1 of tiered:LOCAL+redis (objects, %, bytes)
+    /// [default: --capacity].
+    #[arg(long, value_name = "CAP")]
+    pub l1_capacity: Option<String>,
 }
 
 #[derive(Debug, Args)]

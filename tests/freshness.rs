@@ -36,6 +36,7 @@ fn plan(w: WorkloadInput, strategies: &str, caps: &str, ttls: &[f64], fresh: Fre
         histograms: None,
         fresh,
         fleet: None,
+        redis: Default::default(),
     }
 }
 

@@ -34,6 +34,7 @@ fn run(
         latency: Some(OriginSpec::Model(OriginModel::parse(model).unwrap())),
         fleet: None,
         fresh: Default::default(),
+        redis: Default::default(),
     };
     let (r, h) =
         cachesim::sim::runner::run_one(&w, &cfg, &indicatif::ProgressBar::hidden()).unwrap();
@@ -257,6 +258,7 @@ fn postgres_origin_counts_misses_and_reuses_its_table() {
         histograms: None,
         fleet: None,
         fresh: Default::default(),
+        redis: Default::default(),
     };
     let rows = plan("none,lru").run(true).unwrap();
     for r in &rows {

@@ -4,6 +4,7 @@
 use super::{usage, CliError};
 use crate::cli::{OutputFormat, RunArgs};
 use crate::external::postgres::PgConfig;
+use crate::external::redis::{RedisOptions, RedisUrl};
 use crate::policy::{self, StrategySpec};
 use crate::report::{self, csv::CsvExporter, json::JsonExporter, table::TableExporter, Exporter};
 use crate::sim::fleet::{split_shared, Balance, FleetConfig};
@@ -208,6 +209,10 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
         delay,
         seed: a.seed,
     });
+    let redis = redis_options(a, strategies.iter().any(|s| policy::is_external(&s.name)))?;
+    for s in strategies.iter().filter(|s| policy::is_external(&s.name)) {
+        crate::external::redis::check_options(s, &redis).map_err(|e| usage("--l1-capacity", e))?;
+    }
     Ok(Plan {
         fleet,
         workloads: vec![workload],
@@ -218,6 +223,63 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
         latency,
         histograms: a.histograms.clone(),
         fresh,
+        redis,
+    })
+}
+
+/// The Redis options, checked. `$REDIS_URL` only matters (and is only
+/// checked) when a strategy uses Redis.
+fn redis_options(a: &RunArgs, uses_redis: bool) -> Result<RedisOptions, CliError> {
+    let url = match &a.redis_url {
+        Some(u) => Some(RedisUrl::parse(u).map_err(|e| usage("--redis-url", e))?),
+        None => match std::env::var("REDIS_URL") {
+            Ok(u) if uses_redis && !u.trim().is_empty() => {
+                Some(RedisUrl::parse(u.trim()).map_err(|e| usage("$REDIS_URL", e))?)
+            }
+            _ => None,
+        },
+    };
+    let count = |opt: &str, v: &Option<String>, max: u64| -> Result<Option<u64>, CliError> {
+        match v {
+            None => Ok(None),
+            Some(s) => {
+                let n = parse_count(s).map_err(|e| usage(opt, e))?;
+                if n == 0 || n > max {
+                    return Err(usage(opt, format!("'{s}' must be between 1 and {max}")));
+                }
+                Ok(Some(n))
+            }
+        }
+    };
+    let value_size = match &a.value_size {
+        None => None,
+        Some(s) => {
+            let v = match crate::units::parse_bytes(s.trim()) {
+                Some(r) => r.map_err(|e| usage("--value-size", e))?,
+                None => parse_count(s).map_err(|e| usage("--value-size", e))?,
+            };
+            if v > 512 << 20 {
+                return Err(usage(
+                    "--value-size",
+                    format!("'{s}' exceeds Redis's 512MiB limit for a value"),
+                ));
+            }
+            Some(v as u32)
+        }
+    };
+    let l1_capacity = match &a.l1_capacity {
+        Some(c) => Some(Capacity::parse(c).map_err(|e| usage("--l1-capacity", e))?),
+        None => None,
+    };
+    Ok(RedisOptions {
+        url,
+        keep: a.redis_keep,
+        server_bin: a.redis_server_bin.clone(),
+        value_size,
+        pipeline: count("--pipeline", &a.pipeline, 1 << 16)?.unwrap_or(1) as usize,
+        clients: count("--clients", &a.clients, 1024)?.unwrap_or(1) as usize,
+        l1_capacity,
+        quiet: a.quiet,
     })
 }
 
@@ -269,14 +331,19 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
             None => report::default_result_path(&PathBuf::from("results")),
         })
     };
-    let (results, timeline) = plan.run_full(a.quiet).map_err(|e| match e {
-        RunError::Spec(s) => usage("--strategy", s),
+    let (results, timeline, err) = plan.run_keep(a.quiet);
+    // A sweep broken by a Redis failure keeps the runs that finished; any
+    // other failure writes nothing.
+    let (results, broken) = match err {
+        None => (results, None),
+        Some(RunError::Redis(msg)) if !results.is_empty() => (results, Some(msg)),
+        Some(RunError::Spec(s)) => return Err(usage("--strategy", s)),
         // A warm-up longer than a trace is only known once it is counted.
-        RunError::Workload(m) if m.starts_with("invalid value for '--warmup'") => {
-            CliError::Usage(m)
+        Some(RunError::Workload(m)) if m.starts_with("invalid value for '--warmup'") => {
+            return Err(CliError::Usage(m))
         }
-        other => CliError::Runtime(anyhow::Error::new(other)),
-    })?;
+        Some(other) => return Err(CliError::Runtime(anyhow::Error::new(other))),
+    };
 
     let mut timeline_path = None;
     if let Some(path) = &out_path {
@@ -300,6 +367,17 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
         .write(&results, &mut out)
         .context("cannot write to stdout")?;
     out.flush().ok();
+    if let Some(msg) = broken {
+        let saved = match &out_path {
+            Some(p) => format!(
+                "; the {} finished run(s) were saved to {}",
+                results.len(),
+                p.display()
+            ),
+            None => format!("; {} run(s) had finished", results.len()),
+        };
+        return Err(CliError::Runtime(anyhow::anyhow!("{msg}{saved}")));
+    }
     if let (Some(path), false) = (&out_path, a.quiet) {
         eprintln!("saved {} run(s) to {}", results.len(), path.display());
         if let Some(tp) = &timeline_path {

@@ -2,3 +2,7 @@
 //! kind; everything here fails with a message that names the URL.
 
 pub mod postgres;
+pub mod redis;
+pub mod redis_cluster;
+pub mod resp;
+pub mod tiered;

@@ -214,12 +214,48 @@ pub static STRATEGIES: &[StrategyInfo] = &[
         summary: "S3-FIFO: small + main FIFO, ghost queue (Yang et al., SOSP 2023)",
         params: "small=0.1:ghost=0.9",
     },
+    StrategyInfo {
+        name: "redis",
+        summary: "a real Redis at --redis-url (its own memory and eviction)",
+        params: "",
+    },
+    StrategyInfo {
+        name: "redis-lru",
+        summary: "private redis-server, maxmemory-policy allkeys-lru (sampled LRU)",
+        params: "samples=5",
+    },
+    StrategyInfo {
+        name: "redis-lfu",
+        summary: "private redis-server, maxmemory-policy allkeys-lfu (sampled LFU)",
+        params: "samples=5",
+    },
+    StrategyInfo {
+        name: "redis-random",
+        summary: "private redis-server, maxmemory-policy allkeys-random",
+        params: "samples=5",
+    },
+    StrategyInfo {
+        name: "redis-ttl",
+        summary: "private redis-server, maxmemory-policy volatile-ttl (TTL: --ttl or 1h)",
+        params: "samples=5",
+    },
+    StrategyInfo {
+        name: "tiered",
+        summary: "local L1 (--l1-capacity) in front of Redis L2: tiered:lru+redis",
+        params: "LOCAL+redis[-lru|-lfu|-random|-ttl]",
+    },
 ];
 
 /// Whether strategy `name` reads the future ([`Access::next_vtime`]): the
 /// runner then holds the workload in memory and computes next uses once.
 pub fn needs_future(name: &str) -> bool {
     matches!(name, "belady" | "belady-size")
+}
+
+/// Whether `name` is a strategy that talks to a server (`redis*`,
+/// `tiered`): run by [`crate::external::redis`], not built here.
+pub fn is_external(name: &str) -> bool {
+    name == "redis" || name.starts_with("redis-") || name == "tiered"
 }
 
 /// A constructed policy. An enum rather than `Box<dyn Policy>` so that the
@@ -338,6 +374,7 @@ pub fn build(spec: &StrategySpec, ctx: &BuildCtx) -> Result<Built, SpecError> {
         "arc" => AnyPolicy::Arc(arc::Arc::new(ctx.capacity)),
         "sieve" => AnyPolicy::Sieve(sieve::Sieve::new(ctx.capacity)),
         "s3fifo" => AnyPolicy::S3Fifo(s3fifo::S3Fifo::from_params(ctx.capacity, &mut p)?),
+        other if is_external(other) => return Err(SpecError::External(other.to_string())),
         other => return Err(SpecError::unknown_strategy(other)),
     };
     let canonical = p.finish()?;
@@ -347,6 +384,9 @@ pub fn build(spec: &StrategySpec, ctx: &BuildCtx) -> Result<Built, SpecError> {
 /// Checks a spec without building anything big (capacity 1), so a bad name or
 /// parameter is reported before any run starts.
 pub fn validate(spec: &StrategySpec) -> Result<String, SpecError> {
+    if is_external(&spec.name) {
+        return crate::external::redis::parse_spec(spec).map(|e| e.canonical);
+    }
     build(
         spec,
         &BuildCtx {

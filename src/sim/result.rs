@@ -114,6 +114,23 @@ pub struct RunResult {
     /// Objects cached at the end, summed over the fleet's caches.
     #[serde(default)]
     pub memory_objects: u64,
+    /// Hits served by the local tier: all hits of a local strategy, the L1's
+    /// of `tiered:*`, none for `redis*`. `hits = l1_hits + l2_hits`.
+    #[serde(default)]
+    pub l1_hits: u64,
+    /// Hits served by Redis (`redis*`, or the L2 of `tiered:*`).
+    #[serde(default)]
+    pub l2_hits: u64,
+    /// Latency of L1 hits of `tiered:*` runs, microseconds.
+    #[serde(default)]
+    pub l1_hit_p50_us: Option<f64>,
+    #[serde(default)]
+    pub l1_hit_p99_us: Option<f64>,
+    /// Latency of Redis hits (`redis*`, or the L2 of `tiered:*`).
+    #[serde(default)]
+    pub l2_hit_p50_us: Option<f64>,
+    #[serde(default)]
+    pub l2_hit_p99_us: Option<f64>,
 }
 
 fn one() -> u64 {
@@ -168,6 +185,12 @@ pub const COLUMNS: &[&str] = &[
     "instances",
     "balance",
     "memory_objects",
+    "l1_hits",
+    "l2_hits",
+    "l1_hit_p50_us",
+    "l1_hit_p99_us",
+    "l2_hit_p50_us",
+    "l2_hit_p99_us",
 ];
 
 /// Columns that are measurements of this machine (wall time, timed cache
@@ -187,4 +210,8 @@ pub const MEASURED_COLUMNS: &[&str] = &[
     "hit_p99_us",
     "miss_p50_us",
     "miss_p99_us",
+    "l1_hit_p50_us",
+    "l1_hit_p99_us",
+    "l2_hit_p50_us",
+    "l2_hit_p99_us",
 ];

@@ -17,6 +17,7 @@ use super::replay::{ChargeModel, Counters};
 use super::result::RunResult;
 use crate::dispatch;
 use crate::external::postgres::{self, PgConfig, PostgresOrigin};
+use crate::external::redis::RedisOptions;
 use crate::policy::{self, BuildCtx, SpecError, StrategySpec};
 use crate::workload::trace::{self, TraceError, TraceFormat};
 use crate::workload::{Batch, Preset};
@@ -40,6 +41,9 @@ pub enum RunError {
     Workload(String),
     #[error("{0}")]
     Origin(String),
+    /// A Redis strategy failed (server unreachable, connection lost...).
+    #[error("{0}")]
+    Redis(String),
     #[error("cannot write histogram '{path}': {err}")]
     Histogram { path: PathBuf, err: std::io::Error },
 }
@@ -225,6 +229,8 @@ pub struct RunConfig {
     pub fleet: Option<FleetConfig>,
     /// Write policy, warm-up, prefill and timeline windows.
     pub fresh: FreshRun,
+    /// Settings of the Redis strategies.
+    pub redis: RedisOptions,
 }
 
 /// Latency results of one run.
@@ -268,6 +274,9 @@ pub fn run_one_timeline(
     ),
     RunError,
 > {
+    if policy::is_external(&cfg.strategy.name) {
+        return crate::external::redis::run_one(w, cfg, pb).map(|(r, h)| (r, h, Vec::new()));
+    }
     let cap = cfg.capacity.resolve(w.distinct);
     let kind = cfg.capacity.kind();
     // `shared:<spec>` runs the fleet against one shared cache.
@@ -456,6 +465,12 @@ pub fn run_one_timeline(
         stale_age_mean_s: drv.stale.mean_age_s(),
         stale_age_max_s: drv.stale.max_age_s(),
         ttl_s: cfg.ttl,
+        l1_hits: c.hits,
+        l2_hits: 0,
+        l1_hit_p50_us: None,
+        l1_hit_p99_us: None,
+        l2_hit_p50_us: None,
+        l2_hit_p99_us: None,
     };
     let timeline = drv
         .timeline
@@ -532,6 +547,8 @@ pub struct Plan {
     pub fleet: Option<FleetConfig>,
     /// Write policy, warm-up, prefill and timeline windows.
     pub fresh: FreshOptions,
+    /// Settings of the Redis strategies.
+    pub redis: RedisOptions,
 }
 
 impl Plan {
@@ -556,12 +573,34 @@ impl Plan {
 
     /// [`Plan::run`], also returning every run's timeline rows (`--window`).
     pub fn run_full(&self, quiet: bool) -> Result<(Vec<RunResult>, Vec<TimelineRow>), RunError> {
+        let (out, timeline, err) = self.run_keep(quiet);
+        match err {
+            Some(e) => Err(e),
+            None => Ok((out, timeline)),
+        }
+    }
+
+    /// Like [`Plan::run_full`], but also returns the runs that finished
+    /// before the first error, so a sweep broken by a lost server keeps them.
+    pub fn run_keep(&self, quiet: bool) -> (Vec<RunResult>, Vec<TimelineRow>, Option<RunError>) {
+        let mut out = Vec::new();
         let mut timeline = Vec::new();
+        let err = self.run_into(quiet, &mut out, &mut timeline).err();
+        (out, timeline, err)
+    }
+
+    fn run_into(
+        &self,
+        quiet: bool,
+        out: &mut Vec<RunResult>,
+        timeline: &mut Vec<TimelineRow>,
+    ) -> Result<(), RunError> {
         // Reject bad strategy specs before any work.
         for s in &self.strategies {
             policy::validate(&split_shared(s).0)?;
         }
-        let mut out = Vec::new();
+        // Fail fast (before generating workloads) if a Redis is missing.
+        crate::external::redis::preflight(&self.strategies, &self.redis)?;
         for w in &self.workloads {
             let future = self
                 .strategies
@@ -585,6 +624,7 @@ impl Plan {
                             latency: self.latency.clone(),
                             fresh: fresh.clone(),
                             fleet: self.fleet.clone(),
+                            redis: self.redis.clone(),
                         };
                         let (result, hist, tl) = run_one_timeline(&prepared, &cfg, &pb)?;
                         timeline.extend(tl);
@@ -616,6 +656,6 @@ impl Plan {
             }
             pb.finish_and_clear();
         }
-        Ok((out, timeline))
+        Ok(())
     }
 }

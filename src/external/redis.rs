@@ -1,0 +1,1568 @@
+//! Redis as a strategy: the run's gets go to a real server, so the hit ratio
+//! is the server's own and the latency is the network's.
+//!
+//! Strategies (see README "Redis"):
+//! - `redis`: the server at `--redis-url` (default
+//!   `redis://127.0.0.1:6379/0`, or `$REDIS_URL`). Its capacity and eviction
+//!   are its own: the `capacity` column is 0 and `capacity_spec` is `server`.
+//! - `redis-lru`, `redis-lfu`, `redis-random`, `redis-ttl`: a private
+//!   `redis-server` started for the run ([`PrivateServer`]) with
+//!   `maxmemory-policy` allkeys-lru / allkeys-lfu / allkeys-random /
+//!   volatile-ttl and `maxmemory` from the capacity (bytes directly; a count
+//!   through a calibrated bytes-per-key, see [`calibrate`], then trimmed
+//!   during the run so the resident keys stay at the capacity); `:samples=N` sets
+//!   `maxmemory-samples` (Redis's default 5).
+//! - `tiered:<local>+<redis...>`: see [`super::tiered`].
+//!
+//! A get is `GET key`; a miss fetches from the origin (model or PostgreSQL,
+//! through [`Origin`]) and `SET key value [PX ttl]`, the value being as many
+//! bytes as the request's size (or `--value-size`), `PX` from `--ttl` (for
+//! `redis-ttl`, `--ttl` or 1 hour: volatile-ttl only evicts keys that have a
+//! TTL). A set in a trace is a `SET`, a delete an `UNLINK`. Keys are
+//! `cachesim:<run id>:<key>`; at the end the run deletes its own keys (`SCAN
+//! MATCH cachesim:<run id>:*` + `UNLINK`) unless `--redis-keep`. cachesim never
+//! flushes a database and never touches a key outside its prefix.
+//!
+//! `--pipeline N`: up to N consecutive gets of distinct keys are sent as one
+//! pipeline of `GET`s, then the misses' `SET`s as a second pipeline. A batch
+//! is closed early by a repeated key or a set/delete, so hit counts equal the
+//! sequential run's. Each request of a batch is charged its batch's whole
+//! round trip (no reply is seen before the batch's replies arrive): hits the
+//! `GET` pipeline's, misses that plus their own origin time plus the `SET`
+//! pipeline's. Pipelining thus raises throughput and the per-request latency.
+//!
+//! `--clients N`: N threads, each with its own connection(s) and origin, the
+//! stream split by a hash of the key (so each key's requests keep their
+//! order); counters are summed and histograms added.
+//!
+//! Every network call is timed (a round trip is ~10^4 times the clock's
+//! cost, so the sampling of local runs is unnecessary).
+
+use super::redis_cluster::{ClusterClient, CmdBatch};
+use super::resp::{itoa, Conn, Light, RespError};
+use super::tiered::{self, L1};
+use crate::external::postgres::PostgresOrigin;
+use crate::policy::{Params, SpecError, StrategySpec};
+use crate::request::{Key, Op};
+use crate::sim::capacity::{Capacity, CapacityKind};
+use crate::sim::freshness::OnWrite;
+use crate::sim::latency::{
+    new_histogram, LatencySummary, ModelOrigin, Origin, OriginError, MAX_NS,
+};
+use crate::sim::replay::Counters;
+use crate::sim::result::RunResult;
+use crate::sim::runner::{Data, OriginSpec, Prepared, RunConfig, RunError};
+use crate::workload::trace;
+use crate::workload::Batch;
+use hdrhistogram::Histogram;
+use indicatif::ProgressBar;
+use rustc_hash::FxHashSet;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+pub const DEFAULT_URL: &str = "redis://127.0.0.1:6379/0";
+/// `maxmemory-samples` when `:samples` is not given (Redis's default).
+pub const DEFAULT_SAMPLES: u64 = 5;
+/// TTL given to keys under `redis-ttl` when `--ttl` is absent.
+pub const DEFAULT_VOLATILE_TTL_S: f64 = 3600.0;
+/// Most keys written to calibrate bytes per key.
+pub const MAX_CALIBRATION_KEYS: u64 = 1_000_000;
+const INSTALL_HINT: &str = "install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or pass --redis-server-bin PATH";
+
+/// Where the server is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Single { host: String, port: u16, db: u32 },
+    Cluster { nodes: Vec<(String, u16)> },
+}
+
+/// A parsed `redis://[[user]:password@]host[:port][/db]` or
+/// `redis+cluster://[[user]:password@]host:port,host:port,...`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisUrl {
+    pub target: Target,
+    pub user: Option<String>,
+    pub password: Option<String>,
+}
+
+impl RedisUrl {
+    pub const ACCEPTED: &'static str =
+        "expected redis://[:PASSWORD@]HOST[:PORT][/DB] or redis+cluster://HOST:PORT,HOST:PORT,...";
+
+    pub fn parse(url: &str) -> Result<RedisUrl, String> {
+        let bad = |why: &str| format!("invalid Redis URL '{url}': {why}; {}", RedisUrl::ACCEPTED);
+        let (cluster, rest) = if let Some(r) = url.strip_prefix("redis+cluster://") {
+            (true, r)
+        } else if let Some(r) = url.strip_prefix("redis://") {
+            (false, r)
+        } else {
+            return Err(bad("unknown scheme"));
+        };
+        let (auth, hostpart) = match rest.rsplit_once('@') {
+            Some((a, h)) => (Some(a), h),
+            None => (None, rest),
+        };
+        let (user, password) = match auth {
+            None => (None, None),
+            Some(a) => match a.split_once(':') {
+                Some((u, p)) => ((!u.is_empty()).then(|| u.to_string()), Some(p.to_string())),
+                None => (None, Some(a.to_string())),
+            },
+        };
+        let (hosts, db) = match hostpart.split_once('/') {
+            Some((h, d)) if !d.is_empty() => (
+                h,
+                d.parse::<u32>()
+                    .map_err(|_| bad(&format!("database '{d}' is not a number")))?,
+            ),
+            Some((h, _)) => (h, 0),
+            None => (hostpart, 0),
+        };
+        let mut nodes = Vec::new();
+        for hp in hosts.split(',') {
+            let (h, p) = match hp.rsplit_once(':') {
+                Some((h, p)) => (
+                    h,
+                    p.parse::<u16>()
+                        .map_err(|_| bad(&format!("port '{p}' is not a number")))?,
+                ),
+                None => (hp, 6379),
+            };
+            if h.is_empty() {
+                return Err(bad("no host"));
+            }
+            nodes.push((h.to_string(), p));
+        }
+        let target = if cluster {
+            if db != 0 {
+                return Err(bad("a cluster has only database 0"));
+            }
+            Target::Cluster { nodes }
+        } else {
+            if nodes.len() != 1 {
+                return Err(bad("several hosts need redis+cluster://"));
+            }
+            let (host, port) = nodes.pop().expect("one node");
+            Target::Single { host, port, db }
+        };
+        Ok(RedisUrl {
+            target,
+            user,
+            password,
+        })
+    }
+
+    /// The URL without the password.
+    pub fn display(&self) -> String {
+        let user = self
+            .user
+            .as_deref()
+            .map(|u| format!("{u}@"))
+            .unwrap_or_default();
+        match &self.target {
+            Target::Single { host, port, db } => format!("redis://{user}{host}:{port}/{db}"),
+            Target::Cluster { nodes } => format!(
+                "redis+cluster://{user}{}",
+                nodes
+                    .iter()
+                    .map(|(h, p)| format!("{h}:{p}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+        }
+    }
+
+    fn private(port: u16) -> RedisUrl {
+        RedisUrl {
+            target: Target::Single {
+                host: "127.0.0.1".into(),
+                port,
+                db: 0,
+            },
+            user: None,
+            password: None,
+        }
+    }
+}
+
+/// The Redis options of `cachesim run`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RedisOptions {
+    /// `--redis-url` or `$REDIS_URL`; `None` is [`DEFAULT_URL`].
+    pub url: Option<RedisUrl>,
+    /// `--redis-keep`: leave the run's keys on the server.
+    pub keep: bool,
+    /// `--redis-server-bin`: the binary for private servers.
+    pub server_bin: Option<PathBuf>,
+    /// `--value-size`: bytes per value instead of the request's size.
+    pub value_size: Option<u32>,
+    /// `--pipeline`: gets per pipeline (0 or 1: none).
+    pub pipeline: usize,
+    /// `--clients`: connections on threads (0 or 1: one).
+    pub clients: usize,
+    /// `--l1-capacity` for `tiered`.
+    pub l1_capacity: Option<Capacity>,
+    /// Say nothing on stderr (the private server's pid and memory limit).
+    pub quiet: bool,
+}
+
+impl RedisOptions {
+    pub fn url(&self) -> RedisUrl {
+        self.url
+            .clone()
+            .unwrap_or_else(|| RedisUrl::parse(DEFAULT_URL).expect("valid default"))
+    }
+}
+
+/// Which server the L2 is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum L2 {
+    /// The server at `--redis-url`.
+    Server,
+    /// A private server with this `maxmemory-policy` and samples.
+    Private { policy: &'static str, samples: u64 },
+}
+
+/// An external strategy spec, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExternalSpec {
+    pub l1: Option<StrategySpec>,
+    pub l2: L2,
+    pub canonical: String,
+}
+
+fn private_policy(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "redis-lru" => "allkeys-lru",
+        "redis-lfu" => "allkeys-lfu",
+        "redis-random" => "allkeys-random",
+        "redis-ttl" => "volatile-ttl",
+        _ => return None,
+    })
+}
+
+/// Parses and checks `redis`, `redis-*` and `tiered:*` specs.
+pub fn parse_spec(spec: &StrategySpec) -> Result<ExternalSpec, SpecError> {
+    let mut p = Params::new(spec);
+    let (l1, l2_name) = if spec.name == "tiered" {
+        let arg = p.positional().ok_or_else(|| SpecError::BadValue {
+            strategy: "tiered".into(),
+            param: "L1+L2".into(),
+            value: String::new(),
+            why: "expected tiered:LOCAL+REDIS, e.g. tiered:lru+redis".into(),
+        })?;
+        let (local, l2) = tiered::split("tiered", &arg)?;
+        (Some(local), l2)
+    } else {
+        (None, spec.name.clone())
+    };
+    let l2 = if l2_name == "redis" {
+        L2::Server
+    } else if let Some(policy) = private_policy(&l2_name) {
+        L2::Private {
+            policy,
+            samples: p.u64_in("samples", DEFAULT_SAMPLES, 1, 64)?,
+        }
+    } else {
+        return Err(SpecError::unknown_strategy(&l2_name));
+    };
+    let canonical = p.finish()?;
+    Ok(ExternalSpec { l1, l2, canonical })
+}
+
+/// Checks the options a spec needs: a tiered run over a private L2 needs
+/// `--l1-capacity` (its `--capacity` sizes the L2).
+pub fn check_options(spec: &StrategySpec, opts: &RedisOptions) -> Result<(), String> {
+    let e = parse_spec(spec).map_err(|e| e.to_string())?;
+    if e.l1.is_some() && matches!(e.l2, L2::Private { .. }) && opts.l1_capacity.is_none() {
+        return Err(format!(
+            "strategy '{}' needs --l1-capacity (--capacity sizes its private L2)",
+            e.canonical
+        ));
+    }
+    Ok(())
+}
+
+/// Checks, before any workload is generated, that the servers the plan
+/// needs are there: the shared server answers `PING` (within 2 s), and a
+/// private server's binary exists.
+pub fn preflight(strategies: &[StrategySpec], opts: &RedisOptions) -> Result<(), RunError> {
+    let mut pinged = false;
+    let mut found = false;
+    for s in strategies {
+        if !crate::policy::is_external(&s.name) {
+            continue;
+        }
+        match parse_spec(s)?.l2 {
+            L2::Server if !pinged => {
+                let url = opts.url();
+                let mut b = Backend::connect(&url).map_err(|e| unreachable(&url, &e))?;
+                b.ping().map_err(|e| unreachable(&url, &e))?;
+                pinged = true;
+            }
+            L2::Private { .. } if !found => {
+                server_binary(opts.server_bin.as_deref(), &s.name)?;
+                found = true;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn unreachable(url: &RedisUrl, e: &RespError) -> RunError {
+    RunError::Redis(format!(
+        "cannot use Redis at {}: {e} (start a server, or point --redis-url / $REDIS_URL at one)",
+        url.display()
+    ))
+}
+
+/// One connection, or one per cluster master.
+enum Backend {
+    Single(Conn),
+    Cluster(ClusterClient),
+}
+
+impl Backend {
+    fn connect(url: &RedisUrl) -> Result<Backend, RespError> {
+        let (u, p) = (url.user.as_deref(), url.password.as_deref());
+        Ok(match &url.target {
+            Target::Single { host, port, db } => {
+                let mut c = Conn::connect(host, *port)?;
+                c.login(u, p, *db)?;
+                Backend::Single(c)
+            }
+            Target::Cluster { nodes } => Backend::Cluster(ClusterClient::connect(nodes, u, p)?),
+        })
+    }
+
+    fn ping(&mut self) -> Result<(), RespError> {
+        match self {
+            Backend::Single(c) => c.cmd(&["PING"]).map(|_| ()),
+            Backend::Cluster(cl) => {
+                for n in cl.masters() {
+                    cl.conn(n).cmd(&["PING"])?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Runs a batch (pipelined), one reply per command in `out`.
+    #[inline]
+    fn exec<C: CmdBatch>(
+        &mut self,
+        cmds: &C,
+        out: &mut Vec<Result<Light, RespError>>,
+    ) -> Result<(), RespError> {
+        match self {
+            Backend::Single(c) => {
+                out.clear();
+                for i in 0..cmds.len() {
+                    cmds.write(i, c);
+                }
+                c.flush()?;
+                for _ in 0..cmds.len() {
+                    match c.read_light() {
+                        Err(e) if e.is_fatal() => return Err(e),
+                        r => out.push(r),
+                    }
+                }
+                Ok(())
+            }
+            Backend::Cluster(cl) => cl.run(cmds, out),
+        }
+    }
+
+    /// The sum of an `INFO` field over the server or every master.
+    fn info_sum(&mut self, section: &str, field: &str) -> Result<i64, RespError> {
+        match self {
+            Backend::Single(c) => c.info_field(section, field),
+            Backend::Cluster(cl) => {
+                let mut s = 0;
+                for n in cl.masters() {
+                    s += cl.conn(n).info_field(section, field)?;
+                }
+                Ok(s)
+            }
+        }
+    }
+
+    /// The connections to scan: the server, or every master.
+    fn conn_ids(&self) -> Vec<usize> {
+        match self {
+            Backend::Single(_) => vec![0],
+            Backend::Cluster(cl) => cl.masters(),
+        }
+    }
+
+    fn conn_at(&mut self, i: usize) -> &mut Conn {
+        match self {
+            Backend::Single(c) => c,
+            Backend::Cluster(cl) => cl.conn(i),
+        }
+    }
+
+    /// Deletes every key matching `prefix*` (SCAN + UNLINK on each master).
+    fn delete_prefix(&mut self, prefix: &[u8]) -> Result<u64, RespError> {
+        let mut pattern = prefix.to_vec();
+        pattern.push(b'*');
+        let mut deleted = 0;
+        for id in self.conn_ids() {
+            let c = self.conn_at(id);
+            let mut cursor = b"0".to_vec();
+            loop {
+                let v = c.query(&[b"SCAN", &cursor, b"MATCH", &pattern, b"COUNT", b"1000"])?;
+                let super::resp::Value::Array(mut parts) = v else {
+                    return Err(RespError::Protocol("SCAN reply is not an array".into()));
+                };
+                let keys = match parts.pop() {
+                    Some(super::resp::Value::Array(k)) => k,
+                    _ => return Err(RespError::Protocol("SCAN reply has no keys".into())),
+                };
+                cursor = match parts.pop() {
+                    Some(super::resp::Value::Bulk(b)) => b,
+                    _ => return Err(RespError::Protocol("SCAN reply has no cursor".into())),
+                };
+                for k in keys {
+                    if let super::resp::Value::Bulk(k) = k {
+                        // Only ever keys under the run's prefix.
+                        if k.starts_with(prefix) {
+                            c.push(&[b"UNLINK", &k]);
+                        }
+                    }
+                }
+                let q = c.queued();
+                c.flush()?;
+                for _ in 0..q {
+                    if let Light::Int(d) = c.read_light()? {
+                        deleted += d as u64;
+                    }
+                }
+                if cursor == b"0" {
+                    break;
+                }
+            }
+        }
+        Ok(deleted)
+    }
+}
+
+/// What a batch command does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Get,
+    Set(u32),
+    Del,
+}
+
+/// The keys of a batch, `prefix` + decimal key, in one buffer.
+#[derive(Default)]
+struct KeyBuf {
+    buf: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl KeyBuf {
+    fn clear(&mut self) {
+        self.buf.clear();
+        self.ends.clear();
+    }
+
+    #[inline]
+    fn push(&mut self, prefix: &[u8], key: Key) -> u32 {
+        let mut d = [0u8; 20];
+        self.buf.extend_from_slice(prefix);
+        self.buf.extend_from_slice(itoa(key, &mut d));
+        self.ends.push(self.buf.len());
+        (self.ends.len() - 1) as u32
+    }
+
+    #[inline]
+    fn get(&self, i: u32) -> &[u8] {
+        let i = i as usize;
+        let s = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.buf[s..self.ends[i]]
+    }
+}
+
+/// A batch of commands over a [`KeyBuf`].
+struct Ops<'a> {
+    keys: &'a KeyBuf,
+    items: &'a [(u32, Kind)],
+    value: &'a [u8],
+    px: Option<&'a [u8]>,
+}
+
+impl CmdBatch for Ops<'_> {
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+    fn key(&self, i: usize) -> &[u8] {
+        self.keys.get(self.items[i].0)
+    }
+    #[inline]
+    fn write(&self, i: usize, c: &mut Conn) {
+        let (k, kind) = self.items[i];
+        let key = self.keys.get(k);
+        match kind {
+            Kind::Get => c.push(&[b"GET", key]),
+            Kind::Set(size) => {
+                let v = &self.value[..size as usize];
+                match self.px {
+                    Some(px) => c.push(&[b"SET", key, v, b"PX", px]),
+                    None => c.push(&[b"SET", key, v]),
+                }
+            }
+            Kind::Del => c.push(&[b"UNLINK", key]),
+        }
+    }
+}
+
+/// The origin of one client.
+enum AnyOrigin {
+    None,
+    Model(ModelOrigin),
+    Pg(PostgresOrigin),
+}
+
+impl AnyOrigin {
+    fn new(spec: &Option<OriginSpec>, seed: u64) -> Result<AnyOrigin, RunError> {
+        Ok(match spec {
+            None => AnyOrigin::None,
+            Some(OriginSpec::Model(m)) => AnyOrigin::Model(ModelOrigin::new(m, seed)),
+            Some(OriginSpec::Postgres(pg)) => {
+                AnyOrigin::Pg(PostgresOrigin::connect(pg).map_err(RunError::Origin)?)
+            }
+        })
+    }
+
+    fn fetch(&mut self, key: Key, size: u32) -> Result<u64, OriginError> {
+        match self {
+            AnyOrigin::None => Ok(0),
+            AnyOrigin::Model(m) => m.fetch(key, size),
+            AnyOrigin::Pg(p) => p.fetch(key, size),
+        }
+    }
+}
+
+/// What one client counted.
+struct Stats {
+    c: Counters,
+    l1_hits: u64,
+    l2_hits: u64,
+    hits: Histogram<u64>,
+    misses: Histogram<u64>,
+    l1: Histogram<u64>,
+    l2: Histogram<u64>,
+    origin_ns: u64,
+    /// SETs the server refused for lack of memory (`-OOM`, a server with
+    /// `noeviction`): the value is simply not cached.
+    not_stored: u64,
+}
+
+impl Stats {
+    fn new() -> Stats {
+        Stats {
+            c: Counters::default(),
+            l1_hits: 0,
+            l2_hits: 0,
+            hits: new_histogram(),
+            misses: new_histogram(),
+            l1: new_histogram(),
+            l2: new_histogram(),
+            origin_ns: 0,
+            not_stored: 0,
+        }
+    }
+
+    fn add(&mut self, o: &Stats) {
+        let (a, b) = (&mut self.c, &o.c);
+        a.requests += b.requests;
+        a.gets += b.gets;
+        a.hits += b.hits;
+        a.misses += b.misses;
+        a.sets += b.sets;
+        a.deletes += b.deletes;
+        a.evictions += b.evictions;
+        a.expirations += b.expirations;
+        a.bytes_requested += b.bytes_requested;
+        a.bytes_missed += b.bytes_missed;
+        self.l1_hits += o.l1_hits;
+        self.l2_hits += o.l2_hits;
+        for (x, y) in [
+            (&mut self.hits, &o.hits),
+            (&mut self.misses, &o.misses),
+            (&mut self.l1, &o.l1),
+            (&mut self.l2, &o.l2),
+        ] {
+            x.add(y).expect("same bounds");
+        }
+        self.origin_ns += o.origin_ns;
+        self.not_stored += o.not_stored;
+    }
+}
+
+/// Why a client stopped.
+enum Fail {
+    Redis(RespError),
+    Origin(OriginError),
+    Run(RunError),
+}
+
+impl From<RespError> for Fail {
+    fn from(e: RespError) -> Fail {
+        Fail::Redis(e)
+    }
+}
+
+struct Pending {
+    key: Key,
+    size: u32,
+    time: f64,
+    vtime: u64,
+    kidx: u32,
+}
+
+/// One connection's replay loop.
+struct Client<'a> {
+    be: Backend,
+    origin: AnyOrigin,
+    timed: bool,
+    l1: Option<L1>,
+    prefix: &'a [u8],
+    value: Vec<u8>,
+    value_size: Option<u32>,
+    px: Option<Vec<u8>>,
+    pipeline: usize,
+    /// What a `set` request does to the cached copy (`--on-write`).
+    on_write: OnWrite,
+    kb: KeyBuf,
+    pending: Vec<Pending>,
+    in_batch: FxHashSet<Key>,
+    items: Vec<(u32, Kind)>,
+    out: Vec<Result<Light, RespError>>,
+    origin_of: Vec<u64>,
+    st: Stats,
+}
+
+#[inline]
+fn ns(d: Duration) -> u64 {
+    (d.as_nanos() as u64).clamp(1, MAX_NS)
+}
+
+impl Client<'_> {
+    fn ensure_value(&mut self, size: u32) {
+        if self.value.len() < size as usize {
+            self.value.resize(size as usize, b'x');
+        }
+    }
+
+    #[inline]
+    fn request(&mut self, key: Key, size: u32, op: Op, time: f64, vtime: u64) -> Result<(), Fail> {
+        let size = self.value_size.unwrap_or(size);
+        self.st.c.requests += 1;
+        match op {
+            Op::Get => {
+                self.st.c.gets += 1;
+                self.st.c.bytes_requested += u64::from(size);
+                if let Some(l1) = &mut self.l1 {
+                    let t = self.timed.then(Instant::now);
+                    if l1.get(key, size, time, vtime) {
+                        self.st.c.hits += 1;
+                        self.st.l1_hits += 1;
+                        if let Some(t) = t {
+                            let v = ns(t.elapsed());
+                            self.st.l1.saturating_record(v);
+                            self.st.hits.saturating_record(v);
+                        }
+                        return Ok(());
+                    }
+                }
+                if !self.in_batch.insert(key) {
+                    self.flush()?;
+                    self.in_batch.insert(key);
+                }
+                let kidx = self.kb.push(self.prefix, key);
+                self.pending.push(Pending {
+                    key,
+                    size,
+                    time,
+                    vtime,
+                    kidx,
+                });
+                if self.pending.len() >= self.pipeline {
+                    self.flush()?;
+                }
+            }
+            Op::Set if self.on_write == OnWrite::None => {
+                // The write goes to the origin only; cached copies stay.
+                self.st.c.sets += 1;
+            }
+            Op::Set | Op::Delete => {
+                self.flush()?;
+                self.ensure_value(size);
+                let kidx = self.kb.push(self.prefix, key);
+                let kind = if op == Op::Set && self.on_write == OnWrite::Update {
+                    self.st.c.sets += 1;
+                    if let Some(l1) = &mut self.l1 {
+                        l1.set(key, size, time, vtime);
+                    }
+                    Kind::Set(size)
+                } else if op == Op::Set {
+                    // --on-write invalidate: the write deletes the cached copies.
+                    self.st.c.sets += 1;
+                    if let Some(l1) = &mut self.l1 {
+                        l1.remove(key);
+                    }
+                    Kind::Del
+                } else {
+                    self.st.c.deletes += 1;
+                    if let Some(l1) = &mut self.l1 {
+                        l1.remove(key);
+                    }
+                    Kind::Del
+                };
+                self.items.clear();
+                self.items.push((kidx, kind));
+                self.exec()?;
+                self.kb.clear();
+            }
+        }
+        Ok(())
+    }
+
+    fn exec(&mut self) -> Result<(), Fail> {
+        let ops = Ops {
+            keys: &self.kb,
+            items: &self.items,
+            value: &self.value,
+            px: self.px.as_deref(),
+        };
+        self.be.exec(&ops, &mut self.out)?;
+        for r in &self.out {
+            match r {
+                Ok(_) => {}
+                Err(RespError::Server(m)) if m.starts_with("OOM") => self.st.not_stored += 1,
+                Err(e) => return Err(Fail::Redis(e.clone())),
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends the pending gets, then the misses' sets.
+    fn flush(&mut self) -> Result<(), Fail> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        self.items.clear();
+        self.items
+            .extend(self.pending.iter().map(|p| (p.kidx, Kind::Get)));
+        let t0 = Instant::now();
+        self.exec()?;
+        let get_ns = ns(t0.elapsed());
+        self.items.clear();
+        self.origin_of.clear();
+        for (i, p) in self.pending.iter().enumerate() {
+            let hit = matches!(self.out[i], Ok(Light::Bulk(_)));
+            if hit {
+                self.st.c.hits += 1;
+                self.st.l2_hits += 1;
+                if self.timed {
+                    self.st.hits.saturating_record(get_ns);
+                    self.st.l2.saturating_record(get_ns);
+                }
+                if let Some(l1) = &mut self.l1 {
+                    l1.admit(p.key, p.size, p.time, p.vtime);
+                }
+            } else {
+                self.st.c.misses += 1;
+                self.st.c.bytes_missed += u64::from(p.size);
+                let o = self.origin.fetch(p.key, p.size).map_err(Fail::Origin)?;
+                self.st.origin_ns += o;
+                self.origin_of.push(o);
+                self.items.push((p.kidx, Kind::Set(p.size)));
+            }
+        }
+        if !self.items.is_empty() {
+            let max = self.items.iter().map(|(_, k)| match k {
+                Kind::Set(s) => *s,
+                _ => 0,
+            });
+            let max = max.max().unwrap_or(0);
+            self.ensure_value(max);
+            let t1 = Instant::now();
+            self.exec()?;
+            let set_ns = ns(t1.elapsed());
+            let mut j = 0;
+            for p in &self.pending {
+                if j < self.items.len() && self.items[j].0 == p.kidx {
+                    if self.timed {
+                        self.st
+                            .misses
+                            .saturating_record((get_ns + self.origin_of[j] + set_ns).min(MAX_NS));
+                    }
+                    if let Some(l1) = &mut self.l1 {
+                        l1.admit(p.key, p.size, p.time, p.vtime);
+                    }
+                    j += 1;
+                }
+            }
+        }
+        self.pending.clear();
+        self.in_batch.clear();
+        self.kb.clear();
+        Ok(())
+    }
+}
+
+/// Which of `clients` clients serves `key`.
+#[inline]
+fn client_of(key: Key, clients: usize) -> usize {
+    ((key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) % clients as u64) as usize
+}
+
+/// Replays the requests of `data` that belong to client `me` of `clients`.
+fn replay(
+    cl: &mut Client,
+    data: &Data,
+    me: usize,
+    clients: usize,
+    pb: &ProgressBar,
+) -> Result<(), Fail> {
+    let mut run = |b: &Batch, range: std::ops::Range<usize>, base: u64| -> Result<(), Fail> {
+        let mut n = 0;
+        for i in range {
+            let key = b.keys[i];
+            if clients > 1 && client_of(key, clients) != me {
+                continue;
+            }
+            let r = b.request(i, base + i as u64);
+            cl.request(r.key, r.size, r.op, r.time, base + i as u64)?;
+            n += 1;
+        }
+        pb.inc(n);
+        Ok(())
+    };
+    const CHUNK: usize = 1 << 14;
+    match data {
+        Data::Memory(b) => {
+            let mut s = 0;
+            while s < b.len() {
+                let e = (s + CHUNK).min(b.len());
+                run(b, s..e, 0)?;
+                s = e;
+            }
+        }
+        Data::Stream { path, format, rate } => {
+            let mut reader = trace::open(path, Some(*format)).map_err(|e| Fail::Run(e.into()))?;
+            let mut b = Batch::new(*rate, 1);
+            let mut base = 0u64;
+            while reader
+                .next_batch(&mut b, CHUNK)
+                .map_err(|e| Fail::Run(e.into()))?
+                > 0
+            {
+                run(&b, 0..b.len(), base)?;
+                base += b.len() as u64;
+            }
+        }
+    }
+    cl.flush()
+}
+
+static RUN_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A run id unique on this machine: pid, time, counter.
+fn run_id() -> String {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros())
+        .unwrap_or(0);
+    format!(
+        "{}-{:x}-{}",
+        std::process::id(),
+        t,
+        RUN_COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Finds the `redis-server` binary: `--redis-server-bin`, or on `PATH`.
+pub fn server_binary(given: Option<&Path>, strategy: &str) -> Result<PathBuf, RunError> {
+    if let Some(p) = given {
+        if p.is_file() {
+            return Ok(p.to_path_buf());
+        }
+        return Err(RunError::Redis(format!(
+            "strategy '{strategy}' starts a private redis-server, but --redis-server-bin '{}' does not exist; {INSTALL_HINT}",
+            p.display()
+        )));
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        let p = dir.join("redis-server");
+        if p.is_file() {
+            return Ok(p);
+        }
+    }
+    Err(RunError::Redis(format!(
+        "strategy '{strategy}' starts a private redis-server, but none is on PATH; {INSTALL_HINT}"
+    )))
+}
+
+/// A private `redis-server` on a free loopback port, no persistence, gone
+/// when this guard is dropped (on success, on error, on panic unwinding).
+///
+/// It runs under a small `sh` watchdog whose stdin is a pipe from cachesim:
+/// when cachesim exits for any reason (even `SIGKILL`) the pipe closes, the
+/// watchdog's `read` returns and it kills the server. On Ctrl-C the terminal
+/// sends `SIGINT` to the whole process group, which Redis handles as a
+/// shutdown. The server's log and working directory are a temporary
+/// directory, removed on drop (or by the watchdog once the server is gone).
+pub struct PrivateServer {
+    sh: Child,
+    stdin: Option<ChildStdin>,
+    pub pid: u32,
+    pub port: u16,
+    dir: PathBuf,
+}
+
+const WATCHDOG: &str = r#"bin=$1; shift
+"$bin" "$@" </dev/null >/dev/null 2>>"$CACHESIM_REDIS_LOG" &
+r=$!
+echo "$r"
+read _ignored
+kill "$r" 2>/dev/null
+wait "$r"
+case "$CACHESIM_REDIS_DIR" in */cachesim-redis-*) rm -rf "$CACHESIM_REDIS_DIR" ;; esac
+"#;
+
+fn free_port() -> std::io::Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(l.local_addr()?.port())
+}
+
+/// Whether process `pid` has exited (gone or a zombie), on Linux.
+fn exited(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(s) => s
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.trim_start().starts_with('Z'))
+            .unwrap_or(false),
+        Err(_) => Path::new("/proc/self").exists(),
+    }
+}
+
+impl PrivateServer {
+    pub fn start(bin: &Path, policy: &str, samples: u64) -> Result<PrivateServer, RunError> {
+        let mut last = String::new();
+        for _attempt in 0..5 {
+            let dir = std::env::temp_dir().join(format!("cachesim-redis-{}", run_id()));
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| RunError::Redis(format!("cannot create {}: {e}", dir.display())))?;
+            let log = dir.join("redis.log");
+            let port = free_port()
+                .map_err(|e| RunError::Redis(format!("cannot find a free port: {e}")))?;
+            let port_s = port.to_string();
+            let samples_s = samples.to_string();
+            let args: [&str; 22] = [
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                &port_s,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--maxmemory-policy",
+                policy,
+                "--maxmemory-samples",
+                &samples_s,
+                "--daemonize",
+                "no",
+                "--dir",
+                dir.to_str().unwrap_or("."),
+                "--logfile",
+                log.to_str().unwrap_or(""),
+                "--maxmemory",
+                "0",
+                "--protected-mode",
+                "yes",
+            ];
+            let mut sh = Command::new("sh")
+                .arg("-c")
+                .arg(WATCHDOG)
+                .arg("sh")
+                .arg(bin)
+                .args(args)
+                .env("CACHESIM_REDIS_LOG", &log)
+                .env("CACHESIM_REDIS_DIR", &dir)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .map_err(|e| RunError::Redis(format!("cannot start sh for redis-server: {e}")))?;
+            let stdin = sh.stdin.take();
+            let mut line = String::new();
+            if let Some(out) = sh.stdout.take() {
+                BufReader::new(out).read_line(&mut line).ok();
+            }
+            let pid: u32 = line.trim().parse().unwrap_or(0);
+            let mut server = PrivateServer {
+                sh,
+                stdin,
+                pid,
+                port,
+                dir,
+            };
+            let deadline = Instant::now() + Duration::from_secs(5);
+            loop {
+                if let Ok(mut c) = Conn::connect("127.0.0.1", port) {
+                    if c.cmd(&["PING"]).is_ok() {
+                        return Ok(server);
+                    }
+                }
+                if pid == 0 || exited(pid) || Instant::now() > deadline {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            last = std::fs::read_to_string(server.dir.join("redis.log")).unwrap_or_default();
+            let in_use = last.contains("Address already in use");
+            server.stop();
+            if !in_use {
+                break;
+            }
+        }
+        let tail: Vec<&str> = last.lines().rev().take(5).collect();
+        Err(RunError::Redis(format!(
+            "the private redis-server ({}) did not start: {}",
+            bin.display(),
+            tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+        )))
+    }
+
+    fn stop(&mut self) {
+        drop(self.stdin.take());
+        let _ = self.sh.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Drop for PrivateServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Bytes per key of this run's keys and values on the (empty) private
+/// server behind `c`: writes `n` keys (`SET` with the run's value sizes and
+/// TTL, in pipelines of 50 so the connection's query buffer does not grow),
+/// reads `used_memory` from `INFO memory` before and after, divides the
+/// difference by `n`, and deletes the keys again. With `n` = the capacity (up
+/// to [`MAX_CALIBRATION_KEYS`]) the hash table's size at that count is part
+/// of the figure. Returns (used_memory before, bytes per key).
+pub fn calibrate(
+    c: &mut Conn,
+    prefix: &[u8],
+    keys: &[(Key, u32)],
+    px: Option<&[u8]>,
+) -> Result<(i64, f64), RespError> {
+    let before = c.info_field("memory", "used_memory")?;
+    let max = keys.iter().map(|k| k.1).max().unwrap_or(0) as usize;
+    let value = vec![b'x'; max];
+    let mut kb = KeyBuf::default();
+    let mut items = Vec::new();
+    for chunk in keys.chunks(50) {
+        kb.clear();
+        items.clear();
+        for &(k, s) in chunk {
+            let i = kb.push(prefix, k);
+            items.push((i, Kind::Set(s)));
+        }
+        let ops = Ops {
+            keys: &kb,
+            items: &items,
+            value: &value,
+            px,
+        };
+        for i in 0..ops.len() {
+            ops.write(i, c);
+        }
+        c.flush()?;
+        for _ in 0..ops.len() {
+            c.read_light()?;
+        }
+    }
+    let after = c.info_field("memory", "used_memory")?;
+    for chunk in keys.chunks(1000) {
+        let mut d = [0u8; 20];
+        for &(k, _) in chunk {
+            let mut key = prefix.to_vec();
+            key.extend_from_slice(itoa(k, &mut d));
+            c.push(&[b"DEL", &key]);
+        }
+        let q = c.queued();
+        c.flush()?;
+        for _ in 0..q {
+            c.read_light()?;
+        }
+    }
+    let per_key = (after - before).max(1) as f64 / keys.len().max(1) as f64;
+    Ok((before, per_key))
+}
+
+/// Up to `n` distinct keys of the workload with their sizes, padded with
+/// synthetic keys (from `u64::MAX` down) when the workload has fewer.
+fn sample_keys(data: &Data, n: u64, value_size: Option<u32>, unit: u32) -> Vec<(Key, u32)> {
+    let mut seen = FxHashSet::default();
+    let mut out = Vec::new();
+    if let Data::Memory(b) = data {
+        for i in 0..b.len() {
+            if out.len() as u64 >= n {
+                break;
+            }
+            let r = b.request(i, i as u64);
+            if seen.insert(r.key) {
+                out.push((r.key, value_size.unwrap_or(r.size)));
+            }
+        }
+    }
+    let mut k = u64::MAX;
+    while (out.len() as u64) < n {
+        if seen.insert(k) {
+            out.push((k, value_size.unwrap_or(unit)));
+        }
+        k -= 1;
+    }
+    out
+}
+
+/// Runs one external strategy: the branch of [`crate::sim::runner::run_one`]
+/// for `redis*` and `tiered:*`.
+pub fn run_one(
+    w: &Prepared,
+    cfg: &RunConfig,
+    pb: &ProgressBar,
+) -> Result<(RunResult, Option<Histogram<u64>>), RunError> {
+    let spec = parse_spec(&cfg.strategy)?;
+    let opts = &cfg.redis;
+    let label = format!("{} c={}", spec.canonical, cfg.capacity.label());
+    let broken = |e: String| RunError::Redis(format!("run {label} on {} failed: {e}", w.label));
+    let ttl = match (&spec.l2, cfg.ttl) {
+        (_, Some(t)) => Some(t),
+        (L2::Private { policy, .. }, None) if *policy == "volatile-ttl" => {
+            Some(DEFAULT_VOLATILE_TTL_S)
+        }
+        _ => None,
+    };
+    let px: Option<Vec<u8>> = ttl.map(|t| {
+        ((t * 1000.0).round().max(1.0) as u64)
+            .to_string()
+            .into_bytes()
+    });
+    let run = run_id();
+    let prefix = format!("cachesim:{run}:").into_bytes();
+    let unit = match &w.data {
+        Data::Memory(b) => b.unit_size,
+        Data::Stream { .. } => 1,
+    };
+
+    // The L2: the shared server, or a private one sized from the capacity.
+    let mut server = None;
+    let (url, l2_capacity) = match &spec.l2 {
+        L2::Server => (opts.url(), None),
+        L2::Private { policy, samples } => {
+            let bin = server_binary(opts.server_bin.as_deref(), &cfg.strategy.name)?;
+            let s = PrivateServer::start(&bin, policy, *samples)?;
+            let url = RedisUrl::private(s.port);
+            let mut c = Conn::connect("127.0.0.1", s.port).map_err(|e| broken(e.to_string()))?;
+            let cap = cfg.capacity;
+            let resolved = cap.resolve(w.distinct);
+            let per_key = match cap.kind() {
+                CapacityKind::Bytes => None,
+                CapacityKind::Objects => {
+                    let n = resolved.min(MAX_CALIBRATION_KEYS);
+                    let keys = sample_keys(&w.data, n, opts.value_size, unit);
+                    let (_, per_key) = calibrate(&mut c, &prefix, &keys, px.as_deref())
+                        .map_err(|e| broken(e.to_string()))?;
+                    Some((per_key, n))
+                }
+            };
+            server = Some(s);
+            (url, Some((resolved, cap, per_key)))
+        }
+    };
+
+    // The L1 of a tiered run.
+    let l1_cap = match (&spec.l1, &spec.l2) {
+        (None, _) => None,
+        (Some(_), L2::Server) => Some(opts.l1_capacity.unwrap_or(cfg.capacity)),
+        (Some(_), L2::Private { .. }) => Some(opts.l1_capacity.ok_or_else(|| {
+            RunError::Workload(format!(
+                "strategy '{}' needs --l1-capacity (--capacity sizes the private L2)",
+                spec.canonical
+            ))
+        })?),
+    };
+
+    pb.set_message(format!("{} {label}", w.label));
+    let mut before = Backend::connect(&url).map_err(|e| unreachable(&url, &e))?;
+    let evicted0 = before.info_sum("stats", "evicted_keys").unwrap_or(0);
+    let expired0 = before.info_sum("stats", "expired_keys").unwrap_or(0);
+
+    // Every client's connection is open before a private server's memory
+    // limit is set, so the baseline includes their buffers (~20-40 KB each).
+    let clients = opts.clients.max(1);
+    let mut backends = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        let mut b = Backend::connect(&url).map_err(|e| unreachable(&url, &e))?;
+        b.ping().map_err(|e| unreachable(&url, &e))?;
+        backends.push(b);
+    }
+    // A count capacity's limit starts at used_memory with every connection
+    // open + capacity x bytes per key. Redis counts its clients' buffers in
+    // used_memory and resizes them as it goes (10-40 KB each, as much as
+    // hundreds of small keys), so a monitor then trims the limit every 100 ms
+    // once the server is full, by half of (capacity - resident keys) x
+    // bytes per key, keeping the resident keys at the capacity.
+    let mut sizing = None;
+    if let (Some(s), Some((resolved, _, per_key))) = (&server, &l2_capacity) {
+        let (maxmemory, note) = match per_key {
+            None => (*resolved, String::new()),
+            Some((per_key, n)) => {
+                let monitor =
+                    Conn::connect("127.0.0.1", s.port).map_err(|e| broken(e.to_string()))?;
+                let base = before
+                    .info_sum("memory", "used_memory")
+                    .map_err(|e| broken(e.to_string()))?;
+                let limit = (base as f64 + *resolved as f64 * per_key).round() as i64;
+                sizing = Some((monitor, limit, *resolved as i64, *per_key));
+                (
+                    limit as u64,
+                    format!(
+                        " at start ({per_key:.1} bytes/key calibrated on {n} keys, baseline {base} bytes)"
+                    ),
+                )
+            }
+        };
+        before
+            .conn_at(0)
+            .cmd(&["CONFIG", "SET", "maxmemory", &maxmemory.to_string()])
+            .map_err(|e| broken(e.to_string()))?;
+        if !opts.quiet {
+            pb.suspend(|| {
+                eprintln!(
+                    "{}: private redis-server pid {} on 127.0.0.1:{}, maxmemory {maxmemory} bytes{note}",
+                    spec.canonical, s.pid, s.port
+                )
+            });
+        }
+    }
+
+    let start = Instant::now();
+    let done = AtomicBool::new(false);
+    let results: Vec<Result<Stats, Fail>> = std::thread::scope(|scope| {
+        if let Some((mut monitor, mut limit, cap, per_key)) = sizing.take() {
+            let done = &done;
+            scope.spawn(move || {
+                let mut evicted = 0;
+                while !done.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(100));
+                    let (Ok(super::resp::Value::Int(n)), Ok(e), Ok(used)) = (
+                        monitor.cmd(&["DBSIZE"]),
+                        monitor.info_field("stats", "evicted_keys"),
+                        monitor.info_field("memory", "used_memory"),
+                    ) else {
+                        return;
+                    };
+                    // At the limit: evicting, refusing writes, or over capacity.
+                    let full = e > evicted || used >= limit || n > cap;
+                    evicted = e;
+                    // Half the gap per step: the clients' buffers move too.
+                    let step = ((cap - n) as f64 * per_key / 2.0).round() as i64;
+                    if full && step != 0 {
+                        limit = (limit + step).max(1);
+                        let v = limit.to_string();
+                        if monitor.cmd(&["CONFIG", "SET", "maxmemory", &v]).is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+        let handles: Vec<_> = backends
+            .into_iter()
+            .enumerate()
+            .map(|(me, be)| {
+                let (prefix, px, spec) = (&prefix, &px, &spec);
+                scope.spawn(move || -> Result<Stats, Fail> {
+                    let origin = AnyOrigin::new(&cfg.latency, cfg.seed.wrapping_add(me as u64))
+                        .map_err(Fail::Run)?;
+                    let l1 = match (&spec.l1, l1_cap) {
+                        (Some(local), Some(cap)) => Some(
+                            L1::new(local, cap, w.distinct, cfg.seed, cfg.ttl)
+                                .map_err(|e| Fail::Run(e.into()))?,
+                        ),
+                        _ => None,
+                    };
+                    let mut cl = Client {
+                        be,
+                        origin,
+                        timed: cfg.latency.is_some(),
+                        l1,
+                        prefix,
+                        value: vec![b'x'; opts.value_size.unwrap_or(unit) as usize],
+                        value_size: opts.value_size,
+                        px: px.clone(),
+                        pipeline: opts.pipeline.max(1),
+                        on_write: cfg.fresh.opts.on_write,
+                        kb: KeyBuf::default(),
+                        pending: Vec::with_capacity(opts.pipeline.max(1)),
+                        in_batch: FxHashSet::default(),
+                        items: Vec::new(),
+                        out: Vec::new(),
+                        origin_of: Vec::new(),
+                        st: Stats::new(),
+                    };
+                    replay(&mut cl, &w.data, me, clients, pb)?;
+                    if let Some(l1) = &cl.l1 {
+                        cl.st.c.evictions += l1.ev.evicted;
+                        cl.st.c.expirations += l1.ev.expired;
+                    }
+                    Ok(cl.st)
+                })
+            })
+            .collect();
+        let r = handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(Fail::Run(RunError::Redis(
+                        "a client thread panicked".into(),
+                    )))
+                })
+            })
+            .collect();
+        done.store(true, Ordering::Relaxed);
+        r
+    });
+    let elapsed = start.elapsed().as_secs_f64();
+
+    let mut st = Stats::new();
+    let mut fail = None;
+    for r in results {
+        match r {
+            Ok(s) => st.add(&s),
+            Err(f) => {
+                fail.get_or_insert(f);
+            }
+        }
+    }
+    let server_evicted = before
+        .info_sum("stats", "evicted_keys")
+        .map(|v| v - evicted0);
+    let server_expired = before
+        .info_sum("stats", "expired_keys")
+        .map(|v| v - expired0);
+    if let (Some(_), Some((resolved, cap, _)), false, None) =
+        (&server, &l2_capacity, opts.quiet, &fail)
+    {
+        if let Ok(super::resp::Value::Int(n)) = before.conn_at(0).cmd(&["DBSIZE"]) {
+            pb.suspend(|| {
+                eprintln!(
+                    "{}: {n} keys resident at the end (capacity {} = {resolved})",
+                    spec.canonical,
+                    cap.label()
+                )
+            });
+        }
+    }
+
+    // Clean up the run's keys on a shared server (a private one just goes).
+    if server.is_none() && !opts.keep {
+        let cleaned = Backend::connect(&url).and_then(|mut b| b.delete_prefix(&prefix));
+        if let (Err(e), None) = (&cleaned, &fail) {
+            return Err(broken(format!(
+                "cannot delete the run's keys ({}*): {e}",
+                String::from_utf8_lossy(&prefix)
+            )));
+        }
+    }
+    drop(server);
+    if let Some(f) = fail {
+        return Err(match f {
+            Fail::Redis(e) => broken(format!("Redis at {}: {e}", url.display())),
+            Fail::Origin(e) => RunError::Origin(e.0),
+            Fail::Run(e) => e,
+        });
+    }
+    st.c.evictions += server_evicted.unwrap_or(0).max(0) as u64;
+    st.c.expirations += server_expired.unwrap_or(0).max(0) as u64;
+
+    let c = st.c;
+    let lat = cfg.latency.as_ref().map(|_| {
+        let mut overall = st.hits.clone();
+        overall.add(&st.misses).expect("same bounds");
+        (LatencySummary::of(&overall, &st.hits, &st.misses), overall)
+    });
+    let s = lat.as_ref().map(|l| l.0);
+    let q = |h: &Histogram<u64>, p: f64| {
+        (cfg.latency.is_some() && !h.is_empty()).then(|| h.value_at_quantile(p) as f64 / 1000.0)
+    };
+    let (capacity, kind, cap_spec) = match (&l1_cap, &l2_capacity) {
+        (Some(l1), _) => (
+            l1.resolve(w.distinct),
+            l1.kind(),
+            match l2_capacity {
+                Some((_, l2, _)) => format!("l1={}+l2={}", l1.label(), l2.label()),
+                None => format!("l1={}+server", l1.label()),
+            },
+        ),
+        (None, Some((resolved, cap, _))) => (*resolved, cap.kind(), cap.label()),
+        (None, None) => (0, CapacityKind::Bytes, "server".to_string()),
+    };
+    let result = RunResult {
+        workload: w.label.clone(),
+        strategy: spec.canonical.clone(),
+        capacity,
+        requests: c.requests,
+        gets: c.gets,
+        hits: c.hits,
+        misses: c.misses,
+        hit_ratio: c.hit_ratio(),
+        miss_ratio: if c.gets == 0 {
+            0.0
+        } else {
+            1.0 - c.hit_ratio()
+        },
+        evictions: c.evictions,
+        expirations: c.expirations,
+        distinct_keys: w.distinct,
+        elapsed_s: elapsed,
+        requests_per_s: if elapsed > 0.0 {
+            c.requests as f64 / elapsed
+        } else {
+            0.0
+        },
+        seed: cfg.seed,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        bytes_requested: c.bytes_requested,
+        bytes_missed: c.bytes_missed,
+        byte_hit_ratio: c.byte_hit_ratio(),
+        capacity_unit: kind.as_str().to_string(),
+        capacity_spec: cap_spec,
+        sets: c.sets,
+        deletes: c.deletes,
+        lat_mean_us: s.map(|s| s.mean_us),
+        lat_p50_us: s.map(|s| s.p50_us),
+        lat_p90_us: s.map(|s| s.p90_us),
+        lat_p99_us: s.map(|s| s.p99_us),
+        lat_p999_us: s.map(|s| s.p999_us),
+        lat_p9999_us: s.map(|s| s.p9999_us),
+        lat_max_us: s.map(|s| s.max_us),
+        hit_p50_us: s.and_then(|s| s.hit_p50_us),
+        hit_p99_us: s.and_then(|s| s.hit_p99_us),
+        miss_p50_us: s.and_then(|s| s.miss_p50_us),
+        miss_p99_us: s.and_then(|s| s.miss_p99_us),
+        origin_requests: c.misses,
+        origin_time_s: cfg.latency.as_ref().map(|_| st.origin_ns as f64 / 1e9),
+        origin: cfg.latency.as_ref().map(|o| o.label()).unwrap_or_default(),
+        l1_hits: st.l1_hits,
+        l2_hits: st.l2_hits,
+        l1_hit_p50_us: q(&st.l1, 0.5),
+        l1_hit_p99_us: q(&st.l1, 0.99),
+        l2_hit_p50_us: q(&st.l2, 0.5),
+        l2_hit_p99_us: q(&st.l2, 0.99),
+        writes: c.sets,
+        ttl_s: cfg.ttl,
+        instances: 1,
+        ..RunResult::default()
+    };
+    Ok((result, lat.map(|l| l.1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_urls() {
+        let u = RedisUrl::parse("redis://:pw@db.local:6380/9").unwrap();
+        assert_eq!(
+            u.target,
+            Target::Single {
+                host: "db.local".into(),
+                port: 6380,
+                db: 9
+            }
+        );
+        assert_eq!(
+            (u.user.as_deref(), u.password.as_deref()),
+            (None, Some("pw"))
+        );
+        assert_eq!(u.display(), "redis://db.local:6380/9");
+        let u = RedisUrl::parse("redis://127.0.0.1").unwrap();
+        assert_eq!(u.display(), "redis://127.0.0.1:6379/0");
+        let u = RedisUrl::parse("redis+cluster://127.0.0.1:7000,127.0.0.1:7001").unwrap();
+        assert_eq!(
+            u.target,
+            Target::Cluster {
+                nodes: vec![("127.0.0.1".into(), 7000), ("127.0.0.1".into(), 7001)]
+            }
+        );
+        for bad in [
+            "http://x",
+            "redis://h:port/0",
+            "redis://h/x",
+            "redis://a:1,b:2",
+            "redis+cluster://a:1/3",
+        ] {
+            let e = RedisUrl::parse(bad).unwrap_err();
+            assert!(e.contains(bad) && e.contains("redis://"), "{e}");
+        }
+    }
+
+    #[test]
+    fn parses_specs() {
+        let s = |x: &str| parse_spec(&StrategySpec::parse(x).unwrap());
+        assert_eq!(s("redis").unwrap().l2, L2::Server);
+        let e = s("redis-lru:samples=10").unwrap();
+        assert_eq!(
+            e.l2,
+            L2::Private {
+                policy: "allkeys-lru",
+                samples: 10
+            }
+        );
+        assert_eq!(e.canonical, "redis-lru:samples=10");
+        assert_eq!(s("redis-ttl").unwrap().canonical, "redis-ttl:samples=5");
+        let t = s("tiered:lru+redis").unwrap();
+        assert_eq!(t.canonical, "tiered:lru+redis");
+        assert_eq!(t.l1.unwrap().name, "lru");
+        assert!(s("redis:samples=3").is_err());
+        assert!(s("redis-lru:samples=0").is_err());
+        assert!(s("tiered:lru").is_err());
+        assert!(s("tiered:redis+redis").is_err());
+        assert!(s("tiered:nope+redis").is_err());
+        assert!(s("tiered:lru+memcached").is_err());
+        assert!(s("redis-arc").is_err());
+    }
+
+    #[test]
+    fn keys_carry_the_prefix_and_clients_split_keys() {
+        let mut kb = KeyBuf::default();
+        assert_eq!(kb.push(b"cachesim:r:", 42), 0);
+        assert_eq!(kb.push(b"cachesim:r:", 7), 1);
+        assert_eq!(kb.get(0), b"cachesim:r:42");
+        assert_eq!(kb.get(1), b"cachesim:r:7");
+        let mut per = [0u32; 4];
+        for k in 0..4000u64 {
+            per[client_of(k, 4)] += 1;
+        }
+        assert!(per.iter().all(|&n| n > 800), "{per:?}");
+    }
+}

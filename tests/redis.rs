@@ -1,0 +1,592 @@
+//! The Redis strategies against real servers: the machine's Redis on
+//! 127.0.0.1:6379 (database 9, keys under the run's prefix), private
+//! redis-servers the runs start themselves, and a 3-master cluster this file
+//! starts on free ports. Skips (or fails under CACHESIM_REQUIRE_SERVICES=1)
+//! when no Redis answers.
+
+mod common;
+
+use cachesim::external::redis_cluster::{ClusterClient, CmdBatch};
+use cachesim::external::resp::{Conn, Value};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+const DB: &str = "9";
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_cachesim"))
+}
+
+fn redis_up() -> bool {
+    Conn::connect("127.0.0.1", 6379)
+        .and_then(|mut c| c.cmd(&["PING"]))
+        .is_ok()
+}
+
+fn url() -> String {
+    format!("redis://127.0.0.1:6379/{DB}")
+}
+
+/// Runs cachesim; returns its output and pid.
+fn run(args: &[&str]) -> (Output, u32) {
+    let child = bin()
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    (child.wait_with_output().unwrap(), pid)
+}
+
+fn json(o: &Output) -> Vec<serde_json::Value> {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice::<serde_json::Value>(&o.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn u(v: &serde_json::Value, k: &str) -> u64 {
+    v[k].as_u64().unwrap_or_else(|| panic!("{k} in {v}"))
+}
+
+/// Keys matching `pattern` on one node (and database).
+fn scan(port: u16, db: u32, pattern: &str) -> Vec<Vec<u8>> {
+    let mut c = Conn::connect("127.0.0.1", port).unwrap();
+    c.login(None, None, db).unwrap();
+    let mut cursor = "0".to_string();
+    let mut keys = Vec::new();
+    loop {
+        let Value::Array(mut parts) = c
+            .cmd(&["SCAN", &cursor, "MATCH", pattern, "COUNT", "1000"])
+            .unwrap()
+        else {
+            panic!("SCAN")
+        };
+        if let Some(Value::Array(k)) = parts.pop() {
+            keys.extend(k.into_iter().filter_map(|v| match v {
+                Value::Bulk(b) => Some(b),
+                _ => None,
+            }));
+        }
+        cursor = parts.pop().and_then(|v| v.text()).unwrap();
+        if cursor == "0" {
+            return keys;
+        }
+    }
+}
+
+#[test]
+fn redis_with_enough_memory_hits_like_an_unbounded_cache_and_cleans_up() {
+    if !redis_up() {
+        skip_or_fail!("no Redis answers on 127.0.0.1:6379");
+    }
+    let url = url();
+    let (o, pid) = run(&[
+        "run",
+        "-s",
+        "redis",
+        "--redis-url",
+        &url,
+        "--requests",
+        "20k",
+        "--keys",
+        "3k",
+        "--no-save",
+        "-f",
+        "json",
+        "-q",
+    ]);
+    let r = &json(&o)[0];
+    assert_eq!(r["strategy"], "redis");
+    assert_eq!(r["capacity_spec"], "server");
+    assert_eq!(u(r, "requests"), 20_000);
+    assert_eq!(u(r, "hits"), 20_000 - u(r, "distinct_keys"));
+    assert_eq!(u(r, "l2_hits"), u(r, "hits"));
+    assert_eq!(u(r, "l1_hits"), 0);
+    assert!(r["lat_p50_us"].as_f64().unwrap() > 0.0);
+    assert!(scan(6379, 9, &format!("cachesim:{pid}-*")).is_empty());
+
+    // With --redis-keep the keys stay, all under the run's prefix; with
+    // --pipeline and --clients the hits are the same.
+    let (o, pid) = run(&[
+        "run",
+        "-s",
+        "redis",
+        "--redis-url",
+        &url,
+        "--requests",
+        "20k",
+        "--keys",
+        "3k",
+        "--no-save",
+        "-f",
+        "json",
+        "-q",
+        "--redis-keep",
+        "--pipeline",
+        "16",
+        "--clients",
+        "3",
+    ]);
+    let r = &json(&o)[0];
+    assert_eq!(u(r, "hits"), 20_000 - u(r, "distinct_keys"));
+    let keys = scan(6379, 9, &format!("cachesim:{pid}-*"));
+    assert_eq!(keys.len() as u64, u(r, "distinct_keys"));
+    let mut c = Conn::connect("127.0.0.1", 6379).unwrap();
+    c.login(None, None, 9).unwrap();
+    for k in &keys {
+        assert_eq!(c.query(&[b"STRLEN", k]).unwrap(), Value::Int(1));
+        c.query(&[b"UNLINK", k]).unwrap();
+    }
+}
+
+fn gone(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(s) => s.rsplit_once(')').unwrap().1.trim_start().starts_with('Z'),
+    }
+}
+
+fn private_pids(stderr: &[u8]) -> Vec<u32> {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .filter_map(|l| {
+            let rest = l.split_once("private redis-server pid ")?.1;
+            rest.split_whitespace().next()?.parse().ok()
+        })
+        .collect()
+}
+
+/// At half the key space. At smaller caches Redis's LRU, whose clock ticks
+/// once a second, sees a few-second replay as nearly one tick and evicts
+/// close to randomly (README, Redis).
+#[test]
+fn redis_lru_is_within_two_points_of_exact_lru_and_its_server_goes_away() {
+    let Some(_) = which("redis-server") else {
+        skip_or_fail!("no redis-server on PATH");
+    };
+    let (o, _) = run(&[
+        "run",
+        "-s",
+        "lru,redis-lru",
+        "--alpha",
+        "0.99",
+        "--requests",
+        "200k",
+        "--keys",
+        "20k",
+        "-c",
+        "10000",
+        "--no-latency",
+        "--no-save",
+        "-f",
+        "json",
+    ]);
+    let rows = json(&o);
+    let (lru, redis) = (&rows[0], &rows[1]);
+    assert_eq!(redis["strategy"], "redis-lru:samples=5");
+    assert_eq!(u(redis, "capacity"), 10_000);
+    let (a, b) = (
+        lru["hit_ratio"].as_f64().unwrap(),
+        redis["hit_ratio"].as_f64().unwrap(),
+    );
+    assert!((a - b).abs() < 0.02, "lru {a} vs redis-lru {b}");
+    assert!(u(redis, "evictions") > 0);
+    // The memory limit holds the capacity's worth of keys.
+    let err = String::from_utf8_lossy(&o.stderr);
+    let resident: u64 = err
+        .lines()
+        .find_map(|l| {
+            l.split_once(": ")?
+                .1
+                .split_once(" keys resident")?
+                .0
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(resident.abs_diff(10_000) <= 100, "{resident} keys resident");
+    let pids = private_pids(&o.stderr);
+    assert_eq!(pids.len(), 1, "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(gone(pids[0]), "private redis-server {} still runs", pids[0]);
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+#[test]
+fn tiered_hits_split_between_the_tiers() {
+    if !redis_up() {
+        skip_or_fail!("no Redis answers on 127.0.0.1:6379");
+    }
+    let url = url();
+    let (o, _) = run(&[
+        "run",
+        "-s",
+        "lru,tiered:lru+redis",
+        "--redis-url",
+        &url,
+        "--requests",
+        "20k",
+        "--keys",
+        "3k",
+        "-c",
+        "200",
+        "--no-save",
+        "-f",
+        "json",
+        "-q",
+    ]);
+    let rows = json(&o);
+    let (lru, t) = (&rows[0], &rows[1]);
+    assert_eq!(t["strategy"], "tiered:lru+redis");
+    assert_eq!(u(t, "hits"), u(t, "l1_hits") + u(t, "l2_hits"));
+    // The L1 sees every get, as a local LRU of the same size does.
+    assert_eq!(u(t, "l1_hits"), u(lru, "hits"));
+    // The L2 has room for everything.
+    assert_eq!(u(t, "hits"), 20_000 - u(t, "distinct_keys"));
+    assert!(u(t, "l2_hits") > 0);
+    assert!(t["l1_hit_p50_us"].as_f64().unwrap() < t["l2_hit_p50_us"].as_f64().unwrap());
+}
+
+/// Two free loopback ports `p` with `p + 10000` free too (cluster bus).
+fn cluster_ports() -> Vec<u16> {
+    let mut out = Vec::new();
+    let seed = std::process::id() as u16;
+    let mut p = 20000 + seed % 9000;
+    while out.len() < 3 {
+        p = 20000 + (p - 20000 + 7) % 9990;
+        let a = TcpListener::bind(("127.0.0.1", p));
+        let b = TcpListener::bind(("127.0.0.1", p + 10000));
+        if a.is_ok() && b.is_ok() {
+            out.push(p);
+        }
+    }
+    out
+}
+
+struct Cluster {
+    dir: tempfile::TempDir,
+}
+
+impl Cluster {
+    fn script() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/redis-cluster.sh")
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new(Cluster::script())
+            .arg("stop")
+            .env("CACHESIM_CLUSTER_DIR", self.dir.path().join("c"))
+            .status();
+    }
+}
+
+/// `SET key 1` for each key.
+struct Sets<'a>(&'a [Vec<u8>]);
+
+impl CmdBatch for Sets<'_> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn key(&self, i: usize) -> &[u8] {
+        &self.0[i]
+    }
+    fn write(&self, i: usize, c: &mut Conn) {
+        c.push(&[b"SET", &self.0[i], b"1"]);
+    }
+}
+
+#[test]
+fn a_cluster_spreads_the_keys_and_is_cleaned() {
+    if which("redis-server").is_none() || which("redis-cli").is_none() {
+        skip_or_fail!("no redis-server / redis-cli on PATH");
+    }
+    let ports = cluster_ports();
+    let cl = Cluster {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let ps: Vec<String> = ports.iter().map(|p| p.to_string()).collect();
+    let o = Command::new(Cluster::script())
+        .arg("start")
+        .args(&ps)
+        .env("CACHESIM_CLUSTER_DIR", cl.dir.path().join("c"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let url = String::from_utf8(o.stdout).unwrap().trim().to_string();
+    assert!(url.starts_with("redis+cluster://127.0.0.1:"), "{url}");
+    let (o, pid) = run(&[
+        "run",
+        "-s",
+        "redis",
+        "--redis-url",
+        &url,
+        "--requests",
+        "10k",
+        "--keys",
+        "2k",
+        "--pipeline",
+        "8",
+        "--no-save",
+        "-f",
+        "json",
+        "-q",
+        "--redis-keep",
+    ]);
+    let r = &json(&o)[0];
+    assert_eq!(u(r, "hits"), 10_000 - u(r, "distinct_keys"));
+    let per: Vec<usize> = ports
+        .iter()
+        .map(|&p| scan(p, 0, &format!("cachesim:{pid}-*")).len())
+        .collect();
+    assert_eq!(per.iter().sum::<usize>() as u64, u(r, "distinct_keys"));
+    assert!(per.iter().all(|&n| n > 0), "{per:?}");
+    // A stale slot map: every command goes to one node, the others answer
+    // MOVED, the client reloads the map and retries.
+    let seeds: Vec<(String, u16)> = ports.iter().map(|&p| ("127.0.0.1".into(), p)).collect();
+    let mut cc = ClusterClient::connect(&seeds, None, None).unwrap();
+    let keys: Vec<Vec<u8>> = (0..300)
+        .map(|i| format!("cachesim:{}-moved:{i}", std::process::id()).into_bytes())
+        .collect();
+    let owners: Vec<String> = keys.iter().map(|k| cc.owner(k).to_string()).collect();
+    cc.route_all_to(0);
+    let mut out = Vec::new();
+    cc.run(&Sets(&keys), &mut out).unwrap();
+    assert!(out.iter().all(|r| r.is_ok()), "{out:?}");
+    for (k, o) in keys.iter().zip(&owners) {
+        assert_eq!(cc.owner(k), o);
+        let p: u16 = o.rsplit_once(':').unwrap().1.parse().unwrap();
+        let mut c = Conn::connect("127.0.0.1", p).unwrap();
+        assert_eq!(c.query(&[b"UNLINK", k]).unwrap(), Value::Int(1));
+    }
+    // Without --redis-keep the run leaves nothing behind on any master.
+    let (o, pid) = run(&[
+        "run",
+        "-s",
+        "redis",
+        "--redis-url",
+        &url,
+        "--requests",
+        "5k",
+        "--keys",
+        "1k",
+        "--no-save",
+        "-f",
+        "json",
+        "-q",
+    ]);
+    let r = &json(&o)[0];
+    assert_eq!(u(r, "hits"), 5_000 - u(r, "distinct_keys"));
+    for &p in &ports {
+        assert!(scan(p, 0, &format!("cachesim:{pid}-*")).is_empty());
+    }
+}
+
+#[test]
+fn an_unreachable_server_is_named_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.csv");
+    // Port 1 on loopback: nothing listens there.
+    let (o, _) = run(&[
+        "run",
+        "-s",
+        "redis",
+        "--redis-url",
+        "redis://127.0.0.1:1/0",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("redis://127.0.0.1:1/0"), "{e}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_missing_redis_server_says_how_to_install_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.csv");
+    let (o, _) = run(&[
+        "run",
+        "-s",
+        "lru,redis-lru",
+        "--redis-server-bin",
+        "/nonexistent",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("/nonexistent") && e.contains("apt-get install redis-server"),
+        "{e}"
+    );
+    assert!(!out.exists());
+}
+
+/// A TCP proxy to 127.0.0.1:6379 that cuts its `cut`-th connection (from 1)
+/// once it has forwarded 4 KB from the client.
+fn proxy(cut: usize) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let n = Arc::new(AtomicUsize::new(0));
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(client) = s else { return };
+            let i = n.fetch_add(1, Ordering::SeqCst) + 1;
+            let server = TcpStream::connect("127.0.0.1:6379").unwrap();
+            let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut s2, &mut c2);
+            });
+            let (mut c, mut s) = (client, server);
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let mut total = 0;
+                while let Ok(k) = c.read(&mut buf) {
+                    if k == 0 || s.write_all(&buf[..k]).is_err() {
+                        break;
+                    }
+                    total += k;
+                    if i == cut && total > 4096 {
+                        break;
+                    }
+                }
+                let _ = c.shutdown(std::net::Shutdown::Both);
+                let _ = s.shutdown(std::net::Shutdown::Both);
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn a_connection_lost_mid_sweep_keeps_the_finished_runs() {
+    if !redis_up() {
+        skip_or_fail!("no Redis answers on 127.0.0.1:6379");
+    }
+    // Connections: 1 the pre-flight ping; run 1: 2 stats, 3 client,
+    // 4 clean-up; run 2: 5 stats, 6 client (cut).
+    let port = proxy(6);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.csv");
+    let url = format!("redis://127.0.0.1:{port}/{DB}");
+    let (o, _) = run(&[
+        "run",
+        "-s",
+        "redis",
+        "-c",
+        "1,2",
+        "--redis-url",
+        &url,
+        "--requests",
+        "5k",
+        "--keys",
+        "1k",
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("run redis c=2") && e.contains("saved"), "{e}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[1].contains(",redis,"), "{text}");
+}
+
+#[test]
+fn trace_sets_and_deletes_go_to_redis_and_the_l1() {
+    if !redis_up() {
+        skip_or_fail!("no Redis answers on 127.0.0.1:6379");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("ops.csv");
+    std::fs::write(
+        &trace,
+        "key,op,size\n1,get,10\n1,get,10\n2,set,20\n2,get,20\n2,delete,20\n2,get,20\n3,get,5\n",
+    )
+    .unwrap();
+    let url = url();
+    let (o, _) = run(&[
+        "run",
+        "-s",
+        "lru,redis,tiered:lru+redis",
+        "-c",
+        "10",
+        "--on-write",
+        "update",
+        "--trace",
+        trace.to_str().unwrap(),
+        "--redis-url",
+        &url,
+        "--no-save",
+        "-f",
+        "json",
+        "-q",
+    ]);
+    let rows = json(&o);
+    for r in &rows {
+        let s = &r["strategy"];
+        assert_eq!(u(r, "requests"), 7, "{s}");
+        assert_eq!(
+            (u(r, "gets"), u(r, "sets"), u(r, "deletes")),
+            (5, 1, 1),
+            "{s}"
+        );
+        // 1 hits once, 2 hits after its set and misses after its delete.
+        assert_eq!((u(r, "hits"), u(r, "misses")), (2, 3), "{s}");
+        assert_eq!(u(r, "bytes_missed"), 10 + 20 + 5, "{s}");
+    }
+    assert_eq!(u(&rows[1], "l2_hits"), 2);
+    assert_eq!(u(&rows[2], "l1_hits"), 2);
+}
+
+/// `--on-write` applies to Redis as to local caches: by default a write
+/// deletes the cached copy, so the get after it misses.
+#[test]
+fn trace_sets_follow_on_write_invalidate() {
+    if !redis_up() {
+        skip_or_fail!("no Redis answers on 127.0.0.1:6379");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("ops.csv");
+    std::fs::write(
+        &trace,
+        "key,op,size\n1,get,10\n1,get,10\n2,get,20\n2,set,20\n2,get,20\n",
+    )
+    .unwrap();
+    let url = url();
+    let (o, _) = run(&[
+        "run",
+        "-s",
+        "lru,redis,tiered:lru+redis",
+        "-c",
+        "10",
+        "--trace",
+        trace.to_str().unwrap(),
+        "--redis-url",
+        &url,
+        "--no-save",
+        "-f",
+        "json",
+        "-q",
+    ]);
+    for r in &json(&o) {
+        assert_eq!((u(r, "hits"), u(r, "misses")), (1, 3), "{}", r["strategy"]);
+    }
+}
