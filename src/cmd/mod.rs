@@ -2,7 +2,9 @@
 //! output. Errors carry whether they are usage errors (exit 2) or runtime
 //! errors (exit 1).
 
+pub mod inputs;
 pub mod list;
+pub mod mrc;
 pub mod run;
 
 use std::fmt;
@@ -48,5 +50,6 @@ pub fn dispatch(cli: crate::cli::Cli) -> Result<(), CliError> {
     match cli.command {
         crate::cli::Command::Run(a) => run::run(a),
         crate::cli::Command::List(a) => list::list(a),
+        crate::cli::Command::Mrc(a) => mrc::mrc(a),
     }
 }

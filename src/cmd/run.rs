@@ -1,16 +1,14 @@
 //! `cachesim run`: replay workloads against strategies and capacities, print
 //! the results and save them as CSV.
 
-use super::{usage, CliError};
+use super::{inputs, usage, CliError};
 use crate::cli::{OutputFormat, RunArgs};
 use crate::policy::{self, StrategySpec};
 use crate::report::{self, csv::CsvExporter, json::JsonExporter, table::TableExporter, Exporter};
-use crate::sim::runner::{Plan, RunError, WorkloadInput};
+use crate::sim::runner::{Plan, RunError};
+use crate::sim::capacity::Scale;
 use crate::sim::Capacity;
-use crate::units::{parse_count, parse_duration};
-use crate::workload::preset::DEFAULT_RATE;
-use crate::workload::trace::TraceFormat;
-use crate::workload::Preset;
+use crate::units::parse_duration;
 use anyhow::Context;
 use std::io::Write;
 use std::path::PathBuf;
@@ -28,7 +26,8 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
     if strategies.is_empty() {
         return Err(usage("--strategy", format!("no strategy given; valid strategies: {}", policy::strategy_names())));
     }
-    let capacities = Capacity::parse_list(&a.capacity).map_err(|e| usage("--capacity", e))?;
+    let scale = Scale::parse(&a.capacity_scale).map_err(|e| usage("--capacity-scale", e))?;
+    let capacities = Capacity::parse_list_scaled(&a.capacity, scale).map_err(|e| usage("--capacity", e))?;
     let ttl = match &a.ttl {
         Some(t) => {
             let v = parse_duration(t).map_err(|e| usage("--ttl", e))?;
@@ -39,81 +38,13 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
         }
         None => None,
     };
-    let rate = match &a.rate {
-        Some(r) => {
-            let v: f64 = r
-                .trim()
-                .parse()
-                .map_err(|_| usage("--rate", format!("'{r}' is not a number; expected requests per second > 0, e.g. 1000")))?;
-            if !(v.is_finite() && v > 0.0) {
-                return Err(usage("--rate", format!("'{r}' must be a positive number of requests per second")));
-            }
-            Some(v)
-        }
-        None => None,
-    };
-    let workload = match &a.trace {
-        Some(path) => {
-            let format = match &a.trace_format {
-                Some(f) => Some(TraceFormat::parse(f).map_err(|e| usage("--trace-format", e))?),
-                None => None,
-            };
-            WorkloadInput::Trace {
-                path: path.clone(),
-                format,
-                rate: rate.unwrap_or(DEFAULT_RATE),
-            }
-        }
-        None => {
-            if a.trace_format.is_some() {
-                return Err(usage("--trace-format", "only applies with --trace FILE"));
-            }
-            let mut p = Preset::load(&a.workload).map_err(|e| usage("--workload", e))?;
-            let mut label = p.name.clone();
-            if let Some(r) = &a.requests {
-                p.requests = parse_count(r).map_err(|e| usage("--requests", e))?;
-                label += &format!(":requests={r}");
-            }
-            if let Some(k) = &a.keys {
-                p.keys = parse_count(k).map_err(|e| usage("--keys", e))?;
-                label += &format!(":keys={k}");
-            }
-            if let Some(al) = &a.alpha {
-                if p.generator != "zipf" {
-                    return Err(usage("--alpha", format!("only applies to zipf workloads, not '{}'", p.generator)));
-                }
-                let v: f64 = al
-                    .trim()
-                    .parse()
-                    .map_err(|_| usage("--alpha", format!("'{al}' is not a number; expected a skew from 0 to 10, e.g. 0.99")))?;
-                p.alpha = Some(v);
-                label += &format!(":alpha={al}");
-            }
-            if let Some(r) = rate {
-                p.rate = Some(r);
-                label += &format!(":rate={r}");
-            }
-            p.validate().map_err(|e| {
-                let opt = if e.starts_with("alpha") {
-                    "--alpha"
-                } else if e.starts_with("keys") {
-                    "--keys"
-                } else if e.starts_with("requests") {
-                    "--requests"
-                } else {
-                    "--workload"
-                };
-                usage(opt, e)
-            })?;
-            WorkloadInput::Preset { preset: p, label }
-        }
-    };
     Ok(Plan {
-        workloads: vec![workload],
+        workloads: inputs::workloads(&a.input)?,
         strategies,
         capacities,
-        seed: a.seed,
+        seeds: inputs::seeds(&a.input)?,
         ttl,
+        threads: inputs::threads(&a.threads)?,
     })
 }
 

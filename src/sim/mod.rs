@@ -7,6 +7,7 @@ pub mod capacity;
 pub mod replay;
 pub mod result;
 pub mod runner;
+pub mod sweep;
 
 pub use capacity::{Capacity, CapacityKind};
 pub use replay::{replay_batch, Counters};

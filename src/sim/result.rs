@@ -44,6 +44,14 @@ pub struct RunResult {
     pub capacity_spec: String,
     pub sets: u64,
     pub deletes: u64,
+    /// Threads the sweep ran on (`--threads`); results other than the timing
+    /// columns do not depend on it.
+    pub threads: u64,
+    /// Trace reader used (`text`, `csv`, ...); empty for synthetic workloads,
+    /// whose parameters are in `workload`.
+    pub trace_format: String,
+    /// Requests per second that set the timestamps of requests without one.
+    pub rate: f64,
 }
 
 /// The CSV header, in order. Kept next to the struct so a test can pin it.
@@ -71,4 +79,7 @@ pub const COLUMNS: &[&str] = &[
     "capacity_spec",
     "sets",
     "deletes",
+    "threads",
+    "trace_format",
+    "rate",
 ];

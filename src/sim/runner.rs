@@ -1,4 +1,5 @@
-//! Turns a plan (workloads x strategies x capacities) into results.
+//! Prepares workloads and runs one (workload, strategy, capacity); the plan
+//! of many runs and its parallel execution are in `sweep.rs`.
 //!
 //! A workload is prepared once per command: a synthetic stream is generated
 //! once and shared by every run; a trace is counted in one streaming pass
@@ -18,6 +19,10 @@ use rustc_hash::FxHashSet;
 use std::path::PathBuf;
 use std::time::Instant;
 use thiserror::Error;
+
+/// The plan (workloads x seeds x strategies x capacities) and its parallel
+/// execution live in `sweep.rs`.
+pub use super::sweep::Plan;
 
 /// Requests handed to the loop between progress updates and, when
 /// streaming, read per batch.
@@ -190,6 +195,13 @@ pub fn run_one(w: &Prepared, cfg: &RunConfig, pb: &ProgressBar) -> Result<RunRes
         capacity_spec: cfg.capacity.label(),
         sets: c.sets,
         deletes: c.deletes,
+        // A single run; a sweep sets the threads it ran on and the reader.
+        threads: 1,
+        trace_format: String::new(),
+        rate: match &w.data {
+            Data::Memory(b) => b.rate,
+            Data::Stream { rate, .. } => *rate,
+        },
     })
 }
 
@@ -222,47 +234,4 @@ fn replay_data<P: policy::Policy>(
         }
     }
     Ok(())
-}
-
-/// A whole plan: every workload x strategy x capacity, in that nesting order.
-#[derive(Debug, Clone)]
-pub struct Plan {
-    pub workloads: Vec<WorkloadInput>,
-    pub strategies: Vec<StrategySpec>,
-    pub capacities: Vec<Capacity>,
-    pub seed: u64,
-    pub ttl: Option<f64>,
-}
-
-impl Plan {
-    pub fn runs_per_workload(&self) -> usize {
-        self.strategies.len() * self.capacities.len()
-    }
-
-    /// Runs everything, in a stable order. Stops at the first error: a failed
-    /// plan produces no results (so no half-written file).
-    pub fn run(&self, quiet: bool) -> Result<Vec<RunResult>, RunError> {
-        // Reject bad strategy specs before any work.
-        for s in &self.strategies {
-            policy::validate(s)?;
-        }
-        let mut out = Vec::new();
-        for w in &self.workloads {
-            let prepared = w.prepare(self.seed, self.runs_per_workload())?;
-            let pb = crate::progress::bar(prepared.requests * self.runs_per_workload() as u64, quiet);
-            for s in &self.strategies {
-                for cap in &self.capacities {
-                    let cfg = RunConfig {
-                        strategy: s.clone(),
-                        capacity: *cap,
-                        seed: self.seed,
-                        ttl: self.ttl,
-                    };
-                    out.push(run_one(&prepared, &cfg, &pb)?);
-                }
-            }
-            pb.finish_and_clear();
-        }
-        Ok(out)
-    }
 }
