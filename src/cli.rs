@@ -169,6 +169,11 @@ pub struct MrcArgs {
     #[arg(long, value_name = "R", conflicts_with = "sample_size")]
     pub sample: Option<String>,
 
+    /// With --sample: apply SHARDS-adj, the paper's correction for the
+    /// difference between expected and actual sampled gets (on), or not (off).
+    #[arg(long, value_name = "on|off", default_value = "on")]
+    pub sample_adj: String,
+
     /// SHARDS fixed-size sampling: track at most S keys (e.g. 8k), lowering
     /// the rate as new keys arrive.
     #[arg(long, value_name = "S")]

@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod cmd;
+pub mod mrc;
 pub mod policy;
 pub mod progress;
 pub mod report;
