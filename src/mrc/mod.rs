@@ -152,15 +152,22 @@ pub fn compute(w: &Prepared, method: Method, pb: &ProgressBar) -> Result<Curve, 
             let mut s = mattson::StackDistances::new();
             let mut h = mattson::Histogram::default();
             for_each_chunk(&w.data, pb, |b, r| {
-                feed(b, r, |op, k| match op {
-                    Op::Get => h.record(s.access(k)),
-                    Op::Set => {
-                        s.access(k);
+                if b.ops.is_empty() {
+                    s.access_all(&b.keys[r], |d| h.record(d));
+                    return;
+                }
+                for i in r {
+                    let k = b.keys[i];
+                    match b.ops[i] {
+                        Op::Get => h.record(s.access(k)),
+                        Op::Set => {
+                            s.access(k);
+                        }
+                        Op::Delete => {
+                            s.remove(k);
+                        }
                     }
-                    Op::Delete => {
-                        s.remove(k);
-                    }
-                })
+                }
             })?;
             Ok(Curve::from_histogram(&h, s.len()))
         }
