@@ -120,9 +120,7 @@ fn main() {
     );
     let (shards_s, _) = best(repeats.max(5), || {
         let mut s = ShardsFixedRate::new(0.01);
-        for &k in &b.keys {
-            s.get(k);
-        }
+        s.get_all(&b.keys);
         fixed_rate_curve(&s, true)
     });
     println!(

@@ -158,13 +158,6 @@ impl StackDistances {
         d
     }
 
-    /// Starts loading `key`'s index slot into cache: the exact pass calls
-    /// it a few requests ahead, so that several cache misses overlap.
-    #[inline]
-    pub fn prefetch(&self, key: Key) {
-        self.last.prefetch(key);
-    }
-
     /// [`access`](Self::access) for each key in order, calling `out` with
     /// each distance. Same results; faster on large working sets: keys are
     /// taken in groups whose index slots and bitmap words are read first,
@@ -288,15 +281,10 @@ impl KeyPos {
         (crate::rng::splitmix(key) >> self.shift) as usize
     }
 
-    #[inline]
-    fn prefetch(&self, key: Key) {
-        std::hint::black_box(self.slots[self.home(key)].pos);
-    }
-
     /// Sets `key`'s position; returns the previous one.
     #[inline]
     fn put(&mut self, key: Key, pos: u32) -> Option<u32> {
-        if (self.len + 1) * 4 > self.slots.len() * 3 {
+        if (self.len + 1) * 5 > self.slots.len() * 4 {
             self.grow();
         }
         let mask = self.slots.len() - 1;

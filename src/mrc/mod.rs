@@ -174,6 +174,10 @@ pub fn compute(w: &Prepared, method: Method, pb: &ProgressBar) -> Result<Curve, 
         Method::FixedRate(rate, adj) => {
             let mut s = shards::ShardsFixedRate::new(rate);
             for_each_chunk(&w.data, pb, |b, r| {
+                if b.ops.is_empty() {
+                    s.get_all(&b.keys[r]);
+                    return;
+                }
                 feed(b, r, |op, k| match op {
                     Op::Get => s.get(k),
                     Op::Set => s.set(k),

@@ -175,9 +175,9 @@ impl Plan {
             match r.into_inner().unwrap_or_else(|e| e.into_inner()) {
                 Some(Ok(r)) => out.push(r),
                 Some(Err(e)) => return Err(e),
-                // Not run because an earlier row failed: that row's error
-                // comes first in the loop, so this is unreachable unless a
-                // later row failed first; keep scanning for the first error.
+                // Not run: some row failed and stopped the hand-out. Rows
+                // are handed out in order, so every row before the first
+                // failure ran; keep scanning to report that failure.
                 None => continue,
             }
         }
