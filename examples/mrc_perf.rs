@@ -5,7 +5,7 @@
 //! - SHARDS at 1% vs exact;
 //! - a sweep of 4 policies x 10 capacities on 1 and on 2 threads.
 //!
-//! Run: `cargo run --release --example mrc_perf [-- PATH/P12.lis.zst [REPEATS [no-sweep]]]`
+//! Run: `cargo run --release --example mrc_perf [-- PATH/P12.lis.zst [REPEATS [no-sweep|sweep-only]]]`
 //! (default path: ../shared/traces/arc/P12.lis.zst, or $CACHESIM_TRACE_DIR).
 //! Timings are the best of REPEATS (default 3); run it on a quiet machine.
 
@@ -89,49 +89,50 @@ fn main() {
     );
     let n = b.len() as f64;
 
-    let (exact_s, curve) = best(repeats, || {
-        let mut s = StackDistances::new();
-        let mut h = Histogram::default();
-        s.access_all(&b.keys, |d| h.record(d));
-        Curve::from_histogram(&h, s.len())
-    });
-    println!(
-        "exact MRC            {exact_s:8.3}s  {:6.1} M req/s",
-        n / exact_s / 1e6
-    );
-    // Every LRU size of the ARC paper's Table V for P12; "three single-size
-    // replays" is three times their mean.
-    let sizes: Vec<u64> = (0..10).map(|i| 1024u64 << i).collect();
-    let mut lru_total = 0.0;
-    for &c in &sizes {
-        let (s, r) = best(repeats, || replay(&b, "lru", c));
-        assert_eq!(
-            (curve.hit_ratio(c) * curve.gets as f64).round() as u64,
-            r.hits
+    if args.get(3).map(String::as_str) != Some("sweep-only") {
+        let (exact_s, curve) = best(repeats, || {
+            let mut s = StackDistances::new();
+            let mut h = Histogram::default();
+            s.access_all(&b.keys, |d| h.record(d));
+            Curve::from_histogram(&h, s.len())
+        });
+        println!(
+            "exact MRC            {exact_s:8.3}s  {:6.1} M req/s",
+            n / exact_s / 1e6
         );
-        println!("LRU replay c={c:<7} {s:8.3}s  {:6.1} M req/s", n / s / 1e6);
-        lru_total += s;
+        // Every LRU size of the ARC paper's Table V for P12; "three single-size
+        // replays" is three times their mean.
+        let sizes: Vec<u64> = (0..10).map(|i| 1024u64 << i).collect();
+        let mut lru_total = 0.0;
+        for &c in &sizes {
+            let (s, r) = best(repeats, || replay(&b, "lru", c));
+            assert_eq!(
+                (curve.hit_ratio(c) * curve.gets as f64).round() as u64,
+                r.hits
+            );
+            println!("LRU replay c={c:<7} {s:8.3}s  {:6.1} M req/s", n / s / 1e6);
+            lru_total += s;
+        }
+        let three = 3.0 * lru_total / sizes.len() as f64;
+        println!("three LRU replays (3 x mean) {three:8.3}s");
+        println!(
+            "exact MRC / three LRU replays = {:.2} (must be < 1)",
+            exact_s / three
+        );
+        let (shards_s, _) = best(repeats.max(5), || {
+            let mut s = ShardsFixedRate::new(0.01);
+            s.get_all(&b.keys);
+            fixed_rate_curve(&s, true)
+        });
+        println!(
+            "SHARDS 1%            {shards_s:8.3}s  {:6.1} M req/s",
+            n / shards_s / 1e6
+        );
+        println!(
+            "exact / SHARDS 1% = {:.1}x (must be >= 50)",
+            exact_s / shards_s
+        );
     }
-    let three = 3.0 * lru_total / sizes.len() as f64;
-    println!("three LRU replays (3 x mean) {three:8.3}s");
-    println!(
-        "exact MRC / three LRU replays = {:.2} (must be < 1)",
-        exact_s / three
-    );
-    let (shards_s, _) = best(repeats.max(5), || {
-        let mut s = ShardsFixedRate::new(0.01);
-        s.get_all(&b.keys);
-        fixed_rate_curve(&s, true)
-    });
-    println!(
-        "SHARDS 1%            {shards_s:8.3}s  {:6.1} M req/s",
-        n / shards_s / 1e6
-    );
-    println!(
-        "exact / SHARDS 1% = {:.1}x (must be >= 50)",
-        exact_s / shards_s
-    );
-
     if args.get(3).is_some_and(|a| a == "no-sweep") {
         return;
     }
