@@ -102,15 +102,18 @@ impl ShardsFixedRate {
     /// sampling test runs over a block of keys without branches, then only
     /// the sampled keys (a fraction R) go to the stack.
     pub fn get_all(&mut self, keys: &[Key]) {
-        let mut picked = [0u64; 256];
-        for block in keys.chunks(256) {
-            let mut n = 0;
-            for &k in block {
-                picked[n] = k;
-                n += usize::from(hash_mod_p(k) < self.t);
+        let t = self.t;
+        for block in keys.chunks(64) {
+            // One bit per key: a pure map over the block (no stores that
+            // depend on earlier keys), then walk the set bits.
+            let mut mask = 0u64;
+            for (i, &k) in block.iter().enumerate() {
+                mask |= u64::from(hash_mod_p(k) < t) << i;
             }
-            for &k in &picked[..n] {
-                let d = self.stack.access(k);
+            while mask != 0 {
+                let i = mask.trailing_zeros() as usize;
+                mask &= mask - 1;
+                let d = self.stack.access(block[i]);
                 self.hist.record(d);
             }
         }
