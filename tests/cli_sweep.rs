@@ -24,17 +24,35 @@ fn stderr(o: &Output) -> String {
 fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let mut r = csv::Reader::from_reader(text.as_bytes());
     let header = r.headers().unwrap().iter().map(String::from).collect();
-    let rows = r.records().map(|x| x.unwrap().iter().map(String::from).collect()).collect();
+    let rows = r
+        .records()
+        .map(|x| x.unwrap().iter().map(String::from).collect())
+        .collect();
     (header, rows)
 }
 
 fn col(header: &[String], name: &str) -> usize {
-    header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"))
+    header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name}"))
 }
 
 const SWEEP: &[&str] = &[
-    "run", "-s", "lru,fifo,random", "-w", "zipf,hotspot", "--seeds", "1..2", "-c", "1%..20%:3", "--requests", "20k",
-    "--format", "csv", "--no-save",
+    "run",
+    "-s",
+    "lru,fifo,random",
+    "-w",
+    "zipf,hotspot",
+    "--seeds",
+    "1..2",
+    "-c",
+    "1%..20%:3",
+    "--requests",
+    "20k",
+    "--format",
+    "csv",
+    "--no-save",
 ];
 
 #[test]
@@ -45,7 +63,12 @@ fn sweep_rows_nest_workload_seed_strategy_capacity() {
     let (h, rows) = parse_csv(&stdout(&o));
     assert_eq!(h, cachesim::sim::result::COLUMNS);
     assert_eq!(rows.len(), 2 * 2 * 3 * 3);
-    let (w, s, st, cs) = (col(&h, "workload"), col(&h, "seed"), col(&h, "strategy"), col(&h, "capacity_spec"));
+    let (w, s, st, cs) = (
+        col(&h, "workload"),
+        col(&h, "seed"),
+        col(&h, "strategy"),
+        col(&h, "capacity_spec"),
+    );
     let mut expected = Vec::new();
     for wl in ["zipf:requests=20k", "hotspot:requests=20k"] {
         for seed in ["1", "2"] {
@@ -56,7 +79,10 @@ fn sweep_rows_nest_workload_seed_strategy_capacity() {
             }
         }
     }
-    let got: Vec<_> = rows.iter().map(|r| (&*r[w], &*r[s], &*r[st], &*r[cs])).collect();
+    let got: Vec<_> = rows
+        .iter()
+        .map(|r| (&*r[w], &*r[s], &*r[st], &*r[cs]))
+        .collect();
     assert_eq!(got, expected);
     // Different seeds give different synthetic streams.
     let hits = col(&h, "hits");
@@ -79,7 +105,13 @@ fn one_and_two_threads_give_identical_results_except_timing() {
     let skip = ["elapsed_s", "requests_per_s", "threads"].map(|c| col(&h1, c));
     let strip = |rows: &[Vec<String>]| -> Vec<Vec<String>> {
         rows.iter()
-            .map(|r| r.iter().enumerate().filter(|(i, _)| !skip.contains(i)).map(|(_, v)| v.clone()).collect())
+            .map(|r| {
+                r.iter()
+                    .enumerate()
+                    .filter(|(i, _)| !skip.contains(i))
+                    .map(|(_, v)| v.clone())
+                    .collect()
+            })
             .collect()
     };
     assert_eq!(strip(&r1), strip(&r2));
@@ -95,7 +127,22 @@ fn repeated_traces_are_separate_workloads_with_their_format() {
     std::fs::write(&a, "1\n2\n1\n3\n1\n2\n").unwrap();
     std::fs::write(&b, "key\n5\n5\n6\n5\n").unwrap();
     let o = cachesim(
-        &["run", "-s", "lru", "-t", "a.txt", "-t", "b.csv", "-c", "1,2", "--seeds", "1,2", "-f", "csv", "--no-save"],
+        &[
+            "run",
+            "-s",
+            "lru",
+            "-t",
+            "a.txt",
+            "-t",
+            "b.csv",
+            "-c",
+            "1,2",
+            "--seeds",
+            "1,2",
+            "-f",
+            "csv",
+            "--no-save",
+        ],
         dir.path(),
     );
     assert!(o.status.success(), "{}", stderr(&o));
@@ -119,7 +166,10 @@ fn bad_sweep_options_are_usage_errors_that_write_nothing() {
         (&["run", "-c", "10..1:4"], "END must be greater than START"),
         (&["run", "-c", "1%..10:4"], "same kind"),
         (&["run", "-c", "1..10:1"], "POINTS must be from 2"),
-        (&["run", "-c", "1..10:4", "--capacity-scale", "cubic"], "--capacity-scale"),
+        (
+            &["run", "-c", "1..10:4", "--capacity-scale", "cubic"],
+            "--capacity-scale",
+        ),
         (&["run", "--seeds", "5..1"], "--seeds"),
         (&["run", "--seeds", "x"], "not a whole number"),
         (&["run", "--threads", "0"], "--threads"),
@@ -127,9 +177,15 @@ fn bad_sweep_options_are_usage_errors_that_write_nothing() {
         (&["run", "-w", "uniform", "--alpha", "0.9"], "--alpha"),
         (&["mrc", "-c", "64MiB"], "in objects"),
         (&["mrc", "--sample", "2"], "--sample"),
-        (&["mrc", "--sample", "1%", "--sample-adj", "maybe"], "--sample-adj"),
+        (
+            &["mrc", "--sample", "1%", "--sample-adj", "maybe"],
+            "--sample-adj",
+        ),
         (&["mrc", "--sample-size", "0"], "--sample-size"),
-        (&["mrc", "--sample", "1%", "--sample-size", "10"], "cannot be used with"),
+        (
+            &["mrc", "--sample", "1%", "--sample-size", "10"],
+            "cannot be used with",
+        ),
         (&["mrc", "-c", "5..1:3"], "END must be greater"),
     ];
     for (args, needle) in cases {
@@ -145,19 +201,42 @@ fn bad_sweep_options_are_usage_errors_that_write_nothing() {
 fn mrc_saves_csv_prints_a_table_and_compares_with_lru() {
     let dir = tempfile::tempdir().unwrap();
     let o = cachesim(
-        &["mrc", "-w", "zipf", "--requests", "30k", "--keys", "5k", "-c", "10..2k:6,5%", "--compare"],
+        &[
+            "mrc",
+            "-w",
+            "zipf",
+            "--requests",
+            "30k",
+            "--keys",
+            "5k",
+            "-c",
+            "10..2k:6,5%",
+            "--compare",
+        ],
         dir.path(),
     );
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("abs error"), "{}", stdout(&o));
-    let saved: Vec<_> = std::fs::read_dir(dir.path().join("results")).unwrap().map(|e| e.unwrap().path()).collect();
+    let saved: Vec<_> = std::fs::read_dir(dir.path().join("results"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(saved.len(), 1);
     let name = saved[0].file_name().unwrap().to_string_lossy().into_owned();
     assert!(name.starts_with("mrc-") && name.ends_with(".csv"));
     assert!(stderr(&o).contains(&name));
     let (h, rows) = parse_csv(&std::fs::read_to_string(&saved[0]).unwrap());
     assert_eq!(h, cachesim::mrc::COLUMNS);
-    assert_eq!(&h[..5], ["capacity", "hit_ratio", "miss_ratio", "method", "sample_rate"]);
+    assert_eq!(
+        &h[..5],
+        [
+            "capacity",
+            "hit_ratio",
+            "miss_ratio",
+            "method",
+            "sample_rate"
+        ]
+    );
     assert_eq!(rows.len(), 7);
     let (m, e) = (col(&h, "method"), col(&h, "abs_error"));
     for r in &rows {
@@ -167,7 +246,21 @@ fn mrc_saves_csv_prints_a_table_and_compares_with_lru() {
     }
     // Sampled: a rate column and an error column that are filled in.
     let o = cachesim(
-        &["mrc", "-w", "zipf", "--requests", "30k", "-c", "1%,10%", "--sample", "50%", "--compare", "-f", "csv", "--no-save"],
+        &[
+            "mrc",
+            "-w",
+            "zipf",
+            "--requests",
+            "30k",
+            "-c",
+            "1%,10%",
+            "--sample",
+            "50%",
+            "--compare",
+            "-f",
+            "csv",
+            "--no-save",
+        ],
         dir.path(),
     );
     assert!(o.status.success(), "{}", stderr(&o));
@@ -182,7 +275,21 @@ fn mrc_saves_csv_prints_a_table_and_compares_with_lru() {
 #[test]
 fn mrc_default_grid_runs_from_one_to_the_working_set() {
     let dir = tempfile::tempdir().unwrap();
-    let o = cachesim(&["mrc", "-w", "uniform", "--requests", "5k", "--keys", "500", "-f", "csv", "--no-save"], dir.path());
+    let o = cachesim(
+        &[
+            "mrc",
+            "-w",
+            "uniform",
+            "--requests",
+            "5k",
+            "--keys",
+            "500",
+            "-f",
+            "csv",
+            "--no-save",
+        ],
+        dir.path(),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let (h, rows) = parse_csv(&stdout(&o));
     let c = col(&h, "capacity");
@@ -191,5 +298,8 @@ fn mrc_default_grid_runs_from_one_to_the_working_set() {
     assert_eq!(rows.last().unwrap()[c], rows[0][d]);
     let hit = col(&h, "hit_ratio");
     let ratios: Vec<f64> = rows.iter().map(|r| r[hit].parse().unwrap()).collect();
-    assert!(ratios.windows(2).all(|w| w[0] <= w[1]), "an LRU curve never falls");
+    assert!(
+        ratios.windows(2).all(|w| w[0] <= w[1]),
+        "an LRU curve never falls"
+    );
 }

@@ -28,7 +28,9 @@ fn read_lis_zst(path: &Path) -> Batch {
     for line in r.lines() {
         let line = line.unwrap();
         let mut it = line.split_whitespace();
-        let (Some(start), Some(n)) = (it.next(), it.next()) else { continue };
+        let (Some(start), Some(n)) = (it.next(), it.next()) else {
+            continue;
+        };
         let start: u64 = start.parse().unwrap();
         let n: u64 = n.parse().unwrap();
         b.keys.extend(start..start + n);
@@ -57,7 +59,18 @@ fn exact_curve(b: &Batch) -> Curve {
 fn lru_replay(b: &Batch, c: u64) -> Counters {
     let mut lru = Lru::new(c);
     let mut n = Counters::default();
-    replay_batch(&mut lru, b, 0..b.len(), 0, None, ChargeModel { bytes: false, capacity: c }, &mut n);
+    replay_batch(
+        &mut lru,
+        b,
+        0..b.len(),
+        0,
+        None,
+        ChargeModel {
+            bytes: false,
+            capacity: c,
+        },
+        &mut n,
+    );
     n
 }
 
@@ -95,17 +108,28 @@ proptest! {
 
 #[test]
 fn oltp_exact_curve_equals_lru_at_table_iv_sizes_and_published_lru() {
-    let Some(p) = common::trace("arc/OLTP.lis.zst") else { return };
+    let Some(p) = common::trace("arc/OLTP.lis.zst") else {
+        return;
+    };
     let b = read_lis_zst(&p);
     assert_eq!(b.len(), 914_145);
     let curve = exact_curve(&b);
     // Published LRU hit ratios (ARC paper Table IV, %), two decimals.
-    for (c, published) in [(1000, 32.83), (2000, 42.47), (5000, 53.65), (10000, 60.70), (15000, 64.63)] {
+    for (c, published) in [
+        (1000, 32.83),
+        (2000, 42.47),
+        (5000, 53.65),
+        (10000, 60.70),
+        (15000, 64.63),
+    ] {
         let n = lru_replay(&b, c);
         let exact_hits = (curve.hit_ratio(c) * curve.gets as f64).round() as u64;
         assert_eq!(exact_hits, n.hits, "c={c}");
         let pct = curve.hit_ratio(c) * 100.0;
-        assert!((pct - published).abs() < 0.006, "c={c}: {pct:.3}% vs published {published}%");
+        assert!(
+            (pct - published).abs() < 0.006,
+            "c={c}: {pct:.3}% vs published {published}%"
+        );
     }
 }
 
@@ -118,7 +142,9 @@ fn worst(exact: &Curve, sampled: &Curve, caps: &[u64]) -> (u64, f64) {
 
 #[test]
 fn shards_tracks_the_exact_curve_on_oltp_at_10_percent() {
-    let Some(p) = common::trace("arc/OLTP.lis.zst") else { return };
+    let Some(p) = common::trace("arc/OLTP.lis.zst") else {
+        return;
+    };
     let b = read_lis_zst(&p);
     let exact = exact_curve(&b);
     let caps = [1000, 2000, 5000, 10000, 15000];
@@ -134,12 +160,17 @@ fn shards_tracks_the_exact_curve_on_oltp_at_10_percent() {
     }
     assert!(s.tracked() <= 8192);
     let (c, e) = worst(&exact, &fixed_size_curve(&s), &caps);
-    assert!(e <= 0.03, "fixed-size SHARDS (8k keys): error {e:.4} at c={c}");
+    assert!(
+        e <= 0.03,
+        "fixed-size SHARDS (8k keys): error {e:.4} at c={c}"
+    );
 }
 
 #[test]
 fn p12_exact_matches_published_lru_and_shards_at_1_percent_tracks_it() {
-    let Some(p) = common::trace("arc/P12.lis.zst") else { return };
+    let Some(p) = common::trace("arc/P12.lis.zst") else {
+        return;
+    };
     let b = read_lis_zst(&p);
     assert_eq!(b.len(), 13_208_930);
     let exact = exact_curve(&b);
@@ -159,7 +190,10 @@ fn p12_exact_matches_published_lru_and_shards_at_1_percent_tracks_it() {
     ];
     for (c, pct) in published {
         let got = exact.hit_ratio(c) * 100.0;
-        assert!((got - pct).abs() <= 0.015, "c={c}: {got:.3}% vs published {pct}%");
+        assert!(
+            (got - pct).abs() <= 0.015,
+            "c={c}: {got:.3}% vs published {pct}%"
+        );
     }
     let caps: Vec<u64> = published.iter().map(|p| p.0).collect();
     let plain = shards_rate(&b, 0.01, false);

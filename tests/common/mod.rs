@@ -13,7 +13,10 @@ pub fn trace_dir() -> Option<PathBuf> {
         if p.is_dir() {
             return Some(p);
         }
-        eprintln!("skipped: CACHESIM_TRACE_DIR={} is not a directory", p.display());
+        eprintln!(
+            "skipped: CACHESIM_TRACE_DIR={} is not a directory",
+            p.display()
+        );
         return None;
     }
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/traces");
