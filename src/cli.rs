@@ -39,7 +39,17 @@ pub enum Command {
     /// Write one self-contained HTML page: charts, comparison, and the commands to rerun.
     #[command(after_help = REPORT_EXAMPLES)]
     Report(ReportArgs),
+    /// LRU miss-ratio curve in one pass (exact, or sampled with SHARDS).
+    #[command(after_help = MRC_EXAMPLES)]
+    Mrc(MrcArgs),
 }
+
+const MRC_EXAMPLES: &str = "\
+Examples:
+  cachesim mrc --trace OLTP.lis --capacity 1000,2000,5000,10000,15000
+  cachesim mrc -w zipf --capacity 0.1%..100%:30 --compare
+  cachesim mrc --trace P12.lis --sample 1% --capacity 1k..1M:20
+  cachesim mrc --trace P12.lis --sample-size 8k --format csv";
 
 const RUN_EXAMPLES: &str = "\
 Examples:
@@ -52,7 +62,8 @@ Examples:
   cachesim run -s ttl,lru -w ycsb-b --on-write none --ttl 1s,5s,30s,5m --no-latency
   cachesim run -s lru,lfu -w zipf-shift --warmup 10% --prefill top:1000 --window 10k
   cachesim run -s lru,redis-lru,redis-lfu -c 1% --requests 200k
-  cachesim run -s redis,tiered:lru+redis --l1-capacity 1000 --redis-url redis://127.0.0.1:6379/0";
+  cachesim run -s redis,tiered:lru+redis --l1-capacity 1000 --redis-url redis://127.0.0.1:6379/0
+  cachesim run -s lru,fifo,lfu,random -w zipf,hotspot --seeds 1..5 -c 0.1%..50%:12 --threads 2";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
@@ -74,48 +85,25 @@ pub struct RunArgs {
     #[arg(short, long, value_name = "SPEC[,SPEC...]", default_value = "lru")]
     pub strategy: Vec<String>,
 
-    /// Synthetic workload preset (zipf, uniform, hotspot, scan) or a path to
-    /// a preset .toml file. Ignored when --trace is given.
-    #[arg(short, long, value_name = "NAME|FILE.toml", default_value = "zipf")]
-    pub workload: String,
-
-    /// Replay a trace file instead of a synthetic workload (gzip, zstd and xz
-    /// are read transparently).
-    #[arg(short, long, value_name = "FILE")]
-    pub trace: Option<PathBuf>,
-
-    /// Trace reader to use instead of detecting it: text, csv, arc, lirs,
-    /// oracle-general, u32be, i64be.
-    #[arg(long, value_name = "FORMAT")]
-    pub trace_format: Option<String>,
+    #[command(flatten)]
+    pub input: WorkloadArgs,
 
     /// Cache capacities, comma separated: objects (1000, 10k, 1M), a share of
-    /// the distinct keys requested (5%), or bytes (64MiB, 1GB).
+    /// the distinct keys requested (5%), or bytes (64MiB, 1GB); and ranges
+    /// START..END:POINTS (0.1%..50%:12, 100..100k:10, 1MiB..1GiB:8).
     #[arg(short, long, value_name = "CAP[,CAP...]", default_value = "10%")]
     pub capacity: String,
+
+    /// How the points of a capacity range are spaced: log (constant ratio)
+    /// or linear (constant step).
+    #[arg(long, value_name = "SCALE", default_value = "log")]
+    pub capacity_scale: String,
 
     /// Time-to-live for the `ttl` strategy: 500ms, 30s, 5m, 1h or bare
     /// seconds [default: 60s]. A list (1s,5s,30s,5m) is a sweep axis: one
     /// run per TTL and strategy and capacity (other strategies ignore it).
     #[arg(long, value_name = "DURATION[,DURATION...]")]
     pub ttl: Option<String>,
-
-    /// Number of requests to generate (overrides the preset).
-    #[arg(long, value_name = "N")]
-    pub requests: Option<String>,
-
-    /// Number of distinct keys in the key space (overrides the preset).
-    #[arg(long, value_name = "N")]
-    pub keys: Option<String>,
-
-    /// Zipf skew, from 0 (uniform) to 10 (overrides the preset).
-    #[arg(long, value_name = "ALPHA")]
-    pub alpha: Option<String>,
-
-    /// Requests per second, which sets request timestamps for synthetic
-    /// workloads and for traces without a time column [default: 1000].
-    #[arg(long, value_name = "PER_SECOND")]
-    pub rate: Option<String>,
 
     /// Share of requests that are writes (0 to 1, e.g. 0.05): a write goes to
     /// the origin and changes the key's version (overrides the preset).
@@ -144,9 +132,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "N")]
     pub window: Option<String>,
 
-    /// Seed for the generator and randomised strategies. Same seed, same result.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    /// Runs to execute at once [default: all cores]. Results do not depend
+    /// on it (except the timing columns and `threads`).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<String>,
 
     /// Latency of the database behind the cache, drawn per miss from a
     /// seeded model: 2ms (constant), uniform:1ms..5ms, normal:5ms,1ms,
@@ -251,6 +240,54 @@ pub struct RunArgs {
     /// [default: --capacity].
     #[arg(long, value_name = "CAP")]
     pub l1_capacity: Option<String>,
+}
+
+/// Where requests come from: shared by `run` and `mrc`.
+#[derive(Debug, Args)]
+pub struct WorkloadArgs {
+    /// Synthetic workload presets (see `cachesim list`: zipf, uniform,
+    /// hotspot, scan, zipf-shift, zipf-scan, ycsb-a..f) or paths to
+    /// preset .toml files, comma separated or repeated [default: zipf, unless
+    /// --trace is given].
+    #[arg(short, long, value_name = "NAME|FILE.toml[,...]")]
+    pub workload: Vec<String>,
+
+    /// Replay a trace file (gzip, zstd and xz are read transparently).
+    /// Repeat for several traces; they run after the --workload presets.
+    #[arg(short, long, value_name = "FILE")]
+    pub trace: Vec<PathBuf>,
+
+    /// Trace reader to use instead of detecting it: text, csv, arc, lirs,
+    /// oracle-general, u32be, i64be.
+    #[arg(long, value_name = "FORMAT")]
+    pub trace_format: Option<String>,
+
+    /// Number of requests to generate (overrides the preset).
+    #[arg(long, value_name = "N")]
+    pub requests: Option<String>,
+
+    /// Number of distinct keys in the key space (overrides the preset).
+    #[arg(long, value_name = "N")]
+    pub keys: Option<String>,
+
+    /// Zipf skew, from 0 (uniform) to 10 (overrides the zipf, zipf-shift,
+    /// zipf-scan and ycsb presets).
+    #[arg(long, value_name = "ALPHA")]
+    pub alpha: Option<String>,
+
+    /// Requests per second, which sets request timestamps for synthetic
+    /// workloads and for traces without a time column [default: 1000].
+    #[arg(long, value_name = "PER_SECOND")]
+    pub rate: Option<String>,
+
+    /// Seed for the generator and randomised strategies. Same seed, same result.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Several seeds, each a separate set of runs: a range 1..5 (inclusive)
+    /// or a list 1,2,7 (or both: 1..3,10).
+    #[arg(long, value_name = "SEEDS", conflicts_with = "seed")]
+    pub seeds: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -439,6 +476,62 @@ pub struct PlotArgs {
     pub overlay: bool,
 
     /// Do not print the files written.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MrcArgs {
+    #[command(flatten)]
+    pub input: WorkloadArgs,
+
+    /// Capacities to report, in objects: counts, percentages of the distinct
+    /// keys and ranges as for `run` (1000, 5%, 1k..1M:20), or `all` for every
+    /// capacity from 1 to the working set [default: 1..100%:64, log-spaced].
+    #[arg(short, long, value_name = "CAP[,CAP...]|all")]
+    pub capacity: Option<String>,
+
+    /// How the points of a capacity range are spaced: log or linear.
+    #[arg(long, value_name = "SCALE", default_value = "log")]
+    pub capacity_scale: String,
+
+    /// SHARDS fixed-rate sampling: keep the keys whose hash falls under rate
+    /// R (0.01 or 1%), and scale distances by 1/R.
+    #[arg(long, value_name = "R", conflicts_with = "sample_size")]
+    pub sample: Option<String>,
+
+    /// With --sample: apply SHARDS-adj, the paper's correction for the
+    /// difference between expected and actual sampled gets (on), or not (off).
+    #[arg(long, value_name = "on|off", default_value = "on")]
+    pub sample_adj: String,
+
+    /// SHARDS fixed-size sampling: track at most S keys (e.g. 8k), lowering
+    /// the rate as new keys arrive.
+    #[arg(long, value_name = "S")]
+    pub sample_size: Option<String>,
+
+    /// Also replay a real LRU cache at every capacity and report the
+    /// absolute error of the curve.
+    #[arg(long)]
+    pub compare: bool,
+
+    /// Runs of --compare to execute at once [default: all cores].
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<String>,
+
+    /// What to print on stdout.
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+
+    /// Where to save the curve as CSV [default: a new file under results/].
+    #[arg(short, long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Do not save a results file.
+    #[arg(long, conflicts_with = "out")]
+    pub no_save: bool,
+
+    /// No progress bar and no "saved to" line.
     #[arg(short, long)]
     pub quiet: bool,
 }

@@ -30,13 +30,14 @@ fn plan(w: WorkloadInput, strategies: &str, caps: &str, ttls: &[f64], fresh: Fre
         workloads: vec![w],
         strategies: StrategySpec::parse_list(strategies).unwrap(),
         capacities: Capacity::parse_list(caps).unwrap(),
-        seed: 7,
+        seeds: vec![7],
         ttls: ttls.to_vec(),
         latency: None,
         histograms: None,
         fresh,
         fleet: None,
         redis: Default::default(),
+        threads: None,
     }
 }
 

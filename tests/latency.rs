@@ -250,7 +250,7 @@ fn postgres_origin_counts_misses_and_reuses_its_table() {
         workloads: vec![zipf(5_000, 3_000)],
         strategies: StrategySpec::parse_list(strategies).unwrap(),
         capacities: vec![Capacity::parse("10%").unwrap()],
-        seed: 3,
+        seeds: vec![3],
         ttls: vec![],
         latency: Some(OriginSpec::Postgres(
             cachesim::external::postgres::PgConfig::parse(&pg_url()).unwrap(),
@@ -259,6 +259,7 @@ fn postgres_origin_counts_misses_and_reuses_its_table() {
         fleet: None,
         fresh: Default::default(),
         redis: Default::default(),
+        threads: None,
     };
     let rows = plan("none,lru").run(true).unwrap();
     for r in &rows {

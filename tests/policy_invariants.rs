@@ -228,13 +228,14 @@ fn runner_provides_the_future_for_a_single_trace_run() {
         }],
         strategies: vec![StrategySpec::parse(strategy).unwrap()],
         capacities: vec![Capacity::parse("10").unwrap()],
-        seed: 1,
+        seeds: vec![1],
         ttls: vec![],
         latency: None,
         histograms: None,
         fresh: Default::default(),
         fleet: None,
         redis: Default::default(),
+        threads: None,
     };
     let belady = plan("belady").run(true).unwrap();
     assert_eq!(belady.len(), 1);

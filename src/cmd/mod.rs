@@ -3,7 +3,9 @@
 //! errors (exit 1).
 
 pub mod compare;
+pub mod inputs;
 pub mod list;
+pub mod mrc;
 pub mod plot;
 pub mod report;
 pub mod run;
@@ -58,5 +60,6 @@ pub fn dispatch(cli: crate::cli::Cli) -> Result<(), CliError> {
         crate::cli::Command::Plot(a) => plot::plot(a),
         crate::cli::Command::Compare(a) => compare::compare(a),
         crate::cli::Command::Report(a) => report::report(a),
+        crate::cli::Command::Mrc(a) => mrc::mrc(a),
     }
 }

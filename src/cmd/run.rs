@@ -1,22 +1,21 @@
 //! `cachesim run`: replay workloads against strategies and capacities, print
 //! the results and save them as CSV.
 
-use super::{usage, CliError};
+use super::{inputs, usage, CliError};
 use crate::cli::{OutputFormat, RunArgs};
 use crate::external::postgres::PgConfig;
 use crate::external::redis::{RedisOptions, RedisUrl};
 use crate::policy::{self, StrategySpec};
 use crate::report::{self, csv::CsvExporter, json::JsonExporter, table::TableExporter, Exporter};
+use crate::sim::capacity::Scale;
 use crate::sim::fleet::{split_shared, Balance, FleetConfig};
 use crate::sim::freshness::OnWrite;
 use crate::sim::latency::OriginModel;
 use crate::sim::phases::{self, parse_prefill, parse_window, FreshOptions, Warmup};
 use crate::sim::runner::{OriginSpec, Plan, RunError, WorkloadInput};
 use crate::sim::Capacity;
-use crate::units::{parse_count, parse_duration};
-use crate::workload::preset::DEFAULT_RATE;
-use crate::workload::trace::TraceFormat;
-use crate::workload::Preset;
+use crate::units::parse_count;
+use crate::units::parse_duration;
 use anyhow::Context;
 use std::io::Write;
 use std::path::PathBuf;
@@ -41,7 +40,9 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
             ),
         ));
     }
-    let capacities = Capacity::parse_list(&a.capacity).map_err(|e| usage("--capacity", e))?;
+    let scale = Scale::parse(&a.capacity_scale).map_err(|e| usage("--capacity-scale", e))?;
+    let capacities =
+        Capacity::parse_list_scaled(&a.capacity, scale).map_err(|e| usage("--capacity", e))?;
     let mut ttls = Vec::new();
     for t in a.ttl.iter().flat_map(|t| t.split(',')) {
         let v = parse_duration(t).map_err(|e| usage("--ttl", e))?;
@@ -51,111 +52,42 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
         ttls.push(v);
     }
     let fresh = fresh_options(a)?;
-    let rate = match &a.rate {
-        Some(r) => {
-            let v: f64 = r.trim().parse().map_err(|_| {
-                usage(
-                    "--rate",
-                    format!("'{r}' is not a number; expected requests per second > 0, e.g. 1000"),
-                )
-            })?;
-            if !(v.is_finite() && v > 0.0) {
-                return Err(usage(
-                    "--rate",
-                    format!("'{r}' must be a positive number of requests per second"),
-                ));
-            }
-            Some(v)
+    let mut workloads = inputs::workloads(&a.input)?;
+    if let Some(w) = &a.write_ratio {
+        let ratio = parse_write_ratio(w)?;
+        if !workloads
+            .iter()
+            .any(|wl| matches!(wl, WorkloadInput::Preset { .. }))
+        {
+            return Err(usage(
+                "--write-ratio",
+                "only applies to synthetic workloads; a trace's writes are its set requests",
+            ));
         }
-        None => None,
-    };
-    let workload = match &a.trace {
-        Some(path) => {
-            let format = match &a.trace_format {
-                Some(f) => Some(TraceFormat::parse(f).map_err(|e| usage("--trace-format", e))?),
-                None => None,
-            };
-            if a.write_ratio.is_some() {
-                return Err(usage(
-                    "--write-ratio",
-                    "only applies to synthetic workloads; a trace's writes are its set requests",
-                ));
-            }
-            WorkloadInput::Trace {
-                path: path.clone(),
-                format,
-                rate: rate.unwrap_or(DEFAULT_RATE),
+        for wl in &mut workloads {
+            if let WorkloadInput::Preset { preset, label } = wl {
+                preset.write_ratio = Some(ratio);
+                *label += &format!(":write_ratio={w}");
+                preset.validate().map_err(|e| usage("--write-ratio", e))?;
             }
         }
-        None => {
-            if a.trace_format.is_some() {
-                return Err(usage("--trace-format", "only applies with --trace FILE"));
-            }
-            let mut p = Preset::load(&a.workload).map_err(|e| usage("--workload", e))?;
-            let mut label = p.name.clone();
-            if let Some(r) = &a.requests {
-                p.requests = parse_count(r).map_err(|e| usage("--requests", e))?;
-                label += &format!(":requests={r}");
-            }
-            if let Some(k) = &a.keys {
-                p.keys = parse_count(k).map_err(|e| usage("--keys", e))?;
-                label += &format!(":keys={k}");
-            }
-            if let Some(al) = &a.alpha {
-                // Zipf skew: zipf, zipf-shift, zipf-scan, and YCSB's zipfian
-                // constant.
-                if !["zipf", "zipf-shift", "zipf-scan", "ycsb"].contains(&p.generator.as_str()) {
-                    return Err(usage(
-                        "--alpha",
-                        format!("only applies to zipf workloads, not '{}'", p.generator),
-                    ));
-                }
-                let v: f64 = al.trim().parse().map_err(|_| {
-                    usage(
-                        "--alpha",
-                        format!("'{al}' is not a number; expected a skew from 0 to 10, e.g. 0.99"),
-                    )
-                })?;
-                p.alpha = Some(v);
-                label += &format!(":alpha={al}");
-            }
-            if let Some(r) = rate {
-                p.rate = Some(r);
-                label += &format!(":rate={r}");
-            }
-            if let Some(w) = &a.write_ratio {
-                p.write_ratio = Some(parse_write_ratio(w)?);
-                label += &format!(":write_ratio={w}");
-            }
-            p.validate().map_err(|e| {
-                let opt = if e.starts_with("alpha") {
-                    "--alpha"
-                } else if e.starts_with("keys") {
-                    "--keys"
-                } else if e.starts_with("requests") {
-                    "--requests"
-                } else if e.starts_with("write_ratio") && a.write_ratio.is_some() {
-                    "--write-ratio"
-                } else {
-                    "--workload"
-                };
-                usage(opt, e)
-            })?;
-            if let Some(wu) = fresh.warmup {
-                let n = wu.resolve(p.requests);
-                if n >= p.requests {
+    }
+    if let Some(wu) = fresh.warmup {
+        for wl in &workloads {
+            if let WorkloadInput::Preset { preset, .. } = wl {
+                let n = wu.resolve(preset.requests);
+                if n >= preset.requests {
                     return Err(usage(
                         "--warmup",
                         format!(
                             "{n} warm-up requests leave none of the workload's {} requests to count",
-                            p.requests
+                            preset.requests
                         ),
                     ));
                 }
             }
-            WorkloadInput::Preset { preset: p, label }
         }
-    };
+    }
     let latency = if a.no_latency {
         None
     } else if let Some(url) = &a.origin {
@@ -207,7 +139,7 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
         on_write: fresh.on_write,
         broadcast: a.broadcast_invalidation,
         delay,
-        seed: a.seed,
+        seed: a.input.seed,
     });
     let redis = redis_options(a, strategies.iter().any(|s| policy::is_external(&s.name)))?;
     for s in strategies.iter().filter(|s| policy::is_external(&s.name)) {
@@ -215,15 +147,16 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
     }
     Ok(Plan {
         fleet,
-        workloads: vec![workload],
+        workloads,
         strategies,
         capacities,
-        seed: a.seed,
+        seeds: inputs::seeds(&a.input)?,
         ttls,
         latency,
         histograms: a.histograms.clone(),
         fresh,
         redis,
+        threads: inputs::threads(&a.threads)?,
     })
 }
 

@@ -4,6 +4,15 @@
 //! A percentage is of the workload's working set: the distinct keys actually
 //! requested (counted on the generated stream or in a pass over the trace),
 //! rounded to the nearest whole object, at least 1.
+//!
+//! A list may mix single values and ranges `START..END:POINTS` (both ends of
+//! the same kind, inclusive): `0.1%..50%:12`, `100..100k:10`, `1MiB..1GiB:8`.
+//! Points are log-spaced by default ([`Scale::Log`]: each point the previous
+//! times a constant factor, as cache-size sweeps are read on a log axis) or
+//! evenly spaced ([`Scale::Linear`]). Count and byte points are rounded to
+//! whole numbers and percentages to 4 significant digits; a point equal to
+//! the one before it after rounding is dropped, so `1..10:20` gives 1..=10
+//! once each.
 
 use crate::units::{format_bytes, parse_bytes, parse_count};
 use serde::{Deserialize, Serialize};
@@ -23,6 +32,43 @@ impl CapacityKind {
             CapacityKind::Bytes => "bytes",
         }
     }
+}
+
+/// Most points one range may ask for.
+pub const MAX_POINTS: usize = 100_000;
+
+/// How the points of a capacity range are spaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scale {
+    /// A constant ratio between neighbours (the default).
+    #[default]
+    Log,
+    /// A constant difference between neighbours.
+    Linear,
+}
+
+impl Scale {
+    pub fn parse(s: &str) -> Result<Scale, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "log" => Ok(Scale::Log),
+            "linear" | "lin" => Ok(Scale::Linear),
+            _ => Err(format!("unknown scale '{s}'; valid scales: log, linear")),
+        }
+    }
+}
+
+/// `x` rounded to `digits` significant decimal digits.
+fn round_sig(x: f64, digits: i32) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let mag = x.abs().log10().floor() as i32;
+    let f = 10f64.powi(digits - 1 - mag);
+    // Printing through a string avoids artefacts such as 0.30000000000000004.
+    let r = (x * f).round() / f;
+    format!("{r:.*}", (digits - 1 - mag).max(0) as usize)
+        .parse()
+        .unwrap_or(r)
 }
 
 /// A capacity as given on the command line.
@@ -71,17 +117,91 @@ impl Capacity {
         Ok(Capacity::Count(n))
     }
 
-    /// Parses a comma-separated list.
+    /// Parses a comma-separated list of values and ranges, ranges
+    /// log-spaced.
     pub fn parse_list(s: &str) -> Result<Vec<Capacity>, String> {
-        let v: Vec<Capacity> = s
-            .split(',')
-            .filter(|p| !p.trim().is_empty())
-            .map(Capacity::parse)
-            .collect::<Result<_, _>>()?;
+        Capacity::parse_list_scaled(s, Scale::Log)
+    }
+
+    /// Parses a comma-separated list of values and `START..END:POINTS`
+    /// ranges, spacing range points by `scale`. The order is as written.
+    pub fn parse_list_scaled(s: &str, scale: Scale) -> Result<Vec<Capacity>, String> {
+        let mut v = Vec::new();
+        for part in s.split(',').filter(|p| !p.trim().is_empty()) {
+            if part.contains("..") {
+                v.extend(Capacity::parse_range(part, scale)?);
+            } else {
+                v.push(Capacity::parse(part)?);
+            }
+        }
         if v.is_empty() {
             return Err(format!("invalid capacity '{s}': no value given"));
         }
         Ok(v)
+    }
+
+    /// Parses one range `START..END:POINTS` into its points.
+    pub fn parse_range(s: &str, scale: Scale) -> Result<Vec<Capacity>, String> {
+        let t = s.trim();
+        let form = "a range is START..END:POINTS with both ends of the same kind, e.g. 0.1%..50%:12, 100..100k:10 or 1MiB..1GiB:8";
+        let (ends, points) = t
+            .rsplit_once(':')
+            .ok_or_else(|| format!("invalid capacity range '{t}': missing ':POINTS'; {form}"))?;
+        let (a, b) = ends
+            .split_once("..")
+            .ok_or_else(|| format!("invalid capacity range '{t}': {form}"))?;
+        let n: usize = points
+            .trim()
+            .parse()
+            .map_err(|_| format!("invalid capacity range '{t}': POINTS '{points}' must be a whole number from 2 to {MAX_POINTS}"))?;
+        if !(2..=MAX_POINTS).contains(&n) {
+            return Err(format!(
+                "invalid capacity range '{t}': POINTS must be from 2 to {MAX_POINTS}, got {n}"
+            ));
+        }
+        let lo = Capacity::parse(a).map_err(|e| format!("in range '{t}': {e}"))?;
+        let hi = Capacity::parse(b).map_err(|e| format!("in range '{t}': {e}"))?;
+        let (x0, x1) = match (lo, hi) {
+            (Capacity::Count(x), Capacity::Count(y)) | (Capacity::Bytes(x), Capacity::Bytes(y)) => (x as f64, y as f64),
+            (Capacity::Percent(x), Capacity::Percent(y)) => (x, y),
+            _ => {
+                return Err(format!(
+                    "invalid capacity range '{t}': both ends must be of the same kind (two counts, two percentages or two byte sizes)"
+                ))
+            }
+        };
+        if x1 <= x0 {
+            return Err(format!(
+                "invalid capacity range '{t}': END must be greater than START"
+            ));
+        }
+        let mut out: Vec<Capacity> = Vec::with_capacity(n);
+        for i in 0..n {
+            let f = i as f64 / (n - 1) as f64;
+            let x = match scale {
+                Scale::Log => x0 * (x1 / x0).powf(f),
+                Scale::Linear => x0 + (x1 - x0) * f,
+            };
+            // The ends are exactly as written.
+            let x = if i == 0 {
+                x0
+            } else if i == n - 1 {
+                x1
+            } else {
+                x
+            };
+            let c = match lo {
+                Capacity::Count(_) => Capacity::Count((x.round() as u64).max(1)),
+                Capacity::Bytes(_) => Capacity::Bytes((x.round() as u64).max(1)),
+                Capacity::Percent(_) => {
+                    Capacity::Percent(round_sig(x, 4).clamp(f64::MIN_POSITIVE, 100.0))
+                }
+            };
+            if out.last() != Some(&c) {
+                out.push(c);
+            }
+        }
+        Ok(out)
     }
 
     pub fn kind(&self) -> CapacityKind {
@@ -135,6 +255,54 @@ mod tests {
             .unwrap_err()
             .contains("expected a count"));
         assert!(Capacity::parse("-5").is_err());
+    }
+
+    #[test]
+    fn ranges_log_linear_and_mixed() {
+        let v = Capacity::parse_list("100..100k:4").unwrap();
+        assert_eq!(v, [100, 1000, 10_000, 100_000].map(Capacity::Count));
+        let v = Capacity::parse_list_scaled("0..10:3", Scale::Linear);
+        assert!(v.unwrap_err().contains("at least 1"));
+        let v = Capacity::parse_list_scaled("10..30:3", Scale::Linear).unwrap();
+        assert_eq!(v, [10, 20, 30].map(Capacity::Count));
+        let v = Capacity::parse_list("0.1%..50%:12").unwrap();
+        assert_eq!(v.len(), 12);
+        assert_eq!(v[0], Capacity::Percent(0.1));
+        assert_eq!(v[11], Capacity::Percent(50.0));
+        assert_eq!(v[1].label(), "0.1759%");
+        let v = Capacity::parse_list("1MiB..1GiB:8").unwrap();
+        assert_eq!(v.len(), 8);
+        assert_eq!(v[0], Capacity::Bytes(1 << 20));
+        assert_eq!(v[7], Capacity::Bytes(1 << 30));
+        // Mixed with single values, in the order written; duplicates after
+        // rounding are dropped.
+        let v = Capacity::parse_list("5,1..10:20,1%").unwrap();
+        assert_eq!(v.len(), 1 + 10 + 1);
+        assert_eq!(v[0], Capacity::Count(5));
+        assert_eq!(v[11], Capacity::Percent(1.0));
+    }
+
+    #[test]
+    fn bad_ranges_say_why() {
+        assert!(Capacity::parse_list("1..10")
+            .unwrap_err()
+            .contains("missing ':POINTS'"));
+        assert!(Capacity::parse_list("10..1:5")
+            .unwrap_err()
+            .contains("greater than START"));
+        assert!(Capacity::parse_list("1%..10:5")
+            .unwrap_err()
+            .contains("same kind"));
+        assert!(Capacity::parse_list("1..10:1")
+            .unwrap_err()
+            .contains("from 2"));
+        assert!(Capacity::parse_list("1..10:x")
+            .unwrap_err()
+            .contains("whole number"));
+        assert!(Capacity::parse_list("1..lots:3")
+            .unwrap_err()
+            .contains("in range"));
+        assert!(Scale::parse("cubic").unwrap_err().contains("log, linear"));
     }
 
     #[test]

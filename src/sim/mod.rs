@@ -12,6 +12,7 @@ pub mod phases;
 pub mod replay;
 pub mod result;
 pub mod runner;
+pub mod sweep;
 
 pub use capacity::{Capacity, CapacityKind};
 pub use replay::{replay_batch, Counters};

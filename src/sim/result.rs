@@ -131,6 +131,17 @@ pub struct RunResult {
     pub l2_hit_p50_us: Option<f64>,
     #[serde(default)]
     pub l2_hit_p99_us: Option<f64>,
+    /// Threads the sweep ran on (`--threads`); results other than the timing
+    /// columns do not depend on it.
+    #[serde(default = "one")]
+    pub threads: u64,
+    /// Trace reader used (`text`, `csv`, ...); empty for synthetic workloads,
+    /// whose parameters are in `workload`.
+    #[serde(default)]
+    pub trace_format: String,
+    /// Requests per second that set the timestamps of requests without one.
+    #[serde(default)]
+    pub rate: f64,
 }
 
 fn one() -> u64 {
@@ -191,6 +202,9 @@ pub const COLUMNS: &[&str] = &[
     "l1_hit_p99_us",
     "l2_hit_p50_us",
     "l2_hit_p99_us",
+    "threads",
+    "trace_format",
+    "rate",
 ];
 
 /// Columns that are measurements of this machine (wall time, timed cache
@@ -214,4 +228,5 @@ pub const MEASURED_COLUMNS: &[&str] = &[
     "l1_hit_p99_us",
     "l2_hit_p50_us",
     "l2_hit_p99_us",
+    "threads",
 ];

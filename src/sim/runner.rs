@@ -1,4 +1,5 @@
-//! Turns a plan (workloads x strategies x capacities) into results.
+//! Prepares workloads and runs one (workload, strategy, capacity); the plan
+//! of many runs and its parallel execution are in `sweep.rs`.
 //!
 //! A workload is prepared once per command: a synthetic stream is generated
 //! once and shared by every run; a trace is counted in one streaming pass
@@ -10,9 +11,9 @@ use super::capacity::{Capacity, CapacityKind};
 use super::fleet::{split_shared, Balance, Fleet, FleetConfig};
 use super::freshness::StaleStats;
 use super::latency::{
-    self, LatencySink, LatencySummary, ModelOrigin, NoLatency, Origin, OriginModel, Timed,
+    LatencySink, LatencySummary, ModelOrigin, NoLatency, Origin, OriginModel, Timed,
 };
-use super::phases::{Driver, FreshOptions, FreshRun, TimelineRow};
+use super::phases::{Driver, FreshRun, TimelineRow};
 use super::replay::{ChargeModel, Counters};
 use super::result::RunResult;
 use crate::dispatch;
@@ -26,6 +27,10 @@ use rustc_hash::FxHashSet;
 use std::path::PathBuf;
 use std::time::Instant;
 use thiserror::Error;
+
+/// The plan (workloads x seeds x strategies x capacities) and its parallel
+/// execution live in `sweep.rs`.
+pub use super::sweep::Plan;
 
 /// Requests handed to the loop between progress updates and, when
 /// streaming, read per batch.
@@ -471,6 +476,13 @@ pub fn run_one_timeline(
         l1_hit_p99_us: None,
         l2_hit_p50_us: None,
         l2_hit_p99_us: None,
+        // A single run; a sweep sets the threads it ran on and the reader.
+        threads: 1,
+        trace_format: String::new(),
+        rate: match &w.data {
+            Data::Memory(b) => b.rate,
+            Data::Stream { rate, .. } => *rate,
+        },
     };
     let timeline = drv
         .timeline
@@ -526,136 +538,4 @@ fn for_each_batch(
         }
     }
     Ok(())
-}
-
-/// A whole plan: every workload x strategy x capacity x TTL, in that
-/// nesting order.
-#[derive(Debug, Clone)]
-pub struct Plan {
-    pub workloads: Vec<WorkloadInput>,
-    pub strategies: Vec<StrategySpec>,
-    pub capacities: Vec<Capacity>,
-    pub seed: u64,
-    /// The `--ttl` axis: one run per value (for the `ttl` strategy; others
-    /// ignore it); empty means one run without `--ttl`.
-    pub ttls: Vec<f64>,
-    /// Record latency against this origin; `None` is `--no-latency`.
-    pub latency: Option<OriginSpec>,
-    /// Write each run's overall latency histogram (`.hgrm`) here.
-    pub histograms: Option<PathBuf>,
-    /// Replay over a fleet of application instances instead of one cache.
-    pub fleet: Option<FleetConfig>,
-    /// Write policy, warm-up, prefill and timeline windows.
-    pub fresh: FreshOptions,
-    /// Settings of the Redis strategies.
-    pub redis: RedisOptions,
-}
-
-impl Plan {
-    pub fn runs_per_workload(&self) -> usize {
-        self.strategies.len() * self.capacities.len() * self.ttl_axis().len()
-    }
-
-    /// The TTL of each run along the `--ttl` axis.
-    fn ttl_axis(&self) -> Vec<Option<f64>> {
-        if self.ttls.is_empty() {
-            vec![None]
-        } else {
-            self.ttls.iter().map(|&t| Some(t)).collect()
-        }
-    }
-
-    /// Runs everything, in a stable order. Stops at the first error: a failed
-    /// plan produces no results (so no half-written file).
-    pub fn run(&self, quiet: bool) -> Result<Vec<RunResult>, RunError> {
-        self.run_full(quiet).map(|(r, _)| r)
-    }
-
-    /// [`Plan::run`], also returning every run's timeline rows (`--window`).
-    pub fn run_full(&self, quiet: bool) -> Result<(Vec<RunResult>, Vec<TimelineRow>), RunError> {
-        let (out, timeline, err) = self.run_keep(quiet);
-        match err {
-            Some(e) => Err(e),
-            None => Ok((out, timeline)),
-        }
-    }
-
-    /// Like [`Plan::run_full`], but also returns the runs that finished
-    /// before the first error, so a sweep broken by a lost server keeps them.
-    pub fn run_keep(&self, quiet: bool) -> (Vec<RunResult>, Vec<TimelineRow>, Option<RunError>) {
-        let mut out = Vec::new();
-        let mut timeline = Vec::new();
-        let err = self.run_into(quiet, &mut out, &mut timeline).err();
-        (out, timeline, err)
-    }
-
-    fn run_into(
-        &self,
-        quiet: bool,
-        out: &mut Vec<RunResult>,
-        timeline: &mut Vec<TimelineRow>,
-    ) -> Result<(), RunError> {
-        // Reject bad strategy specs before any work.
-        for s in &self.strategies {
-            policy::validate(&split_shared(s).0)?;
-        }
-        // Fail fast (before generating workloads) if a Redis is missing.
-        crate::external::redis::preflight(&self.strategies, &self.redis)?;
-        for w in &self.workloads {
-            let future = self
-                .strategies
-                .iter()
-                .any(|s| policy::needs_future(&split_shared(s).0.name));
-            let prepared = w.prepare_for(self.seed, self.runs_per_workload(), future)?;
-            if let Some(OriginSpec::Postgres(pg)) = &self.latency {
-                prepared.populate_postgres(pg)?;
-            }
-            let fresh = super::phases::resolve(&self.fresh, w, &prepared)?;
-            let pb =
-                crate::progress::bar(prepared.requests * self.runs_per_workload() as u64, quiet);
-            for s in &self.strategies {
-                for cap in &self.capacities {
-                    for ttl in self.ttl_axis() {
-                        let cfg = RunConfig {
-                            strategy: s.clone(),
-                            capacity: *cap,
-                            seed: self.seed,
-                            ttl,
-                            latency: self.latency.clone(),
-                            fresh: fresh.clone(),
-                            fleet: self.fleet.clone(),
-                            redis: self.redis.clone(),
-                        };
-                        let (result, hist, tl) = run_one_timeline(&prepared, &cfg, &pb)?;
-                        timeline.extend(tl);
-                        if let (Some(dir), Some(h)) = (&self.histograms, hist) {
-                            let name = format!(
-                                "{:03}-{}-{}-{}.hgrm",
-                                out.len() + 1,
-                                result.workload,
-                                result.strategy,
-                                result.capacity_spec
-                            );
-                            let name: String = name
-                                .chars()
-                                .map(|ch| {
-                                    if ch.is_ascii_alphanumeric() || "._-".contains(ch) {
-                                        ch
-                                    } else {
-                                        '_'
-                                    }
-                                })
-                                .collect();
-                            let path = dir.join(name);
-                            crate::report::write_atomic(&path, |w| latency::write_hgrm(&h, w))
-                                .map_err(|err| RunError::Histogram { path, err })?;
-                        }
-                        out.push(result);
-                    }
-                }
-            }
-            pb.finish_and_clear();
-        }
-        Ok(())
-    }
 }

@@ -1,0 +1,363 @@
+//! `cachesim mrc`: the LRU miss-ratio curve of a workload in one pass
+//! (exact by stack distances, or sampled with SHARDS), optionally checked
+//! against real LRU replays (`--compare`). Prints a table (or CSV/JSON) and
+//! saves CSV atomically under `results/`, like `run`.
+
+use super::{inputs, usage, CliError};
+use crate::cli::{MrcArgs, OutputFormat};
+use crate::mrc::{self, Method, MrcRow};
+use crate::policy::StrategySpec;
+use crate::report;
+use crate::sim::capacity::{Capacity, CapacityKind, Scale};
+use crate::sim::runner::{run_one, Prepared, RunConfig, RunError, WorkloadInput};
+use crate::units::parse_count;
+use anyhow::Context;
+use rayon::prelude::*;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Points of the default grid: log-spaced from 1 to the working set.
+pub const DEFAULT_POINTS: usize = 64;
+
+/// Which capacities to report.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Grid {
+    /// `DEFAULT_POINTS` log-spaced sizes from 1 to the working set.
+    Default,
+    /// Every size from 1 to the working set.
+    All,
+    /// As listed.
+    List(Vec<Capacity>),
+}
+
+/// Parses `--sample`: a rate in (0, 1] as `0.01` or `1%`.
+pub fn parse_rate(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let bad = || {
+        format!("'{s}' is not a sampling rate; expected a number in (0, 1] such as 0.01, or a percentage such as 1%")
+    };
+    let v = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map_err(|_| bad())? / 100.0,
+        None => t.parse::<f64>().map_err(|_| bad())?,
+    };
+    if !(v > 0.0 && v <= 1.0) {
+        return Err(bad());
+    }
+    if v * (mrc::shards::P as f64) < 1.0 {
+        return Err(format!(
+            "'{s}' is below the smallest rate, 1/{}",
+            mrc::shards::P
+        ));
+    }
+    Ok(v)
+}
+
+fn parse_grid(a: &MrcArgs) -> Result<Grid, CliError> {
+    let scale = Scale::parse(&a.capacity_scale).map_err(|e| usage("--capacity-scale", e))?;
+    let Some(c) = &a.capacity else {
+        return Ok(Grid::Default);
+    };
+    if c.trim().eq_ignore_ascii_case("all") {
+        return Ok(Grid::All);
+    }
+    let caps = Capacity::parse_list_scaled(c, scale).map_err(|e| usage("--capacity", e))?;
+    if caps.iter().any(|c| c.kind() == CapacityKind::Bytes) {
+        return Err(usage(
+            "--capacity",
+            format!("'{c}': miss-ratio curves are in objects; use counts (1000, 10k), percentages (5%) or ranges of them"),
+        ));
+    }
+    Ok(Grid::List(caps))
+}
+
+/// The (capacity in objects, as written) points of `grid` for a workload.
+pub fn resolve_grid(grid: &Grid, distinct: u64) -> Vec<(u64, String)> {
+    let distinct = distinct.max(1);
+    match grid {
+        Grid::All => (1..=distinct).map(|c| (c, c.to_string())).collect(),
+        Grid::Default => {
+            let mut v: Vec<(u64, String)> = Vec::new();
+            for i in 0..DEFAULT_POINTS {
+                let f = i as f64 / (DEFAULT_POINTS - 1) as f64;
+                let c = ((distinct as f64).powf(f).round() as u64).clamp(1, distinct);
+                if v.last().map(|l| l.0) != Some(c) {
+                    v.push((c, c.to_string()));
+                }
+            }
+            v
+        }
+        Grid::List(caps) => caps
+            .iter()
+            .map(|c| (c.resolve(distinct), c.label()))
+            .collect(),
+    }
+}
+
+fn mrc_path(dir: &Path) -> PathBuf {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let stamp = report::utc_stamp(secs);
+    let mut p = dir.join(format!("mrc-{stamp}.csv"));
+    let mut n = 2;
+    while p.exists() {
+        p = dir.join(format!("mrc-{stamp}-{n}.csv"));
+        n += 1;
+    }
+    p
+}
+
+/// The rows for one prepared workload.
+pub fn curve_rows(
+    w: &Prepared,
+    seed: u64,
+    method: Method,
+    grid: &Grid,
+    compare: bool,
+    threads: Option<usize>,
+    quiet: bool,
+) -> Result<Vec<MrcRow>, RunError> {
+    let pb = crate::progress::bar(w.requests, quiet);
+    let curve = mrc::compute(w, method, &pb)?;
+    pb.finish_and_clear();
+    let points = resolve_grid(grid, w.distinct);
+    let lru: Vec<Option<f64>> = if compare {
+        let spec = StrategySpec::parse("lru")?;
+        let pb = crate::progress::bar(w.requests * points.len() as u64, quiet);
+        let one = |&(c, _): &(u64, String)| -> Result<Option<f64>, RunError> {
+            let cfg = RunConfig {
+                strategy: spec.clone(),
+                capacity: Capacity::Count(c),
+                seed,
+                ttl: None,
+                latency: None,
+                fresh: Default::default(),
+                fleet: None,
+                redis: Default::default(),
+            };
+            Ok(Some(run_one(w, &cfg, &pb)?.0.miss_ratio))
+        };
+        let mut b = rayon::ThreadPoolBuilder::new();
+        if let Some(t) = threads {
+            b = b.num_threads(t);
+        }
+        let pool = b
+            .build()
+            .map_err(|e| RunError::Workload(format!("cannot start threads: {e}")))?;
+        let r = pool.install(|| points.par_iter().map(one).collect::<Result<Vec<_>, _>>())?;
+        pb.finish_and_clear();
+        r
+    } else {
+        vec![None; points.len()]
+    };
+    Ok(points
+        .into_iter()
+        .zip(lru)
+        .map(|((c, spec), lru)| {
+            let hit = curve.hit_ratio(c);
+            let miss = 1.0 - hit;
+            MrcRow {
+                capacity: c,
+                hit_ratio: hit,
+                miss_ratio: miss,
+                method: curve.method.to_string(),
+                sample_rate: curve.sample_rate,
+                workload: w.label.clone(),
+                seed,
+                capacity_spec: spec,
+                requests: w.requests,
+                distinct_keys: w.distinct,
+                lru_miss_ratio: lru,
+                abs_error: lru.map(|l| (miss - l).abs()),
+            }
+        })
+        .collect())
+}
+
+fn write_csv(rows: &[MrcRow], out: &mut dyn Write) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    if rows.is_empty() {
+        w.write_record(mrc::COLUMNS)?;
+    }
+    for r in rows {
+        w.serialize(r)?;
+    }
+    w.flush()
+}
+
+fn write_table(rows: &[MrcRow], out: &mut dyn Write) -> std::io::Result<()> {
+    let compare = rows.iter().any(|r| r.lru_miss_ratio.is_some());
+    let mut header = vec!["workload", "method", "capacity", "hit ratio", "miss ratio"];
+    if compare {
+        header.extend(["lru miss ratio", "abs error"]);
+    }
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let cap = if r.capacity_spec.ends_with('%') {
+                format!("{} ({})", r.capacity, r.capacity_spec)
+            } else {
+                r.capacity.to_string()
+            };
+            let method = if r.sample_rate < 1.0 {
+                format!("{} R={}", r.method, r.sample_rate)
+            } else {
+                r.method.clone()
+            };
+            let mut v = vec![
+                r.workload.clone(),
+                method,
+                cap,
+                format!("{:.2}%", r.hit_ratio * 100.0),
+                format!("{:.2}%", r.miss_ratio * 100.0),
+            ];
+            if compare {
+                v.push(
+                    r.lru_miss_ratio
+                        .map(|x| format!("{:.2}%", x * 100.0))
+                        .unwrap_or_default(),
+                );
+                v.push(r.abs_error.map(|x| format!("{x:.4}")).unwrap_or_default());
+            }
+            v
+        })
+        .collect();
+    let mut width: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in &cells {
+        for (w, c) in width.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if i < 2 {
+                    format!("{c:<w$}", w = width[i])
+                } else {
+                    format!("{c:>w$}", w = width[i])
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    let h: Vec<String> = header.iter().map(|s| s.to_string()).collect();
+    writeln!(out, "{}", line(&h))?;
+    writeln!(
+        out,
+        "{}",
+        width
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .join("  ")
+    )?;
+    for row in &cells {
+        writeln!(out, "{}", line(row))?;
+    }
+    Ok(())
+}
+
+pub fn mrc(a: MrcArgs) -> Result<(), CliError> {
+    let workloads = inputs::workloads(&a.input)?;
+    let seeds = inputs::seeds(&a.input)?;
+    let threads = inputs::threads(&a.threads)?;
+    let grid = parse_grid(&a)?;
+    let method = match (&a.sample, &a.sample_size) {
+        (Some(r), _) => {
+            let adj = match a.sample_adj.trim().to_ascii_lowercase().as_str() {
+                "on" | "true" | "yes" => true,
+                "off" | "false" | "no" => false,
+                _ => {
+                    return Err(usage(
+                        "--sample-adj",
+                        format!("'{}' is not on or off", a.sample_adj),
+                    ))
+                }
+            };
+            Method::FixedRate(parse_rate(r).map_err(|e| usage("--sample", e))?, adj)
+        }
+        (None, Some(s)) => {
+            let n = parse_count(s).map_err(|e| usage("--sample-size", e))?;
+            if n == 0 || n > u32::MAX as u64 {
+                return Err(usage(
+                    "--sample-size",
+                    format!("'{s}' must be a number of keys from 1 up, e.g. 8k"),
+                ));
+            }
+            Method::FixedSize(n as usize)
+        }
+        (None, None) => Method::Exact,
+    };
+    let out_path: Option<PathBuf> = if a.no_save {
+        None
+    } else {
+        Some(match &a.out {
+            Some(p) => p.clone(),
+            None => mrc_path(&PathBuf::from("results")),
+        })
+    };
+    let runtime = |e: RunError| CliError::Runtime(anyhow::Error::new(e));
+    let mut rows = Vec::new();
+    for w in &workloads {
+        // A trace's curve does not depend on the seed: computed once.
+        let seeds_here: &[u64] = match w {
+            WorkloadInput::Trace { .. } => &seeds[..1],
+            WorkloadInput::Preset { .. } => &seeds,
+        };
+        for &seed in seeds_here {
+            let prepared = w
+                .prepare(seed, if a.compare { 2 } else { 1 })
+                .map_err(runtime)?;
+            rows.extend(
+                curve_rows(&prepared, seed, method, &grid, a.compare, threads, a.quiet)
+                    .map_err(runtime)?,
+            );
+        }
+    }
+    if let Some(path) = &out_path {
+        report::write_atomic(path, |w| write_csv(&rows, w))
+            .with_context(|| format!("cannot write results to '{}'", path.display()))?;
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match a.format {
+        OutputFormat::Table => write_table(&rows, &mut out),
+        OutputFormat::Csv => write_csv(&rows, &mut out),
+        OutputFormat::Json => serde_json::to_writer_pretty(&mut out, &rows)
+            .map_err(std::io::Error::other)
+            .and_then(|_| writeln!(out)),
+    }
+    .context("cannot write to stdout")?;
+    out.flush().ok();
+    if let (Some(path), false) = (&out_path, a.quiet) {
+        eprintln!("saved {} point(s) to {}", rows.len(), path.display());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_and_grids() {
+        assert_eq!(parse_rate("1%").unwrap(), 0.01);
+        assert_eq!(parse_rate("0.1").unwrap(), 0.1);
+        assert!(parse_rate("0").is_err());
+        assert!(parse_rate("150%").is_err());
+        assert!(parse_rate("often").unwrap_err().contains("(0, 1]"));
+        let g = resolve_grid(&Grid::Default, 1000);
+        assert_eq!(g.first().unwrap().0, 1);
+        assert_eq!(g.last().unwrap().0, 1000);
+        assert!(g.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(resolve_grid(&Grid::All, 5).len(), 5);
+        let l = resolve_grid(
+            &Grid::List(vec![Capacity::Percent(10.0), Capacity::Count(7)]),
+            1000,
+        );
+        assert_eq!(l, vec![(100, "10%".to_string()), (7, "7".to_string())]);
+    }
+}

@@ -1,0 +1,306 @@
+//! Miss-ratio curves: the LRU hit ratio at every cache size from one pass
+//! over a workload, instead of one replay per size.
+//!
+//! - [`mattson`]: exact stack distances (Mattson et al. 1970) with a Fenwick
+//!   tree, O(log n) per request, memory O(distinct keys).
+//! - [`shards`]: SHARDS sampling (Waldspurger et al., FAST 2015), fixed rate
+//!   or fixed size, for large traces in a fraction of the time and memory.
+//!
+//! Curves are in objects (every object charges 1), over gets, with the
+//! replay loop's semantics for sets (a use) and deletes (a removal).
+
+pub mod mattson;
+pub mod shards;
+
+use crate::request::Op;
+use crate::sim::runner::{Data, Prepared, RunError};
+use crate::workload::{trace, Batch};
+use indicatif::ProgressBar;
+use serde::{Deserialize, Serialize};
+
+/// How to compute the curve.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Method {
+    /// Every request, exact.
+    Exact,
+    /// SHARDS at a fixed sampling rate in (0, 1], with SHARDS-adj when
+    /// the flag is set.
+    FixedRate(f64, bool),
+    /// SHARDS tracking at most this many keys.
+    FixedSize(usize),
+}
+
+impl Method {
+    /// The `method` column.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Method::Exact => "exact",
+            Method::FixedRate(_, true) => "shards",
+            Method::FixedRate(_, false) => "shards-noadj",
+            Method::FixedSize(_) => "shards-fixed-size",
+        }
+    }
+}
+
+/// A computed curve: hit ratio as a function of capacity (in objects).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Curve {
+    /// (distance, cumulative weight of gets at distance <= it), ascending.
+    steps: Vec<(f64, f64)>,
+    /// Weight counted as hits at every capacity >= 1 (SHARDS-adj).
+    adjust: f64,
+    /// Denominator: all gets (or their sampled estimate).
+    total: f64,
+    pub method: &'static str,
+    /// 1 for exact; the (final) sampling rate for SHARDS.
+    pub sample_rate: f64,
+    /// Gets in the workload.
+    pub gets: u64,
+    /// Keys the computation tracked at the end (memory).
+    pub tracked_keys: u64,
+}
+
+impl Curve {
+    /// The exact curve of a stack-distance histogram.
+    pub fn from_histogram(h: &mattson::Histogram, tracked: usize) -> Curve {
+        let mut steps = Vec::new();
+        let mut cum = 0u64;
+        for (d, &n) in h.hist.iter().enumerate() {
+            if n > 0 {
+                cum += n;
+                steps.push((d as f64, cum as f64));
+            }
+        }
+        let gets = h.gets();
+        Curve {
+            steps,
+            adjust: 0.0,
+            total: gets as f64,
+            method: Method::Exact.name(),
+            sample_rate: 1.0,
+            gets,
+            tracked_keys: tracked as u64,
+        }
+    }
+
+    /// Hit ratio of an LRU cache of `c` objects, clamped to [0, 1].
+    pub fn hit_ratio(&self, c: u64) -> f64 {
+        if self.total <= 0.0 || c == 0 {
+            return 0.0;
+        }
+        // Distances are compared with a relative tolerance, as scaled
+        // distances d / R are not always exact in floating point.
+        let limit = c as f64 * (1.0 + 1e-9);
+        let i = self.steps.partition_point(|&(d, _)| d <= limit);
+        let hits = if i == 0 { 0.0 } else { self.steps[i - 1].1 };
+        ((hits + self.adjust) / self.total).clamp(0.0, 1.0)
+    }
+
+    /// The largest distance with a hit: beyond it the curve is flat.
+    pub fn max_distance(&self) -> u64 {
+        self.steps.last().map(|s| s.0.ceil() as u64).unwrap_or(0)
+    }
+}
+
+/// Calls `f` on every chunk of the workload's requests in order.
+pub fn for_each_chunk(
+    data: &Data,
+    pb: &ProgressBar,
+    mut f: impl FnMut(&Batch, std::ops::Range<usize>),
+) -> Result<(), RunError> {
+    const CHUNK: usize = 1 << 16;
+    match data {
+        Data::Memory(b) => {
+            let mut s = 0;
+            while s < b.len() {
+                let e = (s + CHUNK * 16).min(b.len());
+                f(b, s..e);
+                pb.inc((e - s) as u64);
+                s = e;
+            }
+        }
+        Data::Stream { path, format, rate } => {
+            let mut reader = trace::open(path, Some(*format))?;
+            let mut b = Batch::new(*rate, 1);
+            while reader.next_batch(&mut b, CHUNK)? > 0 {
+                f(&b, 0..b.len());
+                pb.inc(b.len() as u64);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Feeds every request of `batch[range]` to `get`/`set`/`delete`.
+#[inline]
+fn feed(batch: &Batch, range: std::ops::Range<usize>, mut on: impl FnMut(Op, u64)) {
+    if batch.ops.is_empty() {
+        for &k in &batch.keys[range] {
+            on(Op::Get, k);
+        }
+    } else {
+        for i in range {
+            on(batch.ops[i], batch.keys[i]);
+        }
+    }
+}
+
+/// Computes the curve of a prepared workload in one pass.
+pub fn compute(w: &Prepared, method: Method, pb: &ProgressBar) -> Result<Curve, RunError> {
+    match method {
+        Method::Exact => {
+            let mut s = mattson::StackDistances::new();
+            let mut h = mattson::Histogram::default();
+            for_each_chunk(&w.data, pb, |b, r| {
+                if b.ops.is_empty() {
+                    s.access_all(&b.keys[r], |d| h.record(d));
+                    return;
+                }
+                for i in r {
+                    let k = b.keys[i];
+                    match b.ops[i] {
+                        Op::Get => h.record(s.access(k)),
+                        Op::Set => {
+                            s.access(k);
+                        }
+                        Op::Delete => {
+                            s.remove(k);
+                        }
+                    }
+                }
+            })?;
+            Ok(Curve::from_histogram(&h, s.len()))
+        }
+        Method::FixedRate(rate, adj) => {
+            let mut s = shards::ShardsFixedRate::new(rate);
+            for_each_chunk(&w.data, pb, |b, r| {
+                if b.ops.is_empty() {
+                    s.get_all(&b.keys[r]);
+                    return;
+                }
+                feed(b, r, |op, k| match op {
+                    Op::Get => s.get(k),
+                    Op::Set => s.set(k),
+                    Op::Delete => s.delete(k),
+                })
+            })?;
+            Ok(fixed_rate_curve(&s, adj))
+        }
+        Method::FixedSize(n) => {
+            let mut s = shards::ShardsFixedSize::new(n);
+            for_each_chunk(&w.data, pb, |b, r| {
+                feed(b, r, |op, k| match op {
+                    Op::Get => s.get(k),
+                    Op::Set => s.set(k),
+                    Op::Delete => s.delete(k),
+                })
+            })?;
+            Ok(fixed_size_curve(&s))
+        }
+    }
+}
+
+/// Fixed-rate SHARDS, with SHARDS-adj when `adj` (see [`shards`]);
+/// without it the total is the sampled gets.
+pub fn fixed_rate_curve(s: &shards::ShardsFixedRate, adj: bool) -> Curve {
+    let r = s.rate();
+    let mut steps = Vec::new();
+    let mut cum = 0u64;
+    for (d, &n) in s.hist.hist.iter().enumerate() {
+        if n > 0 {
+            cum += n;
+            steps.push((shards::scale_distance(d as u64, r), cum as f64));
+        }
+    }
+    let sampled = s.hist.gets() as f64;
+    let expected = s.gets as f64 * r;
+    Curve {
+        steps,
+        adjust: if adj { expected - sampled } else { 0.0 },
+        total: if adj { expected } else { sampled },
+        method: Method::FixedRate(r, adj).name(),
+        sample_rate: r,
+        gets: s.gets,
+        tracked_keys: s.tracked() as u64,
+    }
+}
+
+/// Fixed-size SHARDS: the rescaled histogram over its total.
+pub fn fixed_size_curve(s: &shards::ShardsFixedSize) -> Curve {
+    let (h, cold) = s.histogram();
+    let mut steps = Vec::with_capacity(h.len());
+    let mut cum = 0.0;
+    for (d, w) in h {
+        cum += w;
+        steps.push((d as f64, cum));
+    }
+    Curve {
+        steps,
+        adjust: 0.0,
+        total: cum + cold,
+        method: Method::FixedSize(0).name(),
+        sample_rate: s.rate(),
+        gets: s.gets,
+        tracked_keys: s.tracked() as u64,
+    }
+}
+
+/// One row of `cachesim mrc` output (CSV column order = field order).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MrcRow {
+    /// Cache size in objects.
+    pub capacity: u64,
+    pub hit_ratio: f64,
+    pub miss_ratio: f64,
+    /// `exact`, `shards` (fixed rate) or `shards-fixed-size`.
+    pub method: String,
+    /// 1 for exact, else the sampling rate (the final one for fixed size).
+    pub sample_rate: f64,
+    pub workload: String,
+    pub seed: u64,
+    /// The capacity as given (`5%`, `1000`).
+    pub capacity_spec: String,
+    pub requests: u64,
+    pub distinct_keys: u64,
+    /// With `--compare`: the miss ratio of a real LRU replay at `capacity`.
+    pub lru_miss_ratio: Option<f64>,
+    /// With `--compare`: |miss_ratio - lru_miss_ratio|.
+    pub abs_error: Option<f64>,
+}
+
+/// The CSV header of [`MrcRow`], in order.
+pub const COLUMNS: &[&str] = &[
+    "capacity",
+    "hit_ratio",
+    "miss_ratio",
+    "method",
+    "sample_rate",
+    "workload",
+    "seed",
+    "capacity_spec",
+    "requests",
+    "distinct_keys",
+    "lru_miss_ratio",
+    "abs_error",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn curve_counts_hits_at_or_below_capacity() {
+        let mut h = mattson::Histogram::default();
+        let mut s = mattson::StackDistances::new();
+        for k in [1u64, 2, 1, 3, 2, 2] {
+            h.record(s.access(k));
+        }
+        let c = Curve::from_histogram(&h, s.len());
+        // distances: -, -, 2, -, 3, 1
+        assert_eq!(c.hit_ratio(1), 1.0 / 6.0);
+        assert_eq!(c.hit_ratio(2), 2.0 / 6.0);
+        assert_eq!(c.hit_ratio(3), 3.0 / 6.0);
+        assert_eq!(c.hit_ratio(100), 3.0 / 6.0);
+        assert_eq!(c.max_distance(), 3);
+    }
+}

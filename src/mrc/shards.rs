@@ -1,0 +1,316 @@
+//! SHARDS: Spatially Hashed Approximate Reuse Distance Sampling (Waldspurger,
+//! Park, Garthwaite and Ahmad, "Efficient MRC Construction with SHARDS",
+//! FAST 2015).
+//!
+//! A key is sampled when `hash(key) mod P < T`, with `P = 2^24` and the hash
+//! the SplitMix64 finaliser ([`crate::rng::splitmix`], fixed and documented,
+//! so every run and machine samples the same keys). Sampling by key, not by
+//! request, keeps every request of a sampled key, so the sampled stream's
+//! stack distances are those of the full stream scaled by the rate
+//! `R = T / P`. The paper's reuse distance counts the *other* distinct keys
+//! since the last request (our stack distance minus 1), and scales that:
+//! a sampled stack distance `d` stands for `1 + (d - 1) / R`, which is
+//! unbiased (the `d - 1` others are a Binomial(D - 1, R) sample of the
+//! true `D - 1`).
+//!
+//! - Fixed rate ([`ShardsFixedRate`]): `T = round(R * P)` for the whole
+//!   trace. The curve uses the published correction SHARDS-adj (section
+//!   3.2 of the paper): the number of sampled gets differs from its expected
+//!   value `R * N` (a few very hot keys fall in or out of the sample), and
+//!   the difference `R * N - N_sampled` is added to the first bucket of the
+//!   histogram (counted as hits at every capacity), with `R * N` as the
+//!   total. Equivalently, miss ratio = sampled misses / (R * N).
+//!   `--sample-adj off` gives plain SHARDS (total = sampled gets), which is
+//!   more accurate when the shortfall of sampled gets comes from many
+//!   lukewarm keys rather than a few hot ones (measured on P12, see the
+//!   README).
+//! - Fixed size ([`ShardsFixedSize`]): at most `S` sampled keys are
+//!   tracked. The rate starts at 1; when a new key would exceed `S`, the key
+//!   with the largest `hash mod P` is evicted, `T` drops to that value (so
+//!   every key at or above it leaves the sample), and the counts already in
+//!   the histogram are rescaled by `R_new / R_old` so that all counts are
+//!   on the current rate's scale (section 4 of the paper). The curve is the
+//!   cumulative histogram over its total (no SHARDS-adj, as in the paper).
+
+use super::mattson::{Histogram, StackDistances};
+use crate::request::Key;
+use rustc_hash::FxHashMap;
+use std::collections::BinaryHeap;
+
+/// The modulus of the sampling test.
+pub const P: u64 = 1 << 24;
+
+/// `hash(key) mod P`, the value compared with the threshold.
+#[inline]
+pub fn hash_mod_p(key: Key) -> u64 {
+    crate::rng::splitmix(key) & (P - 1)
+}
+
+/// The full-trace stack distance a sampled stack distance `d` stands for
+/// at rate `r`: `1 + (d - 1) / r`.
+#[inline]
+pub fn scale_distance(d: u64, r: f64) -> f64 {
+    1.0 + (d as f64 - 1.0) / r
+}
+
+/// The threshold for rate `r` (0 < r <= 1).
+pub fn threshold(r: f64) -> u64 {
+    ((r * P as f64).round() as u64).clamp(1, P)
+}
+
+/// Fixed-rate SHARDS.
+#[derive(Debug, Clone)]
+pub struct ShardsFixedRate {
+    t: u64,
+    stack: StackDistances,
+    /// Stack distances of sampled gets, in sampled units.
+    pub hist: Histogram,
+    /// Every get seen (sampled or not).
+    pub gets: u64,
+}
+
+impl ShardsFixedRate {
+    pub fn new(rate: f64) -> ShardsFixedRate {
+        ShardsFixedRate {
+            t: threshold(rate),
+            stack: StackDistances::new(),
+            hist: Histogram::default(),
+            gets: 0,
+        }
+    }
+
+    /// The rate actually used, `T / P`.
+    pub fn rate(&self) -> f64 {
+        self.t as f64 / P as f64
+    }
+
+    /// Keys tracked.
+    pub fn tracked(&self) -> usize {
+        self.stack.len()
+    }
+
+    #[inline]
+    pub fn get(&mut self, key: Key) {
+        self.gets += 1;
+        if hash_mod_p(key) < self.t {
+            let d = self.stack.access(key);
+            self.hist.record(d);
+        }
+    }
+
+    /// [`get`](Self::get) for each key in order. Same result, faster: the
+    /// sampling test runs over a block of keys without branches, then only
+    /// the sampled keys (a fraction R) go to the stack.
+    pub fn get_all(&mut self, keys: &[Key]) {
+        let t = self.t;
+        for block in keys.chunks(64) {
+            // One bit per key: a pure map over the block (no stores that
+            // depend on earlier keys), then walk the set bits.
+            let mut mask = 0u64;
+            for (i, &k) in block.iter().enumerate() {
+                mask |= u64::from(hash_mod_p(k) < t) << i;
+            }
+            while mask != 0 {
+                let i = mask.trailing_zeros() as usize;
+                mask &= mask - 1;
+                let d = self.stack.access(block[i]);
+                self.hist.record(d);
+            }
+        }
+        self.gets += keys.len() as u64;
+    }
+
+    #[inline]
+    pub fn set(&mut self, key: Key) {
+        if hash_mod_p(key) < self.t {
+            self.stack.access(key);
+        }
+    }
+
+    #[inline]
+    pub fn delete(&mut self, key: Key) {
+        if hash_mod_p(key) < self.t {
+            self.stack.remove(key);
+        }
+    }
+}
+
+/// Fixed-size SHARDS.
+#[derive(Debug, Clone)]
+pub struct ShardsFixedSize {
+    t: u64,
+    max_keys: usize,
+    stack: StackDistances,
+    /// Sampled keys by `hash mod P`, largest first.
+    heap: BinaryHeap<(u64, Key)>,
+    /// Weight per scaled distance (`ceil(1 + (d - 1) / R)` at the time of
+    /// the get),
+    /// stored divided by `scale` so that a rescale is O(1).
+    weights: FxHashMap<u64, f64>,
+    cold: f64,
+    /// Product of the rescale factors so far.
+    scale: f64,
+    pub gets: u64,
+}
+
+impl ShardsFixedSize {
+    pub fn new(max_keys: usize) -> ShardsFixedSize {
+        ShardsFixedSize {
+            t: P,
+            max_keys: max_keys.max(1),
+            stack: StackDistances::new(),
+            heap: BinaryHeap::new(),
+            weights: FxHashMap::default(),
+            cold: 0.0,
+            scale: 1.0,
+            gets: 0,
+        }
+    }
+
+    /// The current rate, `T / P`.
+    pub fn rate(&self) -> f64 {
+        self.t as f64 / P as f64
+    }
+
+    pub fn tracked(&self) -> usize {
+        self.stack.len()
+    }
+
+    /// Samples `key` if it passes the threshold, making room for it; returns
+    /// the stack distance of the access (`None` if new), or `None` with
+    /// `false` when not sampled.
+    #[inline]
+    fn touch(&mut self, key: Key) -> (bool, Option<u64>) {
+        let h = hash_mod_p(key);
+        if h >= self.t {
+            return (false, None);
+        }
+        let d = self.stack.access(key);
+        if d.is_none() {
+            self.heap.push((h, key));
+            while self.stack.len() > self.max_keys {
+                self.lower_threshold();
+            }
+            if hash_mod_p(key) >= self.t {
+                // The new key itself was the largest: it left the sample.
+                return (false, None);
+            }
+        }
+        (true, d)
+    }
+
+    /// Evicts every key with the largest `hash mod P` and lowers `T` to it.
+    fn lower_threshold(&mut self) {
+        let Some(&(top, _)) = self.heap.peek() else {
+            return;
+        };
+        while let Some(&(h, k)) = self.heap.peek() {
+            if h != top {
+                break;
+            }
+            self.heap.pop();
+            self.stack.remove(k);
+        }
+        let old = self.rate();
+        self.t = top;
+        self.scale *= self.rate() / old;
+    }
+
+    #[inline]
+    pub fn get(&mut self, key: Key) {
+        self.gets += 1;
+        let (sampled, d) = self.touch(key);
+        if !sampled {
+            return;
+        }
+        let w = 1.0 / self.scale;
+        match d {
+            Some(d) => {
+                let scaled = scale_distance(d, self.rate()).ceil() as u64;
+                *self.weights.entry(scaled).or_insert(0.0) += w;
+            }
+            None => self.cold += w,
+        }
+    }
+
+    #[inline]
+    pub fn set(&mut self, key: Key) {
+        self.touch(key);
+    }
+
+    #[inline]
+    pub fn delete(&mut self, key: Key) {
+        if hash_mod_p(key) < self.t {
+            self.stack.remove(key);
+        }
+    }
+
+    /// (scaled distance, weight) sorted by distance, and the cold weight,
+    /// on the current rate's scale.
+    pub fn histogram(&self) -> (Vec<(u64, f64)>, f64) {
+        let mut v: Vec<(u64, f64)> = self
+            .weights
+            .iter()
+            .map(|(&d, &w)| (d, w * self.scale))
+            .collect();
+        v.sort_by_key(|&(d, _)| d);
+        (v, self.cold * self.scale)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sampling_is_by_key_and_near_the_rate() {
+        let t = threshold(0.1);
+        let sampled = (0..100_000u64).filter(|&k| hash_mod_p(k) < t).count();
+        assert!((9_000..11_000).contains(&sampled), "{sampled}");
+        // The mixer is pinned: changing it changes every sampled curve.
+        assert_eq!(hash_mod_p(0), crate::rng::splitmix(0) & (P - 1));
+    }
+
+    #[test]
+    fn get_all_equals_get_one_by_one() {
+        let keys: Vec<u64> = (0..20_000u64).map(|i| (i * 7919) % 3001).collect();
+        let mut a = ShardsFixedRate::new(0.2);
+        let mut b = ShardsFixedRate::new(0.2);
+        a.get_all(&keys);
+        for &k in &keys {
+            b.get(k);
+        }
+        assert_eq!((a.hist.clone(), a.gets), (b.hist.clone(), b.gets));
+        assert!(a.hist.gets() > 0);
+    }
+
+    #[test]
+    fn rate_one_is_exact() {
+        let mut s = ShardsFixedRate::new(1.0);
+        let mut exact = StackDistances::new();
+        let mut h = Histogram::default();
+        for k in [1u64, 2, 3, 1, 2, 2, 4, 1] {
+            s.get(k);
+            h.record(exact.access(k));
+        }
+        assert_eq!(s.hist, h);
+    }
+
+    #[test]
+    fn fixed_size_keeps_at_most_s_keys_and_lowers_the_rate() {
+        let mut s = ShardsFixedSize::new(100);
+        for k in 0..50_000u64 {
+            s.get(k % 5_000);
+            assert!(s.tracked() <= 100);
+        }
+        assert!(s.rate() < 0.05, "{}", s.rate());
+        let (h, cold) = s.histogram();
+        let total: f64 = h.iter().map(|x| x.1).sum::<f64>() + cold;
+        // Rescaled counts estimate the number of gets at the final rate.
+        let expected = 50_000.0 * s.rate();
+        assert!(
+            (total - expected).abs() < expected * 0.5,
+            "{total} vs {expected}"
+        );
+    }
+}

@@ -1,0 +1,369 @@
+//! Sweeps: every workload x seed x strategy x capacity of a [`Plan`] as one
+//! job, run in parallel across runs (never inside one replay) on a rayon
+//! pool, with results in a stable order that does not depend on the number
+//! of threads.
+//!
+//! Order of the rows: workloads as given (the `--workload` presets, then the
+//! `--trace` files), then seeds as given, then strategies as given, then
+//! capacities as given (ranges expanded in place), then the `--ttl` axis;
+//! the last varies fastest.
+//!
+//! Sharing: each workload is prepared once and shared read-only by its runs.
+//! A trace does not depend on the seed, so it is decoded once for all seeds
+//! (into the compact in-memory [`crate::workload::Batch`]: keys, plus sizes,
+//! times or ops only when the trace has them); a synthetic workload is
+//! generated once per seed. Runs are handed out in row order from one
+//! counter, and a prepared workload is dropped as soon as its last run ends,
+//! so a sweep holds at most one prepared workload per thread plus one cache
+//! per thread, whatever the number of runs.
+//!
+//! Determinism: every run is independent (its own policy, seeded from the
+//! run's seed), results are stored by row index, and the first failing row
+//! (in row order) is the error reported, so the output is byte-identical for
+//! any `--threads` except the measured columns
+//! ([`super::result::MEASURED_COLUMNS`]) and `threads` itself. Histogram
+//! files are numbered by row.
+
+use super::capacity::Capacity;
+use super::fleet::{split_shared, FleetConfig};
+use super::latency;
+use super::phases::{FreshOptions, FreshRun, TimelineRow};
+use super::result::RunResult;
+use super::runner::{run_one_timeline, OriginSpec, Prepared, RunConfig, RunError, WorkloadInput};
+use crate::external::redis::RedisOptions;
+use crate::policy::{self, StrategySpec};
+use crate::workload::trace;
+use hdrhistogram::Histogram;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// A whole plan: workloads x seeds x strategies x capacities x TTLs, in that
+/// nesting order.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub workloads: Vec<WorkloadInput>,
+    pub strategies: Vec<StrategySpec>,
+    pub capacities: Vec<Capacity>,
+    /// Seeds, each a separate set of runs (`--seeds`), at least one.
+    pub seeds: Vec<u64>,
+    /// The `--ttl` axis: one run per value (for the `ttl` strategy; others
+    /// ignore it); empty means one run without `--ttl`.
+    pub ttls: Vec<f64>,
+    /// Record latency against this origin; `None` is `--no-latency`.
+    pub latency: Option<OriginSpec>,
+    /// Write each run's overall latency histogram (`.hgrm`) here.
+    pub histograms: Option<PathBuf>,
+    /// Write policy, warm-up, prefill and timeline windows.
+    pub fresh: FreshOptions,
+    /// Replay over a fleet of application instances instead of one cache.
+    pub fleet: Option<FleetConfig>,
+    /// Settings of the Redis strategies.
+    pub redis: RedisOptions,
+    /// Runs at once; `None` for all cores.
+    pub threads: Option<usize>,
+}
+
+/// What one run produced.
+type RunOut = (RunResult, Option<Histogram<u64>>, Vec<TimelineRow>);
+
+/// One run of the plan: indices into the plan's lists.
+#[derive(Debug, Clone, Copy)]
+struct Job {
+    workload: usize,
+    seed: usize,
+    strategy: usize,
+    capacity: usize,
+    ttl: Option<f64>,
+    slot: usize,
+}
+
+/// A prepared workload shared by the runs of one slot (one trace, or one
+/// synthetic workload and seed).
+#[derive(Default)]
+struct Slot {
+    prepared: Option<Arc<Prepared>>,
+    /// Warm-up, prefill and windows resolved for this workload.
+    fresh: FreshRun,
+    /// Runs of this slot not finished yet; at 0 the workload is dropped.
+    remaining: usize,
+    failed: bool,
+    /// `trace_format` column: the reader used, empty for synthetic workloads.
+    format: String,
+}
+
+impl Plan {
+    pub fn runs_per_workload(&self) -> usize {
+        self.strategies.len() * self.capacities.len() * self.ttl_axis().len()
+    }
+
+    /// The TTL of each run along the `--ttl` axis.
+    fn ttl_axis(&self) -> Vec<Option<f64>> {
+        if self.ttls.is_empty() {
+            vec![None]
+        } else {
+            self.ttls.iter().map(|&t| Some(t)).collect()
+        }
+    }
+
+    /// The number of threads the plan runs on.
+    pub fn thread_count(&self) -> usize {
+        self.threads
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(1)
+            })
+            .max(1)
+    }
+
+    /// Every run in row order, and the number of runs per slot.
+    fn jobs(&self) -> (Vec<Job>, Vec<usize>) {
+        let mut jobs = Vec::new();
+        let mut slot_runs = Vec::new();
+        for (wi, w) in self.workloads.iter().enumerate() {
+            let shared = matches!(w, WorkloadInput::Trace { .. });
+            for si in 0..self.seeds.len() {
+                if !shared || si == 0 {
+                    slot_runs.push(0);
+                }
+                let slot = slot_runs.len() - 1;
+                for st in 0..self.strategies.len() {
+                    for ci in 0..self.capacities.len() {
+                        for ttl in self.ttl_axis() {
+                            slot_runs[slot] += 1;
+                            jobs.push(Job {
+                                workload: wi,
+                                seed: si,
+                                strategy: st,
+                                capacity: ci,
+                                ttl,
+                                slot,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        (jobs, slot_runs)
+    }
+
+    /// Runs everything on [`Plan::thread_count`] threads. Stops handing out
+    /// runs at the first error and reports the first failing row: a failed
+    /// plan produces no results (so no half-written file).
+    pub fn run(&self, quiet: bool) -> Result<Vec<RunResult>, RunError> {
+        self.run_full(quiet).map(|(r, _)| r)
+    }
+
+    /// [`Plan::run`], also returning every run's timeline rows (`--window`).
+    pub fn run_full(&self, quiet: bool) -> Result<(Vec<RunResult>, Vec<TimelineRow>), RunError> {
+        let (out, timeline, err) = self.run_keep(quiet);
+        match err {
+            Some(e) => Err(e),
+            None => Ok((out, timeline)),
+        }
+    }
+
+    /// Like [`Plan::run_full`], but also returns the rows before the first
+    /// failing one, so a sweep broken by a lost server keeps its finished
+    /// runs.
+    pub fn run_keep(&self, quiet: bool) -> (Vec<RunResult>, Vec<TimelineRow>, Option<RunError>) {
+        let mut out = Vec::new();
+        let mut timeline = Vec::new();
+        let err = self.run_into(quiet, &mut out, &mut timeline).err();
+        (out, timeline, err)
+    }
+
+    fn run_into(
+        &self,
+        quiet: bool,
+        out: &mut Vec<RunResult>,
+        timeline: &mut Vec<TimelineRow>,
+    ) -> Result<(), RunError> {
+        // Reject bad strategy specs before any work.
+        for s in &self.strategies {
+            policy::validate(&split_shared(s).0)?;
+        }
+        if self.seeds.is_empty() {
+            return Err(RunError::Workload("no seed given".into()));
+        }
+        // Fail fast (before generating workloads) if a Redis is missing.
+        crate::external::redis::preflight(&self.strategies, &self.redis)?;
+        let threads = self.thread_count();
+        let (jobs, slot_runs) = self.jobs();
+        let slots: Vec<Mutex<Slot>> = slot_runs
+            .iter()
+            .map(|&n| {
+                Mutex::new(Slot {
+                    remaining: n,
+                    ..Slot::default()
+                })
+            })
+            .collect();
+        let results: Vec<Mutex<Option<Result<RunOut, RunError>>>> =
+            jobs.iter().map(|_| Mutex::new(None)).collect();
+        let next = AtomicUsize::new(0);
+        let done = AtomicUsize::new(0);
+        let abort = AtomicBool::new(false);
+        // Requests are added to the bar's length as workloads are prepared.
+        let pb = crate::progress::bar(0, quiet);
+        pb.set_prefix(format!("0/{} runs", jobs.len()));
+
+        let work = || loop {
+            if abort.load(Ordering::Relaxed) {
+                break;
+            }
+            let j = next.fetch_add(1, Ordering::Relaxed);
+            let Some(job) = jobs.get(j) else { break };
+            let r = self.run_job(job, &slots, &pb, threads);
+            if r.is_err() {
+                abort.store(true, Ordering::Relaxed);
+            }
+            *results[j].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+            let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+            pb.set_prefix(format!("{d}/{} runs", jobs.len()));
+        };
+        if threads == 1 {
+            work();
+        } else {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .map_err(|e| RunError::Workload(format!("cannot start {threads} threads: {e}")))?;
+            pool.scope(|s| {
+                for _ in 0..threads {
+                    s.spawn(|_| work());
+                }
+            });
+        }
+        pb.finish_and_clear();
+
+        // Rows in order, up to the first that failed or did not run (rows
+        // are handed out in order, so every row before it ran).
+        for r in results {
+            match r.into_inner().unwrap_or_else(|e| e.into_inner()) {
+                Some(Ok((result, hist, tl))) => {
+                    if let (Some(dir), Some(h)) = (&self.histograms, hist) {
+                        write_histogram(dir, out.len() + 1, &result, &h)?;
+                    }
+                    timeline.extend(tl);
+                    out.push(result);
+                }
+                Some(Err(e)) => return Err(e),
+                None => break,
+            }
+        }
+        if out.len() != jobs.len() {
+            return Err(RunError::Workload("a run did not complete".into()));
+        }
+        Ok(())
+    }
+
+    /// Prepares (or shares) the job's workload, replays it, and releases the
+    /// workload after its slot's last run.
+    fn run_job(
+        &self,
+        job: &Job,
+        slots: &[Mutex<Slot>],
+        pb: &indicatif::ProgressBar,
+        threads: usize,
+    ) -> Result<RunOut, RunError> {
+        let input = &self.workloads[job.workload];
+        let seed = self.seeds[job.seed];
+        let (prepared, format, fresh) = {
+            let mut slot = slots[job.slot].lock().unwrap_or_else(|e| e.into_inner());
+            if slot.failed {
+                return Err(RunError::Workload("workload failed to load".into()));
+            }
+            if slot.prepared.is_none() {
+                let runs = slot.remaining;
+                let made = (|| -> Result<(Prepared, String, FreshRun), RunError> {
+                    let format = match input {
+                        WorkloadInput::Trace { path, format, .. } => match format {
+                            Some(f) => f.name().to_string(),
+                            None => trace::detect(path)?.name().to_string(),
+                        },
+                        WorkloadInput::Preset { .. } => String::new(),
+                    };
+                    let future = self
+                        .strategies
+                        .iter()
+                        .any(|s| policy::needs_future(&split_shared(s).0.name));
+                    let prepared = input.prepare_for(seed, runs, future)?;
+                    if let Some(OriginSpec::Postgres(pg)) = &self.latency {
+                        prepared.populate_postgres(pg)?;
+                    }
+                    let fresh = super::phases::resolve(&self.fresh, input, &prepared)?;
+                    Ok((prepared, format, fresh))
+                })();
+                match made {
+                    Ok((p, f, fresh)) => {
+                        pb.inc_length(p.requests * runs as u64);
+                        slot.prepared = Some(Arc::new(p));
+                        slot.format = f;
+                        slot.fresh = fresh;
+                    }
+                    Err(e) => {
+                        slot.failed = true;
+                        return Err(e);
+                    }
+                }
+            }
+            (
+                slot.prepared.clone().expect("prepared above"),
+                slot.format.clone(),
+                slot.fresh.clone(),
+            )
+        };
+        let cfg = RunConfig {
+            strategy: self.strategies[job.strategy].clone(),
+            capacity: self.capacities[job.capacity],
+            seed,
+            ttl: job.ttl,
+            latency: self.latency.clone(),
+            fresh,
+            fleet: self.fleet.clone(),
+            redis: self.redis.clone(),
+        };
+        let r = run_one_timeline(&prepared, &cfg, pb);
+        drop(prepared);
+        {
+            let mut slot = slots[job.slot].lock().unwrap_or_else(|e| e.into_inner());
+            slot.remaining -= 1;
+            if slot.remaining == 0 {
+                slot.prepared = None;
+            }
+        }
+        let (mut r, h, tl) = r?;
+        r.threads = threads as u64;
+        r.trace_format = format;
+        Ok((r, h, tl))
+    }
+}
+
+/// Writes a run's overall latency histogram as `DIR/NNN-workload-strategy-capacity.hgrm`
+/// (NNN the row number), atomically.
+fn write_histogram(
+    dir: &std::path::Path,
+    row: usize,
+    r: &RunResult,
+    h: &Histogram<u64>,
+) -> Result<(), RunError> {
+    let name = format!(
+        "{row:03}-{}-{}-{}.hgrm",
+        r.workload, r.strategy, r.capacity_spec
+    );
+    let name: String = name
+        .chars()
+        .map(|ch| {
+            if ch.is_ascii_alphanumeric() || "._-".contains(ch) {
+                ch
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let path = dir.join(name);
+    crate::report::write_atomic(&path, |w| latency::write_hgrm(h, w))
+        .map_err(|err| RunError::Histogram { path, err })
+}
