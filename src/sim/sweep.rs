@@ -106,8 +106,16 @@ impl Plan {
         }
     }
 
-    /// The number of threads the plan runs on.
+    /// The number of threads the plan runs on. Runs that talk to a server
+    /// (Redis strategies, a PostgreSQL origin) run one at a time, so they do
+    /// not compete for the server and their latencies and throughput stay
+    /// clean; the others use `threads` (default: all cores).
     pub fn thread_count(&self) -> usize {
+        let uses_server = self.strategies.iter().any(|s| policy::is_external(&s.name))
+            || matches!(self.latency, Some(OriginSpec::Postgres(_)));
+        if uses_server {
+            return 1;
+        }
         self.threads
             .unwrap_or_else(|| {
                 std::thread::available_parallelism()
