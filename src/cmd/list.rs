@@ -24,8 +24,9 @@ pub fn list(_args: ListArgs) -> Result<(), CliError> {
         out += &format!("  {:<w$}  {} ({})\n", name, p.description, p.summary());
     }
     out += "\nTrace formats (--trace FILE [--trace-format NAME]):\n";
+    let w = TraceFormat::ALL.iter().map(|f| f.name().len()).max().unwrap_or(0);
     for f in TraceFormat::ALL {
-        out += &format!("  {:<8}  {}\n", f.name(), f.describe());
+        out += &format!("  {:<w$}  {}\n", f.name(), f.describe());
     }
     print!("{out}");
     Ok(())
