@@ -24,7 +24,11 @@ pub fn list(_args: ListArgs) -> Result<(), CliError> {
         out += &format!("  {:<w$}  {} ({})\n", name, p.description, p.summary());
     }
     out += "\nTrace formats (--trace FILE [--trace-format NAME]):\n";
-    let w = TraceFormat::ALL.iter().map(|f| f.name().len()).max().unwrap_or(0);
+    let w = TraceFormat::ALL
+        .iter()
+        .map(|f| f.name().len())
+        .max()
+        .unwrap_or(0);
     for f in TraceFormat::ALL {
         out += &format!("  {:<w$}  {}\n", f.name(), f.describe());
     }

@@ -5,7 +5,7 @@
 //! **Timing.** Reading the monotonic clock costs about 20 ns, as much as an LRU
 //! lookup, so timing every request would distort what it measures. The loop
 //! times the cache operations of one get in [`SAMPLE_STRIDE`] (systematic
-//! sampling: every 16th get, plus the first hit and the first miss); a timed
+//! sampling: every 64th get, plus the first hit and the first miss); a timed
 //! hit's cost stands for itself and the untimed hits since the previous timed
 //! one (recorded with that weight), and a miss's cache cost is the most recent
 //! timed miss's cost, to which its own origin time is added, so the origin
@@ -25,7 +25,7 @@ use std::time::Instant;
 use thiserror::Error;
 
 /// One get in this many has its cache operations timed.
-pub const SAMPLE_STRIDE: u32 = 16;
+pub const SAMPLE_STRIDE: u32 = 64;
 
 /// Highest latency a histogram records: one hour, in ns (larger values are
 /// clamped to it).
@@ -251,6 +251,10 @@ pub struct Timed<O: Origin> {
     pending_hits: u64,
     last_hit_ns: Option<u64>,
     last_miss_ns: Option<u64>,
+    /// Run-length buffer for miss latencies: `(value, count)` not yet
+    /// recorded. With a constant origin most misses repeat the previous
+    /// value, and one `record_n` replaces thousands of `record`s.
+    miss_run: (u64, u64),
     clock_ns: u64,
 }
 
@@ -278,6 +282,7 @@ impl<O: Origin> Timed<O> {
             pending_hits: 0,
             last_hit_ns: None,
             last_miss_ns: None,
+            miss_run: (0, 0),
             clock_ns: clock_overhead_ns(),
         }
     }
@@ -287,12 +292,22 @@ impl<O: Origin> Timed<O> {
         (t.elapsed().as_nanos() as u64).saturating_sub(self.clock_ns)
     }
 
-    /// Records hits still waiting for a timed one; call once after the run.
+    /// Records hits still waiting for a timed one and buffered misses; call
+    /// once after the run.
     pub fn finish(&mut self) {
+        self.flush_misses();
         if self.pending_hits > 0 {
             let v = self.last_hit_ns.unwrap_or(0);
             self.hits.saturating_record_n(v.max(1), self.pending_hits);
             self.pending_hits = 0;
+        }
+    }
+
+    fn flush_misses(&mut self) {
+        let (v, n) = self.miss_run;
+        if n > 0 {
+            self.misses.saturating_record_n(v, n);
+            self.miss_run = (0, 0);
         }
     }
 
