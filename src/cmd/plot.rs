@@ -23,7 +23,7 @@ pub fn load(inputs: &[PathBuf]) -> Result<Dataset, CliError> {
     for w in &data.warnings {
         eprintln!("warning: {w}");
     }
-    if data.rows.is_empty() {
+    if data.rows.is_empty() && data.timeline.is_empty() {
         return Err(CliError::Runtime(anyhow::anyhow!(
             "no results in {}: nothing to draw",
             inputs
