@@ -13,6 +13,7 @@ use std::path::PathBuf;
 pub fn plot_error(e: PlotError) -> CliError {
     match e {
         PlotError::Option { option, reason } => usage(option, reason),
+        e @ PlotError::MissingColumns { .. } => usage("--kind", e.to_string()),
         other => CliError::Runtime(anyhow::Error::new(other)),
     }
 }

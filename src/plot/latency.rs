@@ -77,7 +77,7 @@ impl ChartKind for Latency {
 
     fn check(&self, data: &Dataset, opts: &PlotOptions) -> Result<(), PlotError> {
         if rows(data, opts)?.is_empty() {
-            return Err(PlotError::Unsupported {
+            return Err(PlotError::MissingColumns {
                 kind: "latency",
                 reason: "the results hold no latency columns (lat_p50_us is empty: run without --no-latency, and without --instances)"
                     .to_string(),

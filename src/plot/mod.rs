@@ -33,6 +33,11 @@ pub enum PlotError {
     /// The data lacks what the chart draws (e.g. a curve needs two capacities).
     #[error("cannot draw '{kind}': {reason}")]
     Unsupported { kind: &'static str, reason: String },
+    /// The inputs lack the columns (or the files) this kind draws at all,
+    /// e.g. `latency` on results run with `--no-latency`: asking for it by
+    /// `--kind` is a usage error, not a data problem.
+    #[error("cannot draw '{kind}': {reason}")]
+    MissingColumns { kind: &'static str, reason: String },
     /// A bad option value (names the option).
     #[error("invalid value for '{option}': {reason}")]
     Option {

@@ -89,7 +89,7 @@ impl ChartKind for Timeline {
 
     fn check(&self, data: &Dataset, _opts: &PlotOptions) -> Result<(), PlotError> {
         if series(data).iter().all(|(_, p)| p.len() < 2) {
-            return Err(PlotError::Unsupported {
+            return Err(PlotError::MissingColumns {
                 kind: "timeline",
                 reason: "no timeline input with two windows or more (give the <results>-timeline.csv that `cachesim run --window N` writes)"
                     .to_string(),
