@@ -272,3 +272,20 @@ fn plot_command_draws_a_timeline_beside_results_and_rejects_missing_latency() {
     );
     assert!(!dir.path().join("nolat-latency.png").exists());
 }
+
+#[test]
+fn other_results_read_first_do_not_hide_the_sweeps() {
+    // As in a report over every CSV of a talk: the Zipf results come first.
+    let d = load(&["zipf-a0.8.csv", "latency.csv", "fleet.csv", "staleness.csv"]);
+    let o = PlotOptions::default();
+    for (name, in_title) in [
+        ("fleet", "write_ratio=0.05"),
+        ("staleness", "ycsb-b"),
+        ("latency", "requests=20k:keys=2k, 20%"),
+    ] {
+        let k = plot::kind(name).unwrap();
+        assert!(k.check(&d, &o).is_ok(), "{name}");
+        let t = k.title(&d, &o).unwrap();
+        assert!(t.contains(in_title), "{name}: {t}");
+    }
+}

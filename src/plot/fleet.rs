@@ -8,8 +8,9 @@
 //! - right, the stale-hit ratio (`stale_hit_ratio`): what a write on one
 //!   instance leaves stale in the others' local caches.
 //!
-//! One workload at one capacity (the first workload; `--workload` and
-//! `--capacity` pick others). Drawn when rows have two distinct `instances`.
+//! One workload at one capacity (the first workload measured at two
+//! instance counts or more; `--workload` and `--capacity` pick others).
+//! Drawn when rows have two distinct `instances`.
 
 use super::theme::{self, Theme};
 use super::{
@@ -29,8 +30,30 @@ fn is_shared(spec: &str) -> bool {
     spec.starts_with("shared:")
 }
 
+/// The rows of the workloads measured at two instance counts or more (so
+/// other results read alongside do not hide the fleet study), focused.
 fn rows(data: &Dataset, opts: &PlotOptions) -> Result<Vec<RunResult>, PlotError> {
-    super::focus(data.rows.iter(), opts)
+    let fleets: Vec<&str> = data
+        .workloads()
+        .into_iter()
+        .filter(|w| {
+            let mut k: Vec<u64> = data
+                .rows
+                .iter()
+                .filter(|r| r.workload == *w)
+                .map(|r| r.instances.max(1))
+                .collect();
+            k.sort_unstable();
+            k.dedup();
+            k.len() >= 2
+        })
+        .collect();
+    super::focus(
+        data.rows
+            .iter()
+            .filter(|r| fleets.contains(&r.workload.as_str())),
+        opts,
+    )
 }
 
 fn distinct_k(rows: &[RunResult]) -> Vec<u64> {

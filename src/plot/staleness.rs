@@ -8,8 +8,9 @@
 //! `ttl:ttl=5m`); those specs are one line, the spec with its `ttl=`
 //! parameter dropped (`ttl`). Strategies that ignore the TTL (`lru`) are
 //! repeated once per TTL by the sweep and come out flat: the baseline.
-//! One workload at one capacity (the first workload; `--workload` and
-//! `--capacity` pick others). Drawn when rows have two distinct `ttl_s`.
+//! One workload at one capacity (the first workload swept over two TTLs or
+//! more; `--workload` and `--capacity` pick others). Drawn when rows have
+//! two distinct `ttl_s`.
 
 use super::theme::{self, Theme};
 use super::{
@@ -29,11 +30,23 @@ pub fn line_of(spec: &str) -> String {
         .join(":")
 }
 
+/// The rows of the workloads measured at two TTLs or more, focused.
 fn rows(data: &Dataset, opts: &PlotOptions) -> Result<Vec<RunResult>, PlotError> {
-    super::focus(
+    let with_ttl = || {
         data.rows
             .iter()
-            .filter(|r| r.ttl_s.is_some_and(|t| t > 0.0)),
+            .filter(|r| r.ttl_s.is_some_and(|t| t > 0.0))
+    };
+    let swept: Vec<&str> = data
+        .workloads()
+        .into_iter()
+        .filter(|w| {
+            let rows: Vec<RunResult> = with_ttl().filter(|r| r.workload == *w).cloned().collect();
+            distinct_ttls(&rows).len() >= 2
+        })
+        .collect();
+    super::focus(
+        with_ttl().filter(|r| swept.contains(&r.workload.as_str())),
         opts,
     )
 }
