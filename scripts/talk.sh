@@ -124,11 +124,11 @@ rm -rf "$OUT/fleet"
 "$BIN" plot -q "$OUT/fleet.csv" --out "$OUT" --name fleet --kind fleet
 
 say "report"
-# Timelines are drawn above; the report reads results CSVs only (and not
-# prefill.csv: the same runs as cold.csv but for the prefill).
+# Every CSV but prefill.csv (the same runs as cold.csv but for the prefill;
+# its timeline is drawn).
 report_csvs=()
 for f in "$OUT"/*.csv; do
-  case "$f" in *-timeline.csv | */prefill.csv) ;; *) report_csvs+=("$f") ;; esac
+  case "$f" in */prefill.csv) ;; *) report_csvs+=("$f") ;; esac
 done
 "$BIN" report "${report_csvs[@]}" -o "$OUT/report.html" --title "cachesim: the talk's figures" > /dev/null
 

@@ -289,3 +289,27 @@ fn other_results_read_first_do_not_hide_the_sweeps() {
         assert!(t.contains(in_title), "{name}: {t}");
     }
 }
+
+#[test]
+fn report_embeds_the_new_charts_and_takes_timelines() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("r.html");
+    let args: Vec<String> = ["latency.csv", "fleet.csv", "cold-timeline.csv"]
+        .iter()
+        .map(|f| fixture(f).display().to_string())
+        .collect();
+    let mut full = vec!["report".to_string()];
+    full.extend(args);
+    full.extend(["-o".to_string(), html.display().to_string()]);
+    let full: Vec<&str> = full.iter().map(String::as_str).collect();
+    let o = cachesim(&full);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let page = std::fs::read_to_string(&html).unwrap();
+    for k in ["latency", "timeline", "fleet"] {
+        assert!(
+            page.contains(&format!("id=\"chart-{k}\"")),
+            "{k} not embedded"
+        );
+    }
+    assert!(!page.contains("id=\"chart-staleness\""));
+}

@@ -174,7 +174,7 @@ fn dedupe_key(r: &RunResult) -> DedupeKey {
 
 /// Whether a CSV is a timeline (`cachesim run --window`): its header has
 /// `window_hit_ratio`.
-fn is_timeline(p: &Path) -> Result<bool, String> {
+pub fn is_timeline(p: &Path) -> Result<bool, String> {
     use std::io::BufRead;
     let f = std::fs::File::open(p).map_err(|e| format!("cannot read '{}': {e}", p.display()))?;
     let mut line = String::new();
