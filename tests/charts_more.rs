@@ -251,6 +251,11 @@ fn plot_command_draws_a_timeline_beside_results_and_rejects_missing_latency() {
         assert!(dir.path().join(format!("latency-{k}.png")).is_file(), "{k}");
     }
     assert!(!dir.path().join("latency-fleet.png").exists());
+    // A timeline alone names the charts after its results file.
+    let o = cachesim(&["plot", tl.to_str().unwrap(), "--out", out, "-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(dir.path().join("cold-timeline.png").is_file());
+    assert!(dir.path().join("cold-timeline.svg").is_file());
 
     // --kind latency on results without latency columns: a clear error, exit 2.
     let zipf = fixture("zipf-a0.8.csv");

@@ -194,8 +194,7 @@ impl Dataset {
         let mut timeline = Vec::new();
         for p in paths {
             if is_timeline(p)? {
-                let stem = default_name(p);
-                let source = stem.strip_suffix("-timeline").unwrap_or(&stem).to_string();
+                let source = default_name(p);
                 for t in crate::sim::phases::read_timeline(p)? {
                     timeline.push((source.clone(), t));
                 }
@@ -669,12 +668,17 @@ pub fn parse_size(s: &str) -> Result<(u32, u32), PlotError> {
     Ok((w, h))
 }
 
-/// The file stem charts are named after: the first input's stem.
+/// The file stem charts are named after: the first input's stem, without
+/// a timeline's `-timeline` (`cold-timeline.csv` gives `cold-timeline.png`).
 pub fn default_name(first: &Path) -> String {
-    first
+    let stem = first
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "chart".to_string())
+        .unwrap_or_else(|| "chart".to_string());
+    match stem.strip_suffix("-timeline") {
+        Some(s) if !s.is_empty() => s.to_string(),
+        _ => stem,
+    }
 }
 
 #[cfg(test)]
