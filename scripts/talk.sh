@@ -16,12 +16,24 @@
 #             paper's cache sizes, when the trace and an `arc` trace reader
 #             are there (CACHESIM_TRACE_DIR, else ../shared/traces, else
 #             /work/shared/traces); skipped with a message otherwise -> oltp-*
+#   latency   figure 1: no cache vs LRU in front of a 2 ms origin, the
+#             latency percentile spectrum and hit vs miss latency -> latency-latency
+#   expiry    figure 4: ttl (and lru as the baseline) at TTL 1s, 5s, 30s, 5m
+#             on YCSB-B (5% writes) without invalidation: hit ratio and
+#             stale-hit ratio against TTL -> expiry-staleness
+#   warming   figure 6: hit ratio per window after a cold start, with and
+#             without prefilling the hottest keys -> warming-timeline
+#   fleet     figure 8: K = 1, 2, 4, 8 instances, local LRU per instance vs
+#             one shared LRU, 5% writes: hit ratio and stale hits against K
+#             -> fleet-fleet
 #   report    report.html: every chart, the comparison, the commands
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 OUT=${OUT:-results/talk}
 REQUESTS=${TALK_REQUESTS:-1M}
+# The single-capacity figures (1, 4, 6, 8) need fewer requests.
+FIG_REQUESTS=${TALK_FIG_REQUESTS:-200k}
 KEYS=${TALK_KEYS:-100k}
 # Traces: $CACHESIM_TRACE_DIR, else ../shared/traces beside the repository
 # (as the tests look for them), else /work/shared/traces.
@@ -39,6 +51,7 @@ cargo build --release --quiet
 BIN="${CARGO_TARGET_DIR:-target}/release/cachesim"
 mkdir -p "$OUT"
 rm -f "$OUT"/*.csv
+rm -rf "$OUT/fleet"
 
 # The talk's six strategies, plus any of the modern ones this build has.
 listing=$("$BIN" list)
@@ -80,8 +93,45 @@ else
   rm -f "$OUT/oltp.csv"
 fi
 
+say "latency: none vs lru in front of a 2 ms origin (figure 1)"
+"$BIN" run -q -f csv -s none,lru -w zipf --alpha 1.0 --requests "$FIG_REQUESTS" --keys "$KEYS" \
+  -c 10% --origin-latency 2ms -o "$OUT/latency.csv" > /dev/null
+"$BIN" plot -q "$OUT/latency.csv" --out "$OUT" --name latency --kind latency
+
+say "expiry: TTL 1s..5m with writes and no invalidation (figure 4)"
+"$BIN" run -q -f csv -s ttl,lru -w ycsb-b --requests "$FIG_REQUESTS" --keys "$KEYS" -c 10% \
+  --on-write none --ttl 1s,5s,30s,5m --no-latency -o "$OUT/expiry.csv" > /dev/null
+"$BIN" plot -q "$OUT/expiry.csv" --out "$OUT" --name expiry --kind staleness
+
+say "warming: cold start vs prefilled hottest keys (figure 6)"
+# Each run writes <results>-timeline.csv next to its results; the legend
+# tells the two apart by file name (cold, prefill). Warming is over in a few
+# thousand requests, so a short run in small windows shows it best.
+"$BIN" run -q -f csv -s lru,lfu -w zipf --requests 50k --keys "$KEYS" -c 1000 \
+  --window 1k --no-latency -o "$OUT/cold.csv" > /dev/null
+"$BIN" run -q -f csv -s lru,lfu -w zipf --requests 50k --keys "$KEYS" -c 1000 \
+  --window 1k --prefill top:1000 --no-latency -o "$OUT/prefill.csv" > /dev/null
+"$BIN" plot -q "$OUT/cold-timeline.csv" "$OUT/prefill-timeline.csv" --out "$OUT" --name warming --kind timeline
+
+say "fleet: K local caches vs one shared cache, K = 1 2 4 8 (figure 8)"
+# One CSV per K (cachesim run writes one file per call), merged into one.
+mkdir -p "$OUT/fleet"
+for k in 1 2 4 8; do
+  "$BIN" run -q -f csv -s lru,shared:lru -w zipf --requests "$FIG_REQUESTS" --keys "$KEYS" -c 1% \
+    --instances "$k" --write-ratio 0.05 -o "$OUT/fleet/k$k.csv" > /dev/null
+done
+{ head -n 1 "$OUT/fleet/k1.csv"; for k in 1 2 4 8; do tail -n +2 "$OUT/fleet/k$k.csv"; done; } > "$OUT/fleet.csv"
+rm -rf "$OUT/fleet"
+"$BIN" plot -q "$OUT/fleet.csv" --out "$OUT" --name fleet --kind fleet
+
 say "report"
-"$BIN" report "$OUT"/*.csv -o "$OUT/report.html" --title "cachesim: the talk's figures" > /dev/null
+# Every CSV but prefill.csv (the same runs as cold.csv but for the prefill;
+# its timeline is drawn).
+report_csvs=()
+for f in "$OUT"/*.csv; do
+  case "$f" in */prefill.csv) ;; *) report_csvs+=("$f") ;; esac
+done
+"$BIN" report "${report_csvs[@]}" -o "$OUT/report.html" --title "cachesim: the talk's figures" > /dev/null
 
 say "done in $(($(date +%s) - start)) s: $OUT"
 ls "$OUT" >&2

@@ -415,7 +415,8 @@ Examples:
   cachesim plot results/run.csv
   cachesim plot results/a.csv results/b.csv --out slides/ --name policies
   cachesim plot results/run.csv --kind bars --capacity 1% --size 960x540
-  cachesim plot results/run.csv --kind mrc --y miss --strategy lru,lfu";
+  cachesim plot results/run.csv --kind mrc --y miss --strategy lru,lfu
+  cachesim plot results/cold-timeline.csv results/prefill-timeline.csv --kind timeline";
 
 /// Which ratio a chart's y axis shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -428,7 +429,8 @@ pub enum YAxis {
 
 #[derive(Debug, Args)]
 pub struct PlotArgs {
-    /// Results CSV files written by `cachesim run` (read in order).
+    /// Results CSV files written by `cachesim run` (read in order), and/or
+    /// the `<results>-timeline.csv` files `--window` writes (for `timeline`).
     #[arg(required = true, value_name = "RESULTS.csv")]
     pub inputs: Vec<PathBuf>,
 
@@ -441,7 +443,7 @@ pub struct PlotArgs {
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
 
-    /// Draw only this chart kind: mrc, bars [default: every kind the data supports].
+    /// Draw only this chart kind: mrc, bars, latency, staleness, timeline, fleet [default: every kind the data supports].
     #[arg(short, long, value_name = "KIND")]
     pub kind: Option<String>,
 

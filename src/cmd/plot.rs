@@ -13,6 +13,7 @@ use std::path::PathBuf;
 pub fn plot_error(e: PlotError) -> CliError {
     match e {
         PlotError::Option { option, reason } => usage(option, reason),
+        e @ PlotError::MissingColumns { .. } => usage("--kind", e.to_string()),
         other => CliError::Runtime(anyhow::Error::new(other)),
     }
 }
@@ -23,7 +24,7 @@ pub fn load(inputs: &[PathBuf]) -> Result<Dataset, CliError> {
     for w in &data.warnings {
         eprintln!("warning: {w}");
     }
-    if data.rows.is_empty() {
+    if data.rows.is_empty() && data.timeline.is_empty() {
         return Err(CliError::Runtime(anyhow::anyhow!(
             "no results in {}: nothing to draw",
             inputs

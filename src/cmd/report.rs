@@ -12,7 +12,14 @@ use anyhow::Context;
 
 pub fn report(a: ReportArgs) -> Result<(), CliError> {
     let data = load(&a.inputs)?;
-    let sources = load_sources(&a.inputs)?;
+    // Timeline CSVs feed the `timeline` chart only, not the comparison.
+    let mut results = Vec::new();
+    for p in &a.inputs {
+        if !crate::plot::is_timeline(p).map_err(|e| CliError::Runtime(anyhow::anyhow!(e)))? {
+            results.push(p.clone());
+        }
+    }
+    let sources = load_sources(&results)?;
     let mut notes = Vec::new();
     let comparison = match &a.baseline {
         // Asked for: a missing baseline is an error, as in `compare`.

@@ -28,7 +28,7 @@ fn cap_key(r: &RunResult) -> String {
 }
 
 /// The capacity key as a person reads it: `1% of keys`, `10k objects`, `64 MiB`.
-fn cap_words(r: &RunResult) -> String {
+pub(super) fn cap_words(r: &RunResult) -> String {
     if r.capacity_spec.ends_with('%') {
         format!("{} of keys", r.capacity_spec)
     } else if unit_of(r) == "bytes" {

@@ -1,7 +1,7 @@
 //! Charts for slides and handouts, drawn from results read back from CSV.
 //!
 //! Each chart kind is one file implementing [`ChartKind`] (`mrc.rs`,
-//! `bars.rs`; later `latency.rs`, `timeline.rs`, ...), registered in
+//! `bars.rs`, `latency.rs`, `staleness.rs`, `timeline.rs`, `fleet.rs`), registered in
 //! [`KINDS`]. A kind draws on a [`Canvas`], which is either the bitmap
 //! backend (PNG) or the SVG backend, so one drawing routine yields both.
 //! [`theme`] holds the sizes, fonts and per-strategy colours every kind
@@ -10,8 +10,12 @@
 
 pub mod bars;
 pub mod canvas;
+pub mod fleet;
+pub mod latency;
 pub mod mrc;
+pub mod staleness;
 pub mod theme;
+pub mod timeline;
 
 pub use canvas::Canvas;
 
@@ -29,6 +33,11 @@ pub enum PlotError {
     /// The data lacks what the chart draws (e.g. a curve needs two capacities).
     #[error("cannot draw '{kind}': {reason}")]
     Unsupported { kind: &'static str, reason: String },
+    /// The inputs lack the columns (or the files) this kind draws at all,
+    /// e.g. `latency` on results run with `--no-latency`: asking for it by
+    /// `--kind` is a usage error, not a data problem.
+    #[error("cannot draw '{kind}': {reason}")]
+    MissingColumns { kind: &'static str, reason: String },
     /// A bad option value (names the option).
     #[error("invalid value for '{option}': {reason}")]
     Option {
@@ -103,7 +112,14 @@ pub trait ChartKind: Sync {
 }
 
 /// Every chart kind, in the order `plot` draws them.
-pub static KINDS: &[&dyn ChartKind] = &[&mrc::Mrc, &bars::Bars];
+pub static KINDS: &[&dyn ChartKind] = &[
+    &mrc::Mrc,
+    &bars::Bars,
+    &latency::Latency,
+    &staleness::Staleness,
+    &timeline::Timeline,
+    &fleet::Fleet,
+];
 
 /// The chart kind called `name`, or an error listing the kinds.
 pub fn kind(name: &str) -> Result<&'static dyn ChartKind, PlotError> {
@@ -133,28 +149,62 @@ pub fn kind_names() -> String {
 #[derive(Debug, Clone, Default)]
 pub struct Dataset {
     pub rows: Vec<RunResult>,
+    /// Rows of `<results>-timeline.csv` files (for `timeline`), each with
+    /// its source: the file's stem without `-timeline`.
+    pub timeline: Vec<(String, crate::sim::phases::TimelineRow)>,
     /// Notes for the user (duplicate rows dropped, ...).
     pub warnings: Vec<String>,
 }
 
-fn dedupe_key(r: &RunResult) -> (String, String, String, u64) {
+/// What identifies one measurement: the TTL axis value and the fleet size
+/// are part of it (a `--ttl` sweep repeats `lru` once per TTL; a fleet
+/// study repeats each strategy once per `--instances`).
+type DedupeKey = (String, String, String, u64, Option<u64>, u64);
+
+fn dedupe_key(r: &RunResult) -> DedupeKey {
     (
         r.workload.clone(),
         r.strategy.clone(),
         unit_of(r).to_string(),
         r.capacity,
+        r.ttl_s.map(f64::to_bits),
+        r.instances,
     )
+}
+
+/// Whether a CSV is a timeline (`cachesim run --window`): its header has
+/// `window_hit_ratio`.
+pub fn is_timeline(p: &Path) -> Result<bool, String> {
+    use std::io::BufRead;
+    let f = std::fs::File::open(p).map_err(|e| format!("cannot read '{}': {e}", p.display()))?;
+    let mut line = String::new();
+    std::io::BufReader::new(f)
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read '{}': {e}", p.display()))?;
+    Ok(line.trim().split(',').any(|c| c == "window_hit_ratio"))
 }
 
 impl Dataset {
     /// Reads every CSV, in order. A (workload, strategy, capacity) measured
     /// in several rows is drawn once, from the last row read, with a warning.
+    /// Results and timeline CSVs mix freely: each file is told apart by its
+    /// header; timeline rows feed the `timeline` kind, results rows the rest.
     pub fn load(paths: &[PathBuf]) -> Result<Dataset, String> {
         let mut rows = Vec::new();
+        let mut timeline = Vec::new();
         for p in paths {
-            rows.extend(crate::report::csv::read_results(p)?);
+            if is_timeline(p)? {
+                let source = default_name(p);
+                for t in crate::sim::phases::read_timeline(p)? {
+                    timeline.push((source.clone(), t));
+                }
+            } else {
+                rows.extend(crate::report::csv::read_results(p)?);
+            }
         }
-        Ok(Dataset::from_rows(rows))
+        let mut d = Dataset::from_rows(rows);
+        d.timeline = timeline;
+        Ok(d)
     }
 
     pub fn from_rows(rows: Vec<RunResult>) -> Dataset {
@@ -181,6 +231,7 @@ impl Dataset {
         }
         Dataset {
             rows: out,
+            timeline: Vec::new(),
             warnings,
         }
     }
@@ -201,7 +252,12 @@ impl Dataset {
         if !strategies.is_empty() {
             let present = self.strategies().join(", ");
             for s in strategies {
-                if !self.rows.iter().any(|r| strategy_matches(&r.strategy, s)) {
+                if !self.rows.iter().any(|r| strategy_matches(&r.strategy, s))
+                    && !self
+                        .timeline
+                        .iter()
+                        .any(|(_, t)| strategy_matches(&t.strategy, s))
+                {
                     return Err(PlotError::Option {
                         option: "--strategy",
                         reason: format!(
@@ -212,11 +268,15 @@ impl Dataset {
             }
             self.rows
                 .retain(|r| strategies.iter().any(|s| strategy_matches(&r.strategy, s)));
+            self.timeline
+                .retain(|(_, t)| strategies.iter().any(|s| strategy_matches(&t.strategy, s)));
         }
         if !workloads.is_empty() {
             let present = self.workloads().join(", ");
             for w in workloads {
-                if !self.rows.iter().any(|r| &r.workload == w) {
+                if !self.rows.iter().any(|r| &r.workload == w)
+                    && !self.timeline.iter().any(|(_, t)| &t.workload == w)
+                {
                     return Err(PlotError::Option {
                         option: "--workload",
                         reason: format!(
@@ -226,6 +286,8 @@ impl Dataset {
                 }
             }
             self.rows.retain(|r| workloads.contains(&r.workload));
+            self.timeline
+                .retain(|(_, t)| workloads.contains(&t.workload));
         }
         Ok(())
     }
@@ -352,6 +414,86 @@ pub fn workload_captions(workloads: &[&str]) -> (Option<String>, Vec<String>) {
         })
         .collect();
     (Some(common.join(":")), captions)
+}
+
+/// The rows a one-workload, one-capacity chart draws (`latency`,
+/// `staleness`, `fleet`): those of `rows` for the first workload (narrow
+/// with `--workload`), at `--capacity` or else the capacity most of them
+/// share (as `bars` picks it).
+pub fn focus<'a>(
+    rows: impl Iterator<Item = &'a RunResult>,
+    opts: &PlotOptions,
+) -> Result<Vec<RunResult>, PlotError> {
+    let rows: Vec<&RunResult> = rows.collect();
+    let Some(first) = rows.first().map(|r| r.workload.clone()) else {
+        return Ok(Vec::new());
+    };
+    let d = Dataset {
+        rows: rows
+            .into_iter()
+            .filter(|r| r.workload == first)
+            .cloned()
+            .collect(),
+        ..Default::default()
+    };
+    Ok(bars::select(&d, opts)?.into_iter().cloned().collect())
+}
+
+/// The title's tail for [`focus`]ed rows: ` \u{2014} workload, 5% of keys`.
+pub fn focus_caption(rows: &[RunResult]) -> String {
+    match rows.first() {
+        Some(r) => format!(" \u{2014} {}, {}", r.workload, bars::cap_words(r)),
+        None => String::new(),
+    }
+}
+
+/// A duration for axis ticks: `500ms`, `1s`, `30s`, `5m`, `1h`, `2d`.
+pub fn format_duration(s: f64) -> String {
+    let trim = |x: f64| {
+        if (x - x.round()).abs() < 1e-9 {
+            format!("{}", x.round() as i64)
+        } else {
+            format!("{x:.1}")
+        }
+    };
+    if s < 1.0 {
+        format!("{}ms", trim(s * 1e3))
+    } else if s < 60.0 {
+        format!("{}s", trim(s))
+    } else if s < 3600.0 {
+        format!("{}m", trim(s / 60.0))
+    } else if s < 86400.0 {
+        format!("{}h", trim(s / 3600.0))
+    } else {
+        format!("{}d", trim(s / 86400.0))
+    }
+}
+
+/// A latency given in microseconds, for axis ticks: `50ns`, `2µs`, `2ms`.
+pub fn format_us(us: f64) -> String {
+    let trim = |x: f64| {
+        if x >= 10.0 || (x - x.round()).abs() < 1e-9 {
+            format!("{}", x.round() as i64)
+        } else {
+            format!("{x:.1}")
+        }
+    };
+    if us < 1.0 {
+        format!("{}ns", trim(us * 1e3))
+    } else if us < 1e3 {
+        format!("{}\u{b5}s", trim(us))
+    } else if us < 1e6 {
+        format!("{}ms", trim(us / 1e3))
+    } else {
+        format!("{}s", trim(us / 1e6))
+    }
+}
+
+/// A colour mixed with white: `amount` 0 keeps it, 1 gives white. For the
+/// second line of a pair (stale hits, cumulative ratio) in the same hue.
+pub fn lighter(c: RGBColor, amount: f64) -> RGBColor {
+    let m = |v: u8| (v as f64 + (255.0 - v as f64) * amount).round() as u8;
+    RGBColor(m(c.0), m(c.1), m(c.2))
 }
 
 /// One legend entry.
@@ -526,12 +668,17 @@ pub fn parse_size(s: &str) -> Result<(u32, u32), PlotError> {
     Ok((w, h))
 }
 
-/// The file stem charts are named after: the first input's stem.
+/// The file stem charts are named after: the first input's stem, without
+/// a timeline's `-timeline` (`cold-timeline.csv` gives `cold-timeline.png`).
 pub fn default_name(first: &Path) -> String {
-    first
+    let stem = first
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "chart".to_string())
+        .unwrap_or_else(|| "chart".to_string());
+    match stem.strip_suffix("-timeline") {
+        Some(s) if !s.is_empty() => s.to_string(),
+        _ => stem,
+    }
 }
 
 #[cfg(test)]
@@ -572,6 +719,19 @@ mod tests {
         let (t, c) = workload_captions(&["zipf", "zipf:alpha=1.0"]);
         assert_eq!(t, None);
         assert_eq!(c, ["zipf", "zipf:alpha=1.0"]);
+    }
+
+    #[test]
+    fn durations_and_latencies_format_for_axes() {
+        assert_eq!(format_duration(1.0), "1s");
+        assert_eq!(format_duration(30.0), "30s");
+        assert_eq!(format_duration(300.0), "5m");
+        assert_eq!(format_duration(0.5), "500ms");
+        assert_eq!(format_duration(7200.0), "2h");
+        assert_eq!(format_us(0.05), "50ns");
+        assert_eq!(format_us(2000.0), "2ms");
+        assert_eq!(format_us(1.5), "1.5\u{b5}s");
+        assert_eq!(lighter(RGBColor(0, 100, 200), 0.5), RGBColor(128, 178, 228));
     }
 
     #[test]

@@ -1,0 +1,222 @@
+//! `timeline`: warming after a cold start (talk figure 6), from the
+//! `<results>-timeline.csv` files `cachesim run --window N` writes: the hit
+//! ratio of each window against the request number, one thick line per
+//! series, and the cumulative hit ratio as a thinner, lighter line in the
+//! same colour.
+//!
+//! A series is one (file, strategy, capacity, TTL): the colour says the
+//! strategy, the marker (a few per line) the variant, so the same strategy
+//! from two files (`--prefill top:K` and without) stays apart. The legend
+//! names the file's stem (without `-timeline`) when several files are
+//! drawn, and the capacity when several capacities are. Only timeline
+//! inputs feed this kind; results CSVs given alongside feed the others.
+
+use super::theme::{self, Theme};
+use super::{
+    draw_err, format_capacity, legend_right, lighter, percent, Area, ChartKind, Dataset,
+    LegendEntry, PlotError, PlotOptions,
+};
+use crate::sim::phases::TimelineRow;
+use plotters::prelude::*;
+
+pub struct Timeline;
+
+/// What tells one series from another.
+type SeriesKey = (String, String, u64, Option<u64>);
+
+fn key(source: &str, t: &TimelineRow) -> SeriesKey {
+    (
+        source.to_string(),
+        t.strategy.clone(),
+        t.capacity,
+        t.ttl_s.map(f64::to_bits),
+    )
+}
+
+/// The first workload's series, in first-seen order, with their points.
+fn series(data: &Dataset) -> Vec<(SeriesKey, Vec<&TimelineRow>)> {
+    let Some(workload) = data.timeline.first().map(|(_, t)| t.workload.as_str()) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(SeriesKey, Vec<&TimelineRow>)> = Vec::new();
+    for (src, t) in data.timeline.iter().filter(|(_, t)| t.workload == workload) {
+        let k = key(src, t);
+        match out.iter_mut().find(|(o, _)| *o == k) {
+            Some((_, pts)) => pts.push(t),
+            None => out.push((k, vec![t])),
+        }
+    }
+    for (_, pts) in &mut out {
+        pts.sort_by_key(|t| t.request);
+    }
+    out
+}
+
+/// Legend labels: the strategy, plus the file and the capacity (and TTL)
+/// when they differ between series.
+fn labels(keys: &[&SeriesKey]) -> Vec<String> {
+    let differ = |f: &dyn Fn(&SeriesKey) -> String| keys.iter().any(|k| f(k) != f(keys[0]));
+    let by_source = differ(&|k| k.0.clone());
+    let by_cap = differ(&|k| k.2.to_string());
+    let by_ttl = differ(&|k| format!("{:?}", k.3));
+    keys.iter()
+        .map(|k| {
+            let mut l = k.1.clone();
+            if by_cap {
+                l += &format!(" \u{b7} {}", format_capacity(k.2 as f64, "objects"));
+            }
+            if by_ttl {
+                if let Some(t) = k.3 {
+                    l += &format!(" \u{b7} ttl {}", super::format_duration(f64::from_bits(t)));
+                }
+            }
+            if by_source {
+                l += &format!(" \u{b7} {}", k.0);
+            }
+            l
+        })
+        .collect()
+}
+
+impl ChartKind for Timeline {
+    fn name(&self) -> &'static str {
+        "timeline"
+    }
+
+    fn summary(&self) -> &'static str {
+        "hit ratio per window (thick) and cumulative (thin) against requests, from <results>-timeline.csv inputs"
+    }
+
+    fn check(&self, data: &Dataset, _opts: &PlotOptions) -> Result<(), PlotError> {
+        if series(data).iter().all(|(_, p)| p.len() < 2) {
+            return Err(PlotError::MissingColumns {
+                kind: "timeline",
+                reason: "no timeline input with two windows or more (give the <results>-timeline.csv that `cachesim run --window N` writes)"
+                    .to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    fn title(&self, data: &Dataset, opts: &PlotOptions) -> Result<String, PlotError> {
+        if let Some(t) = &opts.title {
+            return Ok(t.clone());
+        }
+        let s = series(data);
+        let Some((k, pts)) = s.first() else {
+            return Ok("Hit ratio over time".to_string());
+        };
+        let window = match pts.as_slice() {
+            [a, b, ..] => b.request - a.request,
+            [a] => a.request,
+            [] => 0,
+        };
+        let mut t = format!(
+            "Hit ratio per {} requests \u{2014} {}",
+            format_capacity(window as f64, "objects"),
+            pts[0].workload
+        );
+        if s.iter().all(|(o, _)| o.2 == k.2) {
+            t += &format!(", {} objects", format_capacity(k.2 as f64, "objects"));
+        }
+        Ok(t)
+    }
+
+    fn draw(
+        &self,
+        data: &Dataset,
+        opts: &PlotOptions,
+        root: &Area,
+        theme: &Theme,
+    ) -> Result<(), PlotError> {
+        let title = self.title(data, opts)?;
+        let series = series(data);
+        let area = super::draw_title(root, &title, theme)?;
+        let keys: Vec<&SeriesKey> = series.iter().map(|(k, _)| k).collect();
+        let labels = labels(&keys);
+        // Variant per strategy: the n-th series of a strategy gets its n-th marker.
+        let mut variant = Vec::new();
+        for (i, k) in keys.iter().enumerate() {
+            variant.push(keys[..i].iter().filter(|o| o.1 == k.1).count());
+        }
+        let legend: Vec<LegendEntry> = keys
+            .iter()
+            .zip(&labels)
+            .zip(&variant)
+            .map(|((k, l), v)| LegendEntry {
+                label: l.clone(),
+                color: theme::strategy_color(&k.1),
+                marker: Some(theme::marker_for(&k.1, *v)),
+            })
+            .collect();
+        let chart_area = legend_right(&area, &legend, theme)?;
+
+        let all = || series.iter().flat_map(|(_, p)| p.iter());
+        let xmax = all().map(|t| t.request).max().unwrap_or(1) as f64;
+        let ymax = all()
+            .flat_map(|t| [t.window_hit_ratio, t.cumulative_hit_ratio])
+            .flatten()
+            .fold(0.0f64, f64::max);
+        let ytop = super::ratio_axis_top(ymax, 0.02);
+        let mut chart = ChartBuilder::on(&chart_area)
+            .margin(theme.px(16.0))
+            .margin_right(theme.px(50.0))
+            .x_label_area_size(theme.px(110.0))
+            .y_label_area_size(theme.px(150.0))
+            .build_cartesian_2d(0f64..xmax, 0f64..ytop)
+            .map_err(draw_err)?;
+        chart
+            .configure_mesh()
+            .x_desc("Requests")
+            .y_desc("Hit ratio (thin: cumulative)")
+            .x_label_formatter(&|v| format_capacity(*v, "objects"))
+            .y_label_formatter(&|v| percent(*v, 0))
+            .x_labels(8)
+            .y_labels(6)
+            .label_style(theme.tick())
+            .axis_desc_style(theme.axis_label())
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(theme::GRID.stroke_width(theme.px(2.0)))
+            .axis_style(theme::SUBTLE.stroke_width(theme.px(2.0)))
+            .draw()
+            .map_err(draw_err)?;
+
+        for ((k, pts), v) in series.iter().zip(&variant) {
+            let color = theme::strategy_color(&k.1);
+            let window: Vec<(f64, f64)> = pts
+                .iter()
+                .filter_map(|t| t.window_hit_ratio.map(|y| (t.request as f64, y)))
+                .collect();
+            let cumulative: Vec<(f64, f64)> = pts
+                .iter()
+                .filter_map(|t| t.cumulative_hit_ratio.map(|y| (t.request as f64, y)))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(
+                    cumulative,
+                    lighter(color, 0.35).stroke_width(theme.px(2.5)),
+                ))
+                .map_err(draw_err)?;
+            chart
+                .draw_series(LineSeries::new(
+                    window.clone(),
+                    color.stroke_width(theme.line_width()),
+                ))
+                .map_err(draw_err)?;
+            // About eight markers a line, so variants read apart.
+            let step = (window.len() / 8).max(1);
+            let marker = theme::marker_for(&k.1, *v);
+            for p in window.iter().skip(step / 2).step_by(step) {
+                let at = chart.backend_coord(p);
+                root.draw(&theme::marker_element(
+                    marker,
+                    at,
+                    theme.marker_size(),
+                    color,
+                ))
+                .map_err(draw_err)?;
+            }
+        }
+        Ok(())
+    }
+}
