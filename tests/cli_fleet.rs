@@ -131,3 +131,40 @@ fn writes_leave_stale_copies_in_other_instances_unless_broadcast() {
         "one instance invalidates its own copy"
     );
 }
+
+#[test]
+fn tiered_local_fleet_puts_an_l1_per_instance_in_front_of_a_shared_l2() {
+    let (code, rows, err) = run(&[
+        "-s",
+        "tiered-local:lru+lru",
+        "--instances",
+        "4",
+        "--l1-capacity",
+        "50",
+        "-c",
+        "1%",
+        "--write-ratio",
+        "0.05",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let r = &rows[0];
+    assert_eq!(r["strategy"], "tiered-local:lru+lru");
+    let (l1, l2, hits) = (
+        r["l1_hits"].as_u64().unwrap(),
+        r["l2_hits"].as_u64().unwrap(),
+        r["hits"].as_u64().unwrap(),
+    );
+    assert_eq!(l1 + l2, hits);
+    assert!(l1 > 0 && l2 > 0);
+    assert_eq!(
+        r["memory_objects"].as_u64().unwrap(),
+        4 * 50 + r["capacity"].as_u64().unwrap()
+    );
+    assert!(
+        r["stale_hits"].as_u64().unwrap() > 0,
+        "other instances' L1 copies go stale"
+    );
+    let (code, _, err) = run(&["-s", "tiered-local:lru+lru", "--instances", "4"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--l1-capacity"), "{err}");
+}

@@ -142,6 +142,14 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
         seed: a.input.seed,
     });
     let redis = redis_options(a, strategies.iter().any(|s| policy::is_external(&s.name)))?;
+    for s in &strategies {
+        if policy::split_tiered_local(s).ok().flatten().is_some() && redis.l1_capacity.is_none() {
+            return Err(usage(
+                "--l1-capacity",
+                "tiered-local needs the capacity of each instance's L1 (--capacity sizes the shared L2)",
+            ));
+        }
+    }
     for s in strategies.iter().filter(|s| policy::is_external(&s.name)) {
         crate::external::redis::check_options(s, &redis).map_err(|e| usage("--l1-capacity", e))?;
     }

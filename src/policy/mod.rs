@@ -240,6 +240,12 @@ pub static STRATEGIES: &[StrategyInfo] = &[
         params: "samples=5",
     },
     StrategyInfo {
+        name: "tiered-local",
+        summary:
+            "an in-process L1 per instance (--l1-capacity) in front of one shared in-process L2",
+        params: "L1+L2, e.g. tiered-local:lru+lru",
+    },
+    StrategyInfo {
         name: "tiered",
         summary: "local L1 (--l1-capacity) in front of Redis L2: tiered:lru+redis",
         params: "LOCAL+redis[-lru|-lfu|-random|-ttl]",
@@ -384,6 +390,13 @@ pub fn build(spec: &StrategySpec, ctx: &BuildCtx) -> Result<Built, SpecError> {
 /// Checks a spec without building anything big (capacity 1), so a bad name or
 /// parameter is reported before any run starts.
 pub fn validate(spec: &StrategySpec) -> Result<String, SpecError> {
+    if let Some((l1, l2)) = split_tiered_local(spec)? {
+        return Ok(format!(
+            "tiered-local:{}+{}",
+            validate(&l1)?,
+            validate(&l2)?
+        ));
+    }
     if is_external(&spec.name) {
         return crate::external::redis::parse_spec(spec).map(|e| e.canonical);
     }
@@ -396,6 +409,59 @@ pub fn validate(spec: &StrategySpec) -> Result<String, SpecError> {
         },
     )
     .map(|b| b.canonical)
+}
+
+/// Splits `tiered-local:L1+L2` (a local L1 per instance in front of one
+/// shared in-process L2, both local policies) into its two specs; `None` for
+/// any other strategy.
+pub fn split_tiered_local(
+    spec: &StrategySpec,
+) -> Result<Option<(StrategySpec, StrategySpec)>, SpecError> {
+    if spec.name != "tiered-local" {
+        return Ok(None);
+    }
+    let bad = |why: &str| SpecError::BadValue {
+        strategy: "tiered-local".into(),
+        param: "L1+L2".into(),
+        value: spec
+            .params
+            .iter()
+            .map(|(k, v)| {
+                if k.is_empty() {
+                    v.clone()
+                } else {
+                    format!("{k}={v}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(":"),
+        why: why.into(),
+    };
+    let arg =
+        match spec.params.as_slice() {
+            [(k, v)] if k.is_empty() => v.clone(),
+            _ => return Err(bad(
+                "expected tiered-local:L1+L2 with two local policies, e.g. tiered-local:lru+lru",
+            )),
+        };
+    let Some((a, b)) = arg.split_once('+') else {
+        return Err(bad(
+            "expected tiered-local:L1+L2 with two local policies, e.g. tiered-local:lru+lru",
+        ));
+    };
+    let (l1, l2) = (StrategySpec::parse(a)?, StrategySpec::parse(b)?);
+    for p in [&l1, &l2] {
+        if is_external(&p.name)
+            || p.name == "tiered-local"
+            || p.name == "shared"
+            || needs_future(&p.name)
+        {
+            return Err(bad(
+                "both levels must be local online policies (lru, lfu, s3fifo, ...)",
+            ));
+        }
+    }
+    Ok(Some((l1, l2)))
 }
 
 /// The names of all strategies, comma separated, for error messages.

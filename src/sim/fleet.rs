@@ -92,6 +92,9 @@ pub struct FleetCounters {
     pub memory_objects: u64,
     /// Invalidation messages delivered to other instances.
     pub invalidations: u64,
+    /// Tiered fleets: hits served by an instance's L1, and by the shared L2.
+    pub l1_hits: u64,
+    pub l2_hits: u64,
 }
 
 /// Splits a `shared:<spec>` strategy into its inner spec and `true`; any
@@ -112,8 +115,20 @@ pub fn split_shared(spec: &crate::policy::StrategySpec) -> (crate::policy::Strat
     (crate::policy::StrategySpec { name, params }, true)
 }
 
+/// The local level of a tiered fleet: one L1 cache per instance in front of
+/// the shared cache.
+struct Tier {
+    caches: Vec<AnyPolicy>,
+    /// Version each L1 entry was filled with.
+    filled: Vec<FxHashMap<Key, u32>>,
+    ev: Vec<Evictions>,
+    cap: u64,
+}
+
 /// A fleet in the middle of a replay: feed it batches, then [`Fleet::finish`].
 pub struct Fleet {
+    /// Tiered mode: per-instance L1 caches in front of the shared cache.
+    l1: Option<Tier>,
     cfg: FleetConfig,
     charge: ChargeModel,
     /// Capacity of each cache (`K x c` for the shared one).
@@ -142,6 +157,7 @@ impl Fleet {
             (k, charge.capacity)
         };
         Fleet {
+            l1: None,
             cfg: FleetConfig {
                 instances: k,
                 ..cfg.clone()
@@ -161,6 +177,43 @@ impl Fleet {
         }
     }
 
+    /// A tiered fleet: every instance has an L1 of `l1_capacity` (built by
+    /// `make_l1`) in front of one shared L2 of `charge.capacity` (built by
+    /// `make`). A get tries the instance's L1, then the L2 (a hit there fills
+    /// the L1 with the L2's copy), then the origin (filling both). A write
+    /// applies the write policy to the L2 and to the handling instance's L1;
+    /// broadcast invalidations reach the other L1s.
+    pub fn tiered(
+        make_l1: &dyn Fn(u64) -> AnyPolicy,
+        l1_capacity: u64,
+        make: &dyn Fn(u64) -> AnyPolicy,
+        charge: ChargeModel,
+        cfg: &FleetConfig,
+    ) -> Fleet {
+        let k = cfg.instances.max(1);
+        let mut f = Fleet::new(
+            make,
+            ChargeModel {
+                capacity: charge.capacity,
+                ..charge
+            },
+            &FleetConfig {
+                instances: 1,
+                shared: true,
+                ..cfg.clone()
+            },
+        );
+        f.cfg.instances = k;
+        f.out.per_instance = vec![Counters::default(); k];
+        f.l1 = Some(Tier {
+            caches: (0..k).map(|_| make_l1(l1_capacity)).collect(),
+            filled: vec![FxHashMap::default(); k],
+            ev: vec![Evictions::default(); k],
+            cap: l1_capacity,
+        });
+        f
+    }
+
     /// Replays requests `range` of `batch`; request `i` is number
     /// `vtime_base + i` of the stream.
     pub fn replay(&mut self, batch: &Batch, range: std::ops::Range<usize>, vtime_base: u64) {
@@ -174,7 +227,11 @@ impl Fleet {
                     break;
                 }
                 self.pending.pop_front();
-                for (j, c) in self.caches.iter_mut().enumerate() {
+                let targets = match &mut self.l1 {
+                    Some(t) => &mut t.caches,
+                    None => &mut self.caches,
+                };
+                for (j, c) in targets.iter_mut().enumerate() {
                     if j != from && c.remove(key) {
                         self.out.invalidations += 1;
                     }
@@ -206,8 +263,31 @@ impl Fleet {
                     cnt.gets += 1;
                     cnt.bytes_requested += u64::from(r.size);
                     let version = self.writes.get(&r.key).map_or(0, |w| w.len() as u32);
+                    if let Some(t) = &mut self.l1 {
+                        if t.caches[inst].get(&a) {
+                            cnt.hits += 1;
+                            self.out.l1_hits += 1;
+                            let have = t.filled[inst].get(&r.key).copied().unwrap_or(0);
+                            if have < version {
+                                let age = r.time - self.writes[&r.key][have as usize];
+                                self.out.stale_hits += 1;
+                                self.out.stale_age_sum_s += age;
+                                self.out.stale_age_max_s = self.out.stale_age_max_s.max(age);
+                            }
+                            continue;
+                        }
+                    }
                     if self.caches[ci].get(&a) {
                         cnt.hits += 1;
+                        if let Some(t) = &mut self.l1 {
+                            // Served by the L2: the L1 takes the L2's copy.
+                            self.out.l2_hits += 1;
+                            if a.charge <= t.cap {
+                                t.caches[inst].insert(&a, &mut t.ev[inst]);
+                                let v = self.filled[ci].get(&r.key).copied().unwrap_or(0);
+                                t.filled[inst].insert(r.key, v);
+                            }
+                        }
                         let have = self.filled[ci].get(&r.key).copied().unwrap_or(0);
                         if have < version {
                             let changed = self.writes[&r.key][have as usize];
@@ -222,6 +302,12 @@ impl Fleet {
                         if fits {
                             self.caches[ci].insert(&a, &mut self.ev[ci]);
                             self.filled[ci].insert(r.key, version);
+                        }
+                        if let Some(t) = &mut self.l1 {
+                            if a.charge <= t.cap {
+                                t.caches[inst].insert(&a, &mut t.ev[inst]);
+                                t.filled[inst].insert(r.key, version);
+                            }
                         }
                     }
                 }
@@ -245,19 +331,40 @@ impl Fleet {
                             self.caches[ci].remove(r.key);
                         }
                     }
+                    if let Some(t) = &mut self.l1 {
+                        match (r.op, self.cfg.on_write) {
+                            (Op::Set, WritePolicy::Update) if a.charge <= t.cap => {
+                                t.caches[inst].set(&a, &mut t.ev[inst]);
+                                t.filled[inst].insert(r.key, version);
+                            }
+                            (Op::Set, WritePolicy::None) => {}
+                            _ => {
+                                t.caches[inst].remove(r.key);
+                            }
+                        }
+                    }
+                    // Other instances' local copies: the L1s of a tiered
+                    // fleet, or the caches of a local one.
+                    let local = self.l1.is_some() || !self.cfg.shared;
+                    let from = if self.l1.is_some() { inst } else { ci };
                     if self.cfg.broadcast
-                        && !self.cfg.shared
+                        && local
                         && k > 1
                         && self.cfg.on_write != WritePolicy::None
                     {
                         if self.cfg.delay <= 0.0 {
-                            for (j, c) in self.caches.iter_mut().enumerate() {
-                                if j != ci && c.remove(r.key) {
+                            let targets = match &mut self.l1 {
+                                Some(t) => &mut t.caches,
+                                None => &mut self.caches,
+                            };
+                            for (j, c) in targets.iter_mut().enumerate() {
+                                if j != from && c.remove(r.key) {
                                     self.out.invalidations += 1;
                                 }
                             }
                         } else {
-                            self.pending.push_back((r.time + self.cfg.delay, r.key, ci));
+                            self.pending
+                                .push_back((r.time + self.cfg.delay, r.key, from));
                         }
                     }
                 }
@@ -267,6 +374,15 @@ impl Fleet {
 
     /// The counters, with evictions attributed and totals summed.
     pub fn finish(mut self) -> FleetCounters {
+        if let Some(t) = &self.l1 {
+            for (j, c) in t.caches.iter().enumerate() {
+                self.out.memory_objects += c.len() as u64;
+                self.out.per_instance[j].evictions += t.ev[j].evicted;
+                self.out.per_instance[j].expirations += t.ev[j].expired;
+            }
+        } else {
+            self.out.l1_hits = self.out.per_instance.iter().map(|c| c.hits).sum();
+        }
         for (j, c) in self.caches.iter().enumerate() {
             self.out.memory_objects += c.len() as u64;
             self.out.per_instance[j].evictions += self.ev[j].evicted;
@@ -545,5 +661,63 @@ mod tests {
         // t=3: instance 1 invalidated its own copy (it had none): miss.
         assert_eq!((got.total.hits, got.stale_hits), (1, 1));
         assert_eq!(got.stale_age_max_s, 1.0);
+    }
+
+    #[test]
+    fn tiered_fleet_counts_both_tiers_and_its_l1_is_an_lru() {
+        // One instance: the L1 sees every request and is filled on every L1
+        // miss, so its hits are exactly those of a plain LRU of its size.
+        let b = stream(30_000, 2_000, 0);
+        let charge = ChargeModel {
+            bytes: false,
+            capacity: 200,
+        };
+        let mk = maker("lru");
+        let mut f = Fleet::tiered(&mk, 20, &mk, charge, &cfg(1, Balance::RoundRobin, false));
+        f.replay(&b, 0..b.len(), 0);
+        let got = f.finish();
+        assert_eq!(got.l1_hits, single("lru", &b, 20).hits);
+        assert_eq!(got.l1_hits + got.l2_hits, got.total.hits);
+        assert!(got.l2_hits > 0);
+        // The L2 sees exactly the L1's misses: its hits are those of an LRU of
+        // its size over the L1's miss stream.
+        let mut l1 = mk(20);
+        let mut misses = Batch::new(100.0, 1);
+        let mut ev = Evictions::default();
+        for (v, &key) in b.keys.iter().enumerate() {
+            let a = Access::simple(key, v as u64);
+            if !l1.get(&a) {
+                l1.insert(&a, &mut ev);
+                misses.keys.push(key);
+            }
+        }
+        assert_eq!(got.l2_hits, single("lru", &misses, 200).hits);
+        assert_eq!(got.memory_objects, 20 + 200);
+    }
+
+    #[test]
+    fn tiered_fleet_staleness_lives_in_the_l1s() {
+        let b = stream(60_000, 300, 10);
+        let charge = ChargeModel {
+            bytes: false,
+            capacity: 100,
+        };
+        let mk = maker("lru");
+        let run = |k: usize, broadcast: bool| {
+            let mut c = cfg(k, Balance::RoundRobin, false);
+            c.broadcast = broadcast;
+            let mut f = Fleet::tiered(&mk, 30, &mk, charge, &c);
+            f.replay(&b, 0..b.len(), 0);
+            f.finish()
+        };
+        assert_eq!(
+            run(1, false).stale_hits,
+            0,
+            "one instance invalidates its L1 and the L2"
+        );
+        let silent = run(4, false);
+        assert!(silent.stale_hits > 0);
+        assert_eq!(silent.l1_hits + silent.l2_hits, silent.total.hits);
+        assert_eq!(run(4, true).stale_hits, 0, "broadcast reaches every L1");
     }
 }

@@ -284,8 +284,13 @@ pub fn run_one_timeline(
     }
     let cap = cfg.capacity.resolve(w.distinct);
     let kind = cfg.capacity.kind();
-    // `shared:<spec>` runs the fleet against one shared cache.
-    let (spec, shared) = split_shared(&cfg.strategy);
+    // `shared:<spec>` runs the fleet against one shared cache;
+    // `tiered-local:L1+L2` puts an L1 per instance in front of it.
+    let tiered_local = policy::split_tiered_local(&cfg.strategy)?;
+    let (spec, shared) = match &tiered_local {
+        Some((_, l2)) => (l2.clone(), true),
+        None => split_shared(&cfg.strategy),
+    };
     let fleet = match (&cfg.fleet, shared) {
         (Some(f), true) => Some(FleetConfig {
             shared: true,
@@ -310,8 +315,26 @@ pub fn run_one_timeline(
             ttl: cfg.ttl,
         },
     )?;
-    if shared {
-        built.canonical = format!("shared:{}", built.canonical);
+    // The L1 of `tiered-local`: its spec, canonical form and capacity.
+    let l1 = match &tiered_local {
+        Some((l1, _)) => {
+            let l1_cap = cfg.redis.l1_capacity.ok_or_else(|| {
+                RunError::Workload(format!(
+                    "strategy '{}' needs --l1-capacity (the L1 of each instance; --capacity sizes the shared L2)",
+                    cfg.strategy.name
+                ))
+            })?;
+            let canonical = policy::validate(l1)?;
+            Some((l1.clone(), canonical, l1_cap.resolve(w.distinct)))
+        }
+        None => None,
+    };
+    match &l1 {
+        Some((_, l1_canon, _)) => {
+            built.canonical = format!("tiered-local:{l1_canon}+{}", built.canonical)
+        }
+        None if shared => built.canonical = format!("shared:{}", built.canonical),
+        None => {}
     }
     let charge = ChargeModel {
         bytes: kind == CapacityKind::Bytes,
@@ -344,6 +367,7 @@ pub fn run_one_timeline(
     }
     let start = Instant::now();
     let mut memory_objects = 0;
+    let mut tier_hits = None;
     let lat = match (&cfg.latency, &fleet) {
         (_, Some(fleet)) => {
             // A fleet of caches; latency is not recorded for fleets.
@@ -359,15 +383,29 @@ pub fn run_one_timeline(
                 .expect("spec validated above")
                 .policy
             };
-            let mut f = Fleet::new(
-                &make,
-                charge,
-                &FleetConfig {
-                    seed: cfg.seed,
-                    on_write: cfg.fresh.opts.on_write,
-                    ..fleet.clone()
-                },
-            );
+            let fcfg = FleetConfig {
+                seed: cfg.seed,
+                on_write: cfg.fresh.opts.on_write,
+                ..fleet.clone()
+            };
+            let mut f = match &l1 {
+                Some((l1_spec, _, l1_cap)) => {
+                    let make_l1 = |capacity: u64| {
+                        policy::build(
+                            l1_spec,
+                            &BuildCtx {
+                                capacity,
+                                seed: cfg.seed,
+                                ttl: cfg.ttl,
+                            },
+                        )
+                        .expect("spec validated above")
+                        .policy
+                    };
+                    Fleet::tiered(&make_l1, *l1_cap, &make, charge, &fcfg)
+                }
+                None => Fleet::new(&make, charge, &fcfg),
+            };
             for_each_batch(&w.data, pb, |b, range, base| {
                 f.replay(b, range, base);
                 Ok(())
@@ -375,6 +413,7 @@ pub fn run_one_timeline(
             let out = f.finish();
             c = out.total;
             memory_objects = out.memory_objects;
+            tier_hits = Some((out.l1_hits, out.l2_hits));
             drv.stale = StaleStats {
                 stale_hits: out.stale_hits,
                 stale_age_sum_s: out.stale_age_sum_s,
@@ -470,8 +509,8 @@ pub fn run_one_timeline(
         stale_age_mean_s: drv.stale.mean_age_s(),
         stale_age_max_s: drv.stale.max_age_s(),
         ttl_s: cfg.ttl,
-        l1_hits: c.hits,
-        l2_hits: 0,
+        l1_hits: tier_hits.map_or(c.hits, |t| t.0),
+        l2_hits: tier_hits.map_or(0, |t| t.1),
         l1_hit_p50_us: None,
         l1_hit_p99_us: None,
         l2_hit_p50_us: None,
