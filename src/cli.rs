@@ -79,9 +79,9 @@ pub enum OutputFormat {
 pub struct RunArgs {
     /// Strategies, comma separated or repeated: none, lru, fifo, lfu, ttl,
     /// random, clock, slru, 2q, arc, lirs, sieve, s3fifo, wtinylfu, belady,
-    /// belady-size, the Redis ones, tiered:LOCAL+redis, shared:NAME (see
-    /// `cachesim list`). Parameters follow colons: `ttl:ttl=30s`,
-    /// `s3fifo:small=0.1`.
+    /// belady-size, the Redis ones, tiered:LOCAL+redis, tiered-local:L1+L2,
+    /// shared:NAME (see `cachesim list`). Parameters follow colons:
+    /// `ttl:ttl=30s`, `s3fifo:small=0.1`.
     #[arg(short, long, value_name = "SPEC[,SPEC...]", default_value = "lru")]
     pub strategy: Vec<String>,
 
@@ -237,7 +237,8 @@ pub struct RunArgs {
     pub clients: Option<String>,
 
     /// Capacity of the local L1 of tiered:LOCAL+redis (objects, %, bytes)
-    /// [default: --capacity].
+    /// [default: --capacity], and of each instance's L1 of tiered-local
+    /// (required there).
     #[arg(long, value_name = "CAP")]
     pub l1_capacity: Option<String>,
 }
