@@ -1425,62 +1425,24 @@ pub fn run_one(
         (None, Some((resolved, cap, _))) => (*resolved, cap.kind(), cap.label()),
         (None, None) => (0, CapacityKind::Bytes, "server".to_string()),
     };
+    let base = crate::sim::runner::base_result(
+        w,
+        spec.canonical.clone(),
+        (capacity, kind, cap_spec),
+        &c,
+        elapsed,
+        cfg,
+        s,
+    );
     let result = RunResult {
-        workload: w.label.clone(),
-        strategy: spec.canonical.clone(),
-        capacity,
-        requests: c.requests,
-        gets: c.gets,
-        hits: c.hits,
-        misses: c.misses,
-        hit_ratio: c.hit_ratio(),
-        miss_ratio: if c.gets == 0 {
-            0.0
-        } else {
-            1.0 - c.hit_ratio()
-        },
-        evictions: c.evictions,
-        expirations: c.expirations,
-        distinct_keys: w.distinct,
-        elapsed_s: elapsed,
-        requests_per_s: if elapsed > 0.0 {
-            c.requests as f64 / elapsed
-        } else {
-            0.0
-        },
-        seed: cfg.seed,
-        version: env!("CARGO_PKG_VERSION").to_string(),
-        bytes_requested: c.bytes_requested,
-        bytes_missed: c.bytes_missed,
-        byte_hit_ratio: c.byte_hit_ratio(),
-        capacity_unit: kind.as_str().to_string(),
-        capacity_spec: cap_spec,
-        sets: c.sets,
-        deletes: c.deletes,
-        lat_mean_us: s.map(|s| s.mean_us),
-        lat_p50_us: s.map(|s| s.p50_us),
-        lat_p90_us: s.map(|s| s.p90_us),
-        lat_p99_us: s.map(|s| s.p99_us),
-        lat_p999_us: s.map(|s| s.p999_us),
-        lat_p9999_us: s.map(|s| s.p9999_us),
-        lat_max_us: s.map(|s| s.max_us),
-        hit_p50_us: s.and_then(|s| s.hit_p50_us),
-        hit_p99_us: s.and_then(|s| s.hit_p99_us),
-        miss_p50_us: s.and_then(|s| s.miss_p50_us),
-        miss_p99_us: s.and_then(|s| s.miss_p99_us),
-        origin_requests: c.misses,
         origin_time_s: cfg.latency.as_ref().map(|_| st.origin_ns as f64 / 1e9),
-        origin: cfg.latency.as_ref().map(|o| o.label()).unwrap_or_default(),
         l1_hits: st.l1_hits,
         l2_hits: st.l2_hits,
         l1_hit_p50_us: q(&st.l1, 0.5),
         l1_hit_p99_us: q(&st.l1, 0.99),
         l2_hit_p50_us: q(&st.l2, 0.5),
         l2_hit_p99_us: q(&st.l2, 0.99),
-        writes: c.sets,
-        ttl_s: cfg.ttl,
-        instances: 1,
-        ..RunResult::default()
+        ..base
     };
     Ok((result, lat.map(|l| l.1)))
 }

@@ -441,11 +441,83 @@ pub fn run_one_timeline(
     if fleet.is_none() {
         memory_objects = policy::Policy::len(&policy) as u64;
     }
-    let s = lat.as_ref().map(|l| l.summary);
+    let base = base_result(
+        w,
+        built.canonical,
+        (cap, kind, cfg.capacity.label()),
+        &c,
+        elapsed,
+        cfg,
+        lat.as_ref().map(|l| l.summary),
+    );
     let result = RunResult {
+        origin_requests: c.misses + c.sets,
+        origin_time_s: lat.as_ref().map(|l| l.origin_ns as f64 / 1e9),
+        origin: if fleet.is_some() {
+            String::new()
+        } else {
+            base.origin.clone()
+        },
+        instances: fleet.as_ref().map_or(1, |f| f.instances as u64),
+        balance: fleet
+            .as_ref()
+            .filter(|f| f.instances > 1)
+            .map(|f| f.balance.as_str().to_string())
+            .unwrap_or_default(),
+        memory_objects,
+        stale_hits: drv.stale.stale_hits,
+        stale_hit_ratio: if c.gets == 0 {
+            0.0
+        } else {
+            drv.stale.stale_hits as f64 / c.gets as f64
+        },
+        stale_age_mean_s: drv.stale.mean_age_s(),
+        stale_age_max_s: drv.stale.max_age_s(),
+        l1_hits: tier_hits.map_or(c.hits, |t| t.0),
+        l2_hits: tier_hits.map_or(0, |t| t.1),
+        ..base
+    };
+    let timeline = drv
+        .timeline
+        .iter()
+        .map(|p| TimelineRow::new(&result, p, cfg.ttl))
+        .collect();
+    Ok((result, lat.map(|l| l.overall), timeline))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn replay_data<P: policy::Policy, L: LatencySink>(
+    p: &mut P,
+    data: &Data,
+    next_use: Option<&[u64]>,
+    charge: ChargeModel,
+    c: &mut Counters,
+    pb: &ProgressBar,
+    lat: &mut L,
+    drv: &mut Driver,
+) -> Result<(), RunError> {
+    for_each_batch(data, pb, |b, range, base| {
+        drv.feed(p, b, range, base, next_use, charge, c, lat)
+            .map_err(|e| RunError::Origin(e.0))
+    })
+}
+
+/// The columns every kind of run fills the same way: identity, counters and
+/// their ratios, timing, and the latency summary. Callers override the
+/// columns specific to them with struct update syntax.
+pub fn base_result(
+    w: &Prepared,
+    strategy: String,
+    (capacity, kind, capacity_spec): (u64, CapacityKind, String),
+    c: &Counters,
+    elapsed: f64,
+    cfg: &RunConfig,
+    s: Option<LatencySummary>,
+) -> RunResult {
+    RunResult {
         workload: w.label.clone(),
-        strategy: built.canonical,
-        capacity: cap,
+        strategy,
+        capacity,
         requests: c.requests,
         gets: c.gets,
         hits: c.hits,
@@ -471,7 +543,7 @@ pub fn run_one_timeline(
         bytes_missed: c.bytes_missed,
         byte_hit_ratio: c.byte_hit_ratio(),
         capacity_unit: kind.as_str().to_string(),
-        capacity_spec: cfg.capacity.label(),
+        capacity_spec,
         sets: c.sets,
         deletes: c.deletes,
         lat_mean_us: s.map(|s| s.mean_us),
@@ -485,67 +557,20 @@ pub fn run_one_timeline(
         hit_p99_us: s.and_then(|s| s.hit_p99_us),
         miss_p50_us: s.and_then(|s| s.miss_p50_us),
         miss_p99_us: s.and_then(|s| s.miss_p99_us),
-        origin_requests: c.misses + c.sets,
-        origin_time_s: lat.as_ref().map(|l| l.origin_ns as f64 / 1e9),
-        origin: if fleet.is_some() {
-            String::new()
-        } else {
-            cfg.latency.as_ref().map(|o| o.label()).unwrap_or_default()
-        },
-        instances: fleet.as_ref().map_or(1, |f| f.instances as u64),
-        balance: fleet
-            .as_ref()
-            .filter(|f| f.instances > 1)
-            .map(|f| f.balance.as_str().to_string())
-            .unwrap_or_default(),
-        memory_objects,
+        origin_requests: c.misses,
+        origin: cfg.latency.as_ref().map(|o| o.label()).unwrap_or_default(),
         writes: c.sets,
-        stale_hits: drv.stale.stale_hits,
-        stale_hit_ratio: if c.gets == 0 {
-            0.0
-        } else {
-            drv.stale.stale_hits as f64 / c.gets as f64
-        },
-        stale_age_mean_s: drv.stale.mean_age_s(),
-        stale_age_max_s: drv.stale.max_age_s(),
         ttl_s: cfg.ttl,
-        l1_hits: tier_hits.map_or(c.hits, |t| t.0),
-        l2_hits: tier_hits.map_or(0, |t| t.1),
-        l1_hit_p50_us: None,
-        l1_hit_p99_us: None,
-        l2_hit_p50_us: None,
-        l2_hit_p99_us: None,
+        instances: 1,
+        l1_hits: c.hits,
         // A single run; a sweep sets the threads it ran on and the reader.
         threads: 1,
-        trace_format: String::new(),
         rate: match &w.data {
             Data::Memory(b) => b.rate,
             Data::Stream { rate, .. } => *rate,
         },
-    };
-    let timeline = drv
-        .timeline
-        .iter()
-        .map(|p| TimelineRow::new(&result, p, cfg.ttl))
-        .collect();
-    Ok((result, lat.map(|l| l.overall), timeline))
-}
-
-#[allow(clippy::too_many_arguments)]
-fn replay_data<P: policy::Policy, L: LatencySink>(
-    p: &mut P,
-    data: &Data,
-    next_use: Option<&[u64]>,
-    charge: ChargeModel,
-    c: &mut Counters,
-    pb: &ProgressBar,
-    lat: &mut L,
-    drv: &mut Driver,
-) -> Result<(), RunError> {
-    for_each_batch(data, pb, |b, range, base| {
-        drv.feed(p, b, range, base, next_use, charge, c, lat)
-            .map_err(|e| RunError::Origin(e.0))
-    })
+        ..RunResult::default()
+    }
 }
 
 /// Calls `f(batch, range, vtime_base)` over the workload's requests in
