@@ -1,42 +1,8 @@
 //! `cachesim run` and `cachesim list` end to end: every documented path and
 //! every documented error, through the real binary.
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn cachesim(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cachesim"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Parses CSV into (header, rows).
-fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut r = csv::Reader::from_reader(text.as_bytes());
-    let header = r.headers().unwrap().iter().map(String::from).collect();
-    let rows = r
-        .records()
-        .map(|x| x.unwrap().iter().map(String::from).collect())
-        .collect();
-    (header, rows)
-}
-
-fn col(header: &[String], name: &str) -> usize {
-    header
-        .iter()
-        .position(|h| h == name)
-        .unwrap_or_else(|| panic!("no column {name}"))
-}
+mod common;
+use common::{cachesim, col, parse_csv, stderr, stdout};
 
 #[test]
 fn headline_command_prints_a_table_and_saves_csv_under_results() {

@@ -1,24 +1,8 @@
 //! The trace commands and trace errors as a user meets them: run the binary,
 //! check exit status, stdout and stderr.
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn cachesim(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cachesim"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run cachesim")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+mod common;
+use common::{cachesim, stderr, stdout};
 
 /// oracleGeneral records for `keys` (time = index, size 100, next access -1).
 fn oracle_bytes(keys: &[u64]) -> Vec<u8> {

@@ -2,6 +2,9 @@
 //! sweeps, warm-up, prefill, the timeline, and the YCSB and shifting/scanning
 //! Zipf presets. Library-level checks first, then the CLI end to end.
 
+mod common;
+use common::{cachesim, stderr};
+
 use cachesim::policy::{Access, Evictions, Policy, StrategySpec};
 use cachesim::sim::freshness::OnWrite;
 use cachesim::sim::phases::{self, Driver, FreshOptions, Warmup, TIMELINE_COLUMNS};
@@ -12,7 +15,6 @@ use cachesim::workload::zipf::zipf_weights;
 use cachesim::workload::Preset;
 use cachesim::Op;
 use std::path::Path;
-use std::process::{Command, Output};
 
 fn preset(name: &str, requests: u64, keys: u64, f: impl FnOnce(&mut Preset)) -> WorkloadInput {
     let mut p = Preset::load(name).unwrap();
@@ -455,18 +457,6 @@ fn ycsb_presets_produce_their_documented_mix() {
 }
 
 // ---------------------------------------------------------------- CLI
-
-fn cachesim(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cachesim"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     let mut r = csv::Reader::from_path(path).unwrap();
