@@ -161,7 +161,9 @@ pub struct RunArgs {
     pub histograms: Option<PathBuf>,
 
     /// Split the stream over K application instances, each with its own
-    /// cache of the given capacity (latency is not recorded for fleets).
+    /// cache of the given capacity (latency is not recorded for fleets). A
+    /// Redis strategy is the instances' shared cache (a private redis-* server
+    /// holds K x capacity); tiered:LOCAL+REDIS gives each instance an L1.
     #[arg(long, value_name = "K", default_value_t = 1)]
     pub instances: u64,
 

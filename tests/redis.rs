@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::{json, u};
+
 use cachesim::external::redis_cluster::{ClusterClient, CmdBatch};
 use cachesim::external::resp::{Conn, Value};
 use std::io::{Read, Write};
@@ -41,19 +43,6 @@ fn run(args: &[&str]) -> (Output, u32) {
         .unwrap();
     let pid = child.id();
     (child.wait_with_output().unwrap(), pid)
-}
-
-fn json(o: &Output) -> Vec<serde_json::Value> {
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    serde_json::from_slice::<serde_json::Value>(&o.stdout)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
-fn u(v: &serde_json::Value, k: &str) -> u64 {
-    v[k].as_u64().unwrap_or_else(|| panic!("{k} in {v}"))
 }
 
 /// Keys matching `pattern` on one node (and database).

@@ -141,7 +141,28 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
         delay,
         seed: a.input.seed,
     });
-    let redis = redis_options(a, strategies.iter().any(|s| policy::is_external(&s.name)))?;
+    // Redis strategies, also as the shared cache of a fleet (`shared:redis`).
+    let external: Vec<StrategySpec> = strategies
+        .iter()
+        .map(|s| split_shared(s).0)
+        .filter(|s| policy::is_external(&s.name))
+        .collect();
+    let redis = redis_options(a, !external.is_empty())?;
+    if fleet_mode && !external.is_empty() {
+        // A fleet's instances are simulated in one request stream.
+        if redis.pipeline > 1 {
+            return Err(usage(
+                "--pipeline",
+                "is not supported with --instances or --shared (a fleet's instances share one request stream)",
+            ));
+        }
+        if redis.clients > 1 {
+            return Err(usage(
+                "--clients",
+                "is not supported with --instances or --shared (a fleet's instances share one request stream)",
+            ));
+        }
+    }
     for s in &strategies {
         if policy::split_tiered_local(s).ok().flatten().is_some() && redis.l1_capacity.is_none() {
             return Err(usage(
@@ -150,7 +171,7 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
             ));
         }
     }
-    for s in strategies.iter().filter(|s| policy::is_external(&s.name)) {
+    for s in &external {
         crate::external::redis::check_options(s, &redis).map_err(|e| usage("--l1-capacity", e))?;
     }
     Ok(Plan {

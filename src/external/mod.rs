@@ -4,5 +4,6 @@
 pub mod postgres;
 pub mod redis;
 pub mod redis_cluster;
+pub mod redis_fleet;
 pub mod resp;
 pub mod tiered;

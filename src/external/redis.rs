@@ -293,6 +293,7 @@ pub fn preflight(strategies: &[StrategySpec], opts: &RedisOptions) -> Result<(),
     let mut pinged = false;
     let mut found = false;
     for s in strategies {
+        let s = &crate::sim::fleet::split_shared(s).0;
         if !crate::policy::is_external(&s.name) {
             continue;
         }
@@ -321,7 +322,7 @@ fn unreachable(url: &RedisUrl, e: &RespError) -> RunError {
 }
 
 /// One connection, or one per cluster master.
-enum Backend {
+pub(super) enum Backend {
     Single(Conn),
     Cluster(ClusterClient),
 }
@@ -353,7 +354,7 @@ impl Backend {
 
     /// Runs a batch (pipelined), one reply per command in `out`.
     #[inline]
-    fn exec<C: CmdBatch>(
+    pub(super) fn exec<C: CmdBatch>(
         &mut self,
         cmds: &C,
         out: &mut Vec<Result<Light, RespError>>,
@@ -408,6 +409,12 @@ impl Backend {
 
     /// Deletes every key matching `prefix*` (SCAN + UNLINK on each master).
     fn delete_prefix(&mut self, prefix: &[u8]) -> Result<u64, RespError> {
+        self.scan_prefix(prefix, true)
+    }
+
+    /// Counts (`unlink`: deletes, counting what was deleted) every key
+    /// matching `prefix*`, by SCAN on each master.
+    pub(super) fn scan_prefix(&mut self, prefix: &[u8], unlink: bool) -> Result<u64, RespError> {
         let mut pattern = prefix.to_vec();
         pattern.push(b'*');
         let mut deleted = 0;
@@ -431,7 +438,11 @@ impl Backend {
                     if let super::resp::Value::Bulk(k) = k {
                         // Only ever keys under the run's prefix.
                         if k.starts_with(prefix) {
-                            c.push(&[b"UNLINK", &k]);
+                            if unlink {
+                                c.push(&[b"UNLINK", &k]);
+                            } else {
+                                deleted += 1;
+                            }
                         }
                     }
                 }
@@ -453,7 +464,7 @@ impl Backend {
 
 /// What a batch command does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(super) enum Kind {
     Get,
     Set(u32),
     Del,
@@ -461,19 +472,19 @@ enum Kind {
 
 /// The keys of a batch, `prefix` + decimal key, in one buffer.
 #[derive(Default)]
-struct KeyBuf {
+pub(super) struct KeyBuf {
     buf: Vec<u8>,
     ends: Vec<usize>,
 }
 
 impl KeyBuf {
-    fn clear(&mut self) {
+    pub(super) fn clear(&mut self) {
         self.buf.clear();
         self.ends.clear();
     }
 
     #[inline]
-    fn push(&mut self, prefix: &[u8], key: Key) -> u32 {
+    pub(super) fn push(&mut self, prefix: &[u8], key: Key) -> u32 {
         let mut d = [0u8; 20];
         self.buf.extend_from_slice(prefix);
         self.buf.extend_from_slice(itoa(key, &mut d));
@@ -490,11 +501,11 @@ impl KeyBuf {
 }
 
 /// A batch of commands over a [`KeyBuf`].
-struct Ops<'a> {
-    keys: &'a KeyBuf,
-    items: &'a [(u32, Kind)],
-    value: &'a [u8],
-    px: Option<&'a [u8]>,
+pub(super) struct Ops<'a> {
+    pub keys: &'a KeyBuf,
+    pub items: &'a [(u32, Kind)],
+    pub value: &'a [u8],
+    pub px: Option<&'a [u8]>,
 }
 
 impl CmdBatch for Ops<'_> {
@@ -607,7 +618,7 @@ impl Stats {
 }
 
 /// Why a client stopped.
-enum Fail {
+pub(super) enum Fail {
     Redis(RespError),
     Origin(OriginError),
     Run(RunError),
@@ -1150,6 +1161,13 @@ pub fn run_one(
 ) -> Result<(RunResult, Option<Histogram<u64>>), RunError> {
     let spec = parse_spec(&cfg.strategy)?;
     let opts = &cfg.redis;
+    // A fleet of instances shares the server (see `super::redis_fleet`): a
+    // private one holds K x capacity, as K local caches would.
+    let fleet = cfg.fleet.as_ref();
+    let per_server = match (fleet, &spec.l1) {
+        (Some(f), None) => f.instances.max(1) as u64,
+        _ => 1,
+    };
     let label = format!("{} c={}", spec.canonical, cfg.capacity.label());
     let broken = |e: String| RunError::Redis(format!("run {label} on {} failed: {e}", w.label));
     let ttl = match (&spec.l2, cfg.ttl) {
@@ -1185,7 +1203,7 @@ pub fn run_one(
             let per_key = match cap.kind() {
                 CapacityKind::Bytes => None,
                 CapacityKind::Objects => {
-                    let n = resolved.min(MAX_CALIBRATION_KEYS);
+                    let n = (resolved * per_server).min(MAX_CALIBRATION_KEYS);
                     let keys = sample_keys(&w.data, n, opts.value_size, unit);
                     let (_, per_key) = calibrate(&mut c, &prefix, &keys, px.as_deref())
                         .map_err(|e| broken(e.to_string()))?;
@@ -1216,7 +1234,11 @@ pub fn run_one(
 
     // Every client's connection is open before a private server's memory
     // limit is set, so the baseline includes their buffers (~20-40 KB each).
-    let clients = opts.clients.max(1);
+    let clients = if fleet.is_some() {
+        1
+    } else {
+        opts.clients.max(1)
+    };
     let mut backends = Vec::with_capacity(clients);
     for _ in 0..clients {
         let mut b = Backend::connect(&url).map_err(|e| unreachable(&url, &e))?;
@@ -1231,6 +1253,7 @@ pub fn run_one(
     // bytes per key, keeping the resident keys at the capacity.
     let mut sizing = None;
     if let (Some(s), Some((resolved, _, per_key))) = (&server, &l2_capacity) {
+        let resolved = &(resolved * per_server);
         let (maxmemory, note) = match per_key {
             None => (*resolved, String::new()),
             Some((per_key, n)) => {
@@ -1265,6 +1288,7 @@ pub fn run_one(
 
     let start = Instant::now();
     let done = AtomicBool::new(false);
+    let fleet_out = std::sync::OnceLock::new();
     let results: Vec<Result<Stats, Fail>> = std::thread::scope(|scope| {
         if let Some((mut monitor, mut limit, cap, per_key)) = sizing.take() {
             let done = &done;
@@ -1293,6 +1317,36 @@ pub fn run_one(
                     }
                 }
             });
+        }
+        if let Some(fc) = fleet {
+            let be = backends.pop().expect("one connection");
+            let cache = super::redis_fleet::RedisCache::new(
+                be,
+                prefix.clone(),
+                opts.value_size,
+                px.clone(),
+            );
+            let (units, bytes) = match &l2_capacity {
+                Some((resolved, cap, _)) => {
+                    (resolved * per_server, cap.kind() == CapacityKind::Bytes)
+                }
+                None => (u64::MAX, false),
+            };
+            let l1 = spec.l1.as_ref().zip(l1_cap);
+            let r = super::redis_fleet::replay(w, cfg, fc, cache, units, bytes, l1, pb).map(|o| {
+                let mut st = Stats::new();
+                st.c = o.total;
+                if l1.is_some() {
+                    st.l1_hits = o.l1_hits;
+                    st.l2_hits = o.l2_hits;
+                } else {
+                    st.l2_hits = o.total.hits;
+                }
+                let _ = fleet_out.set(o);
+                st
+            });
+            done.store(true, Ordering::Relaxed);
+            return vec![r];
         }
         let handles: Vec<_> = backends
             .into_iter()
@@ -1404,14 +1458,16 @@ pub fn run_one(
     st.c.expirations += server_expired.unwrap_or(0).max(0) as u64;
 
     let c = st.c;
-    let lat = cfg.latency.as_ref().map(|_| {
+    // No latency is recorded for fleets (as for in-process ones).
+    let timed = cfg.latency.is_some() && fleet.is_none();
+    let lat = timed.then(|| {
         let mut overall = st.hits.clone();
         overall.add(&st.misses).expect("same bounds");
         (LatencySummary::of(&overall, &st.hits, &st.misses), overall)
     });
     let s = lat.as_ref().map(|l| l.0);
     let q = |h: &Histogram<u64>, p: f64| {
-        (cfg.latency.is_some() && !h.is_empty()).then(|| h.value_at_quantile(p) as f64 / 1000.0)
+        (timed && !h.is_empty()).then(|| h.value_at_quantile(p) as f64 / 1000.0)
     };
     let (capacity, kind, cap_spec) = match (&l1_cap, &l2_capacity) {
         (Some(l1), _) => (
@@ -1434,8 +1490,12 @@ pub fn run_one(
         cfg,
         s,
     );
+    let base = match (fleet, fleet_out.get()) {
+        (Some(fc), Some(o)) => o.columns(fc, &c, base),
+        _ => base,
+    };
     let result = RunResult {
-        origin_time_s: cfg.latency.as_ref().map(|_| st.origin_ns as f64 / 1e9),
+        origin_time_s: timed.then(|| st.origin_ns as f64 / 1e9),
         l1_hits: st.l1_hits,
         l2_hits: st.l2_hits,
         l1_hit_p50_us: q(&st.l1, 0.5),

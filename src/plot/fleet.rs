@@ -21,13 +21,19 @@ use plotters::prelude::*;
 
 pub struct Fleet;
 
-/// The local strategy behind a spec: `shared:lru` -> `lru`.
+/// The local strategy behind a spec: `shared:lru` -> `lru`, and Redis's
+/// approximation of it: `redis-lru:samples=5` -> `lru`.
 pub fn base_of(spec: &str) -> &str {
+    if let Some(p) = spec.strip_prefix("redis-") {
+        return p.split(':').next().unwrap_or(p);
+    }
     spec.strip_prefix("shared:").unwrap_or(spec)
 }
 
+/// A spec whose cache the instances share: `shared:`, and Redis (a Redis
+/// server is one cache for the whole fleet).
 fn is_shared(spec: &str) -> bool {
-    spec.starts_with("shared:")
+    spec.starts_with("shared:") || spec.starts_with("redis")
 }
 
 /// The rows of the workloads measured at two instance counts or more (so
@@ -65,7 +71,10 @@ fn distinct_k(rows: &[RunResult]) -> Vec<u64> {
 
 /// The marker of a spec: its base strategy's, the next one for `shared:`.
 fn marker(spec: &str) -> theme::Marker {
-    theme::marker_for(base_of(spec), usize::from(is_shared(spec)))
+    theme::marker_for(
+        base_of(spec),
+        usize::from(is_shared(spec)) + usize::from(spec.starts_with("redis")),
+    )
 }
 
 impl ChartKind for Fleet {
@@ -197,5 +206,22 @@ impl ChartKind for Fleet {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redis_strategies_pair_with_their_local_policy_and_are_shared() {
+        assert_eq!(base_of("shared:lru"), "lru");
+        assert_eq!(base_of("redis-lru:samples=5"), "lru");
+        assert_eq!(base_of("redis-lfu"), "lfu");
+        assert_eq!(base_of("redis"), "redis");
+        assert_eq!(base_of("arc"), "arc");
+        assert!(is_shared("redis-lru:samples=5") && is_shared("shared:arc"));
+        assert!(!is_shared("lru") && !is_shared("tiered:lru+redis"));
+        assert_ne!(marker("shared:lru"), marker("redis-lru:samples=5"));
     }
 }

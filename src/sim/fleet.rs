@@ -79,6 +79,22 @@ pub struct FleetConfig {
     pub seed: u64,
 }
 
+impl FleetConfig {
+    /// One instance on a shared cache: a `shared:` strategy without
+    /// `--instances`.
+    pub fn single_shared(on_write: WritePolicy, seed: u64) -> FleetConfig {
+        FleetConfig {
+            instances: 1,
+            balance: Balance::Random,
+            shared: true,
+            on_write,
+            broadcast: false,
+            delay: 0.0,
+            seed,
+        }
+    }
+}
+
 /// What a fleet replay counted.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FleetCounters {
@@ -95,6 +111,46 @@ pub struct FleetCounters {
     /// Tiered fleets: hits served by an instance's L1, and by the shared L2.
     pub l1_hits: u64,
     pub l2_hits: u64,
+}
+
+impl FleetCounters {
+    /// The staleness counters in the single-cache form.
+    pub fn stale(&self) -> super::freshness::StaleStats {
+        super::freshness::StaleStats {
+            stale_hits: self.stale_hits,
+            stale_age_sum_s: self.stale_age_sum_s,
+            stale_age_max_s: self.stale_age_max_s,
+        }
+    }
+
+    /// The fleet's own columns (instances, balance, memory, staleness, tier
+    /// hits) on top of `r`; `c` are the run's counters.
+    pub fn columns(
+        &self,
+        cfg: &FleetConfig,
+        c: &Counters,
+        r: crate::sim::result::RunResult,
+    ) -> crate::sim::result::RunResult {
+        let stale = self.stale();
+        crate::sim::result::RunResult {
+            instances: cfg.instances as u64,
+            balance: if cfg.instances > 1 {
+                cfg.balance.as_str().to_string()
+            } else {
+                String::new()
+            },
+            memory_objects: self.memory_objects,
+            stale_hits: stale.stale_hits,
+            stale_hit_ratio: if c.gets == 0 {
+                0.0
+            } else {
+                stale.stale_hits as f64 / c.gets as f64
+            },
+            stale_age_mean_s: stale.mean_age_s(),
+            stale_age_max_s: stale.max_age_s(),
+            ..r
+        }
+    }
 }
 
 /// Splits a `shared:<spec>` strategy into its inner spec and `true`; any
@@ -115,6 +171,45 @@ pub fn split_shared(spec: &crate::policy::StrategySpec) -> (crate::policy::Strat
     (crate::policy::StrategySpec { name, params }, true)
 }
 
+/// A cache in a fleet: an instance's own, the shared one, or a tiered
+/// fleet's L2. In-process policies ignore `size` (their charge is in the
+/// access); an external cache (a Redis server, see
+/// `crate::external::redis_fleet`) stores values of `size` bytes.
+pub trait FleetCache {
+    /// A get: `true` on a hit.
+    fn lookup(&mut self, a: &Access, size: u32) -> bool;
+    /// Fills the cache after a miss.
+    fn admit(&mut self, a: &Access, size: u32, ev: &mut Evictions);
+    /// A write-through of a new value.
+    fn write(&mut self, a: &Access, size: u32, ev: &mut Evictions);
+    /// Drops the key; `true` if it was cached.
+    fn invalidate(&mut self, key: Key) -> bool;
+    /// Objects cached now.
+    fn objects(&self) -> u64;
+}
+
+impl FleetCache for AnyPolicy {
+    #[inline]
+    fn lookup(&mut self, a: &Access, _size: u32) -> bool {
+        self.get(a)
+    }
+    #[inline]
+    fn admit(&mut self, a: &Access, _size: u32, ev: &mut Evictions) {
+        self.insert(a, ev)
+    }
+    #[inline]
+    fn write(&mut self, a: &Access, _size: u32, ev: &mut Evictions) {
+        self.set(a, ev)
+    }
+    #[inline]
+    fn invalidate(&mut self, key: Key) -> bool {
+        self.remove(key)
+    }
+    fn objects(&self) -> u64 {
+        self.len() as u64
+    }
+}
+
 /// The local level of a tiered fleet: one L1 cache per instance in front of
 /// the shared cache.
 struct Tier {
@@ -126,14 +221,15 @@ struct Tier {
 }
 
 /// A fleet in the middle of a replay: feed it batches, then [`Fleet::finish`].
-pub struct Fleet {
+/// `C` is the type of the non-L1 caches (in-process by default).
+pub struct Fleet<C: FleetCache = AnyPolicy> {
     /// Tiered mode: per-instance L1 caches in front of the shared cache.
     l1: Option<Tier>,
     cfg: FleetConfig,
     charge: ChargeModel,
     /// Capacity of each cache (`K x c` for the shared one).
     cap: u64,
-    caches: Vec<AnyPolicy>,
+    caches: Vec<C>,
     /// Version each cache's entry was filled with.
     filled: Vec<FxHashMap<Key, u32>>,
     /// Write times per key: the key's version is the number of writes.
@@ -145,17 +241,37 @@ pub struct Fleet {
     out: FleetCounters,
 }
 
-impl Fleet {
+impl<C: FleetCache> Fleet<C> {
     /// `make(capacity)` builds one cache; local mode calls it `instances`
     /// times with `charge.capacity`, shared mode once with
     /// `instances x charge.capacity`.
-    pub fn new(make: &dyn Fn(u64) -> AnyPolicy, charge: ChargeModel, cfg: &FleetConfig) -> Fleet {
+    pub fn new(make: &dyn Fn(u64) -> C, charge: ChargeModel, cfg: &FleetConfig) -> Fleet<C> {
         let k = cfg.instances.max(1);
         let (ncaches, cap) = if cfg.shared {
             (1, charge.capacity.saturating_mul(k as u64))
         } else {
             (k, charge.capacity)
         };
+        Fleet::from_caches((0..ncaches).map(|_| make(cap)).collect(), cap, charge, cfg)
+    }
+
+    /// `K` instances sharing `cache`, whose capacity (in charge units) is
+    /// `cap`: a shared fleet whose cache is built elsewhere (a Redis server).
+    pub fn with_shared(cache: C, cap: u64, charge: ChargeModel, cfg: &FleetConfig) -> Fleet<C> {
+        Fleet::from_caches(
+            vec![cache],
+            cap,
+            charge,
+            &FleetConfig {
+                shared: true,
+                ..cfg.clone()
+            },
+        )
+    }
+
+    fn from_caches(caches: Vec<C>, cap: u64, charge: ChargeModel, cfg: &FleetConfig) -> Fleet<C> {
+        let k = cfg.instances.max(1);
+        let n = caches.len();
         Fleet {
             l1: None,
             cfg: FleetConfig {
@@ -164,12 +280,12 @@ impl Fleet {
             },
             charge,
             cap,
-            caches: (0..ncaches).map(|_| make(cap)).collect(),
-            filled: vec![FxHashMap::default(); ncaches],
+            caches,
+            filled: vec![FxHashMap::default(); n],
             writes: FxHashMap::default(),
             pending: VecDeque::new(),
             rng: SimRng::derive(cfg.seed, 0x0ba1_a4ce),
-            ev: vec![Evictions::default(); ncaches],
+            ev: vec![Evictions::default(); n],
             out: FleetCounters {
                 per_instance: vec![Counters::default(); k],
                 ..Default::default()
@@ -186,25 +302,32 @@ impl Fleet {
     pub fn tiered(
         make_l1: &dyn Fn(u64) -> AnyPolicy,
         l1_capacity: u64,
-        make: &dyn Fn(u64) -> AnyPolicy,
+        make: &dyn Fn(u64) -> C,
         charge: ChargeModel,
         cfg: &FleetConfig,
-    ) -> Fleet {
+    ) -> Fleet<C> {
+        Fleet::tiered_with(make_l1, l1_capacity, make(charge.capacity), charge, cfg)
+    }
+
+    /// A tiered fleet over an L2 built elsewhere (a Redis server) of
+    /// `charge.capacity`.
+    pub fn tiered_with(
+        make_l1: &dyn Fn(u64) -> AnyPolicy,
+        l1_capacity: u64,
+        l2: C,
+        charge: ChargeModel,
+        cfg: &FleetConfig,
+    ) -> Fleet<C> {
         let k = cfg.instances.max(1);
-        let mut f = Fleet::new(
-            make,
-            ChargeModel {
-                capacity: charge.capacity,
-                ..charge
-            },
+        let mut f = Fleet::from_caches(
+            vec![l2],
+            charge.capacity,
+            charge,
             &FleetConfig {
-                instances: 1,
                 shared: true,
                 ..cfg.clone()
             },
         );
-        f.cfg.instances = k;
-        f.out.per_instance = vec![Counters::default(); k];
         f.l1 = Some(Tier {
             caches: (0..k).map(|_| make_l1(l1_capacity)).collect(),
             filled: vec![FxHashMap::default(); k],
@@ -212,6 +335,30 @@ impl Fleet {
             cap: l1_capacity,
         });
         f
+    }
+
+    /// Broadcast invalidation of `key`, sent by instance (or cache) `from`:
+    /// every other L1 of a tiered fleet, or every other local cache, drops it.
+    fn invalidate_others(&mut self, key: Key, from: usize) {
+        let mut n = 0;
+        match &mut self.l1 {
+            Some(t) => {
+                for (j, c) in t.caches.iter_mut().enumerate() {
+                    n += u64::from(j != from && c.remove(key));
+                }
+            }
+            None => {
+                for (j, c) in self.caches.iter_mut().enumerate() {
+                    n += u64::from(j != from && c.invalidate(key));
+                }
+            }
+        }
+        self.out.invalidations += n;
+    }
+
+    /// The shared cache (or the first local one).
+    pub fn shared_cache(&mut self) -> &mut C {
+        &mut self.caches[0]
     }
 
     /// Replays requests `range` of `batch`; request `i` is number
@@ -227,15 +374,7 @@ impl Fleet {
                     break;
                 }
                 self.pending.pop_front();
-                let targets = match &mut self.l1 {
-                    Some(t) => &mut t.caches,
-                    None => &mut self.caches,
-                };
-                for (j, c) in targets.iter_mut().enumerate() {
-                    if j != from && c.remove(key) {
-                        self.out.invalidations += 1;
-                    }
-                }
+                self.invalidate_others(key, from);
             }
             let inst = match self.cfg.balance {
                 _ if k == 1 => 0,
@@ -277,7 +416,7 @@ impl Fleet {
                             continue;
                         }
                     }
-                    if self.caches[ci].get(&a) {
+                    if self.caches[ci].lookup(&a, r.size) {
                         cnt.hits += 1;
                         if let Some(t) = &mut self.l1 {
                             // Served by the L2: the L1 takes the L2's copy.
@@ -300,7 +439,7 @@ impl Fleet {
                         cnt.misses += 1;
                         cnt.bytes_missed += u64::from(r.size);
                         if fits {
-                            self.caches[ci].insert(&a, &mut self.ev[ci]);
+                            self.caches[ci].admit(&a, r.size, &mut self.ev[ci]);
                             self.filled[ci].insert(r.key, version);
                         }
                         if let Some(t) = &mut self.l1 {
@@ -323,12 +462,12 @@ impl Fleet {
                     let version = w.len() as u32;
                     match (r.op, self.cfg.on_write) {
                         (Op::Set, WritePolicy::Update) if fits => {
-                            self.caches[ci].set(&a, &mut self.ev[ci]);
+                            self.caches[ci].write(&a, r.size, &mut self.ev[ci]);
                             self.filled[ci].insert(r.key, version);
                         }
                         (Op::Set, WritePolicy::None) => {}
                         _ => {
-                            self.caches[ci].remove(r.key);
+                            self.caches[ci].invalidate(r.key);
                         }
                     }
                     if let Some(t) = &mut self.l1 {
@@ -353,15 +492,7 @@ impl Fleet {
                         && self.cfg.on_write != WritePolicy::None
                     {
                         if self.cfg.delay <= 0.0 {
-                            let targets = match &mut self.l1 {
-                                Some(t) => &mut t.caches,
-                                None => &mut self.caches,
-                            };
-                            for (j, c) in targets.iter_mut().enumerate() {
-                                if j != from && c.remove(r.key) {
-                                    self.out.invalidations += 1;
-                                }
-                            }
+                            self.invalidate_others(r.key, from);
                         } else {
                             self.pending
                                 .push_back((r.time + self.cfg.delay, r.key, from));
@@ -384,7 +515,7 @@ impl Fleet {
             self.out.l1_hits = self.out.per_instance.iter().map(|c| c.hits).sum();
         }
         for (j, c) in self.caches.iter().enumerate() {
-            self.out.memory_objects += c.len() as u64;
+            self.out.memory_objects += c.objects();
             self.out.per_instance[j].evictions += self.ev[j].evicted;
             self.out.per_instance[j].expirations += self.ev[j].expired;
         }

@@ -8,7 +8,7 @@
 //! grow with the trace's length.
 
 use super::capacity::{Capacity, CapacityKind};
-use super::fleet::{split_shared, Balance, Fleet, FleetConfig};
+use super::fleet::{split_shared, Fleet, FleetConfig};
 use super::freshness::StaleStats;
 use super::latency::{
     LatencySink, LatencySummary, ModelOrigin, NoLatency, Origin, OriginModel, Timed,
@@ -282,6 +282,22 @@ pub fn run_one_timeline(
     if policy::is_external(&cfg.strategy.name) {
         return crate::external::redis::run_one(w, cfg, pb).map(|(r, h)| (r, h, Vec::new()));
     }
+    // `shared:redis...`: a Redis server is the shared cache of the fleet.
+    if let (inner, true) = split_shared(&cfg.strategy) {
+        if policy::is_external(&inner.name) {
+            let cfg = RunConfig {
+                strategy: inner,
+                fleet: Some(FleetConfig {
+                    shared: true,
+                    ..cfg.fleet.clone().unwrap_or_else(|| {
+                        FleetConfig::single_shared(cfg.fresh.opts.on_write, cfg.seed)
+                    })
+                }),
+                ..cfg.clone()
+            };
+            return crate::external::redis::run_one(w, &cfg, pb).map(|(r, h)| (r, h, Vec::new()));
+        }
+    }
     let cap = cfg.capacity.resolve(w.distinct);
     let kind = cfg.capacity.kind();
     // `shared:<spec>` runs the fleet against one shared cache;
@@ -296,15 +312,10 @@ pub fn run_one_timeline(
             shared: true,
             ..f.clone()
         }),
-        (None, true) => Some(FleetConfig {
-            instances: 1,
-            balance: Balance::Random,
-            shared: true,
-            on_write: cfg.fresh.opts.on_write,
-            broadcast: false,
-            delay: 0.0,
-            seed: cfg.seed,
-        }),
+        (None, true) => Some(FleetConfig::single_shared(
+            cfg.fresh.opts.on_write,
+            cfg.seed,
+        )),
         (f, false) => f.clone(),
     };
     let mut built = policy::build(
@@ -575,7 +586,7 @@ pub fn base_result(
 
 /// Calls `f(batch, range, vtime_base)` over the workload's requests in
 /// chunks, advancing the progress bar.
-fn for_each_batch(
+pub(crate) fn for_each_batch(
     data: &Data,
     pb: &ProgressBar,
     mut f: impl FnMut(&Batch, std::ops::Range<usize>, u64) -> Result<(), RunError>,

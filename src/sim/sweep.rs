@@ -111,7 +111,10 @@ impl Plan {
     /// not compete for the server and their latencies and throughput stay
     /// clean; the others use `threads` (default: all cores).
     pub fn thread_count(&self) -> usize {
-        let uses_server = self.strategies.iter().any(|s| policy::is_external(&s.name))
+        let uses_server = self
+            .strategies
+            .iter()
+            .any(|s| policy::is_external(&split_shared(s).0.name))
             || matches!(self.latency, Some(OriginSpec::Postgres(_)));
         if uses_server {
             return 1;

@@ -1,0 +1,214 @@
+//! A fleet of application instances against a real Redis: `--instances K`
+//! with `redis`, `redis-lru`, ... (one shared server for all K instances) and
+//! with `tiered:<local>+redis...` (K local L1 caches in front of one Redis
+//! L2). The fleet logic (balancing, write policy, broadcast invalidation,
+//! stale hits) is [`crate::sim::fleet::Fleet`]'s; this file is its cache
+//! that lives in Redis.
+//!
+//! Redis is a shared cache by nature, so a Redis strategy in a fleet is
+//! always the shared cache: a private server is sized `K x capacity`
+//! (the same total memory as K local caches of `capacity`), the server at
+//! `--redis-url` keeps its own capacity. In a tiered fleet `--capacity`
+//! sizes the private L2 as it is and `--l1-capacity` each instance's L1.
+//!
+//! Each cache operation is one round trip, in stream order (a fleet's
+//! instances are simulated in one request stream, so `--pipeline` and
+//! `--clients` do not apply). Values are `--value-size` bytes, else the
+//! request's size. Keys carry the run's prefix like every Redis run. No
+//! latency is recorded for fleets, as for in-process ones.
+
+use super::redis::{Backend, Fail, KeyBuf, Kind, Ops};
+use super::resp::{Light, RespError};
+use crate::policy::{self, Access, BuildCtx, Evictions, StrategySpec};
+use crate::request::Key;
+use crate::sim::capacity::{Capacity, CapacityKind};
+use crate::sim::fleet::{Fleet, FleetCache, FleetConfig, FleetCounters};
+use crate::sim::replay::ChargeModel;
+use crate::sim::runner::{for_each_batch, Prepared, RunConfig, RunError};
+use indicatif::ProgressBar;
+
+/// Replays the workload over a fleet of `fc.instances` instances sharing
+/// `cache` (capacity `l2_units` in `bytes` or objects, `u64::MAX` for the
+/// server's own), each with an L1 of `l1` in a tiered fleet.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn replay(
+    w: &Prepared,
+    cfg: &RunConfig,
+    fc: &FleetConfig,
+    cache: RedisCache,
+    l2_units: u64,
+    bytes: bool,
+    l1: Option<(&StrategySpec, Capacity)>,
+    pb: &ProgressBar,
+) -> Result<FleetCounters, Fail> {
+    let fcfg = FleetConfig {
+        seed: cfg.seed,
+        on_write: cfg.fresh.opts.on_write,
+        shared: true,
+        ..fc.clone()
+    };
+    let charge = |bytes| ChargeModel {
+        bytes,
+        capacity: l2_units,
+    };
+    let mut f = match l1 {
+        None => Fleet::with_shared(cache, l2_units, charge(bytes), &fcfg),
+        Some((spec, cap)) => {
+            let make_l1 = |capacity: u64| {
+                policy::build(
+                    spec,
+                    &BuildCtx {
+                        capacity,
+                        seed: cfg.seed,
+                        ttl: cfg.ttl,
+                    },
+                )
+                .expect("L1 spec validated")
+                .policy
+            };
+            let l1_units = cap.resolve(w.distinct);
+            let bytes = cap.kind() == CapacityKind::Bytes;
+            Fleet::tiered_with(&make_l1, l1_units, cache, charge(bytes), &fcfg)
+        }
+    };
+    let mut lost = None;
+    let r = for_each_batch(&w.data, pb, |b, range, base| {
+        f.replay(b, range, base);
+        match f.shared_cache().take_error() {
+            None => Ok(()),
+            Some(e) => {
+                lost = Some(e);
+                Err(RunError::Redis(String::new()))
+            }
+        }
+    });
+    match (r, lost) {
+        (_, Some(e)) => return Err(Fail::Redis(e)),
+        (Err(e), None) => return Err(Fail::Run(e)),
+        (Ok(()), None) => {}
+    }
+    f.shared_cache().count().map_err(Fail::Redis)?;
+    Ok(f.finish())
+}
+
+/// The shared cache (or tiered L2) of a fleet, in Redis.
+pub struct RedisCache {
+    be: Backend,
+    prefix: Vec<u8>,
+    kb: KeyBuf,
+    items: Vec<(u32, Kind)>,
+    out: Vec<Result<Light, RespError>>,
+    value: Vec<u8>,
+    value_size: Option<u32>,
+    px: Option<Vec<u8>>,
+    /// The first error; every later operation does nothing.
+    err: Option<RespError>,
+    /// SETs refused with `-OOM` (a server with `noeviction`).
+    pub not_stored: u64,
+    /// Keys under the prefix, as last counted by [`RedisCache::count`].
+    objects: u64,
+}
+
+impl RedisCache {
+    pub(super) fn new(
+        be: Backend,
+        prefix: Vec<u8>,
+        value_size: Option<u32>,
+        px: Option<Vec<u8>>,
+    ) -> RedisCache {
+        RedisCache {
+            be,
+            prefix,
+            kb: KeyBuf::default(),
+            items: Vec::with_capacity(1),
+            out: Vec::with_capacity(1),
+            value: Vec::new(),
+            value_size,
+            px,
+            err: None,
+            not_stored: 0,
+            objects: 0,
+        }
+    }
+
+    /// The first error met, if any (the run is broken).
+    pub fn take_error(&mut self) -> Option<RespError> {
+        self.err.take()
+    }
+
+    /// Counts the run's keys on the server (SCAN over the prefix), for
+    /// [`FleetCache::objects`].
+    pub fn count(&mut self) -> Result<u64, RespError> {
+        self.objects = self.be.scan_prefix(&self.prefix, false)?;
+        Ok(self.objects)
+    }
+
+    /// Sends one command; `None` after an error (recorded) or an `-OOM`.
+    fn one(&mut self, key: Key, kind: Kind) -> Option<Light> {
+        if self.err.is_some() {
+            return None;
+        }
+        self.kb.clear();
+        let k = self.kb.push(&self.prefix, key);
+        if let Kind::Set(size) = kind {
+            if self.value.len() < size as usize {
+                self.value.resize(size as usize, b'x');
+            }
+        }
+        self.items.clear();
+        self.items.push((k, kind));
+        let ops = Ops {
+            keys: &self.kb,
+            items: &self.items,
+            value: &self.value,
+            px: self.px.as_deref(),
+        };
+        if let Err(e) = self.be.exec(&ops, &mut self.out) {
+            self.err = Some(e);
+            return None;
+        }
+        match self.out.pop() {
+            Some(Ok(l)) => Some(l),
+            Some(Err(RespError::Server(m))) if m.starts_with("OOM") => {
+                self.not_stored += 1;
+                None
+            }
+            Some(Err(e)) => {
+                self.err = Some(e);
+                None
+            }
+            None => {
+                self.err = Some(RespError::Protocol("no reply".into()));
+                None
+            }
+        }
+    }
+
+    fn size(&self, size: u32) -> u32 {
+        self.value_size.unwrap_or(size)
+    }
+}
+
+impl FleetCache for RedisCache {
+    fn lookup(&mut self, a: &Access, _size: u32) -> bool {
+        matches!(self.one(a.key, Kind::Get), Some(Light::Bulk(_)))
+    }
+
+    fn admit(&mut self, a: &Access, size: u32, _ev: &mut Evictions) {
+        let s = self.size(size);
+        self.one(a.key, Kind::Set(s));
+    }
+
+    fn write(&mut self, a: &Access, size: u32, _ev: &mut Evictions) {
+        let s = self.size(size);
+        self.one(a.key, Kind::Set(s));
+    }
+
+    fn invalidate(&mut self, key: Key) -> bool {
+        matches!(self.one(key, Kind::Del), Some(Light::Int(n)) if n > 0)
+    }
+
+    fn objects(&self) -> u64 {
+        self.objects
+    }
+}
