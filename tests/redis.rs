@@ -382,6 +382,105 @@ fn a_cluster_spreads_the_keys_and_is_cleaned() {
     for &p in &ports {
         assert!(scan(p, 0, &format!("cachesim:{pid}-*")).is_empty());
     }
+    // A resharding in progress: 2000 slots of the first master migrating to
+    // the second. A key of those slots that the source does not hold gets
+    // `-ASK`; the client must follow it (`ASKING` + the command) every time,
+    // including for the cleanup's UNLINKs, without reloading the slot map.
+    let (src, dst) = (ports[0], ports[1]);
+    let slots = migrate_slots(src, dst, 2000);
+    let args = |keep: bool| {
+        let mut a = vec![
+            "run",
+            "-s",
+            "redis",
+            "--redis-url",
+            &url,
+            "--requests",
+            "5k",
+            "--keys",
+            "1k",
+            "--pipeline",
+            "8",
+            "--no-save",
+            "-f",
+            "json",
+            "-q",
+        ];
+        if keep {
+            a.push("--redis-keep");
+        }
+        a
+    };
+    let (o, pid) = run(&args(true));
+    let r = &json(&o)[0];
+    assert_eq!(u(r, "hits"), 5_000 - u(r, "distinct_keys"));
+    let moved = scan(dst, 0, &format!("cachesim:{pid}-*"))
+        .iter()
+        .filter(|k| slots.contains(&cachesim::external::redis_cluster::key_slot(k)))
+        .count();
+    assert!(moved > 20, "{moved} keys of migrating slots on the target");
+    for &p in &[src, ports[2]] {
+        for k in scan(p, 0, &format!("cachesim:{pid}-*")) {
+            let slot = cachesim::external::redis_cluster::key_slot(&k);
+            assert!(!slots.contains(&slot), "a new key stayed on the source");
+        }
+    }
+    let (o, pid) = run(&args(false));
+    let r = &json(&o)[0];
+    assert_eq!(u(r, "hits"), 5_000 - u(r, "distinct_keys"));
+    for &p in &ports {
+        assert!(scan(p, 0, &format!("cachesim:{pid}-*")).is_empty());
+    }
+}
+
+/// Starts migrating `n` slots of the master on `src` to the master on `dst`
+/// (`CLUSTER SETSLOT .. IMPORTING` / `MIGRATING`), leaving them half-way;
+/// returns the slots.
+fn migrate_slots(src: u16, dst: u16, n: u16) -> Vec<u16> {
+    let mut s = Conn::connect("127.0.0.1", src).unwrap();
+    let mut d = Conn::connect("127.0.0.1", dst).unwrap();
+    let id = |c: &mut Conn| c.cmd(&["CLUSTER", "MYID"]).unwrap().text().unwrap();
+    let (src_id, dst_id) = (id(&mut s), id(&mut d));
+    // The first slot range the source serves.
+    let Value::Array(ranges) = s.cmd(&["CLUSTER", "SLOTS"]).unwrap() else {
+        panic!("CLUSTER SLOTS")
+    };
+    let first = ranges
+        .iter()
+        .find_map(|r| match r {
+            Value::Array(v) => match (&v[0], &v[1], &v[2]) {
+                (Value::Int(a), Value::Int(b), Value::Array(node))
+                    if node.get(1) == Some(&Value::Int(i64::from(src))) =>
+                {
+                    Some((*a as u16, *b as u16))
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .expect("the source serves slots");
+    assert!(first.1 - first.0 >= n, "{first:?}");
+    let slots: Vec<u16> = (first.0..first.0 + n).collect();
+    for (c, state, other) in [
+        (&mut d, "IMPORTING", &src_id),
+        (&mut s, "MIGRATING", &dst_id),
+    ] {
+        for slot in &slots {
+            let slot = slot.to_string();
+            c.push(&[
+                b"CLUSTER",
+                b"SETSLOT",
+                slot.as_bytes(),
+                state.as_bytes(),
+                other.as_bytes(),
+            ]);
+        }
+        c.flush().unwrap();
+        for _ in &slots {
+            assert_eq!(c.read_value().unwrap(), Value::Status("OK".into()));
+        }
+    }
+    slots
 }
 
 #[test]
@@ -577,5 +676,98 @@ fn trace_sets_follow_on_write_invalidate() {
     ]);
     for r in &json(&o) {
         assert_eq!((u(r, "hits"), u(r, "misses")), (1, 3), "{}", r["strategy"]);
+    }
+}
+
+/// A private redis-server on a free port, stopped on drop.
+struct Server(std::process::Child, u16);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_server(extra: &[&str]) -> Server {
+    let port = TcpListener::bind(("127.0.0.1", 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no"])
+        .args(extra)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let s = Server(child, port);
+    for _ in 0..100 {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return s;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("redis-server on {port} did not start");
+}
+
+#[test]
+fn auth_with_a_password_or_an_acl_user_and_a_wrong_password_is_refused() {
+    if which("redis-server").is_none() {
+        skip_or_fail!("no redis-server on PATH");
+    }
+    let s = start_server(&["--requirepass", "s3cret"]);
+    let mut c = Conn::connect("127.0.0.1", s.1).unwrap();
+    c.login(None, Some("s3cret"), 0).unwrap();
+    assert_eq!(
+        c.cmd(&[
+            "ACL",
+            "SETUSER",
+            "app",
+            "on",
+            ">apppw",
+            "~cachesim:*",
+            "+@all"
+        ])
+        .unwrap(),
+        Value::Status("OK".into())
+    );
+    let go = |url: &str| {
+        run(&[
+            "run",
+            "-s",
+            "redis",
+            "--redis-url",
+            url,
+            "--requests",
+            "3k",
+            "--keys",
+            "500",
+            "--no-save",
+            "-f",
+            "json",
+            "-q",
+        ])
+        .0
+    };
+    for url in [
+        format!("redis://:s3cret@127.0.0.1:{}/2", s.1),
+        format!("redis://app:apppw@127.0.0.1:{}/0", s.1),
+    ] {
+        let r = &json(&go(&url))[0];
+        assert_eq!(u(r, "hits"), 3_000 - u(r, "distinct_keys"), "{url}");
+    }
+    assert_eq!(c.cmd(&["DBSIZE"]).unwrap(), Value::Int(0));
+    for url in [
+        format!("redis://:wrong@127.0.0.1:{}/0", s.1),
+        format!("redis://127.0.0.1:{}/0", s.1),
+    ] {
+        let o = go(&url);
+        assert_eq!(o.status.code(), Some(1), "{url}");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(e.contains(&format!("redis://127.0.0.1:{}/0", s.1)), "{e}");
+        assert!(!e.contains("wrong") && !e.contains("panicked"), "{e}");
+        assert!(o.stdout.is_empty());
     }
 }

@@ -418,6 +418,9 @@ impl Backend {
         let mut pattern = prefix.to_vec();
         pattern.push(b'*');
         let mut deleted = 0;
+        // A key of a slot being imported is only served after `ASKING`
+        // (mid-resharding); elsewhere ASKING is a no-op.
+        let asking = matches!(self, Backend::Cluster(_));
         for id in self.conn_ids() {
             let c = self.conn_at(id);
             let mut cursor = b"0".to_vec();
@@ -439,6 +442,9 @@ impl Backend {
                         // Only ever keys under the run's prefix.
                         if k.starts_with(prefix) {
                             if unlink {
+                                if asking {
+                                    c.push(&[b"ASKING"]);
+                                }
                                 c.push(&[b"UNLINK", &k]);
                             } else {
                                 deleted += 1;
