@@ -315,8 +315,13 @@ pub fn preflight(strategies: &[StrategySpec], opts: &RedisOptions) -> Result<(),
 }
 
 fn unreachable(url: &RedisUrl, e: &RespError) -> RunError {
+    let hint = match e {
+        // The server answered: a password, user or database problem.
+        RespError::Server(_) => "check the user, password and database in --redis-url / $REDIS_URL",
+        _ => "start a server, or point --redis-url / $REDIS_URL at one",
+    };
     RunError::Redis(format!(
-        "cannot use Redis at {}: {e} (start a server, or point --redis-url / $REDIS_URL at one)",
+        "cannot use Redis at {}: {e} ({hint})",
         url.display()
     ))
 }
