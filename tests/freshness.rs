@@ -523,12 +523,29 @@ fn cli_ttl_sweep_with_writes_and_stale_columns() {
 
 #[test]
 fn cli_timeline_windows_add_up_to_the_totals() {
+    // One cache per run, and fleets (local, shared and tiered, 3 instances).
+    let fleet = [
+        "--instances",
+        "3",
+        "--l1-capacity",
+        "50",
+        "--broadcast-invalidation",
+    ];
+    for (strategies, extra) in [
+        ("lru,lfu", &[][..]),
+        ("lru,shared:lru,tiered-local:lru+lru", &fleet[..]),
+    ] {
+        timeline_adds_up(strategies, extra);
+    }
+}
+
+fn timeline_adds_up(strategies: &str, extra: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
-    let o = cachesim(
+    let args = [
         &[
             "run",
             "-s",
-            "lru,lfu",
+            strategies,
             "-c",
             "5%",
             "-w",
@@ -550,9 +567,11 @@ fn cli_timeline_windows_add_up_to_the_totals() {
             "--no-latency",
             "-o",
             "out/r.csv",
-        ],
-        dir.path(),
-    );
+        ][..],
+        extra,
+    ]
+    .concat();
+    let o = cachesim(&args, dir.path());
     assert!(o.status.success(), "{}", stderr(&o));
     let tl = dir.path().join("out/r-timeline.csv");
     assert!(
@@ -564,6 +583,7 @@ fn cli_timeline_windows_add_up_to_the_totals() {
     assert_eq!(header, TIMELINE_COLUMNS);
     let rows = phases::read_timeline(&tl).unwrap();
     let results = cachesim::report::csv::read_results(&dir.path().join("out/r.csv")).unwrap();
+    assert_eq!(results.len(), strategies.split(',').count());
     for r in &results {
         assert_eq!(r.requests, 45_000);
         let mine: Vec<_> = rows.iter().filter(|t| t.strategy == r.strategy).collect();

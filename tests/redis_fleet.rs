@@ -143,23 +143,24 @@ fn private_redis_fleet_holds_k_times_the_capacity() {
 }
 
 #[test]
-fn fleets_refuse_pipelining_and_client_threads() {
-    for (opt, v) in [("--pipeline", "8"), ("--clients", "2")] {
+fn fleets_refuse_pipelining_and_client_threads_and_redis_runs_refuse_phases() {
+    for (opt, v, why) in [
+        ("--pipeline", "8", "--instances"),
+        ("--clients", "2", "--instances"),
+        ("--warmup", "10%", "Redis"),
+        ("--prefill", "top:10", "Redis"),
+        ("--window", "1000", "Redis"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
         let o = Command::new(env!("CARGO_BIN_EXE_cachesim"))
-            .args([
-                "run",
-                "-s",
-                "redis",
-                "--instances",
-                "2",
-                opt,
-                v,
-                "--no-save",
-            ])
+            .args(["run", "-s", "lru,redis", "--instances", "2", opt, v])
+            .current_dir(dir.path())
             .output()
             .unwrap();
+        // Nothing written.
+        assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
         assert_eq!(o.status.code(), Some(2));
         let e = String::from_utf8_lossy(&o.stderr);
-        assert!(e.contains(opt) && e.contains("--instances"), "{e}");
+        assert!(e.contains(opt) && e.contains(why), "{e}");
     }
 }

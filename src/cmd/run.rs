@@ -118,20 +118,6 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
         }
     }
     let fleet_mode = a.instances > 1 || a.shared || strategies.iter().any(|s| s.name == "shared");
-    if fleet_mode {
-        for (set, opt) in [
-            (fresh.warmup.is_some(), "--warmup"),
-            (fresh.prefill.is_some(), "--prefill"),
-            (fresh.window.is_some(), "--window"),
-        ] {
-            if set {
-                return Err(usage(
-                    opt,
-                    "is not supported with --instances, --shared or shared: strategies yet",
-                ));
-            }
-        }
-    }
     let fleet = (a.instances > 1 || a.shared).then_some(FleetConfig {
         instances: a.instances as usize,
         balance,
@@ -148,6 +134,21 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
         .filter(|s| policy::is_external(&s.name))
         .collect();
     let redis = redis_options(a, !external.is_empty())?;
+    if let Some(s) = external.first() {
+        // A Redis run replays the whole stream against the server.
+        for (set, opt) in [
+            (fresh.warmup.is_some(), "--warmup"),
+            (fresh.prefill.is_some(), "--prefill"),
+            (fresh.window.is_some(), "--window"),
+        ] {
+            if set {
+                return Err(usage(
+                    opt,
+                    format!("is not supported with Redis strategies ('{}') yet", s.name),
+                ));
+            }
+        }
+    }
     if fleet_mode && !external.is_empty() {
         // A fleet's instances are simulated in one request stream.
         if redis.pipeline > 1 {

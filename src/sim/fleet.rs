@@ -23,6 +23,7 @@
 //! cache's evictions are booked on instance 0); `memory_objects` is the
 //! number of objects cached across the fleet at the end.
 
+use super::phases::Phaser;
 use super::replay::{ChargeModel, Counters};
 use crate::policy::{Access, AnyPolicy, Evictions, Policy};
 use crate::request::{Key, Op};
@@ -356,6 +357,96 @@ impl<C: FleetCache> Fleet<C> {
         self.out.invalidations += n;
     }
 
+    /// Fills every cache of the fleet (each instance's own, the shared one,
+    /// every L1 and the L2) with `keys`, most popular first, at `time`,
+    /// counting nothing: each instance warmed its cache the same way.
+    pub fn prefill(&mut self, keys: &[(Key, u32)], time: f64) {
+        let mut ev = Evictions::default();
+        for c in &mut self.caches {
+            for &(key, size) in keys.iter().rev() {
+                let a = Access {
+                    key,
+                    charge: if self.charge.bytes {
+                        u64::from(size)
+                    } else {
+                        1
+                    },
+                    time,
+                    vtime: 0,
+                    next_vtime: u64::MAX,
+                };
+                if a.charge <= self.cap && !c.lookup(&a, size) {
+                    c.admit(&a, size, &mut ev);
+                }
+            }
+        }
+        if let Some(t) = &mut self.l1 {
+            let charge = ChargeModel {
+                bytes: self.charge.bytes,
+                capacity: t.cap,
+            };
+            for c in &mut t.caches {
+                super::freshness::prefill(c, keys, time, charge);
+            }
+        }
+    }
+
+    /// Restarts every counter (the end of a warm-up); caches, versions and
+    /// invalidations in flight stay.
+    pub fn reset_counters(&mut self) {
+        let k = self.cfg.instances;
+        self.out = FleetCounters {
+            per_instance: vec![Counters::default(); k],
+            ..Default::default()
+        };
+        self.ev.iter_mut().for_each(|e| *e = Evictions::default());
+        if let Some(t) = &mut self.l1 {
+            t.ev.iter_mut().for_each(|e| *e = Evictions::default());
+        }
+    }
+
+    /// Cumulative (gets, hits, stale hits) since the last reset.
+    fn cumulative(&self) -> (u64, u64, u64) {
+        let (g, h) = self
+            .out
+            .per_instance
+            .iter()
+            .fold((0, 0), |(g, h), c| (g + c.gets, h + c.hits));
+        (g, h, self.out.stale_hits)
+    }
+
+    /// Replays `range` of `batch` through the run's phases: the prefill
+    /// (taken from `prefill` before the first request), the warm-up (then
+    /// every counter restarts) and the timeline's windows.
+    pub fn feed(
+        &mut self,
+        phases: &mut Phaser,
+        prefill: &mut Option<&[(Key, u32)]>,
+        batch: &Batch,
+        range: std::ops::Range<usize>,
+        vtime_base: u64,
+    ) {
+        let mut i = range.start;
+        if i < range.end {
+            if let Some(keys) = prefill.take() {
+                self.prefill(keys, batch.request(i, vtime_base + i as u64).time);
+            }
+        }
+        while i < range.end {
+            let (end, warmup) = phases.next(i, range.end);
+            self.replay(batch, i..end, vtime_base);
+            if warmup {
+                self.reset_counters();
+            }
+            let last = batch.request(end - 1, vtime_base + (end - 1) as u64).time;
+            if phases.advance((end - i) as u64, warmup, last) {
+                let (g, h, s) = self.cumulative();
+                phases.point(g, h, s);
+            }
+            i = end;
+        }
+    }
+
     /// The shared cache (or the first local one).
     pub fn shared_cache(&mut self) -> &mut C {
         &mut self.caches[0]
@@ -647,6 +738,53 @@ mod tests {
         let got = replay_fleet(&maker("lru"), &b, charge, &c);
         assert_eq!(got.total, single("lru", &b, 50));
         assert_eq!(got.stale_hits, 0);
+    }
+
+    /// Warm-up, prefill and windows cut a one-instance fleet's stream exactly
+    /// as they cut the single cache's ([`crate::sim::phases::Driver`]).
+    #[test]
+    fn one_instance_fleet_has_the_single_runs_warmup_prefill_and_timeline() {
+        use crate::sim::latency::NoLatency;
+        use crate::sim::phases::{Driver, FreshOptions, FreshRun, Phaser};
+        let b = stream(20_000, 500, 9);
+        let charge = ChargeModel {
+            bytes: false,
+            capacity: 50,
+        };
+        let keys: Vec<(Key, u32)> = (0..80).map(|k| (k, 1)).collect();
+        let fresh = FreshRun {
+            opts: FreshOptions {
+                window: Some(3_000),
+                ..FreshOptions::default()
+            },
+            warmup: 4_500,
+            prefill_keys: Some(std::sync::Arc::new(keys.clone())),
+        };
+        let mut p = maker("lru")(50);
+        let mut c = Counters::default();
+        let mut d = Driver::new(&fresh);
+        for s in (0..b.len()).step_by(1_700) {
+            let e = (s + 1_700).min(b.len());
+            d.feed(&mut p, &b, s..e, 0, None, charge, &mut c, &mut NoLatency)
+                .unwrap();
+        }
+        d.finish(&c);
+        assert_eq!(c.requests, 20_000 - 4_500);
+        for shared in [false, true] {
+            let mut f = Fleet::new(&maker("lru"), charge, &cfg(1, Balance::Random, shared));
+            let mut ph = Phaser::new(&fresh);
+            let mut pre = Some(keys.as_slice());
+            for s in (0..b.len()).step_by(1_300) {
+                f.feed(&mut ph, &mut pre, &b, s..(s + 1_300).min(b.len()), 0);
+            }
+            let (g, h, st) = f.cumulative();
+            ph.finish(g, h, st);
+            let out = f.finish();
+            assert_eq!(out.total, c, "shared={shared}");
+            assert_eq!(out.stale_hits, d.stale.stale_hits);
+            assert_eq!(ph.timeline, d.phases.timeline, "shared={shared}");
+        }
+        assert_eq!(d.phases.timeline.len(), 6);
     }
 
     #[test]

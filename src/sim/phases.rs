@@ -208,39 +208,102 @@ pub fn timeline_path(results: &std::path::Path) -> std::path::PathBuf {
     results.with_file_name(format!("{stem}-timeline.csv"))
 }
 
-/// Drives one run's replay through its phases. Feed it the workload's
-/// batches in order.
-pub struct Driver<'a> {
-    on_write: OnWrite,
+/// Where a run's stream is: in the warm-up, or counting requests cut into
+/// windows. It cuts the ranges handed to a replay loop (a single cache's
+/// [`Driver`], or a fleet's) and records the timeline.
+#[derive(Debug, Clone, Default)]
+pub struct Phaser {
     warmup_left: u64,
     window: Option<u64>,
-    prefill: Option<&'a [(Key, u32)]>,
-    versions: Versions,
-    /// Stale reads counted after the warm-up.
-    pub stale: StaleStats,
     /// Requests replayed, warm-up included.
     pos: u64,
     /// Requests counted (after the warm-up).
     counted: u64,
     last_time: f64,
+    /// Cumulative (gets, hits, stale hits) at the last window's end.
     mark: (u64, u64, u64),
     pub timeline: Vec<WindowPoint>,
+}
+
+impl Phaser {
+    pub fn new(f: &FreshRun) -> Phaser {
+        Phaser {
+            warmup_left: f.warmup,
+            window: f.opts.window,
+            ..Phaser::default()
+        }
+    }
+
+    /// The next segment of `i..end`: up to the end of the warm-up (`true`),
+    /// or counted requests up to the end of the current window.
+    pub fn next(&self, i: usize, end: usize) -> (usize, bool) {
+        if self.warmup_left > 0 {
+            let n = self.warmup_left.min((end - i) as u64) as usize;
+            return (i + n, true);
+        }
+        match self.window {
+            Some(w) => (end.min(i + (w - self.counted % w) as usize), false),
+            None => (end, false),
+        }
+    }
+
+    /// Records a replayed segment of `n` requests (the last at `last_time`);
+    /// `true` when it closed a window: call [`Phaser::point`] then.
+    pub fn advance(&mut self, n: u64, warmup: bool, last_time: f64) -> bool {
+        self.pos += n;
+        if warmup {
+            self.warmup_left -= n;
+            return false;
+        }
+        self.counted += n;
+        self.last_time = last_time;
+        self.window.is_some_and(|w| self.counted % w == 0)
+    }
+
+    /// Ends a window at the cumulative counts `(gets, hits, stale hits)`.
+    pub fn point(&mut self, gets: u64, hits: u64, stale: u64) {
+        let (g, h, s) = self.mark;
+        self.timeline.push(WindowPoint {
+            request: self.pos,
+            time_s: self.last_time,
+            window_gets: gets - g,
+            window_hits: hits - h,
+            window_stale_hits: stale - s,
+            cumulative_gets: gets,
+            cumulative_hits: hits,
+        });
+        self.mark = (gets, hits, stale);
+    }
+
+    /// Call once after the last batch: records the last, partial window.
+    pub fn finish(&mut self, gets: u64, hits: u64, stale: u64) {
+        if let Some(w) = self.window {
+            if self.counted % w != 0 {
+                self.point(gets, hits, stale);
+            }
+        }
+    }
+}
+
+/// Drives one run's replay through its phases. Feed it the workload's
+/// batches in order.
+pub struct Driver<'a> {
+    on_write: OnWrite,
+    prefill: Option<&'a [(Key, u32)]>,
+    versions: Versions,
+    /// Stale reads counted after the warm-up.
+    pub stale: StaleStats,
+    pub phases: Phaser,
 }
 
 impl<'a> Driver<'a> {
     pub fn new(f: &'a FreshRun) -> Driver<'a> {
         Driver {
             on_write: f.opts.on_write,
-            warmup_left: f.warmup,
-            window: f.opts.window,
             prefill: f.prefill_keys.as_ref().map(|k| k.as_slice()),
             versions: Versions::default(),
             stale: StaleStats::default(),
-            pos: 0,
-            counted: 0,
-            last_time: 0.0,
-            mark: (0, 0, 0),
-            timeline: Vec::new(),
+            phases: Phaser::new(f),
         }
     }
 
@@ -266,10 +329,8 @@ impl<'a> Driver<'a> {
             }
         }
         while i < range.end {
-            if self.warmup_left > 0 {
-                let end = range
-                    .end
-                    .min(i + self.warmup_left.min(usize::MAX as u64) as usize);
+            let (end, warmup) = self.phases.next(i, range.end);
+            if warmup {
                 let mut scratch = Counters::default();
                 let mut s = StaleStats::default();
                 self.segment(
@@ -283,35 +344,24 @@ impl<'a> Driver<'a> {
                     &mut NoLatency,
                     &mut s,
                 )?;
-                self.warmup_left -= (end - i) as u64;
-                self.pos += (end - i) as u64;
-                i = end;
-                continue;
+            } else {
+                let mut s = self.stale;
+                self.segment(
+                    p,
+                    batch,
+                    i..end,
+                    vtime_base,
+                    next_use,
+                    charge,
+                    c,
+                    lat,
+                    &mut s,
+                )?;
+                self.stale = s;
             }
-            let end = match self.window {
-                Some(w) => range.end.min(i + (w - self.counted % w) as usize),
-                None => range.end,
-            };
-            let mut s = self.stale;
-            self.segment(
-                p,
-                batch,
-                i..end,
-                vtime_base,
-                next_use,
-                charge,
-                c,
-                lat,
-                &mut s,
-            )?;
-            self.stale = s;
-            self.counted += (end - i) as u64;
-            self.pos += (end - i) as u64;
-            self.last_time = batch.request(end - 1, vtime_base + (end - 1) as u64).time;
-            if let Some(w) = self.window {
-                if self.counted % w == 0 {
-                    self.point(c);
-                }
+            let last = batch.request(end - 1, vtime_base + (end - 1) as u64).time;
+            if self.phases.advance((end - i) as u64, warmup, last) {
+                self.phases.point(c.gets, c.hits, self.stale.stale_hits);
             }
             i = end;
         }
@@ -351,27 +401,9 @@ impl<'a> Driver<'a> {
         }
     }
 
-    fn point(&mut self, c: &Counters) {
-        let (g, h, s) = self.mark;
-        self.timeline.push(WindowPoint {
-            request: self.pos,
-            time_s: self.last_time,
-            window_gets: c.gets - g,
-            window_hits: c.hits - h,
-            window_stale_hits: self.stale.stale_hits - s,
-            cumulative_gets: c.gets,
-            cumulative_hits: c.hits,
-        });
-        self.mark = (c.gets, c.hits, self.stale.stale_hits);
-    }
-
     /// Call once after the last batch: records the last, partial window.
     pub fn finish(&mut self, c: &Counters) {
-        if let Some(w) = self.window {
-            if self.counted % w != 0 {
-                self.point(c);
-            }
-        }
+        self.phases.finish(c.gets, c.hits, self.stale.stale_hits);
     }
 }
 
@@ -501,10 +533,13 @@ mod tests {
         assert_eq!(c.requests, 750);
         // Warmed up: every counted request hits.
         assert_eq!(c.hits, 750);
-        let ends: Vec<u64> = d.timeline.iter().map(|p| p.request).collect();
+        let ends: Vec<u64> = d.phases.timeline.iter().map(|p| p.request).collect();
         assert_eq!(ends, vec![350, 450, 550, 650, 750, 850, 950, 1000]);
-        assert_eq!(d.timeline.iter().map(|p| p.window_gets).sum::<u64>(), 750);
-        assert_eq!(d.timeline.last().unwrap().time_s, 999.0);
+        assert_eq!(
+            d.phases.timeline.iter().map(|p| p.window_gets).sum::<u64>(),
+            750
+        );
+        assert_eq!(d.phases.timeline.last().unwrap().time_s, 999.0);
     }
 
     #[test]

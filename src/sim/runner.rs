@@ -417,8 +417,9 @@ pub fn run_one_timeline(
                 }
                 None => Fleet::new(&make, charge, &fcfg),
             };
+            let mut prefill = cfg.fresh.prefill_keys.as_ref().map(|k| k.as_slice());
             for_each_batch(&w.data, pb, |b, range, base| {
-                f.replay(b, range, base);
+                f.feed(&mut drv.phases, &mut prefill, b, range, base);
                 Ok(())
             })?;
             let out = f.finish();
@@ -489,6 +490,7 @@ pub fn run_one_timeline(
         ..base
     };
     let timeline = drv
+        .phases
         .timeline
         .iter()
         .map(|p| TimelineRow::new(&result, p, cfg.ttl))
