@@ -1,8 +1,10 @@
 //! Miss-ratio curves against the replay loop and published numbers:
 //! the exact (Mattson) curve equals independent LRU replays at every
 //! capacity on random streams (property test) and on OLTP at the ARC
-//! paper's Table IV sizes; SHARDS stays close to the exact curve on P12 (1%)
-//! and OLTP (10%). Trace tests skip when the traces are absent.
+//! paper's Table IV sizes; SHARDS stays within 0.01 of the exact curve on
+//! P12 (1%) and OLTP (10%) at every power of two from 1024 up to the working
+//! set and at the paper's sizes, with measured bounds below 1024. Trace tests
+//! skip when the traces are absent.
 
 mod common;
 
@@ -119,11 +121,23 @@ fn oltp_exact_curve_equals_lru_at_table_iv_sizes_and_published_lru() {
     }
 }
 
-/// (capacity, exact miss ratio, sampled miss ratio) where they differ most.
+/// The capacity where the two curves differ most, and by how much.
 fn worst(exact: &Curve, sampled: &Curve, caps: &[u64]) -> (u64, f64) {
     caps.iter()
         .map(|&c| (c, (exact.hit_ratio(c) - sampled.hit_ratio(c)).abs()))
         .fold((0, 0.0), |a, b| if b.1 > a.1 { b } else { a })
+}
+
+/// The accuracy grid: every power of two from 1024 up to the working set,
+/// plus `published` (the paper's table sizes); and every power of two below
+/// 1024, where a sampled distance's step of 1/R objects is coarse.
+fn grids(distinct: u64, published: &[u64]) -> (Vec<u64>, Vec<u64>) {
+    let pow2 = (0..64).map(|i| 1u64 << i).take_while(|&c| c <= distinct);
+    let (small, large): (Vec<u64>, Vec<u64>) = pow2.partition(|&c| c < 1024);
+    let mut large: Vec<u64> = large.into_iter().chain(published.iter().copied()).collect();
+    large.sort_unstable();
+    large.dedup();
+    (large, small)
 }
 
 #[test]
@@ -133,13 +147,28 @@ fn shards_tracks_the_exact_curve_on_oltp_at_10_percent() {
     };
     let b = read_lis_zst(&p);
     let exact = exact_curve(&b);
-    let caps = [1000, 2000, 5000, 10000, 15000];
-    let (c, e) = worst(&exact, &shards_rate(&b, 0.1, false), &caps);
-    assert!(e <= 0.01, "plain SHARDS at 10%: error {e:.4} at c={c}");
-    // SHARDS-adj: measured 0.0107 at c=2000 with our hash (see README).
+    let (caps, small) = grids(186_880, &[1000, 2000, 5000, 10000, 15000]);
+    // SHARDS-adj (the default), measured 0.0033 from c=1000 up. This is one
+    // sample's luck more than the method's: of 32 hash offsets, 8 stay
+    // within 0.01 (median 0.0126), as the spread of the estimate from which
+    // keys are sampled is 0.0145 at c=1024 (examples/mrc_accuracy.rs).
     let (c, e) = worst(&exact, &shards_rate(&b, 0.1, true), &caps);
-    assert!(e <= 0.025, "SHARDS-adj at 10%: error {e:.4} at c={c}");
-    // Fixed size: 8k keys tracked (about 4% of OLTP's 186,880 keys).
+    assert!(e <= 0.01, "SHARDS-adj at 10%: error {e:.4} at c={c}");
+    // Below c=1000 the adjustment (the sample's surplus of 2.9% gets, put
+    // at distance 0) dominates the few hits: measured 0.0285 at c=64.
+    let (c, e) = worst(&exact, &shards_rate(&b, 0.1, true), &small);
+    assert!(
+        e <= 0.03,
+        "SHARDS-adj at 10%, c < 1024: error {e:.4} at c={c}"
+    );
+    // Plain SHARDS: the surplus comes from hot keys, whose hits make the
+    // sampled curve too good: measured 0.0208 at c=512, 0.0206 at c=1024.
+    let plain = shards_rate(&b, 0.1, false);
+    let all: Vec<u64> = small.iter().chain(&caps).copied().collect();
+    let (c, e) = worst(&exact, &plain, &all);
+    assert!(e <= 0.025, "plain SHARDS at 10%: error {e:.4} at c={c}");
+    // Fixed size: 8k keys tracked (a final rate of 4.4%); measured 0.0056
+    // at c=2000.
     let mut s = ShardsFixedSize::new(8192);
     for &k in &b.keys {
         s.get(k);
@@ -147,7 +176,7 @@ fn shards_tracks_the_exact_curve_on_oltp_at_10_percent() {
     assert!(s.tracked() <= 8192);
     let (c, e) = worst(&exact, &fixed_size_curve(&s), &caps);
     assert!(
-        e <= 0.03,
+        e <= 0.01,
         "fixed-size SHARDS (8k keys): error {e:.4} at c={c}"
     );
 }
@@ -181,17 +210,25 @@ fn p12_exact_matches_published_lru_and_shards_at_1_percent_tracks_it() {
             "c={c}: {got:.3}% vs published {pct}%"
         );
     }
-    let caps: Vec<u64> = published.iter().map(|p| p.0).collect();
-    let plain = shards_rate(&b, 0.01, false);
-    // Within 0.01 up to c=131072 (measured max 0.0074); at 262144 and 524288
-    // the measured errors are 0.0118 and 0.0114 (sampling noise of ~31.5k
-    // sampled keys), so the bound there is 0.0125. See the README.
-    let (c, e) = worst(&exact, &plain, &caps[..8]);
-    assert!(e <= 0.01, "plain SHARDS at 1%: error {e:.4} at c={c}");
-    let (c, e) = worst(&exact, &plain, &caps);
-    assert!(e <= 0.0125, "plain SHARDS at 1%: error {e:.4} at c={c}");
-    // SHARDS-adj: measured 0.022 at c=1024 (a shortfall of 2.4% sampled gets
-    // from lukewarm keys, which the adjustment counts as hits).
-    let (c, e) = worst(&exact, &shards_rate(&b, 0.01, true), &caps);
-    assert!(e <= 0.025, "SHARDS-adj at 1%: error {e:.4} at c={c}");
+    let sizes: Vec<u64> = published.iter().map(|p| p.0).collect();
+    let (caps, small) = grids(3_153_310, &sizes);
+    assert_eq!(caps.last(), Some(&2_097_152));
+    // Measured 0.0033 (SHARDS-adj) and 0.0038 (plain) from c=1024 to 2M.
+    // P12's keys are runs of block numbers, which the hash samples evenly
+    // (see mrc::shards): of 32 hash offsets, all stay within 0.01 plain
+    // (max 0.0041) and 29 with the adjustment (max 0.0143).
+    for adj in [true, false] {
+        let curve = shards_rate(&b, 0.01, adj);
+        let (c, e) = worst(&exact, &curve, &caps);
+        assert!(e <= 0.01, "SHARDS at 1% (adj {adj}): error {e:.4} at c={c}");
+        // Below c=1024, sampled distances come in steps of 1/R = 100
+        // objects: a sampled distance of 2 stands for 101, so hits up to
+        // about 200 count at c=128. Measured 0.0143 (plain) and 0.0137
+        // (adj) at c=128.
+        let (c, e) = worst(&exact, &curve, &small);
+        assert!(
+            e <= 0.015,
+            "SHARDS at 1% (adj {adj}), c < 1024: error {e:.4} at c={c}"
+        );
+    }
 }

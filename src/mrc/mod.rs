@@ -203,25 +203,37 @@ pub fn compute(w: &Prepared, method: Method, pb: &ProgressBar) -> Result<Curve, 
 /// Fixed-rate SHARDS, with SHARDS-adj when `adj` (see [`shards`]);
 /// without it the total is the sampled gets.
 pub fn fixed_rate_curve(s: &shards::ShardsFixedRate, adj: bool) -> Curve {
-    let r = s.rate();
+    sampled_curve(&s.hist, s.gets, s.rate(), s.tracked(), adj)
+}
+
+/// The fixed-rate SHARDS curve of a histogram of sampled stack distances
+/// `h` (in sampled units) taken at rate `r` from a workload of `gets` gets,
+/// whatever chose the sample; `tracked` is reported as the keys tracked.
+pub fn sampled_curve(
+    h: &mattson::Histogram,
+    gets: u64,
+    r: f64,
+    tracked: usize,
+    adj: bool,
+) -> Curve {
     let mut steps = Vec::new();
     let mut cum = 0u64;
-    for (d, &n) in s.hist.hist.iter().enumerate() {
+    for (d, &n) in h.hist.iter().enumerate() {
         if n > 0 {
             cum += n;
             steps.push((shards::scale_distance(d as u64, r), cum as f64));
         }
     }
-    let sampled = s.hist.gets() as f64;
-    let expected = s.gets as f64 * r;
+    let sampled = h.gets() as f64;
+    let expected = gets as f64 * r;
     Curve {
         steps,
         adjust: if adj { expected - sampled } else { 0.0 },
         total: if adj { expected } else { sampled },
         method: Method::FixedRate(r, adj).name(),
         sample_rate: r,
-        gets: s.gets,
-        tracked_keys: s.tracked() as u64,
+        gets,
+        tracked_keys: tracked as u64,
     }
 }
 
