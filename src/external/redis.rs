@@ -296,6 +296,7 @@ pub fn preflight(strategies: &[StrategySpec], opts: &RedisOptions) -> Result<(),
         if !crate::policy::is_external(&s.name) {
             continue;
         }
+        client_threads()?;
         match parse_spec(s)?.l2 {
             L2::Server if !pinged => {
                 let url = opts.url();
@@ -727,26 +728,40 @@ struct Shared<'a> {
 }
 
 /// One connection's replay state. Its counters go to its thread's [`Stats`].
+///
+/// Gets gather in `pending` (keys in `kb`) until the batch is full or closed
+/// by a repeated key; then it is sent and becomes the batch in `flight`
+/// (keys in `fkb`), whose replies [`Client::complete`] reads, counting the
+/// hits and setting the misses. Alone on its thread, a client completes
+/// each batch at once. When a thread drives several connections (`defer`),
+/// a batch stays in flight while the client gathers the next one, and is
+/// completed just before that one is sent: the server works on some
+/// connections while the thread fills the others, and each key's requests
+/// still reach the server in order (a miss's `SET` goes before the next
+/// batch). With an L1 the in-flight batch is completed before the client's
+/// next request, since that request looks at the L1 first.
 struct Client {
     be: Backend,
     origin: AnyOrigin,
     l1: Option<L1>,
     value: Vec<u8>,
-    /// Leave a sent batch's replies unread until this client's next request
-    /// (or the end of the stream): set when a thread drives several
-    /// connections, so the server works on one while the thread fills the
-    /// others.
     defer: bool,
-    /// The pending gets have been sent and their replies are not read yet.
-    in_flight: bool,
-    /// When they were sent (timed runs).
-    sent_at: Option<Instant>,
     kb: KeyBuf,
     pending: Vec<Pending>,
+    fkb: KeyBuf,
+    flight: Vec<Pending>,
+    /// When the batch in flight was sent (timed runs).
+    sent_at: Option<Instant>,
+    /// `SET`s of misses sent and not yet answered (only while deferring,
+    /// without an L1, on a single server: the next batch follows them on
+    /// the wire, and their replies are read first).
+    sets: usize,
+    sets_at: Instant,
+    /// Per miss waiting for its `SET`: its get round trip + origin time.
+    set_wait: Vec<u64>,
     in_batch: FxHashSet<Key>,
     items: Vec<(u32, Kind)>,
     out: Vec<Result<Light, RespError>>,
-    origin_of: Vec<u64>,
 }
 
 #[inline]
@@ -775,14 +790,17 @@ impl Client {
             l1,
             value: vec![b'x'; value_size as usize],
             defer: false,
-            in_flight: false,
-            sent_at: None,
             kb: KeyBuf::new(sh.prefix),
             pending: Vec::with_capacity(sh.pipeline),
+            fkb: KeyBuf::new(sh.prefix),
+            flight: Vec::with_capacity(sh.pipeline),
+            sent_at: None,
+            sets: 0,
+            sets_at: Instant::now(),
+            set_wait: Vec::new(),
             in_batch: FxHashSet::default(),
             items: Vec::new(),
             out: Vec::new(),
-            origin_of: Vec::new(),
         }
     }
 
@@ -804,7 +822,7 @@ impl Client {
         time: f64,
         vtime: u64,
     ) -> Result<(), Fail> {
-        if self.in_flight {
+        if self.l1.is_some() && !self.flight.is_empty() {
             self.complete(sh, st)?;
         }
         let size = sh.value_size.unwrap_or(size);
@@ -832,7 +850,7 @@ impl Client {
                     !self.in_batch.insert(key)
                 };
                 if repeated {
-                    self.flush(sh, st)?;
+                    self.close(sh, st)?;
                     if sh.pipeline > SCAN_MAX {
                         self.in_batch.insert(key);
                     }
@@ -846,11 +864,7 @@ impl Client {
                     kidx,
                 });
                 if self.pending.len() >= sh.pipeline {
-                    if self.defer {
-                        self.send(sh)?;
-                    } else {
-                        self.flush(sh, st)?;
-                    }
+                    self.close(sh, st)?;
                 }
             }
             Op::Set if sh.on_write == OnWrite::None => {
@@ -883,74 +897,87 @@ impl Client {
                 };
                 self.items.clear();
                 self.items.push((kidx, kind));
-                self.exec(sh, st)?;
+                let ops = Ops {
+                    keys: &self.kb,
+                    items: &self.items,
+                    value: &self.value,
+                    px: sh.px,
+                };
+                self.be.exec(&ops, &mut self.out)?;
+                check(&self.out, st)?;
                 self.kb.clear();
             }
         }
         Ok(())
     }
 
-    /// Runs `items` and waits for their replies.
-    fn exec(&mut self, sh: &Shared, st: &mut Stats) -> Result<(), Fail> {
-        let ops = Ops {
-            keys: &self.kb,
-            items: &self.items,
-            value: &self.value,
-            px: sh.px,
-        };
-        self.be.exec(&ops, &mut self.out)?;
-        check(&self.out, st)
+    /// Ends the pending batch: sends it, and either waits for it or (when
+    /// deferring) leaves it in flight.
+    #[inline]
+    fn close(&mut self, sh: &Shared, st: &mut Stats) -> Result<(), Fail> {
+        if !self.flight.is_empty() {
+            self.complete(sh, st)?;
+        }
+        self.send(sh)?;
+        if !self.defer {
+            self.complete(sh, st)?;
+        }
+        Ok(())
     }
 
-    /// Sends the pending gets as one pipeline; [`Client::complete`] reads
-    /// their replies.
+    /// Completes the batch in flight and sends and completes the pending
+    /// one: nothing is left on the wire.
+    fn flush(&mut self, sh: &Shared, st: &mut Stats) -> Result<(), Fail> {
+        if !self.flight.is_empty() {
+            self.complete(sh, st)?;
+        }
+        if !self.pending.is_empty() {
+            self.send(sh)?;
+            self.complete(sh, st)?;
+        }
+        self.sets_done(sh, st)
+    }
+
+    /// Sends the pending gets as one pipeline; they become the batch in
+    /// flight. (The previous one must be complete.)
     fn send(&mut self, sh: &Shared) -> Result<(), Fail> {
-        self.items.clear();
-        self.items
-            .extend(self.pending.iter().map(|p| (p.kidx, Kind::Get)));
+        debug_assert!(self.flight.is_empty());
+        std::mem::swap(&mut self.kb, &mut self.fkb);
+        std::mem::swap(&mut self.pending, &mut self.flight);
+        self.in_batch.clear();
         self.sent_at = sh.timed.then(Instant::now);
         if let Backend::Single(c) = &mut self.be {
-            // The key buffer holds exactly the pending gets, in order.
-            debug_assert_eq!(self.kb.spans.len(), self.pending.len());
-            c.push_encoded(self.kb.cmds(), self.pending.len());
+            // The key buffer holds exactly the batch's gets, in order.
+            debug_assert_eq!(self.fkb.spans.len(), self.flight.len());
+            c.push_encoded(self.fkb.cmds(), self.flight.len());
             c.flush()?;
         } else {
+            self.items.clear();
+            self.items
+                .extend(self.flight.iter().map(|p| (p.kidx, Kind::Get)));
             let ops = Ops {
-                keys: &self.kb,
+                keys: &self.fkb,
                 items: &self.items,
                 value: &self.value,
                 px: sh.px,
             };
             self.be.send(&ops, &mut self.out)?;
         }
-        self.in_flight = true;
         Ok(())
     }
 
-    /// Sends the pending gets (after reading the replies of any batch in
-    /// flight), then the misses' sets, and waits for both.
-    fn flush(&mut self, sh: &Shared, st: &mut Stats) -> Result<(), Fail> {
-        if self.in_flight {
-            self.complete(sh, st)?;
-        }
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        self.send(sh)?;
-        self.complete(sh, st)
-    }
-
-    /// Reads the replies of the gets in flight and counts them; the misses
-    /// fetch from the origin and are `SET` as a second pipeline.
+    /// Reads the replies of the batch in flight and counts them; the misses
+    /// fetch from the origin and are `SET` as a second pipeline, whose
+    /// replies are awaited unless the client defers (then the next batch
+    /// follows them, and they are read first).
     fn complete(&mut self, sh: &Shared, st: &mut Stats) -> Result<(), Fail> {
-        self.in_flight = false;
-        self.be.recv(self.pending.len(), &mut self.out)?;
+        self.sets_done(sh, st)?;
+        self.be.recv(self.flight.len(), &mut self.out)?;
         let get_ns = self.sent_at.map_or(0, |t| ns(t.elapsed()));
         check(&self.out, st)?;
         self.items.clear();
-        self.origin_of.clear();
         let mut hits = 0;
-        for (p, r) in self.pending.iter().zip(&self.out) {
+        for (p, r) in self.flight.iter().zip(&self.out) {
             if matches!(r, Ok(Light::Bulk(_))) {
                 hits += 1;
                 if let Some(l1) = &mut self.l1 {
@@ -961,7 +988,7 @@ impl Client {
                 st.c.bytes_missed += u64::from(p.size);
                 let o = self.origin.fetch(p.key, p.size).map_err(Fail::Origin)?;
                 st.origin_ns += o;
-                self.origin_of.push(o);
+                self.set_wait.push(get_ns + o);
                 self.items.push((p.kidx, Kind::Set(p.size)));
             }
         }
@@ -979,27 +1006,80 @@ impl Client {
             });
             let max = max.max().unwrap_or(0);
             self.ensure_value(max);
-            let t1 = Instant::now();
-            self.exec(sh, st)?;
-            let set_ns = ns(t1.elapsed());
-            let mut j = 0;
-            for p in &self.pending {
-                if j < self.items.len() && self.items[j].0 == p.kidx {
-                    if sh.timed {
-                        st.misses
-                            .saturating_record((get_ns + self.origin_of[j] + set_ns).min(MAX_NS));
+            self.sets_at = Instant::now();
+            let ops = Ops {
+                keys: &self.fkb,
+                items: &self.items,
+                value: &self.value,
+                px: sh.px,
+            };
+            self.sets = self.items.len();
+            match &mut self.be {
+                // Queued only: they go out with the next batch's gets (or
+                // when `sets_done` needs their replies).
+                Backend::Single(c) if self.defer && self.l1.is_none() => {
+                    for i in 0..ops.len() {
+                        ops.write(i, c);
                     }
-                    if let Some(l1) = &mut self.l1 {
+                }
+                be => {
+                    be.send(&ops, &mut self.out)?;
+                    self.sets_done(sh, st)?;
+                }
+            }
+            if let Some(l1) = &mut self.l1 {
+                // (With an L1 the sets were awaited above.)
+                let mut j = 0;
+                for p in &self.flight {
+                    if j < self.items.len() && self.items[j].0 == p.kidx {
                         l1.admit(p.key, p.size, p.time, p.vtime);
+                        j += 1;
                     }
-                    j += 1;
                 }
             }
         }
-        self.pending.clear();
-        self.in_batch.clear();
-        self.kb.clear();
+        self.flight.clear();
+        self.fkb.clear();
         Ok(())
+    }
+
+    /// Reads the replies of the `SET`s in flight and records their misses'
+    /// latency: get round trip + origin + `SET` round trip.
+    fn sets_done(&mut self, sh: &Shared, st: &mut Stats) -> Result<(), Fail> {
+        if self.sets == 0 {
+            return Ok(());
+        }
+        if let Backend::Single(c) = &mut self.be {
+            c.flush()?;
+        }
+        self.be.recv(self.sets, &mut self.out)?;
+        check(&self.out, st)?;
+        let set_ns = ns(self.sets_at.elapsed());
+        if sh.timed {
+            for w in &self.set_wait {
+                st.misses.saturating_record((w + set_ns).min(MAX_NS));
+            }
+        }
+        self.sets = 0;
+        self.set_wait.clear();
+        Ok(())
+    }
+}
+
+/// Environment variable: the most threads `--clients` uses.
+pub const THREADS_ENV: &str = "CACHESIM_REDIS_THREADS";
+
+/// The most threads the clients of a run use: `$CACHESIM_REDIS_THREADS`, or
+/// the number of cores.
+fn client_threads() -> Result<usize, RunError> {
+    match std::env::var(THREADS_ENV) {
+        Ok(v) => match v.trim().parse::<usize>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(RunError::Workload(format!(
+                "{THREADS_ENV}='{v}' is not a positive number of threads"
+            ))),
+        },
+        Err(_) => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
     }
 }
 
@@ -1465,11 +1545,7 @@ pub fn run_one(
     }
 
     // Each thread drives its share of the connections (see `replay`).
-    let threads = clients.min(
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
-    );
+    let threads = clients.min(client_threads()?);
     let sh = Shared {
         prefix: &prefix,
         value_size: opts.value_size,
