@@ -31,9 +31,16 @@
 //! `GET` pipeline's, misses that plus their own origin time plus the `SET`
 //! pipeline's. Pipelining thus raises throughput and the per-request latency.
 //!
-//! `--clients N`: N threads, each with its own connection(s) and origin, the
+//! `--clients N`: N connections, each with its own origin (and L1), the
 //! stream split by a hash of the key (so each key's requests keep their
-//! order); counters are summed and histograms added.
+//! order); counters are summed and histograms added. The connections are
+//! driven by at most one thread per core (`$CACHESIM_REDIS_THREADS`): a
+//! thread with several sends a connection's batch and reads its replies only
+//! when that connection's next batch is ready (or its next request needs the
+//! L1), so every connection keeps a batch in flight, as redis-benchmark's
+//! event loop does; a miss's `SET`s then go out with the next batch. A
+//! request's latency then includes the time the thread spent on its other
+//! connections before reading the reply. See [`Client`].
 //!
 //! Every network call is timed (a round trip is ~10^4 times the clock's
 //! cost, so the sampling of local runs is unnecessary).
@@ -43,7 +50,7 @@ use super::resp::{digits, itoa, itoa_into, Conn, Light, RespError};
 use super::tiered::{self, L1};
 use crate::external::postgres::PostgresOrigin;
 use crate::policy::{Params, SpecError, StrategySpec};
-use crate::request::{Key, Op};
+use crate::request::{Key, Op, Request};
 use crate::sim::capacity::{Capacity, CapacityKind};
 use crate::sim::freshness::OnWrite;
 use crate::sim::latency::{
@@ -639,8 +646,8 @@ struct Stats {
     c: Counters,
     l1_hits: u64,
     l2_hits: u64,
-    hits: Histogram<u64>,
     misses: Histogram<u64>,
+    /// Hit latencies by tier; all hits are both (added at the end).
     l1: Histogram<u64>,
     l2: Histogram<u64>,
     origin_ns: u64,
@@ -655,7 +662,6 @@ impl Stats {
             c: Counters::default(),
             l1_hits: 0,
             l2_hits: 0,
-            hits: new_histogram(),
             misses: new_histogram(),
             l1: new_histogram(),
             l2: new_histogram(),
@@ -679,7 +685,6 @@ impl Stats {
         self.l1_hits += o.l1_hits;
         self.l2_hits += o.l2_hits;
         for (x, y) in [
-            (&mut self.hits, &o.hits),
             (&mut self.misses, &o.misses),
             (&mut self.l1, &o.l1),
             (&mut self.l2, &o.l2),
@@ -810,22 +815,14 @@ impl Client {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Replays request `r` (the `vtime`-th of the stream).
     #[inline]
-    fn request(
-        &mut self,
-        sh: &Shared,
-        st: &mut Stats,
-        key: Key,
-        size: u32,
-        op: Op,
-        time: f64,
-        vtime: u64,
-    ) -> Result<(), Fail> {
+    fn request(&mut self, sh: &Shared, st: &mut Stats, r: Request, vtime: u64) -> Result<(), Fail> {
         if self.l1.is_some() && !self.flight.is_empty() {
             self.complete(sh, st)?;
         }
-        let size = sh.value_size.unwrap_or(size);
+        let Request { key, op, time, .. } = r;
+        let size = sh.value_size.unwrap_or(r.size);
         st.c.requests += 1;
         match op {
             Op::Get => {
@@ -839,7 +836,6 @@ impl Client {
                         if let Some(t) = t {
                             let v = ns(t.elapsed());
                             st.l1.saturating_record(v);
-                            st.hits.saturating_record(v);
                         }
                         return Ok(());
                     }
@@ -996,7 +992,6 @@ impl Client {
         st.l2_hits += hits;
         if sh.timed && hits > 0 {
             // Every hit of the batch waited the same round trip.
-            st.hits.saturating_record_n(get_ns, hits);
             st.l2.saturating_record_n(get_ns, hits);
         }
         if !self.items.is_empty() {
@@ -1119,7 +1114,7 @@ fn replay(
             };
             let Some(cl) = cls.get_mut(c) else { continue };
             let r = b.request(i, base + i as u64);
-            cl.request(sh, st, r.key, r.size, r.op, r.time, base + i as u64)?;
+            cl.request(sh, st, r, base + i as u64)?;
             n += 1;
         }
         pb.inc(n);
@@ -1696,9 +1691,11 @@ pub fn run_one(
 
     let c = st.c;
     let lat = cfg.latency.as_ref().map(|_| {
-        let mut overall = st.hits.clone();
+        let mut hits = st.l1.clone();
+        hits.add(&st.l2).expect("same bounds");
+        let mut overall = hits.clone();
         overall.add(&st.misses).expect("same bounds");
-        (LatencySummary::of(&overall, &st.hits, &st.misses), overall)
+        (LatencySummary::of(&overall, &hits, &st.misses), overall)
     });
     let s = lat.as_ref().map(|l| l.0);
     let q = |h: &Histogram<u64>, p: f64| {

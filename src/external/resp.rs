@@ -374,6 +374,9 @@ impl Conn {
     /// in one pass when they are whole in the buffer.
     #[inline]
     pub fn read_light(&mut self) -> Result<Light, RespError> {
+        if self.start == self.end {
+            self.fill()?;
+        }
         if let Some((t, n, line)) = self.quick_header() {
             match t {
                 b'$' if n < 0 => {
