@@ -757,9 +757,9 @@ struct Client {
     flight: Vec<Pending>,
     /// When the batch in flight was sent (timed runs).
     sent_at: Option<Instant>,
-    /// `SET`s of misses sent and not yet answered (only while deferring,
-    /// without an L1, on a single server: the next batch follows them on
-    /// the wire, and their replies are read first).
+    /// `SET`s of misses sent (or queued) and not yet answered. They are
+    /// left so only while deferring, without an L1, on a single server: the
+    /// next batch follows them on the wire, and their replies are read first.
     sets: usize,
     sets_at: Instant,
     /// Per miss waiting for its `SET`: its get round trip + origin time.

@@ -549,6 +549,40 @@ mod tests {
         assert_eq!(parse_i64(b""), None);
     }
 
+    /// Commands are RESP arrays of bulk strings, whatever the lengths.
+    #[test]
+    fn push_encodes_arrays_of_bulk_strings() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let _server = std::thread::spawn(move || l.accept());
+        let mut c = Conn::connect("127.0.0.1", port).unwrap();
+        let mut want = Vec::new();
+        let args: Vec<Vec<u8>> = [0, 1, 9, 10, 99, 100, 12345]
+            .iter()
+            .map(|&n| vec![b'x'; n])
+            .collect();
+        for k in 1..=args.len() {
+            let a: Vec<&[u8]> = args[..k].iter().map(|v| v.as_slice()).collect();
+            c.push(&a);
+            want.extend_from_slice(format!("*{k}\r\n").as_bytes());
+            for v in &a {
+                want.extend_from_slice(format!("${}\r\n", v.len()).as_bytes());
+                want.extend_from_slice(v);
+                want.extend_from_slice(b"\r\n");
+            }
+        }
+        let many: Vec<&[u8]> = vec![b"a"; 12];
+        c.push(&many);
+        want.extend_from_slice(b"*12\r\n");
+        for _ in 0..12 {
+            want.extend_from_slice(b"$1\r\na\r\n");
+        }
+        c.push_encoded(b"*1\r\n$4\r\nPING\r\n", 1);
+        want.extend_from_slice(b"*1\r\n$4\r\nPING\r\n");
+        assert_eq!(c.wbuf, want);
+        assert_eq!(c.queued(), args.len() + 2);
+    }
+
     /// A fake server that answers with fixed bytes, split across writes.
     #[test]
     fn reads_every_reply_kind_split_across_packets() {
