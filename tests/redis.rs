@@ -147,7 +147,34 @@ fn redis_with_enough_memory_hits_like_an_unbounded_cache_and_cleans_up() {
     ]);
     let r = &json(&o)[0];
     assert_eq!(u(r, "hits"), 20_000 - u(r, "distinct_keys"));
-    let keys = scan(6379, 9, &format!("cachesim:{pid}-*"));
+    let kept = scan(6379, 9, &format!("cachesim:{pid}-*"));
+
+    // One pipelined connection: the misses' SETs ride along with the next
+    // batch; the same hits, and a miss still waits for its origin and SET.
+    let (o, pid2) = run(&[
+        "run",
+        "-s",
+        "redis",
+        "--redis-url",
+        &url,
+        "--requests",
+        "20k",
+        "--keys",
+        "3k",
+        "--no-save",
+        "-f",
+        "json",
+        "-q",
+        "--pipeline",
+        "16",
+    ]);
+    let r2 = &json(&o)[0];
+    assert_eq!(u(r2, "hits"), 20_000 - u(r2, "distinct_keys"));
+    let (hit, miss) = (r2["hit_p50_us"].as_f64(), r2["miss_p50_us"].as_f64());
+    assert!(miss.unwrap() > hit.unwrap(), "{r2}");
+    assert!(scan(6379, 9, &format!("cachesim:{pid2}-*")).is_empty());
+
+    let keys = kept;
     assert_eq!(keys.len() as u64, u(r, "distinct_keys"));
     let mut c = Conn::connect("127.0.0.1", 6379).unwrap();
     c.login(None, None, 9).unwrap();

@@ -24,12 +24,14 @@
 //! flushes a database and never touches a key outside its prefix.
 //!
 //! `--pipeline N`: up to N consecutive gets of distinct keys are sent as one
-//! pipeline of `GET`s, then the misses' `SET`s as a second pipeline. A batch
-//! is closed early by a repeated key or a set/delete, so hit counts equal the
-//! sequential run's. Each request of a batch is charged its batch's whole
-//! round trip (no reply is seen before the batch's replies arrive): hits the
-//! `GET` pipeline's, misses that plus their own origin time plus the `SET`
-//! pipeline's. Pipelining thus raises throughput and the per-request latency.
+//! pipeline of `GET`s; the misses' `SET`s go out ahead of the next batch's
+//! `GET`s, in the same write (for `tiered:*` and a cluster, as a pipeline of
+//! their own, awaited). A batch is closed early by a repeated key or a
+//! set/delete, so hit counts equal the sequential run's. Each request of a
+//! batch is charged its batch's whole round trip (no reply is seen before
+//! the batch's replies arrive): hits the `GET` pipeline's, misses that plus
+//! their own origin time plus that of the round trip carrying their `SET`s.
+//! Pipelining thus raises throughput and the per-request latency.
 //!
 //! `--clients N`: N connections, each with its own origin (and L1), the
 //! stream split by a hash of the key (so each key's requests keep their
@@ -38,9 +40,8 @@
 //! thread with several sends a connection's batch and reads its replies only
 //! when that connection's next batch is ready (or its next request needs the
 //! L1), so every connection keeps a batch in flight, as redis-benchmark's
-//! event loop does; a miss's `SET`s then go out with the next batch. A
-//! request's latency then includes the time the thread spent on its other
-//! connections before reading the reply. See [`Client`].
+//! event loop does. A request's latency then includes the time the thread
+//! spent on its other connections before reading the reply. See [`Client`].
 //!
 //! Every network call is timed (a round trip is ~10^4 times the clock's
 //! cost, so the sampling of local runs is unnecessary).
@@ -744,7 +745,9 @@ struct Shared<'a> {
 /// connections while the thread fills the others, and each key's requests
 /// still reach the server in order (a miss's `SET` goes before the next
 /// batch). With an L1 the in-flight batch is completed before the client's
-/// next request, since that request looks at the L1 first.
+/// next request, since that request looks at the L1 first. The misses'
+/// `SET`s of a pipelined run go out with the next batch
+/// ([`Client::sets_ride_along`]).
 struct Client {
     be: Backend,
     origin: AnyOrigin,
@@ -757,9 +760,9 @@ struct Client {
     flight: Vec<Pending>,
     /// When the batch in flight was sent (timed runs).
     sent_at: Option<Instant>,
-    /// `SET`s of misses sent (or queued) and not yet answered. They are
-    /// left so only while deferring, without an L1, on a single server: the
-    /// next batch follows them on the wire, and their replies are read first.
+    /// `SET`s of misses sent (or queued) and not yet answered: left so when
+    /// they ride along with the next batch ([`Client::sets_ride_along`]),
+    /// whose replies come after theirs.
     sets: usize,
     sets_at: Instant,
     /// Per miss waiting for its `SET`: its get round trip + origin time.
@@ -964,8 +967,7 @@ impl Client {
 
     /// Reads the replies of the batch in flight and counts them; the misses
     /// fetch from the origin and are `SET` as a second pipeline, whose
-    /// replies are awaited unless the client defers (then the next batch
-    /// follows them, and they are read first).
+    /// replies are awaited unless the `SET`s ride along with the next batch.
     fn complete(&mut self, sh: &Shared, st: &mut Stats) -> Result<(), Fail> {
         self.sets_done(sh, st)?;
         self.be.recv(self.flight.len(), &mut self.out)?;
@@ -1009,10 +1011,11 @@ impl Client {
                 px: sh.px,
             };
             self.sets = self.items.len();
+            let ride_along = self.sets_ride_along(sh);
             match &mut self.be {
                 // Queued only: they go out with the next batch's gets (or
                 // when `sets_done` needs their replies).
-                Backend::Single(c) if self.defer && self.l1.is_none() => {
+                Backend::Single(c) if ride_along => {
                     for i in 0..ops.len() {
                         ops.write(i, c);
                     }
@@ -1038,8 +1041,21 @@ impl Client {
         Ok(())
     }
 
+    /// Whether the misses' `SET`s go out with the next batch's gets rather
+    /// than in a round trip of their own: when the run pipelines (or a
+    /// thread drives several connections), on a single server, without an
+    /// L1 (which admits a miss only once its `SET` is answered). One round
+    /// trip fewer per batch with misses; each key's commands still reach
+    /// the server in order, so the hits are the same.
+    fn sets_ride_along(&self, sh: &Shared) -> bool {
+        (sh.pipeline > 1 || self.defer)
+            && self.l1.is_none()
+            && matches!(self.be, Backend::Single(_))
+    }
+
     /// Reads the replies of the `SET`s in flight and records their misses'
-    /// latency: get round trip + origin + `SET` round trip.
+    /// latency: get round trip + origin + the round trip that carried the
+    /// `SET`s.
     fn sets_done(&mut self, sh: &Shared, st: &mut Stats) -> Result<(), Fail> {
         if self.sets == 0 {
             return Ok(());
