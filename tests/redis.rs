@@ -35,7 +35,17 @@ fn url() -> String {
 
 /// Runs cachesim; returns its output and pid.
 fn run(args: &[&str]) -> (Output, u32) {
-    let child = bin()
+    run_threads(None, args)
+}
+
+/// `run` with `CACHESIM_REDIS_THREADS` set (the most threads `--clients`
+/// uses; by default the number of cores).
+fn run_threads(threads: Option<usize>, args: &[&str]) -> (Output, u32) {
+    let mut cmd = bin();
+    if let Some(t) = threads {
+        cmd.env("CACHESIM_REDIS_THREADS", t.to_string());
+    }
+    let child = cmd
         .args(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -126,7 +136,34 @@ fn redis_with_enough_memory_hits_like_an_unbounded_cache_and_cleans_up() {
     ]);
     let r = &json(&o)[0];
     assert_eq!(u(r, "hits"), 20_000 - u(r, "distinct_keys"));
-    let keys = scan(6379, 9, &format!("cachesim:{pid}-*"));
+    let kept = scan(6379, 9, &format!("cachesim:{pid}-*"));
+
+    // One pipelined connection: the misses' SETs ride along with the next
+    // batch; the same hits, and a miss still waits for its origin and SET.
+    let (o, pid2) = run(&[
+        "run",
+        "-s",
+        "redis",
+        "--redis-url",
+        &url,
+        "--requests",
+        "20k",
+        "--keys",
+        "3k",
+        "--no-save",
+        "-f",
+        "json",
+        "-q",
+        "--pipeline",
+        "16",
+    ]);
+    let r2 = &json(&o)[0];
+    assert_eq!(u(r2, "hits"), 20_000 - u(r2, "distinct_keys"));
+    let (hit, miss) = (r2["hit_p50_us"].as_f64(), r2["miss_p50_us"].as_f64());
+    assert!(miss.unwrap() > hit.unwrap(), "{r2}");
+    assert!(scan(6379, 9, &format!("cachesim:{pid2}-*")).is_empty());
+
+    let keys = kept;
     assert_eq!(keys.len() as u64, u(r, "distinct_keys"));
     let mut c = Conn::connect("127.0.0.1", 6379).unwrap();
     c.login(None, None, 9).unwrap();
@@ -581,6 +618,124 @@ fn a_connection_lost_mid_sweep_keeps_the_finished_runs() {
     assert!(lines[1].contains(",redis,"), "{text}");
 }
 
+/// The same with three connections on one thread: the broken connection
+/// ends the run even while the thread's other connections have batches in
+/// flight.
+#[test]
+fn a_connection_lost_among_several_on_one_thread_keeps_the_finished_runs() {
+    if !redis_up() {
+        skip_or_fail!("no Redis answers on 127.0.0.1:6379");
+    }
+    // Connections: 1 the pre-flight ping; run 1: 2 stats, 3-5 clients,
+    // 6 clean-up; run 2: 7 stats, 8-10 clients (9 cut).
+    let port = proxy(9);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.csv");
+    let url = format!("redis://127.0.0.1:{port}/{DB}");
+    let (o, _) = run_threads(
+        Some(1),
+        &[
+            "run",
+            "-s",
+            "redis",
+            "-c",
+            "1,2",
+            "--redis-url",
+            &url,
+            "--requests",
+            "20k",
+            "--keys",
+            "1k",
+            "--clients",
+            "3",
+            "--pipeline",
+            "8",
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("run redis c=2") && e.contains("saved"), "{e}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(text.lines().count(), 2, "{text}");
+}
+
+/// `--clients 8` on 1, 2 or 8 threads (one thread drives several
+/// connections, each with a batch in flight): the same hits, L1/L2 split
+/// and misses, since each client's requests are handled in the same order
+/// either way, and nothing left behind.
+#[test]
+fn clients_sharing_threads_count_like_clients_on_their_own_threads() {
+    if !redis_up() {
+        skip_or_fail!("no Redis answers on 127.0.0.1:6379");
+    }
+    let url = url();
+    for strategy in ["redis", "tiered:lru+redis"] {
+        let mut seen = Vec::new();
+        for threads in [1, 2, 8] {
+            let (o, pid) = run_threads(
+                Some(threads),
+                &[
+                    "run",
+                    "-s",
+                    strategy,
+                    "-c",
+                    "200",
+                    "--alpha",
+                    "0.9",
+                    "--redis-url",
+                    &url,
+                    "--requests",
+                    "30k",
+                    "--keys",
+                    "5k",
+                    "--clients",
+                    "8",
+                    "--pipeline",
+                    "16",
+                    "--no-save",
+                    "-f",
+                    "json",
+                    "-q",
+                ],
+            );
+            let r = &json(&o)[0];
+            assert_eq!(u(r, "requests"), 30_000);
+            assert_eq!(u(r, "hits"), 30_000 - u(r, "distinct_keys"), "{strategy}");
+            assert_eq!(u(r, "hits"), u(r, "l1_hits") + u(r, "l2_hits"));
+            assert!(r["lat_p50_us"].as_f64().unwrap() > 0.0);
+            assert!(scan(6379, 9, &format!("cachesim:{pid}-*")).is_empty());
+            seen.push((
+                u(r, "hits"),
+                u(r, "misses"),
+                u(r, "l1_hits"),
+                u(r, "l2_hits"),
+            ));
+        }
+        assert!(
+            seen.windows(2).all(|w| w[0] == w[1]),
+            "{strategy}: {seen:?}"
+        );
+        if strategy != "redis" {
+            assert!(seen[0].2 > 0 && seen[0].3 > 0, "{seen:?}");
+        }
+    }
+}
+
+#[test]
+fn a_bad_thread_count_is_named() {
+    let o = bin()
+        .env("CACHESIM_REDIS_THREADS", "0")
+        .args(["run", "-s", "redis", "--requests", "100", "--no-save", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("CACHESIM_REDIS_THREADS='0'"), "{e}");
+}
+
 #[test]
 fn trace_sets_and_deletes_go_to_redis_and_the_l1() {
     if !redis_up() {
@@ -594,38 +749,47 @@ fn trace_sets_and_deletes_go_to_redis_and_the_l1() {
     )
     .unwrap();
     let url = url();
-    let (o, _) = run(&[
-        "run",
-        "-s",
-        "lru,redis,tiered:lru+redis",
-        "-c",
-        "10",
-        "--on-write",
-        "update",
-        "--trace",
-        trace.to_str().unwrap(),
-        "--redis-url",
-        &url,
-        "--no-save",
-        "-f",
-        "json",
-        "-q",
-    ]);
-    let rows = json(&o);
-    for r in &rows {
-        let s = &r["strategy"];
-        assert_eq!(u(r, "requests"), 7, "{s}");
-        assert_eq!(
-            (u(r, "gets"), u(r, "sets"), u(r, "deletes")),
-            (5, 1, 1),
-            "{s}"
-        );
-        // 1 hits once, 2 hits after its set and misses after its delete.
-        assert_eq!((u(r, "hits"), u(r, "misses")), (2, 3), "{s}");
-        assert_eq!(u(r, "bytes_missed"), 10 + 20 + 5, "{s}");
+    // Also with three pipelined connections on one thread.
+    for extra in [&[][..], &["--clients", "3", "--pipeline", "4"]] {
+        let mut args = vec![
+            "run",
+            "-s",
+            "lru,redis,tiered:lru+redis",
+            "-c",
+            "10",
+            "--on-write",
+            "update",
+            "--trace",
+            trace.to_str().unwrap(),
+            "--redis-url",
+            &url,
+            "--no-save",
+            "-f",
+            "json",
+            "-q",
+        ];
+        args.extend_from_slice(extra);
+        let (o, _) = run_threads(Some(1), &args);
+        let rows = json(&o);
+        for r in &rows {
+            let s = &r["strategy"];
+            assert_eq!(u(r, "requests"), 7, "{s} {extra:?}");
+            assert_eq!(
+                (u(r, "gets"), u(r, "sets"), u(r, "deletes")),
+                (5, 1, 1),
+                "{s}"
+            );
+            // 1 hits once, 2 hits after its set and misses after its delete.
+            assert_eq!((u(r, "hits"), u(r, "misses")), (2, 3), "{s} {extra:?}");
+            assert_eq!(u(r, "bytes_missed"), 10 + 20 + 5, "{s}");
+        }
+        assert_eq!(u(&rows[1], "l2_hits"), 2);
+        // Pipelined, the second get of 1 is in the first one's batch, so it
+        // does not see that one's L1 admission and hits in Redis.
+        let l1 = if extra.is_empty() { 2 } else { 1 };
+        assert_eq!(u(&rows[2], "l1_hits"), l1, "{extra:?}");
+        assert_eq!(u(&rows[2], "l2_hits"), 2 - l1, "{extra:?}");
     }
-    assert_eq!(u(&rows[1], "l2_hits"), 2);
-    assert_eq!(u(&rows[2], "l1_hits"), 2);
 }
 
 /// `--on-write` applies to Redis as to local caches: by default a write

@@ -24,26 +24,34 @@
 //! flushes a database and never touches a key outside its prefix.
 //!
 //! `--pipeline N`: up to N consecutive gets of distinct keys are sent as one
-//! pipeline of `GET`s, then the misses' `SET`s as a second pipeline. A batch
-//! is closed early by a repeated key or a set/delete, so hit counts equal the
-//! sequential run's. Each request of a batch is charged its batch's whole
-//! round trip (no reply is seen before the batch's replies arrive): hits the
-//! `GET` pipeline's, misses that plus their own origin time plus the `SET`
-//! pipeline's. Pipelining thus raises throughput and the per-request latency.
+//! pipeline of `GET`s; the misses' `SET`s go out ahead of the next batch's
+//! `GET`s, in the same write (for `tiered:*` and a cluster, as a pipeline of
+//! their own, awaited). A batch is closed early by a repeated key or a
+//! set/delete, so hit counts equal the sequential run's. Each request of a
+//! batch is charged its batch's whole round trip (no reply is seen before
+//! the batch's replies arrive): hits the `GET` pipeline's, misses that plus
+//! their own origin time plus that of the round trip carrying their `SET`s.
+//! Pipelining thus raises throughput and the per-request latency.
 //!
-//! `--clients N`: N threads, each with its own connection(s) and origin, the
+//! `--clients N`: N connections, each with its own origin (and L1), the
 //! stream split by a hash of the key (so each key's requests keep their
-//! order); counters are summed and histograms added.
+//! order); counters are summed and histograms added. The connections are
+//! driven by at most one thread per core (`$CACHESIM_REDIS_THREADS`): a
+//! thread with several sends a connection's batch and reads its replies only
+//! when that connection's next batch is ready (or its next request needs the
+//! L1), so every connection keeps a batch in flight, as redis-benchmark's
+//! event loop does. A request's latency then includes the time the thread
+//! spent on its other connections before reading the reply. See [`Client`].
 //!
 //! Every network call is timed (a round trip is ~10^4 times the clock's
 //! cost, so the sampling of local runs is unnecessary).
 
 use super::redis_cluster::{ClusterClient, CmdBatch};
-use super::resp::{itoa, Conn, Light, RespError};
+use super::resp::{digits, itoa, itoa_into, Conn, Light, RespError};
 use super::tiered::{self, L1};
 use crate::external::postgres::PostgresOrigin;
 use crate::policy::{Params, SpecError, StrategySpec};
-use crate::request::{Key, Op};
+use crate::request::{Key, Op, Request};
 use crate::sim::capacity::{Capacity, CapacityKind};
 use crate::sim::freshness::OnWrite;
 use crate::sim::latency::{
@@ -297,6 +305,7 @@ pub fn preflight(strategies: &[StrategySpec], opts: &RedisOptions) -> Result<(),
         if !crate::policy::is_external(&s.name) {
             continue;
         }
+        client_threads()?;
         match parse_spec(s)?.l2 {
             L2::Server if !pinged => {
                 let url = opts.url();
@@ -364,14 +373,37 @@ impl Backend {
         cmds: &C,
         out: &mut Vec<Result<Light, RespError>>,
     ) -> Result<(), RespError> {
+        self.send(cmds, out)?;
+        self.recv(cmds.len(), out)
+    }
+
+    /// Sends a batch without waiting for its replies, which [`Backend::recv`]
+    /// then reads. (A cluster batch is split over masters and may be
+    /// redirected, so it runs in full here, and `recv` has nothing to do.)
+    #[inline]
+    fn send<C: CmdBatch>(
+        &mut self,
+        cmds: &C,
+        out: &mut Vec<Result<Light, RespError>>,
+    ) -> Result<(), RespError> {
         match self {
             Backend::Single(c) => {
-                out.clear();
                 for i in 0..cmds.len() {
                     cmds.write(i, c);
                 }
-                c.flush()?;
-                for _ in 0..cmds.len() {
+                c.flush()
+            }
+            Backend::Cluster(cl) => cl.run(cmds, out),
+        }
+    }
+
+    /// Reads the `n` replies of the batch sent last into `out`.
+    #[inline]
+    fn recv(&mut self, n: usize, out: &mut Vec<Result<Light, RespError>>) -> Result<(), RespError> {
+        match self {
+            Backend::Single(c) => {
+                out.clear();
+                for _ in 0..n {
                     match c.read_light() {
                         Err(e) if e.is_fatal() => return Err(e),
                         r => out.push(r),
@@ -379,7 +411,7 @@ impl Backend {
                 }
                 Ok(())
             }
-            Backend::Cluster(cl) => cl.run(cmds, out),
+            Backend::Cluster(_) => Ok(()),
         }
     }
 
@@ -481,33 +513,94 @@ pub(super) enum Kind {
     Del,
 }
 
-/// The keys of a batch, `prefix` + decimal key, in one buffer.
-#[derive(Default)]
+/// The keys of a batch, `prefix` + decimal key, in one buffer, each stored
+/// inside its RESP-encoded `GET` (`*2\r\n$3\r\nGET\r\n$<length>\r\n<key>\r\n`):
+/// a batch of gets is then the buffer as it is, one copy for the whole
+/// pipeline.
 pub(super) struct KeyBuf {
+    /// The command up to the key's digits for keys of `d` digits, at index
+    /// `d`, zero-padded to at least [`HEAD_COPY`] bytes.
+    heads: Vec<Vec<u8>>,
+    head_lens: Vec<usize>,
+    prefix_len: usize,
+    /// `buf[..len]` holds the commands; the rest is room to write ahead.
     buf: Vec<u8>,
-    ends: Vec<usize>,
+    len: usize,
+    /// Per key: where its command starts, where the key starts, where the
+    /// command ends.
+    spans: Vec<(usize, usize, usize)>,
 }
 
+/// A command's head is copied as this many bytes (a fixed-size copy is a
+/// few vector moves, a call to `memcpy` costs more than the copy).
+const HEAD_COPY: usize = 64;
+
 impl KeyBuf {
+    pub(super) fn new(prefix: &[u8]) -> KeyBuf {
+        let mut heads = Vec::new();
+        let mut head_lens = Vec::new();
+        for d in 0..=20 {
+            let mut h = format!("*2\r\n$3\r\nGET\r\n${}\r\n", prefix.len() + d).into_bytes();
+            h.extend_from_slice(prefix);
+            head_lens.push(h.len());
+            h.resize(h.len().max(HEAD_COPY), 0);
+            heads.push(h);
+        }
+        KeyBuf {
+            heads,
+            head_lens,
+            prefix_len: prefix.len(),
+            buf: Vec::new(),
+            len: 0,
+            spans: Vec::new(),
+        }
+    }
+
     pub(super) fn clear(&mut self) {
-        self.buf.clear();
-        self.ends.clear();
+        self.len = 0;
+        self.spans.clear();
     }
 
     #[inline]
-    pub(super) fn push(&mut self, prefix: &[u8], key: Key) -> u32 {
-        let mut d = [0u8; 20];
-        self.buf.extend_from_slice(prefix);
-        self.buf.extend_from_slice(itoa(key, &mut d));
-        self.ends.push(self.buf.len());
-        (self.ends.len() - 1) as u32
+    pub(super) fn push(&mut self, key: Key) -> u32 {
+        let n = digits(key);
+        let (head, head_len) = (&self.heads[n], self.head_lens[n]);
+        let start = self.len;
+        let copy = head.len();
+        if self.buf.len() < start + copy + 22 {
+            self.buf.resize((start + copy + 22) * 2, 0);
+        }
+        // The head with its padding; the digits then overwrite the padding.
+        if copy == HEAD_COPY {
+            self.buf[start..start + HEAD_COPY].copy_from_slice(&head[..HEAD_COPY]);
+        } else {
+            self.buf[start..start + copy].copy_from_slice(head);
+        }
+        let k = start + head_len;
+        itoa_into(key, &mut self.buf[k..k + n]);
+        self.buf[k + n..k + n + 2].copy_from_slice(b"\r\n");
+        self.len = k + n + 2;
+        self.spans.push((start, k - self.prefix_len, self.len));
+        (self.spans.len() - 1) as u32
     }
 
+    /// The commands, one `GET` per key.
+    fn cmds(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// Key `i`.
     #[inline]
     fn get(&self, i: u32) -> &[u8] {
-        let i = i as usize;
-        let s = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.buf[s..self.ends[i]]
+        let (_, k, e) = self.spans[i as usize];
+        &self.buf[k..e - 2]
+    }
+
+    /// `GET` of key `i`, RESP-encoded.
+    #[inline]
+    fn get_cmd(&self, i: u32) -> &[u8] {
+        let (s, _, e) = self.spans[i as usize];
+        &self.buf[s..e]
     }
 }
 
@@ -529,17 +622,17 @@ impl CmdBatch for Ops<'_> {
     #[inline]
     fn write(&self, i: usize, c: &mut Conn) {
         let (k, kind) = self.items[i];
-        let key = self.keys.get(k);
         match kind {
-            Kind::Get => c.push(&[b"GET", key]),
+            Kind::Get => c.push_encoded(self.keys.get_cmd(k), 1),
             Kind::Set(size) => {
+                let key = self.keys.get(k);
                 let v = &self.value[..size as usize];
                 match self.px {
                     Some(px) => c.push(&[b"SET", key, v, b"PX", px]),
                     None => c.push(&[b"SET", key, v]),
                 }
             }
-            Kind::Del => c.push(&[b"UNLINK", key]),
+            Kind::Del => c.push(&[b"UNLINK", self.keys.get(k)]),
         }
     }
 }
@@ -576,8 +669,8 @@ struct Stats {
     c: Counters,
     l1_hits: u64,
     l2_hits: u64,
-    hits: Histogram<u64>,
     misses: Histogram<u64>,
+    /// Hit latencies by tier; all hits are both (added at the end).
     l1: Histogram<u64>,
     l2: Histogram<u64>,
     origin_ns: u64,
@@ -592,7 +685,6 @@ impl Stats {
             c: Counters::default(),
             l1_hits: 0,
             l2_hits: 0,
-            hits: new_histogram(),
             misses: new_histogram(),
             l1: new_histogram(),
             l2: new_histogram(),
@@ -616,7 +708,6 @@ impl Stats {
         self.l1_hits += o.l1_hits;
         self.l2_hits += o.l2_hits;
         for (x, y) in [
-            (&mut self.hits, &o.hits),
             (&mut self.misses, &o.misses),
             (&mut self.l1, &o.l1),
             (&mut self.l2, &o.l2),
@@ -649,26 +740,58 @@ struct Pending {
     kidx: u32,
 }
 
-/// One connection's replay loop.
-struct Client<'a> {
-    be: Backend,
-    origin: AnyOrigin,
-    timed: bool,
-    l1: Option<L1>,
+/// Up to this many gets per pipeline a repeated key is found by scanning the
+/// batch (cheaper than hashing every key); longer pipelines keep a set.
+const SCAN_MAX: usize = 32;
+
+/// What every client of a run shares.
+struct Shared<'a> {
     prefix: &'a [u8],
-    value: Vec<u8>,
     value_size: Option<u32>,
-    px: Option<Vec<u8>>,
+    px: Option<&'a [u8]>,
     pipeline: usize,
     /// What a `set` request does to the cached copy (`--on-write`).
     on_write: OnWrite,
+    timed: bool,
+}
+
+/// One connection's replay state. Its counters go to its thread's [`Stats`].
+///
+/// Gets gather in `pending` (keys in `kb`) until the batch is full or closed
+/// by a repeated key; then it is sent and becomes the batch in `flight`
+/// (keys in `fkb`), whose replies [`Client::complete`] reads, counting the
+/// hits and setting the misses. Alone on its thread, a client completes
+/// each batch at once. When a thread drives several connections (`defer`),
+/// a batch stays in flight while the client gathers the next one, and is
+/// completed just before that one is sent: the server works on some
+/// connections while the thread fills the others, and each key's requests
+/// still reach the server in order (a miss's `SET` goes before the next
+/// batch). With an L1 the in-flight batch is completed before the client's
+/// next request, since that request looks at the L1 first. The misses'
+/// `SET`s of a pipelined run go out with the next batch
+/// ([`Client::sets_ride_along`]).
+struct Client {
+    be: Backend,
+    origin: AnyOrigin,
+    l1: Option<L1>,
+    value: Vec<u8>,
+    defer: bool,
     kb: KeyBuf,
     pending: Vec<Pending>,
+    fkb: KeyBuf,
+    flight: Vec<Pending>,
+    /// When the batch in flight was sent (timed runs).
+    sent_at: Option<Instant>,
+    /// `SET`s of misses sent (or queued) and not yet answered: left so when
+    /// they ride along with the next batch ([`Client::sets_ride_along`]),
+    /// whose replies come after theirs.
+    sets: usize,
+    sets_at: Instant,
+    /// Per miss waiting for its `SET`: its get round trip + origin time.
+    set_wait: Vec<u64>,
     in_batch: FxHashSet<Key>,
     items: Vec<(u32, Kind)>,
     out: Vec<Result<Light, RespError>>,
-    origin_of: Vec<u64>,
-    st: Stats,
 }
 
 #[inline]
@@ -676,39 +799,84 @@ fn ns(d: Duration) -> u64 {
     (d.as_nanos() as u64).clamp(1, MAX_NS)
 }
 
-impl Client<'_> {
+/// Counts the error replies in `out` that leave the run going (`-OOM`: the
+/// value is not cached); any other error ends it.
+fn check(out: &[Result<Light, RespError>], st: &mut Stats) -> Result<(), Fail> {
+    for r in out {
+        match r {
+            Ok(_) => {}
+            Err(RespError::Server(m)) if m.starts_with("OOM") => st.not_stored += 1,
+            Err(e) => return Err(Fail::Redis(e.clone())),
+        }
+    }
+    Ok(())
+}
+
+impl Client {
+    fn new(be: Backend, origin: AnyOrigin, l1: Option<L1>, value_size: u32, sh: &Shared) -> Client {
+        Client {
+            be,
+            origin,
+            l1,
+            value: vec![b'x'; value_size as usize],
+            defer: false,
+            kb: KeyBuf::new(sh.prefix),
+            pending: Vec::with_capacity(sh.pipeline),
+            fkb: KeyBuf::new(sh.prefix),
+            flight: Vec::with_capacity(sh.pipeline),
+            sent_at: None,
+            sets: 0,
+            sets_at: Instant::now(),
+            set_wait: Vec::new(),
+            in_batch: FxHashSet::default(),
+            items: Vec::new(),
+            out: Vec::new(),
+        }
+    }
+
     fn ensure_value(&mut self, size: u32) {
         if self.value.len() < size as usize {
             self.value.resize(size as usize, b'x');
         }
     }
 
+    /// Replays request `r` (the `vtime`-th of the stream).
     #[inline]
-    fn request(&mut self, key: Key, size: u32, op: Op, time: f64, vtime: u64) -> Result<(), Fail> {
-        let size = self.value_size.unwrap_or(size);
-        self.st.c.requests += 1;
+    fn request(&mut self, sh: &Shared, st: &mut Stats, r: Request, vtime: u64) -> Result<(), Fail> {
+        if self.l1.is_some() && !self.flight.is_empty() {
+            self.complete(sh, st)?;
+        }
+        let Request { key, op, time, .. } = r;
+        let size = sh.value_size.unwrap_or(r.size);
+        st.c.requests += 1;
         match op {
             Op::Get => {
-                self.st.c.gets += 1;
-                self.st.c.bytes_requested += u64::from(size);
+                st.c.gets += 1;
+                st.c.bytes_requested += u64::from(size);
                 if let Some(l1) = &mut self.l1 {
-                    let t = self.timed.then(Instant::now);
+                    let t = sh.timed.then(Instant::now);
                     if l1.get(key, size, time, vtime) {
-                        self.st.c.hits += 1;
-                        self.st.l1_hits += 1;
+                        st.c.hits += 1;
+                        st.l1_hits += 1;
                         if let Some(t) = t {
                             let v = ns(t.elapsed());
-                            self.st.l1.saturating_record(v);
-                            self.st.hits.saturating_record(v);
+                            st.l1.saturating_record(v);
                         }
                         return Ok(());
                     }
                 }
-                if !self.in_batch.insert(key) {
-                    self.flush()?;
-                    self.in_batch.insert(key);
+                let repeated = if sh.pipeline <= SCAN_MAX {
+                    self.pending.iter().any(|p| p.key == key)
+                } else {
+                    !self.in_batch.insert(key)
+                };
+                if repeated {
+                    self.close(sh, st)?;
+                    if sh.pipeline > SCAN_MAX {
+                        self.in_batch.insert(key);
+                    }
                 }
-                let kidx = self.kb.push(self.prefix, key);
+                let kidx = self.kb.push(key);
                 self.pending.push(Pending {
                     key,
                     size,
@@ -716,33 +884,33 @@ impl Client<'_> {
                     vtime,
                     kidx,
                 });
-                if self.pending.len() >= self.pipeline {
-                    self.flush()?;
+                if self.pending.len() >= sh.pipeline {
+                    self.close(sh, st)?;
                 }
             }
-            Op::Set if self.on_write == OnWrite::None => {
+            Op::Set if sh.on_write == OnWrite::None => {
                 // The write goes to the origin only; cached copies stay.
-                self.st.c.sets += 1;
+                st.c.sets += 1;
             }
             Op::Set | Op::Delete => {
-                self.flush()?;
+                self.flush(sh, st)?;
                 self.ensure_value(size);
-                let kidx = self.kb.push(self.prefix, key);
-                let kind = if op == Op::Set && self.on_write == OnWrite::Update {
-                    self.st.c.sets += 1;
+                let kidx = self.kb.push(key);
+                let kind = if op == Op::Set && sh.on_write == OnWrite::Update {
+                    st.c.sets += 1;
                     if let Some(l1) = &mut self.l1 {
                         l1.set(key, size, time, vtime);
                     }
                     Kind::Set(size)
                 } else if op == Op::Set {
                     // --on-write invalidate: the write deletes the cached copies.
-                    self.st.c.sets += 1;
+                    st.c.sets += 1;
                     if let Some(l1) = &mut self.l1 {
                         l1.remove(key);
                     }
                     Kind::Del
                 } else {
-                    self.st.c.deletes += 1;
+                    st.c.deletes += 1;
                     if let Some(l1) = &mut self.l1 {
                         l1.remove(key);
                     }
@@ -750,64 +918,105 @@ impl Client<'_> {
                 };
                 self.items.clear();
                 self.items.push((kidx, kind));
-                self.exec()?;
+                let ops = Ops {
+                    keys: &self.kb,
+                    items: &self.items,
+                    value: &self.value,
+                    px: sh.px,
+                };
+                self.be.exec(&ops, &mut self.out)?;
+                check(&self.out, st)?;
                 self.kb.clear();
             }
         }
         Ok(())
     }
 
-    fn exec(&mut self) -> Result<(), Fail> {
-        let ops = Ops {
-            keys: &self.kb,
-            items: &self.items,
-            value: &self.value,
-            px: self.px.as_deref(),
-        };
-        self.be.exec(&ops, &mut self.out)?;
-        for r in &self.out {
-            match r {
-                Ok(_) => {}
-                Err(RespError::Server(m)) if m.starts_with("OOM") => self.st.not_stored += 1,
-                Err(e) => return Err(Fail::Redis(e.clone())),
-            }
+    /// Ends the pending batch: sends it, and either waits for it or (when
+    /// deferring) leaves it in flight.
+    #[inline]
+    fn close(&mut self, sh: &Shared, st: &mut Stats) -> Result<(), Fail> {
+        if !self.flight.is_empty() {
+            self.complete(sh, st)?;
+        }
+        self.send(sh)?;
+        if !self.defer {
+            self.complete(sh, st)?;
         }
         Ok(())
     }
 
-    /// Sends the pending gets, then the misses' sets.
-    fn flush(&mut self) -> Result<(), Fail> {
-        if self.pending.is_empty() {
-            return Ok(());
+    /// Completes the batch in flight and sends and completes the pending
+    /// one: nothing is left on the wire.
+    fn flush(&mut self, sh: &Shared, st: &mut Stats) -> Result<(), Fail> {
+        if !self.flight.is_empty() {
+            self.complete(sh, st)?;
         }
+        if !self.pending.is_empty() {
+            self.send(sh)?;
+            self.complete(sh, st)?;
+        }
+        self.sets_done(sh, st)
+    }
+
+    /// Sends the pending gets as one pipeline; they become the batch in
+    /// flight. (The previous one must be complete.)
+    fn send(&mut self, sh: &Shared) -> Result<(), Fail> {
+        debug_assert!(self.flight.is_empty());
+        std::mem::swap(&mut self.kb, &mut self.fkb);
+        std::mem::swap(&mut self.pending, &mut self.flight);
+        self.in_batch.clear();
+        self.sent_at = sh.timed.then(Instant::now);
+        if let Backend::Single(c) = &mut self.be {
+            // The key buffer holds exactly the batch's gets, in order.
+            debug_assert_eq!(self.fkb.spans.len(), self.flight.len());
+            c.push_encoded(self.fkb.cmds(), self.flight.len());
+            c.flush()?;
+        } else {
+            self.items.clear();
+            self.items
+                .extend(self.flight.iter().map(|p| (p.kidx, Kind::Get)));
+            let ops = Ops {
+                keys: &self.fkb,
+                items: &self.items,
+                value: &self.value,
+                px: sh.px,
+            };
+            self.be.send(&ops, &mut self.out)?;
+        }
+        Ok(())
+    }
+
+    /// Reads the replies of the batch in flight and counts them; the misses
+    /// fetch from the origin and are `SET` as a second pipeline, whose
+    /// replies are awaited unless the `SET`s ride along with the next batch.
+    fn complete(&mut self, sh: &Shared, st: &mut Stats) -> Result<(), Fail> {
+        self.sets_done(sh, st)?;
+        self.be.recv(self.flight.len(), &mut self.out)?;
+        let get_ns = self.sent_at.map_or(0, |t| ns(t.elapsed()));
+        check(&self.out, st)?;
         self.items.clear();
-        self.items
-            .extend(self.pending.iter().map(|p| (p.kidx, Kind::Get)));
-        let t0 = Instant::now();
-        self.exec()?;
-        let get_ns = ns(t0.elapsed());
-        self.items.clear();
-        self.origin_of.clear();
-        for (i, p) in self.pending.iter().enumerate() {
-            let hit = matches!(self.out[i], Ok(Light::Bulk(_)));
-            if hit {
-                self.st.c.hits += 1;
-                self.st.l2_hits += 1;
-                if self.timed {
-                    self.st.hits.saturating_record(get_ns);
-                    self.st.l2.saturating_record(get_ns);
-                }
+        let mut hits = 0;
+        for (p, r) in self.flight.iter().zip(&self.out) {
+            if matches!(r, Ok(Light::Bulk(_))) {
+                hits += 1;
                 if let Some(l1) = &mut self.l1 {
                     l1.admit(p.key, p.size, p.time, p.vtime);
                 }
             } else {
-                self.st.c.misses += 1;
-                self.st.c.bytes_missed += u64::from(p.size);
+                st.c.misses += 1;
+                st.c.bytes_missed += u64::from(p.size);
                 let o = self.origin.fetch(p.key, p.size).map_err(Fail::Origin)?;
-                self.st.origin_ns += o;
-                self.origin_of.push(o);
+                st.origin_ns += o;
+                self.set_wait.push(get_ns + o);
                 self.items.push((p.kidx, Kind::Set(p.size)));
             }
+        }
+        st.c.hits += hits;
+        st.l2_hits += hits;
+        if sh.timed && hits > 0 {
+            // Every hit of the batch waited the same round trip.
+            st.l2.saturating_record_n(get_ns, hits);
         }
         if !self.items.is_empty() {
             let max = self.items.iter().map(|(_, k)| match k {
@@ -816,28 +1025,94 @@ impl Client<'_> {
             });
             let max = max.max().unwrap_or(0);
             self.ensure_value(max);
-            let t1 = Instant::now();
-            self.exec()?;
-            let set_ns = ns(t1.elapsed());
-            let mut j = 0;
-            for p in &self.pending {
-                if j < self.items.len() && self.items[j].0 == p.kidx {
-                    if self.timed {
-                        self.st
-                            .misses
-                            .saturating_record((get_ns + self.origin_of[j] + set_ns).min(MAX_NS));
+            self.sets_at = Instant::now();
+            let ops = Ops {
+                keys: &self.fkb,
+                items: &self.items,
+                value: &self.value,
+                px: sh.px,
+            };
+            self.sets = self.items.len();
+            let ride_along = self.sets_ride_along(sh);
+            match &mut self.be {
+                // Queued only: they go out with the next batch's gets (or
+                // when `sets_done` needs their replies).
+                Backend::Single(c) if ride_along => {
+                    for i in 0..ops.len() {
+                        ops.write(i, c);
                     }
-                    if let Some(l1) = &mut self.l1 {
+                }
+                be => {
+                    be.send(&ops, &mut self.out)?;
+                    self.sets_done(sh, st)?;
+                }
+            }
+            if let Some(l1) = &mut self.l1 {
+                // (With an L1 the sets were awaited above.)
+                let mut j = 0;
+                for p in &self.flight {
+                    if j < self.items.len() && self.items[j].0 == p.kidx {
                         l1.admit(p.key, p.size, p.time, p.vtime);
+                        j += 1;
                     }
-                    j += 1;
                 }
             }
         }
-        self.pending.clear();
-        self.in_batch.clear();
-        self.kb.clear();
+        self.flight.clear();
+        self.fkb.clear();
         Ok(())
+    }
+
+    /// Whether the misses' `SET`s go out with the next batch's gets rather
+    /// than in a round trip of their own: when the run pipelines (or a
+    /// thread drives several connections), on a single server, without an
+    /// L1 (which admits a miss only once its `SET` is answered). One round
+    /// trip fewer per batch with misses; each key's commands still reach
+    /// the server in order, so the hits are the same.
+    fn sets_ride_along(&self, sh: &Shared) -> bool {
+        (sh.pipeline > 1 || self.defer)
+            && self.l1.is_none()
+            && matches!(self.be, Backend::Single(_))
+    }
+
+    /// Reads the replies of the `SET`s in flight and records their misses'
+    /// latency: get round trip + origin + the round trip that carried the
+    /// `SET`s.
+    fn sets_done(&mut self, sh: &Shared, st: &mut Stats) -> Result<(), Fail> {
+        if self.sets == 0 {
+            return Ok(());
+        }
+        if let Backend::Single(c) = &mut self.be {
+            c.flush()?;
+        }
+        self.be.recv(self.sets, &mut self.out)?;
+        check(&self.out, st)?;
+        let set_ns = ns(self.sets_at.elapsed());
+        if sh.timed {
+            for w in &self.set_wait {
+                st.misses.saturating_record((w + set_ns).min(MAX_NS));
+            }
+        }
+        self.sets = 0;
+        self.set_wait.clear();
+        Ok(())
+    }
+}
+
+/// Environment variable: the most threads `--clients` uses.
+pub const THREADS_ENV: &str = "CACHESIM_REDIS_THREADS";
+
+/// The most threads the clients of a run use: `$CACHESIM_REDIS_THREADS`, or
+/// the number of cores.
+fn client_threads() -> Result<usize, RunError> {
+    match std::env::var(THREADS_ENV) {
+        Ok(v) => match v.trim().parse::<usize>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(RunError::Workload(format!(
+                "{THREADS_ENV}='{v}' is not a positive number of threads"
+            ))),
+        },
+        Err(_) => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
     }
 }
 
@@ -847,23 +1122,37 @@ fn client_of(key: Key, clients: usize) -> usize {
     ((key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) % clients as u64) as usize
 }
 
-/// Replays the requests of `data` that belong to client `me` of `clients`.
+/// How `clients` connections are spread over `threads` threads: client `c`
+/// (the keys with `client_of(key, clients) == c`) is driven by thread
+/// `c % threads`, as its `c / threads`-th connection.
+fn thread_of(c: usize, threads: usize) -> (usize, usize) {
+    (c % threads, c / threads)
+}
+
+/// Replays the requests of `data` that belong to the clients of thread `me`
+/// (`local[c]`: client `c`'s index in `cls`, or `usize::MAX` for another
+/// thread's client).
 fn replay(
-    cl: &mut Client,
+    cls: &mut [Client],
+    local: &[usize],
+    sh: &Shared,
+    st: &mut Stats,
     data: &Data,
-    me: usize,
-    clients: usize,
     pb: &ProgressBar,
 ) -> Result<(), Fail> {
+    let clients = local.len();
     let mut run = |b: &Batch, range: std::ops::Range<usize>, base: u64| -> Result<(), Fail> {
         let mut n = 0;
         for i in range {
             let key = b.keys[i];
-            if clients > 1 && client_of(key, clients) != me {
-                continue;
-            }
+            let c = if clients > 1 {
+                local[client_of(key, clients)]
+            } else {
+                0
+            };
+            let Some(cl) = cls.get_mut(c) else { continue };
             let r = b.request(i, base + i as u64);
-            cl.request(r.key, r.size, r.op, r.time, base + i as u64)?;
+            cl.request(sh, st, r, base + i as u64)?;
             n += 1;
         }
         pb.inc(n);
@@ -893,7 +1182,10 @@ fn replay(
             }
         }
     }
-    cl.flush()
+    for cl in cls.iter_mut() {
+        cl.flush(sh, st)?;
+    }
+    Ok(())
 }
 
 static RUN_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -1096,13 +1388,13 @@ pub fn calibrate(
     let before = c.info_field("memory", "used_memory")?;
     let max = keys.iter().map(|k| k.1).max().unwrap_or(0) as usize;
     let value = vec![b'x'; max];
-    let mut kb = KeyBuf::default();
+    let mut kb = KeyBuf::new(prefix);
     let mut items = Vec::new();
     for chunk in keys.chunks(50) {
         kb.clear();
         items.clear();
         for &(k, s) in chunk {
-            let i = kb.push(prefix, k);
+            let i = kb.push(k);
             items.push((i, Kind::Set(s)));
         }
         let ops = Ops {
@@ -1297,6 +1589,16 @@ pub fn run_one(
         }
     }
 
+    // Each thread drives its share of the connections (see `replay`).
+    let threads = clients.min(client_threads()?);
+    let sh = Shared {
+        prefix: &prefix,
+        value_size: opts.value_size,
+        px: px.as_deref(),
+        pipeline: opts.pipeline.max(1),
+        on_write: cfg.fresh.opts.on_write,
+        timed: cfg.latency.is_some(),
+    };
     let start = Instant::now();
     let done = AtomicBool::new(false);
     let fleet_out = std::sync::OnceLock::new();
@@ -1359,46 +1661,46 @@ pub fn run_one(
             done.store(true, Ordering::Relaxed);
             return vec![r];
         }
-        let handles: Vec<_> = backends
+        let mut per_thread: Vec<Vec<(usize, Backend)>> = (0..threads).map(|_| Vec::new()).collect();
+        for (c, be) in backends.into_iter().enumerate() {
+            per_thread[thread_of(c, threads).0].push((c, be));
+        }
+        let handles: Vec<_> = per_thread
             .into_iter()
             .enumerate()
-            .map(|(me, be)| {
-                let (prefix, px, spec) = (&prefix, &px, &spec);
+            .map(|(me, bes)| {
+                let (sh, spec) = (&sh, &spec);
                 scope.spawn(move || -> Result<Stats, Fail> {
-                    let origin = AnyOrigin::new(&cfg.latency, cfg.seed.wrapping_add(me as u64))
-                        .map_err(Fail::Run)?;
-                    let l1 = match (&spec.l1, l1_cap) {
-                        (Some(local), Some(cap)) => Some(
-                            L1::new(local, cap, w.distinct, cfg.seed, cfg.ttl)
-                                .map_err(|e| Fail::Run(e.into()))?,
-                        ),
-                        _ => None,
-                    };
-                    let mut cl = Client {
-                        be,
-                        origin,
-                        timed: cfg.latency.is_some(),
-                        l1,
-                        prefix,
-                        value: vec![b'x'; opts.value_size.unwrap_or(unit) as usize],
-                        value_size: opts.value_size,
-                        px: px.clone(),
-                        pipeline: opts.pipeline.max(1),
-                        on_write: cfg.fresh.opts.on_write,
-                        kb: KeyBuf::default(),
-                        pending: Vec::with_capacity(opts.pipeline.max(1)),
-                        in_batch: FxHashSet::default(),
-                        items: Vec::new(),
-                        out: Vec::new(),
-                        origin_of: Vec::new(),
-                        st: Stats::new(),
-                    };
-                    replay(&mut cl, &w.data, me, clients, pb)?;
-                    if let Some(l1) = &cl.l1 {
-                        cl.st.c.evictions += l1.ev.evicted;
-                        cl.st.c.expirations += l1.ev.expired;
+                    let defer = bes.len() > 1;
+                    let mut cls = Vec::with_capacity(bes.len());
+                    for (c, be) in bes {
+                        let origin = AnyOrigin::new(&cfg.latency, cfg.seed.wrapping_add(c as u64))
+                            .map_err(Fail::Run)?;
+                        let l1 = match (&spec.l1, l1_cap) {
+                            (Some(local), Some(cap)) => Some(
+                                L1::new(local, cap, w.distinct, cfg.seed, cfg.ttl)
+                                    .map_err(|e| Fail::Run(e.into()))?,
+                            ),
+                            _ => None,
+                        };
+                        let value = opts.value_size.unwrap_or(unit);
+                        let mut cl = Client::new(be, origin, l1, value, sh);
+                        cl.defer = defer;
+                        cls.push(cl);
                     }
-                    Ok(cl.st)
+                    let local: Vec<usize> = (0..clients)
+                        .map(|c| match thread_of(c, threads) {
+                            (t, i) if t == me => i,
+                            _ => usize::MAX,
+                        })
+                        .collect();
+                    let mut st = Stats::new();
+                    replay(&mut cls, &local, sh, &mut st, &w.data, pb)?;
+                    for l1 in cls.iter().filter_map(|cl| cl.l1.as_ref()) {
+                        st.c.evictions += l1.ev.evicted;
+                        st.c.expirations += l1.ev.expired;
+                    }
+                    Ok(st)
                 })
             })
             .collect();
@@ -1472,9 +1774,11 @@ pub fn run_one(
     // No latency is recorded for fleets (as for in-process ones).
     let timed = cfg.latency.is_some() && fleet.is_none();
     let lat = timed.then(|| {
-        let mut overall = st.hits.clone();
+        let mut hits = st.l1.clone();
+        hits.add(&st.l2).expect("same bounds");
+        let mut overall = hits.clone();
         overall.add(&st.misses).expect("same bounds");
-        (LatencySummary::of(&overall, &st.hits, &st.misses), overall)
+        (LatencySummary::of(&overall, &hits, &st.misses), overall)
     });
     let s = lat.as_ref().map(|l| l.0);
     let q = |h: &Histogram<u64>, p: f64| {
@@ -1587,11 +1891,21 @@ mod tests {
 
     #[test]
     fn keys_carry_the_prefix_and_clients_split_keys() {
-        let mut kb = KeyBuf::default();
-        assert_eq!(kb.push(b"cachesim:r:", 42), 0);
-        assert_eq!(kb.push(b"cachesim:r:", 7), 1);
+        let mut kb = KeyBuf::new(b"cachesim:r:");
+        assert_eq!(kb.push(42), 0);
+        assert_eq!(kb.push(7), 1);
+        assert_eq!(kb.push(u64::MAX), 2);
         assert_eq!(kb.get(0), b"cachesim:r:42");
         assert_eq!(kb.get(1), b"cachesim:r:7");
+        assert_eq!(kb.get(2), b"cachesim:r:18446744073709551615");
+        assert_eq!(kb.get_cmd(1), b"*2\r\n$3\r\nGET\r\n$12\r\ncachesim:r:7\r\n");
+        // The buffer is the batch's pipeline of GETs.
+        let mut pipeline = String::new();
+        for k in [42u64, 7, u64::MAX] {
+            let key = format!("cachesim:r:{k}");
+            pipeline += &format!("*2\r\n$3\r\nGET\r\n${}\r\n{key}\r\n", key.len());
+        }
+        assert_eq!(kb.cmds(), pipeline.as_bytes());
         let mut per = [0u32; 4];
         for k in 0..4000u64 {
             per[client_of(k, 4)] += 1;

@@ -118,8 +118,8 @@ impl RedisCache {
     ) -> RedisCache {
         RedisCache {
             be,
+            kb: KeyBuf::new(&prefix),
             prefix,
-            kb: KeyBuf::default(),
             items: Vec::with_capacity(1),
             out: Vec::with_capacity(1),
             value: Vec::new(),
@@ -149,7 +149,7 @@ impl RedisCache {
             return None;
         }
         self.kb.clear();
-        let k = self.kb.push(&self.prefix, key);
+        let k = self.kb.push(key);
         if let Kind::Set(size) = kind {
             if self.value.len() < size as usize {
                 self.value.resize(size as usize, b'x');

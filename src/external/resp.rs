@@ -98,19 +98,64 @@ pub struct Conn {
     pub addr: String,
 }
 
+/// Two ASCII digits per value 0..100, for [`itoa`].
+const DIGIT_PAIRS: &[u8; 200] = b"\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
 /// Decimal digits of `v` into `out`, returning the used tail.
 #[inline]
-pub fn itoa(mut v: u64, out: &mut [u8; 20]) -> &[u8] {
-    let mut i = out.len();
-    loop {
-        i -= 1;
-        out[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
+pub fn itoa(v: u64, out: &mut [u8; 20]) -> &[u8] {
+    let i = itoa_into(v, out);
     &out[i..]
+}
+
+/// The number of decimal digits of `v`.
+#[inline]
+pub fn digits(v: u64) -> usize {
+    v.checked_ilog10().unwrap_or(0) as usize + 1
+}
+
+/// Writes the decimal digits of `v` at the end of `out` (two per division),
+/// returning where they start; `out` must have room for them.
+#[inline(always)]
+pub fn itoa_into(mut v: u64, out: &mut [u8]) -> usize {
+    let mut i = out.len();
+    while v >= 100 {
+        let d = (v % 100) as usize * 2;
+        v /= 100;
+        i -= 2;
+        out[i..i + 2].copy_from_slice(&DIGIT_PAIRS[d..d + 2]);
+    }
+    if v >= 10 {
+        let d = v as usize * 2;
+        i -= 2;
+        out[i..i + 2].copy_from_slice(&DIGIT_PAIRS[d..d + 2]);
+    } else {
+        i -= 1;
+        out[i] = b'0' + v as u8;
+    }
+    i
+}
+
+/// Appends a RESP length line: `t`, the decimal `n`, CRLF. Lengths below
+/// 100 (argument counts, keys, small values) take one fixed-size store.
+#[inline]
+fn put_len(w: &mut Vec<u8>, t: u8, n: usize) {
+    if n < 10 {
+        w.extend_from_slice(&[t, b'0' + n as u8, b'\r', b'\n']);
+    } else if n < 100 {
+        let (a, b) = (n / 10, n % 10);
+        w.extend_from_slice(&[t, b'0' + a as u8, b'0' + b as u8, b'\r', b'\n']);
+    } else {
+        let mut d = [0u8; 20];
+        w.push(t);
+        w.extend_from_slice(itoa(n as u64, &mut d));
+        w.extend_from_slice(b"\r\n");
+    }
 }
 
 fn parse_i64(b: &[u8]) -> Option<i64> {
@@ -166,18 +211,23 @@ impl Conn {
     /// Queues a command (not sent until [`Conn::flush`]).
     #[inline]
     pub fn push(&mut self, args: &[&[u8]]) {
-        let mut d = [0u8; 20];
-        self.wbuf.push(b'*');
-        self.wbuf.extend_from_slice(itoa(args.len() as u64, &mut d));
-        self.wbuf.extend_from_slice(b"\r\n");
+        let w = &mut self.wbuf;
+        // One reservation: every length line is at most 23 bytes.
+        w.reserve(23 + args.iter().map(|a| a.len() + 25).sum::<usize>());
+        put_len(w, b'*', args.len());
         for a in args {
-            self.wbuf.push(b'$');
-            self.wbuf.extend_from_slice(itoa(a.len() as u64, &mut d));
-            self.wbuf.extend_from_slice(b"\r\n");
-            self.wbuf.extend_from_slice(a);
-            self.wbuf.extend_from_slice(b"\r\n");
+            put_len(w, b'$', a.len());
+            w.extend_from_slice(a);
+            w.extend_from_slice(b"\r\n");
         }
         self.queued += 1;
+    }
+
+    /// Queues `n` commands already encoded as RESP in `cmds`.
+    #[inline]
+    pub fn push_encoded(&mut self, cmds: &[u8], n: usize) {
+        self.wbuf.extend_from_slice(cmds);
+        self.queued += n;
     }
 
     /// Commands queued since the last flush.
@@ -295,10 +345,61 @@ impl Conn {
         })
     }
 
+    /// The reply at `start` when it begins with a whole `<type><integer>\r\n`
+    /// line: (type byte, integer, line length). `None` when more bytes are
+    /// needed or the line has another shape; the general path then decides.
+    #[inline]
+    fn quick_header(&self) -> Option<(u8, i64, usize)> {
+        let b = &self.rbuf[self.start..self.end];
+        let t = *b.first()?;
+        let neg = b.get(1) == Some(&b'-');
+        let from = 1 + usize::from(neg);
+        let mut i = from;
+        let mut v: i64 = 0;
+        // At most 18 digits: no overflow; longer numbers take the general path.
+        while i < b.len() && i - from < 18 && b[i].is_ascii_digit() {
+            v = v * 10 + i64::from(b[i] - b'0');
+            i += 1;
+        }
+        if i == from || b.get(i) != Some(&b'\r') || b.get(i + 1) != Some(&b'\n') {
+            return None;
+        }
+        Some((t, if neg { -v } else { v }, i + 2))
+    }
+
     /// Reads one reply, keeping only its shape. An error reply is returned
     /// as [`RespError::Server`] (after consuming it).
+    ///
+    /// The replies of the hot path (a bulk string, nil, an integer) are read
+    /// in one pass when they are whole in the buffer.
     #[inline]
     pub fn read_light(&mut self) -> Result<Light, RespError> {
+        if self.start == self.end {
+            self.fill()?;
+        }
+        if let Some((t, n, line)) = self.quick_header() {
+            match t {
+                b'$' if n < 0 => {
+                    self.start += line;
+                    return Ok(Light::Nil);
+                }
+                b'$' if self.end - self.start >= line + n as usize + 2 => {
+                    self.start += line + n as usize + 2;
+                    return Ok(Light::Bulk(n as usize));
+                }
+                b':' => {
+                    self.start += line;
+                    return Ok(Light::Int(n));
+                }
+                _ => {}
+            }
+        }
+        self.read_light_general()
+    }
+
+    /// [`Conn::read_light`] for any reply, reading more bytes as needed.
+    #[inline(never)]
+    fn read_light_general(&mut self) -> Result<Light, RespError> {
         let (t, r) = self.header()?;
         match t {
             b'+' => Ok(Light::Status),
@@ -429,9 +530,57 @@ mod tests {
         let mut d = [0u8; 20];
         assert_eq!(itoa(0, &mut d), b"0");
         assert_eq!(itoa(u64::MAX, &mut d), b"18446744073709551615");
+        for v in [
+            0,
+            9,
+            10,
+            99,
+            100,
+            12345,
+            10u64.pow(19) - 1,
+            10u64.pow(19),
+            u64::MAX,
+        ] {
+            assert_eq!(itoa(v, &mut d), v.to_string().as_bytes());
+            assert_eq!(digits(v), v.to_string().len());
+        }
         assert_eq!(parse_i64(b"-1"), Some(-1));
         assert_eq!(parse_i64(b"12x"), None);
         assert_eq!(parse_i64(b""), None);
+    }
+
+    /// Commands are RESP arrays of bulk strings, whatever the lengths.
+    #[test]
+    fn push_encodes_arrays_of_bulk_strings() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let _server = std::thread::spawn(move || l.accept());
+        let mut c = Conn::connect("127.0.0.1", port).unwrap();
+        let mut want = Vec::new();
+        let args: Vec<Vec<u8>> = [0, 1, 9, 10, 99, 100, 12345]
+            .iter()
+            .map(|&n| vec![b'x'; n])
+            .collect();
+        for k in 1..=args.len() {
+            let a: Vec<&[u8]> = args[..k].iter().map(|v| v.as_slice()).collect();
+            c.push(&a);
+            want.extend_from_slice(format!("*{k}\r\n").as_bytes());
+            for v in &a {
+                want.extend_from_slice(format!("${}\r\n", v.len()).as_bytes());
+                want.extend_from_slice(v);
+                want.extend_from_slice(b"\r\n");
+            }
+        }
+        let many: Vec<&[u8]> = vec![b"a"; 12];
+        c.push(&many);
+        want.extend_from_slice(b"*12\r\n");
+        for _ in 0..12 {
+            want.extend_from_slice(b"$1\r\na\r\n");
+        }
+        c.push_encoded(b"*1\r\n$4\r\nPING\r\n", 1);
+        want.extend_from_slice(b"*1\r\n$4\r\nPING\r\n");
+        assert_eq!(c.wbuf, want);
+        assert_eq!(c.queued(), args.len() + 2);
     }
 
     /// A fake server that answers with fixed bytes, split across writes.
