@@ -69,9 +69,18 @@ macro_rules! need_redis {
 #[test]
 fn fleet_on_the_shared_server_equals_an_unbounded_shared_cache() {
     need_redis!();
-    for k in ["1", "4"] {
+    for (k, prefill) in [("1", "top:1"), ("4", "top:1"), ("4", "top:300")] {
         for on_write in ["invalidate", "none", "update"] {
-            let args = ["--instances", k, "--on-write", on_write, "-c", "4000"];
+            let args = [
+                "--instances",
+                k,
+                "--on-write",
+                on_write,
+                "-c",
+                "4000",
+                "--prefill",
+                prefill,
+            ];
             let redis = &run(10, &[&["-s", "redis", "--shared"][..], &args].concat())[0];
             let local = &run(10, &[&["-s", "shared:lru"][..], &args].concat())[0];
             for col in ["gets", "hits", "misses", "sets", "stale_hits", "instances"] {
@@ -96,7 +105,14 @@ fn tiered_fleet_with_a_redis_l2_equals_the_in_process_tiered_fleet() {
     let mut stale = Vec::new();
     for k in ["1", "4"] {
         for bc in [false, true] {
-            let mut args = vec!["--instances", k, "--l1-capacity", "100"];
+            let mut args = vec![
+                "--instances",
+                k,
+                "--l1-capacity",
+                "100",
+                "--prefill",
+                "top:500",
+            ];
             if bc {
                 args.push("--broadcast-invalidation");
             }
@@ -143,12 +159,11 @@ fn private_redis_fleet_holds_k_times_the_capacity() {
 }
 
 #[test]
-fn fleets_refuse_pipelining_and_client_threads_and_redis_runs_refuse_phases() {
+fn fleets_refuse_pipelining_and_client_threads_and_redis_runs_refuse_warmup_and_windows() {
     for (opt, v, why) in [
         ("--pipeline", "8", "--instances"),
         ("--clients", "2", "--instances"),
         ("--warmup", "10%", "Redis"),
-        ("--prefill", "top:10", "Redis"),
         ("--window", "1000", "Redis"),
     ] {
         let dir = tempfile::tempdir().unwrap();
@@ -163,4 +178,50 @@ fn fleets_refuse_pipelining_and_client_threads_and_redis_runs_refuse_phases() {
         let e = String::from_utf8_lossy(&o.stderr);
         assert!(e.contains(opt) && e.contains(why), "{e}");
     }
+}
+
+/// `--prefill top:K` fills the server (and each L1) before the clock starts:
+/// with every key prefilled, every get hits; a tiered run's prefilled L1
+/// counts what the in-process tiered cache with the same prefill counts.
+#[test]
+fn prefill_warms_redis_and_the_l1() {
+    need_redis!();
+    let mut hits = Vec::new();
+    for prefill in ["top:1", "top:200", "top:4000"] {
+        let redis = &run(12, &["-s", "redis", "--prefill", prefill])[0];
+        let lru = &run(12, &["-s", "lru", "-c", "4000", "--prefill", prefill])[0];
+        for col in ["hits", "misses", "sets"] {
+            assert_eq!(u(redis, col), u(lru, col), "{col}, {prefill}");
+        }
+        hits.push(u(redis, "hits"));
+    }
+    assert!(hits[0] < hits[1] && hits[1] < hits[2], "{hits:?}");
+    let tiered = &run(
+        12,
+        &[
+            "-s",
+            "tiered:lru+redis",
+            "-c",
+            "100",
+            "--prefill",
+            "top:200",
+        ],
+    )[0];
+    let local = &run(
+        12,
+        &[
+            "-s",
+            "tiered-local:lru+lru",
+            "--l1-capacity",
+            "100",
+            "-c",
+            "4000",
+            "--prefill",
+            "top:200",
+        ],
+    )[0];
+    for col in ["hits", "l1_hits", "l2_hits", "misses"] {
+        assert_eq!(u(tiered, col), u(local, col), "{col}");
+    }
+    assert_eq!(leftovers(12), 0);
 }

@@ -138,7 +138,6 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
         // A Redis run replays the whole stream against the server.
         for (set, opt) in [
             (fresh.warmup.is_some(), "--warmup"),
-            (fresh.prefill.is_some(), "--prefill"),
             (fresh.window.is_some(), "--window"),
         ] {
             if set {

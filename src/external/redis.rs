@@ -1116,6 +1116,47 @@ fn client_threads() -> Result<usize, RunError> {
     }
 }
 
+/// Writes `keys` (most popular first) to the server, least popular first so
+/// that an LRU-like server keeps the most popular when they do not all fit;
+/// pipelined 1000 at a time.
+fn prefill_server(
+    be: &mut Backend,
+    prefix: &[u8],
+    keys: &[(Key, u32)],
+    value_size: Option<u32>,
+    px: Option<&[u8]>,
+) -> Result<(), RespError> {
+    let largest = keys.iter().map(|k| value_size.unwrap_or(k.1)).max();
+    let value = vec![b'x'; largest.unwrap_or(0) as usize];
+    let mut kb = KeyBuf::new(prefix);
+    let mut items = Vec::new();
+    let mut out = Vec::new();
+    let rev: Vec<&(Key, u32)> = keys.iter().rev().collect();
+    for chunk in rev.chunks(1000) {
+        kb.clear();
+        items.clear();
+        for &&(key, size) in chunk {
+            items.push((kb.push(key), Kind::Set(value_size.unwrap_or(size))));
+        }
+        let ops = Ops {
+            keys: &kb,
+            items: &items,
+            value: &value,
+            px,
+        };
+        be.exec(&ops, &mut out)?;
+        for r in &out {
+            match r {
+                Ok(_) => {}
+                // A server with noeviction that is full: the rest is not cached.
+                Err(RespError::Server(m)) if m.starts_with("OOM") => {}
+                Err(e) => return Err(e.clone()),
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Which of `clients` clients serves `key`.
 #[inline]
 fn client_of(key: Key, clients: usize) -> usize {
@@ -1599,6 +1640,13 @@ pub fn run_one(
         on_write: cfg.fresh.opts.on_write,
         timed: cfg.latency.is_some(),
     };
+    // `--prefill top:K`: the K most popular keys go into Redis before the
+    // clock starts (a fleet fills its caches itself, see `redis_fleet`).
+    let prefill = cfg.fresh.prefill_keys.as_deref().map(|k| k.as_slice());
+    if let (Some(keys), None) = (prefill, fleet) {
+        prefill_server(&mut before, &prefix, keys, opts.value_size, px.as_deref())
+            .map_err(|e| broken(format!("prefill: {e}")))?;
+    }
     let start = Instant::now();
     let done = AtomicBool::new(false);
     let fleet_out = std::sync::OnceLock::new();
@@ -1676,13 +1724,22 @@ pub fn run_one(
                     for (c, be) in bes {
                         let origin = AnyOrigin::new(&cfg.latency, cfg.seed.wrapping_add(c as u64))
                             .map_err(Fail::Run)?;
-                        let l1 = match (&spec.l1, l1_cap) {
+                        let mut l1 = match (&spec.l1, l1_cap) {
                             (Some(local), Some(cap)) => Some(
                                 L1::new(local, cap, w.distinct, cfg.seed, cfg.ttl)
                                     .map_err(|e| Fail::Run(e.into()))?,
                             ),
                             _ => None,
                         };
+                        if let (Some(l1), Some(keys)) = (&mut l1, prefill) {
+                            // This connection's share of the top keys.
+                            let mine: Vec<(Key, u32)> = keys
+                                .iter()
+                                .filter(|k| clients == 1 || client_of(k.0, clients) == c)
+                                .copied()
+                                .collect();
+                            l1.prefill(&mine);
+                        }
                         let value = opts.value_size.unwrap_or(unit);
                         let mut cl = Client::new(be, origin, l1, value, sh);
                         cl.defer = defer;

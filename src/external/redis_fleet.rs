@@ -23,6 +23,7 @@ use crate::policy::{self, Access, BuildCtx, Evictions, StrategySpec};
 use crate::request::Key;
 use crate::sim::capacity::{Capacity, CapacityKind};
 use crate::sim::fleet::{Fleet, FleetCache, FleetConfig, FleetCounters};
+use crate::sim::phases::Phaser;
 use crate::sim::replay::ChargeModel;
 use crate::sim::runner::{for_each_batch, Prepared, RunConfig, RunError};
 use indicatif::ProgressBar;
@@ -72,8 +73,11 @@ pub(super) fn replay(
         }
     };
     let mut lost = None;
+    let mut prefill = cfg.fresh.prefill_keys.as_deref().map(|k| k.as_slice());
+    // Warm-up and windows are refused for Redis runs (see `cmd::run`).
+    let mut phases = Phaser::default();
     let r = for_each_batch(&w.data, pb, |b, range, base| {
-        f.replay(b, range, base);
+        f.feed(&mut phases, &mut prefill, b, range, base);
         match f.shared_cache().take_error() {
             None => Ok(()),
             Some(e) => {

@@ -82,6 +82,16 @@ impl L1 {
         }
     }
 
+    /// `--prefill`: admits `keys` (most popular first) before the run,
+    /// counting no eviction.
+    pub fn prefill(&mut self, keys: &[(Key, u32)]) {
+        let charge = crate::sim::replay::ChargeModel {
+            bytes: self.bytes,
+            capacity: self.capacity,
+        };
+        crate::sim::freshness::prefill(&mut self.policy, keys, 0.0, charge);
+    }
+
     /// A write-through set.
     pub fn set(&mut self, key: Key, size: u32, time: f64, vtime: u64) {
         let a = self.access(key, size, time, vtime);
