@@ -150,17 +150,16 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
     }
     if fleet_mode && !external.is_empty() {
         // A fleet's instances are simulated in one request stream.
-        if redis.pipeline > 1 {
-            return Err(usage(
-                "--pipeline",
-                "is not supported with --instances or --shared (a fleet's instances share one request stream)",
-            ));
-        }
-        if redis.clients > 1 {
-            return Err(usage(
-                "--clients",
-                "is not supported with --instances or --shared (a fleet's instances share one request stream)",
-            ));
+        for (set, opt) in [
+            (redis.pipeline > 1, "--pipeline"),
+            (redis.clients > 1, "--clients"),
+        ] {
+            if set {
+                return Err(usage(
+                    opt,
+                    "is not supported with --instances or --shared (a fleet's instances share one request stream)",
+                ));
+            }
         }
     }
     for s in &strategies {

@@ -674,9 +674,6 @@ struct Stats {
     l1: Histogram<u64>,
     l2: Histogram<u64>,
     origin_ns: u64,
-    /// SETs the server refused for lack of memory (`-OOM`, a server with
-    /// `noeviction`): the value is simply not cached.
-    not_stored: u64,
 }
 
 impl Stats {
@@ -689,7 +686,6 @@ impl Stats {
             l1: new_histogram(),
             l2: new_histogram(),
             origin_ns: 0,
-            not_stored: 0,
         }
     }
 
@@ -715,7 +711,6 @@ impl Stats {
             x.add(y).expect("same bounds");
         }
         self.origin_ns += o.origin_ns;
-        self.not_stored += o.not_stored;
     }
 }
 
@@ -799,17 +794,16 @@ fn ns(d: Duration) -> u64 {
     (d.as_nanos() as u64).clamp(1, MAX_NS)
 }
 
-/// Counts the error replies in `out` that leave the run going (`-OOM`: the
-/// value is not cached); any other error ends it.
-fn check(out: &[Result<Light, RespError>], st: &mut Stats) -> Result<(), Fail> {
-    for r in out {
-        match r {
-            Ok(_) => {}
-            Err(RespError::Server(m)) if m.starts_with("OOM") => st.not_stored += 1,
-            Err(e) => return Err(Fail::Redis(e.clone())),
-        }
+/// The first error reply in `out` that ends the run (`-OOM` does not: the
+/// value is simply not cached).
+fn check(out: &[Result<Light, RespError>]) -> Result<(), RespError> {
+    match out
+        .iter()
+        .find_map(|r| r.as_ref().err().filter(|e| !e.is_oom()))
+    {
+        Some(e) => Err(e.clone()),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 impl Client {
@@ -925,7 +919,7 @@ impl Client {
                     px: sh.px,
                 };
                 self.be.exec(&ops, &mut self.out)?;
-                check(&self.out, st)?;
+                check(&self.out)?;
                 self.kb.clear();
             }
         }
@@ -994,7 +988,7 @@ impl Client {
         self.sets_done(sh, st)?;
         self.be.recv(self.flight.len(), &mut self.out)?;
         let get_ns = self.sent_at.map_or(0, |t| ns(t.elapsed()));
-        check(&self.out, st)?;
+        check(&self.out)?;
         self.items.clear();
         let mut hits = 0;
         for (p, r) in self.flight.iter().zip(&self.out) {
@@ -1086,7 +1080,7 @@ impl Client {
             c.flush()?;
         }
         self.be.recv(self.sets, &mut self.out)?;
-        check(&self.out, st)?;
+        check(&self.out)?;
         let set_ns = ns(self.sets_at.elapsed());
         if sh.timed {
             for w in &self.set_wait {
@@ -1145,14 +1139,7 @@ fn prefill_server(
             px,
         };
         be.exec(&ops, &mut out)?;
-        for r in &out {
-            match r {
-                Ok(_) => {}
-                // A server with noeviction that is full: the rest is not cached.
-                Err(RespError::Server(m)) if m.starts_with("OOM") => {}
-                Err(e) => return Err(e.clone()),
-            }
-        }
+        check(&out)?;
     }
     Ok(())
 }
@@ -1863,7 +1850,9 @@ pub fn run_one(
         s,
     );
     let base = match (fleet, fleet_out.get()) {
-        (Some(fc), Some(o)) => o.columns(fc, &c, base),
+        (Some(fc), Some(o)) => {
+            crate::sim::fleet::fleet_columns(base, Some(fc), o.memory_objects, &o.stale(), c.gets)
+        }
         _ => base,
     };
     let result = RunResult {

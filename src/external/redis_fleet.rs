@@ -19,7 +19,7 @@
 
 use super::redis::{Backend, Fail, KeyBuf, Kind, Ops};
 use super::resp::{Light, RespError};
-use crate::policy::{self, Access, BuildCtx, Evictions, StrategySpec};
+use crate::policy::{self, Access, Evictions, StrategySpec};
 use crate::request::Key;
 use crate::sim::capacity::{Capacity, CapacityKind};
 use crate::sim::fleet::{Fleet, FleetCache, FleetConfig, FleetCounters};
@@ -55,18 +55,7 @@ pub(super) fn replay(
     let mut f = match l1 {
         None => Fleet::with_shared(cache, l2_units, charge(bytes), &fcfg),
         Some((spec, cap)) => {
-            let make_l1 = |capacity: u64| {
-                policy::build(
-                    spec,
-                    &BuildCtx {
-                        capacity,
-                        seed: cfg.seed,
-                        ttl: cfg.ttl,
-                    },
-                )
-                .expect("L1 spec validated")
-                .policy
-            };
+            let make_l1 = policy::maker(spec, cfg.seed, cfg.ttl);
             let l1_units = cap.resolve(w.distinct);
             let bytes = cap.kind() == CapacityKind::Bytes;
             Fleet::tiered_with(&make_l1, l1_units, cache, charge(bytes), &fcfg)
@@ -107,8 +96,6 @@ pub struct RedisCache {
     px: Option<Vec<u8>>,
     /// The first error; every later operation does nothing.
     err: Option<RespError>,
-    /// SETs refused with `-OOM` (a server with `noeviction`).
-    pub not_stored: u64,
     /// Keys under the prefix, as last counted by [`RedisCache::count`].
     objects: u64,
 }
@@ -130,7 +117,6 @@ impl RedisCache {
             value_size,
             px,
             err: None,
-            not_stored: 0,
             objects: 0,
         }
     }
@@ -173,10 +159,7 @@ impl RedisCache {
         }
         match self.out.pop() {
             Some(Ok(l)) => Some(l),
-            Some(Err(RespError::Server(m))) if m.starts_with("OOM") => {
-                self.not_stored += 1;
-                None
-            }
+            Some(Err(e)) if e.is_oom() => None,
             Some(Err(e)) => {
                 self.err = Some(e);
                 None

@@ -42,6 +42,12 @@ impl RespError {
     pub fn is_fatal(&self) -> bool {
         !matches!(self, RespError::Server(_))
     }
+
+    /// `-OOM`: a server at its memory limit with `noeviction` refused a
+    /// write; the value is simply not cached and the run goes on.
+    pub fn is_oom(&self) -> bool {
+        matches!(self, RespError::Server(m) if m.starts_with("OOM"))
+    }
 }
 
 /// An owned reply.

@@ -344,6 +344,23 @@ pub struct Built {
     pub canonical: String,
 }
 
+/// A builder of `spec` at any capacity, for runs that make several caches
+/// (a fleet's instances, its L1s). The spec must have been validated.
+pub fn maker(spec: &StrategySpec, seed: u64, ttl: Option<f64>) -> impl Fn(u64) -> AnyPolicy + '_ {
+    move |capacity| {
+        build(
+            spec,
+            &BuildCtx {
+                capacity,
+                seed,
+                ttl,
+            },
+        )
+        .expect("spec validated before the run")
+        .policy
+    }
+}
+
 /// Builds the policy named by `spec` with `ctx`'s capacity.
 pub fn build(spec: &StrategySpec, ctx: &BuildCtx) -> Result<Built, SpecError> {
     let mut p = Params::new(spec);

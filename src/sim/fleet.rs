@@ -123,34 +123,35 @@ impl FleetCounters {
             stale_age_max_s: self.stale_age_max_s,
         }
     }
+}
 
-    /// The fleet's own columns (instances, balance, memory, staleness, tier
-    /// hits) on top of `r`; `c` are the run's counters.
-    pub fn columns(
-        &self,
-        cfg: &FleetConfig,
-        c: &Counters,
-        r: crate::sim::result::RunResult,
-    ) -> crate::sim::result::RunResult {
-        let stale = self.stale();
-        crate::sim::result::RunResult {
-            instances: cfg.instances as u64,
-            balance: if cfg.instances > 1 {
-                cfg.balance.as_str().to_string()
-            } else {
-                String::new()
-            },
-            memory_objects: self.memory_objects,
-            stale_hits: stale.stale_hits,
-            stale_hit_ratio: if c.gets == 0 {
-                0.0
-            } else {
-                stale.stale_hits as f64 / c.gets as f64
-            },
-            stale_age_mean_s: stale.mean_age_s(),
-            stale_age_max_s: stale.max_age_s(),
-            ..r
-        }
+/// A run's fleet and staleness columns on top of `r`: `instances` (1
+/// without a fleet), `balance` (empty for one instance), `memory_objects`,
+/// and the stale-hit columns over the run's `gets`. Every kind of run
+/// (one cache, a fleet, Redis) fills them through here.
+pub fn fleet_columns(
+    r: crate::sim::result::RunResult,
+    fleet: Option<&FleetConfig>,
+    memory_objects: u64,
+    stale: &super::freshness::StaleStats,
+    gets: u64,
+) -> crate::sim::result::RunResult {
+    crate::sim::result::RunResult {
+        instances: fleet.map_or(1, |f| f.instances as u64),
+        balance: fleet
+            .filter(|f| f.instances > 1)
+            .map(|f| f.balance.as_str().to_string())
+            .unwrap_or_default(),
+        memory_objects,
+        stale_hits: stale.stale_hits,
+        stale_hit_ratio: if gets == 0 {
+            0.0
+        } else {
+            stale.stale_hits as f64 / gets as f64
+        },
+        stale_age_mean_s: stale.mean_age_s(),
+        stale_age_max_s: stale.max_age_s(),
+        ..r
     }
 }
 
@@ -362,23 +363,16 @@ impl<C: FleetCache> Fleet<C> {
     /// counting nothing: each instance warmed its cache the same way.
     pub fn prefill(&mut self, keys: &[(Key, u32)], time: f64) {
         let mut ev = Evictions::default();
+        let charge = ChargeModel {
+            bytes: self.charge.bytes,
+            capacity: self.cap,
+        };
         for c in &mut self.caches {
-            for &(key, size) in keys.iter().rev() {
-                let a = Access {
-                    key,
-                    charge: if self.charge.bytes {
-                        u64::from(size)
-                    } else {
-                        1
-                    },
-                    time,
-                    vtime: 0,
-                    next_vtime: u64::MAX,
-                };
-                if a.charge <= self.cap && !c.lookup(&a, size) {
-                    c.admit(&a, size, &mut ev);
+            super::freshness::prefill_each(keys, time, charge, |a, size| {
+                if !c.lookup(a, size) {
+                    c.admit(a, size, &mut ev);
                 }
-            }
+            });
         }
         if let Some(t) = &mut self.l1 {
             let charge = ChargeModel {

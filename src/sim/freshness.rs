@@ -239,6 +239,22 @@ pub fn prefill<P: Policy + ?Sized>(
     charge: ChargeModel,
 ) {
     let mut ev = Evictions::default();
+    prefill_each(keys, time, charge, |a, _| {
+        if !policy.get(a) {
+            policy.insert(a, &mut ev);
+        }
+    });
+}
+
+/// Calls `fill(access, size)` for each of `keys` that fits the capacity,
+/// least popular first (so an LRU-like cache keeps the most popular when
+/// they do not all fit), all at `time`: the loop of every prefill.
+pub fn prefill_each(
+    keys: &[(Key, u32)],
+    time: f64,
+    charge: ChargeModel,
+    mut fill: impl FnMut(&Access, u32),
+) {
     for &(key, size) in keys.iter().rev() {
         let a = Access {
             key,
@@ -247,8 +263,8 @@ pub fn prefill<P: Policy + ?Sized>(
             vtime: 0,
             next_vtime: u64::MAX,
         };
-        if a.charge <= charge.capacity && !policy.get(&a) {
-            policy.insert(&a, &mut ev);
+        if a.charge <= charge.capacity {
+            fill(&a, size);
         }
     }
 }

@@ -8,8 +8,7 @@
 //! grow with the trace's length.
 
 use super::capacity::{Capacity, CapacityKind};
-use super::fleet::{split_shared, Fleet, FleetConfig};
-use super::freshness::StaleStats;
+use super::fleet::{fleet_columns, split_shared, Fleet, FleetConfig};
 use super::latency::{
     LatencySink, LatencySummary, ModelOrigin, NoLatency, Origin, OriginModel, Timed,
 };
@@ -382,18 +381,7 @@ pub fn run_one_timeline(
     let lat = match (&cfg.latency, &fleet) {
         (_, Some(fleet)) => {
             // A fleet of caches; latency is not recorded for fleets.
-            let make = |capacity: u64| {
-                policy::build(
-                    &spec,
-                    &BuildCtx {
-                        capacity,
-                        seed: cfg.seed,
-                        ttl: cfg.ttl,
-                    },
-                )
-                .expect("spec validated above")
-                .policy
-            };
+            let make = policy::maker(&spec, cfg.seed, cfg.ttl);
             let fcfg = FleetConfig {
                 seed: cfg.seed,
                 on_write: cfg.fresh.opts.on_write,
@@ -401,18 +389,7 @@ pub fn run_one_timeline(
             };
             let mut f = match &l1 {
                 Some((l1_spec, _, l1_cap)) => {
-                    let make_l1 = |capacity: u64| {
-                        policy::build(
-                            l1_spec,
-                            &BuildCtx {
-                                capacity,
-                                seed: cfg.seed,
-                                ttl: cfg.ttl,
-                            },
-                        )
-                        .expect("spec validated above")
-                        .policy
-                    };
+                    let make_l1 = policy::maker(l1_spec, cfg.seed, cfg.ttl);
                     Fleet::tiered(&make_l1, *l1_cap, &make, charge, &fcfg)
                 }
                 None => Fleet::new(&make, charge, &fcfg),
@@ -426,11 +403,7 @@ pub fn run_one_timeline(
             c = out.total;
             memory_objects = out.memory_objects;
             tier_hits = Some((out.l1_hits, out.l2_hits));
-            drv.stale = StaleStats {
-                stale_hits: out.stale_hits,
-                stale_age_sum_s: out.stale_age_sum_s,
-                stale_age_max_s: out.stale_age_max_s,
-            };
+            drv.stale = out.stale();
             None
         }
         (None, None) => {
@@ -462,32 +435,18 @@ pub fn run_one_timeline(
         cfg,
         lat.as_ref().map(|l| l.summary),
     );
+    let origin = if fleet.is_some() {
+        String::new()
+    } else {
+        base.origin.clone()
+    };
     let result = RunResult {
         origin_requests: c.misses + c.sets,
         origin_time_s: lat.as_ref().map(|l| l.origin_ns as f64 / 1e9),
-        origin: if fleet.is_some() {
-            String::new()
-        } else {
-            base.origin.clone()
-        },
-        instances: fleet.as_ref().map_or(1, |f| f.instances as u64),
-        balance: fleet
-            .as_ref()
-            .filter(|f| f.instances > 1)
-            .map(|f| f.balance.as_str().to_string())
-            .unwrap_or_default(),
-        memory_objects,
-        stale_hits: drv.stale.stale_hits,
-        stale_hit_ratio: if c.gets == 0 {
-            0.0
-        } else {
-            drv.stale.stale_hits as f64 / c.gets as f64
-        },
-        stale_age_mean_s: drv.stale.mean_age_s(),
-        stale_age_max_s: drv.stale.max_age_s(),
+        origin,
         l1_hits: tier_hits.map_or(c.hits, |t| t.0),
         l2_hits: tier_hits.map_or(0, |t| t.1),
-        ..base
+        ..fleet_columns(base, fleet.as_ref(), memory_objects, &drv.stale, c.gets)
     };
     let timeline = drv
         .phases
