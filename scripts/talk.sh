@@ -46,9 +46,15 @@ start=$(date +%s)
 
 say() { printf '\n== %s\n' "$*" >&2; }
 
-say "building (release)"
-cargo build --release --quiet
-BIN="${CARGO_TARGET_DIR:-target}/release/cachesim"
+# CACHESIM_BIN=path runs a cachesim already built (scripts/equivalence.sh
+# runs the talk with the binary it compares); otherwise build it here.
+if [ -n "${CACHESIM_BIN:-}" ]; then
+  BIN=$CACHESIM_BIN
+else
+  say "building (release)"
+  cargo build --release --quiet
+  BIN="${CARGO_TARGET_DIR:-target}/release/cachesim"
+fi
 mkdir -p "$OUT"
 rm -f "$OUT"/*.csv
 rm -rf "$OUT/fleet"

@@ -31,35 +31,8 @@ use crate::request::{Key, Op};
 use crate::workload::Batch;
 use rustc_hash::FxHashMap;
 
-/// What a write does to the cached copy. See the module documentation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum OnWrite {
-    #[default]
-    Invalidate,
-    Update,
-    None,
-}
-
-impl OnWrite {
-    pub const ACCEPTED: &'static str = "expected invalidate, update or none";
-
-    pub fn parse(s: &str) -> Result<OnWrite, String> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "invalidate" | "delete" => Ok(OnWrite::Invalidate),
-            "update" | "write-through" => Ok(OnWrite::Update),
-            "none" => Ok(OnWrite::None),
-            _ => Err(format!("unknown write policy '{s}'; {}", OnWrite::ACCEPTED)),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OnWrite::Invalidate => "invalidate",
-            OnWrite::Update => "update",
-            OnWrite::None => "none",
-        }
-    }
-}
+pub use super::write::OnWrite;
+use super::write::WriteAction;
 
 /// One written key: its origin version, the version its cached copy (if
 /// any) was read at, and when that cached copy went stale.
@@ -201,19 +174,15 @@ pub fn replay_batch_versioned<P: Policy + ?Sized, L: LatencySink>(
             Op::Set => {
                 c.sets += 1;
                 versions.write(a.key, a.time);
-                match on_write {
-                    OnWrite::Invalidate => {
+                match on_write.action(Op::Set, a.charge <= charge.capacity) {
+                    WriteAction::Drop => {
                         policy.remove(a.key);
                     }
-                    OnWrite::Update => {
-                        if a.charge <= charge.capacity {
-                            policy.set(&a, &mut ev);
-                            versions.fill(a.key);
-                        } else {
-                            policy.remove(a.key);
-                        }
+                    WriteAction::Update => {
+                        policy.set(&a, &mut ev);
+                        versions.fill(a.key);
                     }
-                    OnWrite::None => {}
+                    WriteAction::Keep => {}
                 }
             }
             Op::Delete => {
@@ -347,12 +316,5 @@ mod tests {
         ]);
         let (c, s) = run(&b, OnWrite::None);
         assert_eq!((c.hits, s.stale_hits), (2, 1));
-    }
-
-    #[test]
-    fn parse_names_what_is_accepted() {
-        assert_eq!(OnWrite::parse("Update").unwrap(), OnWrite::Update);
-        let e = OnWrite::parse("sometimes").unwrap_err();
-        assert!(e.contains("'sometimes'") && e.contains("invalidate, update or none"));
     }
 }

@@ -13,6 +13,7 @@ pub mod replay;
 pub mod result;
 pub mod runner;
 pub mod sweep;
+pub mod write;
 
 pub use capacity::{Capacity, CapacityKind};
 pub use replay::{replay_batch, Counters};
