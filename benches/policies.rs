@@ -39,7 +39,7 @@ fn replay(p: &mut AnyPolicy, batch: &Batch, cap: u64) -> Counters {
         bytes: false,
         capacity: cap,
     };
-    cachesim::dispatch!(p, q => replay_batch(q, batch, 0..batch.len(), 0, None, charge, &mut cnt));
+    cachesim::dispatch!(p, q => replay_batch(q, batch, 0..batch.len(), 0, None, charge.into(), &mut cnt));
     cnt
 }
 

@@ -40,7 +40,7 @@ fn run(p: &mut cachesim::policy::AnyPolicy, name: &str, batch: &Batch, cap: u64)
         bytes: false,
         capacity: cap,
     };
-    cachesim::dispatch!(p, q => replay_batch(q, batch, 0..batch.len(), 0, next.as_deref(), charge, &mut cnt));
+    cachesim::dispatch!(p, q => replay_batch(q, batch, 0..batch.len(), 0, next.as_deref(), charge.into(), &mut cnt));
     cnt
 }
 

@@ -9,6 +9,7 @@
 //! other core strategy within 2x of LRU; LRU <= 48 bytes per entry.
 
 use cachesim::policy::{build, BuildCtx, Policy, StrategySpec};
+use cachesim::sim::freshness::NoVersions;
 use cachesim::sim::latency::{ModelOrigin, OriginModel, Timed};
 use cachesim::sim::replay::{replay_batch, replay_batch_with, ChargeModel, Counters};
 use cachesim::workload::{zipf, Batch};
@@ -55,7 +56,7 @@ fn bench(c: &mut Criterion) {
             {
                 let mut p = policy(name, cap);
                 let mut cnt = Counters::default();
-                cachesim::dispatch!(&mut p, q => replay_batch(q, &batch, 0..batch.len(), 0, None, ChargeModel { bytes: false, capacity: cap }, &mut cnt));
+                cachesim::dispatch!(&mut p, q => replay_batch(q, &batch, 0..batch.len(), 0, None, ChargeModel { bytes: false, capacity: cap }.into(), &mut cnt));
                 if p.len() > 0 {
                     eprintln!(
                         "{name} c={cap}: hit ratio {:.4}, {:.1} bytes/entry ({} entries)",
@@ -70,7 +71,7 @@ fn bench(c: &mut Criterion) {
                     || policy(name, cap),
                     |mut p| {
                         let mut cnt = Counters::default();
-                        cachesim::dispatch!(&mut p, q => replay_batch(q, &batch, 0..batch.len(), 0, None, ChargeModel { bytes: false, capacity: cap }, &mut cnt));
+                        cachesim::dispatch!(&mut p, q => replay_batch(q, &batch, 0..batch.len(), 0, None, ChargeModel { bytes: false, capacity: cap }.into(), &mut cnt));
                         cnt.hits
                     },
                     BatchSize::PerIteration,
@@ -92,7 +93,7 @@ fn bench(c: &mut Criterion) {
                 || (policy("lru", cap), Timed::new(ModelOrigin::new(&OriginModel::Constant(0.002), 1))),
                 |(mut p, mut t)| {
                     let mut cnt = Counters::default();
-                    cachesim::dispatch!(&mut p, q => replay_batch_with(q, &batch, 0..batch.len(), 0, None, ChargeModel { bytes: false, capacity: cap }, &mut cnt, &mut t)).unwrap();
+                    cachesim::dispatch!(&mut p, q => replay_batch_with(q, &batch, 0..batch.len(), 0, None, ChargeModel { bytes: false, capacity: cap }.into(), &mut cnt, &mut t, &mut NoVersions)).unwrap();
                     t.finish();
                     t.hits.len()
                 },

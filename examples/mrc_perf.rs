@@ -60,7 +60,7 @@ fn replay(b: &Batch, strategy: &str, c: u64) -> Counters {
         bytes: false,
         capacity: c,
     };
-    cachesim::dispatch!(&mut built.policy, p => replay_batch(p, b, 0..b.len(), 0, None, charge, &mut n));
+    cachesim::dispatch!(&mut built.policy, p => replay_batch(p, b, 0..b.len(), 0, None, charge.into(), &mut n));
     n
 }
 

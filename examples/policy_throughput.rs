@@ -69,7 +69,7 @@ fn main() {
                     capacity: cap,
                 };
                 let (c0, t0) = (cpu_ns(), Instant::now());
-                cachesim::dispatch!(&mut p, q => replay_batch(q, &batch, 0..batch.len(), 0, None, charge, &mut cnt));
+                cachesim::dispatch!(&mut p, q => replay_batch(q, &batch, 0..batch.len(), 0, None, charge.into(), &mut cnt));
                 let wall = t0.elapsed().as_secs_f64();
                 let cpu = match (c0, cpu_ns()) {
                     (Some(a), Some(b)) => (b - a) as f64 / 1e9,

@@ -10,7 +10,8 @@ mod common;
 
 use cachesim::policy::{build, BuildCtx, Policy, StrategySpec};
 use cachesim::sim::future::next_use;
-use cachesim::sim::replay::{replay_batch, ChargeModel, Counters};
+use cachesim::sim::replay::{replay_batch, ChargeModel, Counters, Rules};
+use cachesim::sim::write::OnWrite;
 use cachesim::workload::trace::{read_all, TraceFormat};
 use cachesim::workload::Batch;
 use std::path::Path;
@@ -57,7 +58,7 @@ fn hit_ratio(spec: &str, batch: &Batch, next: Option<&[u64]>, cap: u64) -> (Coun
         bytes: false,
         capacity: cap,
     };
-    cachesim::dispatch!(&mut p, q => replay_batch(q, batch, 0..batch.len(), 0, next, charge, &mut c));
+    cachesim::dispatch!(&mut p, q => replay_batch(q, batch, 0..batch.len(), 0, next, Rules::new(charge, OnWrite::Update), &mut c));
     assert!(p.len() as u64 <= cap);
     (c, 100.0 * c.hit_ratio())
 }

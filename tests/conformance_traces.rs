@@ -12,7 +12,8 @@
 mod common;
 
 use cachesim::policy::{self, BuildCtx, StrategySpec};
-use cachesim::sim::replay::{replay_batch, ChargeModel, Counters};
+use cachesim::sim::replay::{replay_batch, ChargeModel, Counters, Rules};
+use cachesim::sim::write::OnWrite;
 use cachesim::workload::distinct::DistinctKeys;
 use cachesim::workload::trace::{self, TraceFormat};
 use cachesim::workload::Batch;
@@ -35,7 +36,7 @@ fn replay(batch: &Batch, strategy: &str, cap: u64, bytes: bool) -> Counters {
         bytes,
         capacity: cap,
     };
-    cachesim::dispatch!(&mut built.policy, p => replay_batch(p, batch, 0..batch.len(), 0, None, charge, &mut c));
+    cachesim::dispatch!(&mut built.policy, p => replay_batch(p, batch, 0..batch.len(), 0, None, Rules::new(charge, OnWrite::Update), &mut c));
     c
 }
 
@@ -295,7 +296,15 @@ fn byte_capacity_semantics() {
         bytes: true,
         capacity: 100,
     };
-    replay_batch(&mut lru, &b, 0..b.len(), 0, None, charge, &mut c);
+    replay_batch(
+        &mut lru,
+        &b,
+        0..b.len(),
+        0,
+        None,
+        Rules::new(charge, OnWrite::Update),
+        &mut c,
+    );
     use cachesim::policy::Policy;
     // 1 (40 B) admitted; 2 (200 B) larger than the cache: never admitted;
     // 1 again with 90 B: a hit, still charged 40 B; 3 (50 B) fits next to it;

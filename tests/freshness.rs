@@ -8,7 +8,7 @@ use common::{cachesim, stderr};
 use cachesim::policy::{Access, Evictions, Policy, StrategySpec};
 use cachesim::sim::freshness::OnWrite;
 use cachesim::sim::phases::{self, Driver, FreshOptions, Warmup, TIMELINE_COLUMNS};
-use cachesim::sim::replay::{ChargeModel, Counters};
+use cachesim::sim::replay::{ChargeModel, Counters, Rules};
 use cachesim::sim::runner::{Plan, WorkloadInput};
 use cachesim::sim::{Capacity, RunResult};
 use cachesim::workload::zipf::zipf_weights;
@@ -345,7 +345,15 @@ fn prefill_of_top_k_is_the_oracle_lfu_hit_ratio_on_irm_zipf() {
     // Any other K keys do worse: the prefill picked the most popular.
     let mut other = Static(keys.iter().map(|&(key, _)| (key + 1) % n).collect(), 0);
     let mut c2 = Counters::default();
-    cachesim::sim::replay_batch(&mut other, batch, 0..batch.len(), 0, None, charge, &mut c2);
+    cachesim::sim::replay_batch(
+        &mut other,
+        batch,
+        0..batch.len(),
+        0,
+        None,
+        Rules::new(charge, OnWrite::Update),
+        &mut c2,
+    );
     assert!(c2.hit_ratio() < expected / 2.0, "{}", c2.hit_ratio());
 }
 

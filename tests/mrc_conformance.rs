@@ -13,7 +13,8 @@ use cachesim::mrc::shards::{ShardsFixedRate, ShardsFixedSize};
 use cachesim::mrc::{fixed_rate_curve, fixed_size_curve, Curve};
 use cachesim::policy::lru::Lru;
 use cachesim::request::{Op, Request};
-use cachesim::sim::replay::{replay_batch, ChargeModel, Counters};
+use cachesim::sim::replay::{replay_batch, ChargeModel, Counters, Rules};
+use cachesim::sim::write::OnWrite;
 use cachesim::workload::trace::{read_all, TraceFormat};
 use cachesim::workload::Batch;
 use proptest::prelude::*;
@@ -53,10 +54,13 @@ fn lru_replay(b: &Batch, c: u64) -> Counters {
         0..b.len(),
         0,
         None,
-        ChargeModel {
-            bytes: false,
-            capacity: c,
-        },
+        Rules::new(
+            ChargeModel {
+                bytes: false,
+                capacity: c,
+            },
+            OnWrite::Update,
+        ),
         &mut n,
     );
     n

@@ -14,7 +14,8 @@ use cachesim::policy::{
     STRATEGIES,
 };
 use cachesim::sim::future::next_use;
-use cachesim::sim::replay::{replay_batch, ChargeModel, Counters};
+use cachesim::sim::replay::{replay_batch, ChargeModel, Counters, Rules};
+use cachesim::sim::write::OnWrite;
 use cachesim::workload::Batch;
 use cachesim::{Op, Request};
 use proptest::prelude::*;
@@ -105,7 +106,7 @@ fn hits_of(name: &str, keys: &[u64], cap: u64) -> u64 {
         bytes: false,
         capacity: cap,
     };
-    cachesim::dispatch!(&mut p, q => replay_batch(q, &b, 0..b.len(), 0, Some(&next), charge, &mut c));
+    cachesim::dispatch!(&mut p, q => replay_batch(q, &b, 0..b.len(), 0, Some(&next), Rules::new(charge, OnWrite::Update), &mut c));
     assert_eq!(c.hits + c.misses, c.gets);
     c.hits
 }
@@ -149,7 +150,7 @@ proptest! {
             let mut c = Counters::default();
             // One request at a time, to check the capacity after each.
             for i in 0..b.len() {
-                cachesim::dispatch!(&mut p, q => replay_batch(q, &b, i..i + 1, 0, Some(&next), charge, &mut c));
+                cachesim::dispatch!(&mut p, q => replay_batch(q, &b, i..i + 1, 0, Some(&next), Rules::new(charge, OnWrite::Update), &mut c));
                 prop_assert!(p.used() <= cap, "{}: {} used of {}", s.name, p.used(), cap);
                 if !bytes {
                     prop_assert!(p.len() as u64 <= cap);

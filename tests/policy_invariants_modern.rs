@@ -9,7 +9,8 @@
 //! bad parameters are rejected with a message naming them.
 
 use cachesim::policy::{build, validate, AnyPolicy, BuildCtx, Policy, StrategySpec};
-use cachesim::sim::replay::{replay_batch, ChargeModel, Counters};
+use cachesim::sim::replay::{replay_batch, ChargeModel, Counters, Rules};
+use cachesim::sim::write::OnWrite;
 use cachesim::workload::{zipf, Batch};
 use cachesim::{Op, Request};
 use proptest::prelude::*;
@@ -78,7 +79,7 @@ proptest! {
         let mut p = make(spec, cap);
         let mut c = Counters::default();
         for i in 0..b.len() {
-            replay_batch(&mut p, &b, i..i + 1, 0, None, charge, &mut c);
+            replay_batch(&mut p, &b, i..i + 1, 0, None, Rules::new(charge, OnWrite::Update), &mut c);
             prop_assert!(p.used() <= cap, "{}: {} units resident > {}", spec, p.used(), cap);
             if !bytes {
                 prop_assert_eq!(p.used(), p.len() as u64);
@@ -92,7 +93,7 @@ proptest! {
                 let mut probe = Batch::new(1.0, 1);
                 probe.push(&Request { time: 0.0, ..r }, 0);
                 let mut copy = clone(&p);
-                replay_batch(&mut copy, &probe, 0..1, i as u64 + 1, None, charge, &mut q);
+                replay_batch(&mut copy, &probe, 0..1, i as u64 + 1, None, Rules::new(charge, OnWrite::Update), &mut q);
                 prop_assert_eq!(q.hits, 1, "{}: key {} not found right after request {}", spec, r.key, i);
             }
         }
@@ -130,7 +131,7 @@ fn same_seed_same_result() {
                 bytes: false,
                 capacity: 500,
             };
-            cachesim::dispatch!(&mut p, q => replay_batch(q, &b, 0..b.len(), 0, None, charge, &mut c));
+            cachesim::dispatch!(&mut p, q => replay_batch(q, &b, 0..b.len(), 0, None, Rules::new(charge, OnWrite::Update), &mut c));
             c
         };
         let (a, b) = (run(&keys), run(&keys));

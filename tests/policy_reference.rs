@@ -7,7 +7,8 @@
 
 use cachesim::policy::{build, AnyPolicy, BuildCtx, Policy, StrategySpec};
 use cachesim::rng::SimRng;
-use cachesim::sim::replay::{replay_batch, ChargeModel, Counters};
+use cachesim::sim::replay::{replay_batch, ChargeModel, Counters, Rules};
+use cachesim::sim::write::OnWrite;
 use cachesim::workload::Batch;
 use cachesim::{Op, Request};
 use proptest::prelude::*;
@@ -259,10 +260,13 @@ fn check(name: &str, cap: u64, steps: &[Step], model: &mut dyn Model) -> Result<
             0..1,
             v as u64,
             None,
-            ChargeModel {
-                bytes: false,
-                capacity: cap,
-            },
+            Rules::new(
+                ChargeModel {
+                    bytes: false,
+                    capacity: cap,
+                },
+                OnWrite::Update,
+            ),
             &mut c,
         );
         match s.op {

@@ -8,7 +8,8 @@
 mod common;
 
 use cachesim::policy::{build, BuildCtx, StrategySpec};
-use cachesim::sim::replay::{replay_batch, ChargeModel, Counters};
+use cachesim::sim::replay::{replay_batch, ChargeModel, Counters, Rules};
+use cachesim::sim::write::OnWrite;
 use cachesim::workload::{zipf, Batch};
 use std::io::Write;
 use std::process::Command;
@@ -41,10 +42,13 @@ fn ours(strategy: &str, cap: u64, keys: &[u64], ttl: f64, rate: f64) -> u64 {
         0..b.len(),
         0,
         None,
-        ChargeModel {
-            bytes: false,
-            capacity: cap,
-        },
+        Rules::new(
+            ChargeModel {
+                bytes: false,
+                capacity: cap,
+            },
+            OnWrite::Update,
+        ),
         &mut c,
     );
     c.hits

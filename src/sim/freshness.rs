@@ -1,88 +1,138 @@
-//! Writes, versions and stale reads: what expiry and invalidation trade.
+//! Versions and stale reads: what expiry and invalidation trade.
 //!
-//! Every key has a version at the origin, bumped by each write (`set`
+//! Every key has a version at the origin, bumped by each write (a `set`
 //! request: a `--write-ratio` write, a YCSB update or insert, or a trace's
-//! `set`). Every cached value carries the version it was read at (recorded by
-//! the loop at fill time); a hit on an older version is a **stale hit**, whose
-//! **stale age** is how long ago the served value changed: the request's time
-//! minus the time of the first write after the cached version.
+//! `set`; and a `delete`, which removes the data). Every cached copy carries
+//! the version it was read at (recorded by the loop when it fills the copy);
+//! a hit on an older version is a **stale hit**, whose **stale age** is how
+//! long ago the served value changed: the request's time minus the time of
+//! the first write after the copy's version.
 //!
-//! What a write does to the cache is the write policy, `--on-write`:
-//! - `invalidate` (default): the cached entry is deleted (look-aside caching
-//!   with delete-on-write, as memcached users do); the next read misses and
-//!   fetches the new version. Never a stale hit.
-//! - `update`: write-through: the cache is updated with the new value and
-//!   version (the policy's `set`: update in place, or insert when absent).
-//!   Never a stale hit.
-//! - `none`: the cache is left alone: the old value is served until it is
-//!   evicted or expires (a TTL is the only cure).
-//!
-//! The version tracking lives here and in the loop below, not in the
-//! policies. It is only used for batches that carry ops; a stream of gets only
-//! goes through [`super::replay::replay_batch_with`] untouched, so workloads
-//! without writes pay nothing. A `delete` request removes the cached entry and
-//! does not change the version (it is the cache-side invalidation a trace
-//! records, not a write of the data).
+//! What a write does to the cached copies is the one rule in
+//! [`super::write`]; this module only keeps the versions. A [`Versions`]
+//! store serves any number of copies of a key (one cache; a fleet's
+//! instances, its shared cache and its L1s), numbered from 0, and grows with
+//! the keys written, not with the writes. The loop is generic over
+//! [`Freshness`]: a stream of gets only replays with [`NoVersions`], whose
+//! methods compile to nothing, so workloads without writes pay nothing.
 
-use super::latency::{LatencySink, OriginError};
-use super::replay::{ChargeModel, Counters};
+use super::replay::ChargeModel;
 use crate::policy::{Access, Evictions, Policy};
-use crate::request::{Key, Op};
-use crate::workload::Batch;
+use crate::request::Key;
 use rustc_hash::FxHashMap;
 
 pub use super::write::OnWrite;
-use super::write::WriteAction;
 
-/// One written key: its origin version, the version its cached copy (if
-/// any) was read at, and when that cached copy went stale.
+/// Version tracking as the replay loop sees it: a zero-cost type parameter
+/// ([`NoVersions`] or [`Versions`]), like [`super::latency::LatencySink`].
+pub trait Freshness {
+    /// A write of `key` at `time`: its version moves on; copies that were
+    /// current go stale now.
+    fn write(&mut self, key: Key, time: f64);
+    /// Copy `copy` of `key` now holds the current version.
+    fn fill(&mut self, key: Key, copy: usize);
+    /// A hit on copy `copy` of `key` at `time`: counts a stale hit when the
+    /// copy is older than the origin's version.
+    fn hit(&mut self, key: Key, time: f64, copy: usize);
+}
+
+/// No versions: for streams without writes.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoVersions;
+
+impl Freshness for NoVersions {
+    #[inline(always)]
+    fn write(&mut self, _key: Key, _time: f64) {}
+    #[inline(always)]
+    fn fill(&mut self, _key: Key, _copy: usize) {}
+    #[inline(always)]
+    fn hit(&mut self, _key: Key, _time: f64, _copy: usize) {}
+}
+
+/// One copy of a written key: the version it was filled with, and when
+/// that version was overwritten (meaningful once it is stale).
 #[derive(Debug, Clone, Copy, Default)]
-struct KeyState {
-    version: u32,
-    cached: u32,
-    /// Time of the first write after version `cached`.
+struct CopyState {
+    filled: u32,
     stale_since: f64,
 }
 
-/// Per-key versions. Only keys that were ever written have an entry: a key
-/// without one is at version 0 and any cached copy of it is current.
-#[derive(Debug, Default, Clone)]
+/// One written key: its origin version and the state of each copy.
+#[derive(Debug, Clone)]
+struct KeyState {
+    version: u32,
+    copies: Box<[CopyState]>,
+}
+
+/// Per-key versions for `copies` copies of every key. Only keys that were
+/// ever written have an entry: a key without one is at version 0 and every
+/// copy of it is current.
+#[derive(Debug, Clone)]
 pub struct Versions {
     keys: FxHashMap<Key, KeyState>,
+    copies: usize,
+    /// Stale hits counted so far.
+    pub stale: StaleStats,
+}
+
+impl Default for Versions {
+    fn default() -> Versions {
+        Versions::new(1)
+    }
 }
 
 impl Versions {
-    /// A write of `key` at `time`: bumps its version.
+    /// A store for `copies` copies of each key.
+    pub fn new(copies: usize) -> Versions {
+        Versions {
+            keys: FxHashMap::default(),
+            copies: copies.max(1),
+            stale: StaleStats::default(),
+        }
+    }
+
+    /// Copy `to` of `key` takes copy `from`'s version (a tiered fleet's L1
+    /// filled from its L2's copy, stale or not).
+    #[inline]
+    pub fn fill_from(&mut self, key: Key, to: usize, from: usize) {
+        if let Some(s) = self.keys.get_mut(&key) {
+            s.copies[to] = s.copies[from];
+        }
+    }
+}
+
+impl Freshness for Versions {
     #[inline]
     fn write(&mut self, key: Key, time: f64) {
-        let s = self.keys.entry(key).or_default();
-        if s.cached == s.version {
-            // The cached copy (if any) was current until now.
-            s.stale_since = time;
+        let n = self.copies;
+        let s = self.keys.entry(key).or_insert_with(|| KeyState {
+            version: 0,
+            copies: vec![CopyState::default(); n].into_boxed_slice(),
+        });
+        for c in s.copies.iter_mut() {
+            if c.filled == s.version {
+                // This copy (if cached) was current until now.
+                c.stale_since = time;
+            }
         }
         s.version = s.version.wrapping_add(1);
     }
 
-    /// The cache now holds the current version of `key`.
     #[inline]
-    fn fill(&mut self, key: Key) {
+    fn fill(&mut self, key: Key, copy: usize) {
         if let Some(s) = self.keys.get_mut(&key) {
-            s.cached = s.version;
+            s.copies[copy].filled = s.version;
         }
     }
 
-    /// A hit on `key` at `time`: the stale age if the cached copy is stale.
     #[inline]
-    fn stale_age(&self, key: Key, time: f64) -> Option<f64> {
-        match self.keys.get(&key) {
-            Some(s) if s.cached != s.version => Some((time - s.stale_since).max(0.0)),
-            _ => None,
+    fn hit(&mut self, key: Key, time: f64, copy: usize) {
+        if let Some(s) = self.keys.get(&key) {
+            let c = s.copies[copy];
+            if c.filled != s.version {
+                self.stale.record((time - c.stale_since).max(0.0));
+            }
         }
-    }
-
-    /// Keys ever written.
-    pub fn written_keys(&self) -> usize {
-        self.keys.len()
     }
 }
 
@@ -95,6 +145,16 @@ pub struct StaleStats {
 }
 
 impl StaleStats {
+    /// One stale hit, `age` seconds after its value changed.
+    #[inline]
+    pub fn record(&mut self, age: f64) {
+        self.stale_hits += 1;
+        self.stale_age_sum_s += age;
+        if age > self.stale_age_max_s {
+            self.stale_age_max_s = age;
+        }
+    }
+
     /// Mean stale age, `None` without stale hits.
     pub fn mean_age_s(&self) -> Option<f64> {
         (self.stale_hits > 0).then(|| self.stale_age_sum_s / self.stale_hits as f64)
@@ -104,97 +164,6 @@ impl StaleStats {
     pub fn max_age_s(&self) -> Option<f64> {
         (self.stale_hits > 0).then_some(self.stale_age_max_s)
     }
-}
-
-/// [`super::replay::replay_batch_with`] for batches with ops: the same
-/// counting, demand fill and latency, plus versions, stale hits and the
-/// write policy `on_write` applied to `set` requests.
-#[inline(never)]
-#[allow(clippy::too_many_arguments)]
-pub fn replay_batch_versioned<P: Policy + ?Sized, L: LatencySink>(
-    policy: &mut P,
-    batch: &Batch,
-    range: std::ops::Range<usize>,
-    vtime_base: u64,
-    next_use: Option<&[u64]>,
-    charge: ChargeModel,
-    c: &mut Counters,
-    lat: &mut L,
-    on_write: OnWrite,
-    versions: &mut Versions,
-    stale: &mut StaleStats,
-) -> Result<(), OriginError> {
-    let mut ev = Evictions::default();
-    let n = range.len() as u64;
-    for i in range {
-        let vtime = vtime_base + i as u64;
-        let r = batch.request(i, vtime);
-        let a = Access {
-            key: r.key,
-            charge: if charge.bytes { u64::from(r.size) } else { 1 },
-            time: r.time,
-            vtime,
-            next_vtime: next_use.map_or(u64::MAX, |n| n[i]),
-        };
-        match r.op {
-            Op::Get => {
-                c.gets += 1;
-                c.bytes_requested += u64::from(r.size);
-                let t0 = lat.begin();
-                if policy.get(&a) {
-                    c.hits += 1;
-                    lat.hit(t0);
-                    if let Some(age) = versions.stale_age(a.key, a.time) {
-                        stale.stale_hits += 1;
-                        stale.stale_age_sum_s += age;
-                        if age > stale.stale_age_max_s {
-                            stale.stale_age_max_s = age;
-                        }
-                    }
-                } else {
-                    c.misses += 1;
-                    c.bytes_missed += u64::from(r.size);
-                    let t1 = lat.mark(t0);
-                    let origin_ns = match lat.fetch(a.key, r.size) {
-                        Ok(ns) => ns,
-                        Err(e) => {
-                            c.evictions += ev.evicted;
-                            c.expirations += ev.expired;
-                            return Err(e);
-                        }
-                    };
-                    let t2 = lat.mark(t0);
-                    if a.charge <= charge.capacity {
-                        policy.insert(&a, &mut ev);
-                        versions.fill(a.key);
-                    }
-                    lat.miss(t0, t1, t2, origin_ns);
-                }
-            }
-            Op::Set => {
-                c.sets += 1;
-                versions.write(a.key, a.time);
-                match on_write.action(Op::Set, a.charge <= charge.capacity) {
-                    WriteAction::Drop => {
-                        policy.remove(a.key);
-                    }
-                    WriteAction::Update => {
-                        policy.set(&a, &mut ev);
-                        versions.fill(a.key);
-                    }
-                    WriteAction::Keep => {}
-                }
-            }
-            Op::Delete => {
-                c.deletes += 1;
-                policy.remove(a.key);
-            }
-        }
-    }
-    c.requests += n;
-    c.evictions += ev.evicted;
-    c.expirations += ev.expired;
-    Ok(())
 }
 
 /// Inserts `keys` (most popular first) into `policy` at `time` without
@@ -227,7 +196,7 @@ pub fn prefill_each(
     for &(key, size) in keys.iter().rev() {
         let a = Access {
             key,
-            charge: if charge.bytes { u64::from(size) } else { 1 },
+            charge: charge.of(size),
             time,
             vtime: 0,
             next_vtime: u64::MAX,
@@ -242,8 +211,11 @@ pub fn prefill_each(
 mod tests {
     use super::*;
     use crate::policy::lru::Lru;
+    use crate::request::Op;
     use crate::request::Request;
     use crate::sim::latency::NoLatency;
+    use crate::sim::replay::{replay_batch_with, Counters, Rules};
+    use crate::workload::Batch;
 
     fn batch(reqs: &[(u64, Op)]) -> Batch {
         let mut b = Batch::new(1.0, 1);
@@ -264,25 +236,26 @@ mod tests {
     fn run(b: &Batch, on_write: OnWrite) -> (Counters, StaleStats) {
         let mut lru = Lru::new(10);
         let mut c = Counters::default();
-        let mut s = StaleStats::default();
-        replay_batch_versioned(
+        let mut v = Versions::default();
+        replay_batch_with(
             &mut lru,
             b,
             0..b.len(),
             0,
             None,
-            ChargeModel {
-                bytes: false,
-                capacity: 10,
-            },
+            Rules::new(
+                ChargeModel {
+                    bytes: false,
+                    capacity: 10,
+                },
+                on_write,
+            ),
             &mut c,
             &mut NoLatency,
-            on_write,
-            &mut Versions::default(),
-            &mut s,
+            &mut v,
         )
         .unwrap();
-        (c, s)
+        (c, v.stale)
     }
 
     #[test]

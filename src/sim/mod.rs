@@ -3,6 +3,7 @@
 //! the runner that turns a plan of (workload, strategy, capacity) into results
 //! ([`runner`]).
 
+pub mod backend;
 pub mod capacity;
 pub mod fleet;
 pub mod freshness;

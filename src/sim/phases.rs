@@ -20,9 +20,9 @@
 //!   after a last partial one) the timeline records the window's and the
 //!   cumulative hit ratio. The windows' gets and hits add up to the run's.
 
-use super::freshness::{self, OnWrite, StaleStats, Versions};
+use super::freshness::{self, NoVersions, OnWrite, StaleStats, Versions};
 use super::latency::{LatencySink, NoLatency, OriginError};
-use super::replay::{replay_batch_with, ChargeModel, Counters};
+use super::replay::{replay_batch_with, ChargeModel, Counters, Rules};
 use super::runner::{Data, Prepared, RunError, WorkloadInput};
 use crate::policy::Policy;
 use crate::request::Key;
@@ -290,9 +290,9 @@ impl Phaser {
 pub struct Driver<'a> {
     on_write: OnWrite,
     prefill: Option<&'a [(Key, u32)]>,
+    /// Versions of written keys, and the stale hits counted after the
+    /// warm-up.
     versions: Versions,
-    /// Stale reads counted after the warm-up.
-    pub stale: StaleStats,
     pub phases: Phaser,
 }
 
@@ -302,9 +302,13 @@ impl<'a> Driver<'a> {
             on_write: f.opts.on_write,
             prefill: f.prefill_keys.as_ref().map(|k| k.as_slice()),
             versions: Versions::default(),
-            stale: StaleStats::default(),
             phases: Phaser::new(f),
         }
+    }
+
+    /// Stale reads counted after the warm-up.
+    pub fn stale(&self) -> StaleStats {
+        self.versions.stale
     }
 
     /// Replays `range` of `batch` (whose request `i` is stream position
@@ -321,6 +325,7 @@ impl<'a> Driver<'a> {
         c: &mut Counters,
         lat: &mut L,
     ) -> Result<(), OriginError> {
+        let rules = Rules::new(charge, self.on_write);
         let mut i = range.start;
         if i < range.end {
             if let Some(keys) = self.prefill.take() {
@@ -331,43 +336,35 @@ impl<'a> Driver<'a> {
         while i < range.end {
             let (end, warmup) = self.phases.next(i, range.end);
             if warmup {
-                let mut scratch = Counters::default();
-                let mut s = StaleStats::default();
+                // Replayed as usual, but nothing is counted: scratch
+                // counters, no timing, stale hits put back.
+                let stale = self.versions.stale;
                 self.segment(
                     p,
                     batch,
                     i..end,
                     vtime_base,
                     next_use,
-                    charge,
-                    &mut scratch,
+                    rules,
+                    &mut Counters::default(),
                     &mut NoLatency,
-                    &mut s,
                 )?;
+                self.versions.stale = stale;
             } else {
-                let mut s = self.stale;
-                self.segment(
-                    p,
-                    batch,
-                    i..end,
-                    vtime_base,
-                    next_use,
-                    charge,
-                    c,
-                    lat,
-                    &mut s,
-                )?;
-                self.stale = s;
+                self.segment(p, batch, i..end, vtime_base, next_use, rules, c, lat)?;
             }
             let last = batch.request(end - 1, vtime_base + (end - 1) as u64).time;
             if self.phases.advance((end - i) as u64, warmup, last) {
-                self.phases.point(c.gets, c.hits, self.stale.stale_hits);
+                self.phases
+                    .point(c.gets, c.hits, self.versions.stale.stale_hits);
             }
             i = end;
         }
         Ok(())
     }
 
+    /// One segment through the loop: with versions when the batch carries
+    /// operations (writes), without when it holds gets only.
     #[allow(clippy::too_many_arguments)]
     #[inline]
     fn segment<P: Policy + ?Sized, L: LatencySink>(
@@ -377,33 +374,41 @@ impl<'a> Driver<'a> {
         range: std::ops::Range<usize>,
         vtime_base: u64,
         next_use: Option<&[u64]>,
-        charge: ChargeModel,
+        rules: Rules,
         c: &mut Counters,
         lat: &mut L,
-        s: &mut StaleStats,
     ) -> Result<(), OriginError> {
         if batch.ops.is_empty() {
-            replay_batch_with(p, batch, range, vtime_base, next_use, charge, c, lat)
-        } else {
-            freshness::replay_batch_versioned(
+            replay_batch_with(
                 p,
                 batch,
                 range,
                 vtime_base,
                 next_use,
-                charge,
+                rules,
                 c,
                 lat,
-                self.on_write,
+                &mut NoVersions,
+            )
+        } else {
+            replay_batch_with(
+                p,
+                batch,
+                range,
+                vtime_base,
+                next_use,
+                rules,
+                c,
+                lat,
                 &mut self.versions,
-                s,
             )
         }
     }
 
     /// Call once after the last batch: records the last, partial window.
     pub fn finish(&mut self, c: &Counters) {
-        self.phases.finish(c.gets, c.hits, self.stale.stale_hits);
+        self.phases
+            .finish(c.gets, c.hits, self.versions.stale.stale_hits);
     }
 }
 

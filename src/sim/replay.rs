@@ -1,19 +1,25 @@
-//! The replay loop: the hot path. It owns demand fill, counting and timing;
-//! the policy only decides what to keep.
+//! The replay loop: the hot path, and the only place that applies the
+//! request rules to one cache. It owns demand fill, counting and timing; the
+//! policy only decides what to keep.
 //!
 //! Per request:
 //! - `get`: a hit if the policy has the key; otherwise a miss, after which the
-//!   key is inserted (demand fill) unless its charge exceeds the whole
-//!   capacity (an object larger than the cache is never admitted, as in
-//!   libCacheSim).
-//! - `set`: the policy's write-through update (insert if absent); an object
-//!   too large for the cache is removed instead, so no stale copy stays.
-//! - `delete`: the key is removed.
+//!   key is fetched from the origin and inserted (demand fill) unless its
+//!   charge exceeds the whole capacity (an object larger than the cache is
+//!   never admitted, as in libCacheSim).
+//! - `set` and `delete`: what they do to the cached copy is the run's write
+//!   policy, decided by [`OnWrite::action`] (the one rule fleets and real
+//!   servers apply too): drop it, write the new value through (the policy's
+//!   `set`), or keep the old one.
 //!
 //! Hit ratio is counted over gets only. The loop is generic over the policy,
-//! so each policy gets its own compiled loop with no dynamic dispatch.
+//! the latency sink and the version tracker, so each combination gets its
+//! own compiled loop with no dynamic dispatch, and a stream without writes
+//! (tracked by [`NoVersions`]) pays nothing for versions.
 
+use super::freshness::{Freshness, NoVersions};
 use super::latency::{LatencySink, NoLatency, OriginError};
+use super::write::{OnWrite, WriteAction};
 use crate::policy::{Access, Evictions, Policy};
 use crate::request::Op;
 use crate::workload::Batch;
@@ -54,6 +60,28 @@ impl Counters {
     }
 }
 
+impl std::ops::AddAssign for Counters {
+    fn add_assign(&mut self, o: Counters) {
+        self.requests += o.requests;
+        self.gets += o.gets;
+        self.hits += o.hits;
+        self.misses += o.misses;
+        self.sets += o.sets;
+        self.deletes += o.deletes;
+        self.evictions += o.evictions;
+        self.expirations += o.expirations;
+        self.bytes_requested += o.bytes_requested;
+        self.bytes_missed += o.bytes_missed;
+    }
+}
+
+impl std::ops::AddAssign<Evictions> for Counters {
+    fn add_assign(&mut self, ev: Evictions) {
+        self.evictions += ev.evicted;
+        self.expirations += ev.expired;
+    }
+}
+
 /// How the loop charges objects against the capacity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChargeModel {
@@ -63,18 +91,51 @@ pub struct ChargeModel {
     pub capacity: u64,
 }
 
-/// Replays requests `range` of `batch` against `policy`, adding to `c`.
-/// Request `i` of the batch is number `vtime_base + i` of the stream.
-/// `next_use`, when given, holds for each request of the batch the stream
-/// position of the next request for the same key (`u64::MAX` for none), for
-/// offline policies.
+impl ChargeModel {
+    /// What an object of `size` bytes costs.
+    #[inline]
+    pub fn of(&self, size: u32) -> u64 {
+        if self.bytes {
+            u64::from(size)
+        } else {
+            1
+        }
+    }
+}
+
+/// The rules of one run's loop: how objects are charged, and what a write
+/// does to a cached copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rules {
+    pub charge: ChargeModel,
+    pub on_write: OnWrite,
+}
+
+/// The CLI's rules for a charge model: `--on-write invalidate`.
+impl From<ChargeModel> for Rules {
+    fn from(charge: ChargeModel) -> Rules {
+        Rules::new(charge, OnWrite::default())
+    }
+}
+
+impl Rules {
+    pub fn new(charge: ChargeModel, on_write: OnWrite) -> Rules {
+        Rules { charge, on_write }
+    }
+}
+
+/// Replays requests `range` of `batch` against `policy` under `rules`,
+/// adding to `c`, without latency or versions. Request `i` of the batch is
+/// number `vtime_base + i` of the stream. `next_use`, when given, holds for
+/// each request of the batch the stream position of the next request for the
+/// same key (`u64::MAX` for none), for offline policies.
 pub fn replay_batch<P: Policy + ?Sized>(
     policy: &mut P,
     batch: &Batch,
     range: std::ops::Range<usize>,
     vtime_base: u64,
     next_use: Option<&[u64]>,
-    charge: ChargeModel,
+    rules: Rules,
     c: &mut Counters,
 ) {
     replay_batch_with(
@@ -83,36 +144,40 @@ pub fn replay_batch<P: Policy + ?Sized>(
         range,
         vtime_base,
         next_use,
-        charge,
+        rules,
         c,
         &mut NoLatency,
+        &mut NoVersions,
     )
     .expect("a replay without an origin cannot fail");
 }
 
-/// [`replay_batch`] with latency: `lat` times the cache operations of gets
-/// and fetches misses from the origin (see [`super::latency`]). Fails only if
-/// a real origin fails.
+/// The loop: [`replay_batch`] with latency (`lat` times the cache operations
+/// of gets and fetches misses from the origin, see [`super::latency`]) and
+/// versions (`fresh` counts stale hits, see [`super::freshness`]). Fails only
+/// if a real origin fails.
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
-pub fn replay_batch_with<P: Policy + ?Sized, L: LatencySink>(
+pub fn replay_batch_with<P: Policy + ?Sized, L: LatencySink, F: Freshness>(
     policy: &mut P,
     batch: &Batch,
     range: std::ops::Range<usize>,
     vtime_base: u64,
     next_use: Option<&[u64]>,
-    charge: ChargeModel,
+    rules: Rules,
     c: &mut Counters,
     lat: &mut L,
+    fresh: &mut F,
 ) -> Result<(), OriginError> {
     let mut ev = Evictions::default();
     let n = range.len() as u64;
+    let charge = rules.charge;
     for i in range {
         let vtime = vtime_base + i as u64;
         let r = batch.request(i, vtime);
         let a = Access {
             key: r.key,
-            charge: if charge.bytes { u64::from(r.size) } else { 1 },
+            charge: charge.of(r.size),
             time: r.time,
             vtime,
             next_vtime: match next_use {
@@ -120,6 +185,7 @@ pub fn replay_batch_with<P: Policy + ?Sized, L: LatencySink>(
                 None => u64::MAX,
             },
         };
+        let fits = a.charge <= charge.capacity;
         match r.op {
             Op::Get => {
                 c.gets += 1;
@@ -128,6 +194,7 @@ pub fn replay_batch_with<P: Policy + ?Sized, L: LatencySink>(
                 if policy.get(&a) {
                     c.hits += 1;
                     lat.hit(t0);
+                    fresh.hit(a.key, a.time, 0);
                 } else {
                     c.misses += 1;
                     c.bytes_missed += u64::from(r.size);
@@ -135,35 +202,40 @@ pub fn replay_batch_with<P: Policy + ?Sized, L: LatencySink>(
                     let origin_ns = match lat.fetch(a.key, r.size) {
                         Ok(ns) => ns,
                         Err(e) => {
-                            c.evictions += ev.evicted;
-                            c.expirations += ev.expired;
+                            *c += ev;
                             return Err(e);
                         }
                     };
                     let t2 = lat.mark(t0);
-                    if a.charge <= charge.capacity {
+                    if fits {
                         policy.insert(&a, &mut ev);
+                        fresh.fill(a.key, 0);
                     }
                     lat.miss(t0, t1, t2, origin_ns);
                 }
             }
-            Op::Set => {
-                c.sets += 1;
-                if a.charge <= charge.capacity {
-                    policy.set(&a, &mut ev);
+            op @ (Op::Set | Op::Delete) => {
+                if op == Op::Set {
+                    c.sets += 1;
                 } else {
-                    policy.remove(a.key);
+                    c.deletes += 1;
                 }
-            }
-            Op::Delete => {
-                c.deletes += 1;
-                policy.remove(a.key);
+                fresh.write(a.key, a.time);
+                match rules.on_write.action(op, fits) {
+                    WriteAction::Drop => {
+                        policy.remove(a.key);
+                    }
+                    WriteAction::Update => {
+                        policy.set(&a, &mut ev);
+                        fresh.fill(a.key, 0);
+                    }
+                    WriteAction::Keep => {}
+                }
             }
         }
     }
     c.requests += n;
-    c.evictions += ev.evicted;
-    c.expirations += ev.expired;
+    *c += ev;
     Ok(())
 }
 
@@ -205,10 +277,13 @@ mod tests {
             0..b.len(),
             0,
             None,
-            ChargeModel {
-                bytes: true,
-                capacity: 10,
-            },
+            Rules::new(
+                ChargeModel {
+                    bytes: true,
+                    capacity: 10,
+                },
+                OnWrite::Update,
+            ),
             &mut c,
         );
         assert_eq!(

@@ -378,6 +378,7 @@ pub fn run_one_timeline(
     let start = Instant::now();
     let mut memory_objects = 0;
     let mut tier_hits = None;
+    let mut fleet_stale = None;
     let lat = match (&cfg.latency, &fleet) {
         (_, Some(fleet)) => {
             // A fleet of caches; latency is not recorded for fleets.
@@ -403,7 +404,7 @@ pub fn run_one_timeline(
             c = out.total;
             memory_objects = out.memory_objects;
             tier_hits = Some((out.l1_hits, out.l2_hits));
-            drv.stale = out.stale();
+            fleet_stale = Some(out.stale);
             None
         }
         (None, None) => {
@@ -421,7 +422,9 @@ pub fn run_one_timeline(
             Some(finish_timed(t))
         }
     };
-    drv.finish(&c);
+    // A fleet counted its own stale hits; one cache's are the driver's.
+    let stale = fleet_stale.unwrap_or_else(|| drv.stale());
+    drv.phases.finish(c.gets, c.hits, stale.stale_hits);
     let elapsed = start.elapsed().as_secs_f64();
     if fleet.is_none() {
         memory_objects = policy::Policy::len(&policy) as u64;
@@ -446,7 +449,7 @@ pub fn run_one_timeline(
         origin,
         l1_hits: tier_hits.map_or(c.hits, |t| t.0),
         l2_hits: tier_hits.map_or(0, |t| t.1),
-        ..fleet_columns(base, fleet.as_ref(), memory_objects, &drv.stale, c.gets)
+        ..fleet_columns(base, fleet.as_ref(), memory_objects, &stale, c.gets)
     };
     let timeline = drv
         .phases

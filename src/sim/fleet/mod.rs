@@ -23,208 +23,30 @@
 //! cache's evictions are booked on instance 0); `memory_objects` is the
 //! number of objects cached across the fleet at the end.
 
+mod config;
+mod counters;
+mod tier;
+
+/// The cache trait a fleet drives, under its old name.
+pub use super::backend::CacheBackend as FleetCache;
+pub use config::{split_shared, Balance, FleetConfig};
+pub use counters::{fleet_columns, FleetCounters};
+
+use super::backend::CacheBackend;
+use super::freshness::{prefill_each, Freshness, StaleStats, Versions};
 use super::phases::Phaser;
 use super::replay::{ChargeModel, Counters};
+use super::write::{OnWrite, WriteAction};
 use crate::policy::{Access, AnyPolicy, Evictions, Policy};
 use crate::request::{Key, Op};
 use crate::rng::{splitmix, SimRng};
 use crate::workload::Batch;
-use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
-
-/// How requests are spread over instances.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Balance {
-    Random,
-    RoundRobin,
-    KeyHash,
-}
-
-impl Balance {
-    pub fn parse(s: &str) -> Result<Balance, String> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "random" => Ok(Balance::Random),
-            "round-robin" | "roundrobin" | "rr" => Ok(Balance::RoundRobin),
-            "key-hash" | "keyhash" | "sticky" => Ok(Balance::KeyHash),
-            _ => Err(format!(
-                "unknown balancing '{s}'; valid: random, round-robin, key-hash"
-            )),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Balance::Random => "random",
-            Balance::RoundRobin => "round-robin",
-            Balance::KeyHash => "key-hash",
-        }
-    }
-}
-
-/// What the instance handling a write does to its own cached copy: the
-/// run's `--on-write` policy.
-pub use super::freshness::OnWrite as WritePolicy;
-
-/// A fleet's settings.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FleetConfig {
-    pub instances: usize,
-    pub balance: Balance,
-    /// One cache of `instances x capacity` instead of one per instance.
-    pub shared: bool,
-    pub on_write: WritePolicy,
-    /// Invalidate other instances' copies on a write.
-    pub broadcast: bool,
-    /// Seconds of request time before a broadcast invalidation lands.
-    pub delay: f64,
-    pub seed: u64,
-}
-
-impl FleetConfig {
-    /// One instance on a shared cache: a `shared:` strategy without
-    /// `--instances`.
-    pub fn single_shared(on_write: WritePolicy, seed: u64) -> FleetConfig {
-        FleetConfig {
-            instances: 1,
-            balance: Balance::Random,
-            shared: true,
-            on_write,
-            broadcast: false,
-            delay: 0.0,
-            seed,
-        }
-    }
-}
-
-/// What a fleet replay counted.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct FleetCounters {
-    /// Summed over instances.
-    pub total: Counters,
-    pub per_instance: Vec<Counters>,
-    pub writes: u64,
-    pub stale_hits: u64,
-    pub stale_age_sum_s: f64,
-    pub stale_age_max_s: f64,
-    pub memory_objects: u64,
-    /// Invalidation messages delivered to other instances.
-    pub invalidations: u64,
-    /// Tiered fleets: hits served by an instance's L1, and by the shared L2.
-    pub l1_hits: u64,
-    pub l2_hits: u64,
-}
-
-impl FleetCounters {
-    /// The staleness counters in the single-cache form.
-    pub fn stale(&self) -> super::freshness::StaleStats {
-        super::freshness::StaleStats {
-            stale_hits: self.stale_hits,
-            stale_age_sum_s: self.stale_age_sum_s,
-            stale_age_max_s: self.stale_age_max_s,
-        }
-    }
-}
-
-/// A run's fleet and staleness columns on top of `r`: `instances` (1
-/// without a fleet), `balance` (empty for one instance), `memory_objects`,
-/// and the stale-hit columns over the run's `gets`. Every kind of run
-/// (one cache, a fleet, Redis) fills them through here.
-pub fn fleet_columns(
-    r: crate::sim::result::RunResult,
-    fleet: Option<&FleetConfig>,
-    memory_objects: u64,
-    stale: &super::freshness::StaleStats,
-    gets: u64,
-) -> crate::sim::result::RunResult {
-    crate::sim::result::RunResult {
-        instances: fleet.map_or(1, |f| f.instances as u64),
-        balance: fleet
-            .filter(|f| f.instances > 1)
-            .map(|f| f.balance.as_str().to_string())
-            .unwrap_or_default(),
-        memory_objects,
-        stale_hits: stale.stale_hits,
-        stale_hit_ratio: if gets == 0 {
-            0.0
-        } else {
-            stale.stale_hits as f64 / gets as f64
-        },
-        stale_age_mean_s: stale.mean_age_s(),
-        stale_age_max_s: stale.max_age_s(),
-        ..r
-    }
-}
-
-/// Splits a `shared:<spec>` strategy into its inner spec and `true`; any
-/// other spec is returned as is with `false`.
-pub fn split_shared(spec: &crate::policy::StrategySpec) -> (crate::policy::StrategySpec, bool) {
-    if spec.name != "shared" {
-        return (spec.clone(), false);
-    }
-    let mut params = spec.params.clone();
-    let name = match params.first() {
-        Some((k, v)) if k.is_empty() => {
-            let v = v.clone();
-            params.remove(0);
-            v.to_ascii_lowercase()
-        }
-        _ => String::new(),
-    };
-    (crate::policy::StrategySpec { name, params }, true)
-}
-
-/// A cache in a fleet: an instance's own, the shared one, or a tiered
-/// fleet's L2. In-process policies ignore `size` (their charge is in the
-/// access); an external cache (a Redis server, see
-/// `crate::external::redis_fleet`) stores values of `size` bytes.
-pub trait FleetCache {
-    /// A get: `true` on a hit.
-    fn lookup(&mut self, a: &Access, size: u32) -> bool;
-    /// Fills the cache after a miss.
-    fn admit(&mut self, a: &Access, size: u32, ev: &mut Evictions);
-    /// A write-through of a new value.
-    fn write(&mut self, a: &Access, size: u32, ev: &mut Evictions);
-    /// Drops the key; `true` if it was cached.
-    fn invalidate(&mut self, key: Key) -> bool;
-    /// Objects cached now.
-    fn objects(&self) -> u64;
-}
-
-impl FleetCache for AnyPolicy {
-    #[inline]
-    fn lookup(&mut self, a: &Access, _size: u32) -> bool {
-        self.get(a)
-    }
-    #[inline]
-    fn admit(&mut self, a: &Access, _size: u32, ev: &mut Evictions) {
-        self.insert(a, ev)
-    }
-    #[inline]
-    fn write(&mut self, a: &Access, _size: u32, ev: &mut Evictions) {
-        self.set(a, ev)
-    }
-    #[inline]
-    fn invalidate(&mut self, key: Key) -> bool {
-        self.remove(key)
-    }
-    fn objects(&self) -> u64 {
-        self.len() as u64
-    }
-}
-
-/// The local level of a tiered fleet: one L1 cache per instance in front of
-/// the shared cache.
-struct Tier {
-    caches: Vec<AnyPolicy>,
-    /// Version each L1 entry was filled with.
-    filled: Vec<FxHashMap<Key, u32>>,
-    ev: Vec<Evictions>,
-    cap: u64,
-}
+use tier::Tier;
 
 /// A fleet in the middle of a replay: feed it batches, then [`Fleet::finish`].
 /// `C` is the type of the non-L1 caches (in-process by default).
-pub struct Fleet<C: FleetCache = AnyPolicy> {
+pub struct Fleet<C: CacheBackend = AnyPolicy> {
     /// Tiered mode: per-instance L1 caches in front of the shared cache.
     l1: Option<Tier>,
     cfg: FleetConfig,
@@ -232,10 +54,9 @@ pub struct Fleet<C: FleetCache = AnyPolicy> {
     /// Capacity of each cache (`K x c` for the shared one).
     cap: u64,
     caches: Vec<C>,
-    /// Version each cache's entry was filled with.
-    filled: Vec<FxHashMap<Key, u32>>,
-    /// Write times per key: the key's version is the number of writes.
-    writes: FxHashMap<Key, Vec<f64>>,
+    /// Versions of every copy: copy `j` is `caches[j]`, copy
+    /// `caches.len() + i` is instance `i`'s L1.
+    versions: Versions,
     /// Broadcast invalidations in flight: (due time, key, sending cache).
     pending: VecDeque<(f64, Key, usize)>,
     rng: SimRng,
@@ -243,7 +64,7 @@ pub struct Fleet<C: FleetCache = AnyPolicy> {
     out: FleetCounters,
 }
 
-impl<C: FleetCache> Fleet<C> {
+impl<C: CacheBackend> Fleet<C> {
     /// `make(capacity)` builds one cache; local mode calls it `instances`
     /// times with `charge.capacity`, shared mode once with
     /// `instances x charge.capacity`.
@@ -258,7 +79,7 @@ impl<C: FleetCache> Fleet<C> {
     }
 
     /// `K` instances sharing `cache`, whose capacity (in charge units) is
-    /// `cap`: a shared fleet whose cache is built elsewhere (a Redis server).
+    /// `cap`: a shared fleet whose cache is built elsewhere (a server).
     pub fn with_shared(cache: C, cap: u64, charge: ChargeModel, cfg: &FleetConfig) -> Fleet<C> {
         Fleet::from_caches(
             vec![cache],
@@ -283,8 +104,7 @@ impl<C: FleetCache> Fleet<C> {
             charge,
             cap,
             caches,
-            filled: vec![FxHashMap::default(); n],
-            writes: FxHashMap::default(),
+            versions: Versions::new(n),
             pending: VecDeque::new(),
             rng: SimRng::derive(cfg.seed, 0x0ba1_a4ce),
             ev: vec![Evictions::default(); n],
@@ -311,7 +131,7 @@ impl<C: FleetCache> Fleet<C> {
         Fleet::tiered_with(make_l1, l1_capacity, make(charge.capacity), charge, cfg)
     }
 
-    /// A tiered fleet over an L2 built elsewhere (a Redis server) of
+    /// A tiered fleet over an L2 built elsewhere (a server) of
     /// `charge.capacity`.
     pub fn tiered_with(
         make_l1: &dyn Fn(u64) -> AnyPolicy,
@@ -330,31 +150,24 @@ impl<C: FleetCache> Fleet<C> {
                 ..cfg.clone()
             },
         );
-        f.l1 = Some(Tier {
-            caches: (0..k).map(|_| make_l1(l1_capacity)).collect(),
-            filled: vec![FxHashMap::default(); k],
-            ev: vec![Evictions::default(); k],
-            cap: l1_capacity,
-        });
+        f.l1 = Some(Tier::new(make_l1, l1_capacity, k));
+        f.versions = Versions::new(1 + k);
         f
     }
 
     /// Broadcast invalidation of `key`, sent by instance (or cache) `from`:
     /// every other L1 of a tiered fleet, or every other local cache, drops it.
     fn invalidate_others(&mut self, key: Key, from: usize) {
-        let mut n = 0;
-        match &mut self.l1 {
-            Some(t) => {
-                for (j, c) in t.caches.iter_mut().enumerate() {
-                    n += u64::from(j != from && c.remove(key));
-                }
-            }
+        let n = match &mut self.l1 {
+            Some(t) => t.invalidate_others(key, from),
             None => {
+                let mut n = 0;
                 for (j, c) in self.caches.iter_mut().enumerate() {
                     n += u64::from(j != from && c.invalidate(key));
                 }
+                n
             }
-        }
+        };
         self.out.invalidations += n;
     }
 
@@ -368,20 +181,14 @@ impl<C: FleetCache> Fleet<C> {
             capacity: self.cap,
         };
         for c in &mut self.caches {
-            super::freshness::prefill_each(keys, time, charge, |a, size| {
+            prefill_each(keys, time, charge, |a, size| {
                 if !c.lookup(a, size) {
                     c.admit(a, size, &mut ev);
                 }
             });
         }
         if let Some(t) = &mut self.l1 {
-            let charge = ChargeModel {
-                bytes: self.charge.bytes,
-                capacity: t.cap,
-            };
-            for c in &mut t.caches {
-                super::freshness::prefill(c, keys, time, charge);
-            }
+            t.prefill(keys, time, self.charge.bytes);
         }
     }
 
@@ -393,6 +200,7 @@ impl<C: FleetCache> Fleet<C> {
             per_instance: vec![Counters::default(); k],
             ..Default::default()
         };
+        self.versions.stale = StaleStats::default();
         self.ev.iter_mut().for_each(|e| *e = Evictions::default());
         if let Some(t) = &mut self.l1 {
             t.ev.iter_mut().for_each(|e| *e = Evictions::default());
@@ -406,7 +214,7 @@ impl<C: FleetCache> Fleet<C> {
             .per_instance
             .iter()
             .fold((0, 0), |(g, h), c| (g + c.gets, h + c.hits));
-        (g, h, self.out.stale_hits)
+        (g, h, self.versions.stale.stale_hits)
     }
 
     /// Replays `range` of `batch` through the run's phases: the prefill
@@ -446,10 +254,21 @@ impl<C: FleetCache> Fleet<C> {
         &mut self.caches[0]
     }
 
+    /// The instance that serves request number `vtime` for `key`.
+    #[inline]
+    fn route(&mut self, key: Key, vtime: u64) -> usize {
+        let k = self.cfg.instances;
+        match self.cfg.balance {
+            _ if k == 1 => 0,
+            Balance::Random => self.rng.below(k as u64) as usize,
+            Balance::RoundRobin => (vtime % k as u64) as usize,
+            Balance::KeyHash => (splitmix(key) % k as u64) as usize,
+        }
+    }
+
     /// Replays requests `range` of `batch`; request `i` is number
     /// `vtime_base + i` of the stream.
     pub fn replay(&mut self, batch: &Batch, range: std::ops::Range<usize>, vtime_base: u64) {
-        let k = self.cfg.instances;
         for i in range {
             let vtime = vtime_base + i as u64;
             let r = batch.request(i, vtime);
@@ -461,129 +280,112 @@ impl<C: FleetCache> Fleet<C> {
                 self.pending.pop_front();
                 self.invalidate_others(key, from);
             }
-            let inst = match self.cfg.balance {
-                _ if k == 1 => 0,
-                Balance::Random => self.rng.below(k as u64) as usize,
-                Balance::RoundRobin => (vtime % k as u64) as usize,
-                Balance::KeyHash => (splitmix(r.key) % k as u64) as usize,
-            };
-            let ci = if self.cfg.shared { 0 } else { inst };
+            let inst = self.route(r.key, vtime);
             let a = Access {
                 key: r.key,
-                charge: if self.charge.bytes {
-                    u64::from(r.size)
-                } else {
-                    1
-                },
+                charge: self.charge.of(r.size),
                 time: r.time,
                 vtime,
                 next_vtime: u64::MAX,
             };
-            let fits = a.charge <= self.cap;
-            let cnt = &mut self.out.per_instance[inst];
-            cnt.requests += 1;
+            self.out.per_instance[inst].requests += 1;
             match r.op {
-                Op::Get => {
-                    cnt.gets += 1;
-                    cnt.bytes_requested += u64::from(r.size);
-                    let version = self.writes.get(&r.key).map_or(0, |w| w.len() as u32);
-                    if let Some(t) = &mut self.l1 {
-                        if t.caches[inst].get(&a) {
-                            cnt.hits += 1;
-                            self.out.l1_hits += 1;
-                            let have = t.filled[inst].get(&r.key).copied().unwrap_or(0);
-                            if have < version {
-                                let age = r.time - self.writes[&r.key][have as usize];
-                                self.out.stale_hits += 1;
-                                self.out.stale_age_sum_s += age;
-                                self.out.stale_age_max_s = self.out.stale_age_max_s.max(age);
-                            }
-                            continue;
-                        }
-                    }
-                    if self.caches[ci].lookup(&a, r.size) {
-                        cnt.hits += 1;
-                        if let Some(t) = &mut self.l1 {
-                            // Served by the L2: the L1 takes the L2's copy.
-                            self.out.l2_hits += 1;
-                            if a.charge <= t.cap {
-                                t.caches[inst].insert(&a, &mut t.ev[inst]);
-                                let v = self.filled[ci].get(&r.key).copied().unwrap_or(0);
-                                t.filled[inst].insert(r.key, v);
-                            }
-                        }
-                        let have = self.filled[ci].get(&r.key).copied().unwrap_or(0);
-                        if have < version {
-                            let changed = self.writes[&r.key][have as usize];
-                            let age = r.time - changed;
-                            self.out.stale_hits += 1;
-                            self.out.stale_age_sum_s += age;
-                            self.out.stale_age_max_s = self.out.stale_age_max_s.max(age);
-                        }
-                    } else {
-                        cnt.misses += 1;
-                        cnt.bytes_missed += u64::from(r.size);
-                        if fits {
-                            self.caches[ci].admit(&a, r.size, &mut self.ev[ci]);
-                            self.filled[ci].insert(r.key, version);
-                        }
-                        if let Some(t) = &mut self.l1 {
-                            if a.charge <= t.cap {
-                                t.caches[inst].insert(&a, &mut t.ev[inst]);
-                                t.filled[inst].insert(r.key, version);
-                            }
-                        }
-                    }
+                Op::Get => self.get(inst, &a, r.size),
+                op @ (Op::Set | Op::Delete) => self.write(inst, op, &a, r.size),
+            }
+        }
+    }
+
+    /// A get by instance `inst`: its L1 (tiered), then its cache or the
+    /// shared one, then the origin.
+    #[inline]
+    fn get(&mut self, inst: usize, a: &Access, size: u32) {
+        let ci = if self.cfg.shared { 0 } else { inst };
+        let n = self.caches.len();
+        let cnt = &mut self.out.per_instance[inst];
+        cnt.gets += 1;
+        cnt.bytes_requested += u64::from(size);
+        if let Some(t) = &mut self.l1 {
+            if t.caches[inst].get(a) {
+                cnt.hits += 1;
+                self.out.l1_hits += 1;
+                self.versions.hit(a.key, a.time, n + inst);
+                return;
+            }
+        }
+        if self.caches[ci].lookup(a, size) {
+            cnt.hits += 1;
+            if let Some(t) = &mut self.l1 {
+                // Served by the L2: the L1 takes the L2's copy.
+                self.out.l2_hits += 1;
+                if a.charge <= t.cap {
+                    t.caches[inst].insert(a, &mut t.ev[inst]);
+                    self.versions.fill_from(a.key, n + inst, ci);
                 }
-                Op::Set | Op::Delete => {
-                    if r.op == Op::Set {
-                        cnt.sets += 1;
-                    } else {
-                        cnt.deletes += 1;
-                    }
-                    self.out.writes += 1;
-                    let w = self.writes.entry(r.key).or_default();
-                    w.push(r.time);
-                    let version = w.len() as u32;
-                    match (r.op, self.cfg.on_write) {
-                        (Op::Set, WritePolicy::Update) if fits => {
-                            self.caches[ci].write(&a, r.size, &mut self.ev[ci]);
-                            self.filled[ci].insert(r.key, version);
-                        }
-                        (Op::Set, WritePolicy::None) => {}
-                        _ => {
-                            self.caches[ci].invalidate(r.key);
-                        }
-                    }
-                    if let Some(t) = &mut self.l1 {
-                        match (r.op, self.cfg.on_write) {
-                            (Op::Set, WritePolicy::Update) if a.charge <= t.cap => {
-                                t.caches[inst].set(&a, &mut t.ev[inst]);
-                                t.filled[inst].insert(r.key, version);
-                            }
-                            (Op::Set, WritePolicy::None) => {}
-                            _ => {
-                                t.caches[inst].remove(r.key);
-                            }
-                        }
-                    }
-                    // Other instances' local copies: the L1s of a tiered
-                    // fleet, or the caches of a local one.
-                    let local = self.l1.is_some() || !self.cfg.shared;
-                    let from = if self.l1.is_some() { inst } else { ci };
-                    if self.cfg.broadcast
-                        && local
-                        && k > 1
-                        && self.cfg.on_write != WritePolicy::None
-                    {
-                        if self.cfg.delay <= 0.0 {
-                            self.invalidate_others(r.key, from);
-                        } else {
-                            self.pending
-                                .push_back((r.time + self.cfg.delay, r.key, from));
-                        }
-                    }
+            }
+            self.versions.hit(a.key, a.time, ci);
+        } else {
+            cnt.misses += 1;
+            cnt.bytes_missed += u64::from(size);
+            if a.charge <= self.cap {
+                self.caches[ci].admit(a, size, &mut self.ev[ci]);
+                self.versions.fill(a.key, ci);
+            }
+            if let Some(t) = &mut self.l1 {
+                if a.charge <= t.cap {
+                    t.caches[inst].insert(a, &mut t.ev[inst]);
+                    self.versions.fill(a.key, n + inst);
                 }
+            }
+        }
+    }
+
+    /// A write (`set` or `delete`) through instance `inst`: the write rule
+    /// on its cache (or the shared one) and its L1, then the broadcast.
+    #[inline]
+    fn write(&mut self, inst: usize, op: Op, a: &Access, size: u32) {
+        let ci = if self.cfg.shared { 0 } else { inst };
+        let n = self.caches.len();
+        let cnt = &mut self.out.per_instance[inst];
+        if op == Op::Set {
+            cnt.sets += 1;
+        } else {
+            cnt.deletes += 1;
+        }
+        self.versions.write(a.key, a.time);
+        let on_write = self.cfg.on_write;
+        match on_write.action(op, a.charge <= self.cap) {
+            WriteAction::Update => {
+                self.caches[ci].write(a, size, &mut self.ev[ci]);
+                self.versions.fill(a.key, ci);
+            }
+            WriteAction::Keep => {}
+            WriteAction::Drop => {
+                self.caches[ci].invalidate(a.key);
+            }
+        }
+        if let Some(t) = &mut self.l1 {
+            match on_write.action(op, a.charge <= t.cap) {
+                WriteAction::Update => {
+                    t.caches[inst].set(a, &mut t.ev[inst]);
+                    self.versions.fill(a.key, n + inst);
+                }
+                WriteAction::Keep => {}
+                WriteAction::Drop => {
+                    t.caches[inst].remove(a.key);
+                }
+            }
+        }
+        // Other instances' local copies: the L1s of a tiered fleet, or the
+        // caches of a local one.
+        let local = self.l1.is_some() || !self.cfg.shared;
+        let from = if self.l1.is_some() { inst } else { ci };
+        if self.cfg.broadcast && local && self.cfg.instances > 1 && on_write != OnWrite::None {
+            if self.cfg.delay <= 0.0 {
+                self.invalidate_others(a.key, from);
+            } else {
+                self.pending
+                    .push_back((a.time + self.cfg.delay, a.key, from));
             }
         }
     }
@@ -593,31 +395,21 @@ impl<C: FleetCache> Fleet<C> {
         if let Some(t) = &self.l1 {
             for (j, c) in t.caches.iter().enumerate() {
                 self.out.memory_objects += c.len() as u64;
-                self.out.per_instance[j].evictions += t.ev[j].evicted;
-                self.out.per_instance[j].expirations += t.ev[j].expired;
+                self.out.per_instance[j] += t.ev[j];
             }
         } else {
             self.out.l1_hits = self.out.per_instance.iter().map(|c| c.hits).sum();
         }
         for (j, c) in self.caches.iter().enumerate() {
             self.out.memory_objects += c.objects();
-            self.out.per_instance[j].evictions += self.ev[j].evicted;
-            self.out.per_instance[j].expirations += self.ev[j].expired;
+            self.out.per_instance[j] += self.ev[j];
         }
         let mut t = Counters::default();
         for c in &self.out.per_instance {
-            t.requests += c.requests;
-            t.gets += c.gets;
-            t.hits += c.hits;
-            t.misses += c.misses;
-            t.sets += c.sets;
-            t.deletes += c.deletes;
-            t.evictions += c.evictions;
-            t.expirations += c.expirations;
-            t.bytes_requested += c.bytes_requested;
-            t.bytes_missed += c.bytes_missed;
+            t += *c;
         }
         self.out.total = t;
+        self.out.stale = self.versions.stale;
         self.out
     }
 }
@@ -639,7 +431,7 @@ mod tests {
     use super::*;
     use crate::policy::{build, BuildCtx, StrategySpec};
     use crate::request::Request;
-    use crate::sim::replay::replay_batch;
+    use crate::sim::replay::{replay_batch, Rules};
     use crate::workload::zipf;
 
     fn maker(name: &'static str) -> impl Fn(u64) -> AnyPolicy {
@@ -662,7 +454,7 @@ mod tests {
             instances: k,
             balance,
             shared,
-            on_write: WritePolicy::Invalidate,
+            on_write: OnWrite::Invalidate,
             broadcast: false,
             delay: 0.0,
             seed: 3,
@@ -700,10 +492,13 @@ mod tests {
             0..b.len(),
             0,
             None,
-            ChargeModel {
-                bytes: false,
-                capacity: cap,
-            },
+            Rules::new(
+                ChargeModel {
+                    bytes: false,
+                    capacity: cap,
+                },
+                OnWrite::Update,
+            ),
             &mut c,
         );
         c
@@ -728,10 +523,10 @@ mod tests {
         // With writes, the write-through policy is the single run's `set`.
         let b = stream(20_000, 500, 7);
         let mut c = cfg(1, Balance::KeyHash, false);
-        c.on_write = WritePolicy::Update;
+        c.on_write = OnWrite::Update;
         let got = replay_fleet(&maker("lru"), &b, charge, &c);
         assert_eq!(got.total, single("lru", &b, 50));
-        assert_eq!(got.stale_hits, 0);
+        assert_eq!(got.stale.stale_hits, 0);
     }
 
     /// Warm-up, prefill and windows cut a one-instance fleet's stream exactly
@@ -775,7 +570,7 @@ mod tests {
             ph.finish(g, h, st);
             let out = f.finish();
             assert_eq!(out.total, c, "shared={shared}");
-            assert_eq!(out.stale_hits, d.stale.stale_hits);
+            assert_eq!(out.stale.stale_hits, d.stale().stale_hits);
             assert_eq!(ph.timeline, d.phases.timeline, "shared={shared}");
         }
         assert_eq!(d.phases.timeline.len(), 6);
@@ -845,10 +640,10 @@ mod tests {
         for k in [1, 2, 4, 8] {
             let mut c = cfg(k, Balance::RoundRobin, false);
             let silent = replay_fleet(&maker("lru"), &b, charge, &c);
-            stale.push(silent.stale_hits);
+            stale.push(silent.stale.stale_hits);
             c.broadcast = true;
             let told = replay_fleet(&maker("lru"), &b, charge, &c);
-            assert_eq!(told.stale_hits, 0, "k={k}");
+            assert_eq!(told.stale.stale_hits, 0, "k={k}");
             if k > 1 {
                 assert!(told.invalidations > 0);
             }
@@ -874,17 +669,17 @@ mod tests {
             c.delay = delay;
             let got = replay_fleet(&maker("lru"), &b, charge, &c);
             assert!(
-                got.stale_hits >= last,
+                got.stale.stale_hits >= last,
                 "delay {delay}: {} < {last}",
-                got.stale_hits
+                got.stale.stale_hits
             );
             if delay > 0.0 {
                 assert!(
-                    got.stale_age_max_s <= delay + 1e-9,
+                    got.stale.stale_age_max_s <= delay + 1e-9,
                     "no stale read outlives the delay"
                 );
             }
-            last = got.stale_hits;
+            last = got.stale.stale_hits;
         }
         assert!(last > 0);
     }
@@ -922,8 +717,8 @@ mod tests {
         // Requests 0 and 2 go to instance 0, 1 and 3 to instance 1.
         // t=2: instance 0 hits its t=0 copy, overwritten at t=1: age 1.
         // t=3: instance 1 invalidated its own copy (it had none): miss.
-        assert_eq!((got.total.hits, got.stale_hits), (1, 1));
-        assert_eq!(got.stale_age_max_s, 1.0);
+        assert_eq!((got.total.hits, got.stale.stale_hits), (1, 1));
+        assert_eq!(got.stale.stale_age_max_s, 1.0);
     }
 
     #[test]
@@ -974,13 +769,17 @@ mod tests {
             f.finish()
         };
         assert_eq!(
-            run(1, false).stale_hits,
+            run(1, false).stale.stale_hits,
             0,
             "one instance invalidates its L1 and the L2"
         );
         let silent = run(4, false);
-        assert!(silent.stale_hits > 0);
+        assert!(silent.stale.stale_hits > 0);
         assert_eq!(silent.l1_hits + silent.l2_hits, silent.total.hits);
-        assert_eq!(run(4, true).stale_hits, 0, "broadcast reaches every L1");
+        assert_eq!(
+            run(4, true).stale.stale_hits,
+            0,
+            "broadcast reaches every L1"
+        );
     }
 }
