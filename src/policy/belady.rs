@@ -12,7 +12,7 @@
 //! 60.4006, 68.2688, 73.0180, 75.1380 for 53.61 ... 75.13: rounded, except
 //! the last, which the paper truncates; the bypass variant gives 53.6190 at
 //! c = 1000, which the paper would print 53.62; see
-//! `tests/conformance_belady.rs`). It is optimal among all policies that
+//! `tests/it/conformance_belady.rs`). It is optimal among all policies that
 //! admit every missed object (every other policy of cachesim) for count
 //! capacities, and it keeps the invariant "a key just inserted is found on
 //! its next request".

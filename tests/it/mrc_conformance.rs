@@ -6,7 +6,7 @@
 //! set and at the paper's sizes, with measured bounds below 1024. Trace tests
 //! skip when the traces are absent.
 
-mod common;
+use crate::common;
 
 use cachesim::mrc::mattson::{Histogram, StackDistances};
 use cachesim::mrc::shards::{ShardsFixedRate, ShardsFixedSize};

@@ -4,7 +4,7 @@
 //! points. The published numbers are those of `traces/PUBLISHED.md`.
 //! Skipped (with the reason printed) when the traces are absent.
 
-mod common;
+use crate::common;
 
 use cachesim::policy::arc::Arc;
 use cachesim::policy::{Access, Evictions, Policy};

@@ -1,7 +1,6 @@
 //! Latency: the origin model, the histograms, the `.hgrm` files, and a real
 //! PostgreSQL origin (skipped without a server, required in CI).
 
-mod common;
 
 use cachesim::policy::StrategySpec;
 use cachesim::sim::latency::OriginModel;

@@ -2,7 +2,7 @@
 //! sweeps, warm-up, prefill, the timeline, and the YCSB and shifting/scanning
 //! Zipf presets. Library-level checks first, then the CLI end to end.
 
-mod common;
+use crate::common;
 use common::{cachesim, stderr};
 
 use cachesim::policy::{Access, Evictions, Policy, StrategySpec};

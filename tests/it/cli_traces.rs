@@ -1,7 +1,7 @@
 //! The trace commands and trace errors as a user meets them: run the binary,
 //! check exit status, stdout and stderr.
 
-mod common;
+use crate::common;
 use common::{cachesim, stderr, stdout};
 
 /// oracleGeneral records for `keys` (time = index, size 100, next access -1).

@@ -4,7 +4,7 @@
 //! answers on 127.0.0.1:6379; each test uses its own database (10, 11) and
 //! the run's key prefix.
 
-mod common;
+use crate::common;
 
 use common::{json, u};
 

@@ -9,7 +9,7 @@
 //! `test/test_evictionAlgo.c` (LRU and FIFO on cloudPhysicsIO.oracleGeneral.bin
 //! with byte capacities of 128 MiB steps up to 1 GiB).
 
-mod common;
+use crate::common;
 
 use cachesim::policy::{self, BuildCtx, StrategySpec};
 use cachesim::sim::replay::{replay_batch, ChargeModel, Counters, Rules};

@@ -6,7 +6,7 @@
 //! Also prints `lirs` next to Table IV's LIRS column. Not asserted: the ARC
 //! paper took its LIRS numbers from other papers, with their parameters.
 
-mod common;
+use crate::common;
 
 use cachesim::policy::{build, BuildCtx, Policy, StrategySpec};
 use cachesim::sim::future::next_use;

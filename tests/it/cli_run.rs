@@ -1,7 +1,7 @@
 //! `cachesim run` and `cachesim list` end to end: every documented path and
 //! every documented error, through the real binary.
 
-mod common;
+use crate::common;
 use common::{cachesim, col, parse_csv, stderr, stdout};
 
 #[test]

@@ -4,7 +4,7 @@
 //! starts on free ports. Skips (or fails under CACHESIM_REQUIRE_SERVICES=1)
 //! when no Redis answers.
 
-mod common;
+use crate::common;
 
 use common::{json, u};
 

@@ -2,7 +2,7 @@
 //! row order, thread-count independence, the new columns, and clear usage
 //! errors (exit 2, nothing written) for bad ranges, seeds and threads.
 
-mod common;
+use crate::common;
 use common::{cachesim, col, parse_csv, stderr, stdout};
 
 const SWEEP: &[&str] = &[

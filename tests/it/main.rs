@@ -1,0 +1,30 @@
+//! The integration tests, one binary with a module per feature (as
+//! ripgrep's `tests/tests.rs`): one link instead of twenty, and helpers in
+//! one place (`common`). Tests that need a service (Redis, PostgreSQL,
+//! Python's cachetools, Chromium) or the shared traces skip with a printed
+//! reason when it is absent, and fail instead under
+//! `CACHESIM_REQUIRE_SERVICES=1` (what CI sets).
+
+#[macro_use]
+mod common;
+
+mod charts;
+mod cli_fleet;
+mod cli_run;
+mod cli_sweep;
+mod cli_traces;
+mod compare_report;
+mod conformance_arc;
+mod conformance_belady;
+mod conformance_traces;
+mod freshness;
+mod latency;
+mod mrc_conformance;
+mod policy_invariants;
+mod policy_reference;
+mod policy_writes_and_bytes;
+mod python_parity;
+mod redis;
+mod redis_fleet;
+mod report_browser;
+mod talk_charts;
