@@ -14,8 +14,8 @@
 //! as LRU.
 
 use cachesim::policy::{build, needs_future, AnyPolicy, BuildCtx, Policy, StrategySpec};
-use cachesim::sim::future::next_use;
 use cachesim::sim::replay::{replay_batch, ChargeModel, Counters};
+use cachesim::workload::future::next_use;
 use cachesim::workload::{zipf, Batch};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, SamplingMode, Throughput};
 use std::time::Duration;

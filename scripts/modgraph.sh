@@ -1,38 +1,49 @@
 #!/usr/bin/env bash
 # The crate's module graph: one line per edge `FROM -> TO` between top-level
 # modules of src/ (a file under src/FROM/ or src/FROM.rs that names
-# `crate::TO`), then the cycles, if any. The test `architecture` checks the
-# same graph: it must be a DAG, and the core (sim, policy, workload, mrc)
-# must not name external, cmd, report, plot or cli.
+# `crate::TO` outside its unit-test module), then "no cycle" or the modules
+# on cycles (exit 1). The test `architecture` (tests/it/architecture.rs)
+# checks the same graph: it must be a DAG, and the core (sim, policy,
+# workload, mrc) must not name external, cmd, report, plot or cli.
 #
 #   scripts/modgraph.sh          # edges, then "no cycle" or the cycles
 #   scripts/modgraph.sh --dot    # Graphviz: scripts/modgraph.sh --dot | dot -Tpng > g.png
 set -euo pipefail
 cd "$(dirname "$0")/../src"
-edges=$(
-  for f in $(find . -name '*.rs' | sort); do
-    top=${f#./}
-    top=${top%%/*}
-    top=${top%.rs}
-    case $top in lib | main) continue ;; esac
-    sed 's://.*$::' "$f" | grep -o 'crate::[a-z_]*' | sed "s/^crate::/$top -> /" || true
-  done | awk '$1 != $3' | sort -u | while read -r from _ to; do
-    # Only modules count (not `crate::dispatch`, a macro).
-    if [ -d "$to" ] || [ -f "$to.rs" ]; then echo "$from -> $to"; fi
-  done
-)
-if [ "${1:-}" = --dot ]; then
-  echo "digraph cachesim {"
-  echo "$edges" | awk '{print "  \"" $1 "\" -> \"" $3 "\";"}'
-  echo "}"
-  exit 0
-fi
-echo "$edges"
+python3 - "${1:-}" << 'PY'
+import os, re, sys
+edges = set()
+for dirpath, _, files in os.walk("."):
+    for f in files:
+        if not f.endswith(".rs"):
+            continue
+        path = os.path.join(dirpath, f)
+        top = os.path.normpath(path).split(os.sep)[0].removesuffix(".rs")
+        if top in ("lib", "main"):
+            continue
+        lines = open(path).read().split("\n")
+        for i, line in enumerate(lines):
+            # A unit-test module (`#[cfg(test)]` then `mod NAME {`) ends the
+            # library part of the file.
+            nxt = lines[i + 1].strip() if i + 1 < len(lines) else ""
+            if line.strip() == "#[cfg(test)]" and re.match(r"(pub )?mod \w+ \{$", nxt):
+                break
+            code = line.split("//")[0]
+            for name in re.findall(r"crate::(\w+)", code):
+                # Only modules count (not `crate::dispatch`, a macro).
+                if name != top and (os.path.isdir(name) or os.path.isfile(name + ".rs")):
+                    edges.add((top, name))
+edges = sorted(edges)
+if sys.argv[1] == "--dot":
+    print("digraph cachesim {")
+    for a, b in edges:
+        print(f'  "{a}" -> "{b}";')
+    print("}")
+    sys.exit(0)
+for a, b in edges:
+    print(f"{a} -> {b}")
 # Cycles: repeatedly drop modules with no outgoing edge left; what remains
 # lies on (or leads into) a cycle.
-python3 - "$edges" << 'PY'
-import sys
-edges = [l.split(" -> ") for l in sys.argv[1].splitlines() if l.strip()]
 g = {}
 for a, b in edges:
     g.setdefault(a, set()).add(b)

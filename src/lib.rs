@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod cmd;
 pub mod external;
+pub mod files;
 pub mod mrc;
 pub mod plot;
 pub mod policy;

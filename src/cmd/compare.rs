@@ -4,8 +4,9 @@
 
 use super::{usage, CliError};
 use crate::cli::CompareArgs;
+use crate::files::write_atomic;
 use crate::report::compare::{compare as build, flat_table, CompareError, Comparison};
-use crate::report::{markdown, write_atomic};
+use crate::report::markdown;
 use anyhow::Context;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -22,7 +23,7 @@ pub fn load_sources(
     };
     let mut out = Vec::new();
     for p in inputs {
-        let rows = crate::report::csv::read_results(p)
+        let rows = crate::sim::result::read_results(p)
             .map_err(|e| CliError::Runtime(anyhow::anyhow!(e)))?;
         let clash = inputs.iter().filter(|q| stem(q) == stem(p)).count() > 1;
         let name = if clash {

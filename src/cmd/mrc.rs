@@ -318,7 +318,7 @@ pub fn mrc(a: MrcArgs) -> Result<(), CliError> {
         }
     }
     if let Some(path) = &out_path {
-        report::write_atomic(path, |w| write_csv(&rows, w))
+        crate::files::write_atomic(path, |w| write_csv(&rows, w))
             .with_context(|| format!("cannot write results to '{}'", path.display()))?;
     }
     let stdout = std::io::stdout();

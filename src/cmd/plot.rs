@@ -3,8 +3,8 @@
 
 use super::{usage, CliError};
 use crate::cli::{PlotArgs, YAxis};
+use crate::files::write_atomic;
 use crate::plot::{self, ChartKind, Dataset, PlotError, PlotOptions, YMetric};
-use crate::report::write_atomic;
 use anyhow::Context;
 use std::io::Write;
 use std::path::PathBuf;

@@ -5,9 +5,9 @@ use super::compare::{baseline_error, load_sources};
 use super::plot::{load, plot_error};
 use super::CliError;
 use crate::cli::ReportArgs;
+use crate::files::write_atomic;
 use crate::report::compare::compare;
 use crate::report::html::{render, ReportInput};
-use crate::report::write_atomic;
 use anyhow::Context;
 
 pub fn report(a: ReportArgs) -> Result<(), CliError> {

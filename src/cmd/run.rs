@@ -310,11 +310,11 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
     if let Some(path) = &out_path {
         if plan.fresh.window.is_some() {
             let tp = phases::timeline_path(path);
-            report::write_atomic(&tp, |w| phases::write_timeline(&timeline, w))
+            crate::files::write_atomic(&tp, |w| phases::write_timeline(&timeline, w))
                 .with_context(|| format!("cannot write the timeline to '{}'", tp.display()))?;
             timeline_path = Some(tp);
         }
-        report::write_atomic(path, |w| CsvExporter.write(&results, w))
+        crate::files::write_atomic(path, |w| CsvExporter.write(&results, w))
             .with_context(|| format!("cannot write results to '{}'", path.display()))?;
     }
     let stdout = std::io::stdout();

@@ -3,7 +3,6 @@
 
 use super::{usage, CliError};
 use crate::cli::{StatsFormat, TraceCommand, TraceConvertArgs, TraceOutFormat, TraceStatsArgs};
-use crate::report;
 use crate::units::format_bytes;
 use crate::workload::stats::{self, TraceStats};
 use crate::workload::trace::{self, export, TraceFormat};
@@ -105,7 +104,7 @@ fn convert(a: TraceConvertArgs) -> Result<(), CliError> {
     let batch = trace::read_all(&a.input, format, crate::workload::preset::DEFAULT_RATE)
         .map_err(anyhow::Error::new)?;
     let to = out_format(a.to);
-    report::write_atomic(&a.output, |w| export::write(&batch, to, w))
+    crate::files::write_atomic(&a.output, |w| export::write(&batch, to, w))
         .with_context(|| format!("cannot write '{}'", a.output.display()))?;
     eprintln!(
         "wrote {} requests to {} ({})",

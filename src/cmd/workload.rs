@@ -8,7 +8,6 @@
 
 use super::{run::plan_from_args, trace::out_format, CliError};
 use crate::cli::{Cli, Command, TraceOutFormat, WorkloadCommand, WorkloadExportArgs};
-use crate::report;
 use crate::sim::runner::WorkloadInput;
 use crate::workload::trace::{export, TraceFormat};
 use anyhow::Context;
@@ -69,7 +68,7 @@ fn export_cmd(a: WorkloadExportArgs) -> Result<(), CliError> {
     };
     let batch = preset.generate(a.seed);
     let to = format_for(&a);
-    report::write_atomic(&a.out, |w| export::write(&batch, to, w))
+    crate::files::write_atomic(&a.out, |w| export::write(&batch, to, w))
         .with_context(|| format!("cannot write '{}'", a.out.display()))?;
     eprintln!(
         "wrote {} requests of {label} (seed {}) to {} ({})",

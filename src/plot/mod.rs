@@ -199,7 +199,7 @@ impl Dataset {
                     timeline.push((source.clone(), t));
                 }
             } else {
-                rows.extend(crate::report::csv::read_results(p)?);
+                rows.extend(crate::sim::result::read_results(p)?);
             }
         }
         let mut d = Dataset::from_rows(rows);

@@ -18,7 +18,7 @@
 //! its next request".
 //!
 //! The future comes from [`Access::next_vtime`], which the runner fills from
-//! [`crate::sim::future::next_use`] (one backward pass over the workload,
+//! [`crate::workload::future::next_use`] (one backward pass over the workload,
 //! counted in the run's time). Without it every object looks never-used-again
 //! and the policy degenerates to evicting the largest key.
 //!
@@ -195,7 +195,7 @@ impl Policy for Belady {
 /// at each eviction), for cross-checking. Count capacity, gets only.
 #[cfg(test)]
 pub(crate) fn brute_force_hits(keys: &[Key], capacity: usize) -> u64 {
-    let next = crate::sim::future::next_use(keys);
+    let next = crate::workload::future::next_use(keys);
     let mut cache: Vec<(Key, u64)> = Vec::new();
     let mut hits = 0;
     for (i, &k) in keys.iter().enumerate() {
@@ -224,7 +224,7 @@ pub(crate) fn brute_force_hits(keys: &[Key], capacity: usize) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::future::next_use;
+    use crate::workload::future::next_use;
 
     fn run(keys: &[Key], c: u64) -> (Vec<bool>, Belady) {
         let next = next_use(keys);

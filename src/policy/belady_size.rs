@@ -254,7 +254,7 @@ mod tests {
     #[test]
     fn uniform_charges_evict_exactly_as_belady() {
         let keys: Vec<Key> = (0..3000u64).map(|i| crate::rng::splitmix(i) % 40).collect();
-        let next = crate::sim::future::next_use(&keys);
+        let next = crate::workload::future::next_use(&keys);
         let mut a = BeladySize::new(7, 4, 3);
         let mut b = super::super::belady::Belady::new(7);
         let mut ev = Evictions::default();

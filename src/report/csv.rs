@@ -3,7 +3,6 @@
 use super::Exporter;
 use crate::sim::RunResult;
 use std::io::{self, Write};
-use std::path::Path;
 
 pub struct CsvExporter;
 
@@ -18,17 +17,4 @@ impl Exporter for CsvExporter {
         }
         w.flush()
     }
-}
-
-/// Reads results back from a CSV file written by cachesim (so charts and
-/// comparisons never need a rerun).
-pub fn read_results(path: &Path) -> Result<Vec<RunResult>, String> {
-    let mut rdr = csv::Reader::from_path(path)
-        .map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
-    let mut out = Vec::new();
-    for (i, row) in rdr.deserialize().enumerate() {
-        let r: RunResult = row.map_err(|e| format!("{}:{}: {e}", path.display(), i + 2))?;
-        out.push(r);
-    }
-    Ok(out)
 }

@@ -7,7 +7,6 @@ pub mod backend;
 pub mod capacity;
 pub mod fleet;
 pub mod freshness;
-pub mod future;
 pub mod latency;
 pub mod phases;
 pub mod replay;

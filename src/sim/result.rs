@@ -230,3 +230,15 @@ pub const MEASURED_COLUMNS: &[&str] = &[
     "l2_hit_p99_us",
     "threads",
 ];
+/// Reads results back from a CSV file written by cachesim (so charts and
+/// comparisons never need a rerun).
+pub fn read_results(path: &std::path::Path) -> Result<Vec<RunResult>, String> {
+    let mut rdr = csv::Reader::from_path(path)
+        .map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
+    let mut out = Vec::new();
+    for (i, row) in rdr.deserialize().enumerate() {
+        let r: RunResult = row.map_err(|e| format!("{}:{}: {e}", path.display(), i + 2))?;
+        out.push(r);
+    }
+    Ok(out)
+}

@@ -107,7 +107,7 @@ impl WorkloadInput {
     pub fn prepare_for(&self, seed: u64, runs: usize, future: bool) -> Result<Prepared, RunError> {
         let mut p = self.prepare_inner(seed, if future { runs.max(2) } else { runs })?;
         if let (true, Data::Memory(b)) = (future, &p.data) {
-            p.next_use = Some(super::future::next_use(&b.keys));
+            p.next_use = Some(crate::workload::future::next_use(&b.keys));
         }
         Ok(p)
     }
@@ -177,7 +177,7 @@ pub struct Prepared {
     pub requests: u64,
     pub distinct: u64,
     pub data: Data,
-    /// Next use of every request ([`super::future::next_use`]), when an
+    /// Next use of every request ([`crate::workload::future::next_use`]), when an
     /// offline strategy (Belady) will replay the workload.
     pub next_use: Option<Vec<u64>>,
 }

@@ -375,6 +375,6 @@ fn write_histogram(
         })
         .collect();
     let path = dir.join(name);
-    crate::report::write_atomic(&path, |w| latency::write_hgrm(h, w))
+    crate::files::write_atomic(&path, |w| latency::write_hgrm(h, w))
         .map_err(|err| RunError::Histogram { path, err })
 }

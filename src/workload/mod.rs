@@ -9,6 +9,7 @@
 //! ARC trace therefore costs 8 bytes per request in memory.
 
 pub mod distinct;
+pub mod future;
 pub mod hotspot;
 pub mod preset;
 pub mod scan;

@@ -1,7 +1,7 @@
 //! `cachesim compare` and `cachesim report` on the fixture CSVs, and reading
 //! back CSVs written before later columns existed.
 
-use cachesim::report::csv::read_results;
+use cachesim::sim::result::read_results;
 use cachesim::sim::result::COLUMNS;
 use cachesim::sim::RunResult;
 use std::path::{Path, PathBuf};

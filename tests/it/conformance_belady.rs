@@ -9,9 +9,9 @@
 use crate::common;
 
 use cachesim::policy::{build, BuildCtx, Policy, StrategySpec};
-use cachesim::sim::future::next_use;
 use cachesim::sim::replay::{replay_batch, ChargeModel, Counters, Rules};
 use cachesim::sim::write::OnWrite;
+use cachesim::workload::future::next_use;
 use cachesim::workload::trace::{read_all, TraceFormat};
 use cachesim::workload::Batch;
 use std::path::Path;

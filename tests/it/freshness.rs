@@ -504,7 +504,7 @@ fn cli_ttl_sweep_with_writes_and_stale_columns() {
         dir.path(),
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    let results = cachesim::report::csv::read_results(&dir.path().join("r.csv")).unwrap();
+    let results = cachesim::sim::result::read_results(&dir.path().join("r.csv")).unwrap();
     assert_eq!(results.len(), 2 * 2 * 4);
     let ttls: Vec<Option<f64>> = results.iter().take(4).map(|r| r.ttl_s).collect();
     assert_eq!(ttls, [Some(1.0), Some(5.0), Some(30.0), Some(300.0)]);
@@ -590,7 +590,7 @@ fn timeline_adds_up(strategies: &str, extra: &[&str]) {
     let (header, _) = read_csv(&tl);
     assert_eq!(header, TIMELINE_COLUMNS);
     let rows = phases::read_timeline(&tl).unwrap();
-    let results = cachesim::report::csv::read_results(&dir.path().join("out/r.csv")).unwrap();
+    let results = cachesim::sim::result::read_results(&dir.path().join("out/r.csv")).unwrap();
     assert_eq!(results.len(), strategies.split(',').count());
     for r in &results {
         assert_eq!(r.requests, 45_000);

@@ -1,7 +1,6 @@
 //! Latency: the origin model, the histograms, the `.hgrm` files, and a real
 //! PostgreSQL origin (skipped without a server, required in CI).
 
-
 use cachesim::policy::StrategySpec;
 use cachesim::sim::latency::OriginModel;
 use cachesim::sim::runner::{OriginSpec, Plan, RunConfig, WorkloadInput};

@@ -13,9 +13,9 @@ use cachesim::policy::{
     build, is_external, needs_future, Access, AnyPolicy, BuildCtx, Evictions, Policy, StrategySpec,
     STRATEGIES,
 };
-use cachesim::sim::future::next_use;
 use cachesim::sim::replay::{replay_batch, ChargeModel, Counters, Rules};
 use cachesim::sim::write::OnWrite;
+use cachesim::workload::future::next_use;
 use cachesim::workload::Batch;
 use cachesim::{Op, Request};
 use proptest::prelude::*;

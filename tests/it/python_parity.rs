@@ -5,7 +5,6 @@
 //! Needs `python3` with `cachetools`; skipped with a printed reason otherwise,
 //! and a failure under `CACHESIM_REQUIRE_SERVICES=1` (`.ci/run` installs it).
 
-
 use cachesim::policy::{build, BuildCtx, StrategySpec};
 use cachesim::sim::replay::{replay_batch, ChargeModel, Counters, Rules};
 use cachesim::sim::write::OnWrite;

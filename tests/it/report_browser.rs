@@ -3,7 +3,6 @@
 //! with the reason printed, where /usr/bin/chromium is absent; a failure
 //! under `CACHESIM_REQUIRE_SERVICES=1` (`.ci/run` installs Debian's `chromium`).
 
-
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
