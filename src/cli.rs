@@ -1,5 +1,8 @@
 //! Command-line definitions only (clap derive). Doc comments are the help
-//! text; the commands themselves live in `cmd/`.
+//! text, except the lists of strategies and trace formats, which come from
+//! their registries ([`crate::policy::STRATEGIES`],
+//! [`crate::workload::trace::TraceFormat`]) so that they cannot go stale; the
+//! commands themselves live in `cmd/`.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -65,6 +68,21 @@ Examples:
   cachesim run -s redis,tiered:lru+redis --l1-capacity 1000 --redis-url redis://127.0.0.1:6379/0
   cachesim run -s lru,fifo,lfu,random -w zipf,hotspot --seeds 1..5 -c 0.1%..50%:12 --threads 2";
 
+/// `--strategy`'s help: every registered strategy by name.
+fn strategy_help() -> String {
+    format!(
+        "Strategies, comma separated or repeated: {}; and shared:NAME, one cache \
+         shared by the --instances (see `cachesim list`). Parameters follow colons: \
+         `ttl:ttl=30s`, `s3fifo:small=0.1`, `tiered:lru+redis`",
+        crate::policy::strategy_names()
+    )
+}
+
+/// `--trace-format`'s help: `what`, then every registered trace format.
+fn trace_format_help(what: &str) -> String {
+    format!("{what}: {}", crate::workload::trace::format_names())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     /// An aligned table for people.
@@ -77,12 +95,8 @@ pub enum OutputFormat {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Strategies, comma separated or repeated: none, lru, fifo, lfu, ttl,
-    /// random, clock, slru, 2q, arc, lirs, sieve, s3fifo, wtinylfu, belady,
-    /// belady-size, the Redis ones, tiered:LOCAL+redis, tiered-local:L1+L2,
-    /// shared:NAME (see `cachesim list`). Parameters follow colons:
-    /// `ttl:ttl=30s`, `s3fifo:small=0.1`.
-    #[arg(short, long, value_name = "SPEC[,SPEC...]", default_value = "lru")]
+    // Help: strategy_help().
+    #[arg(short, long, value_name = "SPEC[,SPEC...]", default_value = "lru", help = strategy_help())]
     pub strategy: Vec<String>,
 
     #[command(flatten)]
@@ -260,9 +274,8 @@ pub struct WorkloadArgs {
     #[arg(short, long, value_name = "FILE")]
     pub trace: Vec<PathBuf>,
 
-    /// Trace reader to use instead of detecting it: text, csv, arc, lirs,
-    /// oracle-general, u32be, i64be.
-    #[arg(long, value_name = "FORMAT")]
+    // Help: trace_format_help().
+    #[arg(long, value_name = "FORMAT", help = trace_format_help("Trace reader to use instead of detecting it"))]
     pub trace_format: Option<String>,
 
     /// Number of requests to generate (overrides the preset).
@@ -336,9 +349,8 @@ pub struct TraceStatsArgs {
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
 
-    /// Trace reader to use instead of detecting it: text, csv, arc, lirs,
-    /// oracle-general, u32be, i64be.
-    #[arg(long, value_name = "FORMAT")]
+    // Help: trace_format_help().
+    #[arg(long, value_name = "FORMAT", help = trace_format_help("Trace reader to use instead of detecting it"))]
     pub trace_format: Option<String>,
 
     /// What to print on stdout.
@@ -360,9 +372,8 @@ pub struct TraceConvertArgs {
     #[arg(long, value_enum)]
     pub to: TraceOutFormat,
 
-    /// Reader for IN instead of detecting it: text, csv, arc, lirs,
-    /// oracle-general, u32be, i64be.
-    #[arg(long, value_name = "FORMAT")]
+    // Help: trace_format_help().
+    #[arg(long, value_name = "FORMAT", help = trace_format_help("Reader for IN instead of detecting it"))]
     pub trace_format: Option<String>,
 }
 

@@ -7,6 +7,13 @@ use crate::workload::trace::TraceFormat;
 use crate::workload::{Preset, PRESETS};
 
 pub fn list(_args: ListArgs) -> Result<(), CliError> {
+    print!("{}", listing()?);
+    Ok(())
+}
+
+/// What `cachesim list` prints. `scripts/talk.sh` reads the names off the
+/// first column of the strategy and trace format sections.
+fn listing() -> Result<String, CliError> {
     let mut out = String::new();
     out += "Strategies (--strategy NAME[:key=value...]):\n";
     let w = STRATEGIES.iter().map(|s| s.name.len()).max().unwrap_or(0);
@@ -32,6 +39,50 @@ pub fn list(_args: ListArgs) -> Result<(), CliError> {
     for f in TraceFormat::ALL {
         out += &format!("  {:<w$}  {}\n", f.name(), f.describe());
     }
-    print!("{out}");
-    Ok(())
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::POLICIES;
+
+    /// The lines of the section headed `title`, as talk.sh's awk cuts them.
+    fn section<'a>(listing: &'a str, title: &str) -> Vec<&'a str> {
+        listing
+            .split("\n\n")
+            .find(|s| s.starts_with(title))
+            .unwrap_or_else(|| panic!("no section {title}"))
+            .lines()
+            .skip(1)
+            .collect()
+    }
+
+    #[test]
+    fn every_registered_policy_is_listed_with_its_parameters() {
+        let out = listing().unwrap();
+        let lines = section(&out, "Strategies");
+        assert_eq!(lines.len(), STRATEGIES.len());
+        for p in POLICIES {
+            let line = lines
+                .iter()
+                .find(|l| l.split_whitespace().next() == Some(p.name))
+                .unwrap_or_else(|| panic!("{} is not in `cachesim list`", p.name));
+            assert!(line.contains(p.summary), "{line}");
+            if !p.params.is_empty() {
+                assert!(line.ends_with(&format!(" [{}]", p.params)), "{line}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_trace_format_is_listed() {
+        let out = listing().unwrap();
+        let names: Vec<&str> = section(&out, "Trace formats")
+            .iter()
+            .filter_map(|l| l.split_whitespace().next())
+            .collect();
+        let want: Vec<&str> = TraceFormat::ALL.iter().map(|f| f.name()).collect();
+        assert_eq!(names, want);
+    }
 }

@@ -31,7 +31,7 @@
 //! is exactly the paper's.
 
 use super::common::{LinkedSlab, List, NIL};
-use super::{Access, Evictions, Policy};
+use super::{Access, BuildCtx, Evictions, Kind, Params, Policy, PolicyInfo, Register, SpecError};
 use crate::request::Key;
 
 const T1: u8 = 0;
@@ -177,6 +177,19 @@ impl Arc {
             n += 1;
         }
         n
+    }
+}
+
+impl Register for Arc {
+    const INFO: PolicyInfo = PolicyInfo {
+        name: "arc",
+        summary: "adaptive replacement cache (Megiddo & Modha, FAST 2003)",
+        params: "",
+        kind: Kind::Online,
+    };
+
+    fn build(_p: &mut Params, ctx: &BuildCtx) -> Result<Arc, SpecError> {
+        Ok(Arc::new(ctx.capacity))
     }
 }
 

@@ -35,7 +35,7 @@
 //! awareness; see `belady-size` for that). No parameters.
 
 use super::common::{LinkedSlab, MaxHeap4};
-use super::{Access, Evictions, Policy};
+use super::{Access, BuildCtx, Evictions, Kind, Params, Policy, PolicyInfo, Register, SpecError};
 use crate::request::Key;
 
 #[derive(Debug, Clone, Copy)]
@@ -134,6 +134,19 @@ impl Belady {
             .sum();
         assert_eq!(sum, self.used);
         assert!(self.used <= self.capacity);
+    }
+}
+
+impl Register for Belady {
+    const INFO: PolicyInfo = PolicyInfo {
+        name: "belady",
+        summary: "Belady's MIN, offline optimum: evict the furthest next use (needs the future)",
+        params: "",
+        kind: Kind::Offline,
+    };
+
+    fn build(_p: &mut Params, ctx: &BuildCtx) -> Result<Belady, SpecError> {
+        Ok(Belady::new(ctx.capacity))
     }
 }
 

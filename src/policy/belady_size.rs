@@ -23,7 +23,7 @@
 
 use super::belady::Belady;
 use super::common::LinkedSlab;
-use super::{Access, Evictions, Policy};
+use super::{Access, BuildCtx, Evictions, Kind, Params, Policy, PolicyInfo, Register, SpecError};
 use crate::request::Key;
 use crate::rng::SimRng;
 
@@ -151,6 +151,20 @@ impl BeladySize {
         }
         assert_eq!(sum, self.used);
         assert!(self.used <= self.capacity);
+    }
+}
+
+impl Register for BeladySize {
+    const INFO: PolicyInfo = PolicyInfo {
+        name: "belady-size",
+        summary: "offline, size-aware: evict the largest next-use distance x size (sampled)",
+        params: "samples=128",
+        kind: Kind::Offline,
+    };
+
+    fn build(p: &mut Params, ctx: &BuildCtx) -> Result<BeladySize, SpecError> {
+        let samples = p.u64_in("samples", 128, 1, 1 << 20)? as usize;
+        Ok(BeladySize::new(ctx.capacity, samples, ctx.seed))
     }
 }
 

@@ -21,7 +21,7 @@
 //! new object fits.
 
 use super::common::{LinkedSlab, List, NIL};
-use super::{Access, Evictions, Policy};
+use super::{Access, BuildCtx, Evictions, Kind, Params, Policy, PolicyInfo, Register, SpecError};
 use crate::request::Key;
 
 #[derive(Debug, Clone, Copy)]
@@ -90,6 +90,20 @@ impl Clock {
             .slab
             .iter(&self.ring)
             .all(|i| self.slab.data(i).count <= self.max_count));
+    }
+}
+
+impl Register for Clock {
+    const INFO: PolicyInfo = PolicyInfo {
+        name: "clock",
+        summary: "CLOCK second chance (k-bit counter optional)",
+        params: "bits=1",
+        kind: Kind::Online,
+    };
+
+    fn build(p: &mut Params, ctx: &BuildCtx) -> Result<Clock, SpecError> {
+        let bits = p.u64_in("bits", 1, 1, 8)? as u32;
+        Ok(Clock::new(ctx.capacity, bits))
     }
 }
 

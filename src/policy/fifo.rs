@@ -7,7 +7,7 @@
 //! reorders.
 
 use super::common::Queue;
-use super::{Access, Evictions, Policy};
+use super::{Access, BuildCtx, Evictions, Kind, Params, Policy, PolicyInfo, Register, SpecError};
 use crate::request::Key;
 
 #[derive(Debug, Clone)]
@@ -25,6 +25,19 @@ impl Fifo {
     /// Keys from first in (next victim) to last in. For tests.
     pub fn keys(&self) -> Vec<Key> {
         self.q.keys()
+    }
+}
+
+impl Register for Fifo {
+    const INFO: PolicyInfo = PolicyInfo {
+        name: "fifo",
+        summary: "first in, first out = cachetools.FIFOCache (a hit does not reorder)",
+        params: "",
+        kind: Kind::Online,
+    };
+
+    fn build(_p: &mut Params, ctx: &BuildCtx) -> Result<Fifo, SpecError> {
+        Ok(Fifo::new(ctx.capacity))
     }
 }
 

@@ -12,7 +12,7 @@
 //! Matani, 2010), which is also how cachetools 6 implements it.
 
 use super::common::{LinkedSlab, List, NIL};
-use super::{Access, Evictions, Policy};
+use super::{Access, BuildCtx, Evictions, Kind, Params, Policy, PolicyInfo, Register, SpecError};
 use crate::request::Key;
 
 #[derive(Debug, Clone, Copy)]
@@ -172,6 +172,19 @@ impl Lfu {
         assert_eq!(n, self.slab.len());
         assert_eq!(sum, self.used);
         assert!(self.used <= self.capacity);
+    }
+}
+
+impl Register for Lfu {
+    const INFO: PolicyInfo = PolicyInfo {
+        name: "lfu",
+        summary: "least frequently used = cachetools.LFUCache (ties: longest at that count)",
+        params: "",
+        kind: Kind::Online,
+    };
+
+    fn build(_p: &mut Params, ctx: &BuildCtx) -> Result<Lfu, SpecError> {
+        Ok(Lfu::new(ctx.capacity))
     }
 }
 

@@ -35,7 +35,7 @@
 //! when Q is empty) until the object fits.
 
 use super::common::{LinkedSlab, List, NIL};
-use super::{Access, Evictions, Params, Policy, SpecError};
+use super::{Access, BuildCtx, Evictions, Kind, Params, Policy, PolicyInfo, Register, SpecError};
 use crate::request::Key;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,12 +165,6 @@ impl Lirs {
             capacity,
             max_ghosts,
         }
-    }
-
-    pub fn from_params(p: &mut Params, capacity: u64) -> Result<Lirs, SpecError> {
-        let hir = p.f64_in("hir", 0.01, 0.0, 1.0)?;
-        let ghost = p.f64_in("ghost", 2.0, 0.0, 1000.0)?;
-        Ok(Lirs::new(capacity, hir, ghost))
     }
 
     /// Removes HIR blocks from the bottom of S until an LIR block is there.
@@ -321,6 +315,21 @@ impl Lirs {
         assert!(self.ghosts.len() <= self.max_ghosts);
         assert!(self.lir_used <= self.lir_cap);
         assert!(self.used() <= self.capacity);
+    }
+}
+
+impl Register for Lirs {
+    const INFO: PolicyInfo = PolicyInfo {
+        name: "lirs",
+        summary: "LIRS (Jiang & Zhang 2002): LIR/HIR sets, stack S with pruning, queue Q",
+        params: "hir=0.01:ghost=2",
+        kind: Kind::Online,
+    };
+
+    fn build(p: &mut Params, ctx: &BuildCtx) -> Result<Lirs, SpecError> {
+        let hir = p.f64_in("hir", 0.01, 0.0, 1.0)?;
+        let ghost = p.f64_in("ghost", 2.0, 0.0, 1000.0)?;
+        Ok(Lirs::new(ctx.capacity, hir, ghost))
     }
 }
 

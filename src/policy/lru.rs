@@ -10,7 +10,7 @@
 //! does not change it.
 
 use super::common::Queue;
-use super::{Access, Evictions, Policy};
+use super::{Access, BuildCtx, Evictions, Kind, Params, Policy, PolicyInfo, Register, SpecError};
 use crate::request::Key;
 
 /// Exact LRU on an index-linked slab.
@@ -34,6 +34,19 @@ impl Lru {
     #[cfg(test)]
     pub fn validate(&self) {
         self.q.validate()
+    }
+}
+
+impl Register for Lru {
+    const INFO: PolicyInfo = PolicyInfo {
+        name: "lru",
+        summary: "least recently used = functools.lru_cache = cachetools.LRUCache",
+        params: "",
+        kind: Kind::Online,
+    };
+
+    fn build(_p: &mut Params, ctx: &BuildCtx) -> Result<Lru, SpecError> {
+        Ok(Lru::new(ctx.capacity))
     }
 }
 

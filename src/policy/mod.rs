@@ -1,6 +1,9 @@
 //! Strategies: what to keep in the cache. One file per strategy, the trait they
 //! share, and the registry that maps a strategy spec (`lru`, `ttl:ttl=30s`) to
-//! a constructed policy.
+//! a constructed policy. Each policy's file declares its own facts (name,
+//! summary, parameters, kind, constructor: [`Register`]); the one list in
+//! [`policy_registry!`] turns them into [`AnyPolicy`], [`dispatch!`],
+//! [`POLICIES`] and [`build`], so a new policy is a new file and one line.
 //!
 //! The replay loop owns counting, timing and demand fill; a policy only answers
 //! "is this key here?" ([`Policy::get`]), "keep this key" ([`Policy::insert`])
@@ -124,96 +127,156 @@ pub struct BuildCtx {
     pub ttl: Option<f64>,
 }
 
-/// One registered strategy, for `cachesim list` and error messages.
+/// Whether a policy decides from the past alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Sees each request as it comes.
+    Online,
+    /// Reads the future ([`Access::next_vtime`]): the runner then holds the
+    /// workload in memory and computes next uses once (Belady and kin).
+    Offline,
+}
+
+/// A policy's facts, declared next to its code through [`Register::INFO`].
+#[derive(Debug, Clone, Copy)]
+pub struct PolicyInfo {
+    /// The spec name (`--strategy NAME`).
+    pub name: &'static str,
+    /// One line for `cachesim list`.
+    pub summary: &'static str,
+    /// `key=default` pairs the spec accepts, as `cachesim list` shows them,
+    /// `:`-separated; empty when it takes none.
+    pub params: &'static str,
+    pub kind: Kind,
+}
+
+impl PolicyInfo {
+    /// The policy's line of `cachesim list`.
+    pub const fn strategy(&self) -> StrategyInfo {
+        StrategyInfo {
+            name: self.name,
+            summary: self.summary,
+            params: self.params,
+        }
+    }
+}
+
+/// What a policy's file implements to be registered: its facts and its
+/// constructor. Adding a policy is a new file with this impl plus one line in
+/// [`policy_registry!`].
+pub trait Register: Policy + Sized {
+    const INFO: PolicyInfo;
+
+    /// Builds the policy from the spec's parameters and the run's context.
+    /// Read every parameter through `p` (with its default), in the order the
+    /// canonical spec should spell them: parameters not read are rejected
+    /// afterwards.
+    fn build(p: &mut Params, ctx: &BuildCtx) -> Result<Self, SpecError>;
+}
+
+/// The registered policies, one line each (`Variant => file::Type,`), in the
+/// order `cachesim list` shows them. Everything else about a policy lives in
+/// its file ([`Register`]); from this list come [`AnyPolicy`], [`dispatch!`],
+/// [`POLICIES`] and the lookup behind [`build`] and [`needs_future`].
+///
+/// The list is a macro handing itself to `$callback` (after `($args)`)
+/// rather than one invocation that defines everything, because `dispatch!`
+/// is exported for the benches and tests, and an exported macro defined by
+/// another macro cannot be named by path within this crate (`use
+/// crate::dispatch`, rust-lang/rust#52234).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! policy_registry {
+    ($callback:ident!($($args:tt)*)) => {
+        $crate::$callback! { ($($args)*)
+            None => none::NoCache,
+            Lru => lru::Lru,
+            Fifo => fifo::Fifo,
+            Lfu => lfu::Lfu,
+            Ttl => ttl::TtlCache,
+            Random => random::RandomCache,
+            Lirs => lirs::Lirs,
+            WTinyLfu => wtinylfu::WTinyLfu,
+            Belady => belady::Belady,
+            BeladySize => belady_size::BeladySize,
+            Clock => clock::Clock,
+            Slru => slru::Slru,
+            TwoQ => two_q::TwoQ,
+            Arc => arc::Arc,
+            Sieve => sieve::Sieve,
+            S3Fifo => s3fifo::S3Fifo,
+        }
+    };
+}
+
+/// The items [`policy_registry!`] defines in this module.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __policy_items {
+    (() $($variant:ident => $ty:ty,)*) => {
+        /// A constructed policy. An enum rather than `Box<dyn Policy>` so that
+        /// the replay loop is monomorphised per policy through [`dispatch!`].
+        #[derive(Debug)]
+        pub enum AnyPolicy {
+            $($variant($ty),)*
+        }
+
+        /// Every registered policy, in the order `cachesim list` shows them.
+        pub static POLICIES: &[PolicyInfo] = &[$(<$ty as Register>::INFO,)*];
+
+        /// Builds the registered policy called `name`; `None` if there is none.
+        fn build_registered(
+            name: &str,
+            p: &mut Params,
+            ctx: &BuildCtx,
+        ) -> Option<Result<AnyPolicy, SpecError>> {
+            $(
+                if name == <$ty as Register>::INFO.name {
+                    return Some(<$ty as Register>::build(p, ctx).map(AnyPolicy::$variant));
+                }
+            )*
+            None
+        }
+    };
+}
+
+policy_registry!(__policy_items!());
+
+/// Runs `$body` with `$p` bound to the concrete policy inside an [`AnyPolicy`],
+/// so generic code (the replay loop) is compiled once per policy.
+#[macro_export]
+macro_rules! dispatch {
+    ($any:expr, $p:ident => $body:expr) => {
+        $crate::policy_registry!(__dispatch_match!($any, $p, $body))
+    };
+}
+
+/// The `match` of [`dispatch!`], one arm per registered policy.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __dispatch_match {
+    (($any:expr, $p:ident, $body:expr) $($variant:ident => $ty:ty,)*) => {
+        match $any {
+            $($crate::policy::AnyPolicy::$variant($p) => $body,)*
+        }
+    };
+}
+
+/// One line of `cachesim list`: a policy's, or one of [`NOT_POLICIES`].
+#[derive(Debug, Clone, Copy)]
 pub struct StrategyInfo {
     pub name: &'static str,
     pub summary: &'static str,
-    /// `key=default` pairs the spec accepts, documented in the policy's file.
+    /// `key=default` pairs the spec accepts, documented in the strategy's file.
     pub params: &'static str,
 }
 
-/// Every strategy cachesim knows, in the order `cachesim list` shows them.
-pub static STRATEGIES: &[StrategyInfo] = &[
-    StrategyInfo {
-        name: "none",
-        summary: "no cache: every get is a miss (the baseline)",
-        params: "",
-    },
-    StrategyInfo {
-        name: "lru",
-        summary: "least recently used = functools.lru_cache = cachetools.LRUCache",
-        params: "",
-    },
-    StrategyInfo {
-        name: "fifo",
-        summary: "first in, first out = cachetools.FIFOCache (a hit does not reorder)",
-        params: "",
-    },
-    StrategyInfo {
-        name: "lfu",
-        summary: "least frequently used = cachetools.LFUCache (ties: longest at that count)",
-        params: "",
-    },
-    StrategyInfo {
-        name: "ttl",
-        summary: "LRU with per-entry expiry = cachetools.TTLCache (reads do not extend)",
-        params: "ttl=--ttl or 60s",
-    },
-    StrategyInfo {
-        name: "random",
-        summary: "random replacement = cachetools.RRCache, seeded",
-        params: "",
-    },
-    StrategyInfo {
-        name: "lirs",
-        summary: "LIRS (Jiang & Zhang 2002): LIR/HIR sets, stack S with pruning, queue Q",
-        params: "hir=0.01:ghost=2",
-    },
-    StrategyInfo {
-        name: "wtinylfu",
-        summary: "W-TinyLFU (Einziger et al. 2017): window LRU + SLRU main, count-min admission",
-        params: "window=0.01:protected=0.8",
-    },
-    StrategyInfo {
-        name: "belady",
-        summary: "Belady's MIN, offline optimum: evict the furthest next use (needs the future)",
-        params: "",
-    },
-    StrategyInfo {
-        name: "belady-size",
-        summary: "offline, size-aware: evict the largest next-use distance x size (sampled)",
-        params: "samples=128",
-    },
-    StrategyInfo {
-        name: "clock",
-        summary: "CLOCK second chance (k-bit counter optional)",
-        params: "bits=1",
-    },
-    StrategyInfo {
-        name: "slru",
-        summary: "segmented LRU, probation + protected (Karedla et al. 1994)",
-        params: "protected=0.8",
-    },
-    StrategyInfo {
-        name: "2q",
-        summary: "2Q full version: A1in FIFO, A1out ghosts, Am LRU (Johnson & Shasha 1994)",
-        params: "kin=0.25:kout=0.5",
-    },
-    StrategyInfo {
-        name: "arc",
-        summary: "adaptive replacement cache (Megiddo & Modha, FAST 2003)",
-        params: "",
-    },
-    StrategyInfo {
-        name: "sieve",
-        summary: "SIEVE: visited bit, hand from old to new (Zhang et al., NSDI 2024)",
-        params: "",
-    },
-    StrategyInfo {
-        name: "s3fifo",
-        summary: "S3-FIFO: small + main FIFO, ghost queue (Yang et al., SOSP 2023)",
-        params: "small=0.1:ghost=0.9",
-    },
+/// Strategies that are not policies: the `redis*` ones and `tiered` run
+/// through [`crate::external::redis`], `tiered-local` puts two policies in
+/// front of each other in a fleet. None is built by [`build`]; they are
+/// listed here, after the policies, only for `cachesim list`, the help and
+/// error messages. (To move out of `policy/`.)
+pub static NOT_POLICIES: &[StrategyInfo] = &[
     StrategyInfo {
         name: "redis",
         summary: "a real Redis at --redis-url (its own memory and eviction)",
@@ -252,64 +315,41 @@ pub static STRATEGIES: &[StrategyInfo] = &[
     },
 ];
 
+/// Every strategy cachesim knows, in the order `cachesim list` shows them:
+/// [`POLICIES`], then [`NOT_POLICIES`].
+pub static STRATEGIES: &[StrategyInfo] =
+    &all_strategies::<{ POLICIES.len() + NOT_POLICIES.len() }>();
+
+const fn all_strategies<const N: usize>() -> [StrategyInfo; N] {
+    let mut out = [StrategyInfo {
+        name: "",
+        summary: "",
+        params: "",
+    }; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = if i < POLICIES.len() {
+            POLICIES[i].strategy()
+        } else {
+            NOT_POLICIES[i - POLICIES.len()]
+        };
+        i += 1;
+    }
+    out
+}
+
 /// Whether strategy `name` reads the future ([`Access::next_vtime`]): the
 /// runner then holds the workload in memory and computes next uses once.
 pub fn needs_future(name: &str) -> bool {
-    matches!(name, "belady" | "belady-size")
+    POLICIES
+        .iter()
+        .any(|p| p.name == name && p.kind == Kind::Offline)
 }
 
 /// Whether `name` is a strategy that talks to a server (`redis*`,
 /// `tiered`): run by [`crate::external::redis`], not built here.
 pub fn is_external(name: &str) -> bool {
     name == "redis" || name.starts_with("redis-") || name == "tiered"
-}
-
-/// A constructed policy. An enum rather than `Box<dyn Policy>` so that the
-/// replay loop is monomorphised per policy through [`dispatch!`].
-#[derive(Debug)]
-pub enum AnyPolicy {
-    None(none::NoCache),
-    Lru(lru::Lru),
-    Fifo(fifo::Fifo),
-    Lfu(lfu::Lfu),
-    Ttl(ttl::TtlCache),
-    Random(random::RandomCache),
-    Lirs(lirs::Lirs),
-    WTinyLfu(wtinylfu::WTinyLfu),
-    Belady(belady::Belady),
-    BeladySize(belady_size::BeladySize),
-    Clock(clock::Clock),
-    Slru(slru::Slru),
-    TwoQ(two_q::TwoQ),
-    Arc(arc::Arc),
-    Sieve(sieve::Sieve),
-    S3Fifo(s3fifo::S3Fifo),
-}
-
-/// Runs `$body` with `$p` bound to the concrete policy inside an [`AnyPolicy`],
-/// so generic code (the replay loop) is compiled once per policy.
-#[macro_export]
-macro_rules! dispatch {
-    ($any:expr, $p:ident => $body:expr) => {
-        match $any {
-            $crate::policy::AnyPolicy::None($p) => $body,
-            $crate::policy::AnyPolicy::Lru($p) => $body,
-            $crate::policy::AnyPolicy::Fifo($p) => $body,
-            $crate::policy::AnyPolicy::Lfu($p) => $body,
-            $crate::policy::AnyPolicy::Ttl($p) => $body,
-            $crate::policy::AnyPolicy::Random($p) => $body,
-            $crate::policy::AnyPolicy::Lirs($p) => $body,
-            $crate::policy::AnyPolicy::WTinyLfu($p) => $body,
-            $crate::policy::AnyPolicy::Belady($p) => $body,
-            $crate::policy::AnyPolicy::BeladySize($p) => $body,
-            $crate::policy::AnyPolicy::Clock($p) => $body,
-            $crate::policy::AnyPolicy::Slru($p) => $body,
-            $crate::policy::AnyPolicy::TwoQ($p) => $body,
-            $crate::policy::AnyPolicy::Arc($p) => $body,
-            $crate::policy::AnyPolicy::Sieve($p) => $body,
-            $crate::policy::AnyPolicy::S3Fifo($p) => $body,
-        }
-    };
 }
 
 impl Policy for AnyPolicy {
@@ -364,41 +404,10 @@ pub fn maker(spec: &StrategySpec, seed: u64, ttl: Option<f64>) -> impl Fn(u64) -
 /// Builds the policy named by `spec` with `ctx`'s capacity.
 pub fn build(spec: &StrategySpec, ctx: &BuildCtx) -> Result<Built, SpecError> {
     let mut p = Params::new(spec);
-    let policy = match spec.name.as_str() {
-        "none" => AnyPolicy::None(none::NoCache),
-        "lru" => AnyPolicy::Lru(lru::Lru::new(ctx.capacity)),
-        "fifo" => AnyPolicy::Fifo(fifo::Fifo::new(ctx.capacity)),
-        "lfu" => AnyPolicy::Lfu(lfu::Lfu::new(ctx.capacity)),
-        "ttl" => {
-            let ttl = p.duration("ttl", ctx.ttl.unwrap_or(60.0))?;
-            AnyPolicy::Ttl(ttl::TtlCache::new(ctx.capacity, ttl))
-        }
-        "random" => AnyPolicy::Random(random::RandomCache::new(ctx.capacity, ctx.seed)),
-        "lirs" => AnyPolicy::Lirs(lirs::Lirs::from_params(&mut p, ctx.capacity)?),
-        "wtinylfu" => AnyPolicy::WTinyLfu(wtinylfu::WTinyLfu::from_params(&mut p, ctx.capacity)?),
-        "belady" => AnyPolicy::Belady(belady::Belady::new(ctx.capacity)),
-        "belady-size" => {
-            let samples = p.u64_in("samples", 128, 1, 1 << 20)? as usize;
-            AnyPolicy::BeladySize(belady_size::BeladySize::new(
-                ctx.capacity,
-                samples,
-                ctx.seed,
-            ))
-        }
-        "clock" => AnyPolicy::Clock(clock::Clock::new(
-            ctx.capacity,
-            p.u64_in("bits", 1, 1, 8)? as u32,
-        )),
-        "slru" => AnyPolicy::Slru(slru::Slru::new(
-            ctx.capacity,
-            p.f64_in("protected", 0.8, 0.0, 1.0)?,
-        )),
-        "2q" => AnyPolicy::TwoQ(two_q::TwoQ::from_params(ctx.capacity, &mut p)?),
-        "arc" => AnyPolicy::Arc(arc::Arc::new(ctx.capacity)),
-        "sieve" => AnyPolicy::Sieve(sieve::Sieve::new(ctx.capacity)),
-        "s3fifo" => AnyPolicy::S3Fifo(s3fifo::S3Fifo::from_params(ctx.capacity, &mut p)?),
-        other if is_external(other) => return Err(SpecError::External(other.to_string())),
-        other => return Err(SpecError::unknown_strategy(other)),
+    let policy = match build_registered(&spec.name, &mut p, ctx) {
+        Some(policy) => policy?,
+        None if is_external(&spec.name) => return Err(SpecError::External(spec.name.clone())),
+        None => return Err(SpecError::unknown_strategy(&spec.name)),
     };
     let canonical = p.finish()?;
     Ok(Built { policy, canonical })
@@ -488,4 +497,85 @@ pub fn strategy_names() -> String {
         .map(|s| s.name)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The keys of `a=1:b=2` (or of a canonical spec, its name first).
+    fn param_keys(s: &str) -> Vec<&str> {
+        s.split(':')
+            .filter(|kv| !kv.is_empty())
+            .map(|kv| kv.split('=').next().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn every_registered_policy_builds_at_small_capacities() {
+        for info in POLICIES {
+            let spec = StrategySpec::parse(info.name).unwrap();
+            for capacity in 1..=3 {
+                let ctx = BuildCtx {
+                    capacity,
+                    seed: 1,
+                    ttl: None,
+                };
+                let built = build(&spec, &ctx).unwrap_or_else(|e| panic!("{}: {e}", info.name));
+                // The canonical spec spells out the parameters `cachesim list`
+                // shows, in that order, with the defaults it shows.
+                let canonical = built.canonical.as_str();
+                assert_eq!(
+                    param_keys(canonical)
+                        .split_first()
+                        .map(|(_, rest)| rest.to_vec()),
+                    Some(param_keys(info.params)),
+                    "{canonical} vs [{}]",
+                    info.params
+                );
+                if !info.params.contains(' ') {
+                    let listed = if info.params.is_empty() {
+                        info.name.to_string()
+                    } else {
+                        format!("{}:{}", info.name, info.params)
+                    };
+                    assert_eq!(canonical, listed);
+                }
+                let mut p = built.policy;
+                let mut ev = Evictions::default();
+                for v in 0..12u64 {
+                    let a = Access::simple(v % 5, v);
+                    if !p.get(&a) {
+                        p.insert(&a, &mut ev);
+                    }
+                    assert!(p.used() <= capacity, "{} c={capacity}", info.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn names_are_unique_and_kinds_match_needs_future() {
+        let mut names: Vec<&str> = STRATEGIES.iter().map(|s| s.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(
+            names.len(),
+            STRATEGIES.len(),
+            "a strategy name is taken twice"
+        );
+        for info in POLICIES {
+            assert_eq!(needs_future(info.name), info.kind == Kind::Offline);
+            assert!(!is_external(info.name), "{}", info.name);
+        }
+        for s in NOT_POLICIES {
+            let spec = StrategySpec::parse(s.name).unwrap();
+            let ctx = BuildCtx {
+                capacity: 1,
+                seed: 0,
+                ttl: None,
+            };
+            assert!(build(&spec, &ctx).is_err(), "{} is not a policy", s.name);
+        }
+    }
 }

@@ -1,12 +1,25 @@
 //! `none`: no cache at all. Every get is a miss and goes to the origin; it is
 //! the baseline every other strategy is compared against.
 
-use super::{Access, Evictions, Policy};
+use super::{Access, BuildCtx, Evictions, Kind, Params, Policy, PolicyInfo, Register, SpecError};
 use crate::request::Key;
 
 /// Stores nothing.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NoCache;
+
+impl Register for NoCache {
+    const INFO: PolicyInfo = PolicyInfo {
+        name: "none",
+        summary: "no cache: every get is a miss (the baseline)",
+        params: "",
+        kind: Kind::Online,
+    };
+
+    fn build(_p: &mut Params, _ctx: &BuildCtx) -> Result<NoCache, SpecError> {
+        Ok(NoCache)
+    }
+}
 
 impl Policy for NoCache {
     fn get(&mut self, _a: &Access) -> bool {

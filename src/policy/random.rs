@@ -5,7 +5,7 @@
 //! from the run's seed, so runs repeat exactly.
 
 use super::common::LinkedSlab;
-use super::{Access, Evictions, Policy};
+use super::{Access, BuildCtx, Evictions, Kind, Params, Policy, PolicyInfo, Register, SpecError};
 use crate::request::Key;
 use crate::rng::SimRng;
 
@@ -52,6 +52,19 @@ impl RandomCache {
         }
         self.used -= u64::from(self.slab.data(idx).charge);
         self.slab.remove(idx);
+    }
+}
+
+impl Register for RandomCache {
+    const INFO: PolicyInfo = PolicyInfo {
+        name: "random",
+        summary: "random replacement = cachetools.RRCache, seeded",
+        params: "",
+        kind: Kind::Online,
+    };
+
+    fn build(_p: &mut Params, ctx: &BuildCtx) -> Result<RandomCache, SpecError> {
+        Ok(RandomCache::new(ctx.capacity, ctx.seed))
     }
 }
 

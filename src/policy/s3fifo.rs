@@ -41,7 +41,7 @@
 //! strategy admits whatever fits the cache.
 
 use super::common::{LinkedSlab, List, NIL};
-use super::{Access, Evictions, Params, Policy, SpecError};
+use super::{Access, BuildCtx, Evictions, Kind, Params, Policy, PolicyInfo, Register, SpecError};
 use crate::request::Key;
 
 /// Keys with their frequencies, oldest first (test and debug view).
@@ -102,13 +102,6 @@ impl S3Fifo {
             capacity,
             probe: None,
         }
-    }
-
-    /// Reads `small` and `ghost` from a spec.
-    pub fn from_params(capacity: u64, p: &mut Params) -> Result<S3Fifo, SpecError> {
-        let small = p.f64_in("small", 0.1, 0.0, 1.0)?;
-        let ghost = p.f64_in("ghost", 0.9, 0.0, 4.0)?;
-        Ok(S3Fifo::new(capacity, small, ghost))
     }
 
     /// (S, M with frequencies, G), oldest first. For tests.
@@ -232,6 +225,21 @@ impl S3Fifo {
         } else {
             self.slab.push_back(&mut self.main, idx);
         }
+    }
+}
+
+impl Register for S3Fifo {
+    const INFO: PolicyInfo = PolicyInfo {
+        name: "s3fifo",
+        summary: "S3-FIFO: small + main FIFO, ghost queue (Yang et al., SOSP 2023)",
+        params: "small=0.1:ghost=0.9",
+        kind: Kind::Online,
+    };
+
+    fn build(p: &mut Params, ctx: &BuildCtx) -> Result<S3Fifo, SpecError> {
+        let small = p.f64_in("small", 0.1, 0.0, 1.0)?;
+        let ghost = p.f64_in("ghost", 0.9, 0.0, 4.0)?;
+        Ok(S3Fifo::new(ctx.capacity, small, ghost))
     }
 }
 

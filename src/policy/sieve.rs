@@ -18,7 +18,7 @@
 //! the hand evicts until the new object fits.
 
 use super::common::{LinkedSlab, List, NIL};
-use super::{Access, Evictions, Policy};
+use super::{Access, BuildCtx, Evictions, Kind, Params, Policy, PolicyInfo, Register, SpecError};
 use crate::request::Key;
 
 #[derive(Debug, Clone, Copy)]
@@ -101,6 +101,19 @@ impl Sieve {
         self.used -= u64::from(self.slab.data(o).charge);
         self.slab.remove(o);
         true
+    }
+}
+
+impl Register for Sieve {
+    const INFO: PolicyInfo = PolicyInfo {
+        name: "sieve",
+        summary: "SIEVE: visited bit, hand from old to new (Zhang et al., NSDI 2024)",
+        params: "",
+        kind: Kind::Online,
+    };
+
+    fn build(_p: &mut Params, ctx: &BuildCtx) -> Result<Sieve, SpecError> {
+        Ok(Sieve::new(ctx.capacity))
     }
 }
 

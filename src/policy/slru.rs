@@ -19,7 +19,7 @@
 //! eviction and the protected share count bytes.
 
 use super::common::{LinkedSlab, List};
-use super::{Access, Evictions, Policy};
+use super::{Access, BuildCtx, Evictions, Kind, Params, Policy, PolicyInfo, Register, SpecError};
 use crate::request::Key;
 
 #[derive(Debug, Clone, Copy)]
@@ -77,6 +77,20 @@ impl Slru {
         assert_eq!(sum(&self.protected, true), self.protected_used);
         assert!(self.protected_used <= self.protected_cap);
         assert!(self.probation_used + self.protected_used <= self.capacity);
+    }
+}
+
+impl Register for Slru {
+    const INFO: PolicyInfo = PolicyInfo {
+        name: "slru",
+        summary: "segmented LRU, probation + protected (Karedla et al. 1994)",
+        params: "protected=0.8",
+        kind: Kind::Online,
+    };
+
+    fn build(p: &mut Params, ctx: &BuildCtx) -> Result<Slru, SpecError> {
+        let protected = p.f64_in("protected", 0.8, 0.0, 1.0)?;
+        Ok(Slru::new(ctx.capacity, protected))
     }
 }
 

@@ -15,7 +15,7 @@
 //! workloads), not the wall clock.
 
 use super::common::{LinkedSlab, List, NIL};
-use super::{Access, Evictions, Policy};
+use super::{Access, BuildCtx, Evictions, Kind, Params, Policy, PolicyInfo, Register, SpecError};
 use crate::request::Key;
 
 #[derive(Debug, Clone, Copy)]
@@ -123,6 +123,20 @@ impl TtlCache {
         assert_eq!(prev, self.exp_tail);
         assert_eq!(n, m);
         assert!(self.used <= self.capacity);
+    }
+}
+
+impl Register for TtlCache {
+    const INFO: PolicyInfo = PolicyInfo {
+        name: "ttl",
+        summary: "LRU with per-entry expiry = cachetools.TTLCache (reads do not extend)",
+        params: "ttl=--ttl or 60s",
+        kind: Kind::Online,
+    };
+
+    fn build(p: &mut Params, ctx: &BuildCtx) -> Result<TtlCache, SpecError> {
+        let ttl = p.duration("ttl", ctx.ttl.unwrap_or(60.0))?;
+        Ok(TtlCache::new(ctx.capacity, ttl))
     }
 }
 

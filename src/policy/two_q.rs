@@ -27,7 +27,7 @@
 //! queues in bytes.
 
 use super::common::{LinkedSlab, List, NIL};
-use super::{Access, Evictions, Params, Policy, SpecError};
+use super::{Access, BuildCtx, Evictions, Kind, Params, Policy, PolicyInfo, Register, SpecError};
 use crate::request::Key;
 
 const A1IN: u8 = 0;
@@ -77,13 +77,6 @@ impl TwoQ {
             capacity,
             probe: None,
         }
-    }
-
-    /// Reads `kin` and `kout` from a spec.
-    pub fn from_params(capacity: u64, p: &mut Params) -> Result<TwoQ, SpecError> {
-        let kin = p.f64_in("kin", 0.25, 0.0, 1.0)?;
-        let kout = p.f64_in("kout", 0.5, 0.0, 4.0)?;
-        Ok(TwoQ::new(capacity, kin, kout))
     }
 
     /// (A1in oldest first, A1out oldest first, Am LRU first). For tests.
@@ -140,6 +133,21 @@ impl TwoQ {
             }
             ev.evicted += 1;
         }
+    }
+}
+
+impl Register for TwoQ {
+    const INFO: PolicyInfo = PolicyInfo {
+        name: "2q",
+        summary: "2Q full version: A1in FIFO, A1out ghosts, Am LRU (Johnson & Shasha 1994)",
+        params: "kin=0.25:kout=0.5",
+        kind: Kind::Online,
+    };
+
+    fn build(p: &mut Params, ctx: &BuildCtx) -> Result<TwoQ, SpecError> {
+        let kin = p.f64_in("kin", 0.25, 0.0, 1.0)?;
+        let kout = p.f64_in("kout", 0.5, 0.0, 4.0)?;
+        Ok(TwoQ::new(ctx.capacity, kin, kout))
     }
 }
 

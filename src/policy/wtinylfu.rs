@@ -28,7 +28,7 @@
 //! object stays in the window even if alone it exceeds the window's share.
 
 use super::common::{LinkedSlab, List, TinyLfu};
-use super::{Access, Evictions, Params, Policy, SpecError};
+use super::{Access, BuildCtx, Evictions, Kind, Params, Policy, PolicyInfo, Register, SpecError};
 use crate::request::Key;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,12 +84,6 @@ impl WTinyLfu {
             protected_cap,
             capacity,
         }
-    }
-
-    pub fn from_params(p: &mut Params, capacity: u64) -> Result<WTinyLfu, SpecError> {
-        let window = p.f64_in("window", 0.01, 0.0, 1.0)?;
-        let protected = p.f64_in("protected", 0.8, 0.0, 1.0)?;
-        Ok(WTinyLfu::new(capacity, window, protected))
     }
 
     fn list(&mut self, r: Region) -> (&mut List, &mut u64) {
@@ -194,6 +188,21 @@ impl WTinyLfu {
         assert!(self.main_used() <= self.main_cap);
         assert!(self.protected_used <= self.protected_cap || self.protected.len() <= 1);
         assert!(self.used() <= self.capacity);
+    }
+}
+
+impl Register for WTinyLfu {
+    const INFO: PolicyInfo = PolicyInfo {
+        name: "wtinylfu",
+        summary: "W-TinyLFU (Einziger et al. 2017): window LRU + SLRU main, count-min admission",
+        params: "window=0.01:protected=0.8",
+        kind: Kind::Online,
+    };
+
+    fn build(p: &mut Params, ctx: &BuildCtx) -> Result<WTinyLfu, SpecError> {
+        let window = p.f64_in("window", 0.01, 0.0, 1.0)?;
+        let protected = p.f64_in("protected", 0.8, 0.0, 1.0)?;
+        Ok(WTinyLfu::new(ctx.capacity, window, protected))
     }
 }
 

@@ -14,10 +14,23 @@
 //! non-negative integers is an error naming `file:line`.
 
 use super::lines::{parse_u64, LineScanner};
-use super::TraceError;
+use super::{all_digits, Claim, Format, TraceError};
 use crate::workload::{Batch, RequestSource};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
+
+/// `arc` in the table of trace formats.
+pub static FORMAT: Format = Format {
+    name: "arc",
+    aliases: &["lis"],
+    describe: "ARC paper .lis: 'start n ignore reqno' lines, each n consecutive block requests",
+    by_name: |stem| stem.ends_with(".lis"),
+    by_content: |h| {
+        let fields: Vec<&str> = h.first.split_ascii_whitespace().collect();
+        Claim::yes_if(!h.binary && fields.len() == 4 && fields.iter().all(|f| all_digits(f)))
+    },
+    open: |path, input| Ok(Box::new(ArcReader::new(path, input))),
+};
 
 pub struct ArcReader {
     path: PathBuf,

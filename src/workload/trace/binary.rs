@@ -12,7 +12,7 @@
 //! offset.
 
 use super::records::{Chunk, RecordScanner};
-use super::TraceError;
+use super::{Claim, Format, TraceError};
 use crate::workload::{Batch, RequestSource};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -32,6 +32,27 @@ impl Width {
         }
     }
 }
+
+/// `u32be` in the table of trace formats.
+pub static U32BE: Format = Format {
+    name: "u32be",
+    aliases: &[],
+    describe: "raw big-endian 32-bit keys, one per request (w106, cache2k)",
+    by_name: |_| false,
+    // Any bytes are a key stream: only `--trace-format` can say so.
+    by_content: |_| Claim::No,
+    open: |path, input| Ok(Box::new(BinaryKeyReader::new(path, input, Width::U32))),
+};
+
+/// `i64be` in the table of trace formats.
+pub static I64BE: Format = Format {
+    name: "i64be",
+    aliases: &[],
+    describe: "raw big-endian 64-bit keys, one per request (Scarab)",
+    by_name: |_| false,
+    by_content: |_| Claim::No,
+    open: |path, input| Ok(Box::new(BinaryKeyReader::new(path, input, Width::I64))),
+};
 
 pub struct BinaryKeyReader {
     path: PathBuf,

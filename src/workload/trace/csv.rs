@@ -5,11 +5,30 @@
 //! `u64` as-is, anything else hashed with FNV-1a.
 
 use super::text::key_of;
-use super::TraceError;
+use super::{Claim, Format, TraceError};
 use crate::request::Op;
 use crate::workload::{Batch, RequestSource};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
+
+/// `csv` in the table of trace formats.
+pub static FORMAT: Format = Format {
+    name: "csv",
+    aliases: &[],
+    describe: "CSV with a header naming key and optionally time, size, op",
+    by_name: |stem| stem.ends_with(".csv"),
+    by_content: |h| {
+        Claim::yes_if(
+            !h.binary
+                && h.first.contains(',')
+                && h.first
+                    .to_ascii_lowercase()
+                    .split(',')
+                    .any(|c| c.trim() == "key"),
+        )
+    },
+    open: |path, input| Ok(Box::new(CsvReader::new(path, input)?)),
+};
 
 pub struct CsvReader {
     path: PathBuf,

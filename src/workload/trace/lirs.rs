@@ -7,10 +7,25 @@
 //! naming `file:line` (use the `text` format for arbitrary string keys).
 
 use super::lines::{parse_u64, LineScanner};
-use super::TraceError;
+use super::{all_digits, Claim, Format, TraceError};
 use crate::workload::{Batch, RequestSource};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
+
+/// `lirs` in the table of trace formats.
+pub static FORMAT: Format = Format {
+    name: "lirs",
+    aliases: &[],
+    describe: "LIRS paper traces: one block number per line, '*' checkpoint lines skipped",
+    by_name: |_| false,
+    by_content: |h| {
+        // Plain numbers are as much text as lirs: they need a `*` marker or
+        // the `.trace` name the LIRS traces carry.
+        let lirs_like = h.lines.iter().all(|l| *l == "*" || all_digits(l));
+        Claim::yes_if(!h.binary && lirs_like && (h.dot_trace || h.lines.contains(&"*")))
+    },
+    open: |path, input| Ok(Box::new(LirsReader::new(path, input))),
+};
 
 pub struct LirsReader {
     path: PathBuf,

@@ -5,6 +5,11 @@
 //! [`open`] picks the reader: `--trace-format` always wins; otherwise the
 //! format is detected from the file name and then the content, and when that
 //! is ambiguous the error lists the formats to choose from.
+//!
+//! Each reader's file declares its format's facts as a [`Format`] entry (name,
+//! aliases, description, detection by name and by content, opener); the list
+//! in `trace_formats!` registers them, so a new format is a new file and one
+//! line.
 
 pub mod arc;
 pub mod binary;
@@ -49,73 +54,119 @@ pub enum TraceError {
     Format { path: PathBuf, msg: String },
 }
 
-/// The trace formats cachesim reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TraceFormat {
-    /// One key per line.
-    Text,
-    /// CSV with a header naming `key` and optionally `time`, `size`, `op`.
-    Csv,
-    /// ARC paper `.lis`: `start n ignore reqno`, expanded to n requests.
-    Arc,
-    /// LIRS paper traces: one block number per line, `*` lines skipped.
-    Lirs,
-    /// libCacheSim oracleGeneral: 24-byte little-endian records.
-    OracleGeneral,
-    /// Raw big-endian 32-bit keys.
-    U32Be,
-    /// Raw big-endian 64-bit keys.
-    I64Be,
+/// One trace format's facts: how `--trace-format` names it, how it is
+/// described, detected and opened. Each reader's file declares its own entry,
+/// and [`trace_formats!`] below registers it.
+pub struct Format {
+    /// The name `--trace-format` takes and `cachesim list` shows.
+    pub name: &'static str,
+    /// Other spellings `--trace-format` accepts, lowercase.
+    pub aliases: &'static [&'static str],
+    /// One line for `cachesim list` and the "cannot tell the format" error.
+    pub describe: &'static str,
+    /// Whether a file name says this format. Gets the name lowercased, with
+    /// any `.gz`/`.zst`/`.xz` suffix removed.
+    pub by_name: fn(&str) -> bool,
+    /// Whether the first bytes of a file look like this format.
+    pub by_content: fn(&Head) -> Claim,
+    /// A streaming reader over the file's decompressed bytes.
+    pub open: Opener,
+}
+
+/// How a [`Format`] opens a file: its path (for messages) and its
+/// decompressed bytes.
+pub type Opener =
+    fn(&Path, Box<dyn BufRead + Send>) -> Result<Box<dyn RequestSource + Send>, TraceError>;
+
+/// What a format says of a file's first bytes ([`Format::by_content`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// Not this format.
+    No,
+    /// This format, unless another one says [`Claim::Yes`].
+    Fallback,
+    /// This format.
+    Yes,
+}
+
+impl Claim {
+    /// [`Claim::Yes`] if `this`, else [`Claim::No`].
+    pub fn yes_if(this: bool) -> Claim {
+        if this {
+            Claim::Yes
+        } else {
+            Claim::No
+        }
+    }
+}
+
+/// The first bytes of a file, decompressed, as [`Format::by_content`] sees
+/// them.
+pub struct Head<'a> {
+    pub bytes: &'a [u8],
+    /// Holds a NUL or a control character other than tab, CR and LF.
+    pub binary: bool,
+    /// The non-blank lines, trimmed, without a last line the peek may have
+    /// cut; empty for binary data.
+    pub lines: Vec<&'a str>,
+    /// The first of `lines` that does not start with `#`; empty for binary
+    /// data.
+    pub first: &'a str,
+    /// The file name ends in `.trace` (before any compression suffix).
+    pub dot_trace: bool,
+}
+
+/// The registry of trace formats, one line each (`Variant => entry,`, the
+/// entry a [`Format`] in the reader's file), in the order `cachesim list`
+/// shows them. Defines [`TraceFormat`] and its link to the entries.
+macro_rules! trace_formats {
+    ($($variant:ident => $entry:path,)*) => {
+        /// The trace formats cachesim reads; each one's facts are in its
+        /// [`Format`] entry ([`TraceFormat::entry`]).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum TraceFormat {
+            $($variant,)*
+        }
+
+        impl TraceFormat {
+            pub const ALL: &'static [TraceFormat] = &[$(TraceFormat::$variant,)*];
+
+            /// This format's facts.
+            pub fn entry(self) -> &'static Format {
+                match self {
+                    $(TraceFormat::$variant => &$entry,)*
+                }
+            }
+        }
+    };
+}
+
+trace_formats! {
+    Text => text::FORMAT,
+    Csv => csv::FORMAT,
+    Arc => arc::FORMAT,
+    Lirs => lirs::FORMAT,
+    OracleGeneral => oracle_general::FORMAT,
+    U32Be => binary::U32BE,
+    I64Be => binary::I64BE,
 }
 
 impl TraceFormat {
-    pub const ALL: &'static [TraceFormat] = &[
-        TraceFormat::Text,
-        TraceFormat::Csv,
-        TraceFormat::Arc,
-        TraceFormat::Lirs,
-        TraceFormat::OracleGeneral,
-        TraceFormat::U32Be,
-        TraceFormat::I64Be,
-    ];
-
     pub fn name(self) -> &'static str {
-        match self {
-            TraceFormat::Text => "text",
-            TraceFormat::Csv => "csv",
-            TraceFormat::Arc => "arc",
-            TraceFormat::Lirs => "lirs",
-            TraceFormat::OracleGeneral => "oracle-general",
-            TraceFormat::U32Be => "u32be",
-            TraceFormat::I64Be => "i64be",
-        }
+        self.entry().name
     }
 
     pub fn describe(self) -> &'static str {
-        match self {
-            TraceFormat::Text => "one key per line; decimal integers as-is, other strings hashed (FNV-1a)",
-            TraceFormat::Csv => "CSV with a header naming key and optionally time, size, op",
-            TraceFormat::Arc => "ARC paper .lis: 'start n ignore reqno' lines, each n consecutive block requests",
-            TraceFormat::Lirs => "LIRS paper traces: one block number per line, '*' checkpoint lines skipped",
-            TraceFormat::OracleGeneral => {
-                "libCacheSim oracleGeneral: 24-byte LE records (u32 time, u64 id, u32 size, i64 next access)"
-            }
-            TraceFormat::U32Be => "raw big-endian 32-bit keys, one per request (w106, cache2k)",
-            TraceFormat::I64Be => "raw big-endian 64-bit keys, one per request (Scarab)",
-        }
+        self.entry().describe
     }
 
+    /// The format `--trace-format s` names: a name or an alias, in any case.
     pub fn parse(s: &str) -> Result<TraceFormat, String> {
         let want = s.trim().to_ascii_lowercase();
-        let want = match want.as_str() {
-            "oraclegeneral" | "oracle_general" => "oracle-general",
-            "lis" => "arc",
-            w => w,
-        };
         TraceFormat::ALL
             .iter()
             .copied()
-            .find(|f| f.name() == want)
+            .find(|f| f.name() == want || f.entry().aliases.contains(&want.as_str()))
             .ok_or_else(|| {
                 format!(
                     "unknown trace format '{s}'; valid formats: {}",
@@ -209,13 +260,12 @@ pub fn peek(path: &Path, n: usize) -> Result<Vec<u8>, TraceError> {
 
 /// Guesses the format of `path` from its name, then its content.
 ///
-/// By name (after a `.gz`/`.zst`/`.xz` suffix): `.csv` is csv, `.txt` and
-/// `.keys` are text, `.lis` is arc, a name containing `oracleGeneral` is
-/// oracle-general. Otherwise by content: oracleGeneral-shaped binary records,
-/// `.lis`-shaped lines (four integers), LIRS-shaped lines (block numbers and
-/// `*` markers; a `.trace` file of plain numbers is read as lirs), a CSV
-/// header naming `key`, else text. Raw binary key streams (`u32be`, `i64be`)
-/// cannot be told apart by content: they need `--trace-format`.
+/// The first format in [`TraceFormat::ALL`] whose [`Format::by_name`]
+/// accepts the name wins: `.csv` is csv, `.txt` and `.keys` are text, `.lis`
+/// is arc, a name containing `oracleGeneral` is oracle-general (after a
+/// `.gz`/`.zst`/`.xz` suffix). Otherwise the content decides
+/// ([`detect_content`]). Raw binary key streams (`u32be`, `i64be`) cannot be
+/// told apart by content: they need `--trace-format`.
 pub fn detect(path: &Path) -> Result<TraceFormat, TraceError> {
     let name = path
         .file_name()
@@ -225,17 +275,12 @@ pub fn detect(path: &Path) -> Result<TraceFormat, TraceError> {
         .trim_end_matches(".gz")
         .trim_end_matches(".zst")
         .trim_end_matches(".xz");
-    if stem.ends_with(".csv") {
-        return Ok(TraceFormat::Csv);
-    }
-    if stem.ends_with(".txt") || stem.ends_with(".keys") {
-        return Ok(TraceFormat::Text);
-    }
-    if stem.ends_with(".lis") {
-        return Ok(TraceFormat::Arc);
-    }
-    if stem.contains("oraclegeneral") {
-        return Ok(TraceFormat::OracleGeneral);
+    if let Some(f) = TraceFormat::ALL
+        .iter()
+        .copied()
+        .find(|f| (f.entry().by_name)(stem))
+    {
+        return Ok(f);
     }
     let head = peek(path, 4096)?;
     if head.is_empty() {
@@ -266,39 +311,57 @@ fn is_binary(head: &[u8]) -> bool {
         .any(|&b| b == 0 || (b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t')))
 }
 
-/// Detection by content (see [`detect`]); `None` when ambiguous.
-/// `dot_trace`: the file name ends in `.trace`.
+/// Detection by content (see [`detect`]): the first format in
+/// [`TraceFormat::ALL`] that claims `head` ([`Claim::Yes`]), else the first
+/// that falls back to it; `None` when ambiguous, or when text holds no line
+/// but `#` comments. `dot_trace`: the file name ends in `.trace`.
+///
+/// The rules: binary data is oracle-general when it is shaped so, else
+/// ambiguous; text whose first line is four integers is arc; lines of block
+/// numbers with a `*` marker (or any in a `.trace` file) are lirs; a first
+/// line with commas is csv when it names a `key` column, else ambiguous;
+/// any other text is text.
 pub fn detect_content(head: &[u8], dot_trace: bool) -> Option<TraceFormat> {
-    if is_binary(head) {
-        return oracle_general::looks_like(head).then_some(TraceFormat::OracleGeneral);
-    }
     let text = String::from_utf8_lossy(head);
-    let mut lines: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
+    let h = if is_binary(head) {
+        Head {
+            bytes: head,
+            binary: true,
+            lines: Vec::new(),
+            first: "",
+            dot_trace,
+        }
+    } else {
+        let mut lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        if !text.ends_with('\n') && lines.len() > 1 {
+            lines.pop(); // possibly cut by the peek
+        }
+        let first = *lines.iter().find(|l| !l.starts_with('#'))?;
+        Head {
+            bytes: head,
+            binary: false,
+            lines,
+            first,
+            dot_trace,
+        }
+    };
+    let claims: Vec<Claim> = TraceFormat::ALL
+        .iter()
+        .map(|f| (f.entry().by_content)(&h))
         .collect();
-    if !text.ends_with('\n') && lines.len() > 1 {
-        lines.pop(); // possibly cut by the peek
-    }
-    let first = *lines.iter().find(|l| !l.starts_with('#'))?;
-    let digits = |f: &str| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit());
-    let fields: Vec<&str> = first.split_ascii_whitespace().collect();
-    if fields.len() == 4 && fields.iter().all(|f| digits(f)) {
-        return Some(TraceFormat::Arc);
-    }
-    let lirs_like = lines.iter().all(|l| *l == "*" || digits(l));
-    if lirs_like && (dot_trace || lines.contains(&"*")) {
-        return Some(TraceFormat::Lirs);
-    }
-    if first.contains(',') {
-        return first
-            .to_ascii_lowercase()
-            .split(',')
-            .any(|c| c.trim() == "key")
-            .then_some(TraceFormat::Csv);
-    }
-    Some(TraceFormat::Text)
+    [Claim::Yes, Claim::Fallback]
+        .iter()
+        .find_map(|want| claims.iter().position(|c| c == want))
+        .map(|i| TraceFormat::ALL[i])
+}
+
+/// Whether `field` is a non-negative decimal integer (a block number).
+pub fn all_digits(field: &str) -> bool {
+    !field.is_empty() && field.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Opens a streaming reader for `path` in `format` (detected when `None`).
@@ -312,25 +375,7 @@ pub fn open(
         None => detect(path)?,
     };
     let input = open_decompressed(path)?;
-    Ok(match format {
-        TraceFormat::Text => Box::new(text::TextReader::new(path, input)),
-        TraceFormat::Csv => Box::new(csv::CsvReader::new(path, input)?),
-        TraceFormat::Arc => Box::new(arc::ArcReader::new(path, input)),
-        TraceFormat::Lirs => Box::new(lirs::LirsReader::new(path, input)),
-        TraceFormat::OracleGeneral => {
-            Box::new(oracle_general::OracleGeneralReader::new(path, input))
-        }
-        TraceFormat::U32Be => Box::new(binary::BinaryKeyReader::new(
-            path,
-            input,
-            binary::Width::U32,
-        )),
-        TraceFormat::I64Be => Box::new(binary::BinaryKeyReader::new(
-            path,
-            input,
-            binary::Width::I64,
-        )),
-    })
+    (format.entry().open)(path, input)
 }
 
 /// Reads a whole trace into one batch (for several runs over one trace, and
@@ -391,4 +436,35 @@ pub fn append(a: &mut Batch, b: &Batch) {
         }
     }
     a.keys.extend_from_slice(&b.keys);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_format_round_trips_its_name() {
+        for &f in TraceFormat::ALL {
+            assert_eq!(TraceFormat::parse(f.name()), Ok(f));
+            assert_eq!(TraceFormat::parse(&f.to_string()), Ok(f));
+            assert_eq!(
+                TraceFormat::parse(&format!(" {} ", f.name().to_uppercase())),
+                Ok(f)
+            );
+            for a in f.entry().aliases {
+                assert_eq!(TraceFormat::parse(a), Ok(f), "alias {a}");
+            }
+        }
+        let mut all: Vec<&str> = TraceFormat::ALL
+            .iter()
+            .flat_map(|f| std::iter::once(f.name()).chain(f.entry().aliases.iter().copied()))
+            .collect();
+        let n = all.len();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), n, "a trace format name or alias is taken twice");
+        assert!(TraceFormat::parse("nope")
+            .unwrap_err()
+            .ends_with(&format!("valid formats: {}", format_names())));
+    }
 }

@@ -17,7 +17,7 @@
 //! index of the next request for the same object, or -1.
 
 use super::records::{Chunk, RecordScanner};
-use super::TraceError;
+use super::{Claim, Format, TraceError};
 use crate::workload::{Batch, RequestSource};
 use rustc_hash::FxHashMap;
 use std::io::{self, BufRead, Write};
@@ -25,6 +25,16 @@ use std::path::{Path, PathBuf};
 
 /// Bytes per record.
 pub const RECORD: usize = 24;
+
+/// `oracle-general` in the table of trace formats.
+pub static FORMAT: Format = Format {
+    name: "oracle-general",
+    aliases: &["oraclegeneral", "oracle_general"],
+    describe: "libCacheSim oracleGeneral: 24-byte LE records (u32 time, u64 id, u32 size, i64 next access)",
+    by_name: |stem| stem.contains("oraclegeneral"),
+    by_content: |h| Claim::yes_if(h.binary && looks_like(h.bytes)),
+    open: |path, input| Ok(Box::new(OracleGeneralReader::new(path, input))),
+};
 
 pub struct OracleGeneralReader {
     path: PathBuf,

@@ -3,11 +3,28 @@
 //! Surrounding whitespace and a trailing `\r` are stripped; blank lines and
 //! lines starting with `#` are skipped. Every request is a get of size 1.
 
-use super::TraceError;
+use super::{Claim, Format, TraceError};
 use crate::request::{hash_str, Key};
 use crate::workload::{Batch, RequestSource};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
+
+/// `text` in the table of trace formats.
+pub static FORMAT: Format = Format {
+    name: "text",
+    aliases: &[],
+    describe: "one key per line; decimal integers as-is, other strings hashed (FNV-1a)",
+    by_name: |stem| stem.ends_with(".txt") || stem.ends_with(".keys"),
+    by_content: |h| {
+        // Anything textual, unless a comma makes it a CSV without a key column.
+        if h.binary || h.first.contains(',') {
+            Claim::No
+        } else {
+            Claim::Fallback
+        }
+    },
+    open: |path, input| Ok(Box::new(TextReader::new(path, input))),
+};
 
 pub struct TextReader {
     path: PathBuf,
