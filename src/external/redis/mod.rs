@@ -12,7 +12,7 @@
 //!   through a calibrated bytes-per-key, see [`calibrate`], then trimmed
 //!   during the run so the resident keys stay at the capacity); `:samples=N` sets
 //!   `maxmemory-samples` (Redis's default 5).
-//! - `tiered:<local>+<redis...>`: see [`super::tiered`].
+//! - `tiered:<local>+<redis...>`: see [`tiered`].
 //!
 //! A get is `GET key`; a miss fetches from the origin (model or PostgreSQL,
 //! through [`Origin`]) and `SET key value [PX ttl]`, the value being as many
@@ -46,9 +46,11 @@
 //! Every network call is timed (a round trip is ~10^4 times the clock's
 //! cost, so the sampling of local runs is unnecessary).
 
-use super::redis_cluster::{ClusterClient, CmdBatch};
-use super::resp::{digits, itoa, itoa_into, Conn, Light, RespError};
-use super::tiered::{self, L1};
+pub mod cluster;
+pub mod fleet_cache;
+pub mod resp;
+pub mod tiered;
+
 use crate::external::postgres::PostgresOrigin;
 use crate::policy::{Params, SpecError, StrategySpec};
 use crate::request::{Key, Op, Request};
@@ -62,14 +64,17 @@ use crate::sim::result::RunResult;
 use crate::sim::runner::{Data, OriginSpec, Prepared, RunConfig, RunError};
 use crate::workload::trace;
 use crate::workload::Batch;
+use cluster::{ClusterClient, CmdBatch};
 use hdrhistogram::Histogram;
 use indicatif::ProgressBar;
+use resp::{digits, itoa, itoa_into, Conn, Light, RespError};
 use rustc_hash::FxHashSet;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+use tiered::L1;
 
 pub const DEFAULT_URL: &str = "redis://127.0.0.1:6379/0";
 /// `maxmemory-samples` when `:samples` is not given (Redis's default).
@@ -463,19 +468,19 @@ impl Backend {
             let mut cursor = b"0".to_vec();
             loop {
                 let v = c.query(&[b"SCAN", &cursor, b"MATCH", &pattern, b"COUNT", b"1000"])?;
-                let super::resp::Value::Array(mut parts) = v else {
+                let resp::Value::Array(mut parts) = v else {
                     return Err(RespError::Protocol("SCAN reply is not an array".into()));
                 };
                 let keys = match parts.pop() {
-                    Some(super::resp::Value::Array(k)) => k,
+                    Some(resp::Value::Array(k)) => k,
                     _ => return Err(RespError::Protocol("SCAN reply has no keys".into())),
                 };
                 cursor = match parts.pop() {
-                    Some(super::resp::Value::Bulk(b)) => b,
+                    Some(resp::Value::Bulk(b)) => b,
                     _ => return Err(RespError::Protocol("SCAN reply has no cursor".into())),
                 };
                 for k in keys {
-                    if let super::resp::Value::Bulk(k) = k {
+                    if let resp::Value::Bulk(k) = k {
                         // Only ever keys under the run's prefix.
                         if k.starts_with(prefix) {
                             if unlink {
@@ -1492,7 +1497,7 @@ pub fn run_one(
 ) -> Result<(RunResult, Option<Histogram<u64>>), RunError> {
     let spec = parse_spec(&cfg.strategy)?;
     let opts = &cfg.redis;
-    // A fleet of instances shares the server (see `super::redis_fleet`): a
+    // A fleet of instances shares the server (see `fleet_cache`): a
     // private one holds K x capacity, as K local caches would.
     let fleet = cfg.fleet.as_ref();
     let per_server = match (fleet, &spec.l1) {
@@ -1644,7 +1649,7 @@ pub fn run_one(
                 let mut evicted = 0;
                 while !done.load(Ordering::Relaxed) {
                     std::thread::sleep(Duration::from_millis(100));
-                    let (Ok(super::resp::Value::Int(n)), Ok(e), Ok(used)) = (
+                    let (Ok(resp::Value::Int(n)), Ok(e), Ok(used)) = (
                         monitor.cmd(&["DBSIZE"]),
                         monitor.info_field("stats", "evicted_keys"),
                         monitor.info_field("memory", "used_memory"),
@@ -1668,12 +1673,8 @@ pub fn run_one(
         }
         if let Some(fc) = fleet {
             let be = backends.pop().expect("one connection");
-            let cache = super::redis_fleet::RedisCache::new(
-                be,
-                prefix.clone(),
-                opts.value_size,
-                px.clone(),
-            );
+            let cache =
+                fleet_cache::RedisCache::new(be, prefix.clone(), opts.value_size, px.clone());
             let (units, bytes) = match &l2_capacity {
                 Some((resolved, cap, _)) => {
                     (resolved * per_server, cap.kind() == CapacityKind::Bytes)
@@ -1681,7 +1682,7 @@ pub fn run_one(
                 None => (u64::MAX, false),
             };
             let l1 = spec.l1.as_ref().zip(l1_cap);
-            let r = super::redis_fleet::replay(w, cfg, fc, cache, units, bytes, l1, pb).map(|o| {
+            let r = fleet_cache::replay(w, cfg, fc, cache, units, bytes, l1, pb).map(|o| {
                 let mut st = Stats::new();
                 st.c = o.total;
                 if l1.is_some() {
@@ -1782,7 +1783,7 @@ pub fn run_one(
     if let (Some(_), Some((resolved, cap, _)), false, None) =
         (&server, &l2_capacity, opts.quiet, &fail)
     {
-        if let Ok(super::resp::Value::Int(n)) = before.conn_at(0).cmd(&["DBSIZE"]) {
+        if let Ok(resp::Value::Int(n)) = before.conn_at(0).cmd(&["DBSIZE"]) {
             pb.suspend(|| {
                 eprintln!(
                     "{}: {n} keys resident at the end (capacity {} = {resolved})",
