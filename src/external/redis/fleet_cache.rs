@@ -17,8 +17,10 @@
 //! request's size. Keys carry the run's prefix like every Redis run. No
 //! latency is recorded for fleets, as for in-process ones.
 
+use super::backend::Backend;
+use super::batch::{KeyBuf, Kind, Ops};
+use super::client::Fail;
 use super::resp::{Light, RespError};
-use super::{Backend, Fail, KeyBuf, Kind, Ops};
 use crate::policy::{self, Access, Evictions, StrategySpec};
 use crate::request::Key;
 use crate::sim::capacity::{Capacity, CapacityKind};
