@@ -1,12 +1,16 @@
 //! How many bytes a key costs on a private server, so that a capacity in
-//! objects can be given to Redis, which only knows `maxmemory` in bytes.
+//! objects can be given to Redis, which only knows `maxmemory` in bytes: the
+//! bytes per key measured before the run ([`calibrate`]), and the limit kept
+//! at the capacity during it ([`Trimmer`]).
 
 use super::batch::{KeyBuf, Kind, Ops};
 use super::cluster::CmdBatch;
-use super::resp::{itoa, Conn, RespError};
+use super::resp::{itoa, Conn, RespError, Value};
 use crate::request::Key;
 use crate::sim::runner::Data;
 use rustc_hash::FxHashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 /// Most keys written to calibrate bytes per key.
 pub const MAX_CALIBRATION_KEYS: u64 = 1_000_000;
@@ -97,4 +101,55 @@ pub(super) fn sample_keys(
         k -= 1;
     }
     out
+}
+
+/// A count capacity's memory limit, kept at the capacity during the run.
+///
+/// The limit starts at `used_memory` with every connection open + capacity x
+/// bytes per key. Redis counts its clients' buffers in `used_memory` and
+/// resizes them as it goes (10-40 KB each, as much as hundreds of small
+/// keys), so the trimmer then moves the limit every 100 ms once the server
+/// is full, by half of (capacity - resident keys) x bytes per key, keeping
+/// the resident keys at the capacity.
+pub(super) struct Trimmer {
+    /// Its own connection to the private server.
+    pub monitor: Conn,
+    /// `maxmemory` now.
+    pub limit: i64,
+    /// The capacity, in keys.
+    pub cap: i64,
+    pub per_key: f64,
+}
+
+impl Trimmer {
+    /// Trims until `done` (or until the server stops answering).
+    pub(super) fn run(mut self, done: &AtomicBool) {
+        let mut evicted = 0;
+        while !done.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(100));
+            let (Ok(Value::Int(n)), Ok(e), Ok(used)) = (
+                self.monitor.cmd(&["DBSIZE"]),
+                self.monitor.info_field("stats", "evicted_keys"),
+                self.monitor.info_field("memory", "used_memory"),
+            ) else {
+                return;
+            };
+            // At the limit: evicting, refusing writes, or over capacity.
+            let full = e > evicted || used >= self.limit || n > self.cap;
+            evicted = e;
+            // Half the gap per step: the clients' buffers move too.
+            let step = ((self.cap - n) as f64 * self.per_key / 2.0).round() as i64;
+            if full && step != 0 {
+                self.limit = (self.limit + step).max(1);
+                let v = self.limit.to_string();
+                if self
+                    .monitor
+                    .cmd(&["CONFIG", "SET", "maxmemory", &v])
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        }
+    }
 }
