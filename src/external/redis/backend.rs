@@ -2,9 +2,11 @@
 //! clients, the fleet cache, prefill, counting and cleaning up the run's
 //! keys) talks to a [`Backend`] and does not care which it is.
 
+use super::batch::{KeyBuf, Kind, Ops};
 use super::cluster::{ClusterClient, CmdBatch};
 use super::resp::{self, Conn, Light, RespError};
 use super::url::{RedisUrl, Target};
+use crate::request::Key;
 
 /// One connection, or one per cluster master.
 pub(super) enum Backend {
@@ -46,6 +48,25 @@ impl Backend {
     ) -> Result<(), RespError> {
         self.send(cmds, out)?;
         self.recv(cmds.len(), out)
+    }
+
+    /// Runs one command on `key` (pushed on `kb`), its reply in `out`.
+    pub(super) fn exec_one(
+        &mut self,
+        kb: &mut KeyBuf,
+        (key, kind): (Key, Kind),
+        value: &[u8],
+        px: Option<&[u8]>,
+        out: &mut Vec<Result<Light, RespError>>,
+    ) -> Result<(), RespError> {
+        let items = [(kb.push(key), kind)];
+        let ops = Ops {
+            keys: kb,
+            items: &items,
+            value,
+            px,
+        };
+        self.exec(&ops, out)
     }
 
     /// Sends a batch without waiting for its replies, which [`Backend::recv`]

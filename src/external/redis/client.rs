@@ -9,10 +9,10 @@ use super::resp::{Light, RespError};
 use super::tiered::L1;
 use crate::external::postgres::PostgresOrigin;
 use crate::request::{Key, Op, Request};
-use crate::sim::freshness::OnWrite;
 use crate::sim::latency::{new_histogram, ModelOrigin, Origin, OriginError, MAX_NS};
 use crate::sim::replay::Counters;
 use crate::sim::runner::{OriginSpec, RunError};
+use crate::sim::write::{OnWrite, WriteAction};
 use hdrhistogram::Histogram;
 use rustc_hash::FxHashSet;
 use std::time::{Duration, Instant};
@@ -220,89 +220,100 @@ impl Client {
         if self.l1.is_some() && !self.flight.is_empty() {
             self.complete(sh, st)?;
         }
-        let Request { key, op, time, .. } = r;
-        let size = sh.value_size.unwrap_or(r.size);
+        // The value's size: `--value-size`, else the request's.
+        let r = Request {
+            size: sh.value_size.unwrap_or(r.size),
+            ..r
+        };
         st.c.requests += 1;
-        match op {
-            Op::Get => {
-                st.c.gets += 1;
-                st.c.bytes_requested += u64::from(size);
-                if let Some(l1) = &mut self.l1 {
-                    let t = sh.timed.then(Instant::now);
-                    if l1.get(key, size, time, vtime) {
-                        st.c.hits += 1;
-                        st.l1_hits += 1;
-                        if let Some(t) = t {
-                            let v = ns(t.elapsed());
-                            st.l1.saturating_record(v);
-                        }
-                        return Ok(());
-                    }
+        match r.op {
+            Op::Get => self.get(sh, st, r, vtime),
+            Op::Set | Op::Delete => self.write(sh, st, r, vtime),
+        }
+    }
+
+    /// A get: an L1 hit is done; otherwise the key joins the pending batch,
+    /// which a repeated key closes first and which is sent when full.
+    #[inline]
+    fn get(&mut self, sh: &Shared, st: &mut Stats, r: Request, vtime: u64) -> Result<(), Fail> {
+        let Request {
+            key, time, size, ..
+        } = r;
+        st.c.gets += 1;
+        st.c.bytes_requested += u64::from(size);
+        if let Some(l1) = &mut self.l1 {
+            let t = sh.timed.then(Instant::now);
+            if l1.get(key, size, time, vtime) {
+                st.c.hits += 1;
+                st.l1_hits += 1;
+                if let Some(t) = t {
+                    let v = ns(t.elapsed());
+                    st.l1.saturating_record(v);
                 }
-                let repeated = if sh.pipeline <= SCAN_MAX {
-                    self.pending.iter().any(|p| p.key == key)
-                } else {
-                    !self.in_batch.insert(key)
-                };
-                if repeated {
-                    self.close(sh, st)?;
-                    if sh.pipeline > SCAN_MAX {
-                        self.in_batch.insert(key);
-                    }
-                }
-                let kidx = self.kb.push(key);
-                self.pending.push(Pending {
-                    key,
-                    size,
-                    time,
-                    vtime,
-                    kidx,
-                });
-                if self.pending.len() >= sh.pipeline {
-                    self.close(sh, st)?;
-                }
-            }
-            Op::Set if sh.on_write == OnWrite::None => {
-                // The write goes to the origin only; cached copies stay.
-                st.c.sets += 1;
-            }
-            Op::Set | Op::Delete => {
-                self.flush(sh, st)?;
-                self.ensure_value(size);
-                let kidx = self.kb.push(key);
-                let kind = if op == Op::Set && sh.on_write == OnWrite::Update {
-                    st.c.sets += 1;
-                    if let Some(l1) = &mut self.l1 {
-                        l1.set(key, size, time, vtime);
-                    }
-                    Kind::Set(size)
-                } else if op == Op::Set {
-                    // --on-write invalidate: the write deletes the cached copies.
-                    st.c.sets += 1;
-                    if let Some(l1) = &mut self.l1 {
-                        l1.remove(key);
-                    }
-                    Kind::Del
-                } else {
-                    st.c.deletes += 1;
-                    if let Some(l1) = &mut self.l1 {
-                        l1.remove(key);
-                    }
-                    Kind::Del
-                };
-                self.items.clear();
-                self.items.push((kidx, kind));
-                let ops = Ops {
-                    keys: &self.kb,
-                    items: &self.items,
-                    value: &self.value,
-                    px: sh.px,
-                };
-                self.be.exec(&ops, &mut self.out)?;
-                check(&self.out)?;
-                self.kb.clear();
+                return Ok(());
             }
         }
+        let repeated = if sh.pipeline <= SCAN_MAX {
+            self.pending.iter().any(|p| p.key == key)
+        } else {
+            !self.in_batch.insert(key)
+        };
+        if repeated {
+            self.close(sh, st)?;
+            if sh.pipeline > SCAN_MAX {
+                self.in_batch.insert(key);
+            }
+        }
+        let kidx = self.kb.push(key);
+        self.pending.push(Pending {
+            key,
+            size,
+            time,
+            vtime,
+            kidx,
+        });
+        if self.pending.len() >= sh.pipeline {
+            self.close(sh, st)?;
+        }
+        Ok(())
+    }
+
+    /// A set or a delete, by the one write rule ([`OnWrite::action`]): the
+    /// server decides what fits it (a value it cannot hold is refused with
+    /// `-OOM` and not cached), the L1 what fits the L1. Everything on the
+    /// wire is completed first, so the write follows every earlier get.
+    fn write(&mut self, sh: &Shared, st: &mut Stats, r: Request, vtime: u64) -> Result<(), Fail> {
+        let Request {
+            key,
+            op,
+            time,
+            size,
+        } = r;
+        if op == Op::Set {
+            st.c.sets += 1;
+        } else {
+            st.c.deletes += 1;
+        }
+        let kind = match sh.on_write.action(op, true) {
+            // The write goes to the origin only; cached copies stay.
+            WriteAction::Keep => return Ok(()),
+            WriteAction::Update => Kind::Set(size),
+            // A delete, or a set under --on-write invalidate.
+            WriteAction::Drop => Kind::Del,
+        };
+        self.flush(sh, st)?;
+        self.ensure_value(size);
+        if let Some(l1) = &mut self.l1 {
+            match sh.on_write.action(op, l1.fits(size)) {
+                WriteAction::Update => l1.set(key, size, time, vtime),
+                WriteAction::Drop => l1.remove(key),
+                WriteAction::Keep => {}
+            }
+        }
+        let (kb, value, out) = (&mut self.kb, &self.value, &mut self.out);
+        self.be.exec_one(kb, (key, kind), value, sh.px, out)?;
+        check(&self.out)?;
+        self.kb.clear();
         Ok(())
     }
 
@@ -393,47 +404,54 @@ impl Client {
             st.l2.saturating_record_n(get_ns, hits);
         }
         if !self.items.is_empty() {
-            let max = self.items.iter().map(|(_, k)| match k {
-                Kind::Set(s) => *s,
-                _ => 0,
-            });
-            let max = max.max().unwrap_or(0);
-            self.ensure_value(max);
-            self.sets_at = Instant::now();
-            let ops = Ops {
-                keys: &self.fkb,
-                items: &self.items,
-                value: &self.value,
-                px: sh.px,
-            };
-            self.sets = self.items.len();
-            let ride_along = self.sets_ride_along(sh);
-            match &mut self.be {
-                // Queued only: they go out with the next batch's gets (or
-                // when `sets_done` needs their replies).
-                Backend::Single(c) if ride_along => {
-                    for i in 0..ops.len() {
-                        ops.write(i, c);
-                    }
-                }
-                be => {
-                    be.send(&ops, &mut self.out)?;
-                    self.sets_done(sh, st)?;
-                }
-            }
-            if let Some(l1) = &mut self.l1 {
-                // (With an L1 the sets were awaited above.)
-                let mut j = 0;
-                for p in &self.flight {
-                    if j < self.items.len() && self.items[j].0 == p.kidx {
-                        l1.admit(p.key, p.size, p.time, p.vtime);
-                        j += 1;
-                    }
-                }
-            }
+            self.set_misses(sh, st)?;
         }
         self.flight.clear();
         self.fkb.clear();
+        Ok(())
+    }
+
+    /// `SET`s the misses of the batch in flight (in `items`), and admits
+    /// them into the L1 once their `SET`s are answered.
+    fn set_misses(&mut self, sh: &Shared, st: &mut Stats) -> Result<(), Fail> {
+        let max = self.items.iter().map(|(_, k)| match k {
+            Kind::Set(s) => *s,
+            _ => 0,
+        });
+        let max = max.max().unwrap_or(0);
+        self.ensure_value(max);
+        self.sets_at = Instant::now();
+        let ops = Ops {
+            keys: &self.fkb,
+            items: &self.items,
+            value: &self.value,
+            px: sh.px,
+        };
+        self.sets = self.items.len();
+        let ride_along = self.sets_ride_along(sh);
+        match &mut self.be {
+            // Queued only: they go out with the next batch's gets (or
+            // when `sets_done` needs their replies).
+            Backend::Single(c) if ride_along => {
+                for i in 0..ops.len() {
+                    ops.write(i, c);
+                }
+            }
+            be => {
+                be.send(&ops, &mut self.out)?;
+                self.sets_done(sh, st)?;
+            }
+        }
+        if let Some(l1) = &mut self.l1 {
+            // (With an L1 the sets were awaited above.)
+            let mut j = 0;
+            for p in &self.flight {
+                if j < self.items.len() && self.items[j].0 == p.kidx {
+                    l1.admit(p.key, p.size, p.time, p.vtime);
+                    j += 1;
+                }
+            }
+        }
         Ok(())
     }
 
