@@ -78,6 +78,38 @@ wait "$r"
 case "$CACHESIM_REDIS_DIR" in */cachesim-redis-*) rm -rf "$CACHESIM_REDIS_DIR" ;; esac
 "#;
 
+/// The server's command line: loopback only, no persistence, no memory
+/// limit yet (it is set once the run's clients are connected), its files and
+/// log in `dir`.
+fn server_args(port: u16, policy: &str, samples: u64, dir: &Path, log: &Path) -> Vec<String> {
+    let (port, samples) = (port.to_string(), samples.to_string());
+    let args: [&str; 22] = [
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--maxmemory-policy",
+        policy,
+        "--maxmemory-samples",
+        &samples,
+        "--daemonize",
+        "no",
+        "--dir",
+        dir.to_str().unwrap_or("."),
+        "--logfile",
+        log.to_str().unwrap_or(""),
+        "--maxmemory",
+        "0",
+        "--protected-mode",
+        "yes",
+    ];
+    args.map(String::from).to_vec()
+}
+
 fn free_port() -> std::io::Result<u16> {
     let l = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(l.local_addr()?.port())
@@ -95,78 +127,14 @@ fn exited(pid: u32) -> bool {
 }
 
 impl PrivateServer {
+    /// Starts a server with `maxmemory-policy` `policy` and `samples`, and
+    /// waits until it answers; a port taken meanwhile is retried (5 times).
     pub fn start(bin: &Path, policy: &str, samples: u64) -> Result<PrivateServer, RunError> {
         let mut last = String::new();
         for _attempt in 0..5 {
-            let dir = std::env::temp_dir().join(format!("cachesim-redis-{}", run_id()));
-            std::fs::create_dir_all(&dir)
-                .map_err(|e| RunError::Redis(format!("cannot create {}: {e}", dir.display())))?;
-            let log = dir.join("redis.log");
-            let port = free_port()
-                .map_err(|e| RunError::Redis(format!("cannot find a free port: {e}")))?;
-            let port_s = port.to_string();
-            let samples_s = samples.to_string();
-            let args: [&str; 22] = [
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                &port_s,
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--maxmemory-policy",
-                policy,
-                "--maxmemory-samples",
-                &samples_s,
-                "--daemonize",
-                "no",
-                "--dir",
-                dir.to_str().unwrap_or("."),
-                "--logfile",
-                log.to_str().unwrap_or(""),
-                "--maxmemory",
-                "0",
-                "--protected-mode",
-                "yes",
-            ];
-            let mut sh = Command::new("sh")
-                .arg("-c")
-                .arg(WATCHDOG)
-                .arg("sh")
-                .arg(bin)
-                .args(args)
-                .env("CACHESIM_REDIS_LOG", &log)
-                .env("CACHESIM_REDIS_DIR", &dir)
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .map_err(|e| RunError::Redis(format!("cannot start sh for redis-server: {e}")))?;
-            let stdin = sh.stdin.take();
-            let mut line = String::new();
-            if let Some(out) = sh.stdout.take() {
-                BufReader::new(out).read_line(&mut line).ok();
-            }
-            let pid: u32 = line.trim().parse().unwrap_or(0);
-            let mut server = PrivateServer {
-                sh,
-                stdin,
-                pid,
-                port,
-                dir,
-            };
-            let deadline = Instant::now() + Duration::from_secs(5);
-            loop {
-                if let Ok(mut c) = Conn::connect("127.0.0.1", port) {
-                    if c.cmd(&["PING"]).is_ok() {
-                        return Ok(server);
-                    }
-                }
-                if pid == 0 || exited(pid) || Instant::now() > deadline {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(20));
+            let mut server = PrivateServer::spawn(bin, policy, samples)?;
+            if server.answers() {
+                return Ok(server);
             }
             last = std::fs::read_to_string(server.dir.join("redis.log")).unwrap_or_default();
             let in_use = last.contains("Address already in use");
@@ -181,6 +149,60 @@ impl PrivateServer {
             bin.display(),
             tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
         )))
+    }
+
+    /// Starts the server under its watchdog, on a free port, with a new
+    /// temporary directory; the watchdog says the server's pid.
+    fn spawn(bin: &Path, policy: &str, samples: u64) -> Result<PrivateServer, RunError> {
+        let dir = std::env::temp_dir().join(format!("cachesim-redis-{}", run_id()));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| RunError::Redis(format!("cannot create {}: {e}", dir.display())))?;
+        let log = dir.join("redis.log");
+        let port =
+            free_port().map_err(|e| RunError::Redis(format!("cannot find a free port: {e}")))?;
+        let mut sh = Command::new("sh")
+            .arg("-c")
+            .arg(WATCHDOG)
+            .arg("sh")
+            .arg(bin)
+            .args(server_args(port, policy, samples, &dir, &log))
+            .env("CACHESIM_REDIS_LOG", &log)
+            .env("CACHESIM_REDIS_DIR", &dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| RunError::Redis(format!("cannot start sh for redis-server: {e}")))?;
+        let stdin = sh.stdin.take();
+        let mut line = String::new();
+        if let Some(out) = sh.stdout.take() {
+            BufReader::new(out).read_line(&mut line).ok();
+        }
+        let pid: u32 = line.trim().parse().unwrap_or(0);
+        Ok(PrivateServer {
+            sh,
+            stdin,
+            pid,
+            port,
+            dir,
+        })
+    }
+
+    /// Whether the server answers `PING` within 5 s (`false` as soon as it
+    /// has exited).
+    fn answers(&self) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Ok(mut c) = Conn::connect("127.0.0.1", self.port) {
+                if c.cmd(&["PING"]).is_ok() {
+                    return true;
+                }
+            }
+            if self.pid == 0 || exited(self.pid) || Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     fn stop(&mut self) {

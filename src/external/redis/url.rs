@@ -37,13 +37,7 @@ impl RedisUrl {
             Some((a, h)) => (Some(a), h),
             None => (None, rest),
         };
-        let (user, password) = match auth {
-            None => (None, None),
-            Some(a) => match a.split_once(':') {
-                Some((u, p)) => ((!u.is_empty()).then(|| u.to_string()), Some(p.to_string())),
-                None => (None, Some(a.to_string())),
-            },
-        };
+        let (user, password) = credentials(auth);
         let (hosts, db) = match hostpart.split_once('/') {
             Some((h, d)) if !d.is_empty() => (
                 h,
@@ -53,21 +47,7 @@ impl RedisUrl {
             Some((h, _)) => (h, 0),
             None => (hostpart, 0),
         };
-        let mut nodes = Vec::new();
-        for hp in hosts.split(',') {
-            let (h, p) = match hp.rsplit_once(':') {
-                Some((h, p)) => (
-                    h,
-                    p.parse::<u16>()
-                        .map_err(|_| bad(&format!("port '{p}' is not a number")))?,
-                ),
-                None => (hp, 6379),
-            };
-            if h.is_empty() {
-                return Err(bad("no host"));
-            }
-            nodes.push((h.to_string(), p));
-        }
+        let mut nodes = nodes(hosts, &bad)?;
         let target = if cluster {
             if db != 0 {
                 return Err(bad("a cluster has only database 0"));
@@ -118,6 +98,38 @@ impl RedisUrl {
             password: None,
         }
     }
+}
+
+/// The user and password of `[[user]:password@]`.
+fn credentials(auth: Option<&str>) -> (Option<String>, Option<String>) {
+    match auth {
+        None => (None, None),
+        Some(a) => match a.split_once(':') {
+            Some((u, p)) => ((!u.is_empty()).then(|| u.to_string()), Some(p.to_string())),
+            None => (None, Some(a.to_string())),
+        },
+    }
+}
+
+/// The `host[:port]` list of `hosts`, comma-separated (`bad` words an
+/// error).
+fn nodes(hosts: &str, bad: &dyn Fn(&str) -> String) -> Result<Vec<(String, u16)>, String> {
+    let mut nodes = Vec::new();
+    for hp in hosts.split(',') {
+        let (h, p) = match hp.rsplit_once(':') {
+            Some((h, p)) => (
+                h,
+                p.parse::<u16>()
+                    .map_err(|_| bad(&format!("port '{p}' is not a number")))?,
+            ),
+            None => (hp, 6379),
+        };
+        if h.is_empty() {
+            return Err(bad("no host"));
+        }
+        nodes.push((h.to_string(), p));
+    }
+    Ok(nodes)
 }
 
 #[cfg(test)]
