@@ -3,7 +3,7 @@
 
 pub mod postgres;
 pub mod redis;
-pub mod redis_cluster;
-pub mod redis_fleet;
-pub mod resp;
-pub mod tiered;
+
+// The Redis protocol and cluster client, by the paths they had before the
+// Redis backend became a folder.
+pub use redis::{cluster as redis_cluster, resp};

@@ -17,7 +17,9 @@
 //! request's size. Keys carry the run's prefix like every Redis run. No
 //! latency is recorded for fleets, as for in-process ones.
 
-use super::redis::{Backend, Fail, KeyBuf, Kind, Ops};
+use super::backend::Backend;
+use super::batch::{KeyBuf, Kind};
+use super::client::Fail;
 use super::resp::{Light, RespError};
 use crate::policy::{self, Access, Evictions, StrategySpec};
 use crate::request::Key;
@@ -89,7 +91,6 @@ pub struct RedisCache {
     be: Backend,
     prefix: Vec<u8>,
     kb: KeyBuf,
-    items: Vec<(u32, Kind)>,
     out: Vec<Result<Light, RespError>>,
     value: Vec<u8>,
     value_size: Option<u32>,
@@ -111,7 +112,6 @@ impl RedisCache {
             be,
             kb: KeyBuf::new(&prefix),
             prefix,
-            items: Vec::with_capacity(1),
             out: Vec::with_capacity(1),
             value: Vec::new(),
             value_size,
@@ -139,21 +139,16 @@ impl RedisCache {
             return None;
         }
         self.kb.clear();
-        let k = self.kb.push(key);
         if let Kind::Set(size) = kind {
             if self.value.len() < size as usize {
                 self.value.resize(size as usize, b'x');
             }
         }
-        self.items.clear();
-        self.items.push((k, kind));
-        let ops = Ops {
-            keys: &self.kb,
-            items: &self.items,
-            value: &self.value,
-            px: self.px.as_deref(),
-        };
-        if let Err(e) = self.be.exec(&ops, &mut self.out) {
+        let (kb, px) = (&mut self.kb, self.px.as_deref());
+        if let Err(e) = self
+            .be
+            .exec_one(kb, (key, kind), &self.value, px, &mut self.out)
+        {
             self.err = Some(e);
             return None;
         }

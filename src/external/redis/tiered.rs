@@ -57,10 +57,23 @@ impl L1 {
         })
     }
 
+    fn charge(&self, size: u32) -> u64 {
+        if self.bytes {
+            u64::from(size)
+        } else {
+            1
+        }
+    }
+
+    /// Whether a value of `size` bytes fits the L1 at all.
+    pub fn fits(&self, size: u32) -> bool {
+        self.charge(size) <= self.capacity
+    }
+
     fn access(&self, key: Key, size: u32, time: f64, vtime: u64) -> Access {
         Access {
             key,
-            charge: if self.bytes { u64::from(size) } else { 1 },
+            charge: self.charge(size),
             time,
             vtime,
             next_vtime: u64::MAX,
@@ -92,14 +105,10 @@ impl L1 {
         crate::sim::freshness::prefill(&mut self.policy, keys, 0.0, charge);
     }
 
-    /// A write-through set.
+    /// A write-through set (of a value that [`L1::fits`]).
     pub fn set(&mut self, key: Key, size: u32, time: f64, vtime: u64) {
         let a = self.access(key, size, time, vtime);
-        if a.charge <= self.capacity {
-            self.policy.set(&a, &mut self.ev);
-        } else {
-            self.policy.remove(key);
-        }
+        self.policy.set(&a, &mut self.ev);
     }
 
     pub fn remove(&mut self, key: Key) {

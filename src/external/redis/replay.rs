@@ -1,0 +1,112 @@
+//! `--clients`: how the stream is split over connections (by key, so each
+//! key's requests keep their order) and the connections over threads (at
+//! most one per core), and the loop that feeds one thread's connections.
+
+use super::client::{Client, Fail, Shared, Stats};
+use crate::request::Key;
+use crate::sim::runner::{Data, RunError};
+use crate::workload::{trace, Batch};
+use indicatif::ProgressBar;
+
+/// Environment variable: the most threads `--clients` uses.
+pub const THREADS_ENV: &str = "CACHESIM_REDIS_THREADS";
+
+/// The most threads the clients of a run use: `$CACHESIM_REDIS_THREADS`, or
+/// the number of cores.
+pub(super) fn client_threads() -> Result<usize, RunError> {
+    match std::env::var(THREADS_ENV) {
+        Ok(v) => match v.trim().parse::<usize>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(RunError::Workload(format!(
+                "{THREADS_ENV}='{v}' is not a positive number of threads"
+            ))),
+        },
+        Err(_) => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
+}
+
+/// Which of `clients` clients serves `key`.
+#[inline]
+pub(super) fn client_of(key: Key, clients: usize) -> usize {
+    ((key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) % clients as u64) as usize
+}
+
+/// How `clients` connections are spread over `threads` threads: client `c`
+/// (the keys with `client_of(key, clients) == c`) is driven by thread
+/// `c % threads`, as its `c / threads`-th connection.
+pub(super) fn thread_of(c: usize, threads: usize) -> (usize, usize) {
+    (c % threads, c / threads)
+}
+
+/// Replays the requests of `data` that belong to the clients of thread `me`
+/// (`local[c]`: client `c`'s index in `cls`, or `usize::MAX` for another
+/// thread's client).
+pub(super) fn replay(
+    cls: &mut [Client],
+    local: &[usize],
+    sh: &Shared,
+    st: &mut Stats,
+    data: &Data,
+    pb: &ProgressBar,
+) -> Result<(), Fail> {
+    let clients = local.len();
+    let mut run = |b: &Batch, range: std::ops::Range<usize>, base: u64| -> Result<(), Fail> {
+        let mut n = 0;
+        for i in range {
+            let key = b.keys[i];
+            let c = if clients > 1 {
+                local[client_of(key, clients)]
+            } else {
+                0
+            };
+            let Some(cl) = cls.get_mut(c) else { continue };
+            let r = b.request(i, base + i as u64);
+            cl.request(sh, st, r, base + i as u64)?;
+            n += 1;
+        }
+        pb.inc(n);
+        Ok(())
+    };
+    const CHUNK: usize = 1 << 14;
+    match data {
+        Data::Memory(b) => {
+            let mut s = 0;
+            while s < b.len() {
+                let e = (s + CHUNK).min(b.len());
+                run(b, s..e, 0)?;
+                s = e;
+            }
+        }
+        Data::Stream { path, format, rate } => {
+            let mut reader = trace::open(path, Some(*format)).map_err(|e| Fail::Run(e.into()))?;
+            let mut b = Batch::new(*rate, 1);
+            let mut base = 0u64;
+            while reader
+                .next_batch(&mut b, CHUNK)
+                .map_err(|e| Fail::Run(e.into()))?
+                > 0
+            {
+                run(&b, 0..b.len(), base)?;
+                base += b.len() as u64;
+            }
+        }
+    }
+    for cl in cls.iter_mut() {
+        cl.flush(sh, st)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clients_split_keys() {
+        let mut per = [0u32; 4];
+        for k in 0..4000u64 {
+            per[client_of(k, 4)] += 1;
+        }
+        assert!(per.iter().all(|&n| n > 800), "{per:?}");
+    }
+}
