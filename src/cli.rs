@@ -74,7 +74,12 @@ fn strategy_help() -> String {
         "Strategies, comma separated or repeated: {}; and shared:NAME, one cache \
          shared by the --instances (see `cachesim list`). Parameters follow colons: \
          `ttl:ttl=30s`, `s3fifo:small=0.1`, `tiered:lru+redis`",
-        crate::policy::strategy_names()
+        crate::policy::STRATEGIES
+            .iter()
+            .chain(crate::external::strategies())
+            .map(|s| s.name)
+            .collect::<Vec<_>>()
+            .join(", ")
     )
 }
 

@@ -2,7 +2,6 @@
 
 use super::CliError;
 use crate::cli::ListArgs;
-use crate::policy::STRATEGIES;
 use crate::workload::trace::TraceFormat;
 use crate::workload::{Preset, PRESETS};
 
@@ -16,8 +15,8 @@ pub fn list(_args: ListArgs) -> Result<(), CliError> {
 fn listing() -> Result<String, CliError> {
     let mut out = String::new();
     out += "Strategies (--strategy NAME[:key=value...]):\n";
-    let w = STRATEGIES.iter().map(|s| s.name.len()).max().unwrap_or(0);
-    for s in STRATEGIES {
+    let w = super::strategies().map(|s| s.name.len()).max().unwrap_or(0);
+    for s in super::strategies() {
         out += &format!("  {:<w$}  {}", s.name, s.summary);
         if !s.params.is_empty() {
             out += &format!(" [{}]", s.params);
@@ -62,7 +61,7 @@ mod tests {
     fn every_registered_policy_is_listed_with_its_parameters() {
         let out = listing().unwrap();
         let lines = section(&out, "Strategies");
-        assert_eq!(lines.len(), STRATEGIES.len());
+        assert_eq!(lines.len(), super::super::strategies().count());
         for p in POLICIES {
             let line = lines
                 .iter()

@@ -12,7 +12,45 @@ pub mod run;
 pub mod trace;
 pub mod workload;
 
+use crate::sim::backend::Engines;
 use std::fmt;
+use std::sync::Arc;
+
+/// The engines a command can run strategies on: the composition root is
+/// the one place that names every backend.
+pub fn engines(redis: &crate::external::redis::RedisOptions) -> Engines {
+    Engines::new(vec![Arc::new(crate::external::redis::RedisEngine::new(
+        redis.clone(),
+    ))])
+}
+
+/// Every strategy, as `cachesim list` shows them: the in-process ones, then
+/// those the backends run.
+pub fn strategies() -> impl Iterator<Item = &'static crate::policy::StrategyInfo> {
+    crate::policy::STRATEGIES
+        .iter()
+        .chain(crate::external::strategies())
+}
+
+/// The names of all strategies, comma separated, for error messages.
+pub fn strategy_names() -> String {
+    strategies().map(|s| s.name).collect::<Vec<_>>().join(", ")
+}
+
+/// A spec error for the command line: an unknown name lists every strategy,
+/// the backends' included (the library lists the in-process ones).
+pub fn spec_usage(e: crate::policy::SpecError) -> CliError {
+    let e = match e {
+        crate::policy::SpecError::UnknownStrategy { name, .. } => {
+            crate::policy::SpecError::UnknownStrategy {
+                name,
+                valid: strategy_names(),
+            }
+        }
+        e => e,
+    };
+    usage("--strategy", e)
+}
 
 /// An error with its exit status: 2 for bad usage, 1 for a failure at run time.
 #[derive(Debug)]

@@ -134,7 +134,8 @@ pub fn curve_rows(
                 latency: None,
                 fresh: Default::default(),
                 fleet: None,
-                redis: Default::default(),
+                l1_capacity: None,
+                engines: Default::default(),
             };
             Ok(Some(run_one(w, &cfg, &pb)?.0.miss_ratio))
         };

@@ -3,7 +3,7 @@
 
 use super::{inputs, usage, CliError};
 use crate::cli::{OutputFormat, RunArgs};
-use crate::external::postgres::PgConfig;
+use crate::external::postgres::{PgConfig, Postgres};
 use crate::external::redis::{RedisOptions, RedisUrl};
 use crate::policy::{self, StrategySpec};
 use crate::report::{self, csv::CsvExporter, json::JsonExporter, table::TableExporter, Exporter};
@@ -25,18 +25,30 @@ use std::path::PathBuf;
 pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
     let mut strategies = Vec::new();
     for s in &a.strategy {
-        for spec in StrategySpec::parse_list(s).map_err(|e| usage("--strategy", e))? {
-            let (inner, _) = split_shared(&spec);
-            policy::validate(&inner).map_err(|e| usage("--strategy", e))?;
-            strategies.push(spec);
+        strategies.extend(StrategySpec::parse_list(s).map_err(|e| usage("--strategy", e))?);
+    }
+    // Redis strategies, also as the shared cache of a fleet (`shared:redis`).
+    let external: Vec<StrategySpec> = strategies
+        .iter()
+        .map(|s| split_shared(s).0)
+        .filter(|s| crate::external::redis::runs(&s.name))
+        .collect();
+    let redis = redis_options(a, !external.is_empty())?;
+    let engines = super::engines(&redis);
+    for spec in &strategies {
+        let inner = split_shared(spec).0;
+        match engines.find(&inner.name) {
+            Some(e) => e.validate(&inner),
+            None => policy::validate(&inner),
         }
+        .map_err(super::spec_usage)?;
     }
     if strategies.is_empty() {
         return Err(usage(
             "--strategy",
             format!(
                 "no strategy given; valid strategies: {}",
-                policy::strategy_names()
+                super::strategy_names()
             ),
         ));
     }
@@ -91,9 +103,9 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
     let latency = if a.no_latency {
         None
     } else if let Some(url) = &a.origin {
-        Some(OriginSpec::Postgres(
+        Some(OriginSpec::Backend(std::sync::Arc::new(Postgres(
             PgConfig::parse(url).map_err(|e| usage("--origin", e))?,
-        ))
+        ))))
     } else {
         Some(OriginSpec::Model(
             OriginModel::parse(&a.origin_latency).map_err(|e| usage("--origin-latency", e))?,
@@ -127,13 +139,6 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
         delay,
         seed: a.input.seed,
     });
-    // Redis strategies, also as the shared cache of a fleet (`shared:redis`).
-    let external: Vec<StrategySpec> = strategies
-        .iter()
-        .map(|s| split_shared(s).0)
-        .filter(|s| policy::is_external(&s.name))
-        .collect();
-    let redis = redis_options(a, !external.is_empty())?;
     if let Some(s) = external.first() {
         // A Redis run replays the whole stream against the server.
         for (set, opt) in [
@@ -183,7 +188,8 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
         latency,
         histograms: a.histograms.clone(),
         fresh,
-        redis,
+        l1_capacity: redis.l1_capacity,
+        engines,
         threads: inputs::threads(&a.threads)?,
     })
 }
@@ -297,8 +303,8 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
     // other failure writes nothing.
     let (results, broken) = match err {
         None => (results, None),
-        Some(RunError::Redis(msg)) if !results.is_empty() => (results, Some(msg)),
-        Some(RunError::Spec(s)) => return Err(usage("--strategy", s)),
+        Some(RunError::Backend(msg)) if !results.is_empty() => (results, Some(msg)),
+        Some(RunError::Spec(s)) => return Err(super::spec_usage(s)),
         // A warm-up longer than a trace is only known once it is counted.
         Some(RunError::Workload(m)) if m.starts_with("invalid value for '--warmup'") => {
             return Err(CliError::Usage(m))

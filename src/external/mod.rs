@@ -7,3 +7,10 @@ pub mod redis;
 // The Redis protocol and cluster client, by the paths they had before the
 // Redis backend became a folder.
 pub use redis::{cluster as redis_cluster, resp};
+
+/// The strategies the backends run, in the order `cachesim list` shows them
+/// (after the in-process ones): every backend that brings strategies adds
+/// its table here.
+pub fn strategies() -> impl Iterator<Item = &'static crate::policy::StrategyInfo> {
+    redis::STRATEGIES.iter()
+}

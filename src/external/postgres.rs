@@ -15,7 +15,9 @@
 //! an async runtime for what is a strictly sequential request loop.
 
 use crate::request::Key;
+use crate::sim::backend::OriginBackend;
 use crate::sim::latency::{Origin, OriginError};
+use crate::sim::runner::RunError;
 use bytes::BytesMut;
 use fallible_iterator::FallibleIterator;
 use postgres_protocol::authentication::sasl::{ChannelBinding, ScramSha256};
@@ -384,6 +386,27 @@ impl Origin for PostgresOrigin {
         let t = Instant::now();
         self.conn.lookup(key).map_err(OriginError)?;
         Ok(t.elapsed().as_nanos() as u64)
+    }
+}
+
+/// `--origin postgres://...`: the origin backend the runner sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Postgres(pub PgConfig);
+
+impl OriginBackend for Postgres {
+    fn label(&self) -> String {
+        self.0.display()
+    }
+
+    fn connect(&self) -> Result<Box<dyn Origin + Send>, RunError> {
+        match PostgresOrigin::connect(&self.0) {
+            Ok(o) => Ok(Box::new(o)),
+            Err(e) => Err(RunError::Origin(e)),
+        }
+    }
+
+    fn populate(&self, keys: &mut dyn Iterator<Item = (Key, u32)>) -> Result<u64, RunError> {
+        populate(&self.0, keys).map_err(RunError::Origin)
     }
 }
 

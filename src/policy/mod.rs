@@ -262,7 +262,8 @@ macro_rules! __dispatch_match {
     };
 }
 
-/// One line of `cachesim list`: a policy's, or one of [`NOT_POLICIES`].
+/// One line of `cachesim list`: a policy's, one of [`COMPOSITES`], or a
+/// strategy a backend runs.
 #[derive(Debug, Clone, Copy)]
 pub struct StrategyInfo {
     pub name: &'static str,
@@ -271,54 +272,20 @@ pub struct StrategyInfo {
     pub params: &'static str,
 }
 
-/// Strategies that are not policies: the `redis*` ones and `tiered` run
-/// through [`crate::external::redis`], `tiered-local` puts two policies in
-/// front of each other in a fleet. None is built by [`build`]; they are
-/// listed here, after the policies, only for `cachesim list`, the help and
-/// error messages. (To move out of `policy/`.)
-pub static NOT_POLICIES: &[StrategyInfo] = &[
-    StrategyInfo {
-        name: "redis",
-        summary: "a real Redis at --redis-url (its own memory and eviction)",
-        params: "",
-    },
-    StrategyInfo {
-        name: "redis-lru",
-        summary: "private redis-server, maxmemory-policy allkeys-lru (sampled LRU)",
-        params: "samples=5",
-    },
-    StrategyInfo {
-        name: "redis-lfu",
-        summary: "private redis-server, maxmemory-policy allkeys-lfu (sampled LFU)",
-        params: "samples=5",
-    },
-    StrategyInfo {
-        name: "redis-random",
-        summary: "private redis-server, maxmemory-policy allkeys-random",
-        params: "samples=5",
-    },
-    StrategyInfo {
-        name: "redis-ttl",
-        summary: "private redis-server, maxmemory-policy volatile-ttl (TTL: --ttl or 1h)",
-        params: "samples=5",
-    },
-    StrategyInfo {
-        name: "tiered-local",
-        summary:
-            "an in-process L1 per instance (--l1-capacity) in front of one shared in-process L2",
-        params: "L1+L2, e.g. tiered-local:lru+lru",
-    },
-    StrategyInfo {
-        name: "tiered",
-        summary: "local L1 (--l1-capacity) in front of Redis L2: tiered:lru+redis",
-        params: "LOCAL+redis[-lru|-lfu|-random|-ttl]",
-    },
-];
+/// In-process strategies that are not one policy: `tiered-local` puts two
+/// policies in front of each other in a fleet (run by the fleet, see
+/// `crate::sim::fleet`). Listed after the policies for `cachesim list`, the
+/// help and error messages; [`build`] builds neither.
+pub static COMPOSITES: &[StrategyInfo] = &[StrategyInfo {
+    name: "tiered-local",
+    summary: "an in-process L1 per instance (--l1-capacity) in front of one shared in-process L2",
+    params: "L1+L2, e.g. tiered-local:lru+lru",
+}];
 
-/// Every strategy cachesim knows, in the order `cachesim list` shows them:
-/// [`POLICIES`], then [`NOT_POLICIES`].
-pub static STRATEGIES: &[StrategyInfo] =
-    &all_strategies::<{ POLICIES.len() + NOT_POLICIES.len() }>();
+/// Every in-process strategy, in the order `cachesim list` shows them:
+/// [`POLICIES`], then [`COMPOSITES`]. (Strategies that run on a server are
+/// their backends' to list.)
+pub static STRATEGIES: &[StrategyInfo] = &all_strategies::<{ POLICIES.len() + COMPOSITES.len() }>();
 
 const fn all_strategies<const N: usize>() -> [StrategyInfo; N] {
     let mut out = [StrategyInfo {
@@ -331,7 +298,7 @@ const fn all_strategies<const N: usize>() -> [StrategyInfo; N] {
         out[i] = if i < POLICIES.len() {
             POLICIES[i].strategy()
         } else {
-            NOT_POLICIES[i - POLICIES.len()]
+            COMPOSITES[i - POLICIES.len()]
         };
         i += 1;
     }
@@ -346,10 +313,10 @@ pub fn needs_future(name: &str) -> bool {
         .any(|p| p.name == name && p.kind == Kind::Offline)
 }
 
-/// Whether `name` is a strategy that talks to a server (`redis*`,
-/// `tiered`): run by [`crate::external::redis`], not built here.
-pub fn is_external(name: &str) -> bool {
-    name == "redis" || name.starts_with("redis-") || name == "tiered"
+/// Whether `name` is a registered policy (not a composite, not a strategy a
+/// backend runs).
+pub fn is_policy(name: &str) -> bool {
+    POLICIES.iter().any(|p| p.name == name)
 }
 
 impl Policy for AnyPolicy {
@@ -406,7 +373,6 @@ pub fn build(spec: &StrategySpec, ctx: &BuildCtx) -> Result<Built, SpecError> {
     let mut p = Params::new(spec);
     let policy = match build_registered(&spec.name, &mut p, ctx) {
         Some(policy) => policy?,
-        None if is_external(&spec.name) => return Err(SpecError::External(spec.name.clone())),
         None => return Err(SpecError::unknown_strategy(&spec.name)),
     };
     let canonical = p.finish()?;
@@ -422,9 +388,6 @@ pub fn validate(spec: &StrategySpec) -> Result<String, SpecError> {
             validate(&l1)?,
             validate(&l2)?
         ));
-    }
-    if is_external(&spec.name) {
-        return crate::external::redis::parse_spec(spec).map(|e| e.canonical);
     }
     build(
         spec,
@@ -477,11 +440,7 @@ pub fn split_tiered_local(
     };
     let (l1, l2) = (StrategySpec::parse(a)?, StrategySpec::parse(b)?);
     for p in [&l1, &l2] {
-        if is_external(&p.name)
-            || p.name == "tiered-local"
-            || p.name == "shared"
-            || needs_future(&p.name)
-        {
+        if !is_policy(&p.name) || needs_future(&p.name) {
             return Err(bad(
                 "both levels must be local online policies (lru, lfu, s3fifo, ...)",
             ));
@@ -490,7 +449,8 @@ pub fn split_tiered_local(
     Ok(Some((l1, l2)))
 }
 
-/// The names of all strategies, comma separated, for error messages.
+/// The names of the in-process strategies, comma separated, for error
+/// messages.
 pub fn strategy_names() -> String {
     STRATEGIES
         .iter()
@@ -566,9 +526,9 @@ mod tests {
         );
         for info in POLICIES {
             assert_eq!(needs_future(info.name), info.kind == Kind::Offline);
-            assert!(!is_external(info.name), "{}", info.name);
+            assert!(is_policy(info.name), "{}", info.name);
         }
-        for s in NOT_POLICIES {
+        for s in COMPOSITES {
             let spec = StrategySpec::parse(s.name).unwrap();
             let ctx = BuildCtx {
                 capacity: 1,

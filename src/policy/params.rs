@@ -29,8 +29,6 @@ pub enum SpecError {
     },
     #[error("invalid strategy spec '{0}': expected NAME or NAME:key=value[:key=value...]")]
     Malformed(String),
-    #[error("strategy '{0}' talks to a Redis server: it runs through cachesim::external::redis, not policy::build")]
-    External(String),
 }
 
 impl SpecError {

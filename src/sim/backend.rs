@@ -7,8 +7,14 @@
 //! composition root (`cmd`), which hands them to the runner as an
 //! [`Engines`] table.
 
-use crate::policy::{Access, AnyPolicy, Evictions, Policy};
+use super::latency::{Origin, OriginError};
+use super::result::RunResult;
+use super::runner::{Prepared, RunConfig, RunError};
+use crate::policy::{Access, AnyPolicy, Evictions, Policy, SpecError, StrategyInfo, StrategySpec};
 use crate::request::Key;
+use hdrhistogram::Histogram;
+use indicatif::ProgressBar;
+use std::sync::Arc;
 
 /// One cache's operations, as a fleet (or any loop that drives a cache it
 /// does not own) sees them: an instance's own cache, the shared one, or a
@@ -47,5 +53,81 @@ impl CacheBackend for AnyPolicy {
     }
     fn objects(&self) -> u64 {
         self.len() as u64
+    }
+}
+
+/// A strategy that runs a whole replay itself rather than answering cache
+/// operations: a real server that must be started, calibrated, driven over
+/// many connections and cleaned up. The runner hands it the prepared
+/// workload and the run's settings, and takes back the run's row.
+pub trait Engine: Send + Sync {
+    /// The strategies it runs, for `cachesim list` and error messages.
+    fn strategies(&self) -> &'static [StrategyInfo];
+    /// Whether it runs the strategy named `name`.
+    fn runs(&self, name: &str) -> bool;
+    /// The canonical form of `spec` (its `strategy` column), or what is
+    /// wrong with it.
+    fn validate(&self, spec: &StrategySpec) -> Result<String, SpecError>;
+    /// Checks made once before any run of a plan that uses it (does the
+    /// server answer?), so a sweep fails before any work.
+    fn preflight(&self, specs: &[StrategySpec]) -> Result<(), RunError>;
+    /// Runs one replay of `w` with `cfg`; a fleet's settings are in
+    /// `cfg.fleet`.
+    fn run(&self, w: &Prepared, cfg: &RunConfig, pb: &ProgressBar) -> Result<EngineRun, RunError>;
+}
+
+/// What an engine's run produced: its row and, with latency on, its overall
+/// latency histogram.
+pub type EngineRun = (RunResult, Option<Histogram<u64>>);
+
+/// The engines of one command, registered by the composition root (`cmd`).
+/// Runs of an engine's strategies get the machine to themselves: a plan that
+/// uses one runs one run at a time.
+#[derive(Clone, Default)]
+pub struct Engines(Vec<Arc<dyn Engine>>);
+
+impl Engines {
+    /// The engines in `list`, in the order `cachesim list` shows them.
+    pub fn new(list: Vec<Arc<dyn Engine>>) -> Engines {
+        Engines(list)
+    }
+
+    /// The engine that runs strategy `name`, if any.
+    pub fn find(&self, name: &str) -> Option<&dyn Engine> {
+        self.0.iter().find(|e| e.runs(name)).map(|e| e.as_ref())
+    }
+
+    /// Every engine.
+    pub fn iter(&self) -> impl Iterator<Item = &dyn Engine> {
+        self.0.iter().map(|e| e.as_ref())
+    }
+}
+
+impl std::fmt::Debug for Engines {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self
+            .iter()
+            .flat_map(|e| e.strategies().iter().map(|s| s.name))
+            .collect();
+        f.debug_tuple("Engines").field(&names).finish()
+    }
+}
+
+/// A real origin behind the cache (a database): its connections fetch the
+/// keys that missed, timed for real. Implemented outside the core.
+pub trait OriginBackend: Send + Sync {
+    /// How the `origin` column names it (a URL without its password).
+    fn label(&self) -> String;
+    /// A connection for one run (or one client of a run).
+    fn connect(&self) -> Result<Box<dyn Origin + Send>, RunError>;
+    /// Makes sure the origin holds every key of `keys` with a value of its
+    /// size, before any run replays them. Returns the rows it added.
+    fn populate(&self, keys: &mut dyn Iterator<Item = (Key, u32)>) -> Result<u64, RunError>;
+}
+
+impl Origin for Box<dyn Origin + Send> {
+    #[inline]
+    fn fetch(&mut self, key: Key, size: u32) -> Result<u64, OriginError> {
+        (**self).fetch(key, size)
     }
 }

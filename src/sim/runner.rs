@@ -7,6 +7,7 @@
 //! once into memory and shared; a single run streams it, so memory does not
 //! grow with the trace's length.
 
+use super::backend::{Engines, OriginBackend};
 use super::capacity::{Capacity, CapacityKind};
 use super::fleet::{fleet_columns, split_shared, Fleet, FleetConfig};
 use super::latency::{
@@ -16,14 +17,13 @@ use super::phases::{Driver, FreshRun, TimelineRow};
 use super::replay::{ChargeModel, Counters};
 use super::result::RunResult;
 use crate::dispatch;
-use crate::external::postgres::{self, PgConfig, PostgresOrigin};
-use crate::external::redis::RedisOptions;
 use crate::policy::{self, BuildCtx, SpecError, StrategySpec};
 use crate::workload::trace::{self, TraceError, TraceFormat};
 use crate::workload::{Batch, Preset};
 use indicatif::ProgressBar;
 use rustc_hash::FxHashSet;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 use thiserror::Error;
 
@@ -45,26 +45,43 @@ pub enum RunError {
     Workload(String),
     #[error("{0}")]
     Origin(String),
-    /// A Redis strategy failed (server unreachable, connection lost...).
+    /// A backend failed (a server unreachable, a connection lost...).
     #[error("{0}")]
-    Redis(String),
+    Backend(String),
     #[error("cannot write histogram '{path}': {err}")]
     Histogram { path: PathBuf, err: std::io::Error },
 }
 
 /// What stands behind the cache, when latency is recorded.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub enum OriginSpec {
+    /// A modelled origin: each miss's time drawn from a distribution.
     Model(OriginModel),
-    Postgres(PgConfig),
+    /// A real one (a database), reached through its backend.
+    Backend(Arc<dyn OriginBackend>),
 }
 
 impl OriginSpec {
     pub fn label(&self) -> String {
         match self {
             OriginSpec::Model(m) => m.label(),
-            OriginSpec::Postgres(c) => c.display(),
+            OriginSpec::Backend(b) => b.label(),
         }
+    }
+
+    /// A connection to the origin for one run (or one client of a run),
+    /// boxed: for the runs that do not compile one loop per origin.
+    pub fn connect(&self, seed: u64) -> Result<Box<dyn Origin + Send>, RunError> {
+        match self {
+            OriginSpec::Model(m) => Ok(Box::new(ModelOrigin::new(m, seed))),
+            OriginSpec::Backend(b) => b.connect(),
+        }
+    }
+}
+
+impl std::fmt::Debug for OriginSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("OriginSpec").field(&self.label()).finish()
     }
 }
 
@@ -183,9 +200,9 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// Makes sure PostgreSQL's `cachesim_origin` table holds every key of the
-    /// workload, with a value of the key's (first) size.
-    pub fn populate_postgres(&self, pg: &PgConfig) -> Result<u64, RunError> {
+    /// Makes sure a real origin holds every key of the workload, with a
+    /// value of the key's (first) size.
+    pub fn populate(&self, origin: &dyn OriginBackend) -> Result<u64, RunError> {
         let mut seen = FxHashSet::default();
         let mut keys = Vec::new();
         let mut add = |b: &Batch| {
@@ -206,7 +223,7 @@ impl Prepared {
                 }
             }
         }
-        postgres::populate(pg, keys.into_iter()).map_err(RunError::Origin)
+        origin.populate(&mut keys.into_iter())
     }
 }
 
@@ -233,8 +250,10 @@ pub struct RunConfig {
     pub fleet: Option<FleetConfig>,
     /// Write policy, warm-up, prefill and timeline windows.
     pub fresh: FreshRun,
-    /// Settings of the Redis strategies.
-    pub redis: RedisOptions,
+    /// `--l1-capacity`: each instance's L1 in a tiered strategy.
+    pub l1_capacity: Option<Capacity>,
+    /// The engines that run strategies the runner does not build.
+    pub engines: Engines,
 }
 
 /// Latency results of one run.
@@ -278,24 +297,8 @@ pub fn run_one_timeline(
     ),
     RunError,
 > {
-    if policy::is_external(&cfg.strategy.name) {
-        return crate::external::redis::run_one(w, cfg, pb).map(|(r, h)| (r, h, Vec::new()));
-    }
-    // `shared:redis...`: a Redis server is the shared cache of the fleet.
-    if let (inner, true) = split_shared(&cfg.strategy) {
-        if policy::is_external(&inner.name) {
-            let cfg = RunConfig {
-                strategy: inner,
-                fleet: Some(FleetConfig {
-                    shared: true,
-                    ..cfg.fleet.clone().unwrap_or_else(|| {
-                        FleetConfig::single_shared(cfg.fresh.opts.on_write, cfg.seed)
-                    })
-                }),
-                ..cfg.clone()
-            };
-            return crate::external::redis::run_one(w, &cfg, pb).map(|(r, h)| (r, h, Vec::new()));
-        }
+    if let Some(out) = run_engine(w, cfg, pb)? {
+        return Ok((out.0, out.1, Vec::new()));
     }
     let cap = cfg.capacity.resolve(w.distinct);
     let kind = cfg.capacity.kind();
@@ -328,7 +331,7 @@ pub fn run_one_timeline(
     // The L1 of `tiered-local`: its spec, canonical form and capacity.
     let l1 = match &tiered_local {
         Some((l1, _)) => {
-            let l1_cap = cfg.redis.l1_capacity.ok_or_else(|| {
+            let l1_cap = cfg.l1_capacity.ok_or_else(|| {
                 RunError::Workload(format!(
                     "strategy '{}' needs --l1-capacity (the L1 of each instance; --capacity sizes the shared L2)",
                     cfg.strategy.name
@@ -416,8 +419,8 @@ pub fn run_one_timeline(
             dispatch!(&mut policy, p => replay_data(p, &w.data, next_use, charge, &mut c, pb, &mut t, &mut drv))?;
             Some(finish_timed(t))
         }
-        (Some(OriginSpec::Postgres(pg)), None) => {
-            let mut t = Timed::new(PostgresOrigin::connect(pg).map_err(RunError::Origin)?);
+        (Some(OriginSpec::Backend(b)), None) => {
+            let mut t = Timed::new(b.connect()?);
             dispatch!(&mut policy, p => replay_data(p, &w.data, next_use, charge, &mut c, pb, &mut t, &mut drv))?;
             Some(finish_timed(t))
         }
@@ -458,6 +461,37 @@ pub fn run_one_timeline(
         .map(|p| TimelineRow::new(&result, p, cfg.ttl))
         .collect();
     Ok((result, lat.map(|l| l.overall), timeline))
+}
+
+/// Runs `cfg` on the engine of its strategy (or of the shared cache of
+/// `shared:NAME`), if an engine runs it; `None` for in-process strategies.
+fn run_engine(
+    w: &Prepared,
+    cfg: &RunConfig,
+    pb: &ProgressBar,
+) -> Result<Option<super::backend::EngineRun>, RunError> {
+    if let Some(e) = cfg.engines.find(&cfg.strategy.name) {
+        return e.run(w, cfg, pb).map(Some);
+    }
+    // `shared:NAME`: the engine's cache is the shared cache of the fleet.
+    let (inner, true) = split_shared(&cfg.strategy) else {
+        return Ok(None);
+    };
+    let Some(e) = cfg.engines.find(&inner.name) else {
+        return Ok(None);
+    };
+    let cfg = RunConfig {
+        strategy: inner,
+        fleet: Some(FleetConfig {
+            shared: true,
+            ..cfg
+                .fleet
+                .clone()
+                .unwrap_or_else(|| FleetConfig::single_shared(cfg.fresh.opts.on_write, cfg.seed))
+        }),
+        ..cfg.clone()
+    };
+    e.run(w, &cfg, pb).map(Some)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -24,13 +24,13 @@
 //! ([`super::result::MEASURED_COLUMNS`]) and `threads` itself. Histogram
 //! files are numbered by row.
 
+use super::backend::Engines;
 use super::capacity::Capacity;
 use super::fleet::{split_shared, FleetConfig};
 use super::latency;
 use super::phases::{FreshOptions, FreshRun, TimelineRow};
 use super::result::RunResult;
 use super::runner::{run_one_timeline, OriginSpec, Prepared, RunConfig, RunError, WorkloadInput};
-use crate::external::redis::RedisOptions;
 use crate::policy::{self, StrategySpec};
 use crate::workload::trace;
 use hdrhistogram::Histogram;
@@ -58,8 +58,11 @@ pub struct Plan {
     pub fresh: FreshOptions,
     /// Replay over a fleet of application instances instead of one cache.
     pub fleet: Option<FleetConfig>,
-    /// Settings of the Redis strategies.
-    pub redis: RedisOptions,
+    /// `--l1-capacity`: each instance's L1 in a tiered strategy.
+    pub l1_capacity: Option<Capacity>,
+    /// The engines that run strategies the runner does not build (real
+    /// servers), registered by the command.
+    pub engines: Engines,
     /// Runs at once; `None` for all cores.
     pub threads: Option<usize>,
 }
@@ -93,8 +96,13 @@ struct Slot {
 }
 
 impl Plan {
-    pub fn runs_per_workload(&self) -> usize {
-        self.strategies.len() * self.capacities.len() * self.ttl_axis().len()
+    /// Checks `spec` (without `shared:`): through the engine that runs it,
+    /// else as an in-process strategy. Returns its canonical form.
+    pub fn validate(&self, spec: &StrategySpec) -> Result<String, policy::SpecError> {
+        match self.engines.find(&spec.name) {
+            Some(e) => e.validate(spec),
+            None => policy::validate(spec),
+        }
     }
 
     /// The TTL of each run along the `--ttl` axis.
@@ -107,15 +115,15 @@ impl Plan {
     }
 
     /// The number of threads the plan runs on. Runs that talk to a server
-    /// (Redis strategies, a PostgreSQL origin) run one at a time, so they do
-    /// not compete for the server and their latencies and throughput stay
-    /// clean; the others use `threads` (default: all cores).
+    /// (a strategy run by an engine, a real origin) run one at a time, so
+    /// they do not compete for the server and their latencies and
+    /// throughput stay clean; the others use `threads` (default: all cores).
     pub fn thread_count(&self) -> usize {
         let uses_server = self
             .strategies
             .iter()
-            .any(|s| policy::is_external(&split_shared(s).0.name))
-            || matches!(self.latency, Some(OriginSpec::Postgres(_)));
+            .any(|s| self.engines.find(&split_shared(s).0.name).is_some())
+            || matches!(self.latency, Some(OriginSpec::Backend(_)));
         if uses_server {
             return 1;
         }
@@ -193,13 +201,23 @@ impl Plan {
     ) -> Result<(), RunError> {
         // Reject bad strategy specs before any work.
         for s in &self.strategies {
-            policy::validate(&split_shared(s).0)?;
+            self.validate(&split_shared(s).0)?;
         }
         if self.seeds.is_empty() {
             return Err(RunError::Workload("no seed given".into()));
         }
-        // Fail fast (before generating workloads) if a Redis is missing.
-        crate::external::redis::preflight(&self.strategies, &self.redis)?;
+        // Fail fast (before generating workloads) if a server is missing.
+        for e in self.engines.iter() {
+            let mine: Vec<StrategySpec> = self
+                .strategies
+                .iter()
+                .map(|s| split_shared(s).0)
+                .filter(|s| e.runs(&s.name))
+                .collect();
+            if !mine.is_empty() {
+                e.preflight(&mine)?;
+            }
+        }
         let threads = self.thread_count();
         let (jobs, slot_runs) = self.jobs();
         let slots: Vec<Mutex<Slot>> = slot_runs
@@ -301,8 +319,8 @@ impl Plan {
                         .iter()
                         .any(|s| policy::needs_future(&split_shared(s).0.name));
                     let prepared = input.prepare_for(seed, runs, future)?;
-                    if let Some(OriginSpec::Postgres(pg)) = &self.latency {
-                        prepared.populate_postgres(pg)?;
+                    if let Some(OriginSpec::Backend(origin)) = &self.latency {
+                        prepared.populate(origin.as_ref())?;
                     }
                     let fresh = super::phases::resolve(&self.fresh, input, &prepared)?;
                     Ok((prepared, format, fresh))
@@ -334,7 +352,8 @@ impl Plan {
             latency: self.latency.clone(),
             fresh,
             fleet: self.fleet.clone(),
-            redis: self.redis.clone(),
+            l1_capacity: self.l1_capacity,
+            engines: self.engines.clone(),
         };
         let r = run_one_timeline(&prepared, &cfg, pb);
         drop(prepared);

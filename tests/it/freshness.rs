@@ -38,7 +38,8 @@ fn plan(w: WorkloadInput, strategies: &str, caps: &str, ttls: &[f64], fresh: Fre
         histograms: None,
         fresh,
         fleet: None,
-        redis: Default::default(),
+        l1_capacity: None,
+        engines: Default::default(),
         threads: None,
     }
 }

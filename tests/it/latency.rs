@@ -32,7 +32,8 @@ fn run(
         latency: Some(OriginSpec::Model(OriginModel::parse(model).unwrap())),
         fleet: None,
         fresh: Default::default(),
-        redis: Default::default(),
+        l1_capacity: None,
+        engines: Default::default(),
     };
     let (r, h) =
         cachesim::sim::runner::run_one(&w, &cfg, &indicatif::ProgressBar::hidden()).unwrap();
@@ -250,13 +251,16 @@ fn postgres_origin_counts_misses_and_reuses_its_table() {
         capacities: vec![Capacity::parse("10%").unwrap()],
         seeds: vec![3],
         ttls: vec![],
-        latency: Some(OriginSpec::Postgres(
-            cachesim::external::postgres::PgConfig::parse(&pg_url()).unwrap(),
-        )),
+        latency: Some(OriginSpec::Backend(std::sync::Arc::new(
+            cachesim::external::postgres::Postgres(
+                cachesim::external::postgres::PgConfig::parse(&pg_url()).unwrap(),
+            ),
+        ))),
         histograms: None,
         fleet: None,
         fresh: Default::default(),
-        redis: Default::default(),
+        l1_capacity: None,
+        engines: Default::default(),
         threads: None,
     };
     let rows = plan("none,lru").run(true).unwrap();

@@ -8,6 +8,7 @@
 #[macro_use]
 mod common;
 
+mod architecture;
 mod charts;
 mod cli_fleet;
 mod cli_run;

@@ -10,7 +10,7 @@
 //!   capacity.
 
 use cachesim::policy::{
-    build, is_external, needs_future, Access, AnyPolicy, BuildCtx, Evictions, Policy, StrategySpec,
+    build, is_policy, needs_future, Access, AnyPolicy, BuildCtx, Evictions, Policy, StrategySpec,
     STRATEGIES,
 };
 use cachesim::sim::replay::{replay_batch, ChargeModel, Counters, Rules};
@@ -116,7 +116,7 @@ proptest! {
 
     #[test]
     fn capacity_and_just_inserted(keys in keys(), cap in 1u64..20, seed in any::<u64>()) {
-        for s in STRATEGIES.iter().filter(|s| !is_external(s.name) && s.name != "tiered-local") {
+        for s in STRATEGIES.iter().filter(|s| is_policy(s.name)) {
             let first = step_through(s.name, &keys, cap, seed);
             // Same seed, same result.
             prop_assert_eq!(&first, &step_through(s.name, &keys, cap, seed), "{} is not deterministic", s.name);
@@ -126,7 +126,7 @@ proptest! {
     #[test]
     fn nothing_beats_belady(keys in keys(), cap in 1u64..20) {
         let best = hits_of("belady", &keys, cap);
-        for s in STRATEGIES.iter().filter(|s| !is_external(s.name) && s.name != "tiered-local") {
+        for s in STRATEGIES.iter().filter(|s| is_policy(s.name)) {
             let h = hits_of(s.name, &keys, cap);
             prop_assert!(h <= best, "{} has {} hits, belady {} (c={}, keys {:?})", s.name, h, best, cap, keys);
         }
@@ -145,7 +145,7 @@ proptest! {
         }
         let next = next_use(&b.keys);
         let charge = ChargeModel { bytes, capacity: cap };
-        for s in STRATEGIES.iter().filter(|s| !is_external(s.name) && s.name != "tiered-local") {
+        for s in STRATEGIES.iter().filter(|s| is_policy(s.name)) {
             let mut p = make(s.name, cap, 3);
             let mut c = Counters::default();
             // One request at a time, to check the capacity after each.
@@ -235,7 +235,8 @@ fn runner_provides_the_future_for_a_single_trace_run() {
         histograms: None,
         fresh: Default::default(),
         fleet: None,
-        redis: Default::default(),
+        l1_capacity: None,
+        engines: Default::default(),
         threads: None,
     };
     let belady = plan("belady").run(true).unwrap();

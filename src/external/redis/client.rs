@@ -7,7 +7,6 @@ use super::batch::{check, KeyBuf, Kind, Ops};
 use super::cluster::CmdBatch;
 use super::resp::{Light, RespError};
 use super::tiered::L1;
-use crate::external::postgres::PostgresOrigin;
 use crate::request::{Key, Op, Request};
 use crate::sim::latency::{new_histogram, ModelOrigin, Origin, OriginError, MAX_NS};
 use crate::sim::replay::Counters;
@@ -21,7 +20,8 @@ use std::time::{Duration, Instant};
 pub(super) enum AnyOrigin {
     None,
     Model(ModelOrigin),
-    Pg(PostgresOrigin),
+    /// A real origin (a database), through its backend.
+    Real(Box<dyn Origin + Send>),
 }
 
 impl AnyOrigin {
@@ -29,9 +29,7 @@ impl AnyOrigin {
         Ok(match spec {
             None => AnyOrigin::None,
             Some(OriginSpec::Model(m)) => AnyOrigin::Model(ModelOrigin::new(m, seed)),
-            Some(OriginSpec::Postgres(pg)) => {
-                AnyOrigin::Pg(PostgresOrigin::connect(pg).map_err(RunError::Origin)?)
-            }
+            Some(o @ OriginSpec::Backend(_)) => AnyOrigin::Real(o.connect(seed)?),
         })
     }
 
@@ -39,7 +37,7 @@ impl AnyOrigin {
         match self {
             AnyOrigin::None => Ok(0),
             AnyOrigin::Model(m) => m.fetch(key, size),
-            AnyOrigin::Pg(p) => p.fetch(key, size),
+            AnyOrigin::Real(o) => o.fetch(key, size),
         }
     }
 }

@@ -11,11 +11,14 @@ use super::fleet_cache;
 use super::replay::{client_of, client_threads, replay, thread_of};
 use super::resp::{self, Conn, RespError};
 use super::server::{run_id, server_binary, PrivateServer};
-use super::spec::{parse_spec, ExternalSpec, RedisOptions, DEFAULT_VOLATILE_TTL_S, L2};
+use super::spec::{
+    parse_spec, runs, ExternalSpec, RedisOptions, DEFAULT_VOLATILE_TTL_S, L2, STRATEGIES,
+};
 use super::tiered::L1;
 use super::url::RedisUrl;
-use crate::policy::StrategySpec;
+use crate::policy::{SpecError, StrategyInfo, StrategySpec};
 use crate::request::Key;
+use crate::sim::backend::{Engine, EngineRun};
 use crate::sim::capacity::{Capacity, CapacityKind};
 use crate::sim::fleet::{fleet_columns, FleetConfig, FleetCounters};
 use crate::sim::latency::LatencySummary;
@@ -26,6 +29,40 @@ use indicatif::ProgressBar;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+/// The Redis strategies as the runner sees them: an [`Engine`] registered
+/// by the command (`cmd::engines`) with the run's Redis options.
+pub struct RedisEngine {
+    opts: RedisOptions,
+}
+
+impl RedisEngine {
+    pub fn new(opts: RedisOptions) -> RedisEngine {
+        RedisEngine { opts }
+    }
+}
+
+impl Engine for RedisEngine {
+    fn strategies(&self) -> &'static [StrategyInfo] {
+        STRATEGIES
+    }
+
+    fn runs(&self, name: &str) -> bool {
+        runs(name)
+    }
+
+    fn validate(&self, spec: &StrategySpec) -> Result<String, SpecError> {
+        parse_spec(spec).map(|e| e.canonical)
+    }
+
+    fn preflight(&self, specs: &[StrategySpec]) -> Result<(), RunError> {
+        preflight(specs, &self.opts)
+    }
+
+    fn run(&self, w: &Prepared, cfg: &RunConfig, pb: &ProgressBar) -> Result<EngineRun, RunError> {
+        run_one(w, cfg, &self.opts, pb)
+    }
+}
+
 /// Checks, before any workload is generated, that the servers the plan
 /// needs are there: the shared server answers `PING` (within 2 s), and a
 /// private server's binary exists.
@@ -34,7 +71,7 @@ pub fn preflight(strategies: &[StrategySpec], opts: &RedisOptions) -> Result<(),
     let mut found = false;
     for s in strategies {
         let s = &crate::sim::fleet::split_shared(s).0;
-        if !crate::policy::is_external(&s.name) {
+        if !runs(&s.name) {
             continue;
         }
         client_threads()?;
@@ -61,7 +98,7 @@ fn unreachable(url: &RedisUrl, e: &RespError) -> RunError {
         RespError::Server(_) => "check the user, password and database in --redis-url / $REDIS_URL",
         _ => "start a server, or point --redis-url / $REDIS_URL at one",
     };
-    RunError::Redis(format!(
+    RunError::Backend(format!(
         "cannot use Redis at {}: {e} ({hint})",
         url.display()
     ))
@@ -101,14 +138,15 @@ fn prefill_server(
     Ok(())
 }
 
-/// Runs one external strategy: the branch of [`crate::sim::runner::run_one`]
-/// for `redis*` and `tiered:*`.
+/// Runs one Redis strategy (`redis*`, `tiered:*`) with `opts`: what the
+/// [`RedisEngine`] does for the runner.
 pub fn run_one(
     w: &Prepared,
     cfg: &RunConfig,
+    opts: &RedisOptions,
     pb: &ProgressBar,
 ) -> Result<(RunResult, Option<Histogram<u64>>), RunError> {
-    let run = Run::resolve(w, cfg)?;
+    let run = Run::resolve(w, cfg, opts)?;
     let mut l2 = run.start_l2()?;
     let l1_cap = run.l1_capacity()?;
     pb.set_message(format!("{} {}", w.label, run.label));
@@ -222,7 +260,11 @@ struct Replayed {
 
 impl<'a> Run<'a> {
     /// Checks the spec and works out what the run needs from it.
-    fn resolve(w: &'a Prepared, cfg: &'a RunConfig) -> Result<Run<'a>, RunError> {
+    fn resolve(
+        w: &'a Prepared,
+        cfg: &'a RunConfig,
+        opts: &'a RedisOptions,
+    ) -> Result<Run<'a>, RunError> {
         let spec = parse_spec(&cfg.strategy)?;
         let fleet = cfg.fleet.as_ref();
         let per_server = match (fleet, &spec.l1) {
@@ -239,7 +281,7 @@ impl<'a> Run<'a> {
         Ok(Run {
             w,
             cfg,
-            opts: &cfg.redis,
+            opts,
             spec,
             fleet,
             per_server,
@@ -253,7 +295,7 @@ impl<'a> Run<'a> {
     /// The error of a run that broke, naming the run.
     fn broken(&self, e: String) -> RunError {
         let w = &self.w.label;
-        RunError::Redis(format!("run {} on {w} failed: {e}", self.label))
+        RunError::Backend(format!("run {} on {w} failed: {e}", self.label))
     }
 
     /// Starts a private server (sized in [`Run::size_private`] once the
@@ -507,7 +549,7 @@ impl<'a> Run<'a> {
             per_thread[thread_of(c, threads).0].push((c, be));
         }
         let panicked = || {
-            Err(Fail::Run(RunError::Redis(
+            Err(Fail::Run(RunError::Backend(
                 "a client thread panicked".into(),
             )))
         };

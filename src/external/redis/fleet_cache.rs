@@ -73,7 +73,7 @@ pub(super) fn replay(
             None => Ok(()),
             Some(e) => {
                 lost = Some(e);
-                Err(RunError::Redis(String::new()))
+                Err(RunError::Backend(String::new()))
             }
         }
     });

@@ -34,7 +34,7 @@ pub fn server_binary(given: Option<&Path>, strategy: &str) -> Result<PathBuf, Ru
         if p.is_file() {
             return Ok(p.to_path_buf());
         }
-        return Err(RunError::Redis(format!(
+        return Err(RunError::Backend(format!(
             "strategy '{strategy}' starts a private redis-server, but --redis-server-bin '{}' does not exist; {INSTALL_HINT}",
             p.display()
         )));
@@ -46,7 +46,7 @@ pub fn server_binary(given: Option<&Path>, strategy: &str) -> Result<PathBuf, Ru
             return Ok(p);
         }
     }
-    Err(RunError::Redis(format!(
+    Err(RunError::Backend(format!(
         "strategy '{strategy}' starts a private redis-server, but none is on PATH; {INSTALL_HINT}"
     )))
 }
@@ -144,7 +144,7 @@ impl PrivateServer {
             }
         }
         let tail: Vec<&str> = last.lines().rev().take(5).collect();
-        Err(RunError::Redis(format!(
+        Err(RunError::Backend(format!(
             "the private redis-server ({}) did not start: {}",
             bin.display(),
             tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
@@ -156,10 +156,10 @@ impl PrivateServer {
     fn spawn(bin: &Path, policy: &str, samples: u64) -> Result<PrivateServer, RunError> {
         let dir = std::env::temp_dir().join(format!("cachesim-redis-{}", run_id()));
         std::fs::create_dir_all(&dir)
-            .map_err(|e| RunError::Redis(format!("cannot create {}: {e}", dir.display())))?;
+            .map_err(|e| RunError::Backend(format!("cannot create {}: {e}", dir.display())))?;
         let log = dir.join("redis.log");
         let port =
-            free_port().map_err(|e| RunError::Redis(format!("cannot find a free port: {e}")))?;
+            free_port().map_err(|e| RunError::Backend(format!("cannot find a free port: {e}")))?;
         let mut sh = Command::new("sh")
             .arg("-c")
             .arg(WATCHDOG)
@@ -172,7 +172,7 @@ impl PrivateServer {
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .map_err(|e| RunError::Redis(format!("cannot start sh for redis-server: {e}")))?;
+            .map_err(|e| RunError::Backend(format!("cannot start sh for redis-server: {e}")))?;
         let stdin = sh.stdin.take();
         let mut line = String::new();
         if let Some(out) = sh.stdout.take() {

@@ -5,6 +5,7 @@
 
 use super::tiered;
 use super::url::{RedisUrl, DEFAULT_URL};
+use crate::policy::StrategyInfo;
 use crate::policy::{Params, SpecError, StrategySpec};
 use crate::sim::capacity::Capacity;
 use std::path::PathBuf;
@@ -50,6 +51,45 @@ pub enum L2 {
     Server,
     /// A private server with this `maxmemory-policy` and samples.
     Private { policy: &'static str, samples: u64 },
+}
+
+/// The strategies the Redis engine runs, as `cachesim list` shows them.
+pub static STRATEGIES: &[StrategyInfo] = &[
+    StrategyInfo {
+        name: "redis",
+        summary: "a real Redis at --redis-url (its own memory and eviction)",
+        params: "",
+    },
+    StrategyInfo {
+        name: "redis-lru",
+        summary: "private redis-server, maxmemory-policy allkeys-lru (sampled LRU)",
+        params: "samples=5",
+    },
+    StrategyInfo {
+        name: "redis-lfu",
+        summary: "private redis-server, maxmemory-policy allkeys-lfu (sampled LFU)",
+        params: "samples=5",
+    },
+    StrategyInfo {
+        name: "redis-random",
+        summary: "private redis-server, maxmemory-policy allkeys-random",
+        params: "samples=5",
+    },
+    StrategyInfo {
+        name: "redis-ttl",
+        summary: "private redis-server, maxmemory-policy volatile-ttl (TTL: --ttl or 1h)",
+        params: "samples=5",
+    },
+    StrategyInfo {
+        name: "tiered",
+        summary: "local L1 (--l1-capacity) in front of Redis L2: tiered:lru+redis",
+        params: "LOCAL+redis[-lru|-lfu|-random|-ttl]",
+    },
+];
+
+/// Whether `name` is a Redis strategy: `redis`, `redis-*` or `tiered`.
+pub fn runs(name: &str) -> bool {
+    name == "redis" || name.starts_with("redis-") || name == "tiered"
 }
 
 /// An external strategy spec, checked.

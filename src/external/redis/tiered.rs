@@ -129,7 +129,7 @@ pub fn split(strategy: &str, arg: &str) -> Result<(StrategySpec, String), SpecEr
         .split_once('+')
         .ok_or_else(|| bad("expected LOCAL+REDIS, e.g. tiered:lru+redis"))?;
     let local = StrategySpec::parse(local)?;
-    if policy::is_external(&local.name) {
+    if super::spec::runs(&local.name) {
         return Err(bad("the L1 must be a local policy (lru, lfu, fifo, ...)"));
     }
     policy::validate(&local).map_err(|e| bad(&e.to_string()))?;
