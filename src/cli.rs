@@ -76,6 +76,7 @@ fn strategy_help() -> String {
          `ttl:ttl=30s`, `s3fifo:small=0.1`, `tiered:lru+redis`",
         crate::policy::STRATEGIES
             .iter()
+            .chain(crate::sim::strategy::COMPOSITES)
             .chain(crate::external::strategies())
             .map(|s| s.name)
             .collect::<Vec<_>>()

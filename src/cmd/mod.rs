@@ -29,6 +29,7 @@ pub fn engines(redis: &crate::external::redis::RedisOptions) -> Engines {
 pub fn strategies() -> impl Iterator<Item = &'static crate::policy::StrategyInfo> {
     crate::policy::STRATEGIES
         .iter()
+        .chain(crate::sim::strategy::COMPOSITES)
         .chain(crate::external::strategies())
 }
 

@@ -5,7 +5,7 @@ use super::{inputs, usage, CliError};
 use crate::cli::{OutputFormat, RunArgs};
 use crate::external::postgres::{PgConfig, Postgres};
 use crate::external::redis::{RedisOptions, RedisUrl};
-use crate::policy::{self, StrategySpec};
+use crate::policy::StrategySpec;
 use crate::report::{self, csv::CsvExporter, json::JsonExporter, table::TableExporter, Exporter};
 use crate::sim::capacity::Scale;
 use crate::sim::fleet::{split_shared, Balance, FleetConfig};
@@ -13,6 +13,7 @@ use crate::sim::freshness::OnWrite;
 use crate::sim::latency::OriginModel;
 use crate::sim::phases::{self, parse_prefill, parse_window, FreshOptions, Warmup};
 use crate::sim::runner::{OriginSpec, Plan, RunError, WorkloadInput};
+use crate::sim::strategy::{Kind, Strategy};
 use crate::sim::Capacity;
 use crate::units::parse_count;
 use crate::units::parse_duration;
@@ -35,13 +36,11 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
         .collect();
     let redis = redis_options(a, !external.is_empty())?;
     let engines = super::engines(&redis);
+    let mut parsed = Vec::new();
     for spec in &strategies {
-        let inner = split_shared(spec).0;
-        match engines.find(&inner.name) {
-            Some(e) => e.validate(&inner),
-            None => policy::validate(&inner),
-        }
-        .map_err(super::spec_usage)?;
+        let s = Strategy::parse(spec, &engines).map_err(super::spec_usage)?;
+        s.validate(&engines).map_err(super::spec_usage)?;
+        parsed.push(s);
     }
     if strategies.is_empty() {
         return Err(usage(
@@ -167,8 +166,8 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
             }
         }
     }
-    for s in &strategies {
-        if policy::split_tiered_local(s).ok().flatten().is_some() && redis.l1_capacity.is_none() {
+    for s in &parsed {
+        if matches!(s.kind, Kind::TieredLocal { .. }) && redis.l1_capacity.is_none() {
             return Err(usage(
                 "--l1-capacity",
                 "tiered-local needs the capacity of each instance's L1 (--capacity sizes the shared L2)",

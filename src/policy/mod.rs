@@ -262,8 +262,8 @@ macro_rules! __dispatch_match {
     };
 }
 
-/// One line of `cachesim list`: a policy's, one of [`COMPOSITES`], or a
-/// strategy a backend runs.
+/// One line of `cachesim list`: a policy's, a composite's
+/// (`crate::sim::strategy`), or a strategy a backend runs.
 #[derive(Debug, Clone, Copy)]
 pub struct StrategyInfo {
     pub name: &'static str,
@@ -272,20 +272,10 @@ pub struct StrategyInfo {
     pub params: &'static str,
 }
 
-/// In-process strategies that are not one policy: `tiered-local` puts two
-/// policies in front of each other in a fleet (run by the fleet, see
-/// `crate::sim::fleet`). Listed after the policies for `cachesim list`, the
-/// help and error messages; [`build`] builds neither.
-pub static COMPOSITES: &[StrategyInfo] = &[StrategyInfo {
-    name: "tiered-local",
-    summary: "an in-process L1 per instance (--l1-capacity) in front of one shared in-process L2",
-    params: "L1+L2, e.g. tiered-local:lru+lru",
-}];
-
-/// Every in-process strategy, in the order `cachesim list` shows them:
-/// [`POLICIES`], then [`COMPOSITES`]. (Strategies that run on a server are
-/// their backends' to list.)
-pub static STRATEGIES: &[StrategyInfo] = &all_strategies::<{ POLICIES.len() + COMPOSITES.len() }>();
+/// Every policy's line of `cachesim list`, in its order. (Composites such
+/// as `tiered-local` are the fleet's to list, strategies that run on a
+/// server their backends'.)
+pub static STRATEGIES: &[StrategyInfo] = &all_strategies::<{ POLICIES.len() }>();
 
 const fn all_strategies<const N: usize>() -> [StrategyInfo; N] {
     let mut out = [StrategyInfo {
@@ -295,11 +285,7 @@ const fn all_strategies<const N: usize>() -> [StrategyInfo; N] {
     }; N];
     let mut i = 0;
     while i < N {
-        out[i] = if i < POLICIES.len() {
-            POLICIES[i].strategy()
-        } else {
-            COMPOSITES[i - POLICIES.len()]
-        };
+        out[i] = POLICIES[i].strategy();
         i += 1;
     }
     out
@@ -379,16 +365,10 @@ pub fn build(spec: &StrategySpec, ctx: &BuildCtx) -> Result<Built, SpecError> {
     Ok(Built { policy, canonical })
 }
 
-/// Checks a spec without building anything big (capacity 1), so a bad name or
-/// parameter is reported before any run starts.
+/// Checks a policy's spec without building anything big (capacity 1), so
+/// a bad name or parameter is reported before any run starts. Returns its
+/// canonical form.
 pub fn validate(spec: &StrategySpec) -> Result<String, SpecError> {
-    if let Some((l1, l2)) = split_tiered_local(spec)? {
-        return Ok(format!(
-            "tiered-local:{}+{}",
-            validate(&l1)?,
-            validate(&l2)?
-        ));
-    }
     build(
         spec,
         &BuildCtx {
@@ -400,57 +380,7 @@ pub fn validate(spec: &StrategySpec) -> Result<String, SpecError> {
     .map(|b| b.canonical)
 }
 
-/// Splits `tiered-local:L1+L2` (a local L1 per instance in front of one
-/// shared in-process L2, both local policies) into its two specs; `None` for
-/// any other strategy.
-pub fn split_tiered_local(
-    spec: &StrategySpec,
-) -> Result<Option<(StrategySpec, StrategySpec)>, SpecError> {
-    if spec.name != "tiered-local" {
-        return Ok(None);
-    }
-    let bad = |why: &str| SpecError::BadValue {
-        strategy: "tiered-local".into(),
-        param: "L1+L2".into(),
-        value: spec
-            .params
-            .iter()
-            .map(|(k, v)| {
-                if k.is_empty() {
-                    v.clone()
-                } else {
-                    format!("{k}={v}")
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(":"),
-        why: why.into(),
-    };
-    let arg =
-        match spec.params.as_slice() {
-            [(k, v)] if k.is_empty() => v.clone(),
-            _ => return Err(bad(
-                "expected tiered-local:L1+L2 with two local policies, e.g. tiered-local:lru+lru",
-            )),
-        };
-    let Some((a, b)) = arg.split_once('+') else {
-        return Err(bad(
-            "expected tiered-local:L1+L2 with two local policies, e.g. tiered-local:lru+lru",
-        ));
-    };
-    let (l1, l2) = (StrategySpec::parse(a)?, StrategySpec::parse(b)?);
-    for p in [&l1, &l2] {
-        if !is_policy(&p.name) || needs_future(&p.name) {
-            return Err(bad(
-                "both levels must be local online policies (lru, lfu, s3fifo, ...)",
-            ));
-        }
-    }
-    Ok(Some((l1, l2)))
-}
-
-/// The names of the in-process strategies, comma separated, for error
-/// messages.
+/// The names of the policies, comma separated, for error messages.
 pub fn strategy_names() -> String {
     STRATEGIES
         .iter()
@@ -527,15 +457,6 @@ mod tests {
         for info in POLICIES {
             assert_eq!(needs_future(info.name), info.kind == Kind::Offline);
             assert!(is_policy(info.name), "{}", info.name);
-        }
-        for s in COMPOSITES {
-            let spec = StrategySpec::parse(s.name).unwrap();
-            let ctx = BuildCtx {
-                capacity: 1,
-                seed: 0,
-                ttl: None,
-            };
-            assert!(build(&spec, &ctx).is_err(), "{} is not a policy", s.name);
         }
     }
 }

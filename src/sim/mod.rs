@@ -12,6 +12,7 @@ pub mod phases;
 pub mod replay;
 pub mod result;
 pub mod runner;
+pub mod strategy;
 pub mod sweep;
 pub mod write;
 

@@ -9,13 +9,14 @@
 
 use super::backend::{Engines, OriginBackend};
 use super::capacity::{Capacity, CapacityKind};
-use super::fleet::{fleet_columns, split_shared, Fleet, FleetConfig};
+use super::fleet::{fleet_columns, Fleet, FleetConfig};
 use super::latency::{
     LatencySink, LatencySummary, ModelOrigin, NoLatency, Origin, OriginModel, Timed,
 };
 use super::phases::{Driver, FreshRun, TimelineRow};
 use super::replay::{ChargeModel, Counters};
 use super::result::RunResult;
+use super::strategy::{Kind, Strategy};
 use crate::dispatch;
 use crate::policy::{self, BuildCtx, SpecError, StrategySpec};
 use crate::workload::trace::{self, TraceError, TraceFormat};
@@ -297,18 +298,15 @@ pub fn run_one_timeline(
     ),
     RunError,
 > {
-    if let Some(out) = run_engine(w, cfg, pb)? {
+    let strategy = Strategy::parse(&cfg.strategy, &cfg.engines)?;
+    if let Some(out) = run_engine(&strategy, w, cfg, pb)? {
         return Ok((out.0, out.1, Vec::new()));
     }
     let cap = cfg.capacity.resolve(w.distinct);
     let kind = cfg.capacity.kind();
     // `shared:<spec>` runs the fleet against one shared cache;
     // `tiered-local:L1+L2` puts an L1 per instance in front of it.
-    let tiered_local = policy::split_tiered_local(&cfg.strategy)?;
-    let (spec, shared) = match &tiered_local {
-        Some((_, l2)) => (l2.clone(), true),
-        None => split_shared(&cfg.strategy),
-    };
+    let (spec, shared) = (&strategy.spec, strategy.shared);
     let fleet = match (&cfg.fleet, shared) {
         (Some(f), true) => Some(FleetConfig {
             shared: true,
@@ -321,7 +319,7 @@ pub fn run_one_timeline(
         (f, false) => f.clone(),
     };
     let mut built = policy::build(
-        &spec,
+        spec,
         &BuildCtx {
             capacity: cap,
             seed: cfg.seed,
@@ -329,8 +327,8 @@ pub fn run_one_timeline(
         },
     )?;
     // The L1 of `tiered-local`: its spec, canonical form and capacity.
-    let l1 = match &tiered_local {
-        Some((l1, _)) => {
+    let l1 = match &strategy.kind {
+        Kind::TieredLocal { l1 } => {
             let l1_cap = cfg.l1_capacity.ok_or_else(|| {
                 RunError::Workload(format!(
                     "strategy '{}' needs --l1-capacity (the L1 of each instance; --capacity sizes the shared L2)",
@@ -340,7 +338,7 @@ pub fn run_one_timeline(
             let canonical = policy::validate(l1)?;
             Some((l1.clone(), canonical, l1_cap.resolve(w.distinct)))
         }
-        None => None,
+        _ => None,
     };
     match &l1 {
         Some((_, l1_canon, _)) => {
@@ -362,7 +360,7 @@ pub fn run_one_timeline(
     let mut policy = built.policy;
     let mut c = Counters::default();
     let mut drv = Driver::new(&cfg.fresh);
-    let next_use = match (policy::needs_future(&spec.name), &w.next_use) {
+    let next_use = match (strategy.needs_future(), &w.next_use) {
         (false, _) => None,
         (true, Some(n)) => Some(n.as_slice()),
         (true, None) => {
@@ -385,7 +383,7 @@ pub fn run_one_timeline(
     let lat = match (&cfg.latency, &fleet) {
         (_, Some(fleet)) => {
             // A fleet of caches; latency is not recorded for fleets.
-            let make = policy::maker(&spec, cfg.seed, cfg.ttl);
+            let make = policy::maker(spec, cfg.seed, cfg.ttl);
             let fcfg = FleetConfig {
                 seed: cfg.seed,
                 on_write: cfg.fresh.opts.on_write,
@@ -466,22 +464,20 @@ pub fn run_one_timeline(
 /// Runs `cfg` on the engine of its strategy (or of the shared cache of
 /// `shared:NAME`), if an engine runs it; `None` for in-process strategies.
 fn run_engine(
+    strategy: &Strategy,
     w: &Prepared,
     cfg: &RunConfig,
     pb: &ProgressBar,
 ) -> Result<Option<super::backend::EngineRun>, RunError> {
-    if let Some(e) = cfg.engines.find(&cfg.strategy.name) {
+    let Some(e) = strategy.engine(&cfg.engines) else {
+        return Ok(None);
+    };
+    if !strategy.shared {
         return e.run(w, cfg, pb).map(Some);
     }
     // `shared:NAME`: the engine's cache is the shared cache of the fleet.
-    let (inner, true) = split_shared(&cfg.strategy) else {
-        return Ok(None);
-    };
-    let Some(e) = cfg.engines.find(&inner.name) else {
-        return Ok(None);
-    };
     let cfg = RunConfig {
-        strategy: inner,
+        strategy: strategy.spec.clone(),
         fleet: Some(FleetConfig {
             shared: true,
             ..cfg

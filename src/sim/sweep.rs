@@ -26,11 +26,12 @@
 
 use super::backend::Engines;
 use super::capacity::Capacity;
-use super::fleet::{split_shared, FleetConfig};
+use super::fleet::FleetConfig;
 use super::latency;
 use super::phases::{FreshOptions, FreshRun, TimelineRow};
 use super::result::RunResult;
 use super::runner::{run_one_timeline, OriginSpec, Prepared, RunConfig, RunError, WorkloadInput};
+use super::strategy::{Kind, Strategy};
 use crate::policy::{self, StrategySpec};
 use crate::workload::trace;
 use hdrhistogram::Histogram;
@@ -96,13 +97,15 @@ struct Slot {
 }
 
 impl Plan {
-    /// Checks `spec` (without `shared:`): through the engine that runs it,
-    /// else as an in-process strategy. Returns its canonical form.
-    pub fn validate(&self, spec: &StrategySpec) -> Result<String, policy::SpecError> {
-        match self.engines.find(&spec.name) {
-            Some(e) => e.validate(spec),
-            None => policy::validate(spec),
+    /// Every strategy of the plan, parsed and checked.
+    fn parsed(&self) -> Result<Vec<Strategy>, policy::SpecError> {
+        let mut out = Vec::new();
+        for s in &self.strategies {
+            let s = Strategy::parse(s, &self.engines)?;
+            s.validate(&self.engines)?;
+            out.push(s);
         }
+        Ok(out)
     }
 
     /// The TTL of each run along the `--ttl` axis.
@@ -119,11 +122,9 @@ impl Plan {
     /// they do not compete for the server and their latencies and
     /// throughput stay clean; the others use `threads` (default: all cores).
     pub fn thread_count(&self) -> usize {
-        let uses_server = self
-            .strategies
-            .iter()
-            .any(|s| self.engines.find(&split_shared(s).0.name).is_some())
-            || matches!(self.latency, Some(OriginSpec::Backend(_)));
+        let uses_server = self.strategies.iter().any(|s| {
+            Strategy::parse(s, &self.engines).is_ok_and(|s| s.engine(&self.engines).is_some())
+        }) || matches!(self.latency, Some(OriginSpec::Backend(_)));
         if uses_server {
             return 1;
         }
@@ -200,19 +201,16 @@ impl Plan {
         timeline: &mut Vec<TimelineRow>,
     ) -> Result<(), RunError> {
         // Reject bad strategy specs before any work.
-        for s in &self.strategies {
-            self.validate(&split_shared(s).0)?;
-        }
+        let parsed = self.parsed()?;
         if self.seeds.is_empty() {
             return Err(RunError::Workload("no seed given".into()));
         }
         // Fail fast (before generating workloads) if a server is missing.
         for e in self.engines.iter() {
-            let mine: Vec<StrategySpec> = self
-                .strategies
+            let mine: Vec<StrategySpec> = parsed
                 .iter()
-                .map(|s| split_shared(s).0)
-                .filter(|s| e.runs(&s.name))
+                .filter(|s| s.kind == Kind::Engine && e.runs(&s.spec.name))
+                .map(|s| s.spec.clone())
                 .collect();
             if !mine.is_empty() {
                 e.preflight(&mine)?;
@@ -317,7 +315,7 @@ impl Plan {
                     let future = self
                         .strategies
                         .iter()
-                        .any(|s| policy::needs_future(&split_shared(s).0.name));
+                        .any(|s| Strategy::parse(s, &self.engines).is_ok_and(|s| s.needs_future()));
                     let prepared = input.prepare_for(seed, runs, future)?;
                     if let Some(OriginSpec::Backend(origin)) = &self.latency {
                         prepared.populate(origin.as_ref())?;

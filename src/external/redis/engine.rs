@@ -70,7 +70,7 @@ pub fn preflight(strategies: &[StrategySpec], opts: &RedisOptions) -> Result<(),
     let mut pinged = false;
     let mut found = false;
     for s in strategies {
-        let s = &crate::sim::fleet::split_shared(s).0;
+        let s = &crate::sim::strategy::split_shared(s).0;
         if !runs(&s.name) {
             continue;
         }

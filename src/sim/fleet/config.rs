@@ -62,21 +62,3 @@ impl FleetConfig {
         }
     }
 }
-
-/// Splits a `shared:<spec>` strategy into its inner spec and `true`; any
-/// other spec is returned as is with `false`.
-pub fn split_shared(spec: &crate::policy::StrategySpec) -> (crate::policy::StrategySpec, bool) {
-    if spec.name != "shared" {
-        return (spec.clone(), false);
-    }
-    let mut params = spec.params.clone();
-    let name = match params.first() {
-        Some((k, v)) if k.is_empty() => {
-            let v = v.clone();
-            params.remove(0);
-            v.to_ascii_lowercase()
-        }
-        _ => String::new(),
-    };
-    (crate::policy::StrategySpec { name, params }, true)
-}

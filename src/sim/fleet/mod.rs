@@ -29,7 +29,8 @@ mod tier;
 
 /// The cache trait a fleet drives, under its old name.
 pub use super::backend::CacheBackend as FleetCache;
-pub use config::{split_shared, Balance, FleetConfig};
+pub use super::strategy::split_shared;
+pub use config::{Balance, FleetConfig};
 pub use counters::{fleet_columns, FleetCounters};
 
 use super::backend::CacheBackend;
