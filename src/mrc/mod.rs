@@ -14,7 +14,7 @@ pub mod shards;
 
 use crate::request::Op;
 use crate::sim::runner::{Data, Prepared, RunError};
-use crate::workload::{trace, Batch};
+use crate::workload::Batch;
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
@@ -109,26 +109,17 @@ pub fn for_each_chunk(
     mut f: impl FnMut(&Batch, std::ops::Range<usize>),
 ) -> Result<(), RunError> {
     const CHUNK: usize = 1 << 16;
-    match data {
-        Data::Memory(b) => {
-            let mut s = 0;
-            while s < b.len() {
-                let e = (s + CHUNK * 16).min(b.len());
-                f(b, s..e);
-                pb.inc((e - s) as u64);
-                s = e;
-            }
-        }
-        Data::Stream { path, format, rate } => {
-            let mut reader = trace::open(path, Some(*format))?;
-            let mut b = Batch::new(*rate, 1);
-            while reader.next_batch(&mut b, CHUNK)? > 0 {
-                f(&b, 0..b.len());
-                pb.inc(b.len() as u64);
-            }
-        }
-    }
-    Ok(())
+    // In memory, bigger pieces: fewer progress updates.
+    let chunk = match data {
+        Data::Memory(_) => CHUNK * 16,
+        Data::Stream { .. } => CHUNK,
+    };
+    data.for_each_chunk(chunk, |b, range, _| -> Result<(), RunError> {
+        let n = range.len() as u64;
+        f(b, range);
+        pb.inc(n);
+        Ok(())
+    })
 }
 
 /// Feeds every request of `batch[range]` to `get`/`set`/`delete`.

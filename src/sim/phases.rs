@@ -23,11 +23,10 @@
 use super::freshness::{self, NoVersions, OnWrite, StaleStats, Versions};
 use super::latency::{LatencySink, NoLatency, OriginError};
 use super::replay::{replay_batch_with, ChargeModel, Counters, Rules};
-use super::runner::{Data, Prepared, RunError, WorkloadInput};
+use super::runner::{Prepared, RunError, WorkloadInput};
 use crate::policy::Policy;
 use crate::request::Key;
 use crate::units::parse_count;
-use crate::workload::trace;
 use crate::workload::Batch;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -454,16 +453,12 @@ pub fn resolve(
             }
             WorkloadInput::Trace { .. } => {
                 let mut counts = rustc_hash::FxHashMap::default();
-                match &prepared.data {
-                    Data::Memory(b) => count_keys(b, &mut counts),
-                    Data::Stream { path, format, rate } => {
-                        let mut reader = trace::open(path, Some(*format))?;
-                        let mut b = Batch::new(*rate, 1);
-                        while reader.next_batch(&mut b, 1 << 16)? > 0 {
-                            count_keys(&b, &mut counts);
-                        }
-                    }
-                }
+                prepared
+                    .data
+                    .for_each_chunk(1 << 16, |b, range, _| -> Result<(), RunError> {
+                        count_keys(b, range, &mut counts);
+                        Ok(())
+                    })?;
                 top_keys(counts, k)
             }
         })),
@@ -475,10 +470,14 @@ pub fn resolve(
     })
 }
 
-/// Counts requests per key in `batch` into `counts` (with each key's first
-/// size).
-pub fn count_keys(batch: &Batch, counts: &mut rustc_hash::FxHashMap<Key, (u64, u32)>) {
-    for i in 0..batch.len() {
+/// Counts requests per key in `range` of `batch` into `counts` (with each
+/// key's first size).
+pub fn count_keys(
+    batch: &Batch,
+    range: std::ops::Range<usize>,
+    counts: &mut rustc_hash::FxHashMap<Key, (u64, u32)>,
+) {
+    for i in range {
         let r = batch.request(i, 0);
         counts.entry(r.key).or_insert((0, r.size)).0 += 1;
     }
@@ -552,7 +551,7 @@ mod tests {
         let mut b = Batch::new(1.0, 1);
         b.keys = vec![5, 3, 3, 9, 9, 1];
         let mut m = Default::default();
-        count_keys(&b, &mut m);
+        count_keys(&b, 0..b.len(), &mut m);
         assert_eq!(top_keys(m, 3), vec![(3, 1), (9, 1), (1, 1)]);
     }
 }

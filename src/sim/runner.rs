@@ -206,28 +206,22 @@ impl Prepared {
     pub fn populate(&self, origin: &dyn OriginBackend) -> Result<u64, RunError> {
         let mut seen = FxHashSet::default();
         let mut keys = Vec::new();
-        let mut add = |b: &Batch| {
-            for i in 0..b.len() {
-                let r = b.request(i, 0);
-                if seen.insert(r.key) {
-                    keys.push((r.key, r.size));
+        self.data
+            .for_each_chunk(CHUNK, |b, range, _| -> Result<(), RunError> {
+                for i in range {
+                    let r = b.request(i, 0);
+                    if seen.insert(r.key) {
+                        keys.push((r.key, r.size));
+                    }
                 }
-            }
-        };
-        match &self.data {
-            Data::Memory(b) => add(b),
-            Data::Stream { path, format, rate } => {
-                let mut reader = trace::open(path, Some(*format))?;
-                let mut b = Batch::new(*rate, 1);
-                while reader.next_batch(&mut b, CHUNK)? > 0 {
-                    add(&b);
-                }
-            }
-        }
+                Ok(())
+            })?;
         origin.populate(&mut keys.into_iter())
     }
 }
 
+/// A workload's requests: in memory (generated, or a trace several runs
+/// share), or a trace read again for each pass.
 #[derive(Debug)]
 pub enum Data {
     Memory(Batch),
@@ -236,6 +230,39 @@ pub enum Data {
         format: TraceFormat,
         rate: f64,
     },
+}
+
+impl Data {
+    /// The one walk over a workload's requests: calls `f(batch, range,
+    /// vtime_base)` on pieces of at most `chunk` requests, in stream order
+    /// (request `i` of `batch` is number `vtime_base + i` of the stream). A
+    /// trace is read as it goes, one batch in memory.
+    pub fn for_each_chunk<E: From<TraceError>>(
+        &self,
+        chunk: usize,
+        mut f: impl FnMut(&Batch, std::ops::Range<usize>, u64) -> Result<(), E>,
+    ) -> Result<(), E> {
+        match self {
+            Data::Memory(batch) => {
+                let mut start = 0;
+                while start < batch.len() {
+                    let end = (start + chunk).min(batch.len());
+                    f(batch, start..end, 0)?;
+                    start = end;
+                }
+            }
+            Data::Stream { path, format, rate } => {
+                let mut reader = trace::open(path, Some(*format))?;
+                let mut b = Batch::new(*rate, 1);
+                let mut vtime = 0u64;
+                while reader.next_batch(&mut b, chunk)? > 0 {
+                    f(&b, 0..b.len(), vtime)?;
+                    vtime += b.len() as u64;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One run's settings.
@@ -585,26 +612,15 @@ pub(crate) fn for_each_batch(
     pb: &ProgressBar,
     mut f: impl FnMut(&Batch, std::ops::Range<usize>, u64) -> Result<(), RunError>,
 ) -> Result<(), RunError> {
-    match data {
-        Data::Memory(batch) => {
-            let mut start = 0;
-            while start < batch.len() {
-                let end = (start + CHUNK * 16).min(batch.len());
-                f(batch, start..end, 0)?;
-                pb.inc((end - start) as u64);
-                start = end;
-            }
-        }
-        Data::Stream { path, format, rate } => {
-            let mut reader = trace::open(path, Some(*format))?;
-            let mut b = Batch::new(*rate, 1);
-            let mut vtime = 0u64;
-            while reader.next_batch(&mut b, CHUNK)? > 0 {
-                f(&b, 0..b.len(), vtime)?;
-                vtime += b.len() as u64;
-                pb.inc(b.len() as u64);
-            }
-        }
-    }
-    Ok(())
+    // In memory, bigger pieces: fewer progress updates, same results.
+    let chunk = match data {
+        Data::Memory(_) => CHUNK * 16,
+        Data::Stream { .. } => CHUNK,
+    };
+    data.for_each_chunk(chunk, |b, range, base| {
+        let n = range.len() as u64;
+        f(b, range, base)?;
+        pb.inc(n);
+        Ok(())
+    })
 }

@@ -99,6 +99,12 @@ pub(super) enum Fail {
     Run(RunError),
 }
 
+impl From<crate::workload::trace::TraceError> for Fail {
+    fn from(e: crate::workload::trace::TraceError) -> Fail {
+        Fail::Run(e.into())
+    }
+}
+
 impl From<RespError> for Fail {
     fn from(e: RespError) -> Fail {
         Fail::Redis(e)

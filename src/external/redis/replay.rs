@@ -5,7 +5,7 @@
 use super::client::{Client, Fail, Shared, Stats};
 use crate::request::Key;
 use crate::sim::runner::{Data, RunError};
-use crate::workload::{trace, Batch};
+use crate::workload::Batch;
 use indicatif::ProgressBar;
 
 /// Environment variable: the most threads `--clients` uses.
@@ -68,29 +68,7 @@ pub(super) fn replay(
         Ok(())
     };
     const CHUNK: usize = 1 << 14;
-    match data {
-        Data::Memory(b) => {
-            let mut s = 0;
-            while s < b.len() {
-                let e = (s + CHUNK).min(b.len());
-                run(b, s..e, 0)?;
-                s = e;
-            }
-        }
-        Data::Stream { path, format, rate } => {
-            let mut reader = trace::open(path, Some(*format)).map_err(|e| Fail::Run(e.into()))?;
-            let mut b = Batch::new(*rate, 1);
-            let mut base = 0u64;
-            while reader
-                .next_batch(&mut b, CHUNK)
-                .map_err(|e| Fail::Run(e.into()))?
-                > 0
-            {
-                run(&b, 0..b.len(), base)?;
-                base += b.len() as u64;
-            }
-        }
-    }
+    data.for_each_chunk(CHUNK, &mut run)?;
     for cl in cls.iter_mut() {
         cl.flush(sh, st)?;
     }
