@@ -10,7 +10,7 @@ use std::path::Path;
 /// Writes `path` atomically: the content goes to a temporary file in the same
 /// folder, which is renamed over `path` only once it is complete, so a failure
 /// never leaves a half-written result file.
-pub fn write_atomic(
+pub(crate) fn write_atomic(
     path: &Path,
     f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {

@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 /// A bar over `total` requests, or a hidden one. The bar is shared by
 /// parallel runs (it is `Sync`; clones share one bar): a sweep grows its
 /// length as workloads are prepared and puts `done/total runs` in the prefix.
-pub fn bar(total: u64, quiet: bool) -> ProgressBar {
+pub(crate) fn bar(total: u64, quiet: bool) -> ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }

@@ -26,7 +26,7 @@ pub enum Op {
 impl Op {
     /// Parses `get`, `set` or `delete` (case-insensitive; `read`/`write`/`del`
     /// and `update`/`insert` are accepted as aliases, since traces use them).
-    pub fn parse(s: &str) -> Option<Op> {
+    pub(crate) fn parse(s: &str) -> Option<Op> {
         match s.trim().to_ascii_lowercase().as_str() {
             "get" | "read" | "r" | "gets" => Some(Op::Get),
             "set" | "write" | "w" | "update" | "insert" | "put" | "add" => Some(Op::Set),
@@ -35,7 +35,7 @@ impl Op {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Op::Get => "get",
             Op::Set => "set",
@@ -59,7 +59,8 @@ pub struct Request {
 
 impl Request {
     /// A `get` of `key` with size 1 at `time`.
-    pub fn get(key: Key, time: f64) -> Request {
+    #[cfg(test)]
+    pub(crate) fn get(key: Key, time: f64) -> Request {
         Request {
             time,
             key,
@@ -75,7 +76,7 @@ impl Request {
 /// Python script can map the same strings to the same keys), has no per-process
 /// seed, and is good enough to spread keys. Decimal integers in traces are used
 /// as-is and never hashed.
-pub fn hash_str(s: &str) -> Key {
+pub(crate) fn hash_str(s: &str) -> Key {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in s.as_bytes() {
         h ^= u64::from(*b);
@@ -86,7 +87,8 @@ pub fn hash_str(s: &str) -> Key {
 
 /// Parses a key field of a text trace: a decimal integer is the key itself,
 /// anything else is hashed with [`hash_str`].
-pub fn parse_key(s: &str) -> Key {
+#[cfg(test)]
+pub(crate) fn parse_key(s: &str) -> Key {
     s.parse::<u64>().unwrap_or_else(|_| hash_str(s))
 }
 

@@ -16,20 +16,20 @@ impl SimRng {
 
     /// A generator for sub-stream `stream` of `seed`, independent of the
     /// others (used so that, e.g., origin latencies do not shift the keys).
-    pub fn derive(seed: u64, stream: u64) -> SimRng {
+    pub(crate) fn derive(seed: u64, stream: u64) -> SimRng {
         SimRng::new(splitmix(
             seed ^ splitmix(stream.wrapping_add(0x9E37_79B9_7F4A_7C15)),
         ))
     }
 
     #[inline]
-    pub fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.0.next_u64()
     }
 
     /// Uniform in `[0, 1)` with 53 bits of precision.
     #[inline]
-    pub fn f64(&mut self) -> f64 {
+    pub(crate) fn f64(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
@@ -40,7 +40,7 @@ impl SimRng {
     }
 
     /// The underlying generator, for `rand_distr` distributions.
-    pub fn inner(&mut self) -> &mut Xoshiro256PlusPlus {
+    pub(crate) fn inner(&mut self) -> &mut Xoshiro256PlusPlus {
         &mut self.0
     }
 }

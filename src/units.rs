@@ -7,7 +7,7 @@
 
 /// Parses a duration into seconds: `500ms`, `30s`, `5m`, `1h`, `1.5s`, `250us`,
 /// or bare (fractional) seconds. Must be finite and non-negative.
-pub fn parse_duration(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<f64, String> {
     let t = s.trim();
     let accepted = "expected a duration such as 500ms, 30s, 5m, 1h or bare seconds";
     let split = t
@@ -40,7 +40,7 @@ pub fn parse_duration(s: &str) -> Result<f64, String> {
 }
 
 /// Prints seconds the way a user would type them: `500ms`, `30s`, `5m`, `1h`.
-pub fn format_duration(secs: f64) -> String {
+pub(crate) fn format_duration(secs: f64) -> String {
     let fmt = |v: f64, unit: &str| {
         let r = (v * 1000.0).round() / 1000.0;
         format!("{r}{unit}")
@@ -61,7 +61,7 @@ pub fn format_duration(secs: f64) -> String {
 }
 
 /// Parses a count: `1000`, `10k`, `1.5M`, `2G` (powers of ten), `1_000_000`.
-pub fn parse_count(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_count(s: &str) -> Result<u64, String> {
     let t: String = s.trim().chars().filter(|&c| c != '_').collect();
     let accepted = "expected a whole number such as 1000, 10k or 1M";
     let (num, mult) = match t.chars().last() {
@@ -88,7 +88,7 @@ pub fn parse_count(s: &str) -> Result<u64, String> {
 /// Parses a byte size with a unit: `512B`, `64KiB`, `64MiB`, `1GiB` (powers of
 /// two) or `64KB`, `64MB`, `1GB` (powers of ten). Returns `None` when `s` has
 /// no byte unit (so the caller can try a count instead).
-pub fn parse_bytes(s: &str) -> Option<Result<u64, String>> {
+pub(crate) fn parse_bytes(s: &str) -> Option<Result<u64, String>> {
     let t = s.trim();
     let lower = t.to_ascii_lowercase();
     let units: [(&str, f64); 8] = [
@@ -124,7 +124,7 @@ pub fn parse_bytes(s: &str) -> Option<Result<u64, String>> {
 }
 
 /// Prints a byte count with a binary unit: `64MiB`, `1.5GiB`, `512B`.
-pub fn format_bytes(b: u64) -> String {
+pub(crate) fn format_bytes(b: u64) -> String {
     let units = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = b as f64;
     let mut u = 0;

@@ -11,6 +11,6 @@ pub use redis::{cluster as redis_cluster, resp};
 /// The strategies the backends run, in the order `cachesim list` shows them
 /// (after the in-process ones): every backend that brings strategies adds
 /// its table here.
-pub fn strategies() -> impl Iterator<Item = &'static crate::policy::StrategyInfo> {
+pub(crate) fn strategies() -> impl Iterator<Item = &'static crate::policy::StrategyInfo> {
     redis::STRATEGIES.iter()
 }

@@ -28,7 +28,7 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 /// The one table cachesim creates and uses.
-pub const TABLE: &str = "cachesim_origin";
+pub(crate) const TABLE: &str = "cachesim_origin";
 
 /// Connection settings parsed from `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,7 +89,7 @@ impl PgConfig {
     }
 
     /// The URL without the password, for messages and the `origin` column.
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         format!(
             "postgres://{}@{}:{}/{}",
             self.user, self.host, self.port, self.dbname
@@ -269,7 +269,7 @@ impl PgConn {
     }
 
     /// Runs the lookup for `key`; returns the number of value bytes read.
-    pub fn lookup(&mut self, key: Key) -> PgResult<usize> {
+    pub(crate) fn lookup(&mut self, key: Key) -> PgResult<usize> {
         let k = key as i64;
         frontend::bind(
             "",
@@ -334,7 +334,7 @@ fn truncate(s: &str, n: usize) -> &str {
 
 /// Creates `cachesim_origin` if absent and adds the given keys with values of
 /// the given sizes (existing rows are kept). Returns the number of rows added.
-pub fn populate(cfg: &PgConfig, keys: impl Iterator<Item = (Key, u32)>) -> PgResult<u64> {
+pub(crate) fn populate(cfg: &PgConfig, keys: impl Iterator<Item = (Key, u32)>) -> PgResult<u64> {
     let mut c = PgConn::connect(cfg, Duration::from_secs(2))?;
     c.simple(&format!(
         "CREATE TABLE IF NOT EXISTS {TABLE} (k bigint PRIMARY KEY, v bytea NOT NULL)"
@@ -369,12 +369,12 @@ pub fn populate(cfg: &PgConfig, keys: impl Iterator<Item = (Key, u32)>) -> PgRes
 }
 
 /// The origin of one run: a connection with the lookup prepared.
-pub struct PostgresOrigin {
+pub(crate) struct PostgresOrigin {
     conn: PgConn,
 }
 
 impl PostgresOrigin {
-    pub fn connect(cfg: &PgConfig) -> PgResult<PostgresOrigin> {
+    pub(crate) fn connect(cfg: &PgConfig) -> PgResult<PostgresOrigin> {
         let mut conn = PgConn::connect(cfg, Duration::from_secs(2))?;
         conn.prepare_lookup()?;
         Ok(PostgresOrigin { conn })

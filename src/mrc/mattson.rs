@@ -79,13 +79,9 @@ impl StackDistances {
         self.last.len()
     }
 
+    /// Whether no key is on the stack yet.
     pub fn is_empty(&self) -> bool {
-        self.last.len() == 0
-    }
-
-    /// Bytes held (bitmap, tree and index), for reporting memory.
-    pub fn heap_bytes(&self) -> usize {
-        self.bits.capacity() * 8 + self.tree.capacity() * 4 + self.last.heap_bytes()
+        self.len() == 0
     }
 
     #[inline]
@@ -270,10 +266,6 @@ impl KeyPos {
 
     fn len(&self) -> usize {
         self.len
-    }
-
-    fn heap_bytes(&self) -> usize {
-        self.slots.capacity() * std::mem::size_of::<Slot>()
     }
 
     #[inline]

@@ -32,7 +32,7 @@ pub enum Method {
 
 impl Method {
     /// The `method` column.
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Method::Exact => "exact",
             Method::FixedRate(_, true) => "shards",
@@ -97,13 +97,14 @@ impl Curve {
     }
 
     /// The largest distance with a hit: beyond it the curve is flat.
-    pub fn max_distance(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn max_distance(&self) -> u64 {
         self.steps.last().map(|s| s.0.ceil() as u64).unwrap_or(0)
     }
 }
 
 /// Calls `f` on every chunk of the workload's requests in order.
-pub fn for_each_chunk(
+pub(crate) fn for_each_chunk(
     data: &Data,
     pb: &ProgressBar,
     mut f: impl FnMut(&Batch, std::ops::Range<usize>),
@@ -137,7 +138,7 @@ fn feed(batch: &Batch, range: std::ops::Range<usize>, mut on: impl FnMut(Op, u64
 }
 
 /// Computes the curve of a prepared workload in one pass.
-pub fn compute(w: &Prepared, method: Method, pb: &ProgressBar) -> Result<Curve, RunError> {
+pub(crate) fn compute(w: &Prepared, method: Method, pb: &ProgressBar) -> Result<Curve, RunError> {
     match method {
         Method::Exact => {
             let mut s = mattson::StackDistances::new();

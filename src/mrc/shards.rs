@@ -64,7 +64,7 @@ pub const P: u64 = 1 << 24;
 
 /// The multiplier of the sampling hash: 2^64 divided by the golden ratio,
 /// made odd (Knuth's Fibonacci hashing).
-pub const MULTIPLIER: u64 = 0x9E37_79B9_7F4A_7C15;
+pub(crate) const MULTIPLIER: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// `hash(key) mod P`, the value compared with the threshold: the top 24
 /// bits of `key * MULTIPLIER mod 2^64`.
@@ -76,7 +76,7 @@ pub fn hash_mod_p(key: Key) -> u64 {
 /// The full-trace stack distance a sampled stack distance `d` stands for
 /// at rate `r`: `1 + (d - 1) / r`.
 #[inline]
-pub fn scale_distance(d: u64, r: f64) -> f64 {
+pub(crate) fn scale_distance(d: u64, r: f64) -> f64 {
     1.0 + (d as f64 - 1.0) / r
 }
 
@@ -107,7 +107,7 @@ impl ShardsFixedRate {
     }
 
     /// The rate actually used, `T / P`.
-    pub fn rate(&self) -> f64 {
+    pub(crate) fn rate(&self) -> f64 {
         self.t as f64 / P as f64
     }
 
@@ -154,14 +154,14 @@ impl ShardsFixedRate {
     }
 
     #[inline]
-    pub fn set(&mut self, key: Key) {
+    pub(crate) fn set(&mut self, key: Key) {
         if hash_mod_p(key) < self.t {
             self.stack.access(key);
         }
     }
 
     #[inline]
-    pub fn delete(&mut self, key: Key) {
+    pub(crate) fn delete(&mut self, key: Key) {
         if hash_mod_p(key) < self.t {
             self.stack.remove(key);
         }
@@ -201,7 +201,7 @@ impl ShardsFixedSize {
     }
 
     /// The current rate, `T / P`.
-    pub fn rate(&self) -> f64 {
+    pub(crate) fn rate(&self) -> f64 {
         self.t as f64 / P as f64
     }
 
@@ -267,12 +267,12 @@ impl ShardsFixedSize {
     }
 
     #[inline]
-    pub fn set(&mut self, key: Key) {
+    pub(crate) fn set(&mut self, key: Key) {
         self.touch(key);
     }
 
     #[inline]
-    pub fn delete(&mut self, key: Key) {
+    pub(crate) fn delete(&mut self, key: Key) {
         if hash_mod_p(key) < self.t {
             self.stack.remove(key);
         }
@@ -280,7 +280,7 @@ impl ShardsFixedSize {
 
     /// (scaled distance, weight) sorted by distance, and the cold weight,
     /// on the current rate's scale.
-    pub fn histogram(&self) -> (Vec<(u64, f64)>, f64) {
+    pub(crate) fn histogram(&self) -> (Vec<(u64, f64)>, f64) {
         let mut v: Vec<(u64, f64)> = self
             .weights
             .iter()

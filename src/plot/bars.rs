@@ -15,7 +15,7 @@ use crate::sim::{Capacity, RunResult};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-pub struct Bars;
+pub(crate) struct Bars;
 
 /// The capacity a row was run at, as a key shared across workloads: the
 /// percentage when given as one, else the resolved size and its unit.
@@ -39,7 +39,10 @@ pub(super) fn cap_words(r: &RunResult) -> String {
 }
 
 /// The rows at the chosen capacity.
-pub fn select<'a>(data: &'a Dataset, opts: &PlotOptions) -> Result<Vec<&'a RunResult>, PlotError> {
+pub(crate) fn select<'a>(
+    data: &'a Dataset,
+    opts: &PlotOptions,
+) -> Result<Vec<&'a RunResult>, PlotError> {
     let keys = super::first_seen(
         data.rows
             .iter()

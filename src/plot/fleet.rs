@@ -19,11 +19,11 @@ use super::{
 use crate::sim::RunResult;
 use plotters::prelude::*;
 
-pub struct Fleet;
+pub(crate) struct Fleet;
 
 /// The local strategy behind a spec: `shared:lru` -> `lru`, and Redis's
 /// approximation of it: `redis-lru:samples=5` -> `lru`.
-pub fn base_of(spec: &str) -> &str {
+pub(crate) fn base_of(spec: &str) -> &str {
     if let Some(p) = spec.strip_prefix("redis-") {
         return p.split(':').next().unwrap_or(p);
     }

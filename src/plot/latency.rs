@@ -22,7 +22,7 @@ use crate::sim::RunResult;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-pub struct Latency;
+pub(crate) struct Latency;
 
 /// The spectrum's points: x = -log10(1 - p) (p50 at log10 2), and the column.
 type Column = fn(&RunResult) -> Option<f64>;

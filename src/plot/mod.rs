@@ -17,7 +17,7 @@ pub mod staleness;
 pub mod theme;
 pub mod timeline;
 
-pub use canvas::Canvas;
+pub(crate) use canvas::Canvas;
 
 use crate::sim::RunResult;
 use plotters::coord::Shift;
@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use theme::Theme;
 
 /// The drawing area a chart kind draws on.
-pub type Area<'a> = DrawingArea<Canvas<'a>, Shift>;
+pub(crate) type Area<'a> = DrawingArea<Canvas<'a>, Shift>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlotError {
@@ -51,7 +51,7 @@ pub enum PlotError {
 }
 
 /// Maps any plotters drawing error to [`PlotError::Draw`].
-pub fn draw_err<E: std::fmt::Display>(e: E) -> PlotError {
+pub(crate) fn draw_err<E: std::fmt::Display>(e: E) -> PlotError {
     PlotError::Draw(e.to_string())
 }
 
@@ -64,13 +64,13 @@ pub enum YMetric {
 }
 
 impl YMetric {
-    pub fn of(self, r: &RunResult) -> f64 {
+    pub(crate) fn of(self, r: &RunResult) -> f64 {
         match self {
             YMetric::Hit => r.hit_ratio,
             YMetric::Miss => r.miss_ratio,
         }
     }
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             YMetric::Hit => "Hit ratio",
             YMetric::Miss => "Miss ratio",
@@ -136,7 +136,7 @@ pub fn kind(name: &str) -> Result<&'static dyn ChartKind, PlotError> {
         })
 }
 
-pub fn kind_names() -> String {
+pub(crate) fn kind_names() -> String {
     KINDS
         .iter()
         .map(|k| k.name())
@@ -174,7 +174,7 @@ fn dedupe_key(r: &RunResult) -> DedupeKey {
 
 /// Whether a CSV is a timeline (`cachesim run --window`): its header has
 /// `window_hit_ratio`.
-pub fn is_timeline(p: &Path) -> Result<bool, String> {
+pub(crate) fn is_timeline(p: &Path) -> Result<bool, String> {
     use std::io::BufRead;
     let f = std::fs::File::open(p).map_err(|e| format!("cannot read '{}': {e}", p.display()))?;
     let mut line = String::new();
@@ -207,7 +207,7 @@ impl Dataset {
         Ok(d)
     }
 
-    pub fn from_rows(rows: Vec<RunResult>) -> Dataset {
+    pub(crate) fn from_rows(rows: Vec<RunResult>) -> Dataset {
         let mut index = rustc_hash::FxHashMap::default();
         let mut out: Vec<RunResult> = Vec::with_capacity(rows.len());
         let mut dups = 0;
@@ -237,12 +237,12 @@ impl Dataset {
     }
 
     /// Workload labels in first-seen order.
-    pub fn workloads(&self) -> Vec<&str> {
+    pub(crate) fn workloads(&self) -> Vec<&str> {
         first_seen(self.rows.iter().map(|r| r.workload.as_str()))
     }
 
     /// Strategy specs in first-seen order.
-    pub fn strategies(&self) -> Vec<&str> {
+    pub(crate) fn strategies(&self) -> Vec<&str> {
         first_seen(self.rows.iter().map(|r| r.strategy.as_str()))
     }
 
@@ -295,18 +295,18 @@ impl Dataset {
 
 /// Whether a row's strategy spec is the one the user named: the full spec
 /// (`ttl:ttl=60s`) or the bare name (`ttl`, matching every ttl).
-pub fn strategy_matches(spec: &str, asked: &str) -> bool {
+pub(crate) fn strategy_matches(spec: &str, asked: &str) -> bool {
     spec == asked || theme::base_name(spec) == asked
 }
 
 /// Distinct items in first-seen order.
-pub fn first_seen<'a>(it: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+pub(crate) fn first_seen<'a>(it: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     let mut seen = rustc_hash::FxHashSet::default();
     it.filter(|s| seen.insert(*s)).collect()
 }
 
 /// `objects` or `bytes` (rows written before the column existed are objects).
-pub fn unit_of(r: &RunResult) -> &str {
+pub(crate) fn unit_of(r: &RunResult) -> &str {
     if r.capacity_unit == "bytes" {
         "bytes"
     } else {
@@ -316,7 +316,7 @@ pub fn unit_of(r: &RunResult) -> &str {
 
 /// A capacity for an axis tick or a title: `500`, `2.5k`, `10k`, `1M`, or
 /// bytes as `64 MiB`.
-pub fn format_capacity(v: f64, unit: &str) -> String {
+pub(crate) fn format_capacity(v: f64, unit: &str) -> String {
     if unit == "bytes" {
         return crate::units::format_bytes(v.round().max(0.0) as u64);
     }
@@ -344,19 +344,23 @@ pub fn format_capacity(v: f64, unit: &str) -> String {
 
 /// A ratio as a percentage for axes and labels: `41.2%` (or `41%` for
 /// `decimals` = 0).
-pub fn percent(v: f64, decimals: usize) -> String {
+pub(crate) fn percent(v: f64, decimals: usize) -> String {
     format!("{:.*}%", decimals, v * 100.0)
 }
 
 /// The top of a ratio axis: the data's maximum rounded up to the next 10%
 /// (a little headroom for value labels), at most 100%.
-pub fn ratio_axis_top(max: f64, headroom: f64) -> f64 {
+pub(crate) fn ratio_axis_top(max: f64, headroom: f64) -> f64 {
     (((max + headroom) * 10.0).ceil() / 10.0).clamp(0.1, 1.0)
 }
 
 /// Draws `title` centred in a band at the top of `root` and returns the
 /// area below it. (plotters' own `titled` places ab_glyph text too high.)
-pub fn draw_title<'a>(root: &Area<'a>, title: &str, theme: &Theme) -> Result<Area<'a>, PlotError> {
+pub(crate) fn draw_title<'a>(
+    root: &Area<'a>,
+    title: &str,
+    theme: &Theme,
+) -> Result<Area<'a>, PlotError> {
     let band = theme.px(100.0);
     let (top, rest) = root.split_vertically(band);
     let (w, _) = top.dim_in_pixel();
@@ -390,7 +394,7 @@ pub fn draw_title<'a>(root: &Area<'a>, title: &str, theme: &Theme) -> Result<Are
 /// `name:key=value` parts every label shares go to the title (returned
 /// first), the parts that differ label the panels. With one workload, or
 /// nothing shared, the labels are returned whole.
-pub fn workload_captions(workloads: &[&str]) -> (Option<String>, Vec<String>) {
+pub(crate) fn workload_captions(workloads: &[&str]) -> (Option<String>, Vec<String>) {
     if workloads.len() < 2 {
         return (None, workloads.iter().map(|w| w.to_string()).collect());
     }
@@ -420,7 +424,7 @@ pub fn workload_captions(workloads: &[&str]) -> (Option<String>, Vec<String>) {
 /// `staleness`, `fleet`): those of `rows` for the first workload (narrow
 /// with `--workload`), at `--capacity` or else the capacity most of them
 /// share (as `bars` picks it).
-pub fn focus<'a>(
+pub(crate) fn focus<'a>(
     rows: impl Iterator<Item = &'a RunResult>,
     opts: &PlotOptions,
 ) -> Result<Vec<RunResult>, PlotError> {
@@ -440,7 +444,7 @@ pub fn focus<'a>(
 }
 
 /// The title's tail for [`focus`]ed rows: ` \u{2014} workload, 5% of keys`.
-pub fn focus_caption(rows: &[RunResult]) -> String {
+pub(crate) fn focus_caption(rows: &[RunResult]) -> String {
     match rows.first() {
         Some(r) => format!(" \u{2014} {}, {}", r.workload, bars::cap_words(r)),
         None => String::new(),
@@ -448,7 +452,7 @@ pub fn focus_caption(rows: &[RunResult]) -> String {
 }
 
 /// A duration for axis ticks: `500ms`, `1s`, `30s`, `5m`, `1h`, `2d`.
-pub fn format_duration(s: f64) -> String {
+pub(crate) fn format_duration(s: f64) -> String {
     let trim = |x: f64| {
         if (x - x.round()).abs() < 1e-9 {
             format!("{}", x.round() as i64)
@@ -470,7 +474,7 @@ pub fn format_duration(s: f64) -> String {
 }
 
 /// A latency given in microseconds, for axis ticks: `50ns`, `2µs`, `2ms`.
-pub fn format_us(us: f64) -> String {
+pub(crate) fn format_us(us: f64) -> String {
     let trim = |x: f64| {
         if x >= 10.0 || (x - x.round()).abs() < 1e-9 {
             format!("{}", x.round() as i64)
@@ -491,13 +495,13 @@ pub fn format_us(us: f64) -> String {
 
 /// A colour mixed with white: `amount` 0 keeps it, 1 gives white. For the
 /// second line of a pair (stale hits, cumulative ratio) in the same hue.
-pub fn lighter(c: RGBColor, amount: f64) -> RGBColor {
+pub(crate) fn lighter(c: RGBColor, amount: f64) -> RGBColor {
     let m = |v: u8| (v as f64 + (255.0 - v as f64) * amount).round() as u8;
     RGBColor(m(c.0), m(c.1), m(c.2))
 }
 
 /// One legend entry.
-pub struct LegendEntry {
+pub(crate) struct LegendEntry {
     pub label: String,
     pub color: RGBColor,
     /// `None` draws a filled square (bars); `Some` a line with this marker.
@@ -506,7 +510,7 @@ pub struct LegendEntry {
 
 /// Splits off a legend column on the right of `area`, draws the entries in
 /// it, and returns the area left for the chart.
-pub fn legend_right<'a>(
+pub(crate) fn legend_right<'a>(
     area: &Area<'a>,
     entries: &[LegendEntry],
     theme: &Theme,
@@ -609,7 +613,7 @@ pub fn render_svg(
 }
 
 /// Renders `kind` into an RGB buffer (3 bytes a pixel, rows top down).
-pub fn render_rgb(
+pub(crate) fn render_rgb(
     kind: &dyn ChartKind,
     data: &Dataset,
     opts: &PlotOptions,
@@ -639,7 +643,7 @@ pub fn render_png(
 }
 
 /// Encodes an RGB buffer as PNG.
-pub fn encode_png(rgb: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>, PlotError> {
+pub(crate) fn encode_png(rgb: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>, PlotError> {
     let mut out = Vec::new();
     let mut enc = png::Encoder::new(&mut out, w, h);
     enc.set_color(png::ColorType::Rgb);
@@ -654,7 +658,7 @@ pub fn encode_png(rgb: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>, PlotError> 
 }
 
 /// Parses `--size WxH` (e.g. `1920x1080`).
-pub fn parse_size(s: &str) -> Result<(u32, u32), PlotError> {
+pub(crate) fn parse_size(s: &str) -> Result<(u32, u32), PlotError> {
     let bad = || PlotError::Option {
         option: "--size",
         reason: format!("'{s}' is not WIDTHxHEIGHT in pixels, e.g. 1920x1080 (each 200 to 10000)"),
@@ -670,7 +674,7 @@ pub fn parse_size(s: &str) -> Result<(u32, u32), PlotError> {
 
 /// The file stem charts are named after: the first input's stem, without
 /// a timeline's `-timeline` (`cold-timeline.csv` gives `cold-timeline.png`).
-pub fn default_name(first: &Path) -> String {
+pub(crate) fn default_name(first: &Path) -> String {
     let stem = first
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

@@ -11,7 +11,7 @@ use super::{
 use crate::sim::RunResult;
 use plotters::prelude::*;
 
-pub struct Mrc;
+pub(crate) struct Mrc;
 
 /// The rows of one workload that can go on a log axis (capacity > 0).
 fn panel_rows<'a>(data: &'a Dataset, workload: &str) -> Vec<&'a RunResult> {
@@ -60,7 +60,7 @@ pub(super) fn variants<'a>(specs: &[&'a str]) -> Vec<(&'a str, usize)> {
 
 /// Tick values for a log axis over [lo, hi]: 1, 2, 5 times powers of ten,
 /// thinned to powers of ten (then every other one) when they would crowd.
-pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+pub(crate) fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     let mut all = Vec::new();
     let mut p = 10f64.powi(lo.max(1e-9).log10().floor() as i32);
     while p <= hi {

@@ -20,10 +20,10 @@ use super::{
 use crate::sim::RunResult;
 use plotters::prelude::*;
 
-pub struct Staleness;
+pub(crate) struct Staleness;
 
 /// The line a spec belongs to: the spec without its `ttl=` parameter.
-pub fn line_of(spec: &str) -> String {
+pub(crate) fn line_of(spec: &str) -> String {
     spec.split(':')
         .filter(|p| !p.trim_start().starts_with("ttl="))
         .collect::<Vec<_>>()

@@ -17,10 +17,10 @@ use std::sync::Once;
 
 /// The font family charts are drawn with. DejaVu Sans is embedded in the
 /// binary and registered under this name; SVG output names the same family.
-pub const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 
 /// Registers the embedded DejaVu Sans (regular and bold) with plotters, once.
-pub fn register_fonts() {
+pub(crate) fn register_fonts() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // The bytes are a valid TTF shipped by the `dejavu` crate; failure
@@ -39,13 +39,13 @@ pub struct Theme {
     scale: f64,
 }
 
-pub const BACKGROUND: RGBColor = RGBColor(255, 255, 255);
-pub const INK: RGBColor = RGBColor(34, 34, 34);
-pub const GRID: RGBColor = RGBColor(225, 225, 225);
-pub const SUBTLE: RGBColor = RGBColor(110, 110, 110);
+pub(crate) const BACKGROUND: RGBColor = RGBColor(255, 255, 255);
+pub(crate) const INK: RGBColor = RGBColor(34, 34, 34);
+pub(crate) const GRID: RGBColor = RGBColor(225, 225, 225);
+pub(crate) const SUBTLE: RGBColor = RGBColor(110, 110, 110);
 
 impl Theme {
-    pub fn new(width: u32, height: u32) -> Theme {
+    pub(crate) fn new(width: u32, height: u32) -> Theme {
         let scale = (width as f64 / 1920.0).min(height as f64 / 1080.0).max(0.2);
         Theme {
             width,
@@ -55,12 +55,12 @@ impl Theme {
     }
 
     /// Pixels at this size per pixel at 1920x1080.
-    pub fn scale(&self) -> f64 {
+    pub(crate) fn scale(&self) -> f64 {
         self.scale
     }
 
     /// A length in pixels for a 1920x1080 slide, scaled to this size.
-    pub fn px(&self, at_1080p: f64) -> u32 {
+    pub(crate) fn px(&self, at_1080p: f64) -> u32 {
         (at_1080p * self.scale).round().max(1.0) as u32
     }
 
@@ -68,42 +68,42 @@ impl Theme {
         (FONT, size * self.scale).into_font().color(&INK)
     }
 
-    pub fn title(&self) -> TextStyle<'static> {
+    pub(crate) fn title(&self) -> TextStyle<'static> {
         (FONT, 56.0 * self.scale, FontStyle::Bold)
             .into_font()
             .color(&INK)
     }
-    pub fn title_sized(&self, size_at_1080p: f64) -> TextStyle<'static> {
+    pub(crate) fn title_sized(&self, size_at_1080p: f64) -> TextStyle<'static> {
         (FONT, size_at_1080p * self.scale, FontStyle::Bold)
             .into_font()
             .color(&INK)
     }
-    pub fn panel_title(&self) -> TextStyle<'static> {
+    pub(crate) fn panel_title(&self) -> TextStyle<'static> {
         self.font(40.0)
     }
-    pub fn axis_label(&self) -> TextStyle<'static> {
+    pub(crate) fn axis_label(&self) -> TextStyle<'static> {
         self.font(38.0)
     }
-    pub fn tick(&self) -> TextStyle<'static> {
+    pub(crate) fn tick(&self) -> TextStyle<'static> {
         self.font(32.0)
     }
-    pub fn legend(&self) -> TextStyle<'static> {
+    pub(crate) fn legend(&self) -> TextStyle<'static> {
         self.font(36.0)
     }
     /// Text of `size` pixels at 1080p, for labels that must shrink to fit.
-    pub fn text(&self, size_at_1080p: f64) -> TextStyle<'static> {
+    pub(crate) fn text(&self, size_at_1080p: f64) -> TextStyle<'static> {
         self.font(size_at_1080p)
     }
-    pub fn line_width(&self) -> u32 {
+    pub(crate) fn line_width(&self) -> u32 {
         self.px(5.0)
     }
-    pub fn marker_size(&self) -> u32 {
+    pub(crate) fn marker_size(&self) -> u32 {
         self.px(11.0)
     }
 }
 
 /// The strategy's name without its parameters: `ttl:ttl=60s` -> `ttl`.
-pub fn base_name(spec: &str) -> &str {
+pub(crate) fn base_name(spec: &str) -> &str {
     spec.split(':').next().unwrap_or(spec).trim()
 }
 
@@ -167,7 +167,7 @@ pub fn strategy_color(spec: &str) -> RGBColor {
 /// Marker shapes, so lines stay apart for readers who cannot tell colours
 /// apart and in greyscale print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Marker {
+pub(crate) enum Marker {
     Circle,
     Square,
     Triangle,
@@ -186,7 +186,7 @@ const MARKERS: [Marker; 5] = [
 /// The marker of a strategy: fixed per name (its place in the known table,
 /// or its hash), shifted by `variant` when one chart shows several
 /// parameterisations of the same strategy.
-pub fn marker_for(spec: &str, variant: usize) -> Marker {
+pub(crate) fn marker_for(spec: &str, variant: usize) -> Marker {
     let name = base_name(spec).to_ascii_lowercase();
     let base = match KNOWN.iter().position(|(n, _)| *n == name) {
         Some(i) => i,
@@ -196,7 +196,7 @@ pub fn marker_for(spec: &str, variant: usize) -> Marker {
 }
 
 /// A marker centred on `at`, `r` pixels in radius.
-pub fn marker_element<'b, DB: DrawingBackend + 'b, C: Clone + 'b>(
+pub(crate) fn marker_element<'b, DB: DrawingBackend + 'b, C: Clone + 'b>(
     m: Marker,
     at: C,
     r: u32,

@@ -19,7 +19,7 @@ use super::{
 use crate::sim::phases::TimelineRow;
 use plotters::prelude::*;
 
-pub struct Timeline;
+pub(crate) struct Timeline;
 
 /// What tells one series from another.
 type SeriesKey = (String, String, u64, Option<u64>);

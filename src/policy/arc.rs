@@ -76,18 +76,20 @@ impl Arc {
     }
 
     /// The adaptation target `p`. For tests.
-    pub fn p(&self) -> f64 {
+    #[cfg(test)]
+    pub(crate) fn p(&self) -> f64 {
         self.p
     }
 
     /// (T1, T2, B1, B2) keys, LRU first. For tests.
-    pub fn lists(&self) -> [Vec<Key>; 4] {
+    #[cfg(test)]
+    pub(crate) fn lists(&self) -> [Vec<Key>; 4] {
         self.lists
             .map(|l| self.slab.iter(&l).map(|i| self.slab.key(i)).collect())
     }
 
     #[cfg(test)]
-    pub fn validate(&self) {
+    pub(crate) fn validate(&self) {
         let mut n = 0;
         for (t, l) in self.lists.iter().enumerate() {
             n += self.slab.check_list(l);

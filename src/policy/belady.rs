@@ -56,7 +56,7 @@ pub struct Belady {
 }
 
 impl Belady {
-    pub fn new(capacity: u64) -> Belady {
+    pub(crate) fn new(capacity: u64) -> Belady {
         Belady {
             slab: LinkedSlab::with_capacity(capacity.min(1 << 24) as usize),
             heap: MaxHeap4::with_capacity((capacity.min(1 << 24) as usize) * 2 + 64),
@@ -103,7 +103,7 @@ impl Belady {
 
     /// Resident keys with their next use, furthest first (for tests, and for
     /// `belady-size` when it leaves the exact path).
-    pub fn keys_by_next_use(&self) -> Vec<(Key, u64)> {
+    pub(crate) fn keys_by_next_use(&self) -> Vec<(Key, u64)> {
         let mut v: Vec<(u64, Key)> = self
             .heap
             .as_slice()
@@ -121,7 +121,7 @@ impl Belady {
     }
 
     #[cfg(test)]
-    pub fn validate(&self) {
+    pub(crate) fn validate(&self) {
         let live = self.keys_by_next_use();
         assert_eq!(
             live.len(),

@@ -53,7 +53,7 @@ pub struct BeladySize {
 }
 
 impl BeladySize {
-    pub fn new(capacity: u64, samples: usize, seed: u64) -> BeladySize {
+    pub(crate) fn new(capacity: u64, samples: usize, seed: u64) -> BeladySize {
         BeladySize {
             exact: Belady::new(capacity),
             uniform: 0,
@@ -139,7 +139,7 @@ impl BeladySize {
     }
 
     #[cfg(test)]
-    pub fn validate(&self) {
+    pub(crate) fn validate(&self) {
         if !self.sampling() {
             return self.exact.validate();
         }

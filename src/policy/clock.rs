@@ -46,7 +46,7 @@ pub struct Clock {
 impl Clock {
     /// A CLOCK cache of `capacity` charge units with `bits`-bit counters
     /// (`bits` in 1..=8).
-    pub fn new(capacity: u64, bits: u32) -> Clock {
+    pub(crate) fn new(capacity: u64, bits: u32) -> Clock {
         assert!((1..=8).contains(&bits), "clock bits must be in 1..=8");
         Clock {
             slab: LinkedSlab::with_capacity(capacity.min(1 << 24) as usize),
@@ -60,7 +60,8 @@ impl Clock {
 
     /// Keys from the hand onwards (next candidate first), with counters.
     /// For tests.
-    pub fn ring(&self) -> Vec<(Key, u8)> {
+    #[cfg(test)]
+    pub(crate) fn ring(&self) -> Vec<(Key, u8)> {
         let all: Vec<u32> = self.slab.iter(&self.ring).collect();
         let at = all.iter().position(|&i| i == self.hand).unwrap_or(0);
         all[at..]
@@ -71,7 +72,7 @@ impl Clock {
     }
 
     #[cfg(test)]
-    pub fn validate(&self) {
+    pub(crate) fn validate(&self) {
         assert_eq!(self.slab.check_list(&self.ring), self.slab.len());
         let sum: u64 = self
             .slab

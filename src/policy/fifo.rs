@@ -16,7 +16,7 @@ pub struct Fifo {
 }
 
 impl Fifo {
-    pub fn new(capacity: u64) -> Fifo {
+    pub(crate) fn new(capacity: u64) -> Fifo {
         Fifo {
             q: Queue::new(capacity),
         }
@@ -55,7 +55,7 @@ impl Policy for Fifo {
 
     fn set(&mut self, a: &Access, ev: &mut Evictions) {
         match self.q.find(a.key) {
-            Some(idx) => self.q.to_back(idx),
+            Some(idx) => self.q.move_to_back(idx),
             None => self.insert(a, ev),
         }
     }

@@ -41,7 +41,7 @@ pub struct Lfu {
 }
 
 impl Lfu {
-    pub fn new(capacity: u64) -> Lfu {
+    pub(crate) fn new(capacity: u64) -> Lfu {
         Lfu {
             slab: LinkedSlab::with_capacity(capacity.min(1 << 24) as usize),
             buckets: Vec::new(),
@@ -152,7 +152,7 @@ impl Lfu {
     }
 
     #[cfg(test)]
-    pub fn validate(&self) {
+    pub(crate) fn validate(&self) {
         let mut b = self.lowest;
         let mut n = 0;
         let mut last = 0;

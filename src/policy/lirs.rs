@@ -117,6 +117,7 @@ impl QList {
         self.len -= 1;
     }
 
+    #[cfg(test)]
     fn iter<'a>(&self, slab: &'a LinkedSlab<Entry>) -> impl Iterator<Item = u32> + 'a {
         let mut cur = self.head;
         std::iter::from_fn(move || {
@@ -148,7 +149,7 @@ pub struct Lirs {
 }
 
 impl Lirs {
-    pub fn new(capacity: u64, hir: f64, ghost: f64) -> Lirs {
+    pub(crate) fn new(capacity: u64, hir: f64, ghost: f64) -> Lirs {
         let hir_cap = ((capacity as f64 * hir).round() as u64).clamp(1.min(capacity), capacity);
         let max_ghosts = (capacity as f64 * ghost).min(1e12) as usize;
         let entries = (capacity.min(1 << 24) as usize).saturating_add(max_ghosts.min(1 << 24));
@@ -242,7 +243,8 @@ impl Lirs {
 
     /// (LIR keys sorted, resident HIR keys in Q order, S from bottom to top
     /// as (key, state letter)). For tests.
-    pub fn state(&self) -> (Vec<Key>, Vec<Key>, Vec<(Key, char)>) {
+    #[cfg(test)]
+    pub(crate) fn state(&self) -> (Vec<Key>, Vec<Key>, Vec<(Key, char)>) {
         let s: Vec<(Key, char)> = self
             .slab
             .iter(&self.s)
@@ -262,7 +264,7 @@ impl Lirs {
     }
 
     #[cfg(test)]
-    pub fn validate(&self) {
+    pub(crate) fn validate(&self) {
         let n_s = self.slab.check_list(&self.s);
         if let Some(b) = self.s.front() {
             assert_eq!(self.slab.data(b).state, State::Lir, "bottom of S is LIR");

@@ -32,7 +32,7 @@ impl Lru {
     }
 
     #[cfg(test)]
-    pub fn validate(&self) {
+    pub(crate) fn validate(&self) {
         self.q.validate()
     }
 }
@@ -55,7 +55,7 @@ impl Policy for Lru {
     fn get(&mut self, a: &Access) -> bool {
         match self.q.find(a.key) {
             Some(idx) => {
-                self.q.to_back(idx);
+                self.q.move_to_back(idx);
                 true
             }
             None => false,

@@ -129,7 +129,7 @@ pub struct BuildCtx {
 
 /// Whether a policy decides from the past alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// Sees each request as it comes.
     Online,
     /// Reads the future ([`Access::next_vtime`]): the runner then holds the
@@ -139,7 +139,7 @@ pub enum Kind {
 
 /// A policy's facts, declared next to its code through [`Register::INFO`].
 #[derive(Debug, Clone, Copy)]
-pub struct PolicyInfo {
+pub(crate) struct PolicyInfo {
     /// The spec name (`--strategy NAME`).
     pub name: &'static str,
     /// One line for `cachesim list`.
@@ -152,7 +152,7 @@ pub struct PolicyInfo {
 
 impl PolicyInfo {
     /// The policy's line of `cachesim list`.
-    pub const fn strategy(&self) -> StrategyInfo {
+    pub(crate) const fn strategy(&self) -> StrategyInfo {
         StrategyInfo {
             name: self.name,
             summary: self.summary,
@@ -164,7 +164,7 @@ impl PolicyInfo {
 /// What a policy's file implements to be registered: its facts and its
 /// constructor. Adding a policy is a new file with this impl plus one line in
 /// [`policy_registry!`].
-pub trait Register: Policy + Sized {
+pub(crate) trait Register: Policy + Sized {
     const INFO: PolicyInfo;
 
     /// Builds the policy from the spec's parameters and the run's context.
@@ -222,7 +222,7 @@ macro_rules! __policy_items {
         }
 
         /// Every registered policy, in the order `cachesim list` shows them.
-        pub static POLICIES: &[PolicyInfo] = &[$(<$ty as Register>::INFO,)*];
+        pub(crate) static POLICIES: &[PolicyInfo] = &[$(<$ty as Register>::INFO,)*];
 
         /// Builds the registered policy called `name`; `None` if there is none.
         fn build_registered(
@@ -339,7 +339,11 @@ pub struct Built {
 
 /// A builder of `spec` at any capacity, for runs that make several caches
 /// (a fleet's instances, its L1s). The spec must have been validated.
-pub fn maker(spec: &StrategySpec, seed: u64, ttl: Option<f64>) -> impl Fn(u64) -> AnyPolicy + '_ {
+pub(crate) fn maker(
+    spec: &StrategySpec,
+    seed: u64,
+    ttl: Option<f64>,
+) -> impl Fn(u64) -> AnyPolicy + '_ {
     move |capacity| {
         build(
             spec,
@@ -381,7 +385,7 @@ pub fn validate(spec: &StrategySpec) -> Result<String, SpecError> {
 }
 
 /// The names of the policies, comma separated, for error messages.
-pub fn strategy_names() -> String {
+pub(crate) fn strategy_names() -> String {
     STRATEGIES
         .iter()
         .map(|s| s.name)

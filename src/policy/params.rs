@@ -32,7 +32,7 @@ pub enum SpecError {
 }
 
 impl SpecError {
-    pub fn unknown_strategy(name: &str) -> SpecError {
+    pub(crate) fn unknown_strategy(name: &str) -> SpecError {
         SpecError::UnknownStrategy {
             name: name.to_string(),
             valid: super::strategy_names(),
@@ -91,7 +91,7 @@ pub struct Params<'a> {
 }
 
 impl<'a> Params<'a> {
-    pub fn new(spec: &'a StrategySpec) -> Params<'a> {
+    pub(crate) fn new(spec: &'a StrategySpec) -> Params<'a> {
         Params {
             spec,
             used: vec![false; spec.params.len()],
@@ -119,7 +119,7 @@ impl<'a> Params<'a> {
     }
 
     /// A number in `[min, max]`.
-    pub fn f64_in(
+    pub(crate) fn f64_in(
         &mut self,
         key: &str,
         default: f64,
@@ -143,7 +143,7 @@ impl<'a> Params<'a> {
     }
 
     /// A whole number in `[min, max]`.
-    pub fn u64_in(
+    pub(crate) fn u64_in(
         &mut self,
         key: &str,
         default: u64,
@@ -175,7 +175,7 @@ impl<'a> Params<'a> {
     }
 
     /// A duration (`500ms`, `30s`, `5m`), in seconds, strictly positive.
-    pub fn duration(&mut self, key: &str, default: f64) -> Result<f64, SpecError> {
+    pub(crate) fn duration(&mut self, key: &str, default: f64) -> Result<f64, SpecError> {
         let v = match self.raw(key) {
             None => default,
             Some(s) => {
@@ -191,7 +191,7 @@ impl<'a> Params<'a> {
     }
 
     /// The positional argument (`tiered:lru+redis` has `lru+redis`), if any.
-    pub fn positional(&mut self) -> Option<String> {
+    pub(crate) fn positional(&mut self) -> Option<String> {
         let v = self.raw("")?;
         self.canonical.push(v.clone());
         Some(v)
@@ -199,7 +199,7 @@ impl<'a> Params<'a> {
 
     /// Rejects parameters the policy did not ask for and returns the
     /// canonical spec.
-    pub fn finish(self) -> Result<String, SpecError> {
+    pub(crate) fn finish(self) -> Result<String, SpecError> {
         if let Some(j) = self.used.iter().position(|u| !u) {
             let (k, v) = &self.spec.params[j];
             let asked: Vec<&str> = self

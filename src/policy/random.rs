@@ -26,7 +26,7 @@ pub struct RandomCache {
 }
 
 impl RandomCache {
-    pub fn new(capacity: u64, seed: u64) -> RandomCache {
+    pub(crate) fn new(capacity: u64, seed: u64) -> RandomCache {
         RandomCache {
             slab: LinkedSlab::with_capacity(capacity.min(1 << 24) as usize),
             slots: Vec::new(),

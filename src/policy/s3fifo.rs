@@ -45,7 +45,8 @@ use super::{Access, BuildCtx, Evictions, Kind, Params, Policy, PolicyInfo, Regis
 use crate::request::Key;
 
 /// Keys with their frequencies, oldest first (test and debug view).
-pub type KeyFreqs = Vec<(Key, u8)>;
+#[cfg(test)]
+pub(crate) type KeyFreqs = Vec<(Key, u8)>;
 
 const SMALL: u8 = 0;
 const MAIN: u8 = 1;
@@ -85,7 +86,7 @@ pub struct S3Fifo {
 
 impl S3Fifo {
     /// `small` and `ghost` are shares of `capacity`.
-    pub fn new(capacity: u64, small: f64, ghost: f64) -> S3Fifo {
+    pub(crate) fn new(capacity: u64, small: f64, ghost: f64) -> S3Fifo {
         let small_cap = (capacity as f64 * small).floor() as u64;
         let ghost_cap = (capacity as f64 * ghost).floor() as u64;
         S3Fifo {
@@ -105,7 +106,8 @@ impl S3Fifo {
     }
 
     /// (S, M with frequencies, G), oldest first. For tests.
-    pub fn queues(&self) -> (KeyFreqs, KeyFreqs, Vec<Key>) {
+    #[cfg(test)]
+    pub(crate) fn queues(&self) -> (KeyFreqs, KeyFreqs, Vec<Key>) {
         let f = |l: &List| {
             self.slab
                 .iter(l)
@@ -128,7 +130,7 @@ impl S3Fifo {
     }
 
     #[cfg(test)]
-    pub fn validate(&self) {
+    pub(crate) fn validate(&self) {
         let mut n = 0;
         for (l, region, used) in [
             (&self.small, SMALL, self.small_used),

@@ -40,7 +40,7 @@ pub struct Sieve {
 }
 
 impl Sieve {
-    pub fn new(capacity: u64) -> Sieve {
+    pub(crate) fn new(capacity: u64) -> Sieve {
         Sieve {
             slab: LinkedSlab::with_capacity(capacity.min(1 << 24) as usize),
             queue: List::default(),
@@ -52,7 +52,8 @@ impl Sieve {
 
     /// Keys from tail (oldest) to head (newest) with their visited bits, and
     /// the key under the hand. For tests.
-    pub fn state(&self) -> (Vec<(Key, bool)>, Option<Key>) {
+    #[cfg(test)]
+    pub(crate) fn state(&self) -> (Vec<(Key, bool)>, Option<Key>) {
         let q = self
             .slab
             .iter(&self.queue)
@@ -62,7 +63,7 @@ impl Sieve {
     }
 
     #[cfg(test)]
-    pub fn validate(&self) {
+    pub(crate) fn validate(&self) {
         assert_eq!(self.slab.check_list(&self.queue), self.slab.len());
         let sum: u64 = self
             .slab

@@ -42,7 +42,7 @@ pub struct Slru {
 
 impl Slru {
     /// `protected` is the protected segment's share of `capacity`, in [0, 1].
-    pub fn new(capacity: u64, protected: f64) -> Slru {
+    pub(crate) fn new(capacity: u64, protected: f64) -> Slru {
         Slru {
             slab: LinkedSlab::with_capacity(capacity.min(1 << 24) as usize),
             probation: List::default(),
@@ -55,13 +55,14 @@ impl Slru {
     }
 
     /// (probation, protected) keys, LRU first. For tests.
-    pub fn segments(&self) -> (Vec<Key>, Vec<Key>) {
+    #[cfg(test)]
+    pub(crate) fn segments(&self) -> (Vec<Key>, Vec<Key>) {
         let keys = |l: &List| self.slab.iter(l).map(|i| self.slab.key(i)).collect();
         (keys(&self.probation), keys(&self.protected))
     }
 
     #[cfg(test)]
-    pub fn validate(&self) {
+    pub(crate) fn validate(&self) {
         let n = self.slab.check_list(&self.probation) + self.slab.check_list(&self.protected);
         assert_eq!(n, self.slab.len());
         let sum = |l: &List, prot: bool| -> u64 {

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 
 /// Replays `keys` (charge 1) as gets with demand fill, calling `check` after
 /// every request; returns hit (true) or miss per request.
-pub fn run_keys<P: Policy>(p: &mut P, keys: &[Key], mut check: impl FnMut(&P)) -> Vec<bool> {
+pub(crate) fn run_keys<P: Policy>(p: &mut P, keys: &[Key], mut check: impl FnMut(&P)) -> Vec<bool> {
     let mut ev = Evictions::default();
     keys.iter()
         .enumerate()
@@ -25,13 +25,13 @@ pub fn run_keys<P: Policy>(p: &mut P, keys: &[Key], mut check: impl FnMut(&P)) -
 }
 
 /// A reference model: answers one get with demand fill.
-pub trait Model {
+pub(crate) trait Model {
     fn access(&mut self, key: Key, charge: u64) -> bool;
 }
 
 /// Random `(key, charge)` streams: few keys (so there are hits, ghost hits
 /// and evictions), charge 1 most of the time and up to 8 otherwise.
-pub fn charged_stream() -> impl Strategy<Value = Vec<(Key, u64)>> {
+pub(crate) fn charged_stream() -> impl Strategy<Value = Vec<(Key, u64)>> {
     prop::collection::vec(
         (0u64..30, prop_oneof![4 => Just(1u64), 1 => 1u64..9]),
         1..400,
@@ -47,13 +47,13 @@ pub fn charged_stream() -> impl Strategy<Value = Vec<(Key, u64)>> {
 }
 
 /// Random unit-charge streams.
-pub fn key_stream() -> impl Strategy<Value = Vec<Key>> {
+pub(crate) fn key_stream() -> impl Strategy<Value = Vec<Key>> {
     prop::collection::vec(0u64..30, 1..400)
 }
 
 /// Runs `stream` through `fast` and `model` side by side, asserting that
 /// every request gets the same answer; `check` validates `fast` each step.
-pub fn compare<P: Policy, M: Model>(
+pub(crate) fn compare<P: Policy, M: Model>(
     fast: &mut P,
     model: &mut M,
     cap: u64,

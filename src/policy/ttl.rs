@@ -40,7 +40,7 @@ pub struct TtlCache {
 }
 
 impl TtlCache {
-    pub fn new(capacity: u64, ttl: f64) -> TtlCache {
+    pub(crate) fn new(capacity: u64, ttl: f64) -> TtlCache {
         TtlCache {
             slab: LinkedSlab::with_capacity(capacity.min(1 << 24) as usize),
             lru: List::default(),
@@ -109,7 +109,7 @@ impl TtlCache {
     }
 
     #[cfg(test)]
-    pub fn validate(&self) {
+    pub(crate) fn validate(&self) {
         let n = self.slab.check_list(&self.lru);
         let mut m = 0;
         let mut cur = self.exp_head;

@@ -62,7 +62,7 @@ pub struct TwoQ {
 
 impl TwoQ {
     /// `kin` and `kout` are shares of `capacity`.
-    pub fn new(capacity: u64, kin: f64, kout: f64) -> TwoQ {
+    pub(crate) fn new(capacity: u64, kin: f64, kout: f64) -> TwoQ {
         let expected = (capacity as f64 * (1.0 + kout)).min((1 << 24) as f64) as usize;
         TwoQ {
             slab: LinkedSlab::with_capacity(expected),
@@ -80,13 +80,14 @@ impl TwoQ {
     }
 
     /// (A1in oldest first, A1out oldest first, Am LRU first). For tests.
-    pub fn queues(&self) -> (Vec<Key>, Vec<Key>, Vec<Key>) {
+    #[cfg(test)]
+    pub(crate) fn queues(&self) -> (Vec<Key>, Vec<Key>, Vec<Key>) {
         let keys = |l: &List| self.slab.iter(l).map(|i| self.slab.key(i)).collect();
         (keys(&self.a1in), keys(&self.a1out), keys(&self.am))
     }
 
     #[cfg(test)]
-    pub fn validate(&self) {
+    pub(crate) fn validate(&self) {
         let mut n = 0;
         for (l, region, used) in [
             (&self.a1in, A1IN, self.a1in_used),

@@ -64,7 +64,7 @@ pub struct WTinyLfu {
 impl WTinyLfu {
     /// `window`: share of the capacity for the window; `protected`: share of
     /// main for the protected segment.
-    pub fn new(capacity: u64, window: f64, protected: f64) -> WTinyLfu {
+    pub(crate) fn new(capacity: u64, window: f64, protected: f64) -> WTinyLfu {
         let window_cap =
             ((capacity as f64 * window).round() as u64).clamp(1.min(capacity), capacity);
         let main_cap = capacity - window_cap;
@@ -159,7 +159,8 @@ impl WTinyLfu {
     }
 
     /// Region names and keys from LRU to MRU. For tests.
-    pub fn regions(&self) -> [Vec<Key>; 3] {
+    #[cfg(test)]
+    pub(crate) fn regions(&self) -> [Vec<Key>; 3] {
         let keys = |l: &List| self.slab.iter(l).map(|i| self.slab.key(i)).collect();
         [
             keys(&self.window),
@@ -169,7 +170,7 @@ impl WTinyLfu {
     }
 
     #[cfg(test)]
-    pub fn validate(&self) {
+    pub(crate) fn validate(&self) {
         let mut n = 0;
         for (l, used, r) in [
             (&self.window, self.window_used, Region::Window),

@@ -41,7 +41,7 @@ pub struct Group {
 
 impl Group {
     /// `168 objects (1%)`, `64 MiB`.
-    pub fn capacity_label(&self) -> String {
+    pub(crate) fn capacity_label(&self) -> String {
         let base = if self.unit == "bytes" {
             crate::units::format_bytes(self.capacity)
         } else {
@@ -88,7 +88,7 @@ fn group_key(r: &RunResult) -> Key {
 /// order; a strategy found in several sources for the same group appears
 /// once per source, labelled with the source's name, and the first source's
 /// line is the baseline.
-pub fn compare(
+pub(crate) fn compare(
     sources: &[(String, Vec<RunResult>)],
     baseline: &str,
 ) -> Result<Comparison, CompareError> {
@@ -215,7 +215,7 @@ pub fn compare(
 }
 
 /// A relative value for a table: `1.00`, `0.87`, or `n/a`.
-pub fn fmt_relative(v: Option<f64>) -> String {
+pub(crate) fn fmt_relative(v: Option<f64>) -> String {
     match v {
         Some(x) => format!("{x:.2}"),
         None => "n/a".to_string(),
@@ -223,7 +223,7 @@ pub fn fmt_relative(v: Option<f64>) -> String {
 }
 
 /// Requests per second, short: `4.33M`.
-pub fn fmt_rate(v: f64) -> String {
+pub(crate) fn fmt_rate(v: f64) -> String {
     if v >= 1e9 {
         format!("{:.2}G", v / 1e9)
     } else if v >= 1e6 {
@@ -236,7 +236,7 @@ pub fn fmt_rate(v: f64) -> String {
 }
 
 /// The flat table every writer shows: header and one row of cells per line.
-pub fn flat_table(c: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
+pub(crate) fn flat_table(c: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
     let b = crate::plot::theme::base_name(&c.baseline).to_string();
     let header = vec![
         "workload".to_string(),

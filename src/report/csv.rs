@@ -4,7 +4,7 @@ use super::Exporter;
 use crate::sim::RunResult;
 use std::io::{self, Write};
 
-pub struct CsvExporter;
+pub(crate) struct CsvExporter;
 
 impl Exporter for CsvExporter {
     fn write(&self, results: &[RunResult], out: &mut dyn Write) -> io::Result<()> {

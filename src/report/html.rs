@@ -9,7 +9,7 @@ use crate::sim::RunResult;
 use std::fmt::Write as _;
 
 /// Escapes text for HTML element content and attribute values.
-pub fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -39,7 +39,7 @@ fn shell_word(s: &str) -> String {
 /// The `--workload`/`--trace` options that produce a `workload` label:
 /// `zipf:alpha=0.8:keys=10k` -> `--workload zipf --alpha 0.8 --keys 10k`; a
 /// label that is no preset is a trace file name.
-pub fn workload_options(label: &str) -> Vec<String> {
+pub(crate) fn workload_options(label: &str) -> Vec<String> {
     let mut parts = label.split(':');
     let name = parts.next().unwrap_or_default();
     let is_preset =
@@ -62,7 +62,7 @@ pub fn workload_options(label: &str) -> Vec<String> {
 
 /// `cachesim run` commands that reproduce `rows`: one per workload and seed
 /// and per set of strategies run at the same capacities.
-pub fn reproduce_commands(rows: &[RunResult]) -> Vec<String> {
+pub(crate) fn reproduce_commands(rows: &[RunResult]) -> Vec<String> {
     let mut keys: Vec<(&str, u64)> = Vec::new();
     for r in rows {
         if !keys.contains(&(r.workload.as_str(), r.seed)) {
@@ -153,7 +153,7 @@ pre{background:#f6f6f6;padding:12px;overflow-x:auto;font-size:.9em}
 ";
 
 /// Everything the page shows.
-pub struct ReportInput<'a> {
+pub(crate) struct ReportInput<'a> {
     pub title: &'a str,
     pub inputs: &'a [String],
     pub data: &'a Dataset,
@@ -163,7 +163,7 @@ pub struct ReportInput<'a> {
 }
 
 /// Writes the page. Charts are drawn at 1600x900 and scale with the window.
-pub fn render(input: &ReportInput) -> Result<String, plot::PlotError> {
+pub(crate) fn render(input: &ReportInput) -> Result<String, plot::PlotError> {
     let mut h = String::new();
     let d = input.data;
     let _ = write!(

@@ -4,7 +4,7 @@ use super::Exporter;
 use crate::sim::RunResult;
 use std::io::{self, Write};
 
-pub struct JsonExporter;
+pub(crate) struct JsonExporter;
 
 impl Exporter for JsonExporter {
     fn write(&self, results: &[RunResult], out: &mut dyn Write) -> io::Result<()> {

@@ -2,13 +2,11 @@
 //! [`Exporter`]) and the comparison of `cachesim compare --export-markdown`.
 
 use super::compare::{flat_table, Comparison};
-use super::Exporter;
-use crate::sim::RunResult;
 use std::io::{self, Write};
 
 /// Column alignment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Align {
+pub(crate) enum Align {
     Left,
     Right,
 }
@@ -18,7 +16,7 @@ fn cell(s: &str) -> String {
 }
 
 /// Writes a GitHub-flavoured Markdown table.
-pub fn write_table(
+pub(crate) fn write_table(
     header: &[String],
     align: &[Align],
     rows: &[Vec<String>],
@@ -52,7 +50,7 @@ pub fn write_table(
 
 /// The comparison as one table (workload and capacity on every row, so it
 /// can be cut and pasted), followed by its notes.
-pub fn write_comparison(c: &Comparison, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn write_comparison(c: &Comparison, out: &mut dyn Write) -> io::Result<()> {
     let (header, rows) = flat_table(c);
     let align: Vec<Align> = (0..header.len())
         .map(|i| if i < 3 { Align::Left } else { Align::Right })
@@ -62,47 +60,6 @@ pub fn write_comparison(c: &Comparison, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "\n_Note: {}_", cell(n))?;
     }
     Ok(())
-}
-
-/// Run results as a Markdown table (the columns of the terminal table).
-pub struct MarkdownExporter;
-
-impl Exporter for MarkdownExporter {
-    fn write(&self, results: &[RunResult], out: &mut dyn Write) -> io::Result<()> {
-        let header: Vec<String> = [
-            "workload",
-            "strategy",
-            "capacity",
-            "requests",
-            "hit ratio",
-            "miss ratio",
-            "requests/s",
-        ]
-        .map(String::from)
-        .to_vec();
-        let rows: Vec<Vec<String>> = results
-            .iter()
-            .map(|r| {
-                vec![
-                    r.workload.clone(),
-                    r.strategy.clone(),
-                    if r.capacity_spec.ends_with('%') {
-                        format!("{} ({})", r.capacity, r.capacity_spec)
-                    } else {
-                        r.capacity.to_string()
-                    },
-                    r.requests.to_string(),
-                    format!("{:.2}%", r.hit_ratio * 100.0),
-                    format!("{:.2}%", r.miss_ratio * 100.0),
-                    super::compare::fmt_rate(r.requests_per_s),
-                ]
-            })
-            .collect();
-        let align: Vec<Align> = (0..header.len())
-            .map(|i| if i < 2 { Align::Left } else { Align::Right })
-            .collect();
-        write_table(&header, &align, &rows, out)
-    }
 }
 
 #[cfg(test)]

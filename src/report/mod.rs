@@ -13,13 +13,13 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 /// Formats results onto a writer.
-pub trait Exporter {
+pub(crate) trait Exporter {
     fn write(&self, results: &[RunResult], out: &mut dyn Write) -> io::Result<()>;
 }
 
 /// A fresh file name under `dir` for a run started now:
 /// `run-YYYYMMDD-HHMMSS.csv` (UTC), with `-2`, `-3`... if taken.
-pub fn default_result_path(dir: &Path) -> PathBuf {
+pub(crate) fn default_result_path(dir: &Path) -> PathBuf {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -35,7 +35,7 @@ pub fn default_result_path(dir: &Path) -> PathBuf {
 }
 
 /// `YYYYMMDD-HHMMSS` for a Unix time (proleptic Gregorian, UTC).
-pub fn utc_stamp(secs: u64) -> String {
+pub(crate) fn utc_stamp(secs: u64) -> String {
     let days = (secs / 86400) as i64;
     let rem = secs % 86400;
     // Howard Hinnant's civil_from_days.

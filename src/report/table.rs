@@ -5,7 +5,7 @@ use super::Exporter;
 use crate::sim::RunResult;
 use std::io::{self, Write};
 
-pub struct TableExporter;
+pub(crate) struct TableExporter;
 
 fn human(n: f64) -> String {
     if n >= 1e9 {

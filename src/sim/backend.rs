@@ -21,7 +21,7 @@ use std::sync::Arc;
 /// tiered fleet's L2. In-process policies ignore `size` (their charge is in
 /// the access); an external cache (a Redis server) stores values of `size`
 /// bytes.
-pub trait CacheBackend {
+pub(crate) trait CacheBackend {
     /// A get: `true` on a hit.
     fn lookup(&mut self, a: &Access, size: u32) -> bool;
     /// Fills the cache after a miss.
@@ -60,7 +60,7 @@ impl CacheBackend for AnyPolicy {
 /// operations: a real server that must be started, calibrated, driven over
 /// many connections and cleaned up. The runner hands it the prepared
 /// workload and the run's settings, and takes back the run's row.
-pub trait Engine: Send + Sync {
+pub(crate) trait Engine: Send + Sync {
     /// The strategies it runs, for `cachesim list` and error messages.
     fn strategies(&self) -> &'static [StrategyInfo];
     /// Whether it runs the strategy named `name`.
@@ -78,7 +78,7 @@ pub trait Engine: Send + Sync {
 
 /// What an engine's run produced: its row and, with latency on, its overall
 /// latency histogram.
-pub type EngineRun = (RunResult, Option<Histogram<u64>>);
+pub(crate) type EngineRun = (RunResult, Option<Histogram<u64>>);
 
 /// The engines of one command, registered by the composition root (`cmd`).
 /// Runs of an engine's strategies get the machine to themselves: a plan that
@@ -88,17 +88,17 @@ pub struct Engines(Vec<Arc<dyn Engine>>);
 
 impl Engines {
     /// The engines in `list`, in the order `cachesim list` shows them.
-    pub fn new(list: Vec<Arc<dyn Engine>>) -> Engines {
+    pub(crate) fn new(list: Vec<Arc<dyn Engine>>) -> Engines {
         Engines(list)
     }
 
     /// The engine that runs strategy `name`, if any.
-    pub fn find(&self, name: &str) -> Option<&dyn Engine> {
+    pub(crate) fn find(&self, name: &str) -> Option<&dyn Engine> {
         self.0.iter().find(|e| e.runs(name)).map(|e| e.as_ref())
     }
 
     /// Every engine.
-    pub fn iter(&self) -> impl Iterator<Item = &dyn Engine> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &dyn Engine> {
         self.0.iter().map(|e| e.as_ref())
     }
 }

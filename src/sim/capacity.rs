@@ -26,7 +26,7 @@ pub enum CapacityKind {
 }
 
 impl CapacityKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             CapacityKind::Objects => "objects",
             CapacityKind::Bytes => "bytes",
@@ -35,11 +35,11 @@ impl CapacityKind {
 }
 
 /// Most points one range may ask for.
-pub const MAX_POINTS: usize = 100_000;
+pub(crate) const MAX_POINTS: usize = 100_000;
 
 /// How the points of a capacity range are spaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Scale {
+pub(crate) enum Scale {
     /// A constant ratio between neighbours (the default).
     #[default]
     Log,
@@ -48,7 +48,7 @@ pub enum Scale {
 }
 
 impl Scale {
-    pub fn parse(s: &str) -> Result<Scale, String> {
+    pub(crate) fn parse(s: &str) -> Result<Scale, String> {
         match s.trim().to_ascii_lowercase().as_str() {
             "log" => Ok(Scale::Log),
             "linear" | "lin" => Ok(Scale::Linear),
@@ -125,7 +125,7 @@ impl Capacity {
 
     /// Parses a comma-separated list of values and `START..END:POINTS`
     /// ranges, spacing range points by `scale`. The order is as written.
-    pub fn parse_list_scaled(s: &str, scale: Scale) -> Result<Vec<Capacity>, String> {
+    pub(crate) fn parse_list_scaled(s: &str, scale: Scale) -> Result<Vec<Capacity>, String> {
         let mut v = Vec::new();
         for part in s.split(',').filter(|p| !p.trim().is_empty()) {
             if part.contains("..") {
@@ -141,7 +141,7 @@ impl Capacity {
     }
 
     /// Parses one range `START..END:POINTS` into its points.
-    pub fn parse_range(s: &str, scale: Scale) -> Result<Vec<Capacity>, String> {
+    pub(crate) fn parse_range(s: &str, scale: Scale) -> Result<Vec<Capacity>, String> {
         let t = s.trim();
         let form = "a range is START..END:POINTS with both ends of the same kind, e.g. 0.1%..50%:12, 100..100k:10 or 1MiB..1GiB:8";
         let (ends, points) = t
@@ -204,7 +204,7 @@ impl Capacity {
         Ok(out)
     }
 
-    pub fn kind(&self) -> CapacityKind {
+    pub(crate) fn kind(&self) -> CapacityKind {
         match self {
             Capacity::Bytes(_) => CapacityKind::Bytes,
             _ => CapacityKind::Objects,
@@ -212,7 +212,7 @@ impl Capacity {
     }
 
     /// The capacity in objects or bytes for a workload with `distinct` keys.
-    pub fn resolve(&self, distinct: u64) -> u64 {
+    pub(crate) fn resolve(&self, distinct: u64) -> u64 {
         match *self {
             Capacity::Count(n) => n,
             Capacity::Bytes(b) => b,
@@ -221,7 +221,7 @@ impl Capacity {
     }
 
     /// How the user wrote it, normalised (`5%`, `10000`, `64MiB`).
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match *self {
             Capacity::Count(n) => n.to_string(),
             Capacity::Percent(p) => format!("{p}%"),

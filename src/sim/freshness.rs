@@ -68,7 +68,7 @@ struct KeyState {
 /// ever written have an entry: a key without one is at version 0 and every
 /// copy of it is current.
 #[derive(Debug, Clone)]
-pub struct Versions {
+pub(crate) struct Versions {
     keys: FxHashMap<Key, KeyState>,
     copies: usize,
     /// Stale hits counted so far.
@@ -83,7 +83,7 @@ impl Default for Versions {
 
 impl Versions {
     /// A store for `copies` copies of each key.
-    pub fn new(copies: usize) -> Versions {
+    pub(crate) fn new(copies: usize) -> Versions {
         Versions {
             keys: FxHashMap::default(),
             copies: copies.max(1),
@@ -94,7 +94,7 @@ impl Versions {
     /// Copy `to` of `key` takes copy `from`'s version (a tiered fleet's L1
     /// filled from its L2's copy, stale or not).
     #[inline]
-    pub fn fill_from(&mut self, key: Key, to: usize, from: usize) {
+    pub(crate) fn fill_from(&mut self, key: Key, to: usize, from: usize) {
         if let Some(s) = self.keys.get_mut(&key) {
             s.copies[to] = s.copies[from];
         }
@@ -138,7 +138,7 @@ impl Freshness for Versions {
 
 /// Stale reads counted by one replay.
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
-pub struct StaleStats {
+pub(crate) struct StaleStats {
     pub stale_hits: u64,
     pub stale_age_sum_s: f64,
     pub stale_age_max_s: f64,
@@ -147,7 +147,7 @@ pub struct StaleStats {
 impl StaleStats {
     /// One stale hit, `age` seconds after its value changed.
     #[inline]
-    pub fn record(&mut self, age: f64) {
+    pub(crate) fn record(&mut self, age: f64) {
         self.stale_hits += 1;
         self.stale_age_sum_s += age;
         if age > self.stale_age_max_s {
@@ -156,12 +156,12 @@ impl StaleStats {
     }
 
     /// Mean stale age, `None` without stale hits.
-    pub fn mean_age_s(&self) -> Option<f64> {
+    pub(crate) fn mean_age_s(&self) -> Option<f64> {
         (self.stale_hits > 0).then(|| self.stale_age_sum_s / self.stale_hits as f64)
     }
 
     /// Max stale age, `None` without stale hits.
-    pub fn max_age_s(&self) -> Option<f64> {
+    pub(crate) fn max_age_s(&self) -> Option<f64> {
         (self.stale_hits > 0).then_some(self.stale_age_max_s)
     }
 }
@@ -170,7 +170,7 @@ impl StaleStats {
 /// counting anything: the least popular first, so that the most popular end
 /// up most recent and are the last a recency policy would evict. Keys larger
 /// than the whole capacity are skipped.
-pub fn prefill<P: Policy + ?Sized>(
+pub(crate) fn prefill<P: Policy + ?Sized>(
     policy: &mut P,
     keys: &[(Key, u32)],
     time: f64,
@@ -187,7 +187,7 @@ pub fn prefill<P: Policy + ?Sized>(
 /// Calls `fill(access, size)` for each of `keys` that fits the capacity,
 /// least popular first (so an LRU-like cache keeps the most popular when
 /// they do not all fit), all at `time`: the loop of every prefill.
-pub fn prefill_each(
+pub(crate) fn prefill_each(
     keys: &[(Key, u32)],
     time: f64,
     charge: ChargeModel,

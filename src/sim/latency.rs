@@ -25,11 +25,11 @@ use std::time::Instant;
 use thiserror::Error;
 
 /// One get in this many has its cache operations timed.
-pub const SAMPLE_STRIDE: u32 = 64;
+pub(crate) const SAMPLE_STRIDE: u32 = 64;
 
 /// Highest latency a histogram records: one hour, in ns (larger values are
 /// clamped to it).
-pub const MAX_NS: u64 = 3_600_000_000_000;
+pub(crate) const MAX_NS: u64 = 3_600_000_000_000;
 
 /// An origin that failed (a real database went away mid-run).
 #[derive(Debug, Error)]
@@ -59,7 +59,7 @@ pub enum OriginModel {
 }
 
 impl OriginModel {
-    pub const ACCEPTED: &'static str = "expected 2ms (constant), uniform:1ms..5ms, normal:5ms,1ms (mean, sd), lognormal:2ms,0.8 (median, sigma), exp:2ms (mean) or pareto:1ms,1.5 (minimum, shape)";
+    pub(crate) const ACCEPTED: &'static str = "expected 2ms (constant), uniform:1ms..5ms, normal:5ms,1ms (mean, sd), lognormal:2ms,0.8 (median, sigma), exp:2ms (mean) or pareto:1ms,1.5 (minimum, shape)";
 
     pub fn parse(s: &str) -> Result<OriginModel, String> {
         let t = s.trim();
@@ -116,7 +116,7 @@ impl OriginModel {
     }
 
     /// The canonical spelling, for the `origin` column.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         let d = format_duration;
         match *self {
             OriginModel::Constant(a) => d(a),
@@ -165,7 +165,7 @@ impl ModelOrigin {
     }
 
     /// One origin time in seconds.
-    pub fn sample_s(&mut self) -> f64 {
+    pub(crate) fn sample_s(&mut self) -> f64 {
         let r = self.rng.inner();
         match &self.model {
             Sampler::Constant(a) => *a,
@@ -186,7 +186,7 @@ impl Origin for ModelOrigin {
 }
 
 /// A fresh histogram: 1 ns to one hour, 3 significant digits.
-pub fn new_histogram() -> Histogram<u64> {
+pub(crate) fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, MAX_NS, 3).expect("valid bounds")
 }
 
@@ -259,7 +259,7 @@ pub struct Timed<O: Origin> {
 }
 
 /// The cost of reading the clock twice, the minimum over many tries.
-pub fn clock_overhead_ns() -> u64 {
+pub(crate) fn clock_overhead_ns() -> u64 {
     (0..2000)
         .map(|_| {
             let a = Instant::now();
@@ -312,7 +312,7 @@ impl<O: Origin> Timed<O> {
     }
 
     /// Hits and misses together.
-    pub fn overall(&self) -> Histogram<u64> {
+    pub(crate) fn overall(&self) -> Histogram<u64> {
         let mut h = self.hits.clone();
         h.add(&self.misses).expect("same bounds");
         h
@@ -384,7 +384,7 @@ impl<O: Origin> LatencySink for Timed<O> {
 
 /// The latency figures of one run, in microseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct LatencySummary {
+pub(crate) struct LatencySummary {
     pub mean_us: f64,
     pub p50_us: f64,
     pub p90_us: f64,
@@ -403,7 +403,7 @@ fn us(ns: u64) -> f64 {
 }
 
 impl LatencySummary {
-    pub fn of(
+    pub(crate) fn of(
         overall: &Histogram<u64>,
         hits: &Histogram<u64>,
         misses: &Histogram<u64>,
@@ -433,7 +433,7 @@ const SUB_BUCKETS: u32 = 2048;
 /// Writes `h` (values in ns) in HdrHistogram's percentile-distribution text
 /// format (as `outputPercentileDistribution` prints it with 5 ticks per half
 /// distance and values scaled to microseconds), which HdrHistogram plotters read.
-pub fn write_hgrm(h: &Histogram<u64>, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+pub(crate) fn write_hgrm(h: &Histogram<u64>, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let scale = 1000.0;
     writeln!(
         out,

@@ -39,7 +39,7 @@ pub enum Warmup {
 }
 
 impl Warmup {
-    pub fn parse(s: &str) -> Result<Warmup, String> {
+    pub(crate) fn parse(s: &str) -> Result<Warmup, String> {
         let t = s.trim();
         let accepted = "expected a number of requests (100000, 100k) or a percentage of the workload's requests (10%)";
         if let Some(p) = t.strip_suffix('%') {
@@ -60,7 +60,7 @@ impl Warmup {
     }
 
     /// The number of warm-up requests out of `total`.
-    pub fn resolve(self, total: u64) -> u64 {
+    pub(crate) fn resolve(self, total: u64) -> u64 {
         match self {
             Warmup::Requests(n) => n,
             Warmup::Percent(p) => (p / 100.0 * total as f64).floor() as u64,
@@ -69,7 +69,7 @@ impl Warmup {
 }
 
 /// Parses `--prefill top:K`.
-pub fn parse_prefill(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_prefill(s: &str) -> Result<u64, String> {
     let accepted = "expected top:K, the K most popular keys, e.g. top:1000 or top:10k";
     let k = s
         .trim()
@@ -83,7 +83,7 @@ pub fn parse_prefill(s: &str) -> Result<u64, String> {
 }
 
 /// Parses `--window N`.
-pub fn parse_window(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_window(s: &str) -> Result<u64, String> {
     match parse_count(s) {
         Ok(n) if n > 0 => Ok(n),
         _ => Err(format!(
@@ -167,7 +167,7 @@ fn ratio(a: u64, b: u64) -> Option<f64> {
 }
 
 impl TimelineRow {
-    pub fn new(r: &super::RunResult, p: &WindowPoint, ttl_s: Option<f64>) -> TimelineRow {
+    pub(crate) fn new(r: &super::RunResult, p: &WindowPoint, ttl_s: Option<f64>) -> TimelineRow {
         TimelineRow {
             workload: r.workload.clone(),
             strategy: r.strategy.clone(),
@@ -187,7 +187,10 @@ impl TimelineRow {
 
 /// Writes timeline rows as CSV with a header (serde writes it from the field
 /// names, which a test pins to [`TIMELINE_COLUMNS`]).
-pub fn write_timeline(rows: &[TimelineRow], out: &mut dyn std::io::Write) -> std::io::Result<()> {
+pub(crate) fn write_timeline(
+    rows: &[TimelineRow],
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     if rows.is_empty() {
         w.write_record(TIMELINE_COLUMNS)?;
@@ -199,7 +202,7 @@ pub fn write_timeline(rows: &[TimelineRow], out: &mut dyn std::io::Write) -> std
 }
 
 /// `results/run-X.csv` -> `results/run-X-timeline.csv`.
-pub fn timeline_path(results: &std::path::Path) -> std::path::PathBuf {
+pub(crate) fn timeline_path(results: &std::path::Path) -> std::path::PathBuf {
     let stem = results
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -225,7 +228,7 @@ pub struct Phaser {
 }
 
 impl Phaser {
-    pub fn new(f: &FreshRun) -> Phaser {
+    pub(crate) fn new(f: &FreshRun) -> Phaser {
         Phaser {
             warmup_left: f.warmup,
             window: f.opts.window,
@@ -235,7 +238,7 @@ impl Phaser {
 
     /// The next segment of `i..end`: up to the end of the warm-up (`true`),
     /// or counted requests up to the end of the current window.
-    pub fn next(&self, i: usize, end: usize) -> (usize, bool) {
+    pub(crate) fn next(&self, i: usize, end: usize) -> (usize, bool) {
         if self.warmup_left > 0 {
             let n = self.warmup_left.min((end - i) as u64) as usize;
             return (i + n, true);
@@ -248,7 +251,7 @@ impl Phaser {
 
     /// Records a replayed segment of `n` requests (the last at `last_time`);
     /// `true` when it closed a window: call [`Phaser::point`] then.
-    pub fn advance(&mut self, n: u64, warmup: bool, last_time: f64) -> bool {
+    pub(crate) fn advance(&mut self, n: u64, warmup: bool, last_time: f64) -> bool {
         self.pos += n;
         if warmup {
             self.warmup_left -= n;
@@ -260,7 +263,7 @@ impl Phaser {
     }
 
     /// Ends a window at the cumulative counts `(gets, hits, stale hits)`.
-    pub fn point(&mut self, gets: u64, hits: u64, stale: u64) {
+    pub(crate) fn point(&mut self, gets: u64, hits: u64, stale: u64) {
         let (g, h, s) = self.mark;
         self.timeline.push(WindowPoint {
             request: self.pos,
@@ -275,7 +278,7 @@ impl Phaser {
     }
 
     /// Call once after the last batch: records the last, partial window.
-    pub fn finish(&mut self, gets: u64, hits: u64, stale: u64) {
+    pub(crate) fn finish(&mut self, gets: u64, hits: u64, stale: u64) {
         if let Some(w) = self.window {
             if self.counted % w != 0 {
                 self.point(gets, hits, stale);
@@ -306,7 +309,7 @@ impl<'a> Driver<'a> {
     }
 
     /// Stale reads counted after the warm-up.
-    pub fn stale(&self) -> StaleStats {
+    pub(crate) fn stale(&self) -> StaleStats {
         self.versions.stale
     }
 
@@ -405,7 +408,8 @@ impl<'a> Driver<'a> {
     }
 
     /// Call once after the last batch: records the last, partial window.
-    pub fn finish(&mut self, c: &Counters) {
+    #[cfg(test)]
+    pub(crate) fn finish(&mut self, c: &Counters) {
         self.phases
             .finish(c.gets, c.hits, self.versions.stale.stale_hits);
     }
@@ -472,7 +476,7 @@ pub fn resolve(
 
 /// Counts requests per key in `range` of `batch` into `counts` (with each
 /// key's first size).
-pub fn count_keys(
+pub(crate) fn count_keys(
     batch: &Batch,
     range: std::ops::Range<usize>,
     counts: &mut rustc_hash::FxHashMap<Key, (u64, u32)>,
@@ -484,7 +488,7 @@ pub fn count_keys(
 }
 
 /// The top `k` of `counts`, most requested first (ties: smaller key first).
-pub fn top_keys(counts: rustc_hash::FxHashMap<Key, (u64, u32)>, k: u64) -> Vec<(Key, u32)> {
+pub(crate) fn top_keys(counts: rustc_hash::FxHashMap<Key, (u64, u32)>, k: u64) -> Vec<(Key, u32)> {
     let mut v: Vec<(Key, u64, u32)> = counts.into_iter().map(|(k, (n, s))| (k, n, s)).collect();
     v.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     v.truncate(k.min(v.len() as u64) as usize);

@@ -51,7 +51,7 @@ impl Counters {
         }
     }
 
-    pub fn byte_hit_ratio(&self) -> f64 {
+    pub(crate) fn byte_hit_ratio(&self) -> f64 {
         if self.bytes_requested == 0 {
             0.0
         } else {
@@ -94,7 +94,7 @@ pub struct ChargeModel {
 impl ChargeModel {
     /// What an object of `size` bytes costs.
     #[inline]
-    pub fn of(&self, size: u32) -> u64 {
+    pub(crate) fn of(&self, size: u32) -> u64 {
         if self.bytes {
             u64::from(size)
         } else {

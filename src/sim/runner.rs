@@ -63,7 +63,7 @@ pub enum OriginSpec {
 }
 
 impl OriginSpec {
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self {
             OriginSpec::Model(m) => m.label(),
             OriginSpec::Backend(b) => b.label(),
@@ -72,7 +72,7 @@ impl OriginSpec {
 
     /// A connection to the origin for one run (or one client of a run),
     /// boxed: for the runs that do not compile one loop per origin.
-    pub fn connect(&self, seed: u64) -> Result<Box<dyn Origin + Send>, RunError> {
+    pub(crate) fn connect(&self, seed: u64) -> Result<Box<dyn Origin + Send>, RunError> {
         match self {
             OriginSpec::Model(m) => Ok(Box::new(ModelOrigin::new(m, seed))),
             OriginSpec::Backend(b) => b.connect(),
@@ -104,7 +104,7 @@ pub enum WorkloadInput {
 }
 
 impl WorkloadInput {
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self {
             WorkloadInput::Preset { label, .. } => label.clone(),
             WorkloadInput::Trace { path, .. } => path
@@ -122,7 +122,12 @@ impl WorkloadInput {
 
     /// As [`WorkloadInput::prepare`]; with `future`, the workload is held in
     /// memory and its next-use array computed once for offline strategies.
-    pub fn prepare_for(&self, seed: u64, runs: usize, future: bool) -> Result<Prepared, RunError> {
+    pub(crate) fn prepare_for(
+        &self,
+        seed: u64,
+        runs: usize,
+        future: bool,
+    ) -> Result<Prepared, RunError> {
         let mut p = self.prepare_inner(seed, if future { runs.max(2) } else { runs })?;
         if let (true, Data::Memory(b)) = (future, &p.data) {
             p.next_use = Some(crate::workload::future::next_use(&b.keys));
@@ -203,7 +208,7 @@ pub struct Prepared {
 impl Prepared {
     /// Makes sure a real origin holds every key of the workload, with a
     /// value of the key's (first) size.
-    pub fn populate(&self, origin: &dyn OriginBackend) -> Result<u64, RunError> {
+    pub(crate) fn populate(&self, origin: &dyn OriginBackend) -> Result<u64, RunError> {
         let mut seen = FxHashSet::default();
         let mut keys = Vec::new();
         self.data
@@ -237,7 +242,7 @@ impl Data {
     /// vtime_base)` on pieces of at most `chunk` requests, in stream order
     /// (request `i` of `batch` is number `vtime_base + i` of the stream). A
     /// trace is read as it goes, one batch in memory.
-    pub fn for_each_chunk<E: From<TraceError>>(
+    pub(crate) fn for_each_chunk<E: From<TraceError>>(
         &self,
         chunk: usize,
         mut f: impl FnMut(&Batch, std::ops::Range<usize>, u64) -> Result<(), E>,
@@ -313,7 +318,7 @@ pub fn run_one(
 
 /// [`run_one`], also returning the run's timeline (with `--window`).
 #[allow(clippy::type_complexity)]
-pub fn run_one_timeline(
+pub(crate) fn run_one_timeline(
     w: &Prepared,
     cfg: &RunConfig,
     pb: &ProgressBar,
@@ -537,7 +542,7 @@ fn replay_data<P: policy::Policy, L: LatencySink>(
 /// The columns every kind of run fills the same way: identity, counters and
 /// their ratios, timing, and the latency summary. Callers override the
 /// columns specific to them with struct update syntax.
-pub fn base_result(
+pub(crate) fn base_result(
     w: &Prepared,
     strategy: String,
     (capacity, kind, capacity_spec): (u64, CapacityKind, String),

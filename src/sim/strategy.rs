@@ -15,7 +15,7 @@ use super::backend::{Engine, Engines};
 use crate::policy::{self, SpecError, StrategyInfo, StrategySpec};
 
 /// The composite strategies, for `cachesim list` (after the policies).
-pub static COMPOSITES: &[StrategyInfo] = &[StrategyInfo {
+pub(crate) static COMPOSITES: &[StrategyInfo] = &[StrategyInfo {
     name: "tiered-local",
     summary: "an in-process L1 per instance (--l1-capacity) in front of one shared in-process L2",
     params: "L1+L2, e.g. tiered-local:lru+lru",
@@ -23,7 +23,7 @@ pub static COMPOSITES: &[StrategyInfo] = &[StrategyInfo {
 
 /// What a spec asks for.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// One in-process policy.
     Policy,
     /// `tiered-local:L1+L2`: `l1` in front of the shared L2 ([`Strategy::spec`]).
@@ -34,7 +34,7 @@ pub enum Kind {
 
 /// A parsed strategy.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Strategy {
+pub(crate) struct Strategy {
     /// The cache's spec: the policy, the engine's spec, or the L2 of
     /// `tiered-local`; without `shared:`.
     pub spec: StrategySpec,
@@ -46,7 +46,7 @@ pub struct Strategy {
 impl Strategy {
     /// Parses `spec` (names only: parameters are checked by
     /// [`Strategy::validate`]).
-    pub fn parse(spec: &StrategySpec, engines: &Engines) -> Result<Strategy, SpecError> {
+    pub(crate) fn parse(spec: &StrategySpec, engines: &Engines) -> Result<Strategy, SpecError> {
         let (inner, shared) = split_shared(spec);
         if engines.find(&inner.name).is_some() {
             return Ok(Strategy {
@@ -70,7 +70,7 @@ impl Strategy {
     }
 
     /// The engine that runs it, if it is an engine's.
-    pub fn engine<'e>(&self, engines: &'e Engines) -> Option<&'e dyn Engine> {
+    pub(crate) fn engine<'e>(&self, engines: &'e Engines) -> Option<&'e dyn Engine> {
         match self.kind {
             Kind::Engine => engines.find(&self.spec.name),
             _ => None,
@@ -79,7 +79,7 @@ impl Strategy {
 
     /// Checks every part; returns the canonical form of the cache's spec
     /// (without `shared:`), as the `strategy` column spells it.
-    pub fn validate(&self, engines: &Engines) -> Result<String, SpecError> {
+    pub(crate) fn validate(&self, engines: &Engines) -> Result<String, SpecError> {
         match &self.kind {
             Kind::Engine => match engines.find(&self.spec.name) {
                 Some(e) => e.validate(&self.spec),
@@ -95,14 +95,14 @@ impl Strategy {
     }
 
     /// Whether it reads the future of the workload (an offline policy).
-    pub fn needs_future(&self) -> bool {
+    pub(crate) fn needs_future(&self) -> bool {
         self.kind == Kind::Policy && policy::needs_future(&self.spec.name)
     }
 }
 
 /// Splits a `shared:<spec>` strategy into its inner spec and `true`; any
 /// other spec is returned as is with `false`.
-pub fn split_shared(spec: &StrategySpec) -> (StrategySpec, bool) {
+pub(crate) fn split_shared(spec: &StrategySpec) -> (StrategySpec, bool) {
     if spec.name != "shared" {
         return (spec.clone(), false);
     }

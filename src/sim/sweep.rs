@@ -121,7 +121,7 @@ impl Plan {
     /// (a strategy run by an engine, a real origin) run one at a time, so
     /// they do not compete for the server and their latencies and
     /// throughput stay clean; the others use `threads` (default: all cores).
-    pub fn thread_count(&self) -> usize {
+    pub(crate) fn thread_count(&self) -> usize {
         let uses_server = self.strategies.iter().any(|s| {
             Strategy::parse(s, &self.engines).is_ok_and(|s| s.engine(&self.engines).is_some())
         }) || matches!(self.latency, Some(OriginSpec::Backend(_)));
@@ -176,7 +176,10 @@ impl Plan {
     }
 
     /// [`Plan::run`], also returning every run's timeline rows (`--window`).
-    pub fn run_full(&self, quiet: bool) -> Result<(Vec<RunResult>, Vec<TimelineRow>), RunError> {
+    pub(crate) fn run_full(
+        &self,
+        quiet: bool,
+    ) -> Result<(Vec<RunResult>, Vec<TimelineRow>), RunError> {
         let (out, timeline, err) = self.run_keep(quiet);
         match err {
             Some(e) => Err(e),
@@ -187,7 +190,10 @@ impl Plan {
     /// Like [`Plan::run_full`], but also returns the rows before the first
     /// failing one, so a sweep broken by a lost server keeps its finished
     /// runs.
-    pub fn run_keep(&self, quiet: bool) -> (Vec<RunResult>, Vec<TimelineRow>, Option<RunError>) {
+    pub(crate) fn run_keep(
+        &self,
+        quiet: bool,
+    ) -> (Vec<RunResult>, Vec<TimelineRow>, Option<RunError>) {
         let mut out = Vec::new();
         let mut timeline = Vec::new();
         let err = self.run_into(quiet, &mut out, &mut timeline).err();

@@ -27,9 +27,9 @@ pub enum OnWrite {
 }
 
 impl OnWrite {
-    pub const ACCEPTED: &'static str = "expected invalidate, update or none";
+    pub(crate) const ACCEPTED: &'static str = "expected invalidate, update or none";
 
-    pub fn parse(s: &str) -> Result<OnWrite, String> {
+    pub(crate) fn parse(s: &str) -> Result<OnWrite, String> {
         match s.trim().to_ascii_lowercase().as_str() {
             "invalidate" | "delete" => Ok(OnWrite::Invalidate),
             "update" | "write-through" => Ok(OnWrite::Update),
@@ -38,18 +38,10 @@ impl OnWrite {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OnWrite::Invalidate => "invalidate",
-            OnWrite::Update => "update",
-            OnWrite::None => "none",
-        }
-    }
-
     /// What a request `op` (a `set` or a `delete`) does to a cached copy of
     /// its key; `fits` is whether the new value fits the cache at all.
     #[inline]
-    pub fn action(self, op: Op, fits: bool) -> WriteAction {
+    pub(crate) fn action(self, op: Op, fits: bool) -> WriteAction {
         match (op, self) {
             (Op::Set, OnWrite::Update) if fits => WriteAction::Update,
             (Op::Set, OnWrite::None) => WriteAction::Keep,
@@ -60,7 +52,7 @@ impl OnWrite {
 
 /// The effect of one write on a cached copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WriteAction {
+pub(crate) enum WriteAction {
     /// Remove the cached copy (invalidation, a delete, or an update too
     /// large to cache).
     Drop,

@@ -26,7 +26,7 @@ impl DistinctKeys {
     }
 
     #[inline]
-    pub fn insert(&mut self, k: Key) {
+    pub(crate) fn insert(&mut self, k: Key) {
         match self {
             DistinctKeys::Small(s) => match u32::try_from(k) {
                 Ok(v) => {
@@ -52,15 +52,17 @@ impl DistinctKeys {
         }
     }
 
+    /// Whether no key was seen yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Distinct keys seen so far.
     pub fn len(&self) -> u64 {
         match self {
             DistinctKeys::Small(s) => s.len() as u64,
             DistinctKeys::Large(s) => s.len() as u64,
         }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

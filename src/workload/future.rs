@@ -8,7 +8,7 @@
 use crate::request::Key;
 
 /// Marks "never requested again" in a next-use array.
-pub const NEVER: u64 = u64::MAX;
+pub(crate) const NEVER: u64 = u64::MAX;
 
 /// `next_use(keys)[i]` is the smallest `j > i` with `keys[j] == keys[i]`, or
 /// [`NEVER`] when there is none.

@@ -6,7 +6,13 @@
 use super::scramble::Scramble;
 use crate::rng::SimRng;
 
-pub fn generate(n: u64, hot_keys: f64, hot_requests: f64, requests: u64, seed: u64) -> Vec<u64> {
+pub(crate) fn generate(
+    n: u64,
+    hot_keys: f64,
+    hot_requests: f64,
+    requests: u64,
+    seed: u64,
+) -> Vec<u64> {
     let hot = ((hot_keys * n as f64).ceil() as u64).clamp(1, n);
     let cold = n - hot;
     let scr = Scramble::new(n);

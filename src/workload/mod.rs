@@ -64,7 +64,7 @@ impl Batch {
         self.keys.is_empty()
     }
 
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.keys.clear();
         self.times.clear();
         self.sizes.clear();

@@ -27,7 +27,7 @@ pub static PRESETS: &[(&str, &str)] = &[
 ];
 
 /// Generators a preset can name.
-pub const GENERATORS: &[&str] = &[
+pub(crate) const GENERATORS: &[&str] = &[
     "zipf",
     "uniform",
     "hotspot",
@@ -38,7 +38,7 @@ pub const GENERATORS: &[&str] = &[
 ];
 
 /// Default request rate (requests per second) when a preset names none.
-pub const DEFAULT_RATE: f64 = 1000.0;
+pub(crate) const DEFAULT_RATE: f64 = 1000.0;
 
 /// A synthetic workload description.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -132,7 +132,7 @@ impl Preset {
     }
 
     /// Checks ranges; messages name the field and what is accepted.
-    pub fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), String> {
         if !GENERATORS.contains(&self.generator.as_str()) {
             return Err(format!(
                 "generator '{}' is unknown; valid generators: {}",
@@ -248,7 +248,7 @@ impl Preset {
     /// The `k` most popular keys of the generator's distribution at the start
     /// of the stream, most popular first (for `--prefill top:K`). Keys of
     /// equal probability (uniform, within hotspot's sets) come in rank order.
-    pub fn popular_keys(&self, k: u64) -> Vec<u64> {
+    pub(crate) fn popular_keys(&self, k: u64) -> Vec<u64> {
         let n = self.keys;
         let k = k.min(n);
         match self.generator.as_str() {
@@ -259,7 +259,7 @@ impl Preset {
         }
     }
 
-    pub fn rate(&self) -> f64 {
+    pub(crate) fn rate(&self) -> f64 {
         self.rate.unwrap_or(DEFAULT_RATE)
     }
 
@@ -320,7 +320,7 @@ impl Preset {
     }
 
     /// A one-line description with the effective parameters, for tables.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         let mut s = format!("{} requests over {} keys", self.requests, self.keys);
         match self.generator.as_str() {
             "zipf" | "zipf-shift" | "zipf-scan" => {

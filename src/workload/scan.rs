@@ -2,7 +2,7 @@
 //! Deterministic (the seed is unused). Any recency policy with c < n gets zero
 //! hits; it is the workload that shows why scan resistance matters.
 
-pub fn generate(n: u64, requests: u64) -> Vec<u64> {
+pub(crate) fn generate(n: u64, requests: u64) -> Vec<u64> {
     (0..requests).map(|i| i % n).collect()
 }
 

@@ -11,14 +11,14 @@
 
 /// Maps ranks in `[0, n)` to keys in `[0, n)`, bijectively.
 #[derive(Debug, Clone, Copy)]
-pub struct Scramble {
+pub(crate) struct Scramble {
     n: u64,
     mask: u64,
     shift: u32,
 }
 
 impl Scramble {
-    pub fn new(n: u64) -> Scramble {
+    pub(crate) fn new(n: u64) -> Scramble {
         let n = n.max(1);
         let bits = 64 - (n - 1).leading_zeros().min(63);
         let bits = bits.max(1);
@@ -46,7 +46,7 @@ impl Scramble {
 
     /// The key of popularity rank `rank` (0 = most popular).
     #[inline]
-    pub fn key(&self, rank: u64) -> u64 {
+    pub(crate) fn key(&self, rank: u64) -> u64 {
         debug_assert!(rank < self.n);
         let mut x = self.round(rank);
         while x >= self.n {
@@ -56,7 +56,7 @@ impl Scramble {
     }
 
     /// The whole table, rank -> key.
-    pub fn table(&self) -> Vec<u64> {
+    pub(crate) fn table(&self) -> Vec<u64> {
         (0..self.n).map(|r| self.key(r)).collect()
     }
 }

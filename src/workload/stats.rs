@@ -26,10 +26,10 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 /// Percentiles reported for reuse distances.
-pub const PERCENTILES: &[f64] = &[10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0, 100.0];
+pub(crate) const PERCENTILES: &[f64] = &[10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0, 100.0];
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ZipfFit {
+pub(crate) struct ZipfFit {
     pub alpha: f64,
     /// The ranks fitted, inclusive: `[1, R]`.
     pub rank_from: u64,
@@ -39,19 +39,19 @@ pub struct ZipfFit {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Percentile {
+pub(crate) struct Percentile {
     pub p: f64,
     pub value: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct KeyCount {
+pub(crate) struct KeyCount {
     pub key: Key,
     pub count: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TraceStats {
+pub(crate) struct TraceStats {
     pub requests: u64,
     pub distinct_keys: u64,
     pub total_bytes: u64,
@@ -112,7 +112,7 @@ impl Fenwick {
 
 /// Accumulates statistics batch by batch; [`finish`](Self::finish) computes them.
 #[derive(Default)]
-pub struct StatsBuilder {
+pub(crate) struct StatsBuilder {
     keys: FxHashMap<Key, KeyInfo>,
     requests: u64,
     total_bytes: u64,
@@ -121,11 +121,11 @@ pub struct StatsBuilder {
 }
 
 impl StatsBuilder {
-    pub fn new() -> StatsBuilder {
+    pub(crate) fn new() -> StatsBuilder {
         StatsBuilder::default()
     }
 
-    pub fn push_batch(&mut self, b: &Batch) {
+    pub(crate) fn push_batch(&mut self, b: &Batch) {
         for i in 0..b.len() {
             let size = if b.sizes.is_empty() {
                 b.unit_size
@@ -136,7 +136,7 @@ impl StatsBuilder {
         }
     }
 
-    pub fn push(&mut self, key: Key, size: u32) {
+    pub(crate) fn push(&mut self, key: Key, size: u32) {
         let v = self.requests; // 0-based position; tree position v + 1
         self.requests += 1;
         self.total_bytes += u64::from(size);
@@ -164,7 +164,7 @@ impl StatsBuilder {
         self.tree.push(1);
     }
 
-    pub fn finish(mut self) -> TraceStats {
+    pub(crate) fn finish(mut self) -> TraceStats {
         let distinct = self.keys.len() as u64;
         let mut counts: Vec<(u64, Key)> = self.keys.iter().map(|(&k, i)| (i.count, k)).collect();
         let distinct_bytes = self.keys.values().map(|i| u64::from(i.size)).sum();
@@ -215,7 +215,8 @@ impl StatsBuilder {
 
     /// Number of re-requests whose reuse distance is below `c`: the hits of
     /// an LRU cache of `c` objects. Available before [`finish`](Self::finish).
-    pub fn lru_hits(&self, c: u64) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn lru_hits(&self, c: u64) -> u64 {
         self.distances.iter().filter(|&&d| d < c).count() as u64
     }
 }
@@ -259,7 +260,7 @@ fn fit_zipf(counts: &[(u64, Key)]) -> Option<ZipfFit> {
 
 /// Streams `source` to the end and returns its statistics. An empty source
 /// is an error (there is nothing to describe).
-pub fn compute(
+pub(crate) fn compute(
     source: &mut dyn RequestSource,
     path: &std::path::Path,
 ) -> Result<TraceStats, TraceError> {

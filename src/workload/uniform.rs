@@ -3,7 +3,7 @@
 
 use crate::rng::SimRng;
 
-pub fn generate(n: u64, requests: u64, seed: u64) -> Vec<u64> {
+pub(crate) fn generate(n: u64, requests: u64, seed: u64) -> Vec<u64> {
     let mut rng = SimRng::new(seed);
     (0..requests).map(|_| rng.below(n)).collect()
 }

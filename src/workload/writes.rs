@@ -10,7 +10,7 @@ use crate::rng::SimRng;
 /// The sub-stream of the seed used for write decisions.
 const STREAM: u64 = 0x7772_6974_6573;
 
-pub fn ops(requests: usize, write_ratio: f64, seed: u64) -> Vec<Op> {
+pub(crate) fn ops(requests: usize, write_ratio: f64, seed: u64) -> Vec<Op> {
     let mut rng = SimRng::derive(seed, STREAM);
     (0..requests)
         .map(|_| {

@@ -62,16 +62,16 @@ impl Mix {
 
 /// How operations choose their record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dist {
+pub(crate) enum Dist {
     Zipfian,
     Latest,
     Uniform,
 }
 
 impl Dist {
-    pub const NAMES: &'static str = "zipfian, latest, uniform";
+    pub(crate) const NAMES: &'static str = "zipfian, latest, uniform";
 
-    pub fn parse(s: &str) -> Option<Dist> {
+    pub(crate) fn parse(s: &str) -> Option<Dist> {
         match s {
             "zipfian" => Some(Dist::Zipfian),
             "latest" => Some(Dist::Latest),
@@ -100,7 +100,7 @@ impl Chooser {
 }
 
 /// Generates `requests` requests (keys and ops).
-pub fn generate(
+pub(crate) fn generate(
     n: u64,
     mix: Mix,
     dist: Dist,
@@ -164,7 +164,7 @@ pub fn generate(
 }
 
 /// The `k` most popular records at the start, most popular first.
-pub fn popular(n: u64, dist: Dist, k: u64) -> Vec<u64> {
+pub(crate) fn popular(n: u64, dist: Dist, k: u64) -> Vec<u64> {
     let k = k.min(n);
     match dist {
         Dist::Zipfian => {

@@ -12,7 +12,7 @@ use crate::rng::SimRng;
 
 /// An alias table over `n` outcomes.
 #[derive(Debug, Clone)]
-pub struct AliasTable {
+pub(crate) struct AliasTable {
     /// Probability (scaled to `u64`) of keeping column `i` rather than its alias.
     keep: Vec<u64>,
     alias: Vec<u32>,
@@ -20,7 +20,7 @@ pub struct AliasTable {
 
 impl AliasTable {
     /// Builds the table for weights `w` (non-negative, not all zero).
-    pub fn new(w: &[f64]) -> AliasTable {
+    pub(crate) fn new(w: &[f64]) -> AliasTable {
         let n = w.len();
         assert!(n > 0 && n < u32::MAX as usize);
         let total: f64 = w.iter().sum();
@@ -44,7 +44,7 @@ impl AliasTable {
     }
 
     #[inline]
-    pub fn sample(&self, rng: &mut SimRng) -> usize {
+    pub(crate) fn sample(&self, rng: &mut SimRng) -> usize {
         let i = rng.below(self.keep.len() as u64) as usize;
         if rng.next_u64() < self.keep[i] {
             i
@@ -53,12 +53,8 @@ impl AliasTable {
         }
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.keep.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.keep.is_empty()
     }
 }
 
@@ -78,7 +74,7 @@ pub fn zipf_weights(n: u64, alpha: f64) -> Vec<f64> {
 /// An alias table whose columns carry their keys: one slot read (one cache
 /// line) per sample, however large the key space.
 #[derive(Debug, Clone)]
-pub struct KeySampler {
+pub(crate) struct KeySampler {
     slots: Vec<Slot>,
 }
 
@@ -91,7 +87,7 @@ struct Slot {
 
 impl KeySampler {
     /// `keys[i]` is drawn with probability proportional to `w[i]`.
-    pub fn new(w: &[f64], keys: &[u64]) -> KeySampler {
+    pub(crate) fn new(w: &[f64], keys: &[u64]) -> KeySampler {
         let t = AliasTable::new(w);
         let slots = (0..t.len())
             .map(|i| Slot {
@@ -104,7 +100,7 @@ impl KeySampler {
     }
 
     #[inline]
-    pub fn sample(&self, rng: &mut SimRng) -> u64 {
+    pub(crate) fn sample(&self, rng: &mut SimRng) -> u64 {
         let s = &self.slots[rng.below(self.slots.len() as u64) as usize];
         if rng.next_u64() < s.keep {
             s.key

@@ -8,7 +8,7 @@ use super::scramble::Scramble;
 use super::zipf::{zipf_weights, KeySampler};
 use crate::rng::SimRng;
 
-pub fn generate(
+pub(crate) fn generate(
     n: u64,
     alpha: f64,
     scan_every: u64,

@@ -10,7 +10,7 @@ use super::scramble::Scramble;
 use super::zipf::{zipf_weights, AliasTable};
 use crate::rng::SimRng;
 
-pub fn generate(
+pub(crate) fn generate(
     n: u64,
     alpha: f64,
     shift_every: u64,
@@ -32,7 +32,7 @@ pub fn generate(
 }
 
 /// The `k` most popular keys at the start (phase 0), most popular first.
-pub fn popular(n: u64, k: u64) -> Vec<u64> {
+pub(crate) fn popular(n: u64, k: u64) -> Vec<u64> {
     let scr = Scramble::new(n);
     (0..k.min(n)).map(|r| scr.key(r)).collect()
 }

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// Most keys written to calibrate bytes per key.
-pub const MAX_CALIBRATION_KEYS: u64 = 1_000_000;
+pub(crate) const MAX_CALIBRATION_KEYS: u64 = 1_000_000;
 
 /// Bytes per key of this run's keys and values on the (empty) private
 /// server behind `c`: writes `n` keys (`SET` with the run's value sizes and
@@ -22,7 +22,7 @@ pub const MAX_CALIBRATION_KEYS: u64 = 1_000_000;
 /// difference by `n`, and deletes the keys again. With `n` = the capacity (up
 /// to [`MAX_CALIBRATION_KEYS`]) the hash table's size at that count is part
 /// of the figure. Returns (used_memory before, bytes per key).
-pub fn calibrate(
+pub(crate) fn calibrate(
     c: &mut Conn,
     prefix: &[u8],
     keys: &[(Key, u32)],

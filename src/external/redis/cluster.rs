@@ -15,12 +15,12 @@
 
 use super::resp::{Conn, Light, RespError, Value};
 
-pub const SLOTS: usize = 16384;
-pub const MAX_REDIRECTS: usize = 5;
+pub(crate) const SLOTS: usize = 16384;
+pub(crate) const MAX_REDIRECTS: usize = 5;
 
 /// CRC16-XMODEM (polynomial 0x1021, initial value 0), bit by bit: keys are
 /// short and the table would be 512 bytes of constants for little gain.
-pub fn crc16(data: &[u8]) -> u16 {
+pub(crate) fn crc16(data: &[u8]) -> u16 {
     let mut crc: u16 = 0;
     for &b in data {
         crc ^= u16::from(b) << 8;
@@ -132,7 +132,7 @@ impl ClusterClient {
     }
 
     /// Reloads the slot map with `CLUSTER SLOTS` from a known node or a seed.
-    pub fn refresh(&mut self) -> Result<(), RespError> {
+    pub(crate) fn refresh(&mut self) -> Result<(), RespError> {
         let mut candidates: Vec<(String, u16)> = Vec::new();
         for n in &self.nodes {
             if let Ok(a) = split_addr(&n.addr) {
@@ -190,7 +190,7 @@ impl ClusterClient {
     }
 
     /// Addresses of the masters that own slots.
-    pub fn masters(&self) -> Vec<usize> {
+    pub(crate) fn masters(&self) -> Vec<usize> {
         let mut v: Vec<usize> = self.slots.iter().map(|&n| n as usize).collect();
         v.sort_unstable();
         v.dedup();
@@ -210,7 +210,7 @@ impl ClusterClient {
     }
 
     /// The connection to node `i`.
-    pub fn conn(&mut self, i: usize) -> &mut Conn {
+    pub(crate) fn conn(&mut self, i: usize) -> &mut Conn {
         &mut self.nodes[i]
     }
 

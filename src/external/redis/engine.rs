@@ -31,12 +31,12 @@ use std::time::Instant;
 
 /// The Redis strategies as the runner sees them: an [`Engine`] registered
 /// by the command (`cmd::engines`) with the run's Redis options.
-pub struct RedisEngine {
+pub(crate) struct RedisEngine {
     opts: RedisOptions,
 }
 
 impl RedisEngine {
-    pub fn new(opts: RedisOptions) -> RedisEngine {
+    pub(crate) fn new(opts: RedisOptions) -> RedisEngine {
         RedisEngine { opts }
     }
 }
@@ -66,7 +66,7 @@ impl Engine for RedisEngine {
 /// Checks, before any workload is generated, that the servers the plan
 /// needs are there: the shared server answers `PING` (within 2 s), and a
 /// private server's binary exists.
-pub fn preflight(strategies: &[StrategySpec], opts: &RedisOptions) -> Result<(), RunError> {
+pub(crate) fn preflight(strategies: &[StrategySpec], opts: &RedisOptions) -> Result<(), RunError> {
     let mut pinged = false;
     let mut found = false;
     for s in strategies {
@@ -140,7 +140,7 @@ fn prefill_server(
 
 /// Runs one Redis strategy (`redis*`, `tiered:*`) with `opts`: what the
 /// [`RedisEngine`] does for the runner.
-pub fn run_one(
+pub(crate) fn run_one(
     w: &Prepared,
     cfg: &RunConfig,
     opts: &RedisOptions,

@@ -87,7 +87,7 @@ pub(super) fn replay(
 }
 
 /// The shared cache (or tiered L2) of a fleet, in Redis.
-pub struct RedisCache {
+pub(crate) struct RedisCache {
     be: Backend,
     prefix: Vec<u8>,
     kb: KeyBuf,
@@ -122,13 +122,13 @@ impl RedisCache {
     }
 
     /// The first error met, if any (the run is broken).
-    pub fn take_error(&mut self) -> Option<RespError> {
+    pub(crate) fn take_error(&mut self) -> Option<RespError> {
         self.err.take()
     }
 
     /// Counts the run's keys on the server (SCAN over the prefix), for
     /// [`FleetCache::objects`].
-    pub fn count(&mut self) -> Result<u64, RespError> {
+    pub(crate) fn count(&mut self) -> Result<u64, RespError> {
         self.objects = self.be.scan_prefix(&self.prefix, false)?;
         Ok(self.objects)
     }

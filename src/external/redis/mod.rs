@@ -77,12 +77,6 @@ mod spec;
 pub mod tiered;
 mod url;
 
-pub use calibration::{calibrate, MAX_CALIBRATION_KEYS};
-pub use engine::{preflight, run_one, RedisEngine};
-pub use replay::THREADS_ENV;
-pub use server::{server_binary, PrivateServer};
-pub use spec::{
-    check_options, parse_spec, runs, ExternalSpec, RedisOptions, DEFAULT_SAMPLES,
-    DEFAULT_VOLATILE_TTL_S, L2, STRATEGIES,
-};
-pub use url::{RedisUrl, Target, DEFAULT_URL};
+pub(crate) use engine::RedisEngine;
+pub(crate) use spec::{check_options, runs, RedisOptions, STRATEGIES};
+pub(crate) use url::RedisUrl;

@@ -9,7 +9,7 @@ use crate::workload::Batch;
 use indicatif::ProgressBar;
 
 /// Environment variable: the most threads `--clients` uses.
-pub const THREADS_ENV: &str = "CACHESIM_REDIS_THREADS";
+pub(crate) const THREADS_ENV: &str = "CACHESIM_REDIS_THREADS";
 
 /// The most threads the clients of a run use: `$CACHESIM_REDIS_THREADS`, or
 /// the number of cores.

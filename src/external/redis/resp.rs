@@ -20,9 +20,9 @@ use std::time::Duration;
 use thiserror::Error;
 
 /// How long a connection attempt may take.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long a reply may take before the connection counts as lost.
-pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum RespError {
@@ -39,13 +39,13 @@ pub enum RespError {
 
 impl RespError {
     /// Whether the connection is unusable after this error.
-    pub fn is_fatal(&self) -> bool {
+    pub(crate) fn is_fatal(&self) -> bool {
         !matches!(self, RespError::Server(_))
     }
 
     /// `-OOM`: a server at its memory limit with `noeviction` refused a
     /// write; the value is simply not cached and the run goes on.
-    pub fn is_oom(&self) -> bool {
+    pub(crate) fn is_oom(&self) -> bool {
         matches!(self, RespError::Server(m) if m.starts_with("OOM"))
     }
 }
@@ -62,7 +62,7 @@ pub enum Value {
 }
 
 impl Value {
-    pub fn as_int(&self) -> Option<i64> {
+    pub(crate) fn as_int(&self) -> Option<i64> {
         match self {
             Value::Int(i) => Some(*i),
             Value::Bulk(b) => std::str::from_utf8(b).ok()?.parse().ok(),
@@ -114,21 +114,21 @@ const DIGIT_PAIRS: &[u8; 200] = b"\
 
 /// Decimal digits of `v` into `out`, returning the used tail.
 #[inline]
-pub fn itoa(v: u64, out: &mut [u8; 20]) -> &[u8] {
+pub(crate) fn itoa(v: u64, out: &mut [u8; 20]) -> &[u8] {
     let i = itoa_into(v, out);
     &out[i..]
 }
 
 /// The number of decimal digits of `v`.
 #[inline]
-pub fn digits(v: u64) -> usize {
+pub(crate) fn digits(v: u64) -> usize {
     v.checked_ilog10().unwrap_or(0) as usize + 1
 }
 
 /// Writes the decimal digits of `v` at the end of `out` (two per division),
 /// returning where they start; `out` must have room for them.
 #[inline(always)]
-pub fn itoa_into(mut v: u64, out: &mut [u8]) -> usize {
+pub(crate) fn itoa_into(mut v: u64, out: &mut [u8]) -> usize {
     let mut i = out.len();
     while v >= 100 {
         let d = (v % 100) as usize * 2;
@@ -231,13 +231,13 @@ impl Conn {
 
     /// Queues `n` commands already encoded as RESP in `cmds`.
     #[inline]
-    pub fn push_encoded(&mut self, cmds: &[u8], n: usize) {
+    pub(crate) fn push_encoded(&mut self, cmds: &[u8], n: usize) {
         self.wbuf.extend_from_slice(cmds);
         self.queued += n;
     }
 
     /// Commands queued since the last flush.
-    pub fn queued(&self) -> usize {
+    pub(crate) fn queued(&self) -> usize {
         self.queued
     }
 
@@ -379,7 +379,7 @@ impl Conn {
     /// The replies of the hot path (a bulk string, nil, an integer) are read
     /// in one pass when they are whole in the buffer.
     #[inline]
-    pub fn read_light(&mut self) -> Result<Light, RespError> {
+    pub(crate) fn read_light(&mut self) -> Result<Light, RespError> {
         if self.start == self.end {
             self.fill()?;
         }
@@ -511,7 +511,7 @@ impl Conn {
     }
 
     /// One field of `INFO <section>` as an integer.
-    pub fn info_field(&mut self, section: &str, field: &str) -> Result<i64, RespError> {
+    pub(crate) fn info_field(&mut self, section: &str, field: &str) -> Result<i64, RespError> {
         let v = self.cmd(&["INFO", section])?;
         let text = v.text().unwrap_or_default();
         text.lines()

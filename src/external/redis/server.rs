@@ -29,7 +29,7 @@ pub(super) fn run_id() -> String {
 }
 
 /// Finds the `redis-server` binary: `--redis-server-bin`, or on `PATH`.
-pub fn server_binary(given: Option<&Path>, strategy: &str) -> Result<PathBuf, RunError> {
+pub(crate) fn server_binary(given: Option<&Path>, strategy: &str) -> Result<PathBuf, RunError> {
     if let Some(p) = given {
         if p.is_file() {
             return Ok(p.to_path_buf());
@@ -60,7 +60,7 @@ pub fn server_binary(given: Option<&Path>, strategy: &str) -> Result<PathBuf, Ru
 /// sends `SIGINT` to the whole process group, which Redis handles as a
 /// shutdown. The server's log and working directory are a temporary
 /// directory, removed on drop (or by the watchdog once the server is gone).
-pub struct PrivateServer {
+pub(crate) struct PrivateServer {
     sh: Child,
     stdin: Option<ChildStdin>,
     pub pid: u32,
@@ -129,7 +129,7 @@ fn exited(pid: u32) -> bool {
 impl PrivateServer {
     /// Starts a server with `maxmemory-policy` `policy` and `samples`, and
     /// waits until it answers; a port taken meanwhile is retried (5 times).
-    pub fn start(bin: &Path, policy: &str, samples: u64) -> Result<PrivateServer, RunError> {
+    pub(crate) fn start(bin: &Path, policy: &str, samples: u64) -> Result<PrivateServer, RunError> {
         let mut last = String::new();
         for _attempt in 0..5 {
             let mut server = PrivateServer::spawn(bin, policy, samples)?;

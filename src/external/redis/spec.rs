@@ -11,9 +11,9 @@ use crate::sim::capacity::Capacity;
 use std::path::PathBuf;
 
 /// `maxmemory-samples` when `:samples` is not given (Redis's default).
-pub const DEFAULT_SAMPLES: u64 = 5;
+pub(crate) const DEFAULT_SAMPLES: u64 = 5;
 /// TTL given to keys under `redis-ttl` when `--ttl` is absent.
-pub const DEFAULT_VOLATILE_TTL_S: f64 = 3600.0;
+pub(crate) const DEFAULT_VOLATILE_TTL_S: f64 = 3600.0;
 
 /// The Redis options of `cachesim run`.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -37,7 +37,7 @@ pub struct RedisOptions {
 }
 
 impl RedisOptions {
-    pub fn url(&self) -> RedisUrl {
+    pub(crate) fn url(&self) -> RedisUrl {
         self.url
             .clone()
             .unwrap_or_else(|| RedisUrl::parse(DEFAULT_URL).expect("valid default"))
@@ -46,7 +46,7 @@ impl RedisOptions {
 
 /// Which server the L2 is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum L2 {
+pub(crate) enum L2 {
     /// The server at `--redis-url`.
     Server,
     /// A private server with this `maxmemory-policy` and samples.
@@ -54,7 +54,7 @@ pub enum L2 {
 }
 
 /// The strategies the Redis engine runs, as `cachesim list` shows them.
-pub static STRATEGIES: &[StrategyInfo] = &[
+pub(crate) static STRATEGIES: &[StrategyInfo] = &[
     StrategyInfo {
         name: "redis",
         summary: "a real Redis at --redis-url (its own memory and eviction)",
@@ -88,13 +88,13 @@ pub static STRATEGIES: &[StrategyInfo] = &[
 ];
 
 /// Whether `name` is a Redis strategy: `redis`, `redis-*` or `tiered`.
-pub fn runs(name: &str) -> bool {
+pub(crate) fn runs(name: &str) -> bool {
     name == "redis" || name.starts_with("redis-") || name == "tiered"
 }
 
 /// An external strategy spec, checked.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ExternalSpec {
+pub(crate) struct ExternalSpec {
     pub l1: Option<StrategySpec>,
     pub l2: L2,
     pub canonical: String,
@@ -111,7 +111,7 @@ fn private_policy(name: &str) -> Option<&'static str> {
 }
 
 /// Parses and checks `redis`, `redis-*` and `tiered:*` specs.
-pub fn parse_spec(spec: &StrategySpec) -> Result<ExternalSpec, SpecError> {
+pub(crate) fn parse_spec(spec: &StrategySpec) -> Result<ExternalSpec, SpecError> {
     let mut p = Params::new(spec);
     let (l1, l2_name) = if spec.name == "tiered" {
         let arg = p.positional().ok_or_else(|| SpecError::BadValue {
@@ -141,7 +141,7 @@ pub fn parse_spec(spec: &StrategySpec) -> Result<ExternalSpec, SpecError> {
 
 /// Checks the options a spec needs: a tiered run over a private L2 needs
 /// `--l1-capacity` (its `--capacity` sizes the L2).
-pub fn check_options(spec: &StrategySpec, opts: &RedisOptions) -> Result<(), String> {
+pub(crate) fn check_options(spec: &StrategySpec, opts: &RedisOptions) -> Result<(), String> {
     let e = parse_spec(spec).map_err(|e| e.to_string())?;
     if e.l1.is_some() && matches!(e.l2, L2::Private { .. }) && opts.l1_capacity.is_none() {
         return Err(format!(

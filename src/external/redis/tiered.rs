@@ -24,7 +24,7 @@ use crate::request::Key;
 use crate::sim::capacity::{Capacity, CapacityKind};
 
 /// The local tier.
-pub struct L1 {
+pub(crate) struct L1 {
     policy: AnyPolicy,
     bytes: bool,
     capacity: u64,
@@ -33,7 +33,7 @@ pub struct L1 {
 
 impl L1 {
     /// Builds the local policy `local` at `cap`, resolved against `distinct`.
-    pub fn new(
+    pub(crate) fn new(
         local: &StrategySpec,
         cap: Capacity,
         distinct: u64,
@@ -66,7 +66,7 @@ impl L1 {
     }
 
     /// Whether a value of `size` bytes fits the L1 at all.
-    pub fn fits(&self, size: u32) -> bool {
+    pub(crate) fn fits(&self, size: u32) -> bool {
         self.charge(size) <= self.capacity
     }
 
@@ -81,14 +81,14 @@ impl L1 {
     }
 
     #[inline]
-    pub fn get(&mut self, key: Key, size: u32, time: f64, vtime: u64) -> bool {
+    pub(crate) fn get(&mut self, key: Key, size: u32, time: f64, vtime: u64) -> bool {
         let a = self.access(key, size, time, vtime);
         self.policy.get(&a)
     }
 
     /// Admits a key read from L2 or the origin (unless larger than the L1).
     #[inline]
-    pub fn admit(&mut self, key: Key, size: u32, time: f64, vtime: u64) {
+    pub(crate) fn admit(&mut self, key: Key, size: u32, time: f64, vtime: u64) {
         let a = self.access(key, size, time, vtime);
         if a.charge <= self.capacity {
             self.policy.insert(&a, &mut self.ev);
@@ -97,7 +97,7 @@ impl L1 {
 
     /// `--prefill`: admits `keys` (most popular first) before the run,
     /// counting no eviction.
-    pub fn prefill(&mut self, keys: &[(Key, u32)]) {
+    pub(crate) fn prefill(&mut self, keys: &[(Key, u32)]) {
         let charge = crate::sim::replay::ChargeModel {
             bytes: self.bytes,
             capacity: self.capacity,
@@ -106,19 +106,19 @@ impl L1 {
     }
 
     /// A write-through set (of a value that [`L1::fits`]).
-    pub fn set(&mut self, key: Key, size: u32, time: f64, vtime: u64) {
+    pub(crate) fn set(&mut self, key: Key, size: u32, time: f64, vtime: u64) {
         let a = self.access(key, size, time, vtime);
         self.policy.set(&a, &mut self.ev);
     }
 
-    pub fn remove(&mut self, key: Key) {
+    pub(crate) fn remove(&mut self, key: Key) {
         self.policy.remove(key);
     }
 }
 
 /// Splits `tiered`'s positional argument `local+l2` and checks the local
 /// half names a local policy.
-pub fn split(strategy: &str, arg: &str) -> Result<(StrategySpec, String), SpecError> {
+pub(crate) fn split(strategy: &str, arg: &str) -> Result<(StrategySpec, String), SpecError> {
     let bad = |why: &str| SpecError::BadValue {
         strategy: strategy.to_string(),
         param: "L1+L2".into(),

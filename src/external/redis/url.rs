@@ -2,7 +2,7 @@
 //! with messages that say what is accepted, and shown without the password
 //! (every error of a Redis run names the server this way).
 
-pub const DEFAULT_URL: &str = "redis://127.0.0.1:6379/0";
+pub(crate) const DEFAULT_URL: &str = "redis://127.0.0.1:6379/0";
 
 /// Where the server is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,10 +21,10 @@ pub struct RedisUrl {
 }
 
 impl RedisUrl {
-    pub const ACCEPTED: &'static str =
+    pub(crate) const ACCEPTED: &'static str =
         "expected redis://[:PASSWORD@]HOST[:PORT][/DB] or redis+cluster://HOST:PORT,HOST:PORT,...";
 
-    pub fn parse(url: &str) -> Result<RedisUrl, String> {
+    pub(crate) fn parse(url: &str) -> Result<RedisUrl, String> {
         let bad = |why: &str| format!("invalid Redis URL '{url}': {why}; {}", RedisUrl::ACCEPTED);
         let (cluster, rest) = if let Some(r) = url.strip_prefix("redis+cluster://") {
             (true, r)
@@ -68,7 +68,7 @@ impl RedisUrl {
     }
 
     /// The URL without the password.
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         let user = self
             .user
             .as_deref()

@@ -5,41 +5,42 @@
 //! of up to twice the cache's size (std's `BinaryHeap` is binary).
 
 /// One entry: ordered by priority, then key.
-pub type Pair = (u64, u64);
+pub(crate) type Pair = (u64, u64);
 
 const D: usize = 4;
 
 #[derive(Debug, Clone, Default)]
-pub struct MaxHeap4 {
+pub(crate) struct MaxHeap4 {
     v: Vec<Pair>,
 }
 
 impl MaxHeap4 {
-    pub fn with_capacity(n: usize) -> MaxHeap4 {
+    pub(crate) fn with_capacity(n: usize) -> MaxHeap4 {
         MaxHeap4 {
             v: Vec::with_capacity(n),
         }
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.v.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.v.is_empty()
     }
 
-    pub fn capacity(&self) -> usize {
+    pub(crate) fn capacity(&self) -> usize {
         self.v.capacity()
     }
 
     /// The entries in no particular order.
-    pub fn as_slice(&self) -> &[Pair] {
+    pub(crate) fn as_slice(&self) -> &[Pair] {
         &self.v
     }
 
     #[inline]
-    pub fn push(&mut self, x: Pair) {
+    pub(crate) fn push(&mut self, x: Pair) {
         let mut i = self.v.len();
         self.v.push(x);
         while i > 0 {
@@ -54,7 +55,7 @@ impl MaxHeap4 {
     }
 
     #[inline]
-    pub fn pop(&mut self) -> Option<Pair> {
+    pub(crate) fn pop(&mut self) -> Option<Pair> {
         let last = self.v.pop()?;
         if self.v.is_empty() {
             return Some(last);
@@ -90,7 +91,7 @@ impl MaxHeap4 {
     }
 
     /// Keeps only the entries `keep` accepts and restores the heap, O(n).
-    pub fn retain(&mut self, keep: impl FnMut(&Pair) -> bool) {
+    pub(crate) fn retain(&mut self, keep: impl FnMut(&Pair) -> bool) {
         self.v.retain(keep);
         let n = self.v.len();
         if n > 1 {
@@ -99,10 +100,6 @@ impl MaxHeap4 {
                 self.sift_down(i, x);
             }
         }
-    }
-
-    pub fn clear(&mut self) {
-        self.v.clear();
     }
 }
 

@@ -11,7 +11,7 @@ pub mod queue;
 pub mod sketch;
 pub mod slab;
 
-pub use maxheap::MaxHeap4;
-pub use queue::Queue;
-pub use sketch::{CountMin4, Doorkeeper, TinyLfu};
-pub use slab::{LinkedSlab, List, NIL};
+pub(crate) use maxheap::MaxHeap4;
+pub(crate) use queue::Queue;
+pub(crate) use sketch::TinyLfu;
+pub(crate) use slab::{LinkedSlab, List, NIL};

@@ -7,7 +7,7 @@ use crate::request::Key;
 
 /// Entries on one list, oldest at the front, with their charges summed.
 #[derive(Debug, Clone)]
-pub struct Queue {
+pub(crate) struct Queue {
     slab: LinkedSlab<u32>,
     list: List,
     used: u64,
@@ -15,7 +15,7 @@ pub struct Queue {
 }
 
 impl Queue {
-    pub fn new(capacity: u64) -> Queue {
+    pub(crate) fn new(capacity: u64) -> Queue {
         Queue {
             slab: LinkedSlab::with_capacity(capacity.min(1 << 24) as usize),
             list: List::default(),
@@ -25,19 +25,19 @@ impl Queue {
     }
 
     #[inline]
-    pub fn find(&self, key: Key) -> Option<u32> {
+    pub(crate) fn find(&self, key: Key) -> Option<u32> {
         self.slab.find(key)
     }
 
     /// Moves `idx` to the back (most recent end).
     #[inline]
-    pub fn to_back(&mut self, idx: u32) {
+    pub(crate) fn move_to_back(&mut self, idx: u32) {
         self.slab.move_to_back(&mut self.list, idx);
     }
 
     /// Evicts from the front until `charge` more fits; returns how many left.
     #[inline]
-    pub fn make_room(&mut self, charge: u64) -> u64 {
+    pub(crate) fn make_room(&mut self, charge: u64) -> u64 {
         let mut n = 0;
         while self.used + charge > self.capacity {
             match self.slab.pop_front(&mut self.list) {
@@ -54,13 +54,13 @@ impl Queue {
 
     /// Appends `key` (not present) at the back.
     #[inline]
-    pub fn push(&mut self, key: Key, charge: u64) {
+    pub(crate) fn push(&mut self, key: Key, charge: u64) {
         let idx = self.slab.insert(key, charge as u32);
         self.slab.push_back(&mut self.list, idx);
         self.used += charge;
     }
 
-    pub fn remove(&mut self, key: Key) -> bool {
+    pub(crate) fn remove(&mut self, key: Key) -> bool {
         match self.slab.find(key) {
             Some(idx) => {
                 self.slab.unlink(&mut self.list, idx);
@@ -72,24 +72,20 @@ impl Queue {
         }
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.slab.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.slab.is_empty()
-    }
-
-    pub fn used(&self) -> u64 {
+    pub(crate) fn used(&self) -> u64 {
         self.used
     }
 
-    pub fn heap_bytes(&self) -> usize {
+    pub(crate) fn heap_bytes(&self) -> usize {
         self.slab.heap_bytes()
     }
 
     /// Keys from front (next victim) to back.
-    pub fn keys(&self) -> Vec<Key> {
+    pub(crate) fn keys(&self) -> Vec<Key> {
         self.slab
             .iter(&self.list)
             .map(|i| self.slab.key(i))
@@ -97,7 +93,8 @@ impl Queue {
     }
 
     /// Recounts the list and the charges. For tests.
-    pub fn validate(&self) {
+    #[cfg(test)]
+    pub(crate) fn validate(&self) {
         assert_eq!(self.slab.check_list(&self.list), self.slab.len());
         let sum: u64 = self
             .slab

@@ -29,7 +29,7 @@ fn hashes(key: Key) -> (u64, u64) {
 /// `i` in word `2i` or `2i + 1` of the block, so the rows never share a
 /// counter and an update or estimate costs one cache miss, not four.
 #[derive(Debug, Clone)]
-pub struct CountMin4 {
+pub(crate) struct CountMin4 {
     blocks: Vec<Block>,
     shift: u32,
 }
@@ -41,14 +41,14 @@ struct Block([u64; 8]);
 
 /// Hash functions (counters per key) of the sketch, as in the paper and
 /// Caffeine.
-pub const DEPTH: usize = 4;
+pub(crate) const DEPTH: usize = 4;
 /// A 4-bit counter saturates here.
-pub const MAX_COUNT: u8 = 15;
+pub(crate) const MAX_COUNT: u8 = 15;
 
 impl CountMin4 {
     /// A sketch with at least `counters` counters per hash function (rounded
     /// up to a power of two, at least 32): `DEPTH x counters` in total.
-    pub fn new(counters: usize) -> CountMin4 {
+    pub(crate) fn new(counters: usize) -> CountMin4 {
         let total = (counters.clamp(32, 1 << 30) * DEPTH).next_power_of_two();
         let blocks = total / 128;
         CountMin4 {
@@ -77,7 +77,7 @@ impl CountMin4 {
     /// Adds one to each of `key`'s counters that is below 15; returns whether
     /// any changed.
     #[inline]
-    pub fn increment(&mut self, key: Key) -> bool {
+    pub(crate) fn increment(&mut self, key: Key) -> bool {
         let (b, slots) = self.slots(key);
         let block = &mut self.blocks[b].0;
         let mut changed = false;
@@ -92,7 +92,7 @@ impl CountMin4 {
 
     /// The minimum of `key`'s counters.
     #[inline]
-    pub fn estimate(&self, key: Key) -> u8 {
+    pub(crate) fn estimate(&self, key: Key) -> u8 {
         let (b, slots) = self.slots(key);
         let block = &self.blocks[b].0;
         let mut m = MAX_COUNT;
@@ -103,7 +103,7 @@ impl CountMin4 {
     }
 
     /// Halves every counter (integer division: 1 becomes 0).
-    pub fn halve(&mut self) {
+    pub(crate) fn halve(&mut self) {
         for b in &mut self.blocks {
             for w in &mut b.0 {
                 *w = (*w >> 1) & 0x7777_7777_7777_7777;
@@ -111,7 +111,7 @@ impl CountMin4 {
         }
     }
 
-    pub fn heap_bytes(&self) -> usize {
+    pub(crate) fn heap_bytes(&self) -> usize {
         self.blocks.capacity() * std::mem::size_of::<Block>()
     }
 }
@@ -122,7 +122,7 @@ impl CountMin4 {
 /// which absorbs the first occurrence of every key so the sketch only counts
 /// keys seen at least twice per period.
 #[derive(Debug, Clone)]
-pub struct Doorkeeper {
+pub(crate) struct Doorkeeper {
     words: Vec<u64>,
     shift: u32,
 }
@@ -131,7 +131,7 @@ const PROBES: u32 = 3;
 
 impl Doorkeeper {
     /// A filter of at least `bits` bits (a power of two, at least 64).
-    pub fn new(bits: usize) -> Doorkeeper {
+    pub(crate) fn new(bits: usize) -> Doorkeeper {
         let words = (bits.clamp(64, 1 << 34) / 64).next_power_of_two();
         Doorkeeper {
             words: vec![0; words],
@@ -155,25 +155,25 @@ impl Doorkeeper {
     }
 
     #[inline]
-    pub fn contains(&self, key: Key) -> bool {
+    pub(crate) fn contains(&self, key: Key) -> bool {
         let (w, m) = self.slot(key);
         self.words[w] & m == m
     }
 
     /// Adds `key`; returns whether it was (probably) already present.
     #[inline]
-    pub fn insert(&mut self, key: Key) -> bool {
+    pub(crate) fn insert(&mut self, key: Key) -> bool {
         let (w, m) = self.slot(key);
         let present = self.words[w] & m == m;
         self.words[w] |= m;
         present
     }
 
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.words.fill(0);
     }
 
-    pub fn heap_bytes(&self) -> usize {
+    pub(crate) fn heap_bytes(&self) -> usize {
         self.words.capacity() * 8
     }
 }
@@ -185,7 +185,7 @@ impl Doorkeeper {
 /// the doorkeeper and halves the access count (the paper's reset, with the
 /// doorkeeper cleared as in section 3.4.2).
 #[derive(Debug, Clone)]
-pub struct TinyLfu {
+pub(crate) struct TinyLfu {
     sketch: CountMin4,
     door: Doorkeeper,
     sample: u64,
@@ -195,7 +195,7 @@ pub struct TinyLfu {
 impl TinyLfu {
     /// Sized for a cache of `capacity` entries with sample (reset period)
     /// `sample` = W: `capacity` counters per row, `2 x W` doorkeeper bits.
-    pub fn new(capacity: usize, sample: u64) -> TinyLfu {
+    pub(crate) fn new(capacity: usize, sample: u64) -> TinyLfu {
         TinyLfu {
             sketch: CountMin4::new(capacity),
             door: Doorkeeper::new((2 * sample).min(1 << 34) as usize),
@@ -205,7 +205,7 @@ impl TinyLfu {
     }
 
     #[inline]
-    pub fn record(&mut self, key: Key) {
+    pub(crate) fn record(&mut self, key: Key) {
         if self.door.insert(key) {
             self.sketch.increment(key);
         }
@@ -218,17 +218,17 @@ impl TinyLfu {
     /// Estimated frequency: the sketch's count plus one if the doorkeeper
     /// holds the key.
     #[inline]
-    pub fn estimate(&self, key: Key) -> u32 {
+    pub(crate) fn estimate(&self, key: Key) -> u32 {
         u32::from(self.sketch.estimate(key)) + u32::from(self.door.contains(key))
     }
 
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.sketch.halve();
         self.door.clear();
         self.seen /= 2;
     }
 
-    pub fn heap_bytes(&self) -> usize {
+    pub(crate) fn heap_bytes(&self) -> usize {
         self.sketch.heap_bytes() + self.door.heap_bytes()
     }
 }

@@ -14,12 +14,12 @@
 use crate::request::Key;
 
 /// The null handle.
-pub const NIL: u32 = u32::MAX;
+pub(crate) const NIL: u32 = u32::MAX;
 
 /// One slab entry: the key, the links of the one list it is on, and the
 /// policy's own data (a size, a frequency, a region tag...).
 #[derive(Debug, Clone)]
-pub struct Node<T> {
+pub(crate) struct Node<T> {
     pub key: Key,
     prev: u32,
     next: u32,
@@ -28,7 +28,7 @@ pub struct Node<T> {
 
 /// The head of one list threaded through the slab.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct List {
+pub(crate) struct List {
     head: u32,
     tail: u32,
     len: u32,
@@ -45,19 +45,15 @@ impl Default for List {
 }
 
 impl List {
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len as usize
     }
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }
     /// The oldest element (the eviction end).
-    pub fn front(&self) -> Option<u32> {
+    pub(crate) fn front(&self) -> Option<u32> {
         (self.head != NIL).then_some(self.head)
-    }
-    /// The newest element.
-    pub fn back(&self) -> Option<u32> {
-        (self.tail != NIL).then_some(self.tail)
     }
 }
 
@@ -71,7 +67,7 @@ fn home(key: Key, shift: u32) -> usize {
 
 /// Entries and their key index. See the module documentation.
 #[derive(Debug, Clone)]
-pub struct LinkedSlab<T> {
+pub(crate) struct LinkedSlab<T> {
     nodes: Vec<Node<T>>,
     free: u32,
     len: usize,
@@ -85,7 +81,7 @@ impl<T> LinkedSlab<T> {
     /// added). The initial size is capped at 2^20 entries, so that a policy
     /// built for a large byte capacity does not reserve an index for one
     /// object per byte; growth beyond that is amortised doubling.
-    pub fn with_capacity(expected: usize) -> Self {
+    pub(crate) fn with_capacity(expected: usize) -> Self {
         let expected = expected.clamp(4, 1 << 20);
         let slots = (expected * 2).next_power_of_two();
         LinkedSlab {
@@ -97,22 +93,18 @@ impl<T> LinkedSlab<T> {
         }
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// Bytes held by the slab and its index (for the bytes-per-entry report).
-    pub fn heap_bytes(&self) -> usize {
+    pub(crate) fn heap_bytes(&self) -> usize {
         self.nodes.capacity() * std::mem::size_of::<Node<T>>() + self.slots.len() * 4
     }
 
     /// The handle of `key`, if present.
     #[inline]
-    pub fn find(&self, key: Key) -> Option<u32> {
+    pub(crate) fn find(&self, key: Key) -> Option<u32> {
         let mask = self.slots.len() - 1;
         let mut i = home(key, self.shift);
         loop {
@@ -128,7 +120,7 @@ impl<T> LinkedSlab<T> {
     }
 
     /// Adds an entry for `key` (which must not be present), on no list yet.
-    pub fn insert(&mut self, key: Key, data: T) -> u32 {
+    pub(crate) fn insert(&mut self, key: Key, data: T) -> u32 {
         debug_assert!(self.find(key).is_none(), "key {key} inserted twice");
         if (self.len + 1) * 2 > self.slots.len() {
             self.grow();
@@ -178,7 +170,7 @@ impl<T> LinkedSlab<T> {
 
     /// Removes the entry `idx` (which must already be unlinked from its list)
     /// and returns its key. The handle may be reused by the next insert.
-    pub fn remove(&mut self, idx: u32) -> Key
+    pub(crate) fn remove(&mut self, idx: u32) -> Key
     where
         T: Copy,
     {
@@ -219,37 +211,30 @@ impl<T> LinkedSlab<T> {
     }
 
     #[inline]
-    pub fn key(&self, idx: u32) -> Key {
+    pub(crate) fn key(&self, idx: u32) -> Key {
         self.nodes[idx as usize].key
     }
 
     #[inline]
-    pub fn data(&self, idx: u32) -> &T {
+    pub(crate) fn data(&self, idx: u32) -> &T {
         &self.nodes[idx as usize].data
     }
 
     #[inline]
-    pub fn data_mut(&mut self, idx: u32) -> &mut T {
+    pub(crate) fn data_mut(&mut self, idx: u32) -> &mut T {
         &mut self.nodes[idx as usize].data
     }
 
     /// The element after `idx` on its list (towards the back).
     #[inline]
-    pub fn next(&self, idx: u32) -> Option<u32> {
+    pub(crate) fn next(&self, idx: u32) -> Option<u32> {
         let n = self.nodes[idx as usize].next;
         (n != NIL).then_some(n)
     }
 
-    /// The element before `idx` on its list (towards the front).
-    #[inline]
-    pub fn prev(&self, idx: u32) -> Option<u32> {
-        let p = self.nodes[idx as usize].prev;
-        (p != NIL).then_some(p)
-    }
-
     /// Appends `idx` (on no list) at the back of `list`.
     #[inline]
-    pub fn push_back(&mut self, list: &mut List, idx: u32) {
+    pub(crate) fn push_back(&mut self, list: &mut List, idx: u32) {
         let node = &mut self.nodes[idx as usize];
         node.prev = list.tail;
         node.next = NIL;
@@ -264,7 +249,7 @@ impl<T> LinkedSlab<T> {
 
     /// Puts `idx` (on no list) at the front of `list`.
     #[inline]
-    pub fn push_front(&mut self, list: &mut List, idx: u32) {
+    pub(crate) fn push_front(&mut self, list: &mut List, idx: u32) {
         let node = &mut self.nodes[idx as usize];
         node.next = list.head;
         node.prev = NIL;
@@ -278,7 +263,7 @@ impl<T> LinkedSlab<T> {
     }
 
     /// Inserts `idx` (on no list) right before `before` on `list`.
-    pub fn insert_before(&mut self, list: &mut List, before: u32, idx: u32) {
+    pub(crate) fn insert_before(&mut self, list: &mut List, before: u32, idx: u32) {
         let p = self.nodes[before as usize].prev;
         if p == NIL {
             return self.push_front(list, idx);
@@ -292,7 +277,7 @@ impl<T> LinkedSlab<T> {
 
     /// Takes `idx` off `list` (it must be on it).
     #[inline]
-    pub fn unlink(&mut self, list: &mut List, idx: u32) {
+    pub(crate) fn unlink(&mut self, list: &mut List, idx: u32) {
         let (prev, next) = {
             let n = &self.nodes[idx as usize];
             (n.prev, n.next)
@@ -315,7 +300,7 @@ impl<T> LinkedSlab<T> {
 
     /// Moves `idx` (on `list`) to the back of `list`.
     #[inline]
-    pub fn move_to_back(&mut self, list: &mut List, idx: u32) {
+    pub(crate) fn move_to_back(&mut self, list: &mut List, idx: u32) {
         if list.tail != idx {
             self.unlink(list, idx);
             self.push_back(list, idx);
@@ -324,14 +309,14 @@ impl<T> LinkedSlab<T> {
 
     /// Takes the front element off `list` and returns it (still in the slab).
     #[inline]
-    pub fn pop_front(&mut self, list: &mut List) -> Option<u32> {
+    pub(crate) fn pop_front(&mut self, list: &mut List) -> Option<u32> {
         let h = list.front()?;
         self.unlink(list, h);
         Some(h)
     }
 
     /// Handles of `list` from front to back.
-    pub fn iter<'a>(&'a self, list: &List) -> impl Iterator<Item = u32> + 'a {
+    pub(crate) fn iter<'a>(&'a self, list: &List) -> impl Iterator<Item = u32> + 'a {
         let mut cur = list.head;
         std::iter::from_fn(move || {
             if cur == NIL {
@@ -345,7 +330,8 @@ impl<T> LinkedSlab<T> {
 
     /// Checks that `list`'s links are consistent and that every element is
     /// indexed under its key; returns the number of elements. For tests.
-    pub fn check_list(&self, list: &List) -> usize {
+    #[cfg(test)]
+    pub(crate) fn check_list(&self, list: &List) -> usize {
         let mut n = 0;
         let mut prev = NIL;
         let mut cur = list.head;

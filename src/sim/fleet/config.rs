@@ -12,7 +12,7 @@ pub enum Balance {
 }
 
 impl Balance {
-    pub fn parse(s: &str) -> Result<Balance, String> {
+    pub(crate) fn parse(s: &str) -> Result<Balance, String> {
         match s.trim().to_ascii_lowercase().as_str() {
             "random" => Ok(Balance::Random),
             "round-robin" | "roundrobin" | "rr" => Ok(Balance::RoundRobin),
@@ -23,7 +23,7 @@ impl Balance {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Balance::Random => "random",
             Balance::RoundRobin => "round-robin",
@@ -50,7 +50,7 @@ pub struct FleetConfig {
 impl FleetConfig {
     /// One instance on a shared cache: a `shared:` strategy without
     /// `--instances`.
-    pub fn single_shared(on_write: OnWrite, seed: u64) -> FleetConfig {
+    pub(crate) fn single_shared(on_write: OnWrite, seed: u64) -> FleetConfig {
         FleetConfig {
             instances: 1,
             balance: Balance::Random,

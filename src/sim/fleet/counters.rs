@@ -8,7 +8,7 @@ use crate::sim::result::RunResult;
 
 /// What a fleet replay counted.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct FleetCounters {
+pub(crate) struct FleetCounters {
     /// Summed over instances.
     pub total: Counters,
     pub per_instance: Vec<Counters>,
@@ -24,7 +24,7 @@ pub struct FleetCounters {
 
 impl FleetCounters {
     /// The staleness counters.
-    pub fn stale(&self) -> StaleStats {
+    pub(crate) fn stale(&self) -> StaleStats {
         self.stale
     }
 }
@@ -33,7 +33,7 @@ impl FleetCounters {
 /// without a fleet), `balance` (empty for one instance), `memory_objects`,
 /// and the stale-hit columns over the run's `gets`. Every kind of run
 /// (one cache, a fleet, Redis) fills them through here.
-pub fn fleet_columns(
+pub(crate) fn fleet_columns(
     r: RunResult,
     fleet: Option<&FleetConfig>,
     memory_objects: u64,

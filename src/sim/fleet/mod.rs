@@ -28,10 +28,10 @@ mod counters;
 mod tier;
 
 /// The cache trait a fleet drives, under its old name.
-pub use super::backend::CacheBackend as FleetCache;
-pub use super::strategy::split_shared;
-pub use config::{Balance, FleetConfig};
-pub use counters::{fleet_columns, FleetCounters};
+pub(crate) use super::backend::CacheBackend as FleetCache;
+pub(crate) use super::strategy::split_shared;
+pub(crate) use config::{Balance, FleetConfig};
+pub(crate) use counters::{fleet_columns, FleetCounters};
 
 use super::backend::CacheBackend;
 use super::freshness::{prefill_each, Freshness, StaleStats, Versions};
@@ -47,7 +47,7 @@ use tier::Tier;
 
 /// A fleet in the middle of a replay: feed it batches, then [`Fleet::finish`].
 /// `C` is the type of the non-L1 caches (in-process by default).
-pub struct Fleet<C: CacheBackend = AnyPolicy> {
+pub(crate) struct Fleet<C: CacheBackend = AnyPolicy> {
     /// Tiered mode: per-instance L1 caches in front of the shared cache.
     l1: Option<Tier>,
     cfg: FleetConfig,
@@ -69,7 +69,7 @@ impl<C: CacheBackend> Fleet<C> {
     /// `make(capacity)` builds one cache; local mode calls it `instances`
     /// times with `charge.capacity`, shared mode once with
     /// `instances x charge.capacity`.
-    pub fn new(make: &dyn Fn(u64) -> C, charge: ChargeModel, cfg: &FleetConfig) -> Fleet<C> {
+    pub(crate) fn new(make: &dyn Fn(u64) -> C, charge: ChargeModel, cfg: &FleetConfig) -> Fleet<C> {
         let k = cfg.instances.max(1);
         let (ncaches, cap) = if cfg.shared {
             (1, charge.capacity.saturating_mul(k as u64))
@@ -81,7 +81,12 @@ impl<C: CacheBackend> Fleet<C> {
 
     /// `K` instances sharing `cache`, whose capacity (in charge units) is
     /// `cap`: a shared fleet whose cache is built elsewhere (a server).
-    pub fn with_shared(cache: C, cap: u64, charge: ChargeModel, cfg: &FleetConfig) -> Fleet<C> {
+    pub(crate) fn with_shared(
+        cache: C,
+        cap: u64,
+        charge: ChargeModel,
+        cfg: &FleetConfig,
+    ) -> Fleet<C> {
         Fleet::from_caches(
             vec![cache],
             cap,
@@ -122,7 +127,7 @@ impl<C: CacheBackend> Fleet<C> {
     /// the L1 with the L2's copy), then the origin (filling both). A write
     /// applies the write policy to the L2 and to the handling instance's L1;
     /// broadcast invalidations reach the other L1s.
-    pub fn tiered(
+    pub(crate) fn tiered(
         make_l1: &dyn Fn(u64) -> AnyPolicy,
         l1_capacity: u64,
         make: &dyn Fn(u64) -> C,
@@ -134,7 +139,7 @@ impl<C: CacheBackend> Fleet<C> {
 
     /// A tiered fleet over an L2 built elsewhere (a server) of
     /// `charge.capacity`.
-    pub fn tiered_with(
+    pub(crate) fn tiered_with(
         make_l1: &dyn Fn(u64) -> AnyPolicy,
         l1_capacity: u64,
         l2: C,
@@ -175,7 +180,7 @@ impl<C: CacheBackend> Fleet<C> {
     /// Fills every cache of the fleet (each instance's own, the shared one,
     /// every L1 and the L2) with `keys`, most popular first, at `time`,
     /// counting nothing: each instance warmed its cache the same way.
-    pub fn prefill(&mut self, keys: &[(Key, u32)], time: f64) {
+    pub(crate) fn prefill(&mut self, keys: &[(Key, u32)], time: f64) {
         let mut ev = Evictions::default();
         let charge = ChargeModel {
             bytes: self.charge.bytes,
@@ -195,7 +200,7 @@ impl<C: CacheBackend> Fleet<C> {
 
     /// Restarts every counter (the end of a warm-up); caches, versions and
     /// invalidations in flight stay.
-    pub fn reset_counters(&mut self) {
+    pub(crate) fn reset_counters(&mut self) {
         let k = self.cfg.instances;
         self.out = FleetCounters {
             per_instance: vec![Counters::default(); k],
@@ -221,7 +226,7 @@ impl<C: CacheBackend> Fleet<C> {
     /// Replays `range` of `batch` through the run's phases: the prefill
     /// (taken from `prefill` before the first request), the warm-up (then
     /// every counter restarts) and the timeline's windows.
-    pub fn feed(
+    pub(crate) fn feed(
         &mut self,
         phases: &mut Phaser,
         prefill: &mut Option<&[(Key, u32)]>,
@@ -251,7 +256,7 @@ impl<C: CacheBackend> Fleet<C> {
     }
 
     /// The shared cache (or the first local one).
-    pub fn shared_cache(&mut self) -> &mut C {
+    pub(crate) fn shared_cache(&mut self) -> &mut C {
         &mut self.caches[0]
     }
 
@@ -269,7 +274,7 @@ impl<C: CacheBackend> Fleet<C> {
 
     /// Replays requests `range` of `batch`; request `i` is number
     /// `vtime_base + i` of the stream.
-    pub fn replay(&mut self, batch: &Batch, range: std::ops::Range<usize>, vtime_base: u64) {
+    pub(crate) fn replay(&mut self, batch: &Batch, range: std::ops::Range<usize>, vtime_base: u64) {
         for i in range {
             let vtime = vtime_base + i as u64;
             let r = batch.request(i, vtime);
@@ -392,7 +397,7 @@ impl<C: CacheBackend> Fleet<C> {
     }
 
     /// The counters, with evictions attributed and totals summed.
-    pub fn finish(mut self) -> FleetCounters {
+    pub(crate) fn finish(mut self) -> FleetCounters {
         if let Some(t) = &self.l1 {
             for (j, c) in t.caches.iter().enumerate() {
                 self.out.memory_objects += c.len() as u64;
@@ -416,7 +421,8 @@ impl<C: CacheBackend> Fleet<C> {
 }
 
 /// Replays all of `batch` over a new fleet. See [`Fleet::new`].
-pub fn replay_fleet(
+#[cfg(test)]
+pub(crate) fn replay_fleet(
     make: &dyn Fn(u64) -> AnyPolicy,
     batch: &Batch,
     charge: ChargeModel,

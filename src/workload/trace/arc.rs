@@ -20,7 +20,7 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 /// `arc` in the table of trace formats.
-pub static FORMAT: Format = Format {
+pub(crate) static FORMAT: Format = Format {
     name: "arc",
     aliases: &["lis"],
     describe: "ARC paper .lis: 'start n ignore reqno' lines, each n consecutive block requests",
@@ -32,7 +32,7 @@ pub static FORMAT: Format = Format {
     open: |path, input| Ok(Box::new(ArcReader::new(path, input))),
 };
 
-pub struct ArcReader {
+pub(crate) struct ArcReader {
     path: PathBuf,
     lines: LineScanner,
     /// The next block of the line being expanded, and how many remain.
@@ -41,7 +41,7 @@ pub struct ArcReader {
 }
 
 impl ArcReader {
-    pub fn new(path: &Path, input: Box<dyn BufRead + Send>) -> ArcReader {
+    pub(crate) fn new(path: &Path, input: Box<dyn BufRead + Send>) -> ArcReader {
         ArcReader {
             path: path.to_path_buf(),
             lines: LineScanner::new(input),
@@ -68,7 +68,7 @@ fn field(s: &[u8]) -> (&[u8], &[u8]) {
 }
 
 /// Parses one `.lis` line into `(start, n)`; `Ok(None)` for a blank line.
-pub fn parse_line(line: &[u8]) -> Result<Option<(u64, u64)>, String> {
+pub(crate) fn parse_line(line: &[u8]) -> Result<Option<(u64, u64)>, String> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let (a, rest) = field(line);
     if a.is_empty() {

@@ -19,13 +19,13 @@ use std::path::{Path, PathBuf};
 
 /// The key width of a raw key stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Width {
+pub(crate) enum Width {
     U32,
     I64,
 }
 
 impl Width {
-    pub fn bytes(self) -> usize {
+    pub(crate) fn bytes(self) -> usize {
         match self {
             Width::U32 => 4,
             Width::I64 => 8,
@@ -34,7 +34,7 @@ impl Width {
 }
 
 /// `u32be` in the table of trace formats.
-pub static U32BE: Format = Format {
+pub(crate) static U32BE: Format = Format {
     name: "u32be",
     aliases: &[],
     describe: "raw big-endian 32-bit keys, one per request (w106, cache2k)",
@@ -45,7 +45,7 @@ pub static U32BE: Format = Format {
 };
 
 /// `i64be` in the table of trace formats.
-pub static I64BE: Format = Format {
+pub(crate) static I64BE: Format = Format {
     name: "i64be",
     aliases: &[],
     describe: "raw big-endian 64-bit keys, one per request (Scarab)",
@@ -54,14 +54,18 @@ pub static I64BE: Format = Format {
     open: |path, input| Ok(Box::new(BinaryKeyReader::new(path, input, Width::I64))),
 };
 
-pub struct BinaryKeyReader {
+pub(crate) struct BinaryKeyReader {
     path: PathBuf,
     width: Width,
     records: RecordScanner,
 }
 
 impl BinaryKeyReader {
-    pub fn new(path: &Path, input: Box<dyn BufRead + Send>, width: Width) -> BinaryKeyReader {
+    pub(crate) fn new(
+        path: &Path,
+        input: Box<dyn BufRead + Send>,
+        width: Width,
+    ) -> BinaryKeyReader {
         BinaryKeyReader {
             path: path.to_path_buf(),
             width,

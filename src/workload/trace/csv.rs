@@ -12,7 +12,7 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 /// `csv` in the table of trace formats.
-pub static FORMAT: Format = Format {
+pub(crate) static FORMAT: Format = Format {
     name: "csv",
     aliases: &[],
     describe: "CSV with a header naming key and optionally time, size, op",
@@ -30,7 +30,7 @@ pub static FORMAT: Format = Format {
     open: |path, input| Ok(Box::new(CsvReader::new(path, input)?)),
 };
 
-pub struct CsvReader {
+pub(crate) struct CsvReader {
     path: PathBuf,
     rdr: csv::Reader<Box<dyn BufRead + Send>>,
     key: usize,
@@ -41,7 +41,10 @@ pub struct CsvReader {
 }
 
 impl CsvReader {
-    pub fn new(path: &Path, input: Box<dyn BufRead + Send>) -> Result<CsvReader, TraceError> {
+    pub(crate) fn new(
+        path: &Path,
+        input: Box<dyn BufRead + Send>,
+    ) -> Result<CsvReader, TraceError> {
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(true)

@@ -10,15 +10,8 @@ use crate::request::Op;
 use crate::workload::Batch;
 use std::io::{self, Write};
 
-/// Formats [`write`] can produce.
-pub const WRITABLE: &[TraceFormat] = &[
-    TraceFormat::OracleGeneral,
-    TraceFormat::Csv,
-    TraceFormat::Text,
-];
-
-/// Writes `batch` to `w` as `format`. Errors for a format not in [`WRITABLE`].
-pub fn write(batch: &Batch, format: TraceFormat, w: &mut dyn Write) -> io::Result<()> {
+/// Writes `batch` to `w` as `format`. Errors for a format it cannot write.
+pub(crate) fn write(batch: &Batch, format: TraceFormat, w: &mut dyn Write) -> io::Result<()> {
     match format {
         TraceFormat::OracleGeneral => oracle_general::write(batch, w),
         TraceFormat::Text => {

@@ -5,7 +5,7 @@
 
 use std::io::{self, BufRead};
 
-pub struct LineScanner {
+pub(crate) struct LineScanner {
     input: Box<dyn BufRead + Send>,
     /// Bytes of the input buffer handed out by the last call, consumed at the
     /// start of the next one.
@@ -19,7 +19,7 @@ pub struct LineScanner {
 }
 
 impl LineScanner {
-    pub fn new(input: Box<dyn BufRead + Send>) -> LineScanner {
+    pub(crate) fn new(input: Box<dyn BufRead + Send>) -> LineScanner {
         LineScanner {
             input,
             pending: 0,
@@ -31,13 +31,15 @@ impl LineScanner {
     }
 
     /// Number of the line last returned by [`next_line`](Self::next_line), from 1.
-    pub fn line(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn line(&self) -> u64 {
         self.line
     }
 
     /// The next line without its `\n` (a trailing `\r` is kept; callers trim),
     /// or `None` at the end of the input.
-    pub fn next_line(&mut self) -> io::Result<Option<&[u8]>> {
+    #[cfg(test)]
+    pub(crate) fn next_line(&mut self) -> io::Result<Option<&[u8]>> {
         if self.pending > 0 {
             self.input.consume(self.pending);
             self.pending = 0;
@@ -94,7 +96,7 @@ impl LineScanner {
     /// returns `Ok(true)`: more may follow) or the input ends (`Ok(false)`).
     /// The fast path of the line readers: no per-line virtual call.
     /// Lines exclude the `\n`; a trailing `\r` is kept.
-    pub fn scan(&mut self, mut f: impl FnMut(&[u8], u64) -> bool) -> io::Result<bool> {
+    pub(crate) fn scan(&mut self, mut f: impl FnMut(&[u8], u64) -> bool) -> io::Result<bool> {
         if self.pending > 0 {
             self.input.consume(self.pending);
             self.pending = 0;
@@ -161,7 +163,7 @@ impl LineScanner {
 /// Parses a non-empty run of ASCII digits as a `u64`; `None` on anything else
 /// or on overflow.
 #[inline]
-pub fn parse_u64(field: &[u8]) -> Option<u64> {
+pub(crate) fn parse_u64(field: &[u8]) -> Option<u64> {
     if field.is_empty() || field.len() > 20 {
         return None;
     }

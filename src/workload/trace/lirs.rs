@@ -13,7 +13,7 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 /// `lirs` in the table of trace formats.
-pub static FORMAT: Format = Format {
+pub(crate) static FORMAT: Format = Format {
     name: "lirs",
     aliases: &[],
     describe: "LIRS paper traces: one block number per line, '*' checkpoint lines skipped",
@@ -27,13 +27,13 @@ pub static FORMAT: Format = Format {
     open: |path, input| Ok(Box::new(LirsReader::new(path, input))),
 };
 
-pub struct LirsReader {
+pub(crate) struct LirsReader {
     path: PathBuf,
     lines: LineScanner,
 }
 
 impl LirsReader {
-    pub fn new(path: &Path, input: Box<dyn BufRead + Send>) -> LirsReader {
+    pub(crate) fn new(path: &Path, input: Box<dyn BufRead + Send>) -> LirsReader {
         LirsReader {
             path: path.to_path_buf(),
             lines: LineScanner::new(input),

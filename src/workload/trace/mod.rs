@@ -57,7 +57,7 @@ pub enum TraceError {
 /// One trace format's facts: how `--trace-format` names it, how it is
 /// described, detected and opened. Each reader's file declares its own entry,
 /// and [`trace_formats!`] below registers it.
-pub struct Format {
+pub(crate) struct Format {
     /// The name `--trace-format` takes and `cachesim list` shows.
     pub name: &'static str,
     /// Other spellings `--trace-format` accepts, lowercase.
@@ -75,12 +75,12 @@ pub struct Format {
 
 /// How a [`Format`] opens a file: its path (for messages) and its
 /// decompressed bytes.
-pub type Opener =
+pub(crate) type Opener =
     fn(&Path, Box<dyn BufRead + Send>) -> Result<Box<dyn RequestSource + Send>, TraceError>;
 
 /// What a format says of a file's first bytes ([`Format::by_content`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Claim {
+pub(crate) enum Claim {
     /// Not this format.
     No,
     /// This format, unless another one says [`Claim::Yes`].
@@ -91,7 +91,7 @@ pub enum Claim {
 
 impl Claim {
     /// [`Claim::Yes`] if `this`, else [`Claim::No`].
-    pub fn yes_if(this: bool) -> Claim {
+    pub(crate) fn yes_if(this: bool) -> Claim {
         if this {
             Claim::Yes
         } else {
@@ -102,7 +102,7 @@ impl Claim {
 
 /// The first bytes of a file, decompressed, as [`Format::by_content`] sees
 /// them.
-pub struct Head<'a> {
+pub(crate) struct Head<'a> {
     pub bytes: &'a [u8],
     /// Holds a NUL or a control character other than tab, CR and LF.
     pub binary: bool,
@@ -129,10 +129,10 @@ macro_rules! trace_formats {
         }
 
         impl TraceFormat {
-            pub const ALL: &'static [TraceFormat] = &[$(TraceFormat::$variant,)*];
+            pub(crate) const ALL: &'static [TraceFormat] = &[$(TraceFormat::$variant,)*];
 
             /// This format's facts.
-            pub fn entry(self) -> &'static Format {
+            pub(crate) fn entry(self) -> &'static Format {
                 match self {
                     $(TraceFormat::$variant => &$entry,)*
                 }
@@ -152,11 +152,11 @@ trace_formats! {
 }
 
 impl TraceFormat {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         self.entry().name
     }
 
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         self.entry().describe
     }
 
@@ -183,7 +183,7 @@ impl fmt::Display for TraceFormat {
 }
 
 /// `text, csv, ...` for messages.
-pub fn format_names() -> String {
+pub(crate) fn format_names() -> String {
     TraceFormat::ALL
         .iter()
         .map(|f| f.name())
@@ -193,7 +193,7 @@ pub fn format_names() -> String {
 
 /// Compression, detected from the first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Compression {
+pub(crate) enum Compression {
     None,
     Gzip,
     Zstd,
@@ -201,7 +201,7 @@ pub enum Compression {
 }
 
 impl Compression {
-    pub fn sniff(head: &[u8]) -> Compression {
+    pub(crate) fn sniff(head: &[u8]) -> Compression {
         if head.starts_with(&[0x1f, 0x8b]) {
             Compression::Gzip
         } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
@@ -215,7 +215,7 @@ impl Compression {
 }
 
 /// Opens `path` and returns a buffered reader over its decompressed bytes.
-pub fn open_decompressed(path: &Path) -> Result<Box<dyn BufRead + Send>, TraceError> {
+pub(crate) fn open_decompressed(path: &Path) -> Result<Box<dyn BufRead + Send>, TraceError> {
     let open_err = |err| TraceError::Open {
         path: path.to_path_buf(),
         err,
@@ -245,7 +245,7 @@ pub fn open_decompressed(path: &Path) -> Result<Box<dyn BufRead + Send>, TraceEr
 }
 
 /// Reads up to `n` decompressed bytes from the start of `path` (for detection).
-pub fn peek(path: &Path, n: usize) -> Result<Vec<u8>, TraceError> {
+pub(crate) fn peek(path: &Path, n: usize) -> Result<Vec<u8>, TraceError> {
     let mut r = open_decompressed(path)?;
     let mut out = Vec::with_capacity(n);
     (&mut r)
@@ -321,7 +321,7 @@ fn is_binary(head: &[u8]) -> bool {
 /// numbers with a `*` marker (or any in a `.trace` file) are lirs; a first
 /// line with commas is csv when it names a `key` column, else ambiguous;
 /// any other text is text.
-pub fn detect_content(head: &[u8], dot_trace: bool) -> Option<TraceFormat> {
+pub(crate) fn detect_content(head: &[u8], dot_trace: bool) -> Option<TraceFormat> {
     let text = String::from_utf8_lossy(head);
     let h = if is_binary(head) {
         Head {
@@ -360,7 +360,7 @@ pub fn detect_content(head: &[u8], dot_trace: bool) -> Option<TraceFormat> {
 }
 
 /// Whether `field` is a non-negative decimal integer (a block number).
-pub fn all_digits(field: &str) -> bool {
+pub(crate) fn all_digits(field: &str) -> bool {
     !field.is_empty() && field.bytes().all(|b| b.is_ascii_digit())
 }
 
@@ -400,7 +400,7 @@ pub fn read_all(path: &Path, format: Option<TraceFormat>, rate: f64) -> Result<B
 }
 
 /// Appends `b` to `a`, materialising columns as needed.
-pub fn append(a: &mut Batch, b: &Batch) {
+pub(crate) fn append(a: &mut Batch, b: &Batch) {
     let n = a.len();
     let col = |have_a: bool, have_b: bool| have_a || have_b;
     if col(!a.times.is_empty(), !b.times.is_empty()) {

@@ -24,10 +24,10 @@ use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
 
 /// Bytes per record.
-pub const RECORD: usize = 24;
+pub(crate) const RECORD: usize = 24;
 
 /// `oracle-general` in the table of trace formats.
-pub static FORMAT: Format = Format {
+pub(crate) static FORMAT: Format = Format {
     name: "oracle-general",
     aliases: &["oraclegeneral", "oracle_general"],
     describe: "libCacheSim oracleGeneral: 24-byte LE records (u32 time, u64 id, u32 size, i64 next access)",
@@ -36,13 +36,13 @@ pub static FORMAT: Format = Format {
     open: |path, input| Ok(Box::new(OracleGeneralReader::new(path, input))),
 };
 
-pub struct OracleGeneralReader {
+pub(crate) struct OracleGeneralReader {
     path: PathBuf,
     records: RecordScanner,
 }
 
 impl OracleGeneralReader {
-    pub fn new(path: &Path, input: Box<dyn BufRead + Send>) -> OracleGeneralReader {
+    pub(crate) fn new(path: &Path, input: Box<dyn BufRead + Send>) -> OracleGeneralReader {
         OracleGeneralReader {
             path: path.to_path_buf(),
             records: RecordScanner::new(input, RECORD),
@@ -63,7 +63,7 @@ fn u64_at(r: &[u8], at: usize) -> u64 {
 }
 
 /// Decodes one record: `(time, id, size, next_access_vtime)`.
-pub fn decode(r: &[u8]) -> (u32, u64, u32, i64) {
+pub(crate) fn decode(r: &[u8]) -> (u32, u64, u32, i64) {
     (
         u32_at(r, 0),
         u64_at(r, 4),
@@ -110,7 +110,7 @@ impl RequestSource for OracleGeneralReader {
 }
 
 /// For each request, the index of the next request for the same key, or -1.
-pub fn next_access(keys: &[u64]) -> Vec<i64> {
+pub(crate) fn next_access(keys: &[u64]) -> Vec<i64> {
     let mut next = vec![-1i64; keys.len()];
     let mut last: FxHashMap<u64, usize> = FxHashMap::default();
     for (i, &k) in keys.iter().enumerate().rev() {
@@ -147,7 +147,7 @@ pub fn write(batch: &Batch, w: &mut dyn Write) -> io::Result<()> {
 /// least two whole records, timestamps never decreasing, and every
 /// next-access vtime either -1 or later than its own record. Random binary
 /// data fails this almost surely.
-pub fn looks_like(head: &[u8]) -> bool {
+pub(crate) fn looks_like(head: &[u8]) -> bool {
     let n = head.len() / RECORD;
     if n < 2 {
         return false;

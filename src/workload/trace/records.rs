@@ -7,7 +7,7 @@
 
 use std::io::{self, BufRead};
 
-pub struct RecordScanner {
+pub(crate) struct RecordScanner {
     input: Box<dyn BufRead + Send>,
     size: usize,
     /// Decompressed bytes handed out so far (whole records).
@@ -16,7 +16,7 @@ pub struct RecordScanner {
 }
 
 /// How a call to [`RecordScanner::next_records`] ended.
-pub enum Chunk {
+pub(crate) enum Chunk {
     /// This many records were handed out (0: end of input).
     Records(usize),
     /// The input ended inside a record starting at `offset`, after `got` bytes.
@@ -24,7 +24,7 @@ pub enum Chunk {
 }
 
 impl RecordScanner {
-    pub fn new(input: Box<dyn BufRead + Send>, size: usize) -> RecordScanner {
+    pub(crate) fn new(input: Box<dyn BufRead + Send>, size: usize) -> RecordScanner {
         assert!(size > 0);
         RecordScanner {
             input,
@@ -34,14 +34,13 @@ impl RecordScanner {
         }
     }
 
-    /// Byte offset of the next record.
-    pub fn offset(&self) -> u64 {
-        self.offset
-    }
-
     /// Calls `f` once with up to `max` whole records (a slice whose length is
     /// a multiple of the record size), or not at all at the end of input.
-    pub fn next_records(&mut self, max: usize, mut f: impl FnMut(&[u8])) -> io::Result<Chunk> {
+    pub(crate) fn next_records(
+        &mut self,
+        max: usize,
+        mut f: impl FnMut(&[u8]),
+    ) -> io::Result<Chunk> {
         let size = self.size;
         loop {
             if !self.carry.is_empty() {

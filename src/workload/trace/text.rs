@@ -10,7 +10,7 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 /// `text` in the table of trace formats.
-pub static FORMAT: Format = Format {
+pub(crate) static FORMAT: Format = Format {
     name: "text",
     aliases: &[],
     describe: "one key per line; decimal integers as-is, other strings hashed (FNV-1a)",
@@ -26,7 +26,7 @@ pub static FORMAT: Format = Format {
     open: |path, input| Ok(Box::new(TextReader::new(path, input))),
 };
 
-pub struct TextReader {
+pub(crate) struct TextReader {
     path: PathBuf,
     input: Box<dyn BufRead + Send>,
     line: u64,
@@ -34,7 +34,7 @@ pub struct TextReader {
 }
 
 impl TextReader {
-    pub fn new(path: &Path, input: Box<dyn BufRead + Send>) -> TextReader {
+    pub(crate) fn new(path: &Path, input: Box<dyn BufRead + Send>) -> TextReader {
         TextReader {
             path: path.to_path_buf(),
             input,
@@ -45,7 +45,7 @@ impl TextReader {
 }
 
 /// Parses a key field: decimal `u64` as-is, anything else hashed.
-pub fn key_of(field: &[u8]) -> Key {
+pub(crate) fn key_of(field: &[u8]) -> Key {
     if !field.is_empty() && field.len() <= 20 && field.iter().all(u8::is_ascii_digit) {
         let mut v: u64 = 0;
         let mut ok = true;
