@@ -300,7 +300,6 @@ pub fn mrc(a: MrcArgs) -> Result<(), CliError> {
             None => mrc_path(&PathBuf::from("results")),
         })
     };
-    let runtime = |e: RunError| CliError::Runtime(anyhow::Error::new(e));
     let mut rows = Vec::new();
     for w in &workloads {
         // A trace's curve does not depend on the seed: computed once.
@@ -311,10 +310,10 @@ pub fn mrc(a: MrcArgs) -> Result<(), CliError> {
         for &seed in seeds_here {
             let prepared = w
                 .prepare(seed, if a.compare { 2 } else { 1 })
-                .map_err(runtime)?;
+                .map_err(super::run_error)?;
             rows.extend(
                 curve_rows(&prepared, seed, method, &grid, a.compare, threads, a.quiet)
-                    .map_err(runtime)?,
+                    .map_err(super::run_error)?,
             );
         }
     }
@@ -322,17 +321,13 @@ pub fn mrc(a: MrcArgs) -> Result<(), CliError> {
         crate::files::write_atomic(path, |w| write_csv(&rows, w))
             .with_context(|| format!("cannot write results to '{}'", path.display()))?;
     }
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    match a.format {
-        OutputFormat::Table => write_table(&rows, &mut out),
-        OutputFormat::Csv => write_csv(&rows, &mut out),
-        OutputFormat::Json => serde_json::to_writer_pretty(&mut out, &rows)
-            .map_err(std::io::Error::other)
-            .and_then(|_| writeln!(out)),
-    }
-    .context("cannot write to stdout")?;
-    out.flush().ok();
+    super::to_stdout(|out| match a.format {
+        OutputFormat::Table => write_table(&rows, out),
+        OutputFormat::Csv => write_csv(&rows, out),
+        OutputFormat::Json => serde_json::to_writer_pretty(&mut *out, &rows)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out)),
+    })?;
     if let (Some(path), false) = (&out_path, a.quiet) {
         eprintln!("saved {} point(s) to {}", rows.len(), path.display());
     }

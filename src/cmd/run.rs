@@ -17,7 +17,6 @@ use crate::sim::Capacity;
 use crate::units::parse_count;
 use crate::units::parse_duration;
 use anyhow::Context;
-use std::io::Write;
 use std::path::PathBuf;
 
 /// Parses and checks every option, so that bad input is reported before any
@@ -304,12 +303,8 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
     let (results, broken) = match err {
         None => (results, None),
         Some(RunError::Backend(msg)) if !results.is_empty() => (results, Some(msg)),
-        Some(RunError::Spec(s)) => return Err(super::spec_usage(s)),
         // A warm-up longer than a trace is only known once it is counted.
-        Some(RunError::Workload(m)) if m.starts_with("invalid value for '--warmup'") => {
-            return Err(CliError::Usage(m))
-        }
-        Some(other) => return Err(CliError::Runtime(anyhow::Error::new(other))),
+        Some(other) => return Err(super::run_error(other)),
     };
 
     let mut timeline_path = None;
@@ -323,17 +318,12 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
         crate::files::write_atomic(path, |w| CsvExporter.write(&results, w))
             .with_context(|| format!("cannot write results to '{}'", path.display()))?;
     }
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
     let exporter: &dyn Exporter = match a.format {
         OutputFormat::Table => &TableExporter,
         OutputFormat::Csv => &CsvExporter,
         OutputFormat::Json => &JsonExporter,
     };
-    exporter
-        .write(&results, &mut out)
-        .context("cannot write to stdout")?;
-    out.flush().ok();
+    super::to_stdout(|out| exporter.write(&results, out))?;
     if let Some(msg) = broken {
         let saved = match &out_path {
             Some(p) => format!(
