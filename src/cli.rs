@@ -151,8 +151,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "N")]
     pub window: Option<String>,
 
-    /// Runs to execute at once [default: all cores]. Results do not depend
-    /// on it (except the timing columns and `threads`).
+    /// Runs to execute at once [default: all cores]. Lowered, with a note,
+    /// to the number of runs and to 4 threads per core (runs on a server run
+    /// one at a time). Results do not depend on it (except the timing
+    /// columns and `threads`).
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<String>,
 
@@ -536,7 +538,8 @@ pub struct MrcArgs {
     #[arg(long)]
     pub compare: bool,
 
-    /// Runs of --compare to execute at once [default: all cores].
+    /// Runs of --compare to execute at once [default: all cores]; at most 4
+    /// threads per core.
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<String>,
 

@@ -183,6 +183,15 @@ pub fn threads(t: &Option<String>) -> Result<Option<usize>, CliError> {
     }
 }
 
+/// Says on stderr (unless `quiet`) that `--threads asked` was lowered to
+/// `used`, and `why`, so a user who asked for 8000 threads knows why fewer
+/// ran.
+pub fn note_threads(asked: usize, used: usize, why: &str, quiet: bool) {
+    if used < asked && !quiet {
+        eprintln!("note: --threads {asked} lowered to {used} ({why})");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

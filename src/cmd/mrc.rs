@@ -264,7 +264,12 @@ fn write_table(rows: &[MrcRow], out: &mut dyn Write) -> std::io::Result<()> {
 pub fn mrc(a: MrcArgs) -> Result<(), CliError> {
     let workloads = inputs::workloads(&a.input)?;
     let seeds = inputs::seeds(&a.input)?;
-    let threads = inputs::threads(&a.threads)?;
+    let threads = inputs::threads(&a.threads)?.map(|asked| {
+        let used = asked.min(crate::sim::max_threads());
+        let why = format!("at most {} per core", crate::sim::THREADS_PER_CORE);
+        inputs::note_threads(asked, used, &why, a.quiet);
+        used
+    });
     let grid = parse_grid(&a)?;
     let method = match (&a.sample, &a.sample_size) {
         (Some(r), _) => {

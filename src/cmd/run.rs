@@ -289,6 +289,13 @@ fn fresh_options(a: &RunArgs) -> Result<FreshOptions, CliError> {
 
 pub fn run(a: RunArgs) -> Result<(), CliError> {
     let plan = plan_from_args(&a)?;
+    if let Some(asked) = plan.threads {
+        let why = format!(
+            "at most one per run and {} per core; runs on a server run one at a time",
+            crate::sim::THREADS_PER_CORE
+        );
+        inputs::note_threads(asked, plan.thread_count(), &why, a.quiet);
+    }
     let out_path: Option<PathBuf> = if a.no_save {
         None
     } else {
