@@ -354,6 +354,17 @@ mod tests {
     }
 
     #[test]
+    fn a_list_is_spaced_by_the_scale_it_is_expanded_with() {
+        let l = CapacityList::parse(" 5,10..100:4 ").unwrap();
+        assert_eq!(l.text(), " 5,10..100:4 ");
+        let log = l.expand(Scale::Log);
+        let lin = l.expand(Scale::Linear);
+        assert_eq!(log[1..], [10, 22, 46, 100].map(Capacity::Count));
+        assert_eq!(lin[1..], [10, 40, 70, 100].map(Capacity::Count));
+        assert_eq!(log[0], Capacity::Count(5));
+    }
+
+    #[test]
     fn bad_ranges_say_why() {
         assert!(Capacity::parse_list("1..10")
             .unwrap_err()

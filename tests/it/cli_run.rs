@@ -347,6 +347,31 @@ fn usage_errors_name_the_option_and_write_nothing() {
             &["--alpha", "only applies to zipf"],
         ),
         (&["--trace-format", "text"], &["--trace-format", "--trace"]),
+        (&["--window", "lots"], &["--window", "'lots'", "10k"]),
+        (
+            &["--on-write", "maybe"],
+            &["--on-write", "'maybe'", "invalidate"],
+        ),
+        (
+            &["--balance", "fair"],
+            &["--balance", "'fair'", "round-robin"],
+        ),
+        (
+            &["--pipeline", "0"],
+            &["--pipeline", "'0'", "between 1 and"],
+        ),
+        (
+            &["--value-size", "1GiB"],
+            &["--value-size", "'1GiB'", "512MiB"],
+        ),
+        (
+            &["--l1-capacity", "lots"],
+            &["--l1-capacity", "'lots'", "10k"],
+        ),
+        (
+            &["--origin", "mysql://x"],
+            &["--origin", "'mysql://x'", "postgres://"],
+        ),
         (
             &["-t", "x.txt", "--trace-format", "parquet"],
             &["--trace-format", "text, csv"],
