@@ -103,8 +103,5 @@ pub fn compare(a: CompareArgs) -> Result<(), CliError> {
         write_atomic(path, |w| markdown::write_comparison(&c, w))
             .with_context(|| format!("cannot write '{}'", path.display()))?;
     }
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    write_terminal(&c, &mut out).context("cannot write to stdout")?;
-    Ok(())
+    super::to_stdout(|out| write_terminal(&c, out))
 }

@@ -6,8 +6,8 @@ use crate::workload::trace::TraceFormat;
 use crate::workload::{Preset, PRESETS};
 
 pub fn list(_args: ListArgs) -> Result<(), CliError> {
-    print!("{}", listing()?);
-    Ok(())
+    let text = listing()?;
+    super::to_stdout(|out| out.write_all(text.as_bytes()))
 }
 
 /// What `cachesim list` prints. `scripts/talk.sh` reads the names off the

@@ -53,6 +53,18 @@ pub fn spec_usage(e: crate::policy::SpecError) -> CliError {
     usage("--strategy", e)
 }
 
+/// A run's error for the command line: the errors that come from the
+/// options (a bad strategy spec, a warm-up longer than a trace) are usage
+/// errors naming the option; everything else failed at run time.
+pub fn run_error(e: crate::sim::runner::RunError) -> CliError {
+    use crate::sim::runner::RunError;
+    match e {
+        RunError::Spec(s) => spec_usage(s),
+        e @ RunError::WarmupTooLong { .. } => usage("--warmup", e),
+        e => CliError::Runtime(anyhow::Error::new(e)),
+    }
+}
+
 /// An error with its exit status: 2 for bad usage, 1 for a failure at run time.
 #[derive(Debug)]
 pub enum CliError {
@@ -67,6 +79,58 @@ impl CliError {
             CliError::Runtime(_) => 1,
         }
     }
+
+    /// Whether the error is stdout closed by its reader (`cachesim list |
+    /// head -1`): the reader has what it wanted, so, as ripgrep does, the
+    /// binary exits 0 quietly instead of reporting a failure.
+    pub fn is_broken_pipe(&self) -> bool {
+        match self {
+            CliError::Usage(_) => false,
+            CliError::Runtime(e) => e.chain().any(broken_pipe),
+        }
+    }
+}
+
+/// Whether `e`, or an error it wraps, is a broken pipe. An `io::Error`
+/// wrapping another error (the CSV writer's) hides it from `source()`, so
+/// the wrapped one is looked into as well, and so is a CSV error's own.
+fn broken_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(e);
+    while let Some(e) = next {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::BrokenPipe {
+                return true;
+            }
+            if let Some(inner) = io.get_ref() {
+                if broken_pipe(inner) {
+                    return true;
+                }
+            }
+        }
+        // The csv crate's errors do not expose their `io::Error` as a source.
+        if let Some(csv::ErrorKind::Io(io)) = e.downcast_ref::<csv::Error>().map(|c| c.kind()) {
+            if io.kind() == std::io::ErrorKind::BrokenPipe {
+                return true;
+            }
+        }
+        next = e.source();
+    }
+    false
+}
+
+/// Writes a command's output to the locked stdout through `f` and flushes
+/// it. Errors keep their `io::Error`, so that [`CliError::is_broken_pipe`]
+/// recognises a closed pipe; `print!` would panic there instead.
+pub fn to_stdout(
+    f: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), CliError> {
+    use anyhow::Context;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    f(&mut out)
+        .and_then(|()| std::io::Write::flush(&mut out))
+        .context("cannot write to stdout")?;
+    Ok(())
 }
 
 impl fmt::Display for CliError {

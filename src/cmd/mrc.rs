@@ -4,13 +4,13 @@
 //! saves CSV atomically under `results/`, like `run`.
 
 use super::{inputs, usage, CliError};
+use crate::cli::values::MrcCapacity;
 use crate::cli::{MrcArgs, OutputFormat};
 use crate::mrc::{self, Method, MrcRow};
 use crate::policy::StrategySpec;
 use crate::report;
-use crate::sim::capacity::{Capacity, CapacityKind, Scale};
+use crate::sim::capacity::{Capacity, CapacityKind};
 use crate::sim::runner::{run_one, Prepared, RunConfig, RunError, WorkloadInput};
-use crate::units::parse_count;
 use anyhow::Context;
 use rayon::prelude::*;
 use std::io::Write;
@@ -30,41 +30,19 @@ pub enum Grid {
     List(Vec<Capacity>),
 }
 
-/// Parses `--sample`: a rate in (0, 1] as `0.01` or `1%`.
-pub fn parse_rate(s: &str) -> Result<f64, String> {
-    let t = s.trim();
-    let bad = || {
-        format!("'{s}' is not a sampling rate; expected a number in (0, 1] such as 0.01, or a percentage such as 1%")
+/// The grid `--capacity` asks for; byte capacities have no place in a
+/// curve counted in objects.
+fn grid(a: &MrcArgs) -> Result<Grid, CliError> {
+    let list = match &a.capacity {
+        None => return Ok(Grid::Default),
+        Some(MrcCapacity::All) => return Ok(Grid::All),
+        Some(MrcCapacity::List(l)) => l,
     };
-    let v = match t.strip_suffix('%') {
-        Some(p) => p.trim().parse::<f64>().map_err(|_| bad())? / 100.0,
-        None => t.parse::<f64>().map_err(|_| bad())?,
-    };
-    if !(v > 0.0 && v <= 1.0) {
-        return Err(bad());
-    }
-    if v * (mrc::shards::P as f64) < 1.0 {
-        return Err(format!(
-            "'{s}' is below the smallest rate, 1/{}",
-            mrc::shards::P
-        ));
-    }
-    Ok(v)
-}
-
-fn parse_grid(a: &MrcArgs) -> Result<Grid, CliError> {
-    let scale = Scale::parse(&a.capacity_scale).map_err(|e| usage("--capacity-scale", e))?;
-    let Some(c) = &a.capacity else {
-        return Ok(Grid::Default);
-    };
-    if c.trim().eq_ignore_ascii_case("all") {
-        return Ok(Grid::All);
-    }
-    let caps = Capacity::parse_list_scaled(c, scale).map_err(|e| usage("--capacity", e))?;
+    let caps = list.expand(a.capacity_scale);
     if caps.iter().any(|c| c.kind() == CapacityKind::Bytes) {
         return Err(usage(
             "--capacity",
-            format!("'{c}': miss-ratio curves are in objects; use counts (1000, 10k), percentages (5%) or ranges of them"),
+            format!("'{}': miss-ratio curves are in objects; use counts (1000, 10k), percentages (5%) or ranges of them", list.text()),
         ));
     }
     Ok(Grid::List(caps))
@@ -263,33 +241,17 @@ fn write_table(rows: &[MrcRow], out: &mut dyn Write) -> std::io::Result<()> {
 
 pub fn mrc(a: MrcArgs) -> Result<(), CliError> {
     let workloads = inputs::workloads(&a.input)?;
-    let seeds = inputs::seeds(&a.input)?;
-    let threads = inputs::threads(&a.threads)?;
-    let grid = parse_grid(&a)?;
-    let method = match (&a.sample, &a.sample_size) {
-        (Some(r), _) => {
-            let adj = match a.sample_adj.trim().to_ascii_lowercase().as_str() {
-                "on" | "true" | "yes" => true,
-                "off" | "false" | "no" => false,
-                _ => {
-                    return Err(usage(
-                        "--sample-adj",
-                        format!("'{}' is not on or off", a.sample_adj),
-                    ))
-                }
-            };
-            Method::FixedRate(parse_rate(r).map_err(|e| usage("--sample", e))?, adj)
-        }
-        (None, Some(s)) => {
-            let n = parse_count(s).map_err(|e| usage("--sample-size", e))?;
-            if n == 0 || n > u32::MAX as u64 {
-                return Err(usage(
-                    "--sample-size",
-                    format!("'{s}' must be a number of keys from 1 up, e.g. 8k"),
-                ));
-            }
-            Method::FixedSize(n as usize)
-        }
+    let seeds = inputs::seeds(&a.input);
+    let threads = a.threads.map(|asked| {
+        let used = asked.min(crate::sim::max_threads());
+        let why = format!("at most {} per core", crate::sim::THREADS_PER_CORE);
+        inputs::note_threads(asked, used, &why, a.quiet);
+        used
+    });
+    let grid = grid(&a)?;
+    let method = match (a.sample, a.sample_size) {
+        (Some(r), _) => Method::FixedRate(r, a.sample_adj),
+        (None, Some(n)) => Method::FixedSize(n),
         (None, None) => Method::Exact,
     };
     let out_path: Option<PathBuf> = if a.no_save {
@@ -300,7 +262,6 @@ pub fn mrc(a: MrcArgs) -> Result<(), CliError> {
             None => mrc_path(&PathBuf::from("results")),
         })
     };
-    let runtime = |e: RunError| CliError::Runtime(anyhow::Error::new(e));
     let mut rows = Vec::new();
     for w in &workloads {
         // A trace's curve does not depend on the seed: computed once.
@@ -311,10 +272,10 @@ pub fn mrc(a: MrcArgs) -> Result<(), CliError> {
         for &seed in seeds_here {
             let prepared = w
                 .prepare(seed, if a.compare { 2 } else { 1 })
-                .map_err(runtime)?;
+                .map_err(super::run_error)?;
             rows.extend(
                 curve_rows(&prepared, seed, method, &grid, a.compare, threads, a.quiet)
-                    .map_err(runtime)?,
+                    .map_err(super::run_error)?,
             );
         }
     }
@@ -322,17 +283,13 @@ pub fn mrc(a: MrcArgs) -> Result<(), CliError> {
         crate::files::write_atomic(path, |w| write_csv(&rows, w))
             .with_context(|| format!("cannot write results to '{}'", path.display()))?;
     }
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    match a.format {
-        OutputFormat::Table => write_table(&rows, &mut out),
-        OutputFormat::Csv => write_csv(&rows, &mut out),
-        OutputFormat::Json => serde_json::to_writer_pretty(&mut out, &rows)
-            .map_err(std::io::Error::other)
-            .and_then(|_| writeln!(out)),
-    }
-    .context("cannot write to stdout")?;
-    out.flush().ok();
+    super::to_stdout(|out| match a.format {
+        OutputFormat::Table => write_table(&rows, out),
+        OutputFormat::Csv => write_csv(&rows, out),
+        OutputFormat::Json => serde_json::to_writer_pretty(&mut *out, &rows)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out)),
+    })?;
     if let (Some(path), false) = (&out_path, a.quiet) {
         eprintln!("saved {} point(s) to {}", rows.len(), path.display());
     }
@@ -344,12 +301,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rates_and_grids() {
-        assert_eq!(parse_rate("1%").unwrap(), 0.01);
-        assert_eq!(parse_rate("0.1").unwrap(), 0.1);
-        assert!(parse_rate("0").is_err());
-        assert!(parse_rate("150%").is_err());
-        assert!(parse_rate("often").unwrap_err().contains("(0, 1]"));
+    fn grids() {
         let g = resolve_grid(&Grid::Default, 1000);
         assert_eq!(g.first().unwrap().0, 1);
         assert_eq!(g.last().unwrap().0, 1000);

@@ -51,6 +51,5 @@ pub fn report(a: ReportArgs) -> Result<(), CliError> {
     .map_err(plot_error)?;
     write_atomic(&a.out, |w| w.write_all(html.as_bytes()))
         .with_context(|| format!("cannot write '{}'", a.out.display()))?;
-    println!("{}", a.out.display());
-    Ok(())
+    super::to_stdout(|out| writeln!(out, "{}", a.out.display()))
 }

@@ -3,22 +3,15 @@
 
 use super::{inputs, usage, CliError};
 use crate::cli::{OutputFormat, RunArgs};
-use crate::external::postgres::{PgConfig, Postgres};
+use crate::external::postgres::Postgres;
 use crate::external::redis::{RedisOptions, RedisUrl};
 use crate::policy::StrategySpec;
 use crate::report::{self, csv::CsvExporter, json::JsonExporter, table::TableExporter, Exporter};
-use crate::sim::capacity::Scale;
-use crate::sim::fleet::{split_shared, Balance, FleetConfig};
-use crate::sim::freshness::OnWrite;
-use crate::sim::latency::OriginModel;
-use crate::sim::phases::{self, parse_prefill, parse_window, FreshOptions, Warmup};
+use crate::sim::fleet::{split_shared, FleetConfig};
+use crate::sim::phases::{self, FreshOptions};
 use crate::sim::runner::{OriginSpec, Plan, RunError, WorkloadInput};
 use crate::sim::strategy::{Kind, Strategy};
-use crate::sim::Capacity;
-use crate::units::parse_count;
-use crate::units::parse_duration;
 use anyhow::Context;
-use std::io::Write;
 use std::path::PathBuf;
 
 /// Parses and checks every option, so that bad input is reported before any
@@ -51,21 +44,16 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
             ),
         ));
     }
-    let scale = Scale::parse(&a.capacity_scale).map_err(|e| usage("--capacity-scale", e))?;
-    let capacities =
-        Capacity::parse_list_scaled(&a.capacity, scale).map_err(|e| usage("--capacity", e))?;
-    let mut ttls = Vec::new();
-    for t in a.ttl.iter().flat_map(|t| t.split(',')) {
-        let v = parse_duration(t).map_err(|e| usage("--ttl", e))?;
-        if v <= 0.0 {
-            return Err(usage("--ttl", format!("'{t}' must be greater than 0")));
-        }
-        ttls.push(v);
-    }
+    let capacities = a.cache.capacity.expand(a.cache.capacity_scale);
+    let ttls = a
+        .cache
+        .ttl
+        .as_ref()
+        .map(|t| t.0.clone())
+        .unwrap_or_default();
     let fresh = fresh_options(a)?;
     let mut workloads = inputs::workloads(&a.input)?;
-    if let Some(w) = &a.write_ratio {
-        let ratio = parse_write_ratio(w)?;
+    if let Some(w) = &a.fresh.write_ratio {
         if !workloads
             .iter()
             .any(|wl| matches!(wl, WorkloadInput::Preset { .. }))
@@ -77,8 +65,8 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
         }
         for wl in &mut workloads {
             if let WorkloadInput::Preset { preset, label } = wl {
-                preset.write_ratio = Some(ratio);
-                *label += &format!(":write_ratio={w}");
+                preset.write_ratio = Some(w.value);
+                *label += &format!(":write_ratio={}", w.text);
                 preset.validate().map_err(|e| usage("--write-ratio", e))?;
             }
         }
@@ -99,24 +87,20 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
             }
         }
     }
-    let latency = if a.no_latency {
+    let latency = if a.latency.no_latency {
         None
-    } else if let Some(url) = &a.origin {
+    } else if let Some(pg) = &a.latency.origin {
         Some(OriginSpec::Backend(std::sync::Arc::new(Postgres(
-            PgConfig::parse(url).map_err(|e| usage("--origin", e))?,
+            pg.clone(),
         ))))
     } else {
-        Some(OriginSpec::Model(
-            OriginModel::parse(&a.origin_latency).map_err(|e| usage("--origin-latency", e))?,
-        ))
+        Some(OriginSpec::Model(a.latency.origin_latency.clone()))
     };
-    if a.instances == 0 {
+    let fl = &a.fleet;
+    if fl.instances == 0 {
         return Err(usage("--instances", "must be at least 1"));
     }
-    let balance = Balance::parse(&a.balance).map_err(|e| usage("--balance", e))?;
-    let delay =
-        parse_duration(&a.invalidation_delay).map_err(|e| usage("--invalidation-delay", e))?;
-    if a.shared {
+    if fl.shared {
         for s in &mut strategies {
             if s.name != "shared" {
                 let mut params = vec![(String::new(), s.name.clone())];
@@ -128,14 +112,14 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
             }
         }
     }
-    let fleet_mode = a.instances > 1 || a.shared || strategies.iter().any(|s| s.name == "shared");
-    let fleet = (a.instances > 1 || a.shared).then_some(FleetConfig {
-        instances: a.instances as usize,
-        balance,
+    let fleet_mode = fl.instances > 1 || fl.shared || strategies.iter().any(|s| s.name == "shared");
+    let fleet = (fl.instances > 1 || fl.shared).then_some(FleetConfig {
+        instances: fl.instances as usize,
+        balance: fl.balance,
         shared: false,
         on_write: fresh.on_write,
-        broadcast: a.broadcast_invalidation,
-        delay,
+        broadcast: fl.broadcast_invalidation,
+        delay: fl.invalidation_delay,
         seed: a.input.seed,
     });
     if let Some(s) = external.first() {
@@ -182,22 +166,23 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
         workloads,
         strategies,
         capacities,
-        seeds: inputs::seeds(&a.input)?,
+        seeds: inputs::seeds(&a.input),
         ttls,
         latency,
-        histograms: a.histograms.clone(),
+        histograms: a.latency.histograms.clone(),
         fresh,
         l1_capacity: redis.l1_capacity,
         engines,
-        threads: inputs::threads(&a.threads)?,
+        threads: a.threads,
     })
 }
 
-/// The Redis options, checked. `$REDIS_URL` only matters (and is only
-/// checked) when a strategy uses Redis.
+/// The Redis options. `$REDIS_URL` only matters (and is only checked)
+/// when a strategy uses Redis.
 fn redis_options(a: &RunArgs, uses_redis: bool) -> Result<RedisOptions, CliError> {
-    let url = match &a.redis_url {
-        Some(u) => Some(RedisUrl::parse(u).map_err(|e| usage("--redis-url", e))?),
+    let r = &a.redis;
+    let url = match &r.redis_url {
+        Some(u) => Some(u.clone()),
         None => match std::env::var("REDIS_URL") {
             Ok(u) if uses_redis && !u.trim().is_empty() => {
                 Some(RedisUrl::parse(u.trim()).map_err(|e| usage("$REDIS_URL", e))?)
@@ -205,110 +190,61 @@ fn redis_options(a: &RunArgs, uses_redis: bool) -> Result<RedisOptions, CliError
             _ => None,
         },
     };
-    let count = |opt: &str, v: &Option<String>, max: u64| -> Result<Option<u64>, CliError> {
-        match v {
-            None => Ok(None),
-            Some(s) => {
-                let n = parse_count(s).map_err(|e| usage(opt, e))?;
-                if n == 0 || n > max {
-                    return Err(usage(opt, format!("'{s}' must be between 1 and {max}")));
-                }
-                Ok(Some(n))
-            }
-        }
-    };
-    let value_size = match &a.value_size {
-        None => None,
-        Some(s) => {
-            let v = match crate::units::parse_bytes(s.trim()) {
-                Some(r) => r.map_err(|e| usage("--value-size", e))?,
-                None => parse_count(s).map_err(|e| usage("--value-size", e))?,
-            };
-            if v > 512 << 20 {
-                return Err(usage(
-                    "--value-size",
-                    format!("'{s}' exceeds Redis's 512MiB limit for a value"),
-                ));
-            }
-            Some(v as u32)
-        }
-    };
-    let l1_capacity = match &a.l1_capacity {
-        Some(c) => Some(Capacity::parse(c).map_err(|e| usage("--l1-capacity", e))?),
-        None => None,
-    };
     Ok(RedisOptions {
         url,
-        keep: a.redis_keep,
-        server_bin: a.redis_server_bin.clone(),
-        value_size,
-        pipeline: count("--pipeline", &a.pipeline, 1 << 16)?.unwrap_or(1) as usize,
-        clients: count("--clients", &a.clients, 1024)?.unwrap_or(1) as usize,
-        l1_capacity,
-        quiet: a.quiet,
+        keep: r.redis_keep,
+        server_bin: r.redis_server_bin.clone(),
+        value_size: r.value_size,
+        pipeline: r.pipeline.unwrap_or(1),
+        clients: r.clients.unwrap_or(1),
+        l1_capacity: r.l1_capacity,
+        quiet: a.output.quiet,
     })
-}
-
-/// `--write-ratio`: a fraction from 0 to 1.
-fn parse_write_ratio(w: &str) -> Result<f64, CliError> {
-    match w.trim().parse::<f64>() {
-        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
-        _ => Err(usage(
-            "--write-ratio",
-            format!("'{w}' is not a fraction from 0 to 1, e.g. 0.05"),
-        )),
-    }
 }
 
 /// `--on-write`, `--warmup`, `--prefill`, `--window`.
 fn fresh_options(a: &RunArgs) -> Result<FreshOptions, CliError> {
+    let f = &a.fresh;
+    if f.window.is_some() && a.output.no_save {
+        return Err(usage(
+            "--window",
+            "the timeline is written next to the results file; drop --no-save",
+        ));
+    }
     Ok(FreshOptions {
-        on_write: OnWrite::parse(&a.on_write).map_err(|e| usage("--on-write", e))?,
-        warmup: match &a.warmup {
-            Some(w) => Some(Warmup::parse(w).map_err(|e| usage("--warmup", e))?),
-            None => None,
-        },
-        prefill: match &a.prefill {
-            Some(p) => Some(parse_prefill(p).map_err(|e| usage("--prefill", e))?),
-            None => None,
-        },
-        window: match &a.window {
-            Some(w) => {
-                if a.no_save {
-                    return Err(usage(
-                        "--window",
-                        "the timeline is written next to the results file; drop --no-save",
-                    ));
-                }
-                Some(parse_window(w).map_err(|e| usage("--window", e))?)
-            }
-            None => None,
-        },
+        on_write: f.on_write,
+        warmup: f.warmup,
+        prefill: f.prefill,
+        window: f.window,
     })
 }
 
 pub fn run(a: RunArgs) -> Result<(), CliError> {
+    let quiet = a.output.quiet;
     let plan = plan_from_args(&a)?;
-    let out_path: Option<PathBuf> = if a.no_save {
+    if let Some(asked) = plan.threads {
+        let why = format!(
+            "at most one per run and {} per core; runs on a server run one at a time",
+            crate::sim::THREADS_PER_CORE
+        );
+        inputs::note_threads(asked, plan.thread_count(), &why, quiet);
+    }
+    let out_path: Option<PathBuf> = if a.output.no_save {
         None
     } else {
-        Some(match &a.out {
+        Some(match &a.output.out {
             Some(p) => p.clone(),
             None => report::default_result_path(&PathBuf::from("results")),
         })
     };
-    let (results, timeline, err) = plan.run_keep(a.quiet);
+    let (results, timeline, err) = plan.run_keep(quiet);
     // A sweep broken by a Redis failure keeps the runs that finished; any
     // other failure writes nothing.
     let (results, broken) = match err {
         None => (results, None),
         Some(RunError::Backend(msg)) if !results.is_empty() => (results, Some(msg)),
-        Some(RunError::Spec(s)) => return Err(super::spec_usage(s)),
         // A warm-up longer than a trace is only known once it is counted.
-        Some(RunError::Workload(m)) if m.starts_with("invalid value for '--warmup'") => {
-            return Err(CliError::Usage(m))
-        }
-        Some(other) => return Err(CliError::Runtime(anyhow::Error::new(other))),
+        Some(other) => return Err(super::run_error(other)),
     };
 
     let mut timeline_path = None;
@@ -322,17 +258,12 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
         crate::files::write_atomic(path, |w| CsvExporter.write(&results, w))
             .with_context(|| format!("cannot write results to '{}'", path.display()))?;
     }
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let exporter: &dyn Exporter = match a.format {
+    let exporter: &dyn Exporter = match a.output.format {
         OutputFormat::Table => &TableExporter,
         OutputFormat::Csv => &CsvExporter,
         OutputFormat::Json => &JsonExporter,
     };
-    exporter
-        .write(&results, &mut out)
-        .context("cannot write to stdout")?;
-    out.flush().ok();
+    super::to_stdout(|out| exporter.write(&results, out))?;
     if let Some(msg) = broken {
         let saved = match &out_path {
             Some(p) => format!(
@@ -344,7 +275,7 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
         };
         return Err(CliError::Runtime(anyhow::anyhow!("{msg}{saved}")));
     }
-    if let (Some(path), false) = (&out_path, a.quiet) {
+    if let (Some(path), false) = (&out_path, quiet) {
         eprintln!("saved {} run(s) to {}", results.len(), path.display());
         if let Some(tp) = &timeline_path {
             eprintln!(

@@ -35,17 +35,12 @@ fn stats_cmd(a: TraceStatsArgs) -> Result<(), CliError> {
     let format = reader_format(&a.trace_format)?;
     let mut reader = trace::open(&a.file, format).map_err(anyhow::Error::new)?;
     let st = stats::compute(reader.as_mut(), &a.file).map_err(anyhow::Error::new)?;
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    match a.format {
-        StatsFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &st).context("cannot write to stdout")?;
-            writeln!(out).context("cannot write to stdout")?;
-        }
-        StatsFormat::Table => write_table(&st, &a.file.display().to_string(), &mut out)
-            .context("cannot write to stdout")?,
-    }
-    Ok(())
+    super::to_stdout(|out| match a.format {
+        StatsFormat::Json => serde_json::to_writer_pretty(&mut *out, &st)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out)),
+        StatsFormat::Table => write_table(&st, &a.file.display().to_string(), out),
+    })
 }
 
 fn write_table(st: &TraceStats, name: &str, out: &mut dyn Write) -> std::io::Result<()> {

@@ -39,7 +39,7 @@ pub(crate) const MAX_POINTS: usize = 100_000;
 
 /// How the points of a capacity range are spaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) enum Scale {
+pub enum Scale {
     /// A constant ratio between neighbours (the default).
     #[default]
     Log,
@@ -125,23 +125,107 @@ impl Capacity {
 
     /// Parses a comma-separated list of values and `START..END:POINTS`
     /// ranges, spacing range points by `scale`. The order is as written.
-    pub(crate) fn parse_list_scaled(s: &str, scale: Scale) -> Result<Vec<Capacity>, String> {
-        let mut v = Vec::new();
-        for part in s.split(',').filter(|p| !p.trim().is_empty()) {
-            if part.contains("..") {
-                v.extend(Capacity::parse_range(part, scale)?);
-            } else {
-                v.push(Capacity::parse(part)?);
-            }
-        }
-        if v.is_empty() {
-            return Err(format!("invalid capacity '{s}': no value given"));
-        }
-        Ok(v)
+    pub fn parse_list_scaled(s: &str, scale: Scale) -> Result<Vec<Capacity>, String> {
+        Ok(CapacityList::parse(s)?.expand(scale))
     }
 
     /// Parses one range `START..END:POINTS` into its points.
-    pub(crate) fn parse_range(s: &str, scale: Scale) -> Result<Vec<Capacity>, String> {
+    pub fn parse_range(s: &str, scale: Scale) -> Result<Vec<Capacity>, String> {
+        Ok(Range::parse(s)?.points(scale))
+    }
+
+    pub fn kind(&self) -> CapacityKind {
+        match self {
+            Capacity::Bytes(_) => CapacityKind::Bytes,
+            _ => CapacityKind::Objects,
+        }
+    }
+
+    /// The capacity in objects or bytes for a workload with `distinct` keys.
+    pub fn resolve(&self, distinct: u64) -> u64 {
+        match *self {
+            Capacity::Count(n) => n,
+            Capacity::Bytes(b) => b,
+            Capacity::Percent(p) => ((distinct as f64 * p / 100.0).round() as u64).max(1),
+        }
+    }
+
+    /// How the user wrote it, normalised (`5%`, `10000`, `64MiB`).
+    pub fn label(&self) -> String {
+        match *self {
+            Capacity::Count(n) => n.to_string(),
+            Capacity::Percent(p) => format!("{p}%"),
+            Capacity::Bytes(b) => format_bytes(b),
+        }
+    }
+}
+
+/// A capacity list as written (`--capacity`): values and ranges, checked,
+/// with the ranges' points not yet placed, since their spacing is another
+/// option (`--capacity-scale`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CapacityList {
+    parts: Vec<Part>,
+    text: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Part {
+    One(Capacity),
+    Range(Range),
+}
+
+/// A range `START..END:POINTS`, checked: both ends of one kind, END above
+/// START.
+#[derive(Debug, Clone, PartialEq)]
+struct Range {
+    lo: Capacity,
+    x0: f64,
+    x1: f64,
+    points: usize,
+}
+
+impl CapacityList {
+    /// Parses a comma-separated list of values and `START..END:POINTS`
+    /// ranges.
+    pub fn parse(s: &str) -> Result<CapacityList, String> {
+        let mut parts = Vec::new();
+        for part in s.split(',').filter(|p| !p.trim().is_empty()) {
+            parts.push(if part.contains("..") {
+                Part::Range(Range::parse(part)?)
+            } else {
+                Part::One(Capacity::parse(part)?)
+            });
+        }
+        if parts.is_empty() {
+            return Err(format!("invalid capacity '{s}': no value given"));
+        }
+        Ok(CapacityList {
+            parts,
+            text: s.to_string(),
+        })
+    }
+
+    /// The list as written.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The capacities in the order written, range points spaced by `scale`.
+    pub fn expand(&self, scale: Scale) -> Vec<Capacity> {
+        let mut v = Vec::new();
+        for p in &self.parts {
+            match p {
+                Part::One(c) => v.push(*c),
+                Part::Range(r) => v.extend(r.points(scale)),
+            }
+        }
+        v
+    }
+}
+
+impl Range {
+    fn parse(s: &str) -> Result<Range, String> {
         let t = s.trim();
         let form = "a range is START..END:POINTS with both ends of the same kind, e.g. 0.1%..50%:12, 100..100k:10 or 1MiB..1GiB:8";
         let (ends, points) = t
@@ -175,6 +259,18 @@ impl Capacity {
                 "invalid capacity range '{t}': END must be greater than START"
             ));
         }
+        Ok(Range {
+            lo,
+            x0,
+            x1,
+            points: n,
+        })
+    }
+
+    /// The range's points, spaced by `scale`, the ends exactly as written
+    /// (neighbours that round to the same capacity appear once).
+    fn points(&self, scale: Scale) -> Vec<Capacity> {
+        let (lo, x0, x1, n) = (self.lo, self.x0, self.x1, self.points);
         let mut out: Vec<Capacity> = Vec::with_capacity(n);
         for i in 0..n {
             let f = i as f64 / (n - 1) as f64;
@@ -201,32 +297,7 @@ impl Capacity {
                 out.push(c);
             }
         }
-        Ok(out)
-    }
-
-    pub(crate) fn kind(&self) -> CapacityKind {
-        match self {
-            Capacity::Bytes(_) => CapacityKind::Bytes,
-            _ => CapacityKind::Objects,
-        }
-    }
-
-    /// The capacity in objects or bytes for a workload with `distinct` keys.
-    pub(crate) fn resolve(&self, distinct: u64) -> u64 {
-        match *self {
-            Capacity::Count(n) => n,
-            Capacity::Bytes(b) => b,
-            Capacity::Percent(p) => ((distinct as f64 * p / 100.0).round() as u64).max(1),
-        }
-    }
-
-    /// How the user wrote it, normalised (`5%`, `10000`, `64MiB`).
-    pub(crate) fn label(&self) -> String {
-        match *self {
-            Capacity::Count(n) => n.to_string(),
-            Capacity::Percent(p) => format!("{p}%"),
-            Capacity::Bytes(b) => format_bytes(b),
-        }
+        out
     }
 }
 
@@ -280,6 +351,17 @@ mod tests {
         assert_eq!(v.len(), 1 + 10 + 1);
         assert_eq!(v[0], Capacity::Count(5));
         assert_eq!(v[11], Capacity::Percent(1.0));
+    }
+
+    #[test]
+    fn a_list_is_spaced_by_the_scale_it_is_expanded_with() {
+        let l = CapacityList::parse(" 5,10..100:4 ").unwrap();
+        assert_eq!(l.text(), " 5,10..100:4 ");
+        let log = l.expand(Scale::Log);
+        let lin = l.expand(Scale::Linear);
+        assert_eq!(log[1..], [10, 22, 46, 100].map(Capacity::Count));
+        assert_eq!(lin[1..], [10, 40, 70, 100].map(Capacity::Count));
+        assert_eq!(log[0], Capacity::Count(5));
     }
 
     #[test]

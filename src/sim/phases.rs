@@ -427,7 +427,7 @@ pub fn read_timeline(path: &std::path::Path) -> Result<Vec<TimelineRow>, String>
 }
 
 /// Resolves `opts` for one prepared workload: the warm-up length (an error
-/// naming `--warmup` if it leaves no request to count) and the keys to
+/// if it leaves no request to count) and the keys to
 /// prefill (from the preset's distribution, or a counting pass over a trace).
 pub fn resolve(
     opts: &FreshOptions,
@@ -439,10 +439,11 @@ pub fn resolve(
         .map(|x| x.resolve(prepared.requests))
         .unwrap_or(0);
     if warmup >= prepared.requests && opts.warmup.is_some() {
-        return Err(RunError::Workload(format!(
-            "invalid value for '--warmup': {warmup} warm-up requests leave none of the {} requests of '{}' to count",
-            prepared.requests, prepared.label
-        )));
+        return Err(RunError::WarmupTooLong {
+            warmup,
+            requests: prepared.requests,
+            workload: prepared.label.clone(),
+        });
     }
     let prefill_keys = match opts.prefill {
         None => None,

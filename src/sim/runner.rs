@@ -51,6 +51,17 @@ pub enum RunError {
     Backend(String),
     #[error("cannot write histogram '{path}': {err}")]
     Histogram { path: PathBuf, err: std::io::Error },
+    /// The warm-up covers the whole workload, leaving nothing to count. A
+    /// usage error, but only known once a trace has been counted; the
+    /// command names its option.
+    #[error(
+        "{warmup} warm-up requests leave none of the {requests} requests of '{workload}' to count"
+    )]
+    WarmupTooLong {
+        warmup: u64,
+        requests: u64,
+        workload: String,
+    },
 }
 
 /// What stands behind the cache, when latency is recorded.

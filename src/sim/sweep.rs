@@ -120,20 +120,23 @@ impl Plan {
     /// The number of threads the plan runs on. Runs that talk to a server
     /// (a strategy run by an engine, a real origin) run one at a time, so
     /// they do not compete for the server and their latencies and
-    /// throughput stay clean; the others use `threads` (default: all cores).
-    pub(crate) fn thread_count(&self) -> usize {
+    /// throughput stay clean; the others use `threads` (default: all cores),
+    /// but never more threads than runs (an idle thread only costs) nor
+    /// than [`super::max_threads`].
+    pub fn thread_count(&self) -> usize {
         let uses_server = self.strategies.iter().any(|s| {
             Strategy::parse(s, &self.engines).is_ok_and(|s| s.engine(&self.engines).is_some())
         }) || matches!(self.latency, Some(OriginSpec::Backend(_)));
         if uses_server {
             return 1;
         }
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
         self.threads
-            .unwrap_or_else(|| {
-                std::thread::available_parallelism()
-                    .map(|n| n.get())
-                    .unwrap_or(1)
-            })
+            .unwrap_or(cores)
+            .min(super::max_threads())
+            .min(self.jobs().0.len())
             .max(1)
     }
 
@@ -400,4 +403,43 @@ fn write_histogram(
     let path = dir.join(name);
     crate::files::write_atomic(&path, |w| latency::write_hgrm(h, w))
         .map_err(|err| RunError::Histogram { path, err })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::Preset;
+
+    fn plan(runs: usize, threads: Option<usize>) -> Plan {
+        Plan {
+            workloads: vec![WorkloadInput::Preset {
+                preset: Preset::load("zipf").unwrap(),
+                label: "zipf".into(),
+            }],
+            strategies: vec![StrategySpec::parse("lru").unwrap()],
+            capacities: (1..=runs as u64).map(Capacity::Count).collect(),
+            seeds: vec![1],
+            ttls: Vec::new(),
+            latency: None,
+            histograms: None,
+            fresh: FreshOptions::default(),
+            fleet: None,
+            l1_capacity: None,
+            engines: Engines::default(),
+            threads,
+        }
+    }
+
+    #[test]
+    fn threads_are_clamped_to_the_runs_and_the_cores() {
+        assert_eq!(plan(2, Some(8000)).thread_count(), 2);
+        assert_eq!(plan(3, Some(usize::MAX)).thread_count(), 3);
+        assert_eq!(plan(1, None).thread_count(), 1);
+        assert_eq!(plan(2, Some(1)).thread_count(), 1);
+        let many = 10 * crate::sim::max_threads();
+        assert_eq!(
+            plan(many, Some(usize::MAX)).thread_count(),
+            crate::sim::max_threads()
+        );
+    }
 }

@@ -347,6 +347,31 @@ fn usage_errors_name_the_option_and_write_nothing() {
             &["--alpha", "only applies to zipf"],
         ),
         (&["--trace-format", "text"], &["--trace-format", "--trace"]),
+        (&["--window", "lots"], &["--window", "'lots'", "10k"]),
+        (
+            &["--on-write", "maybe"],
+            &["--on-write", "'maybe'", "invalidate"],
+        ),
+        (
+            &["--balance", "fair"],
+            &["--balance", "'fair'", "round-robin"],
+        ),
+        (
+            &["--pipeline", "0"],
+            &["--pipeline", "'0'", "between 1 and"],
+        ),
+        (
+            &["--value-size", "1GiB"],
+            &["--value-size", "'1GiB'", "512MiB"],
+        ),
+        (
+            &["--l1-capacity", "lots"],
+            &["--l1-capacity", "'lots'", "10k"],
+        ),
+        (
+            &["--origin", "mysql://x"],
+            &["--origin", "'mysql://x'", "postgres://"],
+        ),
         (
             &["-t", "x.txt", "--trace-format", "parquet"],
             &["--trace-format", "text, csv"],
@@ -434,4 +459,56 @@ fn help_has_examples_on_every_subcommand() {
     assert!(stdout(&o).contains("Examples:") && stdout(&o).contains("--capacity"));
     let o = cachesim(&["list", "--help"], dir.path());
     assert!(o.status.success());
+}
+
+/// `cachesim list | head -1` and the like: a reader that closes stdout early
+/// is not an error, so the binary exits 0 without a panic or a message.
+/// `list` writes its text at once, so its pipe is closed before it starts;
+/// `run -f csv` writes more than a pipe holds, so it is still writing when
+/// the reader, having read one line, goes away.
+#[test]
+fn a_closed_stdout_exits_zero_quietly() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = Command::new(env!("CARGO_BIN_EXE_cachesim"))
+        .arg("list")
+        .current_dir(dir.path())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cachesim"))
+        .args([
+            "run",
+            "-q",
+            "--no-save",
+            "-f",
+            "csv",
+            "--no-latency",
+            "--requests",
+            "1000",
+            "-c",
+            "1..100k:1000",
+            "--seeds",
+            "1..2",
+        ])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("workload,"), "{line}");
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "");
 }

@@ -275,3 +275,42 @@ fn mrc_default_grid_runs_from_one_to_the_working_set() {
         "an LRU curve never falls"
     );
 }
+
+/// `-j 8000` on two runs starts two threads and says so (not under `-q`);
+/// the largest number is accepted and lowered the same way.
+#[test]
+fn threads_beyond_the_runs_are_lowered_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    for j in ["8000", "18446744073709551615"] {
+        let args = [
+            "run",
+            "--no-save",
+            "-f",
+            "csv",
+            "-c",
+            "10,20",
+            "--requests",
+            "1000",
+            "-j",
+            j,
+        ];
+        let o = cachesim(&args, dir.path());
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!("note: --threads {j} lowered to 2")),
+            "{}",
+            stderr(&o)
+        );
+        let (h, rows) = parse_csv(&stdout(&o));
+        let t = col(&h, "threads");
+        assert!(rows.iter().all(|r| r[t] == "2"), "{rows:?}");
+        let mut quiet = args.to_vec();
+        quiet.push("-q");
+        let o = cachesim(&quiet, dir.path());
+        assert!(
+            o.status.success() && stderr(&o).is_empty(),
+            "{}",
+            stderr(&o)
+        );
+    }
+}

@@ -2,10 +2,22 @@
 //! text, except the lists of strategies and trace formats, which come from
 //! their registries ([`crate::policy::STRATEGIES`],
 //! [`crate::workload::trace::TraceFormat`]) so that they cannot go stale; the
-//! commands themselves live in `cmd/`.
+//! commands themselves live in `cmd/`. Options are grouped by concern and
+//! parsed into typed values by the value parsers of [`values`].
 
+pub mod values;
+
+use crate::external::postgres::PgConfig;
+use crate::external::redis::RedisUrl;
+use crate::sim::capacity::{Capacity, CapacityList, Scale};
+use crate::sim::fleet::Balance;
+use crate::sim::latency::OriginModel;
+use crate::sim::phases::{parse_prefill, parse_window, Warmup};
+use crate::sim::write::OnWrite;
+use crate::workload::trace::TraceFormat;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use values::{MrcCapacity, Seeds, Ttls, Written};
 
 /// Which caching strategy should I use for this workload, and what does it buy me?
 ///
@@ -108,67 +120,99 @@ pub struct RunArgs {
     #[command(flatten)]
     pub input: WorkloadArgs,
 
+    #[command(flatten)]
+    pub cache: CacheArgs,
+
+    #[command(flatten)]
+    pub fresh: FreshArgs,
+
+    /// Runs to execute at once [default: all cores]. Lowered, with a note,
+    /// to the number of runs and to 4 threads per core (runs on a server run
+    /// one at a time). Results do not depend on it (except the timing
+    /// columns and `threads`).
+    #[arg(short = 'j', long, value_name = "N", value_parser = values::threads)]
+    pub threads: Option<usize>,
+
+    #[command(flatten)]
+    pub latency: LatencyArgs,
+
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub redis: RedisArgs,
+}
+
+/// `run`: the caches' sizes and the TTL axis.
+#[derive(Debug, Args)]
+pub struct CacheArgs {
     /// Cache capacities, comma separated: objects (1000, 10k, 1M), a share of
     /// the distinct keys requested (5%), or bytes (64MiB, 1GB); and ranges
     /// START..END:POINTS (0.1%..50%:12, 100..100k:10, 1MiB..1GiB:8).
-    #[arg(short, long, value_name = "CAP[,CAP...]", default_value = "10%")]
-    pub capacity: String,
+    #[arg(short, long, value_name = "CAP[,CAP...]", default_value = "10%", value_parser = values::capacities)]
+    pub capacity: CapacityList,
 
     /// How the points of a capacity range are spaced: log (constant ratio)
     /// or linear (constant step).
-    #[arg(long, value_name = "SCALE", default_value = "log")]
-    pub capacity_scale: String,
+    #[arg(long, value_name = "SCALE", default_value = "log", value_parser = Scale::parse)]
+    pub capacity_scale: Scale,
 
     /// Time-to-live for the `ttl` strategy: 500ms, 30s, 5m, 1h or bare
     /// seconds [default: 60s]. A list (1s,5s,30s,5m) is a sweep axis: one
     /// run per TTL and strategy and capacity (other strategies ignore it).
-    #[arg(long, value_name = "DURATION[,DURATION...]")]
-    pub ttl: Option<String>,
+    #[arg(long, value_name = "DURATION[,DURATION...]", value_parser = values::ttls)]
+    pub ttl: Option<Ttls>,
+}
 
+/// `run`: writes, warm-up, prefill and timeline windows.
+#[derive(Debug, Args)]
+pub struct FreshArgs {
     /// Share of requests that are writes (0 to 1, e.g. 0.05): a write goes to
     /// the origin and changes the key's version (overrides the preset).
-    #[arg(long, value_name = "FRACTION")]
-    pub write_ratio: Option<String>,
+    #[arg(long, value_name = "FRACTION", value_parser = values::write_ratio)]
+    pub write_ratio: Option<Written<f64>>,
 
     /// What a write does to the cached copy: invalidate (delete it), update
     /// (write-through the new value) or none (leave it stale until evicted
     /// or expired).
-    #[arg(long, value_name = "POLICY", default_value = "invalidate")]
-    pub on_write: String,
+    #[arg(long, value_name = "POLICY", default_value = "invalidate", value_parser = OnWrite::parse)]
+    pub on_write: OnWrite,
 
     /// Replay the first N requests (or P% of them) without counting them;
     /// the cache state is kept, every counter restarts (libCacheSim's
     /// warm-up).
-    #[arg(long, value_name = "N|P%")]
-    pub warmup: Option<String>,
+    #[arg(long, value_name = "N|P%", value_parser = Warmup::parse)]
+    pub warmup: Option<Warmup>,
 
     /// Load the K most popular keys before the run: top:K (from the
     /// generator's distribution, or a counting pass over the trace).
-    #[arg(long, value_name = "top:K")]
-    pub prefill: Option<String>,
+    #[arg(long, value_name = "top:K", value_parser = parse_prefill)]
+    pub prefill: Option<u64>,
 
     /// Record the hit ratio of every window of N requests into
     /// <results>-timeline.csv next to the results file.
-    #[arg(long, value_name = "N")]
-    pub window: Option<String>,
+    #[arg(long, value_name = "N", value_parser = parse_window)]
+    pub window: Option<u64>,
+}
 
-    /// Runs to execute at once [default: all cores]. Results do not depend
-    /// on it (except the timing columns and `threads`).
-    #[arg(short = 'j', long, value_name = "N")]
-    pub threads: Option<String>,
-
+/// `run`: the origin behind the cache and latency recording.
+#[derive(Debug, Args)]
+pub struct LatencyArgs {
     /// Latency of the database behind the cache, drawn per miss from a
     /// seeded model: 2ms (constant), uniform:1ms..5ms, normal:5ms,1ms,
     /// lognormal:2ms,0.8 (median, sigma), exp:2ms (mean), pareto:1ms,1.5
     /// (minimum, shape). Added to the request's latency, never slept.
-    #[arg(long, value_name = "MODEL", default_value = "2ms")]
-    pub origin_latency: String,
+    #[arg(long, value_name = "MODEL", default_value = "2ms", value_parser = OriginModel::parse)]
+    pub origin_latency: OriginModel,
 
     /// A real origin instead of the model: every miss runs a SELECT by
     /// primary key on PostgreSQL (postgres://USER[:PASSWORD]@HOST[:PORT]/DB)
     /// in cachesim's own table `cachesim_origin`.
-    #[arg(long, value_name = "URL", conflicts_with = "no_latency")]
-    pub origin: Option<String>,
+    #[arg(long, value_name = "URL", conflicts_with = "no_latency", value_parser = values::origin)]
+    pub origin: Option<PgConfig>,
 
     /// Do not time requests or model the origin (pure hit-ratio runs; the
     /// latency columns stay empty).
@@ -179,7 +223,11 @@ pub struct RunArgs {
     /// (HdrHistogram's percentile-distribution text format).
     #[arg(long, value_name = "DIR", conflicts_with = "no_latency")]
     pub histograms: Option<PathBuf>,
+}
 
+/// `run`: a fleet of application instances.
+#[derive(Debug, Args)]
+pub struct FleetArgs {
     /// Split the stream over K application instances, each with its own
     /// cache of the given capacity (latency is not recorded for fleets). A
     /// Redis strategy is the instances' shared cache (a private redis-* server
@@ -189,8 +237,8 @@ pub struct RunArgs {
 
     /// How the load balancer spreads requests over instances: random,
     /// round-robin, or key-hash (sticky: a key always goes to one instance).
-    #[arg(long, value_name = "MODE", default_value = "random")]
-    pub balance: String,
+    #[arg(long, value_name = "MODE", default_value = "random", value_parser = Balance::parse)]
+    pub balance: Balance,
 
     /// Give the instances one shared cache of K x capacity instead (the same
     /// as writing every strategy as shared:NAME).
@@ -207,10 +255,15 @@ pub struct RunArgs {
         long,
         value_name = "DURATION",
         default_value = "0s",
-        requires = "broadcast_invalidation"
+        requires = "broadcast_invalidation",
+        value_parser = values::duration
     )]
-    pub invalidation_delay: String,
+    pub invalidation_delay: f64,
+}
 
+/// `run`: what is printed and saved.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
     /// What to print on stdout.
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
@@ -226,13 +279,17 @@ pub struct RunArgs {
     /// No progress bar and no "saved to" line.
     #[arg(short, long)]
     pub quiet: bool,
+}
 
+/// `run`: the Redis strategies' server and client.
+#[derive(Debug, Args)]
+pub struct RedisArgs {
     /// The Redis of the `redis` and `tiered:*+redis` strategies:
     /// redis://[:PASSWORD@]HOST[:PORT][/DB] or
     /// redis+cluster://HOST:PORT,HOST:PORT,... [default: $REDIS_URL, else
     /// redis://127.0.0.1:6379/0].
-    #[arg(long, value_name = "URL")]
-    pub redis_url: Option<String>,
+    #[arg(long, value_name = "URL", value_parser = values::redis_url)]
+    pub redis_url: Option<RedisUrl>,
 
     /// Leave the run's keys (cachesim:<run id>:*) on the server instead of
     /// deleting them at the end.
@@ -245,24 +302,24 @@ pub struct RunArgs {
     pub redis_server_bin: Option<PathBuf>,
 
     /// Bytes per value stored in Redis, instead of each request's size.
-    #[arg(long, value_name = "BYTES")]
-    pub value_size: Option<String>,
+    #[arg(long, value_name = "BYTES", value_parser = values::value_size)]
+    pub value_size: Option<u32>,
 
     /// Send up to N gets to Redis as one pipeline (each request is charged
     /// its batch's round trip) [default: 1, no pipelining].
-    #[arg(long, value_name = "N")]
-    pub pipeline: Option<String>,
+    #[arg(long, value_name = "N", value_parser = values::pipeline)]
+    pub pipeline: Option<usize>,
 
     /// Replay through N Redis connections on N threads, the stream split by
     /// key [default: 1].
-    #[arg(long, value_name = "N")]
-    pub clients: Option<String>,
+    #[arg(long, value_name = "N", value_parser = values::clients)]
+    pub clients: Option<usize>,
 
     /// Capacity of the local L1 of tiered:LOCAL+redis (objects, %, bytes)
     /// [default: --capacity], and of each instance's L1 of tiered-local
     /// (required there).
-    #[arg(long, value_name = "CAP")]
-    pub l1_capacity: Option<String>,
+    #[arg(long, value_name = "CAP", value_parser = values::capacity)]
+    pub l1_capacity: Option<Capacity>,
 }
 
 /// Where requests come from: shared by `run` and `mrc`.
@@ -281,26 +338,26 @@ pub struct WorkloadArgs {
     pub trace: Vec<PathBuf>,
 
     // Help: trace_format_help().
-    #[arg(long, value_name = "FORMAT", help = trace_format_help("Trace reader to use instead of detecting it"))]
-    pub trace_format: Option<String>,
+    #[arg(long, value_name = "FORMAT", value_parser = TraceFormat::parse, help = trace_format_help("Trace reader to use instead of detecting it"))]
+    pub trace_format: Option<TraceFormat>,
 
     /// Number of requests to generate (overrides the preset).
-    #[arg(long, value_name = "N")]
-    pub requests: Option<String>,
+    #[arg(long, value_name = "N", value_parser = values::count)]
+    pub requests: Option<Written<u64>>,
 
     /// Number of distinct keys in the key space (overrides the preset).
-    #[arg(long, value_name = "N")]
-    pub keys: Option<String>,
+    #[arg(long, value_name = "N", value_parser = values::count)]
+    pub keys: Option<Written<u64>>,
 
     /// Zipf skew, from 0 (uniform) to 10 (overrides the zipf, zipf-shift,
     /// zipf-scan and ycsb presets).
-    #[arg(long, value_name = "ALPHA")]
-    pub alpha: Option<String>,
+    #[arg(long, value_name = "ALPHA", value_parser = values::alpha)]
+    pub alpha: Option<Written<f64>>,
 
     /// Requests per second, which sets request timestamps for synthetic
     /// workloads and for traces without a time column [default: 1000].
-    #[arg(long, value_name = "PER_SECOND")]
-    pub rate: Option<String>,
+    #[arg(long, value_name = "PER_SECOND", value_parser = values::rate)]
+    pub rate: Option<f64>,
 
     /// Seed for the generator and randomised strategies. Same seed, same result.
     #[arg(long, default_value_t = 1)]
@@ -308,8 +365,8 @@ pub struct WorkloadArgs {
 
     /// Several seeds, each a separate set of runs: a range 1..5 (inclusive)
     /// or a list 1,2,7 (or both: 1..3,10).
-    #[arg(long, value_name = "SEEDS", conflicts_with = "seed")]
-    pub seeds: Option<String>,
+    #[arg(long, value_name = "SEEDS", conflicts_with = "seed", value_parser = values::seeds)]
+    pub seeds: Option<Seeds>,
 }
 
 #[derive(Debug, Args)]
@@ -510,36 +567,37 @@ pub struct MrcArgs {
     /// Capacities to report, in objects: counts, percentages of the distinct
     /// keys and ranges as for `run` (1000, 5%, 1k..1M:20), or `all` for every
     /// capacity from 1 to the working set [default: 1..100%:64, log-spaced].
-    #[arg(short, long, value_name = "CAP[,CAP...]|all")]
-    pub capacity: Option<String>,
+    #[arg(short, long, value_name = "CAP[,CAP...]|all", value_parser = values::mrc_capacities)]
+    pub capacity: Option<MrcCapacity>,
 
     /// How the points of a capacity range are spaced: log or linear.
-    #[arg(long, value_name = "SCALE", default_value = "log")]
-    pub capacity_scale: String,
+    #[arg(long, value_name = "SCALE", default_value = "log", value_parser = Scale::parse)]
+    pub capacity_scale: Scale,
 
     /// SHARDS fixed-rate sampling: keep the keys whose hash falls under rate
     /// R (0.01 or 1%), and scale distances by 1/R.
-    #[arg(long, value_name = "R", conflicts_with = "sample_size")]
-    pub sample: Option<String>,
+    #[arg(long, value_name = "R", conflicts_with = "sample_size", value_parser = values::sample_rate)]
+    pub sample: Option<f64>,
 
     /// With --sample: apply SHARDS-adj, the paper's correction for the
     /// difference between expected and actual sampled gets (on), or not (off).
-    #[arg(long, value_name = "on|off", default_value = "on")]
-    pub sample_adj: String,
+    #[arg(long, value_name = "on|off", default_value = "on", value_parser = values::on_off, action = clap::ArgAction::Set)]
+    pub sample_adj: bool,
 
     /// SHARDS fixed-size sampling: track at most S keys (e.g. 8k), lowering
     /// the rate as new keys arrive.
-    #[arg(long, value_name = "S")]
-    pub sample_size: Option<String>,
+    #[arg(long, value_name = "S", value_parser = values::sample_size)]
+    pub sample_size: Option<usize>,
 
     /// Also replay a real LRU cache at every capacity and report the
     /// absolute error of the curve.
     #[arg(long)]
     pub compare: bool,
 
-    /// Runs of --compare to execute at once [default: all cores].
-    #[arg(short = 'j', long, value_name = "N")]
-    pub threads: Option<String>,
+    /// Runs of --compare to execute at once [default: all cores]; at most 4
+    /// threads per core.
+    #[arg(short = 'j', long, value_name = "N", value_parser = values::threads)]
+    pub threads: Option<usize>,
 
     /// What to print on stdout.
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
