@@ -6,6 +6,8 @@
 //! (the replay loop, driving a `policy`) -> `RunResult` -> `report`
 //! (table, CSV, JSON). `main.rs` only maps errors to exit codes.
 
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod cmd;
 pub mod external;

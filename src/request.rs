@@ -51,9 +51,13 @@ impl Op {
 /// sizes.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Request {
+    /// Seconds since the start of the workload.
     pub time: f64,
+    /// The key requested.
     pub key: Key,
+    /// Object size in bytes (1 when the workload has no sizes).
     pub size: u32,
+    /// Get, set or delete.
     pub op: Op,
 }
 

@@ -6,10 +6,12 @@
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
+/// The simulator's random generator: xoshiro256++ seeded by SplitMix64.
 #[derive(Debug, Clone)]
 pub struct SimRng(Xoshiro256PlusPlus);
 
 impl SimRng {
+    /// The generator for `seed`: the same seed gives the same stream.
     pub fn new(seed: u64) -> SimRng {
         SimRng(Xoshiro256PlusPlus::seed_from_u64(seed))
     }

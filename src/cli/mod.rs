@@ -26,10 +26,12 @@ use values::{MrcCapacity, Seeds, Ttls, Written};
 #[derive(Debug, Parser)]
 #[command(name = "cachesim", version, about, long_about = None, propagate_version = true, args_override_self = true)]
 pub struct Cli {
+    /// The subcommand to run.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// The subcommands of `cachesim`.
 // Parsed once per process: the size difference between variants is irrelevant.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
@@ -101,6 +103,7 @@ fn trace_format_help(what: &str) -> String {
     format!("{what}: {}", crate::workload::trace::format_names())
 }
 
+/// What `run` and `mrc` print on stdout (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     /// An aligned table for people.
@@ -111,18 +114,23 @@ pub enum OutputFormat {
     Json,
 }
 
+/// Options of `cachesim run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    // Help: strategy_help().
+    /// Strategy specs to run, in order (`lru`, `ttl:ttl=30s`). The help text,
+    /// which lists every registered strategy, comes from `strategy_help`.
     #[arg(short, long, value_name = "SPEC[,SPEC...]", default_value = "lru", help = strategy_help())]
     pub strategy: Vec<String>,
 
+    /// Where the requests come from: presets or traces, overrides and seeds.
     #[command(flatten)]
     pub input: WorkloadArgs,
 
+    /// Capacities, how their ranges are spaced, and the TTL axis.
     #[command(flatten)]
     pub cache: CacheArgs,
 
+    /// Writes, warm-up, prefill and timeline windows.
     #[command(flatten)]
     pub fresh: FreshArgs,
 
@@ -133,15 +141,19 @@ pub struct RunArgs {
     #[arg(short = 'j', long, value_name = "N", value_parser = values::threads)]
     pub threads: Option<usize>,
 
+    /// The origin behind the cache and latency recording.
     #[command(flatten)]
     pub latency: LatencyArgs,
 
+    /// A fleet of application instances instead of one cache.
     #[command(flatten)]
     pub fleet: FleetArgs,
 
+    /// What is printed on stdout and where results are saved.
     #[command(flatten)]
     pub output: OutputArgs,
 
+    /// The server and client of the Redis strategies.
     #[command(flatten)]
     pub redis: RedisArgs,
 }
@@ -337,7 +349,9 @@ pub struct WorkloadArgs {
     #[arg(short, long, value_name = "FILE")]
     pub trace: Vec<PathBuf>,
 
-    // Help: trace_format_help().
+    /// Trace reader to use instead of detecting it; `None` detects it from
+    /// the file. The help text, which lists every format, comes from
+    /// `trace_format_help`.
     #[arg(long, value_name = "FORMAT", value_parser = TraceFormat::parse, help = trace_format_help("Trace reader to use instead of detecting it"))]
     pub trace_format: Option<TraceFormat>,
 
@@ -369,9 +383,11 @@ pub struct WorkloadArgs {
     pub seeds: Option<Seeds>,
 }
 
+/// Options of `cachesim list` (it takes none).
 #[derive(Debug, Args)]
 pub struct ListArgs {}
 
+/// The subcommands of `cachesim trace`.
 #[derive(Debug, Subcommand)]
 pub enum TraceCommand {
     /// Requests, distinct keys, bytes, one-hit wonders, fitted Zipf alpha,
@@ -387,6 +403,7 @@ pub enum TraceCommand {
     Convert(TraceConvertArgs),
 }
 
+/// What `trace stats` prints on stdout (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StatsFormat {
     /// Aligned lines for people.
@@ -406,13 +423,15 @@ pub enum TraceOutFormat {
     Text,
 }
 
+/// Options of `cachesim trace stats`.
 #[derive(Debug, Args)]
 pub struct TraceStatsArgs {
     /// The trace file (gzip, zstd and xz are read transparently).
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
 
-    // Help: trace_format_help().
+    /// Trace reader to use instead of detecting it, by name; `None` detects
+    /// it from the file. The help text comes from `trace_format_help`.
     #[arg(long, value_name = "FORMAT", help = trace_format_help("Trace reader to use instead of detecting it"))]
     pub trace_format: Option<String>,
 
@@ -421,6 +440,7 @@ pub struct TraceStatsArgs {
     pub format: StatsFormat,
 }
 
+/// Options of `cachesim trace convert`.
 #[derive(Debug, Args)]
 pub struct TraceConvertArgs {
     /// The trace to read.
@@ -435,11 +455,13 @@ pub struct TraceConvertArgs {
     #[arg(long, value_enum)]
     pub to: TraceOutFormat,
 
-    // Help: trace_format_help().
+    /// Reader for the input instead of detecting it, by name; `None` detects
+    /// it from the file. The help text comes from `trace_format_help`.
     #[arg(long, value_name = "FORMAT", help = trace_format_help("Reader for IN instead of detecting it"))]
     pub trace_format: Option<String>,
 }
 
+/// The subcommands of `cachesim workload`.
 #[derive(Debug, Subcommand)]
 pub enum WorkloadCommand {
     /// Write a synthetic workload's request stream as a trace file, so the
@@ -450,6 +472,7 @@ pub enum WorkloadCommand {
     Export(WorkloadExportArgs),
 }
 
+/// Options of `cachesim workload export`.
 #[derive(Debug, Args)]
 pub struct WorkloadExportArgs {
     /// Synthetic workload preset (zipf, uniform, hotspot, scan) or a path to
@@ -504,6 +527,7 @@ pub enum YAxis {
     Miss,
 }
 
+/// Options of `cachesim plot`.
 #[derive(Debug, Args)]
 pub struct PlotArgs {
     /// Results CSV files written by `cachesim run` (read in order), and/or
@@ -559,8 +583,10 @@ pub struct PlotArgs {
     pub quiet: bool,
 }
 
+/// Options of `cachesim mrc`.
 #[derive(Debug, Args)]
 pub struct MrcArgs {
+    /// Where the requests come from: presets or traces, overrides and seeds.
     #[command(flatten)]
     pub input: WorkloadArgs,
 
@@ -622,6 +648,7 @@ Examples:
   cachesim compare results/lru.csv results/others.csv --baseline fifo
   cachesim compare results/run.csv --export-markdown slides/policies.md";
 
+/// Options of `cachesim compare`.
 #[derive(Debug, Args)]
 pub struct CompareArgs {
     /// Results CSV files written by `cachesim run`.
@@ -642,6 +669,7 @@ Examples:
   cachesim report results/run.csv -o report.html
   cachesim report results/talk/*.csv -o results/talk/report.html --baseline lru";
 
+/// Options of `cachesim report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Results CSV files written by `cachesim run`.

@@ -12,7 +12,9 @@ use crate::units::{parse_bytes, parse_count, parse_duration};
 /// label (`zipf:requests=10k`) exactly as the user typed them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Written<T> {
+    /// The parsed value.
     pub value: T,
+    /// The option's text exactly as written.
     pub text: String,
 }
 
@@ -36,14 +38,18 @@ pub struct Seeds(pub Vec<u64>);
 /// `mrc --capacity`: `all`, or a capacity list.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MrcCapacity {
+    /// `all`: every capacity from 1 to the working set.
     All,
+    /// The capacities listed, as for `run --capacity`.
     List(CapacityList),
 }
 
+/// `run --capacity`: a comma-separated list of capacities and ranges.
 pub fn capacities(s: &str) -> Result<CapacityList, String> {
     CapacityList::parse(s)
 }
 
+/// `mrc --capacity`: `all` (any case), or a capacity list.
 pub fn mrc_capacities(s: &str) -> Result<MrcCapacity, String> {
     if s.trim().eq_ignore_ascii_case("all") {
         return Ok(MrcCapacity::All);
@@ -51,10 +57,12 @@ pub fn mrc_capacities(s: &str) -> Result<MrcCapacity, String> {
     CapacityList::parse(s).map(MrcCapacity::List)
 }
 
+/// A single capacity (`--l1-capacity`): objects, a percentage or bytes.
 pub fn capacity(s: &str) -> Result<Capacity, String> {
     Capacity::parse(s)
 }
 
+/// `--ttl`: comma-separated durations, each above 0 seconds.
 pub fn ttls(s: &str) -> Result<Ttls, String> {
     let mut v = Vec::new();
     for t in s.split(',') {
@@ -91,10 +99,12 @@ pub fn threads(s: &str) -> Result<usize, String> {
     }
 }
 
+/// `--origin`: a PostgreSQL URL, `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`.
 pub fn origin(s: &str) -> Result<PgConfig, String> {
     PgConfig::parse(s)
 }
 
+/// `--redis-url`: `redis://` (one server) or `redis+cluster://` (a cluster).
 pub fn redis_url(s: &str) -> Result<RedisUrl, String> {
     RedisUrl::parse(s)
 }
@@ -159,6 +169,7 @@ pub fn rate(s: &str) -> Result<f64, String> {
 /// Most seeds one command may ask for.
 pub const MAX_SEEDS: usize = 10_000;
 
+/// `--seeds`: a range `1..5` (inclusive), a list `1,2,7`, or both.
 pub fn seeds(s: &str) -> Result<Seeds, String> {
     parse_seeds(s).map(Seeds)
 }

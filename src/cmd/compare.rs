@@ -96,6 +96,8 @@ pub fn write_terminal(c: &Comparison, out: &mut dyn Write) -> std::io::Result<()
     Ok(())
 }
 
+/// Runs `cachesim compare`: prints the comparison table and, with
+/// `--export-markdown`, writes it as Markdown.
 pub fn compare(a: CompareArgs) -> Result<(), CliError> {
     let sources = load_sources(&a.inputs)?;
     let c = build(&sources, &a.baseline).map_err(baseline_error)?;

@@ -5,6 +5,8 @@ use crate::cli::ListArgs;
 use crate::workload::trace::TraceFormat;
 use crate::workload::{Preset, PRESETS};
 
+/// Runs `cachesim list`: prints every strategy, workload preset and trace
+/// format.
 pub fn list(_args: ListArgs) -> Result<(), CliError> {
     let text = listing()?;
     super::to_stdout(|out| out.write_all(text.as_bytes()))

@@ -68,11 +68,15 @@ pub fn run_error(e: crate::sim::runner::RunError) -> CliError {
 /// An error with its exit status: 2 for bad usage, 1 for a failure at run time.
 #[derive(Debug)]
 pub enum CliError {
+    /// Bad usage (an option's value, a combination of options): exit 2. The
+    /// message names the option.
     Usage(String),
+    /// A failure at run time (a file, a server, a write): exit 1.
     Runtime(anyhow::Error),
 }
 
 impl CliError {
+    /// The process exit status for this error: 2 for usage, 1 for runtime.
     pub fn exit_code(&self) -> i32 {
         match self {
             CliError::Usage(_) => 2,

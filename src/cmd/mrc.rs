@@ -239,6 +239,8 @@ fn write_table(rows: &[MrcRow], out: &mut dyn Write) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Runs `cachesim mrc`: computes the curve of each workload and seed,
+/// prints it and saves it as CSV (unless `--no-save`).
 pub fn mrc(a: MrcArgs) -> Result<(), CliError> {
     let workloads = inputs::workloads(&a.input)?;
     let seeds = inputs::seeds(&a.input);

@@ -37,6 +37,8 @@ pub fn load(inputs: &[PathBuf]) -> Result<Dataset, CliError> {
     Ok(data)
 }
 
+/// Runs `cachesim plot`: draws every chart kind the data supports (or the
+/// one asked for) as PNG and SVG.
 pub fn plot(a: PlotArgs) -> Result<(), CliError> {
     let size = plot::parse_size(&a.size).map_err(plot_error)?;
     let kinds: Vec<&dyn ChartKind> = match &a.kind {

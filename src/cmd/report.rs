@@ -10,6 +10,8 @@ use crate::report::compare::compare;
 use crate::report::html::{render, ReportInput};
 use anyhow::Context;
 
+/// Runs `cachesim report`: writes one self-contained HTML page from the
+/// results CSVs.
 pub fn report(a: ReportArgs) -> Result<(), CliError> {
     let data = load(&a.inputs)?;
     // Timeline CSVs feed the `timeline` chart only, not the comparison.

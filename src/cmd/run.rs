@@ -219,6 +219,8 @@ fn fresh_options(a: &RunArgs) -> Result<FreshOptions, CliError> {
     })
 }
 
+/// Runs `cachesim run`: replays the plan, prints the results and saves them
+/// as CSV unless `--no-save` (and the timeline and histograms when asked).
 pub fn run(a: RunArgs) -> Result<(), CliError> {
     let quiet = a.output.quiet;
     let plan = plan_from_args(&a)?;

@@ -9,6 +9,7 @@ use crate::workload::trace::{self, export, TraceFormat};
 use anyhow::Context;
 use std::io::Write;
 
+/// Runs `cachesim trace stats` or `cachesim trace convert`.
 pub fn trace(c: TraceCommand) -> Result<(), CliError> {
     match c {
         TraceCommand::Stats(a) => stats_cmd(a),

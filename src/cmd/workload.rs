@@ -13,6 +13,7 @@ use crate::workload::trace::{export, TraceFormat};
 use anyhow::Context;
 use clap::Parser;
 
+/// Runs `cachesim workload export`.
 pub fn workload(c: WorkloadCommand) -> Result<(), CliError> {
     match c {
         WorkloadCommand::Export(a) => export_cmd(a),

@@ -33,14 +33,21 @@ pub(crate) const TABLE: &str = "cachesim_origin";
 /// Connection settings parsed from `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PgConfig {
+    /// User to log in as (default: `$USER`, else `postgres`).
     pub user: String,
+    /// Password, if the URL has one.
     pub password: Option<String>,
+    /// Server host name or address.
     pub host: String,
+    /// Server port (default 5432).
     pub port: u16,
+    /// Database name (default: the user name).
     pub dbname: String,
 }
 
 impl PgConfig {
+    /// Parses `postgres://USER[:PASSWORD]@HOST[:PORT]/DB` (or `postgresql://`);
+    /// the error says what is accepted.
     pub fn parse(url: &str) -> Result<PgConfig, String> {
         let accepted = "expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE";
         let rest = url

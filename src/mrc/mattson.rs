@@ -63,6 +63,7 @@ impl Default for StackDistances {
 }
 
 impl StackDistances {
+    /// An empty stack.
     pub fn new() -> StackDistances {
         let mut s = StackDistances {
             bits: Vec::new(),
@@ -355,11 +356,14 @@ impl KeyPos {
 /// (index 0 unused), `cold` gets of keys not on the stack.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Histogram {
+    /// `hist[d]`: gets at stack distance `d` (index 0 unused).
     pub hist: Vec<u64>,
+    /// Gets of keys not on the stack (first accesses).
     pub cold: u64,
 }
 
 impl Histogram {
+    /// Counts one get at distance `d`; `None` counts a cold get.
     #[inline]
     pub fn record(&mut self, d: Option<u64>) {
         match d {
@@ -375,6 +379,7 @@ impl Histogram {
         }
     }
 
+    /// Gets counted, cold ones included.
     pub fn gets(&self) -> u64 {
         self.cold + self.hist.iter().sum::<u64>()
     }

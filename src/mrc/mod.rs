@@ -51,6 +51,7 @@ pub struct Curve {
     adjust: f64,
     /// Denominator: all gets (or their sampled estimate).
     total: f64,
+    /// How the curve was computed: `exact`, `shards` or `shards-fixed-size`.
     pub method: &'static str,
     /// 1 for exact; the (final) sampling rate for SHARDS.
     pub sample_rate: f64,
@@ -254,17 +255,24 @@ pub fn fixed_size_curve(s: &shards::ShardsFixedSize) -> Curve {
 pub struct MrcRow {
     /// Cache size in objects.
     pub capacity: u64,
+    /// Share of gets that hit an LRU cache of `capacity` objects.
     pub hit_ratio: f64,
+    /// 1 - `hit_ratio`.
     pub miss_ratio: f64,
     /// `exact`, `shards` (fixed rate) or `shards-fixed-size`.
     pub method: String,
     /// 1 for exact, else the sampling rate (the final one for fixed size).
     pub sample_rate: f64,
+    /// Preset name (with overridden parameters) or trace file name, as in
+    /// `run`'s `workload` column.
     pub workload: String,
+    /// The workload's seed.
     pub seed: u64,
     /// The capacity as given (`5%`, `1000`).
     pub capacity_spec: String,
+    /// Requests in the workload.
     pub requests: u64,
+    /// Distinct keys in the workload.
     pub distinct_keys: u64,
     /// With `--compare`: the miss ratio of a real LRU replay at `capacity`.
     pub lru_miss_ratio: Option<f64>,

@@ -97,6 +97,7 @@ pub struct ShardsFixedRate {
 }
 
 impl ShardsFixedRate {
+    /// Samples the keys whose hash falls under `rate` (0 < rate <= 1).
     pub fn new(rate: f64) -> ShardsFixedRate {
         ShardsFixedRate {
             t: threshold(rate),
@@ -116,6 +117,7 @@ impl ShardsFixedRate {
         self.stack.len()
     }
 
+    /// Replays a get of `key`: records its stack distance if the key is sampled.
     #[inline]
     pub fn get(&mut self, key: Key) {
         self.gets += 1;
@@ -183,10 +185,13 @@ pub struct ShardsFixedSize {
     cold: f64,
     /// Product of the rescale factors so far.
     scale: f64,
+    /// Every get seen (sampled or not).
     pub gets: u64,
 }
 
 impl ShardsFixedSize {
+    /// Tracks at most `max_keys` keys (at least 1), lowering the rate as new
+    /// keys arrive.
     pub fn new(max_keys: usize) -> ShardsFixedSize {
         ShardsFixedSize {
             t: P,
@@ -205,6 +210,7 @@ impl ShardsFixedSize {
         self.t as f64 / P as f64
     }
 
+    /// Keys tracked.
     pub fn tracked(&self) -> usize {
         self.stack.len()
     }
@@ -249,6 +255,8 @@ impl ShardsFixedSize {
         self.scale *= self.rate() / old;
     }
 
+    /// Replays a get of `key`: records its weighted, scaled stack distance if
+    /// the key is sampled.
     #[inline]
     pub fn get(&mut self, key: Key) {
         self.gets += 1;

@@ -11,7 +11,9 @@ use std::fmt;
 
 /// The backend a chart draws on.
 pub enum Canvas<'a> {
+    /// PNG output, through plotters' bitmap backend.
     Bitmap(BitMapBackend<'a>),
+    /// SVG output, through plotters' SVG backend.
     Svg(SVGBackend<'a>),
 }
 

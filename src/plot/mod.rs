@@ -28,24 +28,39 @@ use theme::Theme;
 /// The drawing area a chart kind draws on.
 pub(crate) type Area<'a> = DrawingArea<Canvas<'a>, Shift>;
 
+/// Why a chart could not be drawn.
 #[derive(Debug, thiserror::Error)]
 pub enum PlotError {
     /// The data lacks what the chart draws (e.g. a curve needs two capacities).
     #[error("cannot draw '{kind}': {reason}")]
-    Unsupported { kind: &'static str, reason: String },
+    Unsupported {
+        /// The chart kind (`mrc`, `bars`, ...).
+        kind: &'static str,
+        /// What the data lacks.
+        reason: String,
+    },
     /// The inputs lack the columns (or the files) this kind draws at all,
     /// e.g. `latency` on results run with `--no-latency`: asking for it by
     /// `--kind` is a usage error, not a data problem.
     #[error("cannot draw '{kind}': {reason}")]
-    MissingColumns { kind: &'static str, reason: String },
+    MissingColumns {
+        /// The chart kind (`mrc`, `bars`, ...).
+        kind: &'static str,
+        /// What the inputs lack.
+        reason: String,
+    },
     /// A bad option value (names the option).
     #[error("invalid value for '{option}': {reason}")]
     Option {
+        /// The option (`--size`, `--capacity`, ...).
         option: &'static str,
+        /// What is wrong with its value, and what is accepted.
         reason: String,
     },
+    /// plotters failed to draw (the backend's message).
     #[error("drawing failed: {0}")]
     Draw(String),
+    /// The PNG could not be encoded (the encoder's message).
     #[error("PNG encoding failed: {0}")]
     Encode(String),
 }
@@ -58,8 +73,10 @@ pub(crate) fn draw_err<E: std::fmt::Display>(e: E) -> PlotError {
 /// Which ratio the y axis shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum YMetric {
+    /// Hit ratio (hits / gets).
     #[default]
     Hit,
+    /// Miss ratio (misses / gets).
     Miss,
 }
 
@@ -81,6 +98,7 @@ impl YMetric {
 /// Options shared by the chart kinds (each reads the ones it uses).
 #[derive(Debug, Clone, Default)]
 pub struct PlotOptions {
+    /// Which ratio the y axis shows (`--y`).
     pub y: YMetric,
     /// For `bars`: the capacity to show, as given by `--capacity`.
     pub capacity: Option<String>,
@@ -148,6 +166,7 @@ pub(crate) fn kind_names() -> String {
 /// user asked for strategies and workloads in).
 #[derive(Debug, Clone, Default)]
 pub struct Dataset {
+    /// Results rows, one per run, in the order read.
     pub rows: Vec<RunResult>,
     /// Rows of `<results>-timeline.csv` files (for `timeline`), each with
     /// its source: the file's stem without `-timeline`.

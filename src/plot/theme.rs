@@ -34,7 +34,9 @@ pub(crate) fn register_fonts() {
 /// a 1920x1080 slide.
 #[derive(Debug, Clone, Copy)]
 pub struct Theme {
+    /// Image width, pixels.
     pub width: u32,
+    /// Image height, pixels.
     pub height: u32,
     scale: f64,
 }

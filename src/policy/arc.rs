@@ -64,6 +64,7 @@ pub struct Arc {
 }
 
 impl Arc {
+    /// An empty cache of `capacity` charge units (objects, or bytes).
     pub fn new(capacity: u64) -> Arc {
         Arc {
             slab: LinkedSlab::with_capacity((2 * capacity).min(1 << 24) as usize),

@@ -10,6 +10,7 @@ use super::common::Queue;
 use super::{Access, BuildCtx, Evictions, Kind, Params, Policy, PolicyInfo, Register, SpecError};
 use crate::request::Key;
 
+/// First in, first out. See the module documentation.
 #[derive(Debug, Clone)]
 pub struct Fifo {
     q: Queue,

@@ -29,6 +29,8 @@ struct Bucket {
     next: u32,
 }
 
+/// Least frequently used, as `cachetools.LFUCache`. See the module
+/// documentation.
 #[derive(Debug, Clone)]
 pub struct Lfu {
     slab: LinkedSlab<Entry>,

@@ -20,6 +20,7 @@ pub struct Lru {
 }
 
 impl Lru {
+    /// An empty cache of `capacity` charge units (objects, or bytes).
     pub fn new(capacity: u64) -> Lru {
         Lru {
             q: Queue::new(capacity),

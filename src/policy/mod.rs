@@ -42,6 +42,7 @@ pub use params::{Params, SpecError, StrategySpec};
 /// What the replay loop tells a policy about one access.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Access {
+    /// The key requested.
     pub key: Key,
     /// Capacity units this object occupies: 1, or its size in bytes.
     pub charge: u64,
@@ -105,6 +106,7 @@ pub trait Policy {
     /// Capacity units in use (objects, or bytes).
     fn used(&self) -> u64;
 
+    /// Whether no object is resident.
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -218,7 +220,10 @@ macro_rules! __policy_items {
         /// the replay loop is monomorphised per policy through [`dispatch!`].
         #[derive(Debug)]
         pub enum AnyPolicy {
-            $($variant($ty),)*
+            $(
+                #[doc = concat!("The `", stringify!($ty), "` policy.")]
+                $variant($ty),
+            )*
         }
 
         /// Every registered policy, in the order `cachesim list` shows them.
@@ -266,7 +271,9 @@ macro_rules! __dispatch_match {
 /// (`crate::sim::strategy`), or a strategy a backend runs.
 #[derive(Debug, Clone, Copy)]
 pub struct StrategyInfo {
+    /// The name `--strategy` takes (`lru`, `s3fifo`).
     pub name: &'static str,
+    /// What the strategy does, in one line.
     pub summary: &'static str,
     /// `key=default` pairs the spec accepts, documented in the strategy's file.
     pub params: &'static str,
@@ -333,7 +340,10 @@ impl Policy for AnyPolicy {
 /// spelled out, defaults included) for the CSV `strategy` column.
 #[derive(Debug)]
 pub struct Built {
+    /// The policy, ready to replay.
     pub policy: AnyPolicy,
+    /// The spec's canonical form: every parameter spelled out, defaults
+    /// included.
     pub canonical: String,
 }
 

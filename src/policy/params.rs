@@ -12,21 +12,39 @@ use thiserror::Error;
 /// accepted.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum SpecError {
+    /// No strategy has this name.
     #[error("unknown strategy '{name}'; valid strategies: {valid}")]
-    UnknownStrategy { name: String, valid: String },
+    UnknownStrategy {
+        /// The name as given.
+        name: String,
+        /// Every valid strategy name, comma separated.
+        valid: String,
+    },
+    /// The strategy takes no parameter of this name.
     #[error("strategy '{strategy}': unknown parameter '{param}'{hint}")]
     UnknownParam {
+        /// The strategy's name.
         strategy: String,
+        /// The parameter as given (its key, or a positional value).
         param: String,
+        /// The rest of the message: the accepted parameters, or that there are
+        /// none.
         hint: String,
     },
+    /// A parameter's value is not accepted.
     #[error("strategy '{strategy}': parameter '{param}={value}': {why}")]
     BadValue {
+        /// The strategy's name.
         strategy: String,
+        /// The parameter's key.
         param: String,
+        /// The value as given.
         value: String,
+        /// Why it is not accepted, and what is.
         why: String,
     },
+    /// The spec is not `NAME` or `NAME:key=value[:key=value...]` (the spec as
+    /// given).
     #[error("invalid strategy spec '{0}': expected NAME or NAME:key=value[:key=value...]")]
     Malformed(String),
 }
@@ -43,6 +61,7 @@ impl SpecError {
 /// A parsed strategy spec.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct StrategySpec {
+    /// The strategy's name, lowercased.
     pub name: String,
     /// `key=value` pairs, or `(value, "")`-less positional arguments as
     /// `("", value)`, in the order given.
@@ -50,6 +69,9 @@ pub struct StrategySpec {
 }
 
 impl StrategySpec {
+    /// Parses `name` or `name:key=value:key=value` (a bare `value` is a
+    /// positional parameter). Only the syntax is checked here; names and values
+    /// are checked when the strategy is built.
     pub fn parse(s: &str) -> Result<StrategySpec, SpecError> {
         let s = s.trim();
         let mut parts = s.split(':');

@@ -15,6 +15,8 @@ struct Entry {
     pos: u32,
 }
 
+/// Random replacement, as `cachetools.RRCache`. See the module
+/// documentation.
 #[derive(Debug, Clone)]
 pub struct RandomCache {
     slab: LinkedSlab<Entry>,

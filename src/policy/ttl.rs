@@ -28,6 +28,8 @@ struct Entry {
     expires: f64,
 }
 
+/// LRU with a per-entry time-to-live, as `cachetools.TTLCache`. See the
+/// module documentation.
 #[derive(Debug, Clone)]
 pub struct TtlCache {
     slab: LinkedSlab<Entry>,

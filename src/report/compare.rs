@@ -15,10 +15,15 @@ use rustc_hash::FxHashMap;
 pub struct Line {
     /// The strategy spec, followed by `(source)` when several inputs hold it.
     pub label: String,
+    /// The strategy spec, as in the `strategy` column.
     pub strategy: String,
+    /// Whether this is the baseline's line.
     pub is_baseline: bool,
+    /// hits / gets.
     pub hit_ratio: f64,
+    /// misses / gets.
     pub miss_ratio: f64,
+    /// Throughput of the replay loop, requests per second.
     pub requests_per_s: f64,
     /// hit ratio / baseline hit ratio; `None` without a baseline in the
     /// group or when the baseline's ratio is 0.
@@ -30,12 +35,17 @@ pub struct Line {
 /// The rows of one (workload, capacity).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {
+    /// The `workload` column shared by the group's rows.
     pub workload: String,
+    /// Capacity as resolved for the runs, in `unit`s.
     pub capacity: u64,
+    /// `objects` or `bytes`.
     pub unit: String,
     /// The capacity as given (`1%`), when the rows agree on it.
     pub capacity_spec: String,
+    /// Whether the baseline strategy has a line in this group.
     pub has_baseline: bool,
+    /// One line per strategy, in first-seen order.
     pub lines: Vec<Line>,
 }
 
@@ -55,25 +65,35 @@ impl Group {
     }
 }
 
+/// Results lined up by (workload, capacity), each strategy against a
+/// baseline.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comparison {
     /// The baseline's full strategy spec.
     pub baseline: String,
+    /// One group per (workload, capacity), in first-seen order.
     pub groups: Vec<Group>,
     /// Things the reader should know (groups without the baseline, ...).
     pub notes: Vec<String>,
 }
 
+/// Why no comparison could be made.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum CompareError {
+    /// No strategy in the results matches the baseline.
     #[error("baseline strategy '{baseline}' is not in the results; strategies present: {}", present.join(", "))]
     MissingBaseline {
+        /// The baseline as asked for.
         baseline: String,
+        /// The strategies the results hold.
         present: Vec<String>,
     },
+    /// The baseline, given by name, matches several specs.
     #[error("baseline '{baseline}' matches several strategies ({}); give one in full", matches.join(", "))]
     Ambiguous {
+        /// The baseline as asked for.
         baseline: String,
+        /// The specs it matches.
         matches: Vec<String>,
     },
 }

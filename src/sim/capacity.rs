@@ -21,7 +21,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CapacityKind {
+    /// The capacity is a number of objects (each charged 1).
     Objects,
+    /// The capacity is a byte budget (each object charged its size).
     Bytes,
 }
 
@@ -134,6 +136,8 @@ impl Capacity {
         Ok(Range::parse(s)?.points(scale))
     }
 
+    /// Whether this capacity counts objects (a count or a percentage) or
+    /// bytes.
     pub fn kind(&self) -> CapacityKind {
         match self {
             Capacity::Bytes(_) => CapacityKind::Bytes,

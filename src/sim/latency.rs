@@ -38,6 +38,8 @@ pub struct OriginError(pub String);
 
 /// The database behind the cache: fetches a key, returns how long it took.
 pub trait Origin {
+    /// Fetches `key` (a value of `size` bytes); returns how long it took, in
+    /// nanoseconds.
     fn fetch(&mut self, key: Key, size: u32) -> Result<u64, OriginError>;
 }
 
@@ -61,6 +63,9 @@ pub enum OriginModel {
 impl OriginModel {
     pub(crate) const ACCEPTED: &'static str = "expected 2ms (constant), uniform:1ms..5ms, normal:5ms,1ms (mean, sd), lognormal:2ms,0.8 (median, sigma), exp:2ms (mean) or pareto:1ms,1.5 (minimum, shape)";
 
+    /// Parses `2ms` (constant), `uniform:1ms..5ms`, `normal:5ms,1ms`,
+    /// `lognormal:2ms,0.8`, `exp:2ms` or `pareto:1ms,1.5`; the error says what
+    /// is accepted.
     pub fn parse(s: &str) -> Result<OriginModel, String> {
         let t = s.trim();
         let bad = |why: &str| {
@@ -145,6 +150,8 @@ enum Sampler {
 }
 
 impl ModelOrigin {
+    /// An origin drawing its latencies from `model`, seeded by `seed` (the same
+    /// seed, the same latencies).
     pub fn new(model: &OriginModel, seed: u64) -> ModelOrigin {
         let s = match *model {
             OriginModel::Constant(a) => Sampler::Constant(a),
@@ -197,6 +204,7 @@ pub trait LatencySink {
     fn begin(&mut self) -> Option<Instant>;
     /// An instant if `t0` is (the get is timed), else nothing.
     fn mark(&self, t0: Option<Instant>) -> Option<Instant>;
+    /// After a hit: `t0` from [`LatencySink::begin`].
     fn hit(&mut self, t0: Option<Instant>);
     /// Fetches a missed key from the origin; returns its time in ns.
     fn fetch(&mut self, key: Key, size: u32) -> Result<u64, OriginError>;
@@ -242,10 +250,15 @@ impl LatencySink for NoLatency {
 
 /// Times a sample of gets, fetches from an origin, records histograms.
 pub struct Timed<O: Origin> {
+    /// The origin misses are fetched from.
     pub origin: O,
+    /// Latency of timed hits (and the untimed ones they stand for), nanoseconds.
     pub hits: Histogram<u64>,
+    /// Latency of misses (cache operation plus origin fetch), nanoseconds.
     pub misses: Histogram<u64>,
+    /// Fetches sent to the origin.
     pub origin_requests: u64,
+    /// Total origin time of those fetches, nanoseconds.
     pub origin_ns: u64,
     counter: u32,
     pending_hits: u64,
@@ -271,6 +284,8 @@ pub(crate) fn clock_overhead_ns() -> u64 {
 }
 
 impl<O: Origin> Timed<O> {
+    /// Times gets against `origin`, with empty histograms and the clock's own
+    /// cost calibrated.
     pub fn new(origin: O) -> Timed<O> {
         Timed {
             origin,

@@ -34,7 +34,9 @@ use std::sync::Arc;
 /// `--warmup`: a number of requests or a share of the workload's requests.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Warmup {
+    /// The first N requests.
     Requests(u64),
+    /// The first P% of the workload's requests (0 <= P < 100).
     Percent(f64),
 }
 
@@ -95,7 +97,9 @@ pub(crate) fn parse_window(s: &str) -> Result<u64, String> {
 /// The freshness and warm-up options of a plan (the same for every run).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FreshOptions {
+    /// `--on-write`: what a write does to a cached copy.
     pub on_write: OnWrite,
+    /// `--warmup`; `None` counts every request.
     pub warmup: Option<Warmup>,
     /// `--prefill top:K`.
     pub prefill: Option<u64>,
@@ -106,6 +110,7 @@ pub struct FreshOptions {
 /// [`FreshOptions`] resolved for one workload.
 #[derive(Debug, Clone, Default)]
 pub struct FreshRun {
+    /// The options as given.
     pub opts: FreshOptions,
     /// Warm-up requests.
     pub warmup: u64,
@@ -120,21 +125,33 @@ pub struct WindowPoint {
     pub request: u64,
     /// Time of the window's last request, seconds.
     pub time_s: f64,
+    /// Gets counted in the window.
     pub window_gets: u64,
+    /// Hits counted in the window.
     pub window_hits: u64,
+    /// Stale hits counted in the window.
     pub window_stale_hits: u64,
+    /// Gets counted since the end of the warm-up.
     pub cumulative_gets: u64,
+    /// Hits counted since the end of the warm-up.
     pub cumulative_hits: u64,
 }
 
 /// One row of `<results>-timeline.csv`. Column order is a public interface.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimelineRow {
+    /// As in the results: preset name (with overridden parameters) or trace
+    /// file name.
     pub workload: String,
+    /// As in the results: the canonical strategy spec.
     pub strategy: String,
+    /// As in the results: the capacity as resolved for the run.
     pub capacity: u64,
+    /// As in the results: `--seed`.
     pub seed: u64,
+    /// Stream position after the window's last request (warm-up included).
     pub request: u64,
+    /// Time of the window's last request, seconds.
     pub time_s: f64,
     /// Hits / gets within the window; empty for a window without gets.
     pub window_hit_ratio: Option<f64>,
@@ -142,11 +159,16 @@ pub struct TimelineRow {
     pub cumulative_hit_ratio: Option<f64>,
     /// The run's `--ttl` axis value; empty without `--ttl`.
     pub ttl_s: Option<f64>,
+    /// Gets in the window; the windows' counts add up to the run's.
     pub window_gets: u64,
+    /// Hits in the window.
     pub window_hits: u64,
+    /// Stale hits in the window.
     pub window_stale_hits: u64,
 }
 
+/// The columns of `<results>-timeline.csv`, in order (the fields of
+/// [`TimelineRow`]).
 pub const TIMELINE_COLUMNS: &[&str] = &[
     "workload",
     "strategy",
@@ -224,6 +246,7 @@ pub struct Phaser {
     last_time: f64,
     /// Cumulative (gets, hits, stale hits) at the last window's end.
     mark: (u64, u64, u64),
+    /// The windows closed so far, in order.
     pub timeline: Vec<WindowPoint>,
 }
 
@@ -295,10 +318,12 @@ pub struct Driver<'a> {
     /// Versions of written keys, and the stale hits counted after the
     /// warm-up.
     versions: Versions,
+    /// The warm-up and the windows of the run.
     pub phases: Phaser,
 }
 
 impl<'a> Driver<'a> {
+    /// A driver for a run with the options of `f`.
     pub fn new(f: &'a FreshRun) -> Driver<'a> {
         Driver {
             on_write: f.opts.on_write,

@@ -28,13 +28,21 @@ use serde::{Deserialize, Serialize};
 /// What one replay counted.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counters {
+    /// Requests replayed (gets + sets + deletes).
     pub requests: u64,
+    /// Get requests.
     pub gets: u64,
+    /// Gets that found the key cached.
     pub hits: u64,
+    /// Gets that did not.
     pub misses: u64,
+    /// Set (write) requests.
     pub sets: u64,
+    /// Delete requests.
     pub deletes: u64,
+    /// Entries removed to make room.
     pub evictions: u64,
+    /// Entries removed because their TTL had passed.
     pub expirations: u64,
     /// Bytes asked for by gets.
     pub bytes_requested: u64,
@@ -43,6 +51,7 @@ pub struct Counters {
 }
 
 impl Counters {
+    /// hits / gets; 0 without gets.
     pub fn hit_ratio(&self) -> f64 {
         if self.gets == 0 {
             0.0
@@ -107,7 +116,9 @@ impl ChargeModel {
 /// does to a cached copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rules {
+    /// How objects are charged against the capacity.
     pub charge: ChargeModel,
+    /// What a write does to a cached copy (`--on-write`).
     pub on_write: OnWrite,
 }
 
@@ -119,6 +130,7 @@ impl From<ChargeModel> for Rules {
 }
 
 impl Rules {
+    /// Rules charging objects by `charge`, applying `on_write` to writes.
     pub fn new(charge: ChargeModel, on_write: OnWrite) -> Rules {
         Rules { charge, on_write }
     }

@@ -14,21 +14,29 @@ pub struct RunResult {
     pub strategy: String,
     /// Capacity as resolved for the run, in `capacity_unit`s.
     pub capacity: u64,
+    /// Requests replayed (gets + sets + deletes).
     pub requests: u64,
+    /// Get requests.
     pub gets: u64,
+    /// Gets that hit (`hits + misses = gets`).
     pub hits: u64,
+    /// Gets that missed.
     pub misses: u64,
     /// hits / gets.
     pub hit_ratio: f64,
     /// misses / gets.
     pub miss_ratio: f64,
+    /// Entries removed to make room.
     pub evictions: u64,
+    /// Entries removed because their TTL had passed.
     pub expirations: u64,
     /// Distinct keys requested in the run's workload.
     pub distinct_keys: u64,
     /// Wall time of the replay loop, seconds.
     pub elapsed_s: f64,
+    /// Throughput of the replay loop: requests / `elapsed_s`.
     pub requests_per_s: f64,
+    /// `--seed`: the seed of the workload and of randomised strategies.
     pub seed: u64,
     /// cachesim version that produced the row.
     pub version: String,
@@ -47,34 +55,49 @@ pub struct RunResult {
     /// The capacity as given (`5%`, `10000`, `64MiB`).
     #[serde(default)]
     pub capacity_spec: String,
+    /// Write (`set`) requests.
     #[serde(default)]
     pub sets: u64,
+    /// Delete requests.
     #[serde(default)]
     pub deletes: u64,
-    /// Latency of gets (cache operation, plus the origin fetch on a miss), in
-    /// microseconds; empty with `--no-latency`.
+    /// Mean latency of gets (cache operation, plus the origin fetch on a
+    /// miss), microseconds; empty with `--no-latency`.
     #[serde(default)]
     pub lat_mean_us: Option<f64>,
+    /// Median latency of gets, microseconds; empty with `--no-latency`.
     #[serde(default)]
     pub lat_p50_us: Option<f64>,
+    /// 90th percentile latency of gets, microseconds; empty with `--no-latency`.
     #[serde(default)]
     pub lat_p90_us: Option<f64>,
+    /// 99th percentile latency of gets, microseconds; empty with `--no-latency`.
     #[serde(default)]
     pub lat_p99_us: Option<f64>,
+    /// 99.9th percentile latency of gets, microseconds; empty with
+    /// `--no-latency`.
     #[serde(default)]
     pub lat_p999_us: Option<f64>,
+    /// 99.99th percentile latency of gets, microseconds; empty with
+    /// `--no-latency`.
     #[serde(default)]
     pub lat_p9999_us: Option<f64>,
+    /// Highest latency of a get, microseconds; empty with `--no-latency`.
     #[serde(default)]
     pub lat_max_us: Option<f64>,
-    /// Hits only.
+    /// Median latency of hits, microseconds; empty when there were none.
     #[serde(default)]
     pub hit_p50_us: Option<f64>,
+    /// 99th percentile latency of hits, microseconds; empty when there were
+    /// none.
     #[serde(default)]
     pub hit_p99_us: Option<f64>,
-    /// Misses only.
+    /// Median latency of misses (cache operation plus origin fetch),
+    /// microseconds; empty when there were none.
     #[serde(default)]
     pub miss_p50_us: Option<f64>,
+    /// 99th percentile latency of misses (cache operation plus origin fetch),
+    /// microseconds; empty when there were none.
     #[serde(default)]
     pub miss_p99_us: Option<f64>,
     /// Requests that went to the origin (the load the cache did not take off it).
@@ -96,10 +119,12 @@ pub struct RunResult {
     /// stale_hits / gets.
     #[serde(default)]
     pub stale_hit_ratio: f64,
-    /// Mean and max, over stale hits, of how long ago the served value
-    /// changed (seconds); empty without stale hits.
+    /// Over stale hits, how long ago the served value changed on average,
+    /// seconds; empty without stale hits.
     #[serde(default)]
     pub stale_age_mean_s: Option<f64>,
+    /// Over stale hits, how long ago the served value changed at most,
+    /// seconds; empty without stale hits.
     #[serde(default)]
     pub stale_age_max_s: Option<f64>,
     /// The run's value on the `--ttl` axis (seconds); empty without `--ttl`.
@@ -121,14 +146,20 @@ pub struct RunResult {
     /// Hits served by Redis (`redis*`, or the L2 of `tiered:*`).
     #[serde(default)]
     pub l2_hits: u64,
-    /// Latency of L1 hits of `tiered:*` runs, microseconds.
+    /// Median latency of L1 hits of `tiered:*` runs, microseconds; empty
+    /// otherwise.
     #[serde(default)]
     pub l1_hit_p50_us: Option<f64>,
+    /// 99th percentile latency of L1 hits of `tiered:*` runs, microseconds;
+    /// empty otherwise.
     #[serde(default)]
     pub l1_hit_p99_us: Option<f64>,
-    /// Latency of Redis hits (`redis*`, or the L2 of `tiered:*`).
+    /// Median latency of Redis hits (`redis*`, or the L2 of `tiered:*`),
+    /// microseconds; empty otherwise.
     #[serde(default)]
     pub l2_hit_p50_us: Option<f64>,
+    /// 99th percentile latency of Redis hits (`redis*`, or the L2 of
+    /// `tiered:*`), microseconds; empty otherwise.
     #[serde(default)]
     pub l2_hit_p99_us: Option<f64>,
     /// Threads the sweep ran on (`--threads`); results other than the timing

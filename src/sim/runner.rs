@@ -36,21 +36,33 @@ pub use super::sweep::Plan;
 /// streaming, read per batch.
 const CHUNK: usize = 1 << 16;
 
+/// Why a run (or a whole plan) failed.
 #[derive(Debug, Error)]
 pub enum RunError {
+    /// A trace could not be read.
     #[error(transparent)]
     Trace(#[from] TraceError),
+    /// A strategy spec is not valid.
     #[error(transparent)]
     Spec(#[from] SpecError),
+    /// The workload or the plan cannot run (a preset, a missing option, a
+    /// strategy that cannot replay this workload).
     #[error("{0}")]
     Workload(String),
+    /// The origin failed during the run (a database went away).
     #[error("{0}")]
     Origin(String),
     /// A backend failed (a server unreachable, a connection lost...).
     #[error("{0}")]
     Backend(String),
+    /// A latency histogram could not be written.
     #[error("cannot write histogram '{path}': {err}")]
-    Histogram { path: PathBuf, err: std::io::Error },
+    Histogram {
+        /// The histogram file.
+        path: PathBuf,
+        /// The write error.
+        err: std::io::Error,
+    },
     /// The warm-up covers the whole workload, leaving nothing to count. A
     /// usage error, but only known once a trace has been counted; the
     /// command names its option.
@@ -58,8 +70,11 @@ pub enum RunError {
         "{warmup} warm-up requests leave none of the {requests} requests of '{workload}' to count"
     )]
     WarmupTooLong {
+        /// Warm-up requests asked for.
         warmup: u64,
+        /// Requests in the workload.
         requests: u64,
+        /// The workload's label.
         workload: String,
     },
 }
@@ -104,10 +119,17 @@ impl std::fmt::Debug for OriginSpec {
 pub enum WorkloadInput {
     /// A synthetic preset (with command-line overrides already applied) and
     /// the label for the `workload` column.
-    Preset { preset: Preset, label: String },
+    Preset {
+        /// The preset, overrides applied.
+        preset: Preset,
+        /// The `workload` column's label.
+        label: String,
+    },
     /// A trace file.
     Trace {
+        /// The trace file.
         path: PathBuf,
+        /// Its reader; `None` detects it from the file.
         format: Option<TraceFormat>,
         /// Requests per second for requests without timestamps.
         rate: f64,
@@ -207,9 +229,13 @@ impl WorkloadInput {
 /// A workload ready to replay.
 #[derive(Debug)]
 pub struct Prepared {
+    /// The `workload` column's label.
     pub label: String,
+    /// Requests in the workload.
     pub requests: u64,
+    /// Distinct keys in the workload.
     pub distinct: u64,
+    /// The requests.
     pub data: Data,
     /// Next use of every request ([`crate::workload::future::next_use`]), when an
     /// offline strategy (Belady) will replay the workload.
@@ -240,10 +266,15 @@ impl Prepared {
 /// share), or a trace read again for each pass.
 #[derive(Debug)]
 pub enum Data {
+    /// Requests held in memory.
     Memory(Batch),
+    /// A trace file, read again for each pass.
     Stream {
+        /// The trace file.
         path: PathBuf,
+        /// Its reader.
         format: TraceFormat,
+        /// Requests per second for requests without timestamps.
         rate: f64,
     },
 }
@@ -284,9 +315,14 @@ impl Data {
 /// One run's settings.
 #[derive(Debug, Clone)]
 pub struct RunConfig {
+    /// The strategy spec to build.
     pub strategy: StrategySpec,
+    /// The capacity as given, resolved against the workload.
     pub capacity: Capacity,
+    /// The run's seed (the `seed` column), for randomised strategies and the
+    /// origin latency model.
     pub seed: u64,
+    /// The run's value on the `--ttl` axis, seconds; `None` without `--ttl`.
     pub ttl: Option<f64>,
     /// Record latency against this origin; `None` is `--no-latency`.
     pub latency: Option<OriginSpec>,

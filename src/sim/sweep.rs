@@ -43,8 +43,11 @@ use std::sync::{Arc, Mutex};
 /// nesting order.
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
+    /// The workloads, outermost.
     pub workloads: Vec<WorkloadInput>,
+    /// The strategy specs to run on each workload.
     pub strategies: Vec<StrategySpec>,
+    /// The capacities to run each strategy at.
     pub capacities: Vec<Capacity>,
     /// Seeds, each a separate set of runs (`--seeds`), at least one.
     pub seeds: Vec<u64>,

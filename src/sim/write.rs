@@ -20,9 +20,12 @@ use crate::request::Op;
 /// What a write does to the cached copy. See the module documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OnWrite {
+    /// Delete the cached copy (the default).
     #[default]
     Invalidate,
+    /// Write the new value through.
     Update,
+    /// Leave the cached copy, stale until evicted or expired.
     None,
 }
 

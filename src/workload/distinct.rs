@@ -10,7 +10,9 @@ use rustc_hash::FxHashSet;
 /// A set of keys that only counts. See the module documentation.
 #[derive(Debug, Clone)]
 pub enum DistinctKeys {
+    /// Every key seen so far is below 2^32.
     Small(FxHashSet<u32>),
+    /// A key of 2^32 or more was seen.
     Large(FxHashSet<u64>),
 }
 
@@ -21,6 +23,7 @@ impl Default for DistinctKeys {
 }
 
 impl DistinctKeys {
+    /// An empty set.
     pub fn new() -> DistinctKeys {
         DistinctKeys::default()
     }
@@ -46,6 +49,7 @@ impl DistinctKeys {
         }
     }
 
+    /// Adds `keys`.
     pub fn extend(&mut self, keys: &[Key]) {
         for &k in keys {
             self.insert(k);

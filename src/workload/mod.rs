@@ -30,6 +30,7 @@ pub use preset::{Preset, PRESETS};
 /// Requests in columnar form. See the module documentation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Batch {
+    /// The keys requested, in order.
     pub keys: Vec<Key>,
     /// Empty, or one timestamp (seconds) per key.
     pub times: Vec<f64>,
@@ -45,6 +46,8 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// An empty batch with this rate (requests per second) and object size
+    /// (bytes).
     pub fn new(rate: f64, unit_size: u32) -> Batch {
         Batch {
             keys: Vec::new(),
@@ -56,10 +59,12 @@ impl Batch {
         }
     }
 
+    /// Number of requests.
     pub fn len(&self) -> usize {
         self.keys.len()
     }
 
+    /// Whether the batch holds no request.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }

@@ -47,9 +47,14 @@ pub struct Preset {
     /// Filled from the file or preset name, not from the TOML.
     #[serde(skip)]
     pub name: String,
+    /// One line for `cachesim list`.
     pub description: String,
+    /// The generator: zipf, uniform, hotspot, scan, zipf-shift, zipf-scan or
+    /// ycsb.
     pub generator: String,
+    /// Number of requests to generate.
     pub requests: u64,
+    /// Number of distinct keys in the key space.
     pub keys: u64,
     /// Zipf skew (zipf only).
     #[serde(default)]
@@ -84,12 +89,17 @@ pub struct Preset {
     /// ycsb: operation proportions (YCSB's `readproportion`, ...).
     #[serde(default)]
     pub read_proportion: Option<f64>,
+    /// ycsb: share of updates (`updateproportion`); `None` is 0.
     #[serde(default)]
     pub update_proportion: Option<f64>,
+    /// ycsb: share of inserts (`insertproportion`); `None` is 0.
     #[serde(default)]
     pub insert_proportion: Option<f64>,
+    /// ycsb: share of scans (`scanproportion`); `None` is 0.
     #[serde(default)]
     pub scan_proportion: Option<f64>,
+    /// ycsb: share of read-modify-writes (`readmodifywriteproportion`);
+    /// `None` is 0.
     #[serde(default)]
     pub read_modify_write_proportion: Option<f64>,
     /// ycsb: zipfian (default), latest or uniform.

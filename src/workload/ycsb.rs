@@ -34,10 +34,15 @@ use crate::rng::SimRng;
 /// Operation proportions (they need not sum to 1: they are normalised).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Mix {
+    /// Proportion of reads.
     pub read: f64,
+    /// Proportion of updates.
     pub update: f64,
+    /// Proportion of inserts.
     pub insert: f64,
+    /// Proportion of scans.
     pub scan: f64,
+    /// Proportion of read-modify-writes.
     pub read_modify_write: f64,
 }
 

@@ -50,10 +50,13 @@ pub fn key_slot(key: &[u8]) -> u16 {
 
 /// A batch of single-key commands: command `i`'s key, and how to queue it.
 pub trait CmdBatch {
+    /// Number of commands in the batch.
     fn len(&self) -> usize;
+    /// Whether the batch holds no command.
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// The key of command `i`, which decides the master it goes to.
     fn key(&self, i: usize) -> &[u8];
     /// Queues command `i` on `c`.
     fn write(&self, i: usize, c: &mut Conn);
@@ -95,6 +98,9 @@ fn split_addr(addr: &str) -> Result<(String, u16), RespError> {
 }
 
 impl ClusterClient {
+    /// Connects to the cluster: loads the slot map from the first of `seeds`
+    /// (host, port) that answers, then opens one connection per master,
+    /// authenticating with `user` and `password` when given.
     pub fn connect(
         seeds: &[(String, u16)],
         user: Option<&str>,

@@ -24,6 +24,7 @@ pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long a reply may take before the connection counts as lost.
 pub(crate) const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// A failed Redis command or connection.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum RespError {
     /// The connection could not be made, or broke: nothing more can be sent.
@@ -53,11 +54,17 @@ impl RespError {
 /// An owned reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
+    /// A nil reply (a missing key).
     Nil,
+    /// A status reply (`+OK`), without its `+`.
     Status(String),
+    /// An error reply (`-ERR ...`), without its `-`.
     Error(String),
+    /// An integer reply.
     Int(i64),
+    /// A bulk string reply.
     Bulk(Vec<u8>),
+    /// An array reply.
     Array(Vec<Value>),
 }
 
@@ -83,8 +90,11 @@ impl Value {
 /// A reply reduced to its shape, read without allocating.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Light {
+    /// A nil reply (a missing key).
     Nil,
+    /// A status reply (`+OK`).
     Status,
+    /// An integer reply.
     Int(i64),
     /// A bulk string of this many bytes (skipped).
     Bulk(usize),

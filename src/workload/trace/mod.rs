@@ -32,26 +32,56 @@ use thiserror::Error;
 /// offset where that makes sense.
 #[derive(Debug, Error)]
 pub enum TraceError {
+    /// The file could not be opened.
     #[error("cannot open trace '{path}': {err}")]
-    Open { path: PathBuf, err: io::Error },
+    Open {
+        /// The trace file.
+        path: PathBuf,
+        /// The error opening it.
+        err: io::Error,
+    },
+    /// Reading the file failed.
     #[error("{path}: read error: {err}")]
-    Io { path: PathBuf, err: io::Error },
+    Io {
+        /// The trace file.
+        path: PathBuf,
+        /// The read error.
+        err: io::Error,
+    },
+    /// A line of a text trace is not valid.
     #[error("{path}:{line}: {msg}")]
     Line {
+        /// The trace file.
         path: PathBuf,
+        /// The line number, from 1.
         line: u64,
+        /// What is wrong with the line.
         msg: String,
     },
+    /// A binary trace ends inside a record.
     #[error("{path}: truncated record at byte offset {offset}: {msg}")]
     Truncated {
+        /// The trace file.
         path: PathBuf,
+        /// Byte offset of the incomplete record.
         offset: u64,
+        /// What is wrong.
         msg: String,
     },
+    /// The trace holds no requests.
     #[error("{path}: the trace holds no requests")]
-    Empty { path: PathBuf },
+    Empty {
+        /// The trace file.
+        path: PathBuf,
+    },
+    /// The format cannot be detected or does not fit the file.
     #[error("{path}: {msg}")]
-    Format { path: PathBuf, msg: String },
+    Format {
+        /// The trace file.
+        path: PathBuf,
+        /// What is wrong.
+        msg: String,
+    },
 }
 
 /// One trace format's facts: how `--trace-format` names it, how it is
@@ -125,7 +155,10 @@ macro_rules! trace_formats {
         /// [`Format`] entry ([`TraceFormat::entry`]).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum TraceFormat {
-            $($variant,)*
+            $(
+                #[doc = concat!("The format described by `", stringify!($entry), "`.")]
+                $variant,
+            )*
         }
 
         impl TraceFormat {
