@@ -88,6 +88,9 @@ for k in 1 2 8; do
 done
 c fleet-bcast run -q -f csv -s lru --instances 4 --write-ratio 0.05 --broadcast-invalidation --invalidation-delay 50ms -c 1% --requests 200k -o fleet-bcast.csv
 c tiered-local run -q -f csv -s tiered-local:lru+lru,tiered-local:sieve+s3fifo --instances 4 --l1-capacity 100 --write-ratio 0.05 --broadcast-invalidation -c 2% --requests 200k -o tiered-local.csv
+# Stale hits in a fleet's timeline windows (each instance's caches, L1s).
+c fleet-stale run -q -f csv -s lru,shared:lru,tiered-local:lru+lru --instances 3 --l1-capacity 50 --broadcast-invalidation -c 5% -w zipf --requests 50k --keys 5k --write-ratio 0.05 --on-write none --warmup 5000 --window 7000 --prefill top:100 --no-latency -o fleet-stale.csv
+c fleet-update run -q -f csv -s lru,tiered-local:s3fifo+lru --instances 4 --l1-capacity 40 --write-ratio 0.1 --on-write update --balance key-hash -c 3% --requests 100k --no-latency -o fleet-update.csv
 c fleet-phases run -q -f csv -s lru,shared:lru --instances 3 --warmup 20% --prefill top:500 --window 20k --write-ratio 0.02 -c 1% --requests 200k -o fleet-phases.csv
 
 # --- MRC, trace tools -------------------------------------------------------
