@@ -82,19 +82,22 @@ Examples:
   cachesim run -s redis,tiered:lru+redis --l1-capacity 1000 --redis-url redis://127.0.0.1:6379/0
   cachesim run -s lru,fifo,lfu,random -w zipf,hotspot --seeds 1..5 -c 0.1%..50%:12 --threads 2";
 
+/// Every strategy `--strategy` accepts, in the order `cachesim list` shows
+/// them: the policies, the composites, then those the backends run.
+pub fn strategies() -> impl Iterator<Item = &'static crate::policy::StrategyInfo> {
+    crate::policy::STRATEGIES
+        .iter()
+        .chain(crate::sim::strategy::COMPOSITES)
+        .chain(crate::external::strategies())
+}
+
 /// `--strategy`'s help: every registered strategy by name.
 fn strategy_help() -> String {
     format!(
         "Strategies, comma separated or repeated: {}; and shared:NAME, one cache \
          shared by the --instances (see `cachesim list`). Parameters follow colons: \
          `ttl:ttl=30s`, `s3fifo:small=0.1`, `tiered:lru+redis`",
-        crate::policy::STRATEGIES
-            .iter()
-            .chain(crate::sim::strategy::COMPOSITES)
-            .chain(crate::external::strategies())
-            .map(|s| s.name)
-            .collect::<Vec<_>>()
-            .join(", ")
+        strategies().map(|s| s.name).collect::<Vec<_>>().join(", ")
     )
 }
 

@@ -17,8 +17,11 @@ pub fn list(_args: ListArgs) -> Result<(), CliError> {
 fn listing() -> Result<String, CliError> {
     let mut out = String::new();
     out += "Strategies (--strategy NAME[:key=value...]):\n";
-    let w = super::strategies().map(|s| s.name.len()).max().unwrap_or(0);
-    for s in super::strategies() {
+    let w = crate::cli::strategies()
+        .map(|s| s.name.len())
+        .max()
+        .unwrap_or(0);
+    for s in crate::cli::strategies() {
         out += &format!("  {:<w$}  {}", s.name, s.summary);
         if !s.params.is_empty() {
             out += &format!(" [{}]", s.params);
@@ -63,7 +66,7 @@ mod tests {
     fn every_registered_policy_is_listed_with_its_parameters() {
         let out = listing().unwrap();
         let lines = section(&out, "Strategies");
-        assert_eq!(lines.len(), super::super::strategies().count());
+        assert_eq!(lines.len(), crate::cli::strategies().count());
         for p in POLICIES {
             let line = lines
                 .iter()

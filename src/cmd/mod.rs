@@ -24,18 +24,12 @@ pub fn engines(redis: &crate::external::redis::RedisOptions) -> Engines {
     ))])
 }
 
-/// Every strategy, as `cachesim list` shows them: the in-process ones, then
-/// those the backends run.
-pub fn strategies() -> impl Iterator<Item = &'static crate::policy::StrategyInfo> {
-    crate::policy::STRATEGIES
-        .iter()
-        .chain(crate::sim::strategy::COMPOSITES)
-        .chain(crate::external::strategies())
-}
-
 /// The names of all strategies, comma separated, for error messages.
 pub fn strategy_names() -> String {
-    strategies().map(|s| s.name).collect::<Vec<_>>().join(", ")
+    crate::cli::strategies()
+        .map(|s| s.name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A spec error for the command line: an unknown name lists every strategy,

@@ -104,22 +104,15 @@ impl Curve {
     }
 }
 
-/// Calls `f` on every chunk of the workload's requests in order.
+/// Calls `f` on every chunk of the workload's requests in order, advancing
+/// the progress bar: the runner's walk, without stream positions.
 pub(crate) fn for_each_chunk(
     data: &Data,
     pb: &ProgressBar,
     mut f: impl FnMut(&Batch, std::ops::Range<usize>),
 ) -> Result<(), RunError> {
-    const CHUNK: usize = 1 << 16;
-    // In memory, bigger pieces: fewer progress updates.
-    let chunk = match data {
-        Data::Memory(_) => CHUNK * 16,
-        Data::Stream { .. } => CHUNK,
-    };
-    data.for_each_chunk(chunk, |b, range, _| -> Result<(), RunError> {
-        let n = range.len() as u64;
+    crate::sim::runner::for_each_batch(data, pb, |b, range, _| {
         f(b, range);
-        pb.inc(n);
         Ok(())
     })
 }

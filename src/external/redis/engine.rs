@@ -65,15 +65,12 @@ impl Engine for RedisEngine {
 
 /// Checks, before any workload is generated, that the servers the plan
 /// needs are there: the shared server answers `PING` (within 2 s), and a
-/// private server's binary exists.
+/// private server's binary exists. `strategies` are Redis specs (the sweep
+/// hands an engine its own, `shared:` already taken off).
 pub(crate) fn preflight(strategies: &[StrategySpec], opts: &RedisOptions) -> Result<(), RunError> {
     let mut pinged = false;
     let mut found = false;
     for s in strategies {
-        let s = &crate::sim::strategy::split_shared(s).0;
-        if !runs(&s.name) {
-            continue;
-        }
         client_threads()?;
         match parse_spec(s)?.l2 {
             L2::Server if !pinged => {

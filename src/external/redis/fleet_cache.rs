@@ -23,8 +23,9 @@ use super::client::Fail;
 use super::resp::{Light, RespError};
 use crate::policy::{self, Access, Evictions, StrategySpec};
 use crate::request::Key;
+use crate::sim::backend::CacheBackend;
 use crate::sim::capacity::{Capacity, CapacityKind};
-use crate::sim::fleet::{Fleet, FleetCache, FleetConfig, FleetCounters};
+use crate::sim::fleet::{Fleet, FleetConfig, FleetCounters};
 use crate::sim::phases::Phaser;
 use crate::sim::replay::ChargeModel;
 use crate::sim::runner::{for_each_batch, Prepared, RunConfig, RunError};
@@ -127,7 +128,7 @@ impl RedisCache {
     }
 
     /// Counts the run's keys on the server (SCAN over the prefix), for
-    /// [`FleetCache::objects`].
+    /// [`CacheBackend::objects`].
     pub(crate) fn count(&mut self) -> Result<u64, RespError> {
         self.objects = self.be.scan_prefix(&self.prefix, false)?;
         Ok(self.objects)
@@ -171,7 +172,7 @@ impl RedisCache {
     }
 }
 
-impl FleetCache for RedisCache {
+impl CacheBackend for RedisCache {
     fn lookup(&mut self, a: &Access, _size: u32) -> bool {
         matches!(self.one(a.key, Kind::Get), Some(Light::Bulk(_)))
     }

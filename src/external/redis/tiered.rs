@@ -5,8 +5,10 @@
 //! Semantics of a get: the L1 is looked up first (an L1 hit never reaches
 //! Redis); on an L1 miss the key is read from Redis (`GET`); an L2 hit is
 //! promoted into the L1; an L2 miss fetches from the origin, `SET`s the value
-//! in Redis and admits it into the L1. A set writes through both tiers, a
-//! delete removes from both. `hits = l1_hits + l2_hits`.
+//! in Redis and admits it into the L1. A set does to both tiers what
+//! `--on-write` says (`sim::write`: delete the copies by default, write
+//! through with `update`, leave them with `none`); a delete removes from
+//! both. `hits = l1_hits + l2_hits`.
 //!
 //! The L1's capacity is `--l1-capacity` (objects, a percentage of the
 //! distinct keys, or bytes), or else the run's `--capacity` when the L2 is the

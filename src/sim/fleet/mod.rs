@@ -27,9 +27,6 @@ mod config;
 mod counters;
 mod tier;
 
-/// The cache trait a fleet drives, under its old name.
-pub(crate) use super::backend::CacheBackend as FleetCache;
-pub(crate) use super::strategy::split_shared;
 pub(crate) use config::{Balance, FleetConfig};
 pub(crate) use counters::{fleet_columns, FleetCounters};
 
