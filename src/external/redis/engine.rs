@@ -5,7 +5,7 @@
 
 use super::backend::Backend;
 use super::batch::{check, KeyBuf, Kind, Ops};
-use super::calibration::{calibrate, sample_keys, Trimmer, MAX_CALIBRATION_KEYS};
+use super::calibration::{calibrate, client_memory, sample_keys, Trimmer, MAX_CALIBRATION_KEYS};
 use super::client::{AnyOrigin, Client, Fail, Shared, Stats};
 use super::fleet_cache;
 use super::replay::{client_of, client_threads, replay, thread_of};
@@ -393,13 +393,17 @@ impl<'a> Run<'a> {
         let (maxmemory, note) = match size.per_key {
             None => (resolved, String::new()),
             Some((per_key, n)) => {
-                let monitor = Conn::connect("127.0.0.1", s.port).map_err(broken)?;
+                let mut monitor = Conn::connect("127.0.0.1", s.port).map_err(broken)?;
                 let base = admin.info_sum("memory", "used_memory").map_err(broken)?;
-                let limit = (base as f64 + resolved as f64 * per_key).round() as i64;
+                let clients = client_memory(&mut monitor).map_err(broken)?;
+                let keys =
+                    (base as f64 - clients as f64 + resolved as f64 * per_key).round() as i64;
+                let limit = keys + clients;
                 let cap = resolved as i64;
                 trimmer = Some(Trimmer {
                     monitor,
                     limit,
+                    keys,
                     cap,
                     per_key,
                 });

@@ -78,10 +78,48 @@ wait "$r"
 case "$CACHESIM_REDIS_DIR" in */cachesim-redis-*) rm -rf "$CACHESIM_REDIS_DIR" ;; esac
 "#;
 
+/// The major version `bin --version` prints (`Redis server v=7.0.15 ...`),
+/// 0 when it says none.
+fn major_version(bin: &Path) -> u32 {
+    let out = Command::new(bin)
+        .arg("--version")
+        .stderr(Stdio::null())
+        .output();
+    let text = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+    text.ok()
+        .and_then(|t| {
+            let v = t.split_whitespace().find_map(|w| w.strip_prefix("v="))?;
+            v.split('.').next()?.parse().ok()
+        })
+        .unwrap_or(0)
+}
+
+/// Settings of Redis 7 and later that keep `used_memory` a function of the
+/// keys held, so that a capacity in objects stays one (see
+/// `calibration::Trimmer`): Redis 7 allocates a latency histogram of ~25 KB
+/// the first time each command name is used (`latency-tracking`), and
+/// resizes every client's reply buffer between 1 and 16 KB in its cron
+/// (turned off with `DEBUG REPLYBUFFER RESIZING 0`, which needs the debug
+/// command, allowed on loopback only). Either moved the limit of a 500-key
+/// capacity by hundreds of keys in a short run.
+const STEADY_MEMORY: [&str; 4] = [
+    "--latency-tracking",
+    "no",
+    "--enable-debug-command",
+    "local",
+];
+
 /// The server's command line: loopback only, no persistence, no memory
 /// limit yet (it is set once the run's clients are connected), its files and
-/// log in `dir`.
-fn server_args(port: u16, policy: &str, samples: u64, dir: &Path, log: &Path) -> Vec<String> {
+/// log in `dir`; with `steady`, [`STEADY_MEMORY`].
+fn server_args(
+    port: u16,
+    policy: &str,
+    samples: u64,
+    dir: &Path,
+    log: &Path,
+    steady: bool,
+) -> Vec<String> {
     let (port, samples) = (port.to_string(), samples.to_string());
     let args: [&str; 22] = [
         "--bind",
@@ -107,7 +145,11 @@ fn server_args(port: u16, policy: &str, samples: u64, dir: &Path, log: &Path) ->
         "--protected-mode",
         "yes",
     ];
-    args.map(String::from).to_vec()
+    let mut args: Vec<String> = args.map(String::from).to_vec();
+    if steady {
+        args.extend(STEADY_MEMORY.map(String::from));
+    }
+    args
 }
 
 fn free_port() -> std::io::Result<u16> {
@@ -131,9 +173,13 @@ impl PrivateServer {
     /// waits until it answers; a port taken meanwhile is retried (5 times).
     pub(crate) fn start(bin: &Path, policy: &str, samples: u64) -> Result<PrivateServer, RunError> {
         let mut last = String::new();
+        let steady = major_version(bin) >= 7;
         for _attempt in 0..5 {
-            let mut server = PrivateServer::spawn(bin, policy, samples)?;
+            let mut server = PrivateServer::spawn(bin, policy, samples, steady)?;
             if server.answers() {
+                if steady {
+                    server.fix_reply_buffers()?;
+                }
                 return Ok(server);
             }
             last = std::fs::read_to_string(server.dir.join("redis.log")).unwrap_or_default();
@@ -153,7 +199,12 @@ impl PrivateServer {
 
     /// Starts the server under its watchdog, on a free port, with a new
     /// temporary directory; the watchdog says the server's pid.
-    fn spawn(bin: &Path, policy: &str, samples: u64) -> Result<PrivateServer, RunError> {
+    fn spawn(
+        bin: &Path,
+        policy: &str,
+        samples: u64,
+        steady: bool,
+    ) -> Result<PrivateServer, RunError> {
         let dir = std::env::temp_dir().join(format!("cachesim-redis-{}", run_id()));
         std::fs::create_dir_all(&dir)
             .map_err(|e| RunError::Backend(format!("cannot create {}: {e}", dir.display())))?;
@@ -165,7 +216,7 @@ impl PrivateServer {
             .arg(WATCHDOG)
             .arg("sh")
             .arg(bin)
-            .args(server_args(port, policy, samples, &dir, &log))
+            .args(server_args(port, policy, samples, &dir, &log, steady))
             .env("CACHESIM_REDIS_LOG", &log)
             .env("CACHESIM_REDIS_DIR", &dir)
             .stdin(Stdio::piped())
@@ -203,6 +254,18 @@ impl PrivateServer {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Keeps every client's reply buffer at its size (see [`STEADY_MEMORY`]).
+    fn fix_reply_buffers(&self) -> Result<(), RunError> {
+        let fixed = Conn::connect("127.0.0.1", self.port)
+            .and_then(|mut c| c.cmd(&["DEBUG", "REPLYBUFFER", "RESIZING", "0"]));
+        fixed.map(|_| ()).map_err(|e| {
+            RunError::Backend(format!(
+                "the private redis-server on port {} refused DEBUG REPLYBUFFER RESIZING 0: {e}",
+                self.port
+            ))
+        })
     }
 
     fn stop(&mut self) {
