@@ -7,39 +7,49 @@ use std::process::{Command, Output};
 
 /// The folder of real traces: `$CACHESIM_TRACE_DIR`, else `../shared/traces`
 /// relative to the repository root. `None` (after printing why) when neither
-/// exists, so the project's own tests pass on a fresh clone.
+/// exists, so the project's own tests pass on a fresh clone; under
+/// `CACHESIM_REQUIRE_SERVICES=1` (CI) a missing folder fails the test, so a
+/// conformance test cannot pass by checking nothing.
 pub fn trace_dir() -> Option<PathBuf> {
     if let Ok(d) = std::env::var("CACHESIM_TRACE_DIR") {
         let p = PathBuf::from(d);
         if p.is_dir() {
             return Some(p);
         }
-        eprintln!(
-            "skipped: CACHESIM_TRACE_DIR={} is not a directory",
+        return missing(format!(
+            "CACHESIM_TRACE_DIR={} is not a directory",
             p.display()
-        );
-        return None;
+        ));
     }
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/traces");
     if p.is_dir() {
         return Some(p);
     }
-    eprintln!(
-        "skipped: no trace folder (set CACHESIM_TRACE_DIR or put the traces at {})",
+    missing(format!(
+        "no trace folder (set CACHESIM_TRACE_DIR or put the traces at {})",
         p.display()
-    );
-    None
+    ))
 }
 
-/// A trace file under the trace folder, or `None` (printing why) when absent.
+/// A trace file under the trace folder, or `None` (printing why) when absent
+/// (a failure under `CACHESIM_REQUIRE_SERVICES=1`, as in [`trace_dir`]).
 pub fn trace(rel: &str) -> Option<PathBuf> {
     let p = trace_dir()?.join(rel);
     if p.is_file() {
         Some(p)
     } else {
-        eprintln!("skipped: trace {} not found", p.display());
-        None
+        missing(format!("trace {} not found", p.display()))
     }
+}
+
+/// Prints why a trace is missing and gives `None`, or panics when services
+/// (and the traces) are required.
+fn missing(reason: String) -> Option<PathBuf> {
+    if services_required() {
+        panic!("required trace missing: {reason}");
+    }
+    eprintln!("skipped: {reason}");
+    None
 }
 
 /// Whether CI demands that service-backed tests run (`CACHESIM_REQUIRE_SERVICES=1`,

@@ -28,4 +28,5 @@ mod python_parity;
 mod redis;
 mod redis_fleet;
 mod report_browser;
+mod skips;
 mod talk_charts;
