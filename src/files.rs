@@ -39,6 +39,107 @@ pub(crate) fn write_atomic(
     result
 }
 
+/// Where a command saves its results: a path the user gave (replaced if it
+/// exists, as `-o` promises), or a fresh name under a folder that no other
+/// file, not even one a concurrent run creates meanwhile, can take.
+#[derive(Debug, Clone)]
+pub(crate) enum Destination {
+    /// `-o PATH`.
+    Given(std::path::PathBuf),
+    /// `DIR/PREFIX-YYYYMMDD-HHMMSS.csv`, then `...-2.csv`, `...-3.csv`: the
+    /// first that does not exist when the file is complete.
+    Fresh {
+        dir: std::path::PathBuf,
+        /// `run-20261202-143000`, from the time the command started.
+        stem: String,
+    },
+}
+
+impl Destination {
+    /// A fresh name under `dir`: `PREFIX-<UTC time now>`.
+    pub(crate) fn fresh(dir: &Path, prefix: &str, utc_stamp: &str) -> Destination {
+        Destination::Fresh {
+            dir: dir.to_path_buf(),
+            stem: format!("{prefix}-{utc_stamp}"),
+        }
+    }
+
+    /// For messages: the path, or the pattern of fresh names.
+    pub(crate) fn display(&self) -> String {
+        match self {
+            Destination::Given(p) => p.display().to_string(),
+            Destination::Fresh { dir, stem } => {
+                dir.join(format!("{stem}.csv")).display().to_string()
+            }
+        }
+    }
+
+    /// Writes the file (atomically, as [`write_atomic`]) and returns where.
+    pub(crate) fn write(
+        &self,
+        f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    ) -> io::Result<std::path::PathBuf> {
+        match self {
+            Destination::Given(p) => write_atomic(p, f).map(|()| p.clone()),
+            Destination::Fresh { dir, stem } => {
+                let names = std::iter::once(dir.join(format!("{stem}.csv")))
+                    .chain((2..).map(|n| dir.join(format!("{stem}-{n}.csv"))));
+                write_new(dir, names, f)
+            }
+        }
+    }
+}
+
+/// Writes a complete temporary file in `dir`, then gives it the first name
+/// of `names` that does not exist, exclusively: a hard link fails when the
+/// name is taken, however close two runs started, so no result replaces
+/// another (where the file system has no hard links, the name is reserved
+/// with `create_new` and the file renamed over the reservation).
+fn write_new(
+    dir: &Path,
+    names: impl Iterator<Item = std::path::PathBuf>,
+    f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<std::path::PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".new.tmp-{}-{}", std::process::id(), unique()));
+    let result = (|| {
+        let mut w = io::BufWriter::new(std::fs::File::create(&tmp)?);
+        f(&mut w)?;
+        w.flush()?;
+        w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        for name in names.take(100_000) {
+            match std::fs::hard_link(&tmp, &name) {
+                Ok(()) => return Ok(name),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(_) => {
+                    match std::fs::OpenOptions::new()
+                        .write(true)
+                        .create_new(true)
+                        .open(&name)
+                    {
+                        Ok(_) => {
+                            std::fs::rename(&tmp, &name)?;
+                            return Ok(name);
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+        }
+        Err(io::Error::other("no free file name"))
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    result
+}
+
+/// A number no other call in this process returns.
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,5 +156,39 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         write_atomic(&p, |w| w.write_all(b"ok")).unwrap();
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "ok");
+    }
+
+    #[test]
+    fn fresh_names_never_replace_a_file_even_from_concurrent_writers() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = Destination::fresh(dir.path(), "run", "20261202-143000");
+        // Sixteen writers at once, as sixteen runs started in one second.
+        let paths: Vec<_> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..16)
+                .map(|i| {
+                    let d = &d;
+                    s.spawn(move || d.write(|w| write!(w, "{i}")).unwrap())
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let mut contents: Vec<String> = paths
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect();
+        contents.sort_by_key(|c| c.parse::<u32>().unwrap());
+        assert_eq!(contents, (0..16).map(|i| i.to_string()).collect::<Vec<_>>());
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names.len(), 16, "{names:?}");
+        assert!(names.contains(&"run-20261202-143000.csv".to_string()));
+        assert!(names.contains(&"run-20261202-143000-16.csv".to_string()));
+        // A failed write takes no name and leaves nothing.
+        let r = d.write(|_| Err(io::Error::other("boom")));
+        assert!(r.is_err());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 16);
     }
 }

@@ -6,6 +6,7 @@
 use super::{inputs, usage, CliError};
 use crate::cli::values::MrcCapacity;
 use crate::cli::{MrcArgs, OutputFormat};
+use crate::files::Destination;
 use crate::mrc::{self, Method, MrcRow};
 use crate::policy::StrategySpec;
 use crate::report;
@@ -14,7 +15,7 @@ use crate::sim::runner::{run_one, Prepared, RunConfig, RunError, WorkloadInput};
 use anyhow::Context;
 use rayon::prelude::*;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Points of the default grid: log-spaced from 1 to the working set.
 pub const DEFAULT_POINTS: usize = 64;
@@ -69,21 +70,6 @@ pub fn resolve_grid(grid: &Grid, distinct: u64) -> Vec<(u64, String)> {
             .map(|c| (c.resolve(distinct), c.label()))
             .collect(),
     }
-}
-
-fn mrc_path(dir: &Path) -> PathBuf {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let stamp = report::utc_stamp(secs);
-    let mut p = dir.join(format!("mrc-{stamp}.csv"));
-    let mut n = 2;
-    while p.exists() {
-        p = dir.join(format!("mrc-{stamp}-{n}.csv"));
-        n += 1;
-    }
-    p
 }
 
 /// The rows for one prepared workload.
@@ -256,12 +242,12 @@ pub fn mrc(a: MrcArgs) -> Result<(), CliError> {
         (None, Some(n)) => Method::FixedSize(n),
         (None, None) => Method::Exact,
     };
-    let out_path: Option<PathBuf> = if a.no_save {
+    let destination = if a.no_save {
         None
     } else {
         Some(match &a.out {
-            Some(p) => p.clone(),
-            None => mrc_path(&PathBuf::from("results")),
+            Some(p) => Destination::Given(p.clone()),
+            None => Destination::fresh(Path::new("results"), "mrc", &report::utc_stamp_now()),
         })
     };
     let mut rows = Vec::new();
@@ -281,10 +267,13 @@ pub fn mrc(a: MrcArgs) -> Result<(), CliError> {
             );
         }
     }
-    if let Some(path) = &out_path {
-        crate::files::write_atomic(path, |w| write_csv(&rows, w))
-            .with_context(|| format!("cannot write results to '{}'", path.display()))?;
-    }
+    let out_path = match &destination {
+        Some(dest) => Some(
+            dest.write(|w| write_csv(&rows, w))
+                .with_context(|| format!("cannot write results to '{}'", dest.display()))?,
+        ),
+        None => None,
+    };
     super::to_stdout(|out| match a.format {
         OutputFormat::Table => write_table(&rows, out),
         OutputFormat::Csv => write_csv(&rows, out),

@@ -5,6 +5,7 @@ use super::{inputs, usage, CliError};
 use crate::cli::{OutputFormat, RunArgs};
 use crate::external::postgres::Postgres;
 use crate::external::redis::{RedisOptions, RedisUrl};
+use crate::files::Destination;
 use crate::policy::StrategySpec;
 use crate::report::{self, csv::CsvExporter, json::JsonExporter, table::TableExporter, Exporter};
 use crate::sim::fleet::FleetConfig;
@@ -13,7 +14,7 @@ use crate::sim::runner::{OriginSpec, Plan, RunError, WorkloadInput};
 use crate::sim::strategy::split_shared;
 use crate::sim::strategy::{Kind, Strategy};
 use anyhow::Context;
-use std::path::PathBuf;
+use std::path::Path;
 
 /// Parses and checks every option, so that bad input is reported before any
 /// work starts and nothing is written.
@@ -232,12 +233,12 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
         );
         inputs::note_threads(asked, plan.thread_count(), &why, quiet);
     }
-    let out_path: Option<PathBuf> = if a.output.no_save {
+    let destination = if a.output.no_save {
         None
     } else {
         Some(match &a.output.out {
-            Some(p) => p.clone(),
-            None => report::default_result_path(&PathBuf::from("results")),
+            Some(p) => Destination::Given(p.clone()),
+            None => Destination::fresh(Path::new("results"), "run", &report::utc_stamp_now()),
         })
     };
     let (results, timeline, err) = plan.run_keep(quiet);
@@ -251,15 +252,24 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
     };
 
     let mut timeline_path = None;
-    if let Some(path) = &out_path {
+    let mut out_path = None;
+    if let Some(dest) = &destination {
+        let path = dest
+            .write(|w| CsvExporter.write(&results, w))
+            .with_context(|| format!("cannot write results to '{}'", dest.display()))?;
         if plan.fresh.window.is_some() {
-            let tp = phases::timeline_path(path);
-            crate::files::write_atomic(&tp, |w| phases::write_timeline(&timeline, w))
-                .with_context(|| format!("cannot write the timeline to '{}'", tp.display()))?;
+            // Named after the results file, so as fresh as it is.
+            let tp = phases::timeline_path(&path);
+            let written = crate::files::write_atomic(&tp, |w| phases::write_timeline(&timeline, w));
+            if let Err(e) = written {
+                let _ = std::fs::remove_file(&path);
+                return Err(anyhow::Error::new(e)
+                    .context(format!("cannot write the timeline to '{}'", tp.display()))
+                    .into());
+            }
             timeline_path = Some(tp);
         }
-        crate::files::write_atomic(path, |w| CsvExporter.write(&results, w))
-            .with_context(|| format!("cannot write results to '{}'", path.display()))?;
+        out_path = Some(path);
     }
     let exporter: &dyn Exporter = match a.output.format {
         OutputFormat::Table => &TableExporter,

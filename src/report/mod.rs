@@ -10,28 +10,19 @@ pub mod table;
 
 use crate::sim::RunResult;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
 
 /// Formats results onto a writer.
 pub(crate) trait Exporter {
     fn write(&self, results: &[RunResult], out: &mut dyn Write) -> io::Result<()>;
 }
 
-/// A fresh file name under `dir` for a run started now:
-/// `run-YYYYMMDD-HHMMSS.csv` (UTC), with `-2`, `-3`... if taken.
-pub(crate) fn default_result_path(dir: &Path) -> PathBuf {
+/// `YYYYMMDD-HHMMSS` (UTC) now, for the names of fresh results files.
+pub(crate) fn utc_stamp_now() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let stamp = utc_stamp(secs);
-    let mut p = dir.join(format!("run-{stamp}.csv"));
-    let mut n = 2;
-    while p.exists() {
-        p = dir.join(format!("run-{stamp}-{n}.csv"));
-        n += 1;
-    }
-    p
+    utc_stamp(secs)
 }
 
 /// `YYYYMMDD-HHMMSS` for a Unix time (proleptic Gregorian, UTC).

@@ -512,3 +512,61 @@ fn a_closed_stdout_exits_zero_quietly() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stderr(&o), "");
 }
+
+/// Issue 16, item 9: runs started in the same second took the same default
+/// name and one result set was lost. Six `run`s and six `mrc`s started at
+/// once in one folder leave twelve files, each with its own seed.
+#[test]
+fn concurrent_runs_never_share_a_default_results_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let exe = env!("CARGO_BIN_EXE_cachesim");
+    let children: Vec<_> = (1..=6)
+        .flat_map(|seed| {
+            let seed = seed.to_string();
+            let run = [
+                "run",
+                "--requests",
+                "20k",
+                "--no-latency",
+                "-q",
+                "--seed",
+                &seed,
+            ];
+            let mrc = ["mrc", "--requests", "20k", "-q", "--seed", &seed];
+            [
+                run.map(String::from).to_vec(),
+                mrc.map(String::from).to_vec(),
+            ]
+        })
+        .map(|args| {
+            std::process::Command::new(exe)
+                .args(&args)
+                .current_dir(dir.path())
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    let mut seeds = Vec::new();
+    for e in std::fs::read_dir(dir.path().join("results")).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(!name.starts_with('.'), "temporary file left: {name}");
+        let (h, rows) = parse_csv(&std::fs::read_to_string(&p).unwrap());
+        let kind = if name.starts_with("run-") {
+            "run"
+        } else {
+            "mrc"
+        };
+        seeds.push((kind, rows[0][col(&h, "seed")].clone()));
+    }
+    seeds.sort();
+    let want: Vec<_> = ["mrc", "run"]
+        .into_iter()
+        .flat_map(|k| (1..=6).map(move |s| (k, s.to_string())))
+        .collect();
+    assert_eq!(seeds, want);
+}
