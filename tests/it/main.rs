@@ -21,6 +21,7 @@ mod conformance_traces;
 mod freshness;
 mod latency;
 mod mrc_conformance;
+mod oracle_general;
 mod policy_invariants;
 mod policy_reference;
 mod policy_writes_and_bytes;
