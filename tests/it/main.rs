@@ -20,6 +20,7 @@ mod conformance_belady;
 mod conformance_traces;
 mod freshness;
 mod latency;
+mod mrc_confidence;
 mod mrc_conformance;
 mod oracle_general;
 mod policy_invariants;
