@@ -7,6 +7,7 @@ use super::{inputs, usage, CliError};
 use crate::cli::values::MrcCapacity;
 use crate::cli::{MrcArgs, OutputFormat};
 use crate::files::Destination;
+use crate::mrc::confidence::Verdict;
 use crate::mrc::{self, Method, MrcRow};
 use crate::policy::StrategySpec;
 use crate::report;
@@ -72,7 +73,10 @@ pub fn resolve_grid(grid: &Grid, distinct: u64) -> Vec<(u64, String)> {
     }
 }
 
-/// The rows for one prepared workload.
+/// The rows for one prepared workload. A sampled curve that rests on too
+/// few sampled objects prints a warning on stderr (once per curve), one
+/// that rests on too few keys is refused (`mrc::confidence`), before any
+/// `--compare` replay.
 pub fn curve_rows(
     w: &Prepared,
     seed: u64,
@@ -81,13 +85,19 @@ pub fn curve_rows(
     compare: bool,
     threads: Option<usize>,
     quiet: bool,
-) -> Result<Vec<MrcRow>, RunError> {
+) -> Result<Vec<MrcRow>, CliError> {
     let pb = crate::progress::bar(w.requests, quiet);
-    let curve = mrc::compute(w, method, &pb)?;
+    let curve = mrc::compute(w, method, &pb).map_err(super::run_error)?;
     pb.finish_and_clear();
     let points = resolve_grid(grid, w.distinct);
+    let caps: Vec<u64> = points.iter().map(|p| p.0).collect();
+    match mrc::confidence::judge(&curve, &caps, w.distinct, &w.label) {
+        Verdict::Fine => {}
+        Verdict::Warn(msg) => eprintln!("warning: {msg}"),
+        Verdict::Refuse { option, msg } => return Err(usage(option, msg)),
+    }
     let lru: Vec<Option<f64>> = if compare {
-        let spec = StrategySpec::parse("lru")?;
+        let spec = StrategySpec::parse("lru").map_err(|e| super::run_error(e.into()))?;
         let pb = crate::progress::bar(w.requests * points.len() as u64, quiet);
         let one = |&(c, _): &(u64, String)| -> Result<Option<f64>, RunError> {
             let cfg = RunConfig {
@@ -109,8 +119,11 @@ pub fn curve_rows(
         }
         let pool = b
             .build()
-            .map_err(|e| RunError::Workload(format!("cannot start threads: {e}")))?;
-        let r = pool.install(|| points.par_iter().map(one).collect::<Result<Vec<_>, _>>())?;
+            .map_err(|e| RunError::Workload(format!("cannot start threads: {e}")))
+            .map_err(super::run_error)?;
+        let r = pool
+            .install(|| points.par_iter().map(one).collect::<Result<Vec<_>, _>>())
+            .map_err(super::run_error)?;
         pb.finish_and_clear();
         r
     } else {
@@ -135,6 +148,7 @@ pub fn curve_rows(
                 distinct_keys: w.distinct,
                 lru_miss_ratio: lru,
                 abs_error: lru.map(|l| (miss - l).abs()),
+                sampled_keys: curve.sampled_keys,
             }
         })
         .collect())
@@ -261,10 +275,9 @@ pub fn mrc(a: MrcArgs) -> Result<(), CliError> {
             let prepared = w
                 .prepare(seed, if a.compare { 2 } else { 1 })
                 .map_err(super::run_error)?;
-            rows.extend(
-                curve_rows(&prepared, seed, method, &grid, a.compare, threads, a.quiet)
-                    .map_err(super::run_error)?,
-            );
+            rows.extend(curve_rows(
+                &prepared, seed, method, &grid, a.compare, threads, a.quiet,
+            )?);
         }
     }
     let out_path = match &destination {

@@ -6,9 +6,13 @@
 //! - [`shards`]: SHARDS sampling (Waldspurger et al., FAST 2015), fixed rate
 //!   or fixed size, for large traces in a fraction of the time and memory.
 //!
+//! - [`confidence`]: when a sampled curve rests on too few sampled objects
+//!   to be trusted (warnings) or on too few keys to mean anything (refused).
+//!
 //! Curves are in objects (every object charges 1), over gets, with the
 //! replay loop's semantics for sets (a use) and deletes (a removal).
 
+pub mod confidence;
 pub mod mattson;
 pub mod shards;
 
@@ -59,6 +63,10 @@ pub struct Curve {
     pub gets: u64,
     /// Keys the computation tracked at the end (memory).
     pub tracked_keys: u64,
+    /// Distinct keys in the sample (the `sampled_keys` column): every
+    /// distinct key for an exact curve; for SHARDS the keys that passed the
+    /// (final) threshold. See [`confidence`].
+    pub sampled_keys: u64,
 }
 
 impl Curve {
@@ -81,6 +89,7 @@ impl Curve {
             sample_rate: 1.0,
             gets,
             tracked_keys: tracked as u64,
+            sampled_keys: h.cold,
         }
     }
 
@@ -155,7 +164,10 @@ pub(crate) fn compute(w: &Prepared, method: Method, pb: &ProgressBar) -> Result<
                     }
                 }
             })?;
-            Ok(Curve::from_histogram(&h, s.len()))
+            Ok(Curve {
+                sampled_keys: w.distinct,
+                ..Curve::from_histogram(&h, s.len())
+            })
         }
         Method::FixedRate(rate, adj) => {
             let mut s = shards::ShardsFixedRate::new(rate);
@@ -189,12 +201,16 @@ pub(crate) fn compute(w: &Prepared, method: Method, pb: &ProgressBar) -> Result<
 /// Fixed-rate SHARDS, with SHARDS-adj when `adj` (see [`shards`]);
 /// without it the total is the sampled gets.
 pub fn fixed_rate_curve(s: &shards::ShardsFixedRate, adj: bool) -> Curve {
-    sampled_curve(&s.hist, s.gets, s.rate(), s.tracked(), adj)
+    Curve {
+        sampled_keys: s.sampled_keys,
+        ..sampled_curve(&s.hist, s.gets, s.rate(), s.tracked(), adj)
+    }
 }
 
 /// The fixed-rate SHARDS curve of a histogram of sampled stack distances
 /// `h` (in sampled units) taken at rate `r` from a workload of `gets` gets,
-/// whatever chose the sample; `tracked` is reported as the keys tracked.
+/// whatever chose the sample; `tracked` is reported as the keys tracked,
+/// and the sample's cold gets as its keys.
 pub fn sampled_curve(
     h: &mattson::Histogram,
     gets: u64,
@@ -220,6 +236,7 @@ pub fn sampled_curve(
         sample_rate: r,
         gets,
         tracked_keys: tracked as u64,
+        sampled_keys: h.cold,
     }
 }
 
@@ -240,6 +257,7 @@ pub fn fixed_size_curve(s: &shards::ShardsFixedSize) -> Curve {
         sample_rate: s.rate(),
         gets: s.gets,
         tracked_keys: s.tracked() as u64,
+        sampled_keys: s.tracked() as u64,
     }
 }
 
@@ -271,6 +289,11 @@ pub struct MrcRow {
     pub lru_miss_ratio: Option<f64>,
     /// With `--compare`: |miss_ratio - lru_miss_ratio|.
     pub abs_error: Option<f64>,
+    /// Distinct keys the curve rests on: `distinct_keys` for an exact
+    /// curve, the keys in the sample for SHARDS (see [`confidence`]).
+    /// Absent from files written before it existed (read as 0).
+    #[serde(default)]
+    pub sampled_keys: u64,
 }
 
 /// The CSV header of [`MrcRow`], in order.
@@ -287,6 +310,7 @@ pub const COLUMNS: &[&str] = &[
     "distinct_keys",
     "lru_miss_ratio",
     "abs_error",
+    "sampled_keys",
 ];
 
 #[cfg(test)]

@@ -94,6 +94,9 @@ pub struct ShardsFixedRate {
     pub hist: Histogram,
     /// Every get seen (sampled or not).
     pub gets: u64,
+    /// Keys that entered the sample (by a get or a set; a key deleted and
+    /// requested again counts again).
+    pub sampled_keys: u64,
 }
 
 impl ShardsFixedRate {
@@ -104,6 +107,7 @@ impl ShardsFixedRate {
             stack: StackDistances::new(),
             hist: Histogram::default(),
             gets: 0,
+            sampled_keys: 0,
         }
     }
 
@@ -123,6 +127,7 @@ impl ShardsFixedRate {
         self.gets += 1;
         if hash_mod_p(key) < self.t {
             let d = self.stack.access(key);
+            self.sampled_keys += u64::from(d.is_none());
             self.hist.record(d);
         }
     }
@@ -149,16 +154,19 @@ impl ShardsFixedRate {
                 }
             }
             sampled.extend(quads.remainder().iter().filter(|k| is_sampled(k)));
-            let hist = &mut self.hist;
-            self.stack.access_all(&sampled, |d| hist.record(d));
+            let (hist, new) = (&mut self.hist, &mut self.sampled_keys);
+            self.stack.access_all(&sampled, |d| {
+                *new += u64::from(d.is_none());
+                hist.record(d);
+            });
         }
         self.gets += keys.len() as u64;
     }
 
     #[inline]
     pub(crate) fn set(&mut self, key: Key) {
-        if hash_mod_p(key) < self.t {
-            self.stack.access(key);
+        if hash_mod_p(key) < self.t && self.stack.access(key).is_none() {
+            self.sampled_keys += 1;
         }
     }
 
@@ -347,7 +355,14 @@ mod tests {
             for &k in &keys {
                 b.get(k);
             }
-            assert_eq!((a.hist.clone(), a.gets), (b.hist.clone(), b.gets));
+            assert_eq!(
+                (a.hist.clone(), a.gets, a.sampled_keys),
+                (b.hist.clone(), b.gets, b.sampled_keys)
+            );
+            // Every key of 0..3001 appears; the sample is those under T.
+            let t = threshold(rate);
+            let want = (0..3001u64).filter(|&k| hash_mod_p(k) < t).count() as u64;
+            assert_eq!(a.sampled_keys, want);
             assert!(a.hist.gets() > 0);
         }
     }

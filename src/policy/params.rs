@@ -110,6 +110,8 @@ pub struct Params<'a> {
     spec: &'a StrategySpec,
     used: Vec<bool>,
     canonical: Vec<String>,
+    /// Parameters read but left out of the canonical spec (at their default).
+    unspelled: Vec<String>,
 }
 
 impl<'a> Params<'a> {
@@ -118,6 +120,7 @@ impl<'a> Params<'a> {
             spec,
             used: vec![false; spec.params.len()],
             canonical: Vec::new(),
+            unspelled: Vec::new(),
         }
     }
 
@@ -212,6 +215,36 @@ impl<'a> Params<'a> {
         Ok(v)
     }
 
+    /// One of `options`, the first being the default. At its default the
+    /// parameter is left out of the canonical spec, so that a parameter added
+    /// to an existing policy does not rename the runs made without it
+    /// (`lfu` stays `lfu`, `lfu:history=perfect` is spelled out).
+    pub(crate) fn choice(
+        &mut self,
+        key: &str,
+        options: &[&'static str],
+    ) -> Result<&'static str, SpecError> {
+        let v = match self.raw(key) {
+            None => options[0],
+            Some(s) => match options.iter().find(|o| o.eq_ignore_ascii_case(&s)) {
+                Some(o) => o,
+                None => {
+                    return Err(self.bad(
+                        key,
+                        &s,
+                        format!("expected one of {}", options.join(", ")),
+                    ))
+                }
+            },
+        };
+        if v == options[0] {
+            self.unspelled.push(key.to_string());
+        } else {
+            self.canonical.push(format!("{key}={v}"));
+        }
+        Ok(v)
+    }
+
     /// The positional argument (`tiered:lru+redis` has `lru+redis`), if any.
     pub(crate) fn positional(&mut self) -> Option<String> {
         let v = self.raw("")?;
@@ -228,6 +261,7 @@ impl<'a> Params<'a> {
                 .canonical
                 .iter()
                 .map(|c| c.split('=').next().unwrap_or(""))
+                .chain(self.unspelled.iter().map(String::as_str))
                 .collect();
             let hint = if asked.is_empty() {
                 " (this strategy takes no parameters)".to_string()
@@ -291,5 +325,33 @@ mod tests {
         let mut p = Params::new(&s);
         let e = p.f64_in("a", 0.5, 0.0, 1.0).unwrap_err().to_string();
         assert!(e.contains("a=7") && e.contains("[0, 1]"), "{e}");
+    }
+
+    #[test]
+    fn a_choice_at_its_default_is_not_spelled_out() {
+        let s = StrategySpec::parse("x").unwrap();
+        let mut p = Params::new(&s);
+        assert_eq!(p.choice("h", &["cache", "perfect"]).unwrap(), "cache");
+        assert_eq!(p.finish().unwrap(), "x");
+
+        let s = StrategySpec::parse("x:h=Perfect").unwrap();
+        let mut p = Params::new(&s);
+        assert_eq!(p.choice("h", &["cache", "perfect"]).unwrap(), "perfect");
+        assert_eq!(p.finish().unwrap(), "x:h=perfect");
+
+        let s = StrategySpec::parse("x:h=lru").unwrap();
+        let mut p = Params::new(&s);
+        let e = p
+            .choice("h", &["cache", "perfect"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("h=lru") && e.contains("cache, perfect"), "{e}");
+
+        // The hint names a parameter left at its default.
+        let s = StrategySpec::parse("x:q=1").unwrap();
+        let mut p = Params::new(&s);
+        p.choice("h", &["cache", "perfect"]).unwrap();
+        let e = p.finish().unwrap_err().to_string();
+        assert!(e.contains("accepted: h"), "{e}");
     }
 }

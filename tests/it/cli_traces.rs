@@ -197,9 +197,10 @@ fn convert_round_trips_and_writes_nothing_on_failure() {
     assert!(o.status.success(), "{}", stderr(&o));
     let bytes = std::fs::read(d.path().join("out.oracleGeneral")).unwrap();
     assert_eq!(bytes.len(), 4 * 24);
-    // Record 0 (key 5) is next requested at index 2.
+    // Record 0 (key 5) is next requested at 0-based index 2, which
+    // libCacheSim writes as request 3 (it counts from 1).
     assert_eq!(u64::from_le_bytes(bytes[4..12].try_into().unwrap()), 5);
-    assert_eq!(i64::from_le_bytes(bytes[16..24].try_into().unwrap()), 2);
+    assert_eq!(i64::from_le_bytes(bytes[16..24].try_into().unwrap()), 3);
     assert_eq!(
         i64::from_le_bytes(bytes[24 + 16..48].try_into().unwrap()),
         -1

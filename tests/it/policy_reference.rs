@@ -88,11 +88,31 @@ impl Model for OrderModel {
     }
 }
 
-/// LFU: (key, count, tick at which it reached that count).
+/// LFU: (key, count, tick at which it reached that count). With `past`
+/// (`history=perfect`), the counts of keys that left the cache.
 struct LfuModel {
     v: Vec<(u64, u64, u64)>,
     cap: usize,
     tick: u64,
+    past: Option<std::collections::HashMap<u64, u64>>,
+}
+
+impl LfuModel {
+    fn new(cap: u64, perfect: bool) -> LfuModel {
+        LfuModel {
+            v: vec![],
+            cap: cap as usize,
+            tick: 0,
+            past: perfect.then(Default::default),
+        }
+    }
+
+    fn forget(&mut self, i: usize) {
+        let (k, n, _) = self.v.remove(i);
+        if let Some(p) = &mut self.past {
+            p.insert(k, n);
+        }
+    }
 }
 
 impl Model for LfuModel {
@@ -113,9 +133,14 @@ impl Model for LfuModel {
             let i = (0..self.v.len())
                 .min_by_key(|&i| (self.v[i].1, self.v[i].2))
                 .unwrap();
-            self.v.remove(i);
+            self.forget(i);
         }
-        self.v.push((key, 1, self.tick));
+        let n = self
+            .past
+            .as_mut()
+            .and_then(|p| p.remove(&key))
+            .map_or(1, |n| n + 1);
+        self.v.push((key, n, self.tick));
     }
     fn set(&mut self, key: u64, now: f64) {
         if !self.get(key, now) {
@@ -123,7 +148,9 @@ impl Model for LfuModel {
         }
     }
     fn delete(&mut self, key: u64) {
-        self.v.retain(|e| e.0 != key);
+        if let Some(i) = self.v.iter().position(|e| e.0 == key) {
+            self.forget(i);
+        }
     }
     fn keys(&self) -> Vec<u64> {
         let mut v = self.v.clone();
@@ -317,7 +344,12 @@ proptest! {
 
     #[test]
     fn lfu_matches_model(cap in 1u64..8, s in steps()) {
-        check("lfu", cap, &s, &mut LfuModel { v: vec![], cap: cap as usize, tick: 0 })?;
+        check("lfu", cap, &s, &mut LfuModel::new(cap, false))?;
+    }
+
+    #[test]
+    fn lfu_perfect_history_matches_model(cap in 1u64..8, s in steps()) {
+        check("lfu:history=perfect", cap, &s, &mut LfuModel::new(cap, true))?;
     }
 
     #[test]

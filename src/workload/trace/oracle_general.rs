@@ -12,9 +12,15 @@
 //!
 //! Every request is a get. A file whose length is not a multiple of 24 bytes
 //! ends in a truncated record: an error naming the byte offset where that
-//! record starts. [`write`] produces the format (used by `trace convert`),
-//! with `next_access_vtime` computed from the stream as libCacheSim does: the
-//! index of the next request for the same object, or -1.
+//! record starts. [`write`] produces the format (used by `trace convert` and
+//! `workload export`), with `next_access_vtime` computed from the stream as
+//! libCacheSim's `traceConv` writes it: the position of the next request for
+//! the same object counting requests from **1** (the first record is
+//! request 1, so a record at 0-based index `i` whose object comes back at
+//! 0-based index `j` holds `j + 1`), or -1 when the object is never
+//! requested again. libCacheSim's reader also takes `INT64_MAX` for
+//! "never"; its writer, and so ours, writes -1. Converting libCacheSim's own
+//! `cloudPhysicsIO.oracleGeneral.bin` gives the same bytes back (tested).
 
 use super::records::{Chunk, RecordScanner};
 use super::{Claim, Format, TraceError};
@@ -109,13 +115,14 @@ impl RequestSource for OracleGeneralReader {
     }
 }
 
-/// For each request, the index of the next request for the same key, or -1.
+/// For each request, libCacheSim's `next_access_vtime`: the 1-based
+/// position of the next request for the same key (0-based index + 1), or -1.
 pub(crate) fn next_access(keys: &[u64]) -> Vec<i64> {
     let mut next = vec![-1i64; keys.len()];
     let mut last: FxHashMap<u64, usize> = FxHashMap::default();
     for (i, &k) in keys.iter().enumerate().rev() {
         if let Some(j) = last.insert(k, i) {
-            next[i] = j as i64;
+            next[i] = j as i64 + 1;
         }
     }
     next
@@ -146,7 +153,10 @@ pub fn write(batch: &Batch, w: &mut dyn Write) -> io::Result<()> {
 /// Whether `head` (the first bytes of a file) looks like oracleGeneral: at
 /// least two whole records, timestamps never decreasing, and every
 /// next-access vtime either -1 or later than its own record. Random binary
-/// data fails this almost surely.
+/// data fails this almost surely. "Later" is `> i` for the record at 0-based
+/// index `i`, which libCacheSim's 1-based values (`>= i + 2`) pass with room,
+/// and so do files written with 0-based values (by cachesim before it
+/// followed libCacheSim, or by other tools).
 pub(crate) fn looks_like(head: &[u8]) -> bool {
     let n = head.len() / RECORD;
     if n < 2 {
@@ -155,7 +165,8 @@ pub(crate) fn looks_like(head: &[u8]) -> bool {
     let mut prev_t = 0u32;
     for (i, r) in head.chunks_exact(RECORD).enumerate() {
         let (t, _, _, nv) = decode(r);
-        if t < prev_t || !(nv == -1 || (nv > i as i64 && nv < 1 << 48)) {
+        let never = nv == -1 || nv == i64::MAX;
+        if t < prev_t || !(never || (nv > i as i64 && nv < 1 << 48)) {
             return false;
         }
         prev_t = t;
@@ -210,7 +221,9 @@ mod tests {
         let data = bytes_of(&b);
         assert_eq!(data.len(), 4 * RECORD);
         let recs: Vec<_> = data.chunks_exact(RECORD).map(decode).collect();
-        assert_eq!(recs[0], (0, 7, 100, 2));
+        // Key 7 comes back at the third request: libCacheSim numbers
+        // requests from 1, so its next access vtime is 3.
+        assert_eq!(recs[0], (0, 7, 100, 3));
         assert_eq!(recs[1], (1, 8, 200, -1));
         assert_eq!(recs[2], (2, 7, 300, -1));
         assert!(looks_like(&data));
@@ -220,6 +233,49 @@ mod tests {
             assert_eq!(back.times, vec![0.0, 1.0, 2.0, 3.0]);
             assert_eq!(back.sizes, vec![100, 200, 300, 1]);
         }
+    }
+
+    #[test]
+    fn next_access_counts_requests_from_one() {
+        assert_eq!(next_access(&[5, 5, 6, 5, 6]), vec![2, 4, 5, -1, -1]);
+        assert_eq!(next_access(&[]), Vec::<i64>::new());
+    }
+
+    #[test]
+    fn reading_and_writing_again_gives_the_same_bytes() {
+        // Records as libCacheSim writes them (1-based next access, -1 for
+        // never), with sizes 0 and u32::MAX, a repeated timestamp and
+        // extreme ids: read, write, compare bytes.
+        let recs: [(u32, u64, u32); 6] = [
+            (10, 3, 512),
+            (10, u64::MAX, 0),
+            (11, 3, 4096),
+            (u32::MAX - 1, 0, u32::MAX),
+            (u32::MAX, u64::MAX, 1),
+            (u32::MAX, 3, 7),
+        ];
+        let next = [3i64, 5, 6, -1, -1, -1];
+        let mut data = vec![];
+        for ((t, k, s), nv) in recs.into_iter().zip(next) {
+            data.extend(t.to_le_bytes());
+            data.extend(k.to_le_bytes());
+            data.extend(s.to_le_bytes());
+            data.extend(nv.to_le_bytes());
+        }
+        for max in [1, 4, 100] {
+            assert_eq!(bytes_of(&read(data.clone(), max).unwrap()), data);
+        }
+    }
+
+    #[test]
+    fn int64_max_for_never_is_recognised() {
+        let mut b = Batch::new(1.0, 1);
+        b.keys = vec![1, 2, 3];
+        let mut data = bytes_of(&b);
+        for r in data.chunks_exact_mut(RECORD) {
+            r[16..24].copy_from_slice(&i64::MAX.to_le_bytes());
+        }
+        assert!(looks_like(&data));
     }
 
     #[test]
