@@ -365,6 +365,65 @@ mod tests {
     }
 
     #[test]
+    fn window_rounds_as_caffeine() {
+        // Caffeine: main = (long) (c * 0.99), window = c - main, i.e. the
+        // window is c / 100 rounded up, not to nearest (1024: 11, not 10).
+        for (c, window, protected) in [(1024, 11, 810), (2048, 21, 1621), (100, 1, 79)] {
+            let p = WTinyLfu::new(c, 0.01, 0.8, TinyLfuConfig::default(), 1);
+            assert_eq!(
+                (p.window_cap, p.protected_cap),
+                (window, protected),
+                "c = {c}"
+            );
+        }
+    }
+
+    #[test]
+    fn entry_larger_than_protected_stays_in_probation() {
+        // c = 4: window 1, main 3, protected share 0: a probation hit moves
+        // the entry to probation's MRU end instead (Caffeine's rule).
+        let mut p = WTinyLfu::new(4, 0.25, 0.0, TinyLfuConfig::default(), 1);
+        let mut ev = Evictions::default();
+        for (t, k) in [1, 2, 3, 4, 1].into_iter().enumerate() {
+            step(&mut p, k, t as u64, &mut ev);
+        }
+        assert_eq!(p.regions(), [vec![4], vec![2, 3, 1], vec![]]);
+    }
+
+    #[test]
+    fn sketch_parameters_parse_and_reject() {
+        use crate::policy::{build, StrategySpec};
+        let ctx = BuildCtx {
+            capacity: 100,
+            seed: 1,
+            ttl: None,
+        };
+        let canonical =
+            |s: &str| build(&StrategySpec::parse(s).unwrap(), &ctx).map(|b| b.canonical);
+        assert_eq!(
+            canonical("wtinylfu").unwrap(),
+            "wtinylfu:window=0.01:protected=0.8:sketch=caffeine:counters=16:doorkeeper=0:aging=changed:jitter=1"
+        );
+        assert!(canonical(
+            "wtinylfu:sketch=blocked:counters=4:doorkeeper=1:aging=accesses:jitter=0"
+        )
+        .is_ok());
+        for bad in [
+            "sketch=bloom",
+            "aging=never",
+            "doorkeeper=2",
+            "jitter=yes",
+            "counters=0",
+        ] {
+            let e = canonical(&format!("wtinylfu:{bad}"))
+                .unwrap_err()
+                .to_string();
+            let key = bad.split('=').next().unwrap();
+            assert!(e.contains(key), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn hand_worked_admission_and_promotion() {
         // c = 10: window 1 (10% here, to keep the example small), main 9,
         // protected 7 (floor 9 x 0.8), probation the rest.
