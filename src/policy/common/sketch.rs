@@ -17,7 +17,7 @@
 //! the run's seed, so a run repeats exactly. That generator is
 //! `java.util.Random`'s (see [`JavaRandom`]), not the simulator's xoshiro:
 //! one jitter admission changes the rest of a run, moving a miss ratio by up
-//! to 0.009 on the LIRS `multi2` trace, so matching Caffeine point by point
+//! to 0.02 on the LIRS `multi2` trace, so matching Caffeine point by point
 //! takes its very draws, which `--seed 1033096058` (Caffeine's
 //! `random-seed`) gives.
 
