@@ -199,6 +199,22 @@ impl<'a> Params<'a> {
         Ok(v)
     }
 
+    /// One of the words `allowed`; the first is the default.
+    pub(crate) fn choice(
+        &mut self,
+        key: &str,
+        allowed: &[&'static str],
+    ) -> Result<&'static str, SpecError> {
+        let v = match self.raw(key) {
+            None => allowed[0],
+            Some(s) => *allowed.iter().find(|a| **a == s).ok_or_else(|| {
+                self.bad(key, &s, format!("expected one of {}", allowed.join(", ")))
+            })?,
+        };
+        self.canonical.push(format!("{key}={v}"));
+        Ok(v)
+    }
+
     /// A duration (`500ms`, `30s`, `5m`), in seconds, strictly positive.
     pub(crate) fn duration(&mut self, key: &str, default: f64) -> Result<f64, SpecError> {
         let v = match self.raw(key) {

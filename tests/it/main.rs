@@ -18,6 +18,7 @@ mod compare_report;
 mod conformance_arc;
 mod conformance_belady;
 mod conformance_traces;
+mod conformance_wtinylfu;
 mod freshness;
 mod latency;
 mod mrc_confidence;
