@@ -199,19 +199,21 @@ impl<'a> Params<'a> {
         Ok(v)
     }
 
-    /// One of the words `allowed`; the first is the default.
-    pub(crate) fn choice(
+    /// As [`Params::u64_in`], but left out of the canonical spec at its
+    /// default, as [`Params::choice`] does, for a parameter added to a policy
+    /// whose runs are already named.
+    pub(crate) fn u64_in_quiet(
         &mut self,
         key: &str,
-        allowed: &[&'static str],
-    ) -> Result<&'static str, SpecError> {
-        let v = match self.raw(key) {
-            None => allowed[0],
-            Some(s) => *allowed.iter().find(|a| **a == s).ok_or_else(|| {
-                self.bad(key, &s, format!("expected one of {}", allowed.join(", ")))
-            })?,
-        };
-        self.canonical.push(format!("{key}={v}"));
+        default: u64,
+        min: u64,
+        max: u64,
+    ) -> Result<u64, SpecError> {
+        let v = self.u64_in(key, default, min, max)?;
+        if v == default {
+            self.canonical.pop();
+            self.unspelled.push(key.to_string());
+        }
         Ok(v)
     }
 
