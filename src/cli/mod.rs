@@ -141,7 +141,7 @@ pub struct RunArgs {
     /// to the number of runs and to 4 threads per core (runs on a server run
     /// one at a time). Results do not depend on it (except the timing
     /// columns and `threads`).
-    #[arg(short = 'j', long, value_name = "N", value_parser = values::threads)]
+    #[arg(allow_negative_numbers = true, short = 'j', long, value_name = "N", value_parser = values::threads)]
     pub threads: Option<usize>,
 
     /// The origin behind the cache and latency recording.
@@ -167,7 +167,7 @@ pub struct CacheArgs {
     /// Cache capacities, comma separated: objects (1000, 10k, 1M), a share of
     /// the distinct keys requested (5%), or bytes (64MiB, 1GB); and ranges
     /// START..END:POINTS (0.1%..50%:12, 100..100k:10, 1MiB..1GiB:8).
-    #[arg(short, long, value_name = "CAP[,CAP...]", default_value = "10%", value_parser = values::capacities)]
+    #[arg(allow_negative_numbers = true, short, long, value_name = "CAP[,CAP...]", default_value = "10%", value_parser = values::capacities)]
     pub capacity: CapacityList,
 
     /// How the points of a capacity range are spaced: log (constant ratio)
@@ -178,7 +178,7 @@ pub struct CacheArgs {
     /// Time-to-live for the `ttl` strategy: 500ms, 30s, 5m, 1h or bare
     /// seconds [default: 60s]. A list (1s,5s,30s,5m) is a sweep axis: one
     /// run per TTL and strategy and capacity (other strategies ignore it).
-    #[arg(long, value_name = "DURATION[,DURATION...]", value_parser = values::ttls)]
+    #[arg(allow_negative_numbers = true, long, value_name = "DURATION[,DURATION...]", value_parser = values::ttls)]
     pub ttl: Option<Ttls>,
 }
 
@@ -187,7 +187,7 @@ pub struct CacheArgs {
 pub struct FreshArgs {
     /// Share of requests that are writes (0 to 1, e.g. 0.05): a write goes to
     /// the origin and changes the key's version (overrides the preset).
-    #[arg(long, value_name = "FRACTION", value_parser = values::write_ratio)]
+    #[arg(allow_negative_numbers = true, long, value_name = "FRACTION", value_parser = values::write_ratio)]
     pub write_ratio: Option<Written<f64>>,
 
     /// What a write does to the cached copy: invalidate (delete it), update
@@ -199,7 +199,7 @@ pub struct FreshArgs {
     /// Replay the first N requests (or P% of them) without counting them;
     /// the cache state is kept, every counter restarts (libCacheSim's
     /// warm-up).
-    #[arg(long, value_name = "N|P%", value_parser = Warmup::parse)]
+    #[arg(allow_negative_numbers = true, long, value_name = "N|P%", value_parser = Warmup::parse)]
     pub warmup: Option<Warmup>,
 
     /// Load the K most popular keys before the run: top:K (from the
@@ -209,7 +209,7 @@ pub struct FreshArgs {
 
     /// Record the hit ratio of every window of N requests into
     /// <results>-timeline.csv next to the results file.
-    #[arg(long, value_name = "N", value_parser = parse_window)]
+    #[arg(allow_negative_numbers = true, long, value_name = "N", value_parser = parse_window)]
     pub window: Option<u64>,
 }
 
@@ -247,7 +247,12 @@ pub struct FleetArgs {
     /// cache of the given capacity (latency is not recorded for fleets). A
     /// Redis strategy is the instances' shared cache (a private redis-* server
     /// holds K x capacity); tiered:LOCAL+REDIS gives each instance an L1.
-    #[arg(long, value_name = "K", default_value_t = 1)]
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        value_name = "K",
+        default_value_t = 1
+    )]
     pub instances: u64,
 
     /// How the load balancer spreads requests over instances: random,
@@ -317,23 +322,23 @@ pub struct RedisArgs {
     pub redis_server_bin: Option<PathBuf>,
 
     /// Bytes per value stored in Redis, instead of each request's size.
-    #[arg(long, value_name = "BYTES", value_parser = values::value_size)]
+    #[arg(allow_negative_numbers = true, long, value_name = "BYTES", value_parser = values::value_size)]
     pub value_size: Option<u32>,
 
     /// Send up to N gets to Redis as one pipeline (each request is charged
     /// its batch's round trip) [default: 1, no pipelining].
-    #[arg(long, value_name = "N", value_parser = values::pipeline)]
+    #[arg(allow_negative_numbers = true, long, value_name = "N", value_parser = values::pipeline)]
     pub pipeline: Option<usize>,
 
     /// Replay through N Redis connections on N threads, the stream split by
     /// key [default: 1].
-    #[arg(long, value_name = "N", value_parser = values::clients)]
+    #[arg(allow_negative_numbers = true, long, value_name = "N", value_parser = values::clients)]
     pub clients: Option<usize>,
 
     /// Capacity of the local L1 of tiered:LOCAL+redis (objects, %, bytes)
     /// [default: --capacity], and of each instance's L1 of tiered-local
     /// (required there).
-    #[arg(long, value_name = "CAP", value_parser = values::capacity)]
+    #[arg(allow_negative_numbers = true, long, value_name = "CAP", value_parser = values::capacity)]
     pub l1_capacity: Option<Capacity>,
 }
 
@@ -359,25 +364,25 @@ pub struct WorkloadArgs {
     pub trace_format: Option<TraceFormat>,
 
     /// Number of requests to generate (overrides the preset).
-    #[arg(long, value_name = "N", value_parser = values::count)]
+    #[arg(allow_negative_numbers = true, long, value_name = "N", value_parser = values::count)]
     pub requests: Option<Written<u64>>,
 
     /// Number of distinct keys in the key space (overrides the preset).
-    #[arg(long, value_name = "N", value_parser = values::count)]
+    #[arg(allow_negative_numbers = true, long, value_name = "N", value_parser = values::count)]
     pub keys: Option<Written<u64>>,
 
     /// Zipf skew, from 0 (uniform) to 10 (overrides the zipf, zipf-shift,
     /// zipf-scan and ycsb presets).
-    #[arg(long, value_name = "ALPHA", value_parser = values::alpha)]
+    #[arg(allow_negative_numbers = true, long, value_name = "ALPHA", value_parser = values::alpha)]
     pub alpha: Option<Written<f64>>,
 
     /// Requests per second, which sets request timestamps for synthetic
     /// workloads and for traces without a time column [default: 1000].
-    #[arg(long, value_name = "PER_SECOND", value_parser = values::rate)]
+    #[arg(allow_negative_numbers = true, long, value_name = "PER_SECOND", value_parser = values::rate)]
     pub rate: Option<f64>,
 
     /// Seed for the generator and randomised strategies. Same seed, same result.
-    #[arg(long, default_value_t = 1)]
+    #[arg(allow_negative_numbers = true, long, default_value_t = 1)]
     pub seed: u64,
 
     /// Several seeds, each a separate set of runs: a range 1..5 (inclusive)
@@ -484,23 +489,23 @@ pub struct WorkloadExportArgs {
     pub workload: String,
 
     /// Number of requests to generate (overrides the preset).
-    #[arg(long, value_name = "N")]
+    #[arg(allow_negative_numbers = true, long, value_name = "N")]
     pub requests: Option<String>,
 
     /// Number of distinct keys in the key space (overrides the preset).
-    #[arg(long, value_name = "N")]
+    #[arg(allow_negative_numbers = true, long, value_name = "N")]
     pub keys: Option<String>,
 
     /// Zipf skew, from 0 (uniform) to 10 (overrides the preset).
-    #[arg(long, value_name = "ALPHA")]
+    #[arg(allow_negative_numbers = true, long, value_name = "ALPHA")]
     pub alpha: Option<String>,
 
     /// Requests per second, which sets request timestamps [default: 1000].
-    #[arg(long, value_name = "PER_SECOND")]
+    #[arg(allow_negative_numbers = true, long, value_name = "PER_SECOND")]
     pub rate: Option<String>,
 
     /// Seed for the generator. Same seed, same stream as `cachesim run`.
-    #[arg(long, default_value_t = 1)]
+    #[arg(allow_negative_numbers = true, long, default_value_t = 1)]
     pub seed: u64,
 
     /// The file to write (replaced atomically).
@@ -561,7 +566,7 @@ pub struct PlotArgs {
 
     /// Capacity for `bars`, as in the runs (5%, 1000, 64MiB) [default: the
     /// capacity most rows share].
-    #[arg(short, long, value_name = "CAP")]
+    #[arg(allow_negative_numbers = true, short, long, value_name = "CAP")]
     pub capacity: Option<String>,
 
     /// Draw only these strategies (full spec or name), comma separated.
@@ -605,7 +610,7 @@ pub struct MrcArgs {
 
     /// SHARDS fixed-rate sampling: keep the keys whose hash falls under rate
     /// R (0.01 or 1%), and scale distances by 1/R.
-    #[arg(long, value_name = "R", conflicts_with = "sample_size", value_parser = values::sample_rate)]
+    #[arg(allow_negative_numbers = true, long, value_name = "R", conflicts_with = "sample_size", value_parser = values::sample_rate)]
     pub sample: Option<f64>,
 
     /// With --sample: apply SHARDS-adj, the paper's correction for the
@@ -615,7 +620,7 @@ pub struct MrcArgs {
 
     /// SHARDS fixed-size sampling: track at most S keys (e.g. 8k), lowering
     /// the rate as new keys arrive.
-    #[arg(long, value_name = "S", value_parser = values::sample_size)]
+    #[arg(allow_negative_numbers = true, long, value_name = "S", value_parser = values::sample_size)]
     pub sample_size: Option<usize>,
 
     /// Also replay a real LRU cache at every capacity and report the
@@ -625,7 +630,7 @@ pub struct MrcArgs {
 
     /// Runs of --compare to execute at once [default: all cores]; at most 4
     /// threads per core.
-    #[arg(short = 'j', long, value_name = "N", value_parser = values::threads)]
+    #[arg(allow_negative_numbers = true, short = 'j', long, value_name = "N", value_parser = values::threads)]
     pub threads: Option<usize>,
 
     /// What to print on stdout.

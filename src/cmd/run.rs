@@ -99,8 +99,14 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
         Some(OriginSpec::Model(a.latency.origin_latency.clone()))
     };
     let fl = &a.fleet;
-    if fl.instances == 0 {
-        return Err(usage("--instances", "must be at least 1"));
+    if fl.instances == 0 || fl.instances > MAX_INSTANCES {
+        return Err(usage(
+            "--instances",
+            format!(
+                "{} is not a number of instances from 1 to {MAX_INSTANCES}",
+                fl.instances
+            ),
+        ));
     }
     if fl.shared {
         for s in &mut strategies {
@@ -220,6 +226,11 @@ fn fresh_options(a: &RunArgs) -> Result<FreshOptions, CliError> {
         window: f.window,
     })
 }
+
+/// Most application instances of a fleet: each holds its own cache and
+/// counters from the start (issue 16: 2^32 instances aborted on a 1 TB
+/// allocation).
+const MAX_INSTANCES: u64 = 100_000;
 
 /// Runs `cachesim run`: replays the plan, prints the results and saves them
 /// as CSV unless `--no-save` (and the timeline and histograms when asked).

@@ -37,6 +37,12 @@ pub(crate) const GENERATORS: &[&str] = &[
     "ycsb",
 ];
 
+/// Most requests a synthetic workload may have: it is generated in memory
+/// (8 bytes a key, 17 with writes, 8 more for an offline policy's next
+/// uses), so 1G requests take 8 to 25 GB. Beyond it `--requests` is refused
+/// (issue 16: `--requests 100G` aborted on allocation, 2^64 - 1 panicked).
+pub(crate) const MAX_REQUESTS: u64 = 1_000_000_000;
+
 /// Default request rate (requests per second) when a preset names none.
 pub(crate) const DEFAULT_RATE: f64 = 1000.0;
 
@@ -142,6 +148,7 @@ impl Preset {
     }
 
     /// Checks ranges; messages name the field and what is accepted.
+    /// `requests` is at most [`MAX_REQUESTS`].
     pub(crate) fn validate(&self) -> Result<(), String> {
         if !GENERATORS.contains(&self.generator.as_str()) {
             return Err(format!(
@@ -155,6 +162,12 @@ impl Preset {
         }
         if self.requests == 0 {
             return Err("requests must be at least 1".into());
+        }
+        if self.requests > MAX_REQUESTS {
+            return Err(format!(
+                "requests = {} is more than a synthetic workload may have ({MAX_REQUESTS}): it is generated in memory, 8 bytes a request and more; replay a longer stream from a trace file (--trace), which is read as it goes",
+                self.requests
+            ));
         }
         if let Some(a) = self.alpha {
             if !(0.0..=10.0).contains(&a) || !a.is_finite() {

@@ -570,3 +570,37 @@ fn concurrent_runs_never_share_a_default_results_file() {
         .collect();
     assert_eq!(seeds, want);
 }
+
+/// Issue 16, item 2 and 15: counts beyond what memory can hold, and negative
+/// numbers, are usage errors naming the option (they panicked on "capacity
+/// overflow", aborted on allocation, or got clap's "unexpected argument").
+#[test]
+fn huge_and_negative_counts_are_refused_by_name() {
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["--requests", "18446744073709551615"],
+            &["--requests", "1000000000", "--trace"],
+        ),
+        (&["--requests", "100G"], &["--requests", "more than"]),
+        (&["--requests", "-1"], &["--requests", "'-1'"]),
+        (
+            &["--instances", "4294967296"],
+            &["--instances", "from 1 to 100000"],
+        ),
+        (&["--seed", "-3"], &["--seed", "'-3'"]),
+        (&["-c", "-5"], &["--capacity", "'-5'"]),
+        (&["--keys", "-10"], &["--keys", "'-10'"]),
+    ];
+    for (args, needles) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let mut full = vec!["run", "--no-latency", "--out", "r.csv"];
+        full.extend_from_slice(args);
+        let o = cachesim(&full, dir.path());
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        for n in *needles {
+            assert!(err.contains(n), "{args:?}: {n} not in {err}");
+        }
+        assert!(!dir.path().join("r.csv").exists());
+    }
+}
