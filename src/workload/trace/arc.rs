@@ -11,7 +11,8 @@
 //! yields no request. Blank lines are skipped and a trailing `\r` is accepted.
 //! Every request is a get of size 1 (the pages are 512-byte blocks; give a
 //! count capacity in pages). A line that does not start with two
-//! non-negative integers is an error naming `file:line`.
+//! non-negative integers, or stands for more than [`MAX_BLOCKS_PER_LINE`]
+//! blocks, is an error naming `file:line`.
 
 use super::lines::{parse_u64, LineScanner};
 use super::{all_digits, Claim, Format, TraceError};
@@ -67,6 +68,11 @@ fn field(s: &[u8]) -> (&[u8], &[u8]) {
     s.split_at(end)
 }
 
+/// Most blocks one line may stand for: 2^20 (a 512 MiB request). The ARC
+/// paper's traces have at most 512; a line such as `0 18446744073709551615
+/// 0 1` (27 bytes) would otherwise expand without end (issue 16).
+pub(crate) const MAX_BLOCKS_PER_LINE: u64 = 1 << 20;
+
 /// Parses one `.lis` line into `(start, n)`; `Ok(None)` for a blank line.
 pub(crate) fn parse_line(line: &[u8]) -> Result<Option<(u64, u64)>, String> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -77,6 +83,12 @@ pub(crate) fn parse_line(line: &[u8]) -> Result<Option<(u64, u64)>, String> {
     let (b, _) = field(rest);
     match (parse_u64(a), parse_u64(b)) {
         (Some(start), Some(n)) => {
+            if n > MAX_BLOCKS_PER_LINE {
+                return Err(format!(
+                    "number_of_blocks = {n} is more than one line may hold ({MAX_BLOCKS_PER_LINE}: {} of 512-byte blocks; the ARC paper's traces have at most 512)",
+                    crate::units::format_bytes(MAX_BLOCKS_PER_LINE * 512)
+                ));
+            }
             if n > 0 && start.checked_add(n - 1).is_none() {
                 return Err(format!("block range {start} + {n} overflows a 64-bit key"));
             }
@@ -116,7 +128,7 @@ fn parse_fast(line: &[u8]) -> Option<(u64, u64)> {
     if i < line.len() && !matches!(line[i], b' ' | b'\t' | b'\r') {
         return None;
     }
-    if n > 0 && start.checked_add(n - 1).is_none() {
+    if n > MAX_BLOCKS_PER_LINE || (n > 0 && start.checked_add(n - 1).is_none()) {
         return None;
     }
     Some((start, n))
@@ -232,5 +244,21 @@ mod tests {
         );
         let e = read("5\n", 8).unwrap_err().to_string();
         assert!(e.starts_with("t.lis:1:"), "{e}");
+    }
+
+    #[test]
+    fn a_line_of_more_blocks_than_the_bound_is_refused_before_expanding() {
+        // 27 bytes that once expanded without end (issue 16).
+        let e = read("1 1 0 0\n0 18446744073709551615 0 1\n", 8)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("t.lis:2:") && e.contains("number_of_blocks"),
+            "{e}"
+        );
+        let over = format!("0 {} 0 0\n", MAX_BLOCKS_PER_LINE + 1);
+        assert!(read(&over, 8).is_err());
+        let at = format!("0 {} 0 0\n", MAX_BLOCKS_PER_LINE);
+        assert_eq!(read(&at, 4096).unwrap().len() as u64, MAX_BLOCKS_PER_LINE);
     }
 }
