@@ -1,0 +1,104 @@
+//! The in-process models of Redis's eviction (`sampled-lru`, `sampled-lfu`,
+//! `sampled-random`) against the real server they model (`redis-lru`,
+//! `redis-lfu`, `redis-random`, a private redis-server per run): the same
+//! Zipf stream, the model's clock advancing as the real run's did (`--rate`
+//! = the real run's measured requests per second), hit ratios within 0.01
+//! at 1%, 5% and 10% of the keys. Skips without redis-server on PATH (fails
+//! under CACHESIM_REQUIRE_SERVICES=1).
+
+use crate::common;
+
+use common::{json, u};
+use std::path::PathBuf;
+
+/// The stream: 200k requests of Zipf(0.99) over 20k keys (17k of them
+/// requested), seed 1, one run at a time (so the real runs' rates are
+/// their own).
+const STREAM: [&str; 13] = [
+    "--alpha",
+    "0.99",
+    "--requests",
+    "200k",
+    "--keys",
+    "20k",
+    "--seed",
+    "1",
+    "--no-latency",
+    "--no-save",
+    "-f",
+    "json",
+    "-q",
+];
+
+/// How far a model's hit ratio may be from the server's.
+const TOLERANCE: f64 = 0.01;
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// The rows of `cachesim run -s STRATEGY -c CAPACITY [extra] STREAM`.
+fn run(strategy: &str, capacity: &str, extra: &[&str]) -> Vec<serde_json::Value> {
+    let mut args = vec!["run", "-s", strategy, "-c", capacity, "-j", "1"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&STREAM);
+    json(&common::cachesim(&args, &std::env::temp_dir()))
+}
+
+fn hit_ratio(row: &serde_json::Value) -> f64 {
+    row["hit_ratio"].as_f64().unwrap()
+}
+
+#[test]
+fn sampled_models_hit_like_the_real_server_at_its_own_request_rate() {
+    if which("redis-server").is_none() {
+        skip_or_fail!("no redis-server on PATH");
+    }
+    let real = run("redis-lru,redis-lfu,redis-random", "1%,5%,10%", &[]);
+    assert_eq!(real.len(), 9);
+    let mut report = Vec::new();
+    let mut failed = Vec::new();
+    for row in &real {
+        let strategy = row["strategy"].as_str().unwrap();
+        let model = match strategy {
+            "redis-lru:samples=5" => "sampled-lru",
+            "redis-lfu:samples=5" => "sampled-lfu",
+            "redis-random:samples=5" => "sampled-random",
+            other => panic!("unexpected strategy {other}"),
+        };
+        let cap = u(row, "capacity").to_string();
+        let rate = row["requests_per_s"].as_f64().unwrap();
+        assert!(rate > 0.0, "{row}");
+        let rate = format!("{rate:.3}");
+        let m = &run(model, &cap, &["--rate", &rate])[0];
+        assert_eq!(u(m, "capacity"), u(row, "capacity"));
+        assert_eq!(u(m, "gets"), u(row, "gets"));
+        let (r, s) = (hit_ratio(row), hit_ratio(m));
+        let line = format!("{strategy} c={cap} at {rate}/s: server {r:.4}, {model} {s:.4}");
+        if (r - s).abs() > TOLERANCE {
+            failed.push(line.clone());
+        }
+        report.push(line);
+    }
+    eprintln!("{}", report.join("\n"));
+    assert!(failed.is_empty(), "beyond {TOLERANCE}: {failed:#?}");
+}
+
+/// The models are not exact policies in disguise: at these request rates
+/// the one-second LRU clock and the pool's stale scores keep `sampled-lru`
+/// well below exact LRU, and `sampled-lfu` away from exact LFU. (No server
+/// needed: the rate is typical of a real run.)
+#[test]
+fn at_server_speed_the_models_are_far_from_the_exact_policies() {
+    let rate = ["--rate", "15000"];
+    for (model, exact) in [("sampled-lru", "lru"), ("sampled-lfu", "lfu")] {
+        let rows = run(&format!("{model},{exact}"), "1%", &rate);
+        let (m, e) = (hit_ratio(&rows[0]), hit_ratio(&rows[1]));
+        assert!(
+            (m - e).abs() > 3.0 * TOLERANCE,
+            "{model} {m} vs {exact} {e}"
+        );
+    }
+}
