@@ -118,13 +118,15 @@ impl SampledLfu {
         decay_minutes: u64,
         seed: u64,
     ) -> SampledLfu {
+        let mut rng = SimRng::derive(seed, 0x1f_u64);
+        let salt = rng.next_u64();
         SampledLfu {
-            c: PoolCache::new(capacity, samples),
+            c: PoolCache::new(capacity, samples, salt),
             tuning: Tuning {
                 log_factor: log_factor as f64,
                 decay_minutes,
             },
-            rng: SimRng::derive(seed, 0x1f_u64),
+            rng,
         }
     }
 

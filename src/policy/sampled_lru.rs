@@ -68,9 +68,11 @@ impl SampledLru {
     /// An empty cache of `capacity` charge units sampling `samples` keys
     /// per eviction, its draws seeded by `seed`.
     pub fn new(capacity: u64, samples: usize, seed: u64) -> SampledLru {
+        let mut rng = SimRng::derive(seed, 0x1e_u64);
+        let salt = rng.next_u64();
         SampledLru {
-            c: PoolCache::new(capacity, samples),
-            rng: SimRng::derive(seed, 0x1e_u64),
+            c: PoolCache::new(capacity, samples, salt),
+            rng,
         }
     }
 

@@ -34,9 +34,11 @@ impl SampledRandom {
     /// An empty cache of `capacity` charge units, its draws seeded by
     /// `seed`.
     pub fn new(capacity: u64, seed: u64) -> SampledRandom {
+        let mut rng = SimRng::derive(seed, 0x20_u64);
+        let salt = rng.next_u64();
         SampledRandom {
-            keys: Resident::new(capacity),
-            rng: SimRng::derive(seed, 0x20_u64),
+            keys: Resident::new(capacity, salt),
+            rng,
             capacity,
         }
     }

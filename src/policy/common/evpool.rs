@@ -33,10 +33,10 @@
 //! the new key is seldom sampled, and its score, idle 0 or counter 5,
 //! would rarely make it the victim).
 
-use super::LinkedSlab;
+use super::{LinkedSlab, NIL};
 use crate::policy::{Params, SpecError};
 use crate::request::Key;
-use crate::rng::SimRng;
+use crate::rng::{splitmix, SimRng};
 
 /// Entries of Redis's eviction pool (`EVPOOL_SIZE`).
 pub(crate) const EVPOOL_SIZE: usize = 16;
@@ -44,30 +44,50 @@ pub(crate) const EVPOOL_SIZE: usize = 16;
 #[derive(Debug, Clone, Copy)]
 struct Entry<M> {
     charge: u32,
-    /// Index in [`Resident::slots`].
-    pos: u32,
+    /// Next key of the same bucket ([`NIL`]: the last).
+    next: u32,
     meta: M,
 }
 
+/// Smallest table (`DICT_HT_INITIAL_SIZE`).
+const MIN_BUCKETS: usize = 4;
+
 /// The resident keys with their metadata `M` (an LRU clock, an LFU
-/// counter): a key index for lookups, and the keys in an array (a removed
-/// key's place is taken by the last one) for uniform random picks.
+/// counter): a key index for lookups, and the keys hashed into buckets as
+/// in Redis's main dictionary (`src/dict.c`), from which random keys and
+/// samples are drawn the way Redis draws them.
+///
+/// The table is a power of two of chained buckets; a new key goes at the
+/// head of its bucket's chain; the table doubles (to the power of two
+/// above the count) when a key is added with as many keys as buckets, and
+/// shrinks (to the power of two at or above the count, at least 4) when
+/// under 10% full (Redis does that from its cron, here at once).
+/// Rehashing is instantaneous here (Redis rehashes incrementally). The
+/// hash is a seeded mix of the key (Redis: SipHash of the name with a seed
+/// random per server start).
 #[derive(Debug, Clone)]
 pub(crate) struct Resident<M> {
     slab: LinkedSlab<Entry<M>>,
-    /// Slab handles of the resident keys, in no particular order.
-    slots: Vec<u32>,
+    /// Bucket heads (slab handles), a power of two of them.
+    buckets: Vec<u32>,
+    salt: u64,
     used: u64,
 }
 
 impl<M: Copy> Resident<M> {
-    /// Empty, sized for `expected` keys.
-    pub(crate) fn new(expected: u64) -> Resident<M> {
+    /// Empty, sized for `expected` keys, its hash salted by `salt`.
+    pub(crate) fn new(expected: u64, salt: u64) -> Resident<M> {
         Resident {
             slab: LinkedSlab::with_capacity(expected.min(1 << 24) as usize),
-            slots: Vec::new(),
+            buckets: vec![NIL; MIN_BUCKETS],
+            salt,
             used: 0,
         }
+    }
+
+    #[inline]
+    fn bucket(&self, key: Key) -> usize {
+        (splitmix(key ^ self.salt) as usize) & (self.buckets.len() - 1)
     }
 
     /// The handle of `key`, if resident.
@@ -96,29 +116,59 @@ impl<M: Copy> Resident<M> {
 
     /// Adds `key` (not resident) with `charge` units and `meta`.
     pub(crate) fn insert(&mut self, key: Key, charge: u64, meta: M) {
+        let n = self.slab.len();
+        if n >= self.buckets.len() {
+            self.rehash((n + 1).next_power_of_two());
+        }
+        let b = self.bucket(key);
         let idx = self.slab.insert(
             key,
             Entry {
                 charge: charge as u32,
-                pos: self.slots.len() as u32,
+                next: self.buckets[b],
                 meta,
             },
         );
-        self.slots.push(idx);
+        self.buckets[b] = idx;
         self.used += charge;
     }
 
-    /// Removes handle `idx`; the last key of the array takes its place.
+    /// Removes handle `idx`.
     pub(crate) fn remove(&mut self, idx: u32) {
         let e = *self.slab.data(idx);
-        let pos = e.pos as usize;
-        self.slots.swap_remove(pos);
-        if pos < self.slots.len() {
-            let moved = self.slots[pos];
-            self.slab.data_mut(moved).pos = pos as u32;
+        let b = self.bucket(self.slab.key(idx));
+        if self.buckets[b] == idx {
+            self.buckets[b] = e.next;
+        } else {
+            let mut at = self.buckets[b];
+            while self.slab.data(at).next != idx {
+                at = self.slab.data(at).next;
+            }
+            self.slab.data_mut(at).next = e.next;
         }
         self.used -= u64::from(e.charge);
         self.slab.remove(idx);
+        let n = self.slab.len();
+        if self.buckets.len() > MIN_BUCKETS && n * 100 / self.buckets.len() < 10 {
+            self.rehash(n.max(MIN_BUCKETS).next_power_of_two());
+        }
+    }
+
+    /// Moves every key into a table of `size` buckets, bucket by bucket,
+    /// each chain from its head (so a chain's order reverses, as in
+    /// Redis's rehash).
+    fn rehash(&mut self, size: usize) {
+        let old = std::mem::replace(&mut self.buckets, vec![NIL; size]);
+        for head in old {
+            let mut at = head;
+            while at != NIL {
+                let next = self.slab.data(at).next;
+                let b = self.bucket(self.slab.key(at));
+                self.slab.data_mut(at).next = self.buckets[b];
+                self.buckets[b] = at;
+                at = next;
+            }
+        }
     }
 
     /// Removes `key`; whether it was resident.
@@ -132,38 +182,78 @@ impl<M: Copy> Resident<M> {
         }
     }
 
-    /// A uniformly chosen resident key's handle (there must be one).
+    /// A random resident key's handle (there must be one), as Redis's
+    /// `dictGetRandomKey`: a uniformly chosen non-empty bucket, then a
+    /// uniformly chosen key of its chain.
     #[inline]
     pub(crate) fn random(&self, rng: &mut SimRng) -> u32 {
-        self.slots[rng.below(self.slots.len() as u64) as usize]
+        let mask = self.buckets.len() as u64 - 1;
+        let head = loop {
+            let h = self.buckets[(rng.next_u64() & mask) as usize];
+            if h != NIL {
+                break h;
+            }
+        };
+        let mut len = 0;
+        let mut at = head;
+        while at != NIL {
+            len += 1;
+            at = self.slab.data(at).next;
+        }
+        let mut at = head;
+        for _ in 0..rng.below(len) {
+            at = self.slab.data(at).next;
+        }
+        at
     }
 
-    /// Fills `out` with the handles of `n` distinct resident keys (all of
-    /// them when fewer are resident), uniformly chosen, in random order.
+    /// Fills `out` with the handles of up to `n` distinct resident keys as
+    /// Redis's `dictGetSomeKeys` picks them: from a random bucket on, the
+    /// keys of consecutive buckets (a chain that overflows the sample is
+    /// reservoir-sampled to its end), jumping to another random bucket
+    /// after more than `max(n, 4)` empty buckets in a row, for at most
+    /// 10 x n buckets.
     pub(crate) fn sample(&self, rng: &mut SimRng, n: usize, out: &mut Vec<u32>) {
         out.clear();
-        let len = self.slots.len();
-        if n >= len {
-            // Every key, shuffled (Fisher-Yates).
-            out.extend_from_slice(&self.slots);
-            for i in (1..len).rev() {
-                let j = rng.below(i as u64 + 1) as usize;
-                out.swap(i, j);
+        let count = n.min(self.slab.len());
+        let mask = self.buckets.len() - 1;
+        let mut i = (rng.next_u64() as usize) & mask;
+        let mut empty = 0;
+        let mut stored = 0usize;
+        for _ in 0..count * 10 {
+            let head = self.buckets[i];
+            if head == NIL {
+                empty += 1;
+                if empty >= 5 && empty > count {
+                    i = (rng.next_u64() as usize) & mask;
+                    empty = 0;
+                }
+            } else {
+                empty = 0;
+                let mut at = head;
+                while at != NIL {
+                    if stored < count {
+                        out.push(at);
+                    } else {
+                        let r = rng.below(stored as u64 + 1) as usize;
+                        if r < count {
+                            out[r] = at;
+                        }
+                    }
+                    stored += 1;
+                    at = self.slab.data(at).next;
+                }
+                if stored >= count {
+                    return;
+                }
             }
-            return;
-        }
-        // Draws with rejection: n is small next to len (at most len - 1).
-        while out.len() < n {
-            let s = self.slots[rng.below(len as u64) as usize];
-            if !out.contains(&s) {
-                out.push(s);
-            }
+            i = (i + 1) & mask;
         }
     }
 
     /// Resident keys.
     pub(crate) fn len(&self) -> usize {
-        self.slots.len()
+        self.slab.len()
     }
 
     /// Capacity units in use.
@@ -173,13 +263,20 @@ impl<M: Copy> Resident<M> {
 
     /// Bytes of heap held.
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.slab.heap_bytes() + self.slots.capacity() * 4
+        self.slab.heap_bytes() + self.buckets.capacity() * 4
     }
 
     /// Resident keys, sorted. For tests.
     #[cfg(test)]
     pub(crate) fn keys(&self) -> Vec<Key> {
-        let mut v: Vec<Key> = self.slots.iter().map(|&i| self.slab.key(i)).collect();
+        let mut v = Vec::new();
+        for &head in &self.buckets {
+            let mut at = head;
+            while at != NIL {
+                v.push(self.slab.key(at));
+                at = self.slab.data(at).next;
+            }
+        }
         v.sort_unstable();
         v
     }
@@ -254,10 +351,11 @@ pub(crate) struct PoolCache<M> {
 }
 
 impl<M: Copy> PoolCache<M> {
-    /// Empty, for `capacity` charge units and `samples` keys per sample.
-    pub(crate) fn new(capacity: u64, samples: usize) -> PoolCache<M> {
+    /// Empty, for `capacity` charge units and `samples` keys per sample,
+    /// the keys' hash salted by `salt`.
+    pub(crate) fn new(capacity: u64, samples: usize, salt: u64) -> PoolCache<M> {
         PoolCache {
-            keys: Resident::new(capacity),
+            keys: Resident::new(capacity, salt),
             pool: EvictionPool::default(),
             samples,
             sample: Vec::with_capacity(samples),
@@ -369,62 +467,141 @@ mod tests {
         assert_eq!(p.entries(), &[(4, 7), (6, 7)]);
     }
 
-    #[test]
-    fn samples_are_distinct_resident_and_uniform() {
-        let mut r: Resident<()> = Resident::new(10);
-        for k in 0..10u64 {
-            r.insert(k, 1, ());
-        }
-        r.remove_key(3);
-        let mut rng = SimRng::new(5);
-        let mut out = Vec::new();
-        let mut seen = [0u32; 10];
-        for _ in 0..9000 {
-            r.sample(&mut rng, 3, &mut out);
-            assert_eq!(out.len(), 3);
-            let mut keys: Vec<Key> = out.iter().map(|&i| r.key(i)).collect();
-            keys.sort_unstable();
-            keys.dedup();
-            assert_eq!(keys.len(), 3, "distinct");
-            for k in keys {
-                seen[k as usize] += 1;
-            }
-        }
-        assert_eq!(seen[3], 0);
-        // 9 keys, 27000 draws: 3000 each, give or take 5%.
-        for (k, &n) in seen.iter().enumerate().filter(|(k, _)| *k != 3) {
-            assert!((2850..=3150).contains(&n), "key {k} sampled {n} times");
-        }
-        // More samples than keys: every key once.
-        r.sample(&mut rng, 64, &mut out);
-        let mut keys: Vec<Key> = out.iter().map(|&i| r.key(i)).collect();
-        keys.sort_unstable();
-        assert_eq!(keys, r.keys());
+    /// The chains of `r`'s table: keys per bucket.
+    fn chains<M: Copy>(r: &Resident<M>) -> Vec<Vec<Key>> {
+        r.buckets
+            .iter()
+            .map(|&head| {
+                let mut v = Vec::new();
+                let mut at = head;
+                while at != NIL {
+                    v.push(r.key(at));
+                    at = r.slab.data(at).next;
+                }
+                v
+            })
+            .collect()
     }
 
     #[test]
-    fn removals_keep_positions_and_charges_consistent() {
-        let mut r: Resident<u8> = Resident::new(4);
-        for k in 0..50u64 {
-            r.insert(k, 1 + k % 3, k as u8);
-            if k % 4 == 0 {
-                assert!(r.remove_key(k / 2));
+    fn table_grows_and_shrinks_as_redis_dict_and_keeps_every_key() {
+        let mut r: Resident<u8> = Resident::new(4, 11);
+        let mut reference = std::collections::BTreeSet::new();
+        let mut rng = SimRng::new(2);
+        for step in 0..5000u64 {
+            let k = rng.below(300);
+            // Mostly inserts in one phase, mostly removals in the next.
+            let grow = (step / 1000) % 2 == 0;
+            if reference.contains(&k) {
+                if !grow || rng.below(4) == 0 {
+                    assert!(r.remove_key(k));
+                    reference.remove(&k);
+                }
+            } else if grow || rng.below(4) == 0 {
+                r.insert(k, 1 + k % 3, k as u8);
+                reference.insert(k);
             }
-            for (p, &i) in r.slots.iter().enumerate() {
-                assert_eq!(r.slab.data(i).pos as usize, p);
-                assert_eq!(r.meta(i), r.key(i) as u8);
+            let n = reference.len();
+            let size = r.buckets.len();
+            assert!(size.is_power_of_two() && size >= MIN_BUCKETS);
+            // Never more keys than buckets; never under 10% full.
+            assert!(n <= size, "{n} keys in {size} buckets");
+            assert!(size == MIN_BUCKETS || n * 10 >= size, "{n} keys in {size}");
+            for (b, chain) in chains(&r).iter().enumerate() {
+                for &k in chain {
+                    assert_eq!(r.bucket(k), b);
+                    assert_eq!(r.meta(r.find(k).unwrap()), k as u8);
+                }
             }
-            let used: u64 = r.keys().iter().map(|k| 1 + k % 3).sum();
-            assert_eq!(r.used(), used);
         }
-        assert!(!r.remove_key(0));
+        let keys: Vec<Key> = reference.iter().copied().collect();
+        assert_eq!(r.keys(), keys);
+        assert_eq!(r.used(), keys.iter().map(|k| 1 + k % 3).sum::<u64>());
+    }
+
+    #[test]
+    fn random_key_is_a_random_bucket_then_a_random_key_of_its_chain() {
+        // dictGetRandomKey's odds: 1 / (non-empty buckets x chain length).
+        let mut r: Resident<()> = Resident::new(64, 5);
+        for k in 0..40u64 {
+            r.insert(k, 1, ());
+        }
+        let ch = chains(&r);
+        let nonempty = ch.iter().filter(|c| !c.is_empty()).count() as f64;
+        let mut rng = SimRng::new(8);
+        let draws = 400_000;
+        let mut seen = [0u32; 40];
+        for _ in 0..draws {
+            seen[r.key(r.random(&mut rng)) as usize] += 1;
+        }
+        let mut lengths = std::collections::BTreeSet::new();
+        for c in &ch {
+            for &k in c {
+                let p = 1.0 / (nonempty * c.len() as f64);
+                let sd = (draws as f64 * p * (1.0 - p)).sqrt();
+                let got = f64::from(seen[k as usize]);
+                assert!(
+                    (got - draws as f64 * p).abs() < 4.5 * sd,
+                    "key {k} (chain of {}): {got} of {draws}",
+                    c.len()
+                );
+                lengths.insert(c.len());
+            }
+        }
+        // The layout has chains of several lengths, so the odds differ.
+        assert!(lengths.len() > 1, "{lengths:?}");
+    }
+
+    #[test]
+    fn samples_are_keys_of_consecutive_buckets() {
+        // 127 keys in 128 buckets, laid out with no 6 empty buckets in a
+        // row, so a walk never jumps.
+        let mut r: Resident<()> = Resident::new(128, 3);
+        for k in 0..127u64 {
+            r.insert(k, 1, ());
+        }
+        let ch = chains(&r);
+        let size = ch.len();
+        assert_eq!(size, 128);
+        let empty_run = (0..size).any(|b| (0..6).all(|j| ch[(b + j) % size].is_empty()));
+        assert!(!empty_run, "pick another salt");
+        let mut rng = SimRng::new(4);
+        let mut out = Vec::new();
+        let mut covered = std::collections::BTreeSet::new();
+        for _ in 0..2000 {
+            r.sample(&mut rng, 5, &mut out);
+            assert_eq!(out.len(), 5);
+            let buckets: Vec<usize> = out.iter().map(|&i| r.bucket(r.key(i))).collect();
+            // The walk went (circularly) from one of the sampled buckets to
+            // the farthest, and the buckets before that last one held
+            // fewer keys than the sample (the last one's chain filled it,
+            // reservoir-sampled if it overflowed).
+            let walked = buckets.iter().any(|&first| {
+                let dist = |b: usize| (b + size - first) % size;
+                let last = buckets.iter().map(|&b| dist(b)).max().unwrap();
+                let before: usize = (0..last).map(|d| ch[(first + d) % size].len()).sum();
+                before < 5
+            });
+            assert!(walked, "{buckets:?}");
+            covered.extend(out.iter().map(|&i| r.key(i)));
+        }
+        assert_eq!(covered.len(), 127);
+        // Fewer keys than asked for: every key.
+        let mut small: Resident<()> = Resident::new(4, 3);
+        for k in 0..3u64 {
+            small.insert(k, 1, ());
+        }
+        small.sample(&mut rng, 5, &mut out);
+        let mut keys: Vec<Key> = out.iter().map(|&i| small.key(i)).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, vec![0, 1, 2]);
     }
 
     #[test]
     fn ghost_entries_are_skipped() {
         // Scores are the keys themselves; the best pool entries are keys
         // removed meanwhile, so the victim is the best one still resident.
-        let mut c: PoolCache<u64> = PoolCache::new(4, 5);
+        let mut c: PoolCache<u64> = PoolCache::new(4, 5, 1);
         let mut rng = SimRng::new(1);
         for k in 1..=4u64 {
             c.keys.insert(k, 1, k);
