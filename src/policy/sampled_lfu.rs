@@ -25,8 +25,8 @@
 //! minutes of it as Redis's `server.unixtime / 60`. The probabilistic
 //! increment draws from the policy's generator, seeded from `--seed`.
 //!
-//! Not modelled: as for `sampled-lru` (uniform sample, the key just
-//! written is not a candidate, capacity in objects or request bytes). A
+//! Not modelled: as for `sampled-lru` (the key just written is not a
+//! candidate, capacity in objects or request bytes). A
 //! write of a resident key counts as an access (Redis's `SET` looks the
 //! key up, which updates the counter, and keeps it for the new value).
 

@@ -21,8 +21,8 @@
 //! idle 0 or 1 s, and the pool then evicts close to in the order it was
 //! offered keys, not by recency.
 //!
-//! Not modelled: the sampling of consecutive hash buckets (a uniform sample
-//! here), the key just written being a candidate (see `common::evpool`),
+//! Not modelled: the key just written being a candidate, SipHash and
+//! incremental rehashing (see `common::evpool`),
 //! the clock's update every 100 ms (`hz` 10) rather than at each request,
 //! memory as Redis counts it (capacity is in objects or in the requests'
 //! bytes, as for every policy here). A write of a resident key is a use,

@@ -6,16 +6,15 @@
 //! resident key (`dictGetRandomKey`), until the new key fits. There is no
 //! pool and no sample, so `maxmemory-samples` does not apply.
 //!
-//! In distribution this is the `random` policy (`cachetools.RRCache`);
-//! it differs only in its draws (it uses the sampled models' resident-key
-//! array and its own generator stream), and it exists so that Redis's
-//! three policies can be swept side by side under Redis's names.
+//! Like `dictGetRandomKey`, it picks a random non-empty bucket of the hash
+//! table, then a random key of its chain (see `common::evpool`), so a key
+//! sharing its bucket is less likely to go than one alone in its bucket:
+//! over many hash seeds every key is equally likely, within one run not.
+//! Otherwise it is the `random` policy (`cachetools.RRCache`).
 //!
-//! Not modelled: `dictGetRandomKey` picks a random non-empty bucket, then a
-//! random key of its chain, so a key sharing its bucket is a little less
-//! likely to go; here every key is equally likely. Redis also evicts when
-//! the next command starts, with the key just written among the
-//! candidates; here the victim is chosen before the key is admitted.
+//! Not modelled: Redis evicts when the next command starts, with the key
+//! just written among the candidates; here the victim is chosen before the
+//! key is admitted.
 
 use super::common::evpool::Resident;
 use super::{Access, BuildCtx, Evictions, Kind, Params, Policy, PolicyInfo, Register, SpecError};
@@ -47,7 +46,7 @@ impl SampledRandom {
 impl Register for SampledRandom {
     const INFO: PolicyInfo = PolicyInfo {
         name: "sampled-random",
-        summary: "model of Redis allkeys-random: a uniformly random key per eviction",
+        summary: "model of Redis allkeys-random: a random bucket's random key per eviction",
         params: "",
         kind: Kind::Online,
     };
@@ -96,9 +95,10 @@ mod tests {
     use crate::policy::testkit::run_keys;
 
     #[test]
-    fn victims_are_uniform_over_resident_keys() {
-        // Cache of 4 holding 0..4; a fifth key evicts one: each of the four
-        // goes a quarter of the time over many seeds.
+    fn victims_are_uniform_over_resident_keys_across_seeds() {
+        // Cache of 4 holding 0..4; a fifth key evicts one: over many seeds
+        // (each its own hash layout) each of the four goes a quarter of the
+        // time.
         let mut gone = [0u32; 4];
         let mut ev = Evictions::default();
         for seed in 0..8000 {
