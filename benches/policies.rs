@@ -22,7 +22,7 @@ use std::time::Duration;
 
 const REQUESTS: u64 = 10_000_000;
 const KEYS: u64 = 1_000_000;
-const POLICIES: [&str; 11] = [
+const POLICIES: [&str; 14] = [
     "lru",
     "clock",
     "sieve",
@@ -34,6 +34,9 @@ const POLICIES: [&str; 11] = [
     "wtinylfu",
     "belady",
     "belady-size",
+    "sampled-lru",
+    "sampled-lfu",
+    "sampled-random",
 ];
 
 fn policy(name: &str, cap: u64) -> AnyPolicy {

@@ -24,6 +24,10 @@ pub mod lru;
 pub mod none;
 pub mod params;
 pub mod random;
+// Redis's eviction modelled in-process (issue 15).
+pub mod sampled_lfu;
+pub mod sampled_lru;
+pub mod sampled_random;
 pub mod ttl;
 pub mod wtinylfu;
 // Modern eviction policies (issue 8, part A).
@@ -207,6 +211,9 @@ macro_rules! policy_registry {
             Arc => arc::Arc,
             Sieve => sieve::Sieve,
             S3Fifo => s3fifo::S3Fifo,
+            SampledLru => sampled_lru::SampledLru,
+            SampledLfu => sampled_lfu::SampledLfu,
+            SampledRandom => sampled_random::SampledRandom,
         }
     };
 }

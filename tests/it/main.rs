@@ -30,6 +30,7 @@ mod policy_writes_and_bytes;
 mod python_parity;
 mod redis;
 mod redis_fleet;
+mod redis_models;
 mod report_browser;
 mod skips;
 mod talk_charts;

@@ -1,11 +1,13 @@
 //! Data structures shared by the policies: an index-linked slab with an
 //! embedded key index (every linked-list policy), and the count-min sketch with
 //! doorkeeper that frequency-based admission (W-TinyLFU) uses, and the 4-ary
-//! max-heap of the offline policies (Belady).
+//! max-heap of the offline policies (Belady), and Redis's eviction pool over
+//! randomly sampled resident keys (the `sampled-*` models).
 //!
 //! They live here so that each policy file only says *what* to keep, and the
 //! memory layout (u32 handles, no `Box`, no `Rc`, no `unsafe`) is decided once.
 
+pub mod evpool;
 pub mod maxheap;
 pub mod queue;
 pub mod sketch;
