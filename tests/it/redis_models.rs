@@ -3,8 +3,7 @@
 //! `redis-lfu`, `redis-random`, a private redis-server per run): the same
 //! Zipf stream, the model's clock advancing as the real run's did (`--rate`
 //! = the real run's measured requests per second), hit ratios within 0.01
-//! at 1%, 5% and 10% of the keys (0.02 for LFU at 1%, see
-//! `LFU_1PCT_TOLERANCE`). Skips without redis-server on PATH (fails
+//! at 1%, 5% and 10% of the keys. Skips without redis-server on PATH (fails
 //! under CACHESIM_REQUIRE_SERVICES=1).
 
 use crate::common;
@@ -33,13 +32,6 @@ const STREAM: [&str; 13] = [
 
 /// How far a model's hit ratio may be from the server's.
 const TOLERANCE: f64 = 0.01;
-
-/// The one exception: `redis-lfu` at 1% of the keys varies more from run
-/// to run than that. Measured over 13 runs of this stream: 0.474 to 0.493,
-/// lower when the server runs faster (0.474-0.484 at 18-36k requests/s,
-/// 0.485-0.493 at 8-21k on a busier machine), while `sampled-lfu` gives
-/// 0.493 at any rate (README, "Redis's eviction in-process").
-const LFU_1PCT_TOLERANCE: f64 = 0.02;
 
 fn which(name: &str) -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?)
@@ -85,13 +77,7 @@ fn sampled_models_hit_like_the_real_server_at_its_own_request_rate() {
         assert_eq!(u(m, "gets"), u(row, "gets"));
         let (r, s) = (hit_ratio(row), hit_ratio(m));
         let line = format!("{strategy} c={cap} at {rate}/s: server {r:.4}, {model} {s:.4}");
-        let smallest = u(row, "capacity") * 50 < u(row, "distinct_keys");
-        let tolerance = if model == "sampled-lfu" && smallest {
-            LFU_1PCT_TOLERANCE
-        } else {
-            TOLERANCE
-        };
-        if (r - s).abs() > tolerance {
+        if (r - s).abs() > TOLERANCE {
             failed.push(line.clone());
         }
         report.push(line);
