@@ -11,8 +11,14 @@ pub(crate) enum Align {
     Right,
 }
 
+/// A table cell: `|` escaped for the table, HTML's special characters as
+/// entities ([`super::html::esc`]: Markdown renderers pass raw HTML
+/// through, so a strategy or workload named `lfu<script>` must not land as
+/// a tag; issue 16, item 16), and newlines as spaces.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    super::html::esc(s)
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
 }
 
 /// Writes a GitHub-flavoured Markdown table.
@@ -79,6 +85,22 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "| a | b |\n|:---|---:|\n| x\\|y | 1 |\n"
+        );
+    }
+
+    #[test]
+    fn html_in_a_cell_is_written_as_text() {
+        let mut out = Vec::new();
+        write_table(
+            &["strategy<b>".into()],
+            &[Align::Left],
+            &[vec!["lfu<script>alert(1)</script>&x\ny".into()]],
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "| strategy&lt;b&gt; |\n|:---|\n| lfu&lt;script&gt;alert(1)&lt;/script&gt;&amp;x y |\n"
         );
     }
 }
