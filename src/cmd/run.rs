@@ -159,6 +159,21 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
         }
     }
     for s in &parsed {
+        if fleet_mode && s.needs_future() {
+            // Issue 16, item 15: found only when the run started, exit 1.
+            let opt = match (fl.instances > 1, fl.shared) {
+                (true, _) => "--instances",
+                (false, true) => "--shared",
+                (false, false) => "--strategy",
+            };
+            return Err(usage(
+                opt,
+                format!(
+                    "strategy '{}' is offline (it needs the future) and cannot run in a fleet",
+                    s.spec.name
+                ),
+            ));
+        }
         if matches!(s.kind, Kind::TieredLocal { .. }) && redis.l1_capacity.is_none() {
             return Err(usage(
                 "--l1-capacity",

@@ -168,3 +168,25 @@ fn tiered_local_fleet_puts_an_l1_per_instance_in_front_of_a_shared_l2() {
     assert_eq!(code, Some(2));
     assert!(err.contains("--l1-capacity"), "{err}");
 }
+
+/// Issue 16, item 15: an offline strategy in a fleet is a usage error found
+/// before any run (it exited 1 once the run started).
+#[test]
+fn an_offline_strategy_in_a_fleet_is_a_usage_error() {
+    for (args, option) in [
+        (
+            &["-s", "lru,belady", "--instances", "2"][..],
+            "'--instances'",
+        ),
+        (&["-s", "belady", "--shared"][..], "'--shared'"),
+        (&["-s", "shared:belady-size"][..], "'--strategy'"),
+    ] {
+        let (code, rows, err) = run(args);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(rows.is_empty(), "{args:?}");
+        assert!(
+            err.contains("offline") && err.contains(option),
+            "{args:?}: {err}"
+        );
+    }
+}
