@@ -87,7 +87,17 @@ impl StrategySpec {
             }
             match p.split_once('=') {
                 Some((k, v)) if !k.trim().is_empty() => {
-                    params.push((k.trim().to_ascii_lowercase(), v.trim().to_string()))
+                    let k = k.trim().to_ascii_lowercase();
+                    // Issue 16, item 14: the last one silently won.
+                    if let Some((_, first)) = params.iter().find(|(key, _)| *key == k) {
+                        return Err(SpecError::BadValue {
+                            strategy: name,
+                            param: k,
+                            value: v.trim().to_string(),
+                            why: format!("the parameter is already given ({first}); give it once"),
+                        });
+                    }
+                    params.push((k, v.trim().to_string()))
                 }
                 Some(_) => return Err(SpecError::Malformed(s.to_string())),
                 None => params.push((String::new(), p.to_string())),
@@ -320,6 +330,18 @@ mod tests {
         assert_eq!(l.len(), 3);
         assert!(StrategySpec::parse("lru:").is_err());
         assert!(StrategySpec::parse(":x=1").is_err());
+    }
+
+    #[test]
+    fn a_parameter_given_twice_is_refused() {
+        let e = StrategySpec::parse("s3fifo:small=0.1:SMALL=0.2")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "strategy 's3fifo': parameter 'small=0.2': the parameter is already given (0.1); give it once"
+        );
+        assert!(StrategySpec::parse("s3fifo:small=0.1:ghost=0.9").is_ok());
     }
 
     #[test]

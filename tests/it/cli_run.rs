@@ -328,6 +328,10 @@ fn usage_errors_name_the_option_and_write_nothing() {
             &["--strategy", "unknown parameter 'size'"],
         ),
         (
+            &["-s", "s3fifo:small=0.1:small=0.2"],
+            &["--strategy", "'small=0.2'", "already given"],
+        ),
+        (
             &["-w", "zipff"],
             &["--workload", "'zipff'", "zipf, uniform, hotspot, scan"],
         ),
