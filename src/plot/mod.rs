@@ -194,13 +194,8 @@ fn dedupe_key(r: &RunResult) -> DedupeKey {
 /// Whether a CSV is a timeline (`cachesim run --window`): its header has
 /// `window_hit_ratio`.
 pub(crate) fn is_timeline(p: &Path) -> Result<bool, String> {
-    use std::io::BufRead;
-    let f = std::fs::File::open(p).map_err(|e| format!("cannot read '{}': {e}", p.display()))?;
-    let mut line = String::new();
-    std::io::BufReader::new(f)
-        .read_line(&mut line)
-        .map_err(|e| format!("cannot read '{}': {e}", p.display()))?;
-    Ok(line.trim().split(',').any(|c| c == "window_hit_ratio"))
+    let line = crate::sim::result::csv_first_line(p)?;
+    Ok(line.split(',').any(|c| c.trim() == "window_hit_ratio"))
 }
 
 impl Dataset {

@@ -261,9 +261,48 @@ pub const MEASURED_COLUMNS: &[&str] = &[
     "l2_hit_p99_us",
     "threads",
 ];
+/// The first line of a CSV input (results or timeline), from its first 4
+/// KB alone; a directory or binary data is an error saying so (issue 16: a
+/// directory read as "no results", a 2 GiB file of something else was read
+/// whole before "no results").
+pub(crate) fn csv_first_line(path: &std::path::Path) -> Result<String, String> {
+    use std::io::Read;
+    let shown = path.display();
+    if path.is_dir() {
+        return Err(format!(
+            "'{shown}' is a directory; give the CSV files in it (e.g. {shown}/*.csv)"
+        ));
+    }
+    let mut head = Vec::with_capacity(4096);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(4096).read_to_end(&mut head))
+        .map_err(|e| format!("cannot read '{shown}': {e}"))?;
+    if head.contains(&0) {
+        return Err(format!("'{shown}' holds binary data, not a cachesim CSV"));
+    }
+    let text = String::from_utf8_lossy(&head);
+    Ok(text.lines().next().unwrap_or("").trim().to_string())
+}
+
+/// Refuses `path` unless its first line has a results CSV's `strategy` and
+/// `hit_ratio` columns.
+fn sniff_results(path: &std::path::Path) -> Result<(), String> {
+    let first = csv_first_line(path)?;
+    let columns: Vec<&str> = first.split(',').map(str::trim).collect();
+    if !(columns.contains(&"strategy") && columns.contains(&"hit_ratio")) {
+        let shown_line: String = first.chars().take(80).collect();
+        return Err(format!(
+            "'{}' is not a cachesim results CSV: its first line has no 'strategy' and 'hit_ratio' columns ('{shown_line}')",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
 /// Reads results back from a CSV file written by cachesim (so charts and
 /// comparisons never need a rerun).
 pub fn read_results(path: &std::path::Path) -> Result<Vec<RunResult>, String> {
+    sniff_results(path)?;
     let mut rdr = csv::Reader::from_path(path)
         .map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
     let mut out = Vec::new();

@@ -281,3 +281,41 @@ fn report_falls_back_when_lru_is_absent_but_not_when_a_baseline_is_asked() {
     ]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// Issue 16, item 15 and 4: a directory, binary data or a file of something
+/// else is named for what it is, from its first 4 KB, by compare, plot and
+/// report alike (they said "no results", after reading it whole).
+#[test]
+fn inputs_that_are_not_results_are_named_for_what_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("data.bin");
+    std::fs::write(&bin, [0u8, 1, 2, 3, 255, 0]).unwrap();
+    let other = dir.path().join("other.csv");
+    // One long line of something else: only its first 80 characters show.
+    std::fs::write(&other, format!("a,b,c{}\n1,2,3\n", "x".repeat(100_000))).unwrap();
+    let d = dir.path().to_str().unwrap().to_string();
+    let out = dir.path().join("x.png").to_str().unwrap().to_string();
+    let cases = [
+        (d.clone(), "is a directory"),
+        (bin.to_str().unwrap().to_string(), "binary data"),
+        (
+            other.to_str().unwrap().to_string(),
+            "not a cachesim results CSV",
+        ),
+    ];
+    for (input, needle) in &cases {
+        for cmd in [
+            vec!["compare", input.as_str()],
+            vec!["plot", input.as_str(), "-o", out.as_str()],
+        ] {
+            let o = cachesim(&cmd);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_ne!(o.status.code(), Some(0), "{cmd:?}");
+            assert!(
+                err.to_lowercase().contains(&needle.to_lowercase()) && err.contains(input.as_str()),
+                "{cmd:?}: {err}"
+            );
+            assert!(err.len() < 1000, "{cmd:?}: {err}");
+        }
+    }
+}
