@@ -212,14 +212,7 @@ impl Policy for SampledLfu {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::testkit::run_keys;
-
-    fn at(key: Key, time: f64) -> Access {
-        Access {
-            time,
-            ..Access::simple(key, 0)
-        }
-    }
+    use crate::policy::testkit::{at, run_keys};
 
     fn lfu(cap: u64, samples: usize) -> SampledLfu {
         SampledLfu::new(cap, samples, 10, 1, 1)
@@ -397,7 +390,7 @@ mod tests {
 
     #[test]
     fn same_seed_same_run_and_seed_matters() {
-        let keys = crate::policy::sampled_lru::tests::skewed(3000, 97);
+        let keys = crate::policy::testkit::skewed(3000, 97);
         let run = |seed| {
             run_keys(&mut SampledLfu::new(20, 5, 10, 1, seed), &keys, |c| {
                 assert!(c.len() <= 20)

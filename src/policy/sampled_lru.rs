@@ -135,24 +135,9 @@ impl Policy for SampledLru {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::policy::testkit::run_keys;
-
-    fn at(key: Key, time: f64) -> Access {
-        Access {
-            time,
-            ..Access::simple(key, 0)
-        }
-    }
-
-    /// `n` keys below `keys`, skewed towards 0 (a cube of a uniform draw).
-    pub(crate) fn skewed(n: usize, keys: u64) -> Vec<Key> {
-        let mut rng = SimRng::new(3);
-        (0..n)
-            .map(|_| (rng.f64().powi(3) * keys as f64) as Key)
-            .collect()
-    }
+    use crate::policy::testkit::{at, run_keys, skewed};
 
     #[test]
     fn clock_is_whole_seconds_on_24_bits_and_idle_wraps_as_in_redis() {

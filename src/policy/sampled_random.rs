@@ -135,7 +135,7 @@ mod tests {
 
     #[test]
     fn same_seed_same_run_and_seed_matters() {
-        let keys = crate::policy::sampled_lru::tests::skewed(3000, 97);
+        let keys = crate::policy::testkit::skewed(3000, 97);
         let run = |seed| {
             run_keys(&mut SampledRandom::new(20, seed), &keys, |c| {
                 assert!(c.len() <= 20)

@@ -6,6 +6,24 @@ use super::{Access, Evictions, Policy};
 use crate::request::Key;
 use proptest::prelude::*;
 
+/// `n` keys below `keys`, skewed towards 0 (a cube of a uniform draw from a
+/// fixed seed): a stream with hits at small capacities.
+pub(crate) fn skewed(n: usize, keys: u64) -> Vec<Key> {
+    let mut rng = crate::rng::SimRng::new(3);
+    (0..n)
+        .map(|_| (rng.f64().powi(3) * keys as f64) as Key)
+        .collect()
+}
+
+/// An access of `key` (charge 1, vtime 0) at request time `time` seconds,
+/// for policies that read the clock (TTL, Redis's LRU and LFU clocks).
+pub(crate) fn at(key: Key, time: f64) -> Access {
+    Access {
+        time,
+        ..Access::simple(key, 0)
+    }
+}
+
 /// Replays `keys` (charge 1) as gets with demand fill, calling `check` after
 /// every request; returns hit (true) or miss per request.
 pub(crate) fn run_keys<P: Policy>(p: &mut P, keys: &[Key], mut check: impl FnMut(&P)) -> Vec<bool> {

@@ -216,13 +216,7 @@ impl Policy for TtlCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(key: Key, time: f64) -> Access {
-        Access {
-            time,
-            ..Access::simple(key, 0)
-        }
-    }
+    use crate::policy::testkit::at;
 
     fn step(c: &mut TtlCache, ev: &mut Evictions, key: Key, time: f64) -> bool {
         let a = at(key, time);
