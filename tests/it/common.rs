@@ -58,6 +58,13 @@ pub fn services_required() -> bool {
     std::env::var("CACHESIM_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
 }
 
+/// The program `name` on `PATH`, if any (`redis-server`, `redis-cli`).
+pub fn which(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
 /// Skips (prints `reason`, returns) or, when services are required, panics.
 #[macro_export]
 macro_rules! skip_or_fail {

@@ -7,13 +7,10 @@ use crate::common::{cachesim, json, stderr, trace, u};
 
 const CLOUDPHYSICS: &str = "cloudphysics/cloudPhysicsIO.oracleGeneral.bin";
 
-#[test]
-fn converting_libcachesims_file_gives_identical_bytes() {
-    let Some(path) = trace(CLOUDPHYSICS) else {
-        return;
-    };
+/// Converts `path` to oracle-general as `copy.oracleGeneral.bin` in a new
+/// folder, which it returns.
+fn convert(path: &std::path::Path) -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
-    let original = std::fs::read(&path).unwrap();
     let o = cachesim(
         &[
             "trace",
@@ -26,6 +23,16 @@ fn converting_libcachesims_file_gives_identical_bytes() {
         d.path(),
     );
     assert!(o.status.success(), "{}", stderr(&o));
+    d
+}
+
+#[test]
+fn converting_libcachesims_file_gives_identical_bytes() {
+    let Some(path) = trace(CLOUDPHYSICS) else {
+        return;
+    };
+    let original = std::fs::read(&path).unwrap();
+    let d = convert(&path);
     let copy = std::fs::read(d.path().join("copy.oracleGeneral.bin")).unwrap();
     assert_eq!(copy.len(), original.len());
     // Name the first differing record rather than dumping 2.7 MB.
@@ -47,19 +54,7 @@ fn belady_on_the_converted_trace_equals_belady_on_the_original() {
     let Some(path) = trace(CLOUDPHYSICS) else {
         return;
     };
-    let d = tempfile::tempdir().unwrap();
-    let o = cachesim(
-        &[
-            "trace",
-            "convert",
-            path.to_str().unwrap(),
-            "copy.oracleGeneral.bin",
-            "--to",
-            "oracle-general",
-        ],
-        d.path(),
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
+    let d = convert(&path);
     let run = |t: &str, caps: &str| {
         json(&cachesim(
             &[

@@ -6,7 +6,7 @@
 
 use crate::common;
 
-use common::{json, u};
+use common::{json, u, which};
 
 use cachesim::external::redis_cluster::{ClusterClient, CmdBatch};
 use cachesim::external::resp::{Conn, Value};
@@ -285,12 +285,6 @@ fn private_redis_holds_its_capacity_within_two_percent_even_in_short_runs() {
     for n in &resident {
         assert!(n.abs_diff(500) <= 10, "{resident:?} keys resident");
     }
-}
-
-fn which(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
 }
 
 #[test]

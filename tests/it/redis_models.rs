@@ -8,8 +8,7 @@
 
 use crate::common;
 
-use common::{json, u};
-use std::path::PathBuf;
+use common::{json, u, which};
 
 /// The stream: 200k requests of Zipf(0.99) over 20k keys (17k of them
 /// requested), seed 1, one run at a time (so the real runs' rates are
@@ -32,12 +31,6 @@ const STREAM: [&str; 13] = [
 
 /// How far a model's hit ratio may be from the server's.
 const TOLERANCE: f64 = 0.01;
-
-fn which(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-}
 
 /// The rows of `cachesim run -s STRATEGY -c CAPACITY [extra] STREAM`.
 fn run(strategy: &str, capacity: &str, extra: &[&str]) -> Vec<serde_json::Value> {
