@@ -185,26 +185,7 @@ impl<'a> Params<'a> {
         min: u64,
         max: u64,
     ) -> Result<u64, SpecError> {
-        let v = match self.raw(key) {
-            None => default,
-            Some(s) => {
-                let v = crate::units::parse_count(&s).map_err(|_| {
-                    self.bad(
-                        key,
-                        &s,
-                        format!("expected a whole number in [{min}, {max}]"),
-                    )
-                })?;
-                if !(min..=max).contains(&v) {
-                    return Err(self.bad(
-                        key,
-                        &s,
-                        format!("expected a whole number in [{min}, {max}]"),
-                    ));
-                }
-                v
-            }
-        };
+        let v = self.read_u64(key, default, min, max)?;
         self.canonical.push(format!("{key}={v}"));
         Ok(v)
     }
@@ -219,12 +200,34 @@ impl<'a> Params<'a> {
         min: u64,
         max: u64,
     ) -> Result<u64, SpecError> {
-        let v = self.u64_in(key, default, min, max)?;
-        if v == default {
-            self.canonical.pop();
-            self.unspelled.push(key.to_string());
+        let v = self.read_u64(key, default, min, max)?;
+        self.spell_unless_default(key, &v.to_string(), v == default);
+        Ok(v)
+    }
+
+    /// The whole number `key` gives (or `default`), checked against `[min,
+    /// max]`; not yet spelled in the canonical spec.
+    fn read_u64(&mut self, key: &str, default: u64, min: u64, max: u64) -> Result<u64, SpecError> {
+        let Some(s) = self.raw(key) else {
+            return Ok(default);
+        };
+        let expected = || format!("expected a whole number in [{min}, {max}]");
+        let v = crate::units::parse_count(&s).map_err(|_| self.bad(key, &s, expected()))?;
+        if !(min..=max).contains(&v) {
+            return Err(self.bad(key, &s, expected()));
         }
         Ok(v)
+    }
+
+    /// Records `key=value` in the canonical spec, or, at the parameter's
+    /// default, only that it was read (so it is accepted but the runs made
+    /// before it existed keep their name).
+    fn spell_unless_default(&mut self, key: &str, value: &str, at_default: bool) {
+        if at_default {
+            self.unspelled.push(key.to_string());
+        } else {
+            self.canonical.push(format!("{key}={value}"));
+        }
     }
 
     /// A duration (`500ms`, `30s`, `5m`), in seconds, strictly positive.
@@ -265,11 +268,7 @@ impl<'a> Params<'a> {
                 }
             },
         };
-        if v == options[0] {
-            self.unspelled.push(key.to_string());
-        } else {
-            self.canonical.push(format!("{key}={v}"));
-        }
+        self.spell_unless_default(key, v, v == options[0]);
         Ok(v)
     }
 
