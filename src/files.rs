@@ -26,17 +26,19 @@ pub(crate) fn write_atomic(
             .unwrap_or_default(),
         std::process::id()
     ));
-    let result = (|| {
-        let mut w = io::BufWriter::new(std::fs::File::create(&tmp)?);
-        f(&mut w)?;
-        w.flush()?;
-        w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
+    let result = write_complete(&tmp, f).and_then(|()| std::fs::rename(&tmp, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Creates `tmp` and writes it whole with `f`, flushed and synced to disk.
+fn write_complete(tmp: &Path, f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+    let mut w = io::BufWriter::new(std::fs::File::create(tmp)?);
+    f(&mut w)?;
+    w.flush()?;
+    w.into_inner().map_err(|e| e.into_error())?.sync_all()
 }
 
 /// Where a command saves its results: a path the user gave (replaced if it
@@ -103,10 +105,7 @@ fn write_new(
     std::fs::create_dir_all(dir)?;
     let tmp = dir.join(format!(".new.tmp-{}-{}", std::process::id(), unique()));
     let result = (|| {
-        let mut w = io::BufWriter::new(std::fs::File::create(&tmp)?);
-        f(&mut w)?;
-        w.flush()?;
-        w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        write_complete(&tmp, f)?;
         for name in names.take(100_000) {
             match std::fs::hard_link(&tmp, &name) {
                 Ok(()) => return Ok(name),
