@@ -352,7 +352,8 @@ pub struct WorkloadArgs {
     #[arg(short, long, value_name = "NAME|FILE.toml[,...]")]
     pub workload: Vec<String>,
 
-    /// Replay a trace file (gzip, zstd and xz are read transparently).
+    /// Replay a trace file (gzip, zstd and xz are read transparently; `-` is
+    /// standard input, and a pipe is copied to a temp file first).
     /// Repeat for several traces; they run after the --workload presets.
     #[arg(short, long, value_name = "FILE")]
     pub trace: Vec<PathBuf>,

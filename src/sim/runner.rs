@@ -140,6 +140,8 @@ impl WorkloadInput {
     pub(crate) fn label(&self) -> String {
         match self {
             WorkloadInput::Preset { label, .. } => label.clone(),
+            // `-` is standard input, labelled as `/dev/stdin` is.
+            WorkloadInput::Trace { path, .. } if trace::is_stdin(path) => "stdin".to_string(),
             WorkloadInput::Trace { path, .. } => path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())

@@ -128,3 +128,45 @@ pub fn json(o: &Output) -> Vec<serde_json::Value> {
 pub fn u(v: &serde_json::Value, k: &str) -> u64 {
     v[k].as_u64().unwrap_or_else(|| panic!("{k} in {v}"))
 }
+
+/// Asserts that `o` exited with `code` (not a panic or a signal) and that
+/// its stderr contains `needle`; `what` names the case in the failure.
+pub fn fails_with(o: &Output, code: i32, needle: &str, what: &str) {
+    let e = stderr(o);
+    assert_eq!(o.status.code(), Some(code), "{what}: {e}");
+    assert!(e.contains(needle), "{what}: wanted '{needle}' in: {e}");
+}
+
+/// Runs the cachesim binary in `cwd` with the arguments of `line`, split on
+/// whitespace (for argument lists without spaces inside an argument).
+pub fn cachesim_line(line: &str, cwd: &Path) -> Output {
+    let args: Vec<&str> = line.split_whitespace().collect();
+    cachesim(&args, cwd)
+}
+
+/// Waits for `child` at most `secs` seconds (killing it and failing the test
+/// after that, naming `what`: a hung process must not hang the suite);
+/// returns its exit status and its stderr (when piped).
+pub fn wait_within(
+    mut child: std::process::Child,
+    secs: u64,
+    what: &str,
+) -> (std::process::ExitStatus, String) {
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(secs) {
+            child.kill().ok();
+            child.wait().ok();
+            panic!("{what} did not finish within {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        std::io::Read::read_to_string(&mut e, &mut err).ok();
+    }
+    (status, err)
+}

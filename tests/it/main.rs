@@ -34,3 +34,4 @@ mod redis_models;
 mod report_browser;
 mod skips;
 mod talk_charts;
+mod trace_inputs;

@@ -30,6 +30,7 @@ pub(crate) static FORMAT: Format = Format {
         let fields: Vec<&str> = h.first.split_ascii_whitespace().collect();
         Claim::yes_if(!h.binary && fields.len() == 4 && fields.iter().all(|f| all_digits(f)))
     },
+    lines: true,
     open: |path, input| Ok(Box::new(ArcReader::new(path, input))),
 };
 
@@ -178,10 +179,7 @@ impl RequestSource for ArcReader {
                     }
                     true
                 })
-                .map_err(|err| TraceError::Io {
-                    path: self.path.clone(),
-                    err,
-                })?;
+                .map_err(|err| TraceError::read(&self.path, err))?;
             if let Some((line, msg)) = error.take() {
                 return Err(TraceError::Line {
                     path: self.path.clone(),

@@ -41,6 +41,7 @@ pub(crate) static U32BE: Format = Format {
     by_name: |_| false,
     // Any bytes are a key stream: only `--trace-format` can say so.
     by_content: |_| Claim::No,
+    lines: false,
     open: |path, input| Ok(Box::new(BinaryKeyReader::new(path, input, Width::U32))),
 };
 
@@ -51,6 +52,7 @@ pub(crate) static I64BE: Format = Format {
     describe: "raw big-endian 64-bit keys, one per request (Scarab)",
     by_name: |_| false,
     by_content: |_| Claim::No,
+    lines: false,
     open: |path, input| Ok(Box::new(BinaryKeyReader::new(path, input, Width::I64))),
 };
 
@@ -93,10 +95,7 @@ impl RequestSource for BinaryKeyReader {
                         u64::from_be_bytes(b)
                     })),
                 })
-                .map_err(|err| TraceError::Io {
-                    path: self.path.clone(),
-                    err,
-                })?;
+                .map_err(|err| TraceError::read(&self.path, err))?;
             match chunk {
                 Chunk::Records(0) => break,
                 Chunk::Records(_) => {}

@@ -27,6 +27,7 @@ pub(crate) static FORMAT: Format = Format {
                     .any(|c| c.trim() == "key"),
         )
     },
+    lines: true,
     open: |path, input| Ok(Box::new(CsvReader::new(path, input)?)),
 };
 
@@ -53,11 +54,7 @@ impl CsvReader {
             .from_reader(input);
         let headers = rdr
             .headers()
-            .map_err(|e| TraceError::Line {
-                path: path.to_path_buf(),
-                line: 1,
-                msg: format!("cannot read the CSV header: {e}"),
-            })?
+            .map_err(|e| csv_error(path, 1, "cannot read the CSV header", &e))?
             .clone();
         let find = |name: &str| {
             headers
@@ -92,13 +89,33 @@ impl CsvReader {
     }
 }
 
+/// A CSV error at `line` of `path`, as `what: error`; a line past
+/// [`super::lines::MAX_LINE`] is named as such, with its own line number.
+fn csv_error(path: &Path, line: u64, what: &str, e: &csv::Error) -> TraceError {
+    let (line, msg) = match e.kind() {
+        csv::ErrorKind::Io(io) => match super::lines::LineTooLong::find(io) {
+            Some(long) => (
+                long.line,
+                format!("the line {}", super::lines::LineTooLong::WHAT),
+            ),
+            None => (line, format!("{what}: {e}")),
+        },
+        _ => (line, format!("{what}: {e}")),
+    };
+    TraceError::Line {
+        path: path.to_path_buf(),
+        line,
+        msg,
+    }
+}
+
 impl RequestSource for CsvReader {
     fn next_batch(&mut self, batch: &mut Batch, max: usize) -> Result<usize, TraceError> {
         batch.clear();
         while batch.len() < max {
             let more = self.rdr.read_byte_record(&mut self.record).map_err(|e| {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                self.err(line, format!("malformed CSV: {e}"))
+                csv_error(&self.path, line, "malformed CSV", &e)
             })?;
             if !more {
                 break;

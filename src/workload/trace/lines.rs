@@ -1,9 +1,116 @@
-//! A line scanner for the line-oriented trace readers (`arc`, `lirs`): hands
-//! out each line as a byte slice borrowed straight from the reader's buffer,
-//! so parsing a line allocates nothing. Only a line that straddles two buffer
-//! fills is copied, into one reused carry buffer.
+//! Lines of the line-oriented trace formats (`text`, `csv`, `arc`, `lirs`):
+//! [`LineCap`] bounds how long a line may be (so a file with no line breaks
+//! is refused after [`MAX_LINE`] bytes instead of being read whole), and
+//! [`LineScanner`] hands out each line as a byte slice borrowed straight from
+//! the reader's buffer, so parsing a line allocates nothing. Only a line that
+//! straddles two buffer fills is copied, into one reused carry buffer.
 
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Read};
+
+/// The longest line a line-oriented trace may hold, in bytes (without its
+/// `\n`): 64 KiB, far beyond any key or CSV row, small enough that a file
+/// without line breaks costs no more than this before it is refused.
+pub(crate) const MAX_LINE: usize = 64 * 1024;
+const _: () = assert!(MAX_LINE == 65536, "LineTooLong::WHAT names the maximum");
+
+/// The error [`LineCap`] reports, inside an [`io::Error`]: line `line` (from
+/// 1) is longer than [`MAX_LINE`] bytes. [`LineTooLong::find`] finds it again.
+#[derive(Debug)]
+pub(crate) struct LineTooLong {
+    pub line: u64,
+}
+
+impl std::fmt::Display for LineTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {} {}", self.line, LineTooLong::WHAT)
+    }
+}
+
+impl std::error::Error for LineTooLong {}
+
+impl LineTooLong {
+    /// What is wrong, after "line N" or `file:N:`.
+    pub(crate) const WHAT: &'static str = "is longer than 65536 bytes (the longest line a text, CSV, ARC or LIRS trace may have); is this a text trace?";
+
+    /// The [`LineTooLong`] inside `err`, if that is what it is.
+    pub(crate) fn find(err: &io::Error) -> Option<&LineTooLong> {
+        err.get_ref().and_then(|e| e.downcast_ref::<LineTooLong>())
+    }
+}
+
+/// A [`BufRead`] that fails with [`LineTooLong`] as soon as a line runs past
+/// [`MAX_LINE`] bytes, before the reader above it has buffered more than
+/// that plus one buffer fill. Counts lines to name the long one.
+pub(crate) struct LineCap<R> {
+    inner: R,
+    /// Bytes consumed since the last `\n`.
+    since: usize,
+    /// `\n`s consumed.
+    newlines: u64,
+    /// A line longer than the maximum went by whole inside one consumed
+    /// piece: its number, reported by the next `fill_buf`.
+    too_long: Option<u64>,
+}
+
+impl<R: BufRead> LineCap<R> {
+    pub(crate) fn new(inner: R) -> LineCap<R> {
+        LineCap {
+            inner,
+            since: 0,
+            newlines: 0,
+            too_long: None,
+        }
+    }
+
+    fn too_long(line: u64) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidData, LineTooLong { line })
+    }
+}
+
+impl<R: BufRead> BufRead for LineCap<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if let Some(line) = self.too_long {
+            return Err(Self::too_long(line));
+        }
+        if self.since > MAX_LINE {
+            return Err(Self::too_long(self.newlines + 1));
+        }
+        let room = MAX_LINE - self.since;
+        let line = self.newlines + 1;
+        let buf = self.inner.fill_buf()?;
+        if buf.len() > room && memchr::memchr(b'\n', &buf[..=room]).is_none() {
+            return Err(Self::too_long(line));
+        }
+        Ok(buf)
+    }
+
+    fn consume(&mut self, amt: usize) {
+        if let Ok(buf) = self.inner.fill_buf() {
+            let part = &buf[..amt.min(buf.len())];
+            let mut start = 0;
+            for nl in memchr::memchr_iter(b'\n', part) {
+                if self.since + nl - start > MAX_LINE && self.too_long.is_none() {
+                    self.too_long = Some(self.newlines + 1);
+                }
+                self.newlines += 1;
+                self.since = 0;
+                start = nl + 1;
+            }
+            self.since += part.len() - start;
+        }
+        self.inner.consume(amt);
+    }
+}
+
+impl<R: BufRead> Read for LineCap<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let buf = self.fill_buf()?;
+        let n = buf.len().min(out.len());
+        out[..n].copy_from_slice(&buf[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
 
 pub(crate) struct LineScanner {
     input: Box<dyn BufRead + Send>,
@@ -233,6 +340,47 @@ mod tests {
                 }
                 assert_eq!(got, lines(data, cap), "cap {cap} stop {stop_every}");
             }
+        }
+    }
+
+    #[test]
+    fn line_cap_passes_lines_up_to_the_maximum_and_names_the_first_longer_one() {
+        let ok = [vec![b'7'; MAX_LINE], b"\n".to_vec(), vec![b'8'; MAX_LINE]].concat();
+        for cap in [1, 1000, 1 << 16, 1 << 20] {
+            let mut r = LineCap::new(io::BufReader::with_capacity(
+                cap,
+                io::Cursor::new(ok.clone()),
+            ));
+            let mut out = vec![];
+            r.read_to_end(&mut out).unwrap();
+            assert_eq!(out, ok, "buffer capacity {cap}");
+        }
+        let long = [b"1\n2\n".to_vec(), vec![b'x'; MAX_LINE + 1], b"\n".to_vec()].concat();
+        for cap in [1, 1000, 1 << 16, 1 << 20] {
+            let mut r = LineCap::new(io::BufReader::with_capacity(
+                cap,
+                io::Cursor::new(long.clone()),
+            ));
+            let mut line = vec![];
+            let mut err = None;
+            for _ in 0..4 {
+                line.clear();
+                if let Err(e) = r.read_until(b'\n', &mut line) {
+                    err = Some(e);
+                    break;
+                }
+            }
+            let err = err.expect("a line past the maximum is refused");
+            assert_eq!(
+                LineTooLong::find(&err).map(|l| l.line),
+                Some(3),
+                "cap {cap}"
+            );
+            assert!(
+                line.len() <= MAX_LINE + cap,
+                "buffered {} bytes",
+                line.len()
+            );
         }
     }
 

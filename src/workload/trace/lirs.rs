@@ -24,6 +24,7 @@ pub(crate) static FORMAT: Format = Format {
         let lirs_like = h.lines.iter().all(|l| *l == "*" || all_digits(l));
         Claim::yes_if(!h.binary && lirs_like && (h.dot_trace || h.lines.contains(&"*")))
     },
+    lines: true,
     open: |path, input| Ok(Box::new(LirsReader::new(path, input))),
 };
 
@@ -71,10 +72,7 @@ impl RequestSource for LirsReader {
                     }
                 }
             })
-            .map_err(|err| TraceError::Io {
-                path: self.path.clone(),
-                err,
-            })?;
+            .map_err(|err| TraceError::read(&self.path, err))?;
         if let Some((line, msg)) = error {
             return Err(TraceError::Line {
                 path: self.path.clone(),

@@ -10,6 +10,11 @@
 //! aliases, description, detection by name and by content, opener); the list
 //! in `trace_formats!` registers them, so a new format is a new file and one
 //! line.
+//!
+//! Line-oriented formats (text, csv, arc, lirs) are refused when the first
+//! 4 KB hold a NUL byte, and a line longer than [`lines::MAX_LINE`] bytes is
+//! an error naming it, so no input is read whole by mistake. Pipes, FIFOs
+//! and `-` (standard input) are read once into a spool ([`spool`]).
 
 pub mod arc;
 pub mod binary;
@@ -19,11 +24,12 @@ pub mod lines;
 pub mod lirs;
 pub mod oracle_general;
 pub mod records;
+mod spool;
+pub(crate) use spool::is_stdin;
 pub mod text;
 
 use super::{Batch, RequestSource};
 use std::fmt;
-use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
@@ -99,6 +105,9 @@ pub(crate) struct Format {
     pub by_name: fn(&str) -> bool,
     /// Whether the first bytes of a file look like this format.
     pub by_content: fn(&Head) -> Claim,
+    /// Lines of text: the reader sees at most [`lines::MAX_LINE`] bytes per
+    /// line, and a file with NUL bytes in its first 4 KB is refused.
+    pub lines: bool,
     /// A streaming reader over the file's decompressed bytes.
     pub open: Opener,
 }
@@ -247,16 +256,32 @@ impl Compression {
     }
 }
 
-/// Opens `path` and returns a buffered reader over its decompressed bytes.
+impl TraceError {
+    /// A read error in `path`: [`TraceError::Line`] for a line past
+    /// [`lines::MAX_LINE`], else [`TraceError::Io`].
+    pub(crate) fn read(path: &Path, err: io::Error) -> TraceError {
+        match lines::LineTooLong::find(&err) {
+            Some(long) => TraceError::Line {
+                path: path.to_path_buf(),
+                line: long.line,
+                msg: format!("the line {}", lines::LineTooLong::WHAT),
+            },
+            None => TraceError::Io {
+                path: path.to_path_buf(),
+                err,
+            },
+        }
+    }
+}
+
+/// Opens `path` (`-` is standard input; a pipe is spooled, see [`spool`])
+/// and returns a buffered reader over its decompressed bytes.
 pub(crate) fn open_decompressed(path: &Path) -> Result<Box<dyn BufRead + Send>, TraceError> {
     let open_err = |err| TraceError::Open {
         path: path.to_path_buf(),
         err,
     };
-    let file = File::open(path).map_err(open_err)?;
-    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-        return Err(open_err(io::Error::other("is a directory")));
-    }
+    let file = spool::open(path).map_err(open_err)?;
     let mut buf = BufReader::with_capacity(1 << 16, file);
     let head = buf.fill_buf().map_err(open_err)?.to_vec();
     let cap = 1 << 16;
@@ -284,10 +309,7 @@ pub(crate) fn peek(path: &Path, n: usize) -> Result<Vec<u8>, TraceError> {
     (&mut r)
         .take(n as u64)
         .read_to_end(&mut out)
-        .map_err(|err| TraceError::Io {
-            path: path.to_path_buf(),
-            err,
-        })?;
+        .map_err(|err| TraceError::read(path, err))?;
     Ok(out)
 }
 
@@ -407,8 +429,27 @@ pub fn open(
         Some(f) => f,
         None => detect(path)?,
     };
-    let input = open_decompressed(path)?;
-    (format.entry().open)(path, input)
+    let entry = format.entry();
+    if !entry.lines {
+        return (entry.open)(path, open_decompressed(path)?);
+    }
+    let head = peek(path, 4096)?;
+    if let Some(at) = memchr::memchr(0, &head) {
+        return Err(TraceError::Format {
+            path: path.to_path_buf(),
+            msg: format!(
+                "holds binary data (a NUL byte at offset {at} of the first 4 KB), not a {format} trace; for a binary trace choose its reader with --trace-format ({})",
+                TraceFormat::ALL
+                    .iter()
+                    .filter(|f| !f.entry().lines)
+                    .map(|f| f.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    let input = Box::new(lines::LineCap::new(open_decompressed(path)?));
+    (entry.open)(path, input)
 }
 
 /// Reads a whole trace into one batch (for several runs over one trace, and

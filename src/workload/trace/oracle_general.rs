@@ -39,6 +39,7 @@ pub(crate) static FORMAT: Format = Format {
     describe: "libCacheSim oracleGeneral: 24-byte LE records (u32 time, u64 id, u32 size, i64 next access)",
     by_name: |stem| stem.contains("oraclegeneral"),
     by_content: |h| Claim::yes_if(h.binary && looks_like(h.bytes)),
+    lines: false,
     open: |path, input| Ok(Box::new(OracleGeneralReader::new(path, input))),
 };
 
@@ -93,10 +94,7 @@ impl RequestSource for OracleGeneralReader {
                     batch.keys.extend(recs.clone().map(|r| u64_at(r, 4)));
                     batch.sizes.extend(recs.map(|r| u32_at(r, 12)));
                 })
-                .map_err(|err| TraceError::Io {
-                    path: self.path.clone(),
-                    err,
-                })?;
+                .map_err(|err| TraceError::read(&self.path, err))?;
             match chunk {
                 Chunk::Records(0) => break,
                 Chunk::Records(_) => {}

@@ -23,6 +23,7 @@ pub(crate) static FORMAT: Format = Format {
             Claim::Fallback
         }
     },
+    lines: true,
     open: |path, input| Ok(Box::new(TextReader::new(path, input))),
 };
 
@@ -87,10 +88,7 @@ impl RequestSource for TextReader {
             let n = self
                 .input
                 .read_until(b'\n', &mut self.buf)
-                .map_err(|err| TraceError::Io {
-                    path: self.path.clone(),
-                    err,
-                })?;
+                .map_err(|err| TraceError::read(&self.path, err))?;
             if n == 0 {
                 break;
             }
