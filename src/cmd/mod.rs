@@ -55,6 +55,7 @@ pub fn run_error(e: crate::sim::runner::RunError) -> CliError {
     match e {
         RunError::Spec(s) => spec_usage(s),
         e @ RunError::WarmupTooLong { .. } => usage("--warmup", e),
+        e @ RunError::TooManyWindows { .. } => usage("--window", e),
         e => CliError::Runtime(anyhow::Error::new(e)),
     }
 }

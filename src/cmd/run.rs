@@ -252,6 +252,7 @@ const MAX_INSTANCES: u64 = 100_000;
 pub fn run(a: RunArgs) -> Result<(), CliError> {
     let quiet = a.output.quiet;
     let plan = plan_from_args(&a)?;
+    plan.check_run_count().map_err(CliError::Usage)?;
     if let Some(asked) = plan.threads {
         let why = format!(
             "at most one per run and {} per core; runs on a server run one at a time",

@@ -451,13 +451,42 @@ pub fn read_timeline(path: &std::path::Path) -> Result<Vec<TimelineRow>, String>
     Ok(out)
 }
 
+/// The most timeline rows (`--window`) a command keeps, over all its runs:
+/// each run holds its rows until the results are written, ~300 bytes each,
+/// so this bounds the timeline at ~300 MB.
+pub const MAX_TIMELINE_ROWS: u64 = 1_000_000;
+
+/// Checks that `--window` cuts `runs` runs of `counted` requests each into at
+/// most [`MAX_TIMELINE_ROWS`] rows. Every workload of a plan is checked
+/// against all the plan's runs, so the plan's rows stay within the bound
+/// whatever mix of workloads its runs replay.
+fn check_windows(window: u64, counted: u64, runs: u64, workload: &str) -> Result<(), RunError> {
+    let windows = counted.div_ceil(window);
+    let rows = windows.saturating_mul(runs);
+    if rows <= MAX_TIMELINE_ROWS {
+        return Ok(());
+    }
+    let per_run = (MAX_TIMELINE_ROWS / runs.max(1)).max(1);
+    Err(RunError::TooManyWindows {
+        window,
+        counted,
+        windows,
+        runs,
+        rows,
+        min: counted.div_ceil(per_run),
+        workload: workload.to_string(),
+    })
+}
+
 /// Resolves `opts` for one prepared workload: the warm-up length (an error
-/// if it leaves no request to count) and the keys to
+/// if it leaves no request to count), the windows (an error past
+/// [`MAX_TIMELINE_ROWS`] over the plan's `runs`) and the keys to
 /// prefill (from the preset's distribution, or a counting pass over a trace).
 pub fn resolve(
     opts: &FreshOptions,
     w: &WorkloadInput,
     prepared: &Prepared,
+    runs: usize,
 ) -> Result<FreshRun, RunError> {
     let warmup = opts
         .warmup
@@ -469,6 +498,14 @@ pub fn resolve(
             requests: prepared.requests,
             workload: prepared.label.clone(),
         });
+    }
+    if let Some(window) = opts.window {
+        check_windows(
+            window,
+            prepared.requests - warmup,
+            runs as u64,
+            &prepared.label,
+        )?;
     }
     let prefill_keys = match opts.prefill {
         None => None,

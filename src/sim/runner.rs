@@ -77,6 +77,29 @@ pub enum RunError {
         /// The workload's label.
         workload: String,
     },
+    /// `--window` cuts the runs into more timeline rows than
+    /// [`super::phases::MAX_TIMELINE_ROWS`]. A usage error known once the
+    /// workload's requests are (the command names its option).
+    #[error(
+        "{window} cuts the {counted} counted requests of '{workload}' into {windows} windows per run, {rows} timeline rows over the {runs} runs; at most {} are kept (about 300 bytes each): use --window {min} or more",
+        super::phases::MAX_TIMELINE_ROWS
+    )]
+    TooManyWindows {
+        /// `--window`.
+        window: u64,
+        /// Requests counted per run (after the warm-up).
+        counted: u64,
+        /// Windows per run.
+        windows: u64,
+        /// Runs in the plan.
+        runs: u64,
+        /// `windows * runs`.
+        rows: u64,
+        /// The smallest window that fits, if any does.
+        min: u64,
+        /// The workload's label.
+        workload: String,
+    },
 }
 
 /// What stands behind the cache, when latency is recorded.

@@ -39,6 +39,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+/// The most runs one command makes ([`Plan::check_run_count`]).
+pub const MAX_RUNS: u64 = 100_000;
+
 /// A whole plan: workloads x seeds x strategies x capacities x TTLs, in that
 /// nesting order.
 #[derive(Debug, Clone, Default)]
@@ -139,8 +142,39 @@ impl Plan {
         self.threads
             .unwrap_or(cores)
             .min(super::max_threads())
-            .min(self.jobs().0.len())
+            .min(usize::try_from(self.run_count()).unwrap_or(usize::MAX))
             .max(1)
+    }
+
+    /// The number of runs: workloads × seeds × strategies × capacities ×
+    /// TTLs (saturating), without listing them.
+    pub fn run_count(&self) -> u64 {
+        [
+            self.workloads.len(),
+            self.seeds.len(),
+            self.strategies.len(),
+            self.capacities.len(),
+            self.ttls.len().max(1),
+        ]
+        .iter()
+        .fold(1u64, |n, &k| n.saturating_mul(k as u64))
+    }
+
+    /// Refuses a plan of more than [`MAX_RUNS`] runs (each keeps its result
+    /// row until the results are written), naming the axes to shrink.
+    pub fn check_run_count(&self) -> Result<(), String> {
+        let n = self.run_count();
+        if n <= MAX_RUNS {
+            return Ok(());
+        }
+        Err(format!(
+            "the sweep has {n} runs ({} workloads × {} seeds × {} strategies × {} capacities × {} TTLs); at most {MAX_RUNS} in one command: use fewer --capacity points, --seeds or strategies, or split the sweep",
+            self.workloads.len(),
+            self.seeds.len(),
+            self.strategies.len(),
+            self.capacities.len(),
+            self.ttls.len().max(1)
+        ))
     }
 
     /// Every run in row order, and the number of runs per slot.
@@ -254,7 +288,7 @@ impl Plan {
             }
             let j = next.fetch_add(1, Ordering::Relaxed);
             let Some(job) = jobs.get(j) else { break };
-            let r = self.run_job(job, &slots, &pb, threads);
+            let r = self.run_job(job, jobs.len(), &slots, &pb, threads);
             if r.is_err() {
                 abort.store(true, Ordering::Relaxed);
             }
@@ -299,10 +333,11 @@ impl Plan {
     }
 
     /// Prepares (or shares) the job's workload, replays it, and releases the
-    /// workload after its slot's last run.
+    /// workload after its slot's last run. `total_runs`: the plan's runs.
     fn run_job(
         &self,
         job: &Job,
+        total_runs: usize,
         slots: &[Mutex<Slot>],
         pb: &indicatif::ProgressBar,
         threads: usize,
@@ -332,7 +367,7 @@ impl Plan {
                     if let Some(OriginSpec::Backend(origin)) = &self.latency {
                         prepared.populate(origin.as_ref())?;
                     }
-                    let fresh = super::phases::resolve(&self.fresh, input, &prepared)?;
+                    let fresh = super::phases::resolve(&self.fresh, input, &prepared, total_runs)?;
                     Ok((prepared, format, fresh))
                 })();
                 match made {
@@ -375,6 +410,8 @@ impl Plan {
             }
         }
         let (mut r, h, tl) = r?;
+        // Kept until every run ends only when written (~100 KB each).
+        let h = h.filter(|_| self.histograms.is_some());
         r.threads = threads as u64;
         r.trace_format = format;
         Ok((r, h, tl))

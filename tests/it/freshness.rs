@@ -309,6 +309,7 @@ fn prefill_of_top_k_is_the_oracle_lfu_hit_ratio_on_irm_zipf() {
         },
         &w,
         &prepared,
+        1,
     )
     .unwrap();
     let keys = fresh.prefill_keys.clone().unwrap();
@@ -377,6 +378,7 @@ fn prefill_from_a_trace_counts_its_keys() {
             },
             &w,
             &prepared,
+            1,
         )
         .unwrap();
         assert_eq!(fresh.prefill_keys.unwrap().as_slice(), &[(3, 1), (2, 1)]);

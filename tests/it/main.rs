@@ -9,6 +9,7 @@
 mod common;
 
 mod architecture;
+mod bounds;
 mod charts;
 mod cli_fleet;
 mod cli_run;

@@ -5,7 +5,6 @@
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -55,7 +54,7 @@ fn report_renders_in_headless_chromium() {
     let shot = dir.path().join("shot.png");
     let profile = dir.path().join("profile");
     std::fs::create_dir(&profile).unwrap();
-    let mut child = Command::new(CHROMIUM)
+    let child = Command::new(CHROMIUM)
         .args([
             "--headless",
             "--no-sandbox",
@@ -76,24 +75,7 @@ fn report_renders_in_headless_chromium() {
         .spawn()
         .unwrap();
     // A hung browser must not hang the test suite.
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > Duration::from_secs(90) {
-            child.kill().ok();
-            child.wait().ok();
-            panic!("chromium did not finish within 90 s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let stderr = {
-        use std::io::Read;
-        let mut s = String::new();
-        child.stderr.take().unwrap().read_to_string(&mut s).ok();
-        s
-    };
+    let (status, stderr) = crate::common::wait_within(child, 90, "chromium");
     assert!(
         status.success() && shot.is_file(),
         "chromium failed ({status}): {stderr}"
