@@ -170,3 +170,64 @@ pub fn wait_within(
     }
     (status, err)
 }
+
+/// A seeded source of random and mutated inputs for the fuzz-style tests
+/// (`fuzz_readers`, `fuzz_specs`): splitmix64, so a failing case is found
+/// again from its seed.
+pub struct Fuzz(u64);
+
+impl Fuzz {
+    /// A generator seeded with `seed`.
+    pub fn new(seed: u64) -> Fuzz {
+        Fuzz(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// One of `items`.
+    pub fn pick<'a, T: ?Sized>(&mut self, items: &[&'a T]) -> &'a T {
+        items[self.below(items.len())]
+    }
+
+    /// `input` with one to four random edits: a byte changed, a piece of
+    /// `alphabet` inserted, a byte deleted, a piece duplicated, or the end cut.
+    pub fn mutate(&mut self, input: &[u8], alphabet: &[&[u8]]) -> Vec<u8> {
+        let mut v = input.to_vec();
+        for _ in 0..1 + self.below(4) {
+            let at = if v.is_empty() {
+                0
+            } else {
+                self.below(v.len() + 1)
+            };
+            match self.below(5) {
+                0 if at < v.len() => v[at] = self.next() as u8,
+                1 => {
+                    let piece = alphabet[self.below(alphabet.len())];
+                    v.splice(at..at, piece.iter().copied());
+                }
+                2 if at < v.len() => {
+                    v.remove(at);
+                }
+                3 if at < v.len() => {
+                    let end = (at + 1 + self.below(16)).min(v.len());
+                    let piece = v[at..end].to_vec();
+                    v.splice(at..at, piece);
+                }
+                _ => v.truncate(at),
+            }
+        }
+        v
+    }
+}

@@ -21,6 +21,8 @@ mod conformance_belady;
 mod conformance_traces;
 mod conformance_wtinylfu;
 mod freshness;
+mod fuzz_readers;
+mod fuzz_specs;
 mod latency;
 mod mrc_confidence;
 mod mrc_conformance;

@@ -202,6 +202,11 @@ impl TraceFormat {
         self.entry().describe
     }
 
+    /// Every trace format, in the order `cachesim list` shows them.
+    pub fn all() -> &'static [TraceFormat] {
+        TraceFormat::ALL
+    }
+
     /// The format `--trace-format s` names: a name or an alias, in any case.
     pub fn parse(s: &str) -> Result<TraceFormat, String> {
         let want = s.trim().to_ascii_lowercase();

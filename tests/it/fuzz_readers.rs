@@ -1,0 +1,212 @@
+//! Fuzz-style property tests of every trace reader (issue 16, Tests): valid
+//! traces of each format, mutated at random (bytes changed, inserted,
+//! deleted, duplicated, the end cut), a bounded number of seeded cases each,
+//! plus compressed files whose compressed bytes are mutated. Properties: no
+//! panic; the requests read are bounded by the input (lines, records, or
+//! lines × the ARC per-line maximum); an error names the file, and a line
+//! error a line that exists.
+
+use crate::common::Fuzz;
+use cachesim::workload::trace::{self, TraceError, TraceFormat};
+use cachesim::workload::Batch;
+use std::io::Write;
+use std::panic::AssertUnwindSafe;
+use std::path::Path;
+
+/// Cases per reader.
+const CASES: usize = 200;
+
+/// The ARC reader's documented maximum of blocks per line.
+const ARC_MAX_PER_LINE: u64 = 1 << 20;
+
+const ALPHABET: &[&[u8]] = &[
+    b"0",
+    b"7",
+    b"9",
+    b" ",
+    b"\n",
+    b"\r\n",
+    b",",
+    b"#",
+    b"*",
+    b"-",
+    b"\0",
+    b"\xff",
+    b"18446744073709551615",
+    b"18446744073709551616",
+    b"key",
+    b"get",
+    b"set",
+    b"1.5",
+    b"\"",
+];
+
+/// A valid trace of `format`, of a few dozen requests.
+fn valid(format: TraceFormat, f: &mut Fuzz) -> Vec<u8> {
+    let n = 1 + f.below(40);
+    let mut out = Vec::new();
+    match format.to_string().as_str() {
+        "text" => {
+            out.extend_from_slice(b"# keys\n");
+            for i in 0..n {
+                match f.below(4) {
+                    0 => writeln!(out, "user:{}", f.below(20)).unwrap(),
+                    1 => writeln!(out).unwrap(),
+                    _ => writeln!(out, "{}", f.below(30) + i % 3).unwrap(),
+                }
+            }
+        }
+        "csv" => {
+            out.extend_from_slice(b"time,key,size,op\n");
+            for i in 0..n {
+                let op = f.pick(&["get", "set", "delete"]);
+                writeln!(out, "{}.5,{},{},{op}", i, f.below(30), f.below(1000)).unwrap();
+            }
+        }
+        "arc" => {
+            for i in 0..n.min(8) {
+                writeln!(out, "{} {} 0 {i}", f.below(1000), 1 + f.below(50)).unwrap();
+            }
+        }
+        "lirs" => {
+            for _ in 0..n {
+                if f.below(8) == 0 {
+                    out.extend_from_slice(b"*\n");
+                } else {
+                    writeln!(out, "{}", f.below(100)).unwrap();
+                }
+            }
+        }
+        "oracle-general" => {
+            for i in 0..n {
+                out.extend_from_slice(&(i as u32).to_le_bytes());
+                out.extend_from_slice(&(f.below(30) as u64).to_le_bytes());
+                out.extend_from_slice(&(1 + f.below(4096) as u32).to_le_bytes());
+                out.extend_from_slice(&(-1i64).to_le_bytes());
+            }
+        }
+        "u32be" => (0..n).for_each(|_| out.extend_from_slice(&(f.below(30) as u32).to_be_bytes())),
+        "i64be" => (0..n).for_each(|_| out.extend_from_slice(&(f.below(30) as i64).to_be_bytes())),
+        other => panic!("no generator for trace format {other}: add one"),
+    }
+    out
+}
+
+/// The most requests `data` (decompressed) may hold in `format`.
+fn bound(format: TraceFormat, data: &[u8]) -> u64 {
+    let lines = data.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+    match format.to_string().as_str() {
+        "arc" => lines * ARC_MAX_PER_LINE,
+        "oracle-general" => data.len() as u64 / 24,
+        "u32be" => data.len() as u64 / 4,
+        "i64be" => data.len() as u64 / 8,
+        _ => lines,
+    }
+}
+
+/// Reads `path` whole as `format`: the number of requests, or the error.
+/// A panic fails the test naming the case.
+fn read(path: &Path, format: TraceFormat, limit: u64, case: &str) -> Result<u64, TraceError> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| {
+        let mut r = trace::open(path, Some(format))?;
+        let mut b = Batch::new(1000.0, 1);
+        let mut n = 0u64;
+        loop {
+            let got = r.next_batch(&mut b, 4096)? as u64;
+            if got == 0 {
+                return Ok(n);
+            }
+            n += got;
+            assert!(
+                n <= limit,
+                "{case}: {n} requests from input bounded by {limit}"
+            );
+        }
+    }))
+    .unwrap_or_else(|_| panic!("{case}: the reader panicked"))
+}
+
+/// Checks the error of a case: it names the file, and a line that exists.
+fn check_error(e: &TraceError, name: &str, data: &[u8], case: &str) {
+    let msg = e.to_string();
+    assert!(
+        msg.contains(name),
+        "{case}: the error does not name {name}: {msg}"
+    );
+    let lines = data.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+    match e {
+        TraceError::Line { line, .. } => {
+            assert!(
+                *line >= 1 && *line <= lines,
+                "{case}: line {line} of {lines}: {msg}"
+            )
+        }
+        TraceError::Truncated { offset, .. } => {
+            assert!(
+                *offset < data.len() as u64,
+                "{case}: offset {offset}: {msg}"
+            )
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn every_reader_survives_mutated_traces() {
+    let d = tempfile::tempdir().unwrap();
+    let mut fuzz = Fuzz::new(1616);
+    for &format in TraceFormat::all() {
+        let path = d.path().join("case.bin");
+        for i in 0..CASES {
+            let good = valid(format, &mut fuzz);
+            let data = if i == 0 {
+                good
+            } else {
+                fuzz.mutate(&good, ALPHABET)
+            };
+            std::fs::write(&path, &data).unwrap();
+            let case = format!("{format} case {i} ({:?})", String::from_utf8_lossy(&data));
+            match read(&path, format, bound(format, &data), &case) {
+                Ok(n) => assert!(i > 0 || n > 0, "{case}: a valid trace read empty"),
+                Err(e) => {
+                    assert!(i > 0, "{case}: a valid trace refused: {e}");
+                    check_error(&e, "case.bin", &data, &case);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn compressed_traces_with_mutated_bytes_fail_cleanly() {
+    let d = tempfile::tempdir().unwrap();
+    let mut fuzz = Fuzz::new(1617);
+    let path = d.path().join("case.txt");
+    for i in 0..3 * CASES {
+        let plain = valid(TraceFormat::parse("text").unwrap(), &mut fuzz);
+        let packed = match i % 3 {
+            0 => {
+                let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                e.write_all(&plain).unwrap();
+                e.finish().unwrap()
+            }
+            1 => zstd::encode_all(&plain[..], 3).unwrap(),
+            _ => {
+                let mut e = xz2::write::XzEncoder::new(Vec::new(), 1);
+                e.write_all(&plain).unwrap();
+                e.finish().unwrap()
+            }
+        };
+        // Keep the magic bytes, so the decompressor (not detection) meets
+        // the damage.
+        let mut data = fuzz.mutate(&packed[6..], ALPHABET);
+        data.splice(0..0, packed[..6].iter().copied());
+        std::fs::write(&path, &data).unwrap();
+        let case = format!("compressed case {i}");
+        // Decompressed, the text is at most 64 KiB a line; bounded anyway
+        // by what a decompressor may expand: no more lines than bytes out.
+        if let Err(e) = read(&path, TraceFormat::parse("text").unwrap(), u64::MAX, &case) {
+            assert!(e.to_string().contains("case.txt"), "{case}: {e}");
+        }
+    }
+}
