@@ -24,6 +24,7 @@ mod freshness;
 mod fuzz_readers;
 mod fuzz_specs;
 mod latency;
+mod memory_limit;
 mod mrc_confidence;
 mod mrc_conformance;
 mod oracle_general;
