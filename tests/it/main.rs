@@ -32,5 +32,7 @@ mod redis;
 mod redis_fleet;
 mod redis_models;
 mod report_browser;
+mod servers;
 mod skips;
 mod talk_charts;
+mod tls;
