@@ -522,9 +522,11 @@ impl<'a> Run<'a> {
         let (w, cfg) = (self.w, self.cfg);
         match fleet_cache::replay(w, cfg, fc, cache, units, bytes, l1, pb) {
             Err(f) => (Err(f), None),
-            Ok(o) => {
+            Ok((o, (sent, refused))) => {
                 let mut st = Stats::new();
                 st.c = o.total;
+                st.sets_sent = sent;
+                st.sets_refused = refused;
                 if l1.is_some() {
                     st.l1_hits = o.l1_hits;
                     st.l2_hits = o.l2_hits;
