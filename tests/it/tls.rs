@@ -84,17 +84,13 @@ fn fails(o: &Output, needles: &[&str]) {
     }
 }
 
-/// `rediss://` verifies the certificate's chain (to `--tls-ca`, else the
-/// system's CAs) and its name; a plain `redis://` to the TLS port fails.
-#[test]
-fn redis_over_tls_verifies_chain_and_name() {
-    let dir = tempfile::tempdir().unwrap();
-    if make_certificates(dir.path()).is_none() {
-        return;
-    }
-    let port = common::free_port();
+/// A private redis-server on `port` that speaks TLS only (certificates of
+/// [`make_certificates`] in `dir`, no client certificates), with `extra`
+/// arguments; and the CA file's path.
+fn tls_redis(dir: &Path, port: u16, extra: &[&str]) -> Option<(Server, String)> {
+    make_certificates(dir)?;
     let p = port.to_string();
-    let file = |f: &str| dir.path().join(f).to_str().unwrap().to_string();
+    let file = |f: &str| dir.join(f).to_str().unwrap().to_string();
     let (crt, key, ca) = (file("server.crt"), file("server.key"), file("ca.crt"));
     let args = [
         "--port",
@@ -112,7 +108,17 @@ fn redis_over_tls_verifies_chain_and_name() {
         "--tls-auth-clients",
         "no",
     ];
-    let Some(_server) = private_redis(dir.path(), "127.0.0.1", port, &args) else {
+    let server = private_redis(dir, "127.0.0.1", port, &[&args[..], extra].concat())?;
+    Some((server, ca))
+}
+
+/// `rediss://` verifies the certificate's chain (to `--tls-ca`, else the
+/// system's CAs) and its name; a plain `redis://` to the TLS port fails.
+#[test]
+fn redis_over_tls_verifies_chain_and_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    let Some((_server, ca)) = tls_redis(dir.path(), port, &[]) else {
         return;
     };
     let url = |host: &str, scheme: &str| format!("{scheme}://{host}:{port}/0");
@@ -138,6 +144,63 @@ fn redis_over_tls_verifies_chain_and_name() {
         &run(dir.path(), &["-s", "redis", "--redis-url", &plain]),
         &[&plain],
     );
+}
+
+/// A free loopback port whose cluster bus port (+10000) is free too.
+fn port_with_bus() -> u16 {
+    loop {
+        let p = common::free_port();
+        if p < 55000 && std::net::TcpListener::bind(("127.0.0.1", p + 10000)).is_ok() {
+            return p;
+        }
+    }
+}
+
+/// `rediss+cluster://`: a one-master cluster over TLS (every slot on it,
+/// announced by host name, as a TLS cluster's certificates name its
+/// nodes), verified like `rediss://`.
+#[test]
+fn redis_cluster_over_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(cli) = which("redis-cli") else {
+        missing_server::<()>("no redis-cli on PATH".into());
+        return;
+    };
+    let port = port_with_bus();
+    let p = port.to_string();
+    let nodes = dir.path().join("nodes.conf");
+    let args = [
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        nodes.to_str().unwrap(),
+        "--tls-cluster",
+        "yes",
+        "--cluster-announce-hostname",
+        "localhost",
+        "--cluster-preferred-endpoint-type",
+        "hostname",
+    ];
+    let Some((mut server, ca)) = tls_redis(dir.path(), port, &args) else {
+        return;
+    };
+    let redis_cli = |cmd: &[&str]| {
+        let tls = ["--tls", "--cacert", &ca, "-h", "localhost", "-p", &p];
+        let o = Command::new(&cli).args(tls).args(cmd).output().unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    redis_cli(&["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]);
+    let ok = || redis_cli(&["CLUSTER", "INFO"]).contains("cluster_state:ok");
+    common::wait_until(&mut server, ok).unwrap();
+    let url = format!("rediss+cluster://localhost:{port}");
+    let o = run(
+        dir.path(),
+        &["-s", "redis", "--redis-url", &url, "--tls-ca", &ca],
+    );
+    let r = &json(&o)[0];
+    assert_eq!(u(r, "hits"), 2000 - u(r, "distinct_keys"), "{r}");
+    let o = run(dir.path(), &["-s", "redis", "--redis-url", &url]);
+    fails(&o, &[&url, "invalid peer certificate"]);
 }
 
 /// The PostgreSQL binaries' folder (the newest version installed).
