@@ -29,6 +29,9 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
         .map(|s| split_shared(s).0)
         .filter(|s| crate::external::redis::runs(&s.name))
         .collect();
+    if external.is_empty() {
+        refuse_redis_options(a)?;
+    }
     let redis = redis_options(a, !external.is_empty())?;
     let engines = super::engines(&redis);
     let mut parsed = Vec::new();
@@ -89,15 +92,24 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
             }
         }
     }
+    let mut origin_trusts_ca = false;
     let latency = if a.latency.no_latency {
         None
     } else if let Some(pg) = &a.latency.origin {
-        Some(OriginSpec::Backend(std::sync::Arc::new(Postgres(
-            pg.clone(),
-        ))))
+        let mut pg = pg.clone();
+        origin_trusts_ca = a.latency.tls_ca.as_deref().is_some_and(|ca| pg.trust(ca));
+        Some(OriginSpec::Backend(std::sync::Arc::new(Postgres(pg))))
     } else {
         Some(OriginSpec::Model(a.latency.origin_latency.clone()))
     };
+    let redis_trusts_ca =
+        !external.is_empty() && redis.url.as_ref().is_some_and(|u| u.tls.is_some());
+    if a.latency.tls_ca.is_some() && !origin_trusts_ca && !redis_trusts_ca {
+        return Err(usage(
+            "--tls-ca",
+            "no connection of this run checks a certificate: it is for rediss:// (--redis-url) and --origin with sslmode=require, verify-ca or verify-full",
+        ));
+    }
     let fl = &a.fleet;
     if fl.instances == 0 || fl.instances > MAX_INSTANCES {
         return Err(usage(
@@ -204,7 +216,7 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
 /// when a strategy uses Redis.
 fn redis_options(a: &RunArgs, uses_redis: bool) -> Result<RedisOptions, CliError> {
     let r = &a.redis;
-    let url = match &r.redis_url {
+    let mut url = match &r.redis_url {
         Some(u) => Some(u.clone()),
         None => match std::env::var("REDIS_URL") {
             Ok(u) if uses_redis && !u.trim().is_empty() => {
@@ -213,6 +225,9 @@ fn redis_options(a: &RunArgs, uses_redis: bool) -> Result<RedisOptions, CliError
             _ => None,
         },
     };
+    if let (Some(u), Some(ca)) = (&mut url, &a.latency.tls_ca) {
+        u.trust(ca);
+    }
     Ok(RedisOptions {
         url,
         keep: r.redis_keep,
@@ -223,6 +238,33 @@ fn redis_options(a: &RunArgs, uses_redis: bool) -> Result<RedisOptions, CliError
         l1_capacity: r.l1_capacity,
         quiet: a.output.quiet,
     })
+}
+
+/// Refuses the options that shape what is measured against Redis when no
+/// strategy uses Redis: they would be ignored, and a user who typed
+/// `--pipeline 16` expects it to matter. Where the server is and what to
+/// do with it (`--redis-url`, `--redis-keep`, `--redis-server-bin`) are
+/// settings, like `$REDIS_URL`, and may be given to every run of a script.
+fn refuse_redis_options(a: &RunArgs) -> Result<(), CliError> {
+    let r = &a.redis;
+    let given = [
+        (r.value_size.is_some(), "--value-size"),
+        (r.pipeline.is_some(), "--pipeline"),
+        (r.clients.is_some(), "--clients"),
+    ];
+    match given.iter().find(|(set, _)| *set) {
+        Some((_, opt)) => Err(usage(
+            opt,
+            format!(
+                "only applies to the strategies that use Redis ({}), and none of --strategy does",
+                crate::external::strategies()
+                    .map(|s| s.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// `--on-write`, `--warmup`, `--prefill`, `--window`.

@@ -232,9 +232,7 @@ fn pg_url() -> String {
 
 fn psql_one(sql: &str) -> Option<String> {
     let cfg = cachesim::external::postgres::PgConfig::parse(&pg_url()).ok()?;
-    let mut c =
-        cachesim::external::postgres::PgConn::connect(&cfg, std::time::Duration::from_secs(2))
-            .ok()?;
+    let mut c = cachesim::external::postgres::PgConn::connect(&cfg).ok()?;
     c.simple(sql).ok()?.into_iter().next().flatten()
 }
 
