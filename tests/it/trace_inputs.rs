@@ -49,6 +49,12 @@ fn a_line_past_64_kib_is_refused_naming_file_and_line() {
         let want = format!("{name}:3: the line is longer than 65536 bytes");
         fails_with(&o, 1, &want, name);
     }
+    // A quote never closed: the record is held to the same maximum.
+    let open: String = "key\n1\n\"2\n".to_string() + &"3,4\n".repeat(20_000);
+    std::fs::write(d.path().join("q.csv"), open).unwrap();
+    let o = cachesim(&["trace", "stats", "q.csv"], d.path());
+    let want = "q.csv:3: a record longer than 65536 bytes: a quoted field is not closed?";
+    fails_with(&o, 1, want, "open quote");
     // Exactly 65536 bytes is still a line.
     std::fs::write(
         d.path().join("ok.txt"),

@@ -183,6 +183,17 @@ impl CsvReader {
             if split == Split::Done {
                 return Ok(start);
             }
+            // A quoted field may span lines; the record as a whole is held
+            // to the length of a line, or an unclosed quote reads on forever.
+            if self.fields.len() > super::lines::MAX_LINE {
+                return Err(self.err(
+                    start.unwrap_or(self.line),
+                    format!(
+                        "a record longer than {} bytes: a quoted field is not closed?",
+                        super::lines::MAX_LINE
+                    ),
+                ));
+            }
         }
     }
 }
