@@ -6,7 +6,7 @@
 //! soon as it is created (nothing is left behind, even if the process is
 //! killed), and every open of the same path reads the spool.
 //!
-//! A regular file is opened directly, as before.
+//! A regular file (or a device) is opened directly, as before.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read};
@@ -22,9 +22,9 @@ pub(crate) fn is_stdin(path: &Path) -> bool {
     path.as_os_str() == "-"
 }
 
-/// Opens `path` for reading from its start: a regular file directly, `-`
-/// (standard input) and anything else that is not a regular file (a pipe, a
-/// FIFO, a character device) through its spool, made on the first call.
+/// Opens `path` for reading from its start: `-` (standard input), a pipe or
+/// FIFO ([`read_once`]) through its spool, made on the first call; anything
+/// else directly.
 pub(crate) fn open(path: &Path) -> io::Result<Box<dyn Read + Send>> {
     if !is_stdin(path) {
         // stat, not open: opening a FIFO whose writer is gone would block.
@@ -32,7 +32,7 @@ pub(crate) fn open(path: &Path) -> io::Result<Box<dyn Read + Send>> {
         if meta.is_dir() {
             return Err(io::Error::other("is a directory"));
         }
-        if meta.is_file() {
+        if !read_once(&meta.file_type()) {
             return Ok(Box::new(File::open(path)?));
         }
     }
@@ -48,6 +48,21 @@ pub(crate) fn open(path: &Path) -> io::Result<Box<dyn Read + Send>> {
         }
     };
     Ok(Box::new(SpoolReader { file, pos: 0 }))
+}
+
+/// Whether a file of this type can be read only once: a FIFO (pipes and
+/// process substitution show as FIFOs) or a socket. A regular file, and a
+/// device such as `/dev/zero` or a terminal, is read directly: copying an
+/// endless device first would never end.
+#[cfg(unix)]
+fn read_once(t: &fs::FileType) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    t.is_fifo() || t.is_socket()
+}
+
+#[cfg(not(unix))]
+fn read_once(t: &fs::FileType) -> bool {
+    !t.is_file()
 }
 
 /// Copies all of `path` (standard input for `-`) into a new unlinked temp file.
