@@ -4,7 +4,6 @@
 
 use crate::common;
 use common::{cachesim_line, fails_with, stderr};
-use std::process::{Command, Stdio};
 
 #[test]
 fn window_past_a_million_timeline_rows_is_a_usage_error_naming_the_window_that_fits() {
@@ -51,13 +50,10 @@ fn a_sweep_past_100k_runs_is_a_usage_error_naming_its_axes() {
 #[test]
 fn four_thousand_threads_on_two_runs_finish() {
     let d = tempfile::tempdir().unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_cachesim"))
-        .args("run -s lru,lfu -j 4000 --requests 10k --no-save".split(' '))
-        .current_dir(d.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let args: Vec<&str> = "run -s lru,lfu -j 4000 --requests 10k --no-save"
+        .split(' ')
+        .collect();
+    let child = common::spawn_cachesim(&args, d.path());
     let (status, err) = common::wait_within(child, 60, "-j 4000 on two runs");
     assert!(status.success(), "{err}");
     assert!(

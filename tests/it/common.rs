@@ -346,3 +346,15 @@ fn unavailable<T>(kind: &str, reason: String) -> Option<T> {
     eprintln!("skipped: {reason}");
     None
 }
+
+/// Starts the cachesim binary with `args` in `cwd`, stdout discarded and
+/// stderr piped (for [`wait_within`]).
+pub fn spawn_cachesim(args: &[&str], cwd: &Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_cachesim"))
+        .args(args)
+        .current_dir(cwd)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("binary runs")
+}

@@ -150,13 +150,8 @@ fn a_trace_on_standard_input_is_read_once_for_every_pass() {
 #[test]
 fn an_endless_device_is_read_directly_not_spooled() {
     let d = tempfile::tempdir().unwrap();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_cachesim"))
-        .args(["trace", "stats", "/dev/zero", "--trace-format", "text"])
-        .current_dir(d.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let args = ["trace", "stats", "/dev/zero", "--trace-format", "text"];
+    let child = common::spawn_cachesim(&args, d.path());
     let (status, err) = common::wait_within(child, 30, "trace stats /dev/zero");
     assert_eq!(status.code(), Some(1), "{err}");
     assert!(err.contains("/dev/zero: holds binary data"), "{err}");
