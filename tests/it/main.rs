@@ -20,6 +20,7 @@ mod conformance_belady;
 mod conformance_traces;
 mod conformance_wtinylfu;
 mod freshness;
+mod interrupts;
 mod latency;
 mod mrc_confidence;
 mod mrc_conformance;
