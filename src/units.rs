@@ -36,17 +36,38 @@ pub(crate) fn parse_duration(s: &str) -> Result<f64, String> {
     if !secs.is_finite() || secs < 0.0 {
         return Err(format!("invalid duration '{s}': must be finite and >= 0"));
     }
+    if secs > 0.0 && secs < 1e-9 {
+        // Labels and the CSV would print 0 (issue 16, item 17).
+        return Err(format!(
+            "invalid duration '{s}': below 1ns, the finest duration cachesim tells apart"
+        ));
+    }
     Ok(secs)
+}
+
+/// Prints a number as Rust does, or in exponent form (`1e-300`) when it is
+/// below 1e-4 or from 1e16 up, as Python's `repr` does: labels stay short
+/// whatever was typed (issue 16: `--rate 1e-300` made a 300-character
+/// label).
+pub(crate) fn format_number(v: f64) -> String {
+    let a = v.abs();
+    if a != 0.0 && a.is_finite() && !(1e-4..1e16).contains(&a) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
 }
 
 /// Prints seconds the way a user would type them: `500ms`, `30s`, `5m`, `1h`.
 pub(crate) fn format_duration(secs: f64) -> String {
     let fmt = |v: f64, unit: &str| {
         let r = (v * 1000.0).round() / 1000.0;
-        format!("{r}{unit}")
+        format!("{}{unit}", format_number(r))
     };
     if secs == 0.0 {
         "0s".into()
+    } else if secs < 1e-6 {
+        fmt(secs * 1e9, "ns")
     } else if secs < 1e-3 {
         fmt(secs * 1e6, "us")
     } else if secs < 1.0 {
@@ -113,7 +134,8 @@ pub(crate) fn parse_bytes(s: &str) -> Option<Result<u64, String>> {
     Some(match v {
         Ok(v) if v.is_finite() && v >= 0.0 => {
             let n = (v * mult).round();
-            if n > u64::MAX as f64 {
+            // 2^64 itself does not fit (it used to saturate silently).
+            if n >= 18_446_744_073_709_551_616.0 {
                 Err(format!("invalid byte size '{s}': too large"))
             } else {
                 Ok(n as u64)
@@ -154,9 +176,27 @@ mod tests {
             .contains("unknown unit"));
         assert!(parse_duration("-1s").is_err());
         assert!(parse_duration("abc").unwrap_err().contains("500ms"));
-        for s in ["500ms", "30s", "5m", "1h", "1.5s", "250us"] {
+        for s in ["500ms", "30s", "5m", "1h", "1.5s", "250us", "20ns"] {
             assert_eq!(format_duration(parse_duration(s).unwrap()), s);
         }
+        // Issue 16, item 17: no duration is labelled 0 unless it is 0.
+        assert!(parse_duration("0.0000001ms").unwrap_err().contains("1ns"));
+        assert_eq!(format_duration(parse_duration("1ns").unwrap()), "1ns");
+        assert!(
+            format_duration(1e300).len() < 30,
+            "{}",
+            format_duration(1e300)
+        );
+    }
+
+    #[test]
+    fn numbers_stay_short() {
+        assert_eq!(format_number(1000.0), "1000");
+        assert_eq!(format_number(0.25), "0.25");
+        assert_eq!(format_number(1e-300), "1e-300");
+        assert_eq!(format_number(1e300), "1e300");
+        assert_eq!(format_number(1.0 / 3.0), "0.3333333333333333");
+        assert_eq!(format_number(0.0), "0");
     }
 
     #[test]
@@ -180,5 +220,14 @@ mod tests {
         assert!(parse_bytes("xMiB").unwrap().is_err());
         assert_eq!(format_bytes(64 << 20), "64MiB");
         assert_eq!(format_bytes(512), "512B");
+        // Issue 16, item 17: 2^64 bytes is too large, as 2^64 + 1 GiB is.
+        assert!(parse_bytes("18446744073709551616B")
+            .unwrap()
+            .unwrap_err()
+            .contains("too large"));
+        assert_eq!(
+            parse_bytes("17179869183GiB").unwrap().unwrap(),
+            17179869183 << 30
+        );
     }
 }

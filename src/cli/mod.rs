@@ -220,7 +220,7 @@ pub struct LatencyArgs {
     /// seeded model: 2ms (constant), uniform:1ms..5ms, normal:5ms,1ms,
     /// lognormal:2ms,0.8 (median, sigma), exp:2ms (mean), pareto:1ms,1.5
     /// (minimum, shape). Added to the request's latency, never slept.
-    #[arg(long, value_name = "MODEL", default_value = "2ms", value_parser = OriginModel::parse)]
+    #[arg(long, value_name = "MODEL", default_value = "2ms", conflicts_with_all = ["origin", "no_latency"], value_parser = OriginModel::parse)]
     pub origin_latency: OriginModel,
 
     /// A real origin instead of the model: every miss runs a SELECT by
@@ -621,7 +621,7 @@ pub struct MrcArgs {
 
     /// With --sample: apply SHARDS-adj, the paper's correction for the
     /// difference between expected and actual sampled gets (on), or not (off).
-    #[arg(long, value_name = "on|off", default_value = "on", value_parser = values::on_off, action = clap::ArgAction::Set)]
+    #[arg(long, value_name = "on|off", default_value = "on", requires = "sample", value_parser = values::on_off, action = clap::ArgAction::Set)]
     pub sample_adj: bool,
 
     /// SHARDS fixed-size sampling: track at most S keys (e.g. 8k), lowering

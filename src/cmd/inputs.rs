@@ -37,6 +37,20 @@ pub fn workloads(a: &WorkloadArgs) -> Result<Vec<WorkloadInput>, CliError> {
     for n in &names {
         presets.push(Preset::load(n).map_err(|e| usage("--workload", e))?);
     }
+    if presets.is_empty() {
+        // Only traces: their length and key space are their own.
+        for (given, opt) in [
+            (a.requests.is_some(), "--requests"),
+            (a.keys.is_some(), "--keys"),
+        ] {
+            if given {
+                return Err(usage(
+                    opt,
+                    "only applies to synthetic workloads (--workload); a --trace is replayed as it is (shorten it with `head`, or use --warmup)",
+                ));
+            }
+        }
+    }
     let skewed = |g: &str| ["zipf", "zipf-shift", "zipf-scan", "ycsb"].contains(&g);
     if a.alpha.is_some() && !presets.iter().any(|p| skewed(&p.generator)) {
         let g = presets
@@ -65,7 +79,7 @@ pub fn workloads(a: &WorkloadArgs) -> Result<Vec<WorkloadInput>, CliError> {
         }
         if let Some(r) = rate {
             p.rate = Some(r);
-            label += &format!(":rate={r}");
+            label += &format!(":rate={}", crate::units::format_number(r));
         }
         p.validate().map_err(|e| {
             let opt = if e.starts_with("alpha") {

@@ -28,6 +28,9 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
         .map(|s| split_shared(s).0)
         .filter(|s| crate::external::redis::runs(&s.name))
         .collect();
+    if external.is_empty() {
+        refuse_redis_options(a)?;
+    }
     let redis = redis_options(a, !external.is_empty())?;
     let engines = super::engines(&redis);
     let mut parsed = Vec::new();
@@ -223,6 +226,33 @@ fn redis_options(a: &RunArgs, uses_redis: bool) -> Result<RedisOptions, CliError
         l1_capacity: r.l1_capacity,
         quiet: a.output.quiet,
     })
+}
+
+/// Refuses the options that shape what is measured against Redis when no
+/// strategy uses Redis: they would be ignored, and a user who typed
+/// `--pipeline 16` expects it to matter. Where the server is and what to
+/// do with it (`--redis-url`, `--redis-keep`, `--redis-server-bin`) are
+/// settings, like `$REDIS_URL`, and may be given to every run of a script.
+fn refuse_redis_options(a: &RunArgs) -> Result<(), CliError> {
+    let r = &a.redis;
+    let given = [
+        (r.value_size.is_some(), "--value-size"),
+        (r.pipeline.is_some(), "--pipeline"),
+        (r.clients.is_some(), "--clients"),
+    ];
+    match given.iter().find(|(set, _)| *set) {
+        Some((_, opt)) => Err(usage(
+            opt,
+            format!(
+                "only applies to the strategies that use Redis ({}), and none of --strategy does",
+                crate::external::strategies()
+                    .map(|s| s.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// `--on-write`, `--warmup`, `--prefill`, `--window`.

@@ -333,6 +333,11 @@ mod tests {
             workload_options("my trace.txt").join(" "),
             "--trace 'my trace.txt'"
         );
+        // A preset file is labelled by its file name (issue 16, item 17).
+        assert_eq!(
+            workload_options("my.toml:requests=1k").join(" "),
+            "--workload my.toml --requests 1k"
+        );
     }
 
     #[test]

@@ -301,14 +301,88 @@ fn sniff_results(path: &std::path::Path) -> Result<(), String> {
 
 /// Reads results back from a CSV file written by cachesim (so charts and
 /// comparisons never need a rerun).
+/// Every row is checked: ratios are numbers from 0 to 1, times, latencies
+/// and rates finite and not negative (issue 16: NaN, infinite or negative
+/// ratios were drawn and compared as if measured). Errors name
+/// `file:line` once, the line of the row's first byte.
 pub fn read_results(path: &std::path::Path) -> Result<Vec<RunResult>, String> {
     sniff_results(path)?;
-    let mut rdr = csv::Reader::from_path(path)
-        .map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
+    let shown = path.display();
+    let mut rdr =
+        csv::Reader::from_path(path).map_err(|e| format!("cannot read '{shown}': {e}"))?;
+    let headers = rdr
+        .headers()
+        .map_err(|e| format!("{shown}:1: {}", csv_error_text(&e, None)))?
+        .clone();
     let mut out = Vec::new();
-    for (i, row) in rdr.deserialize().enumerate() {
-        let r: RunResult = row.map_err(|e| format!("{}:{}: {e}", path.display(), i + 2))?;
+    let mut row = csv::StringRecord::new();
+    loop {
+        let more = rdr.read_record(&mut row).map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line());
+            format!("{shown}:{line}: {}", csv_error_text(&e, None))
+        })?;
+        if !more {
+            break;
+        }
+        let line = row.position().map_or(0, |p| p.line());
+        check_numbers(&headers, &row).map_err(|e| format!("{shown}:{line}: {e}"))?;
+        let r: RunResult = row.deserialize(Some(&headers)).map_err(|e| {
+            format!(
+                "{shown}:{line}: {}",
+                csv_error_text(&e, Some((&headers, &row)))
+            )
+        })?;
         out.push(r);
     }
     Ok(out)
+}
+
+/// A CSV error without the crate's own "record N (line: L, byte: B)"
+/// position, which the caller gives as `file:line`; a field that does not
+/// parse is named by its column and value when `row` is given.
+fn csv_error_text(e: &csv::Error, row: Option<(&csv::StringRecord, &csv::StringRecord)>) -> String {
+    match e.kind() {
+        csv::ErrorKind::Deserialize { err, .. } => match (err.field(), row) {
+            (Some(i), Some((headers, row))) => format!(
+                "{} is '{}': {}",
+                headers.get(i as usize).unwrap_or("?"),
+                row.get(i as usize).unwrap_or(""),
+                err.kind()
+            ),
+            (Some(i), None) => format!("column {}: {}", i + 1, err.kind()),
+            (None, _) => err.kind().to_string(),
+        },
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("the row has {len} fields where the header has {expected_len}"),
+        csv::ErrorKind::Utf8 { err, .. } => format!("invalid UTF-8 in field {}", err.field() + 1),
+        csv::ErrorKind::Io(err) => err.to_string(),
+        _ => e.to_string(),
+    }
+}
+
+/// The numeric columns a row may not hold NaN, infinite or negative values
+/// in, by their names' suffixes: `*_ratio` from 0 to 1; times (`*_s`),
+/// latencies (`*_us`) and `rate` finite and at least 0. Empty is allowed
+/// (no measurement).
+fn check_numbers(headers: &csv::StringRecord, row: &csv::StringRecord) -> Result<(), String> {
+    for (name, field) in headers.iter().zip(row.iter()) {
+        let ratio = name.ends_with("_ratio");
+        let measure = name.ends_with("_s") || name.ends_with("_us") || name == "rate";
+        if !(ratio || measure) || field.trim().is_empty() {
+            continue;
+        }
+        let Ok(v) = field.trim().parse::<f64>() else {
+            continue; // named by the typed read that follows
+        };
+        if !v.is_finite() || v < 0.0 || (ratio && v > 1.0) {
+            let want = if ratio {
+                "a ratio from 0 to 1"
+            } else {
+                "a finite number >= 0"
+            };
+            return Err(format!("{name} is '{field}', not {want}"));
+        }
+    }
+    Ok(())
 }

@@ -32,6 +32,7 @@ mod python_parity;
 mod redis;
 mod redis_fleet;
 mod redis_models;
+mod refusals;
 mod report_browser;
 mod skips;
 mod talk_charts;

@@ -31,11 +31,17 @@ pub(super) fn run_id() -> String {
 /// Finds the `redis-server` binary: `--redis-server-bin`, or on `PATH`.
 pub(crate) fn server_binary(given: Option<&Path>, strategy: &str) -> Result<PathBuf, RunError> {
     if let Some(p) = given {
-        if p.is_file() {
-            return Ok(p.to_path_buf());
-        }
+        use std::os::unix::fs::PermissionsExt;
+        let problem = match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => "is a directory, not the redis-server program",
+            Ok(m) if !m.is_file() => "is not a regular file",
+            Ok(m) if m.permissions().mode() & 0o111 == 0 => "is not executable",
+            Ok(_) => return Ok(p.to_path_buf()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "does not exist",
+            Err(_) => "cannot be read",
+        };
         return Err(RunError::Backend(format!(
-            "strategy '{strategy}' starts a private redis-server, but --redis-server-bin '{}' does not exist; {INSTALL_HINT}",
+            "strategy '{strategy}' starts a private redis-server, but --redis-server-bin '{}' {problem}; {INSTALL_HINT}",
             p.display()
         )));
     }

@@ -20,9 +20,12 @@ pub(crate) static FORMAT: Format = Format {
     by_name: |_| false,
     by_content: |h| {
         // Plain numbers are as much text as lirs: they need a `*` marker or
-        // the `.trace` name the LIRS traces carry.
-        let lirs_like = h.lines.iter().all(|l| *l == "*" || all_digits(l));
-        Claim::yes_if(!h.binary && lirs_like && (h.dot_trace || h.lines.contains(&"*")))
+        // the `.trace` name the LIRS traces carry. A `*` line is LIRS's own
+        // marker, so it decides alone (as the README says): a line that is
+        // no block number is then an error naming it, not a hashed key
+        // (issue 16, item 17).
+        let numeric = h.lines.iter().all(|l| *l == "*" || all_digits(l));
+        Claim::yes_if(!h.binary && (h.lines.contains(&"*") || (h.dot_trace && numeric)))
     },
     open: |path, input| Ok(Box::new(LirsReader::new(path, input))),
 };
