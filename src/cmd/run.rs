@@ -304,7 +304,7 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
     };
     check_outputs(&plan, destination.as_ref())?;
     let outcome = plan.run_keep(quiet);
-    let mut written = outcome.histograms;
+    let written = outcome.histograms;
     let (results, timeline) = (outcome.results, outcome.timeline);
     // A sweep broken by a lost server or a signal keeps the runs that
     // finished; any other failure writes nothing.
@@ -321,42 +321,33 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
         }
     };
 
-    let mut timeline_path = None;
-    let mut out_path = None;
-    if let (Some(dest), false) = (&destination, results.is_empty()) {
-        let path = dest.write(|w| CsvExporter.write(&results, w));
-        let path = match path {
-            Ok(p) => p,
-            Err(e) => {
-                written.remove();
-                return Err(anyhow::Error::new(e)
-                    .context(format!("cannot write results to '{}'", dest.display()))
-                    .into());
-            }
-        };
-        written.file(path.clone());
-        if plan.fresh.window.is_some() {
-            // Named after the results file, so as fresh as it is.
-            let tp = phases::timeline_path(&path);
-            let done = crate::files::write_atomic(&tp, |w| phases::write_timeline(&timeline, w));
-            if let Err(e) = done {
-                written.remove();
-                return Err(anyhow::Error::new(e)
-                    .context(format!("cannot write the timeline to '{}'", tp.display()))
-                    .into());
-            }
-            timeline_path = Some(tp);
+    let saved = match (&destination, results.is_empty()) {
+        (Some(dest), false) => {
+            let timeline = plan.fresh.window.map(|_| timeline.as_slice());
+            Some(save(dest, &results, timeline, written))
         }
-        out_path = Some(path);
-    }
+        _ => None,
+    };
     let exporter: &dyn Exporter = match a.output.format {
         OutputFormat::Table => &TableExporter,
         OutputFormat::Csv => &CsvExporter,
         OutputFormat::Json => &JsonExporter,
     };
+    // Printed even when they could not be saved (a disk that filled up
+    // during the runs): the work is not lost.
     if !results.is_empty() {
         super::to_stdout(|out| exporter.write(&results, out))?;
     }
+    let (out_path, timeline_path) = match saved {
+        None => (None, None),
+        Some(Ok((p, tp))) => (Some(p), tp),
+        Some(Err(e)) => {
+            let n = results.len();
+            return Err(e
+                .context(format!("the {n} run(s) were printed on stdout only"))
+                .into());
+        }
+    };
     match stop {
         None => {}
         Some(Stop::Broken(msg)) => {
@@ -397,6 +388,39 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// Saves the results at `dest` and, with `--window`, the `timeline` next to
+/// it; returns their paths. On a failure removes every output of the
+/// command (`written`: the histograms, then the results file).
+fn save(
+    dest: &Destination,
+    results: &[crate::sim::result::RunResult],
+    timeline: Option<&[phases::TimelineRow]>,
+    mut written: crate::files::Outputs,
+) -> anyhow::Result<(std::path::PathBuf, Option<std::path::PathBuf>)> {
+    let path = match dest.write(|w| CsvExporter.write(results, w)) {
+        Ok(p) => p,
+        Err(e) => {
+            written.remove();
+            let what = format!("cannot write results to '{}'", dest.display());
+            return Err(anyhow::Error::new(e).context(what));
+        }
+    };
+    written.file(path.clone());
+    let Some(timeline) = timeline else {
+        return Ok((path, None));
+    };
+    // Named after the results file, so as fresh as it is.
+    let tp = phases::timeline_path(&path);
+    match crate::files::write_atomic(&tp, |w| phases::write_timeline(timeline, w)) {
+        Ok(()) => Ok((path, Some(tp))),
+        Err(e) => {
+            written.remove();
+            let what = format!("cannot write the timeline to '{}'", tp.display());
+            Err(anyhow::Error::new(e).context(what))
+        }
+    }
 }
 
 /// Why a sweep stopped early with runs to keep.

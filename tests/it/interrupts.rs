@@ -452,3 +452,53 @@ fn a_failed_histogram_removes_the_ones_written_before_it() {
     assert_eq!(names(&h), left);
     assert_eq!(names(dir.path()), ["h"]);
 }
+
+/// Item 7: a timeline that cannot be written once the runs are done (its
+/// fresh name, `results/run-<UTC second>-timeline.csv`, taken by a folder)
+/// removes the results file it belongs to; the rows still reach stdout.
+#[test]
+fn a_failed_timeline_leaves_no_results_file_and_the_rows_are_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    // Every name the run may take in the next minute.
+    for s in now - 1..now + 60 {
+        let o = Command::new("date")
+            .args(["-u", "-d", &format!("@{s}"), "+%Y%m%d-%H%M%S"])
+            .output()
+            .unwrap();
+        let stamp = String::from_utf8(o.stdout).unwrap();
+        std::fs::create_dir_all(results.join(format!("run-{}-timeline.csv", stamp.trim())))
+            .unwrap();
+    }
+    let before = names(&results);
+    let o = cachesim(
+        &[
+            "run",
+            "-s",
+            "lru",
+            "-c",
+            "1,2",
+            "--requests",
+            "20k",
+            "--window",
+            "1000",
+            "-f",
+            "csv",
+            "-q",
+        ],
+        dir.path(),
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("cannot write the timeline"), "{err}");
+    assert!(
+        err.contains("the 2 run(s) were printed on stdout only"),
+        "{err}"
+    );
+    assert_eq!(parse_csv(&stdout(&o)).1.len(), 2);
+    assert_eq!(names(&results), before);
+}
