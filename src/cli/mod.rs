@@ -229,6 +229,13 @@ pub struct LatencyArgs {
     #[arg(long, value_name = "URL", conflicts_with = "no_latency", value_parser = values::origin)]
     pub origin: Option<PgConfig>,
 
+    /// CA certificates (PEM) that TLS connections trust, instead of the
+    /// system's: those of rediss:// (--redis-url) and of --origin with
+    /// sslmode=require, verify-ca or verify-full (unless it names its own
+    /// sslrootcert=).
+    #[arg(long, value_name = "FILE", value_parser = values::tls_ca)]
+    pub tls_ca: Option<PathBuf>,
+
     /// Do not time requests or model the origin (pure hit-ratio runs; the
     /// latency columns stay empty).
     #[arg(long)]

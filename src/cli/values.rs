@@ -118,6 +118,11 @@ pub fn redis_url(s: &str) -> Result<RedisUrl, String> {
     RedisUrl::parse(s)
 }
 
+/// `--tls-ca`: a readable PEM file of CA certificates.
+pub fn tls_ca(s: &str) -> Result<std::path::PathBuf, String> {
+    crate::external::tls::ca_file(s)
+}
+
 /// `--value-size`: bytes (64KiB) or a count, at most Redis's limit.
 pub fn value_size(s: &str) -> Result<u32, String> {
     let v = match parse_bytes(s.trim()) {

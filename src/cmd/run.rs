@@ -91,15 +91,24 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
             }
         }
     }
+    let mut origin_trusts_ca = false;
     let latency = if a.latency.no_latency {
         None
     } else if let Some(pg) = &a.latency.origin {
-        Some(OriginSpec::Backend(std::sync::Arc::new(Postgres(
-            pg.clone(),
-        ))))
+        let mut pg = pg.clone();
+        origin_trusts_ca = a.latency.tls_ca.as_deref().is_some_and(|ca| pg.trust(ca));
+        Some(OriginSpec::Backend(std::sync::Arc::new(Postgres(pg))))
     } else {
         Some(OriginSpec::Model(a.latency.origin_latency.clone()))
     };
+    let redis_trusts_ca =
+        !external.is_empty() && redis.url.as_ref().is_some_and(|u| u.tls.is_some());
+    if a.latency.tls_ca.is_some() && !origin_trusts_ca && !redis_trusts_ca {
+        return Err(usage(
+            "--tls-ca",
+            "no connection of this run checks a certificate: it is for rediss:// (--redis-url) and --origin with sslmode=require, verify-ca or verify-full",
+        ));
+    }
     let fl = &a.fleet;
     if fl.instances == 0 || fl.instances > MAX_INSTANCES {
         return Err(usage(
@@ -206,7 +215,7 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
 /// when a strategy uses Redis.
 fn redis_options(a: &RunArgs, uses_redis: bool) -> Result<RedisOptions, CliError> {
     let r = &a.redis;
-    let url = match &r.redis_url {
+    let mut url = match &r.redis_url {
         Some(u) => Some(u.clone()),
         None => match std::env::var("REDIS_URL") {
             Ok(u) if uses_redis && !u.trim().is_empty() => {
@@ -215,6 +224,9 @@ fn redis_options(a: &RunArgs, uses_redis: bool) -> Result<RedisOptions, CliError
             _ => None,
         },
     };
+    if let (Some(u), Some(ca)) = (&mut url, &a.latency.tls_ca) {
+        u.trust(ca);
+    }
     Ok(RedisOptions {
         url,
         keep: r.redis_keep,

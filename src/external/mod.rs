@@ -1,8 +1,10 @@
 //! Strategies and origins that talk to real servers. Each file is one server
 //! kind; everything here fails with a message that names the URL.
 
+pub(crate) mod net;
 pub mod postgres;
 pub mod redis;
+pub(crate) mod tls;
 
 // The Redis protocol and cluster client, by the paths they had before the
 // Redis backend became a folder.

@@ -45,11 +45,7 @@ pub fn trace(rel: &str) -> Option<PathBuf> {
 /// Prints why a trace is missing and gives `None`, or panics when services
 /// (and the traces) are required.
 fn missing(reason: String) -> Option<PathBuf> {
-    if services_required() {
-        panic!("required trace missing: {reason}");
-    }
-    eprintln!("skipped: {reason}");
-    None
+    unavailable("trace", reason)
 }
 
 /// Whether CI demands that service-backed tests run (`CACHESIM_REQUIRE_SERVICES=1`,
@@ -85,6 +81,23 @@ pub fn cachesim(args: &[&str], cwd: &Path) -> Output {
         .current_dir(cwd)
         .output()
         .expect("binary runs")
+}
+
+/// A small `cachesim run` (2000 requests over 300 keys, JSON on stdout,
+/// nothing saved) with `args`, in `cwd`.
+pub fn run_small(cwd: &Path, args: &[&str]) -> Output {
+    let base = [
+        "run",
+        "--requests",
+        "2000",
+        "--keys",
+        "300",
+        "--no-save",
+        "-f",
+        "json",
+        "-q",
+    ];
+    cachesim(&[&base[..], args].concat(), cwd)
 }
 
 pub fn stdout(o: &Output) -> String {
@@ -174,4 +187,107 @@ pub fn proxy(target: u16, cut: usize) -> u16 {
 pub fn pg_url() -> String {
     std::env::var("CACHESIM_PG_URL")
         .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".into())
+}
+
+/// A free TCP port on the loopback (another process may take it before it
+/// is used; the servers the tests start are given it at once).
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// A server process the test started, stopped when dropped (also when an
+/// assertion fails): `SIGINT` first (PostgreSQL's fast shutdown, Redis's
+/// shutdown), then `SIGKILL` after 5 s.
+pub struct Server(pub std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let pid = self.0.id().to_string();
+        let _ = Command::new("kill").args(["-INT", &pid]).status();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Waits up to 10 s for `ready` (polled every 50 ms) while the server runs;
+/// `Err` with its exit status if it stopped.
+pub fn wait_until(server: &mut Server, ready: impl Fn() -> bool) -> Result<(), String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if ready() {
+            return Ok(());
+        }
+        if let Ok(Some(st)) = server.0.try_wait() {
+            return Err(format!("the server exited ({st})"));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Err("the server did not start within 10 s".into())
+}
+
+/// A private `redis-server` (no persistence, log in `dir`) with `args`
+/// added, once something connects to `host:port`; `None` (after printing
+/// why, or panicking under `CACHESIM_REQUIRE_SERVICES=1`) without
+/// `redis-server` or when it does not start.
+pub fn private_redis(dir: &Path, host: &str, port: u16, args: &[&str]) -> Option<Server> {
+    let Some(bin) = which("redis-server") else {
+        return missing_server("no redis-server on PATH".into());
+    };
+    let log = dir.join("redis.log");
+    let child = Command::new(bin)
+        .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+        .arg("--dir")
+        .arg(dir)
+        .arg("--logfile")
+        .arg(&log)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut server = Server(child);
+    let addr = format!(
+        "{}:{port}",
+        if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host.into()
+        }
+    );
+    let up = wait_until(&mut server, || std::net::TcpStream::connect(&addr).is_ok());
+    match up {
+        Ok(()) => Some(server),
+        Err(e) => {
+            let log = std::fs::read_to_string(&log).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(3).collect();
+            missing_server(format!(
+                "the private redis-server did not start: {e}: {tail:?}"
+            ))
+        }
+    }
+}
+
+/// Prints why a server is missing and gives `None`, or panics when services
+/// are required.
+pub fn missing_server<T>(reason: String) -> Option<T> {
+    unavailable("service", reason)
+}
+
+/// Prints why a `kind` (trace, service) is missing and gives `None`, or
+/// panics when services (and the traces) are required.
+fn unavailable<T>(kind: &str, reason: String) -> Option<T> {
+    if services_required() {
+        panic!("required {kind} missing: {reason}");
+    }
+    eprintln!("skipped: {reason}");
+    None
 }

@@ -230,9 +230,7 @@ use crate::common::pg_url;
 /// The first column of the first row of `sql`, or `None` (no server).
 pub(crate) fn psql_one(sql: &str) -> Option<String> {
     let cfg = cachesim::external::postgres::PgConfig::parse(&pg_url()).ok()?;
-    let mut c =
-        cachesim::external::postgres::PgConn::connect(&cfg, std::time::Duration::from_secs(2))
-            .ok()?;
+    let mut c = cachesim::external::postgres::PgConn::connect(&cfg).ok()?;
     c.simple(sql).ok()?.into_iter().next().flatten()
 }
 

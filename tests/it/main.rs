@@ -34,5 +34,7 @@ mod redis_fleet;
 mod redis_models;
 mod refusals;
 mod report_browser;
+mod servers;
 mod skips;
 mod talk_charts;
+mod tls;

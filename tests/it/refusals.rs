@@ -310,3 +310,39 @@ fn labels_and_units_say_what_ran() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("x.trace:3") && err.contains("abc"), "{err}");
 }
+
+/// Items 14 and 15: a CSV trace with a column named twice or a row with
+/// more fields than the header is refused, and errors name the line the
+/// row is on in the file, comments and blank lines counted.
+#[test]
+fn csv_traces_are_read_strictly_and_named_by_their_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "dup.csv",
+            "time,key,KEY\n1,2,3\n",
+            "dup.csv:1:",
+            "'key' twice",
+        ),
+        (
+            "extra.csv",
+            "key,time\n1,0\n2,1,9\n",
+            "extra.csv:3:",
+            "3 fields where the header has 2",
+        ),
+        (
+            "late.csv",
+            "# exported by hand\n\nkey,time\n1,0\n\n# pause\n2,soon\n",
+            "late.csv:7:",
+            "time 'soon'",
+        ),
+    ];
+    for (name, text, place, needle) in cases {
+        std::fs::write(dir.path().join(name), text).unwrap();
+        let o = cachesim(&["run", "-t", name, "--no-save"], dir.path());
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{name}: {err}");
+        assert!(err.contains(place) && err.contains(needle), "{name}: {err}");
+        assert_eq!(err.matches("line").count(), 0, "{name}: {err}");
+    }
+}

@@ -19,11 +19,14 @@ impl Backend {
         let (u, p) = (url.user.as_deref(), url.password.as_deref());
         Ok(match &url.target {
             Target::Single { host, port, db } => {
-                let mut c = Conn::connect(host, *port)?;
+                let mut c = Conn::open(host, *port, url.tls.as_ref())?;
                 c.login(u, p, *db)?;
                 Backend::Single(c)
             }
-            Target::Cluster { nodes } => Backend::Cluster(ClusterClient::connect(nodes, u, p)?),
+            Target::Cluster { nodes } => {
+                let tls = url.tls.clone();
+                Backend::Cluster(ClusterClient::connect_tls(nodes, u, p, tls)?)
+            }
         })
     }
 

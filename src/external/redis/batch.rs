@@ -139,6 +139,13 @@ impl CmdBatch for Ops<'_> {
     }
 }
 
+/// How many replies of `out` are `-OOM`: writes the server refused.
+pub(super) fn refused(out: &[Result<Light, RespError>]) -> u64 {
+    out.iter()
+        .filter(|r| r.as_ref().is_err_and(RespError::is_oom))
+        .count() as u64
+}
+
 /// The first error reply in `out` that ends the run (`-OOM` does not: the
 /// value is simply not cached).
 pub(super) fn check(out: &[Result<Light, RespError>]) -> Result<(), RespError> {

@@ -3,7 +3,7 @@
 //! into [`Stats`]. This is the hot path of a Redis run.
 
 use super::backend::Backend;
-use super::batch::{check, KeyBuf, Kind, Ops};
+use super::batch::{check, refused, KeyBuf, Kind, Ops};
 use super::cluster::CmdBatch;
 use super::resp::{Light, RespError};
 use super::tiered::L1;
@@ -52,6 +52,10 @@ pub(super) struct Stats {
     pub(super) l1: Histogram<u64>,
     pub(super) l2: Histogram<u64>,
     pub(super) origin_ns: u64,
+    /// `SET`s sent, and those the server refused with `-OOM` (at its
+    /// memory limit under `noeviction`).
+    pub(super) sets_sent: u64,
+    pub(super) sets_refused: u64,
 }
 
 impl Stats {
@@ -64,6 +68,8 @@ impl Stats {
             l1: new_histogram(),
             l2: new_histogram(),
             origin_ns: 0,
+            sets_sent: 0,
+            sets_refused: 0,
         }
     }
 
@@ -89,6 +95,8 @@ impl Stats {
             x.add(y).expect("same bounds");
         }
         self.origin_ns += o.origin_ns;
+        self.sets_sent += o.sets_sent;
+        self.sets_refused += o.sets_refused;
     }
 }
 
@@ -323,6 +331,10 @@ impl Client {
         let (kb, value, out) = (&mut self.kb, &self.value, &mut self.out);
         self.be.exec_one(kb, (key, kind), value, sh.px, out)?;
         check(&self.out)?;
+        if let Kind::Set(_) = kind {
+            st.sets_sent += 1;
+            st.sets_refused += refused(&self.out);
+        }
         self.kb.clear();
         Ok(())
     }
@@ -489,6 +501,8 @@ impl Client {
         }
         self.be.recv(self.sets, &mut self.out)?;
         check(&self.out)?;
+        st.sets_sent += self.sets as u64;
+        st.sets_refused += refused(&self.out);
         let set_ns = ns(self.sets_at.elapsed());
         if sh.timed {
             for w in &self.set_wait {

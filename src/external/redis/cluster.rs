@@ -14,6 +14,8 @@
 //!   [`MAX_REDIRECTS`] redirections per command.
 
 use super::resp::{Conn, Light, RespError, Value};
+use crate::external::net::show_host_port;
+use crate::external::tls::Tls;
 
 pub(crate) const SLOTS: usize = 16384;
 pub(crate) const MAX_REDIRECTS: usize = 5;
@@ -67,6 +69,8 @@ pub struct ClusterClient {
     seeds: Vec<(String, u16)>,
     user: Option<String>,
     password: Option<String>,
+    /// TLS for every node (`rediss+cluster://`).
+    tls: Option<Tls>,
     /// Index into `nodes` for each slot (`u16::MAX`: unassigned).
     slots: Vec<u16>,
     nodes: Vec<Conn>,
@@ -87,6 +91,8 @@ fn parse_redirect(msg: &str) -> Option<(bool, String)> {
     }
 }
 
+/// The host and port of a node address: `host:port` (an IPv6 address
+/// bare, as in `MOVED` replies, or in brackets, as [`Conn::addr`] has it).
 fn split_addr(addr: &str) -> Result<(String, u16), RespError> {
     let (h, p) = addr
         .rsplit_once(':')
@@ -94,6 +100,10 @@ fn split_addr(addr: &str) -> Result<(String, u16), RespError> {
     let p = p
         .parse()
         .map_err(|_| RespError::Protocol(format!("bad node address '{addr}'")))?;
+    let h = h
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(h);
     Ok((h.to_string(), p))
 }
 
@@ -106,10 +116,22 @@ impl ClusterClient {
         user: Option<&str>,
         password: Option<&str>,
     ) -> Result<ClusterClient, RespError> {
+        ClusterClient::connect_tls(seeds, user, password, None)
+    }
+
+    /// [`ClusterClient::connect`], with TLS to every node when `tls` is
+    /// given.
+    pub(crate) fn connect_tls(
+        seeds: &[(String, u16)],
+        user: Option<&str>,
+        password: Option<&str>,
+        tls: Option<Tls>,
+    ) -> Result<ClusterClient, RespError> {
         let mut c = ClusterClient {
             seeds: seeds.to_vec(),
             user: user.map(str::to_string),
             password: password.map(str::to_string),
+            tls,
             slots: vec![u16::MAX; SLOTS],
             nodes: Vec::new(),
             routed: Vec::new(),
@@ -120,14 +142,14 @@ impl ClusterClient {
     }
 
     fn open(&self, host: &str, port: u16) -> Result<Conn, RespError> {
-        let mut c = Conn::connect(host, port)?;
+        let mut c = Conn::open(host, port, self.tls.as_ref())?;
         c.login(self.user.as_deref(), self.password.as_deref(), 0)?;
         Ok(c)
     }
 
     /// Index of the node at `host:port`, connecting if new.
     fn node(&mut self, host: &str, port: u16) -> Result<usize, RespError> {
-        let addr = format!("{host}:{port}");
+        let addr = show_host_port(host, port);
         if let Some(i) = self.nodes.iter().position(|n| n.addr == addr) {
             return Ok(i);
         }

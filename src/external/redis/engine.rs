@@ -172,6 +172,7 @@ pub(crate) fn run_one(
     }
     st.c.evictions += evicted;
     st.c.expirations += expired;
+    run.warn_refused(&st, &l2.url, pb);
     Ok(run.result(&st, replayed.elapsed, l1_cap, &l2, replayed.fleet.as_ref()))
 }
 
@@ -528,9 +529,11 @@ impl<'a> Run<'a> {
         let (w, cfg) = (self.w, self.cfg);
         match fleet_cache::replay(w, cfg, fc, cache, units, bytes, l1, pb) {
             Err(f) => (Err(f), None),
-            Ok(o) => {
+            Ok((o, (sent, refused))) => {
                 let mut st = Stats::new();
                 st.c = o.total;
+                st.sets_sent = sent;
+                st.sets_refused = refused;
                 if l1.is_some() {
                     st.l1_hits = o.l1_hits;
                     st.l2_hits = o.l2_hits;
@@ -643,6 +646,24 @@ impl<'a> Run<'a> {
                 eprintln!("{name}: {n} keys resident at the end (capacity {cap} = {resolved})")
             });
         }
+    }
+
+    /// Warns (even when quiet: the result is not what it seems) when the
+    /// server refused `SET`s with `-OOM`: at its memory limit under
+    /// `maxmemory-policy noeviction`, it cached none of those values, and
+    /// the hit ratio is that of a full server that evicts nothing.
+    fn warn_refused(&self, st: &Stats, url: &RedisUrl, pb: &ProgressBar) {
+        if st.sets_refused == 0 {
+            return;
+        }
+        let (refused, sent) = (st.sets_refused, st.sets_sent);
+        let (w, url) = (&self.w.label, url.display());
+        pb.suspend(|| {
+            eprintln!(
+                "warning: run {} on {w}: Redis at {url} refused {refused} of {sent} SETs with OOM (its maxmemory is reached and its maxmemory-policy evicts nothing, e.g. noeviction): those values were not cached, so the hit ratio is that of a full server that evicts nothing",
+                self.label
+            )
+        });
     }
 
     /// Deletes the run's keys on a shared server (a private one just goes)

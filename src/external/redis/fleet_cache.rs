@@ -33,7 +33,8 @@ use indicatif::ProgressBar;
 
 /// Replays the workload over a fleet of `fc.instances` instances sharing
 /// `cache` (capacity `l2_units` in `bytes` or objects, `u64::MAX` for the
-/// server's own), each with an L1 of `l1` in a tiered fleet.
+/// server's own), each with an L1 of `l1` in a tiered fleet. Returns the
+/// fleet's counters and the `SET`s sent and refused ([`RedisCache::sets`]).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn replay(
     w: &Prepared,
@@ -44,7 +45,7 @@ pub(super) fn replay(
     bytes: bool,
     l1: Option<(&StrategySpec, Capacity)>,
     pb: &ProgressBar,
-) -> Result<FleetCounters, Fail> {
+) -> Result<(FleetCounters, (u64, u64)), Fail> {
     let fcfg = FleetConfig {
         seed: cfg.seed,
         on_write: cfg.fresh.opts.on_write,
@@ -84,7 +85,8 @@ pub(super) fn replay(
         (Ok(()), None) => {}
     }
     f.shared_cache().count().map_err(Fail::Redis)?;
-    Ok(f.finish())
+    let sets = f.shared_cache().sets();
+    Ok((f.finish(), sets))
 }
 
 /// The shared cache (or tiered L2) of a fleet, in Redis.
@@ -100,6 +102,9 @@ pub(crate) struct RedisCache {
     err: Option<RespError>,
     /// Keys under the prefix, as last counted by [`RedisCache::count`].
     objects: u64,
+    /// `SET`s sent, and those refused with `-OOM`.
+    sets_sent: u64,
+    sets_refused: u64,
 }
 
 impl RedisCache {
@@ -119,7 +124,14 @@ impl RedisCache {
             px,
             err: None,
             objects: 0,
+            sets_sent: 0,
+            sets_refused: 0,
         }
+    }
+
+    /// The `SET`s sent, and those the server refused with `-OOM`.
+    pub(crate) fn sets(&self) -> (u64, u64) {
+        (self.sets_sent, self.sets_refused)
     }
 
     /// The first error met, if any (the run is broken).
@@ -144,6 +156,7 @@ impl RedisCache {
             if self.value.len() < size as usize {
                 self.value.resize(size as usize, b'x');
             }
+            self.sets_sent += 1;
         }
         let (kb, px) = (&mut self.kb, self.px.as_deref());
         if let Err(e) = self
@@ -155,7 +168,10 @@ impl RedisCache {
         }
         match self.out.pop() {
             Some(Ok(l)) => Some(l),
-            Some(Err(e)) if e.is_oom() => None,
+            Some(Err(e)) if e.is_oom() => {
+                self.sets_refused += 1;
+                None
+            }
             Some(Err(e)) => {
                 self.err = Some(e);
                 None

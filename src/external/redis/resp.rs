@@ -1,5 +1,5 @@
 //! A small synchronous RESP2 client: the wire protocol of Redis, over one
-//! `std::net::TcpStream`.
+//! TCP connection, plain or TLS ([`Stream`]).
 //!
 //! Why not the `redis` crate: with its cluster feature it pulls about sixty
 //! crates (url, idna and ICU, a second syn) for what cachesim needs, which is
@@ -14,14 +14,15 @@
 //! (`INFO`, `SCAN`, `CLUSTER SLOTS`) use [`Conn::query`], which returns an
 //! owned [`Value`].
 
+use crate::external::net::{self, Stream, ANSWER_TIMEOUT};
+use crate::external::tls::Tls;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;
 use thiserror::Error;
 
-/// How long a connection attempt may take.
-pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-/// How long a reply may take before the connection counts as lost.
+/// How long a reply may take, once the server has answered once, before
+/// the connection counts as lost. (Connecting and the first reply: 2 s,
+/// [`ANSWER_TIMEOUT`].)
 pub(crate) const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A failed Redis command or connection.
@@ -104,7 +105,10 @@ pub enum Light {
 
 /// One connection.
 pub struct Conn {
-    stream: TcpStream,
+    stream: Stream,
+    /// Whether the server has answered yet (until then a reply may take
+    /// [`ANSWER_TIMEOUT`], then [`READ_TIMEOUT`]).
+    answered: bool,
     rbuf: Vec<u8>,
     start: usize,
     end: usize,
@@ -193,35 +197,34 @@ fn parse_i64(b: &[u8]) -> Option<i64> {
 }
 
 impl Conn {
-    /// Connects to `host:port`, trying each address for at most
-    /// [`CONNECT_TIMEOUT`].
+    /// Connects to `host:port` (plain TCP), trying each address for at most
+    /// [`ANSWER_TIMEOUT`].
     pub fn connect(host: &str, port: u16) -> Result<Conn, RespError> {
-        let addr = format!("{host}:{port}");
-        let addrs: Vec<SocketAddr> = (host, port)
-            .to_socket_addrs()
-            .map_err(|e| RespError::Io(format!("cannot resolve {addr}: {e}")))?
-            .collect();
-        let mut last = String::from("no address");
-        for a in addrs {
-            match TcpStream::connect_timeout(&a, CONNECT_TIMEOUT) {
-                Ok(stream) => {
-                    stream.set_nodelay(true).ok();
-                    stream.set_read_timeout(Some(READ_TIMEOUT)).ok();
-                    stream.set_write_timeout(Some(READ_TIMEOUT)).ok();
-                    return Ok(Conn {
-                        stream,
-                        rbuf: vec![0; 16 * 1024],
-                        start: 0,
-                        end: 0,
-                        wbuf: Vec::with_capacity(16 * 1024),
-                        queued: 0,
-                        addr,
-                    });
-                }
-                Err(e) => last = e.to_string(),
+        Conn::open(host, port, None)
+    }
+
+    /// Connects to `host:port`, with TLS when `tls` is given; connecting,
+    /// the handshake and the first reply each get [`ANSWER_TIMEOUT`].
+    pub(crate) fn open(host: &str, port: u16, tls: Option<&Tls>) -> Result<Conn, RespError> {
+        let addr = net::show_host_port(host, port);
+        let fail = |e: String| RespError::Io(format!("cannot connect to {addr}: {e}"));
+        let stream = Stream::connect(host, port, ANSWER_TIMEOUT).map_err(fail)?;
+        let stream = match (tls, stream) {
+            (Some(t), Stream::Plain(tcp)) => {
+                Stream::Tls(Box::new(t.handshake(tcp, host).map_err(fail)?))
             }
-        }
-        Err(RespError::Io(format!("cannot connect to {addr}: {last}")))
+            (_, s) => s,
+        };
+        Ok(Conn {
+            stream,
+            answered: false,
+            rbuf: vec![0; 16 * 1024],
+            start: 0,
+            end: 0,
+            wbuf: Vec::with_capacity(16 * 1024),
+            queued: 0,
+            addr,
+        })
     }
 
     /// Queues a command (not sent until [`Conn::flush`]).
@@ -263,7 +266,12 @@ impl Conn {
     }
 
     fn lost(&self, e: std::io::Error) -> RespError {
-        RespError::Io(format!("connection to {} lost: {e}", self.addr))
+        let waited = if self.answered {
+            READ_TIMEOUT
+        } else {
+            ANSWER_TIMEOUT
+        };
+        RespError::Io(format!("{}: {}", self.addr, net::io_failure(&e, waited)))
     }
 
     /// Reads more bytes into the buffer (at least one).
@@ -292,6 +300,10 @@ impl Conn {
             )));
         }
         self.end += n;
+        if !self.answered {
+            self.answered = true;
+            self.stream.answered(READ_TIMEOUT);
+        }
         Ok(())
     }
 

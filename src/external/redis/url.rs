@@ -1,6 +1,11 @@
-//! Where a Redis server is: `redis://` and `redis+cluster://` URLs, parsed
-//! with messages that say what is accepted, and shown without the password
-//! (every error of a Redis run names the server this way).
+//! Where a Redis server is: `redis://`, `rediss://` (TLS) and
+//! `redis+cluster://` URLs, parsed with messages that say what is accepted,
+//! and shown without the password (every error of a Redis run names the
+//! server this way).
+
+use crate::external::net::{host_port, show_host_port};
+use crate::external::tls::{Roots, Tls};
+use std::path::Path;
 
 pub(crate) const DEFAULT_URL: &str = "redis://127.0.0.1:6379/0";
 
@@ -11,28 +16,39 @@ pub enum Target {
     Cluster { nodes: Vec<(String, u16)> },
 }
 
-/// A parsed `redis://[[user]:password@]host[:port][/db]` or
-/// `redis+cluster://[[user]:password@]host:port,host:port,...`.
+/// A parsed `redis[s]://[[user]:password@]host[:port][/db]` or
+/// `redis[s]+cluster://[[user]:password@]host:port,host:port,...`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedisUrl {
     pub target: Target,
     pub user: Option<String>,
     pub password: Option<String>,
+    /// TLS (`rediss://`): the certificate must name the host and chain to
+    /// `--tls-ca`, or to the system's CAs.
+    pub tls: Option<Tls>,
 }
 
 impl RedisUrl {
     pub(crate) const ACCEPTED: &'static str =
-        "expected redis://[:PASSWORD@]HOST[:PORT][/DB] or redis+cluster://HOST:PORT,HOST:PORT,...";
+        "expected redis[s]://[:PASSWORD@]HOST[:PORT][/DB] or redis[s]+cluster://HOST:PORT,HOST:PORT,...";
 
     pub(crate) fn parse(url: &str) -> Result<RedisUrl, String> {
         let bad = |why: &str| format!("invalid Redis URL '{url}': {why}; {}", RedisUrl::ACCEPTED);
-        let (cluster, rest) = if let Some(r) = url.strip_prefix("redis+cluster://") {
-            (true, r)
-        } else if let Some(r) = url.strip_prefix("redis://") {
-            (false, r)
-        } else {
-            return Err(bad("unknown scheme"));
+        let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("unknown scheme"))?;
+        let (cluster, tls) = match scheme {
+            "redis" => (false, false),
+            "rediss" => (false, true),
+            "redis+cluster" => (true, false),
+            "rediss+cluster" => (true, true),
+            _ => return Err(bad("unknown scheme")),
         };
+        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+        if let Some(p) = query.split('&').find(|p| !p.is_empty()) {
+            let name = p.split_once('=').map_or(p, |(n, _)| n);
+            return Err(bad(&format!(
+                "unknown parameter '{name}' (a Redis URL takes none; the CA file of rediss:// is --tls-ca)"
+            )));
+        }
         let (auth, hostpart) = match rest.rsplit_once('@') {
             Some((a, h)) => (Some(a), h),
             None => (None, rest),
@@ -47,7 +63,10 @@ impl RedisUrl {
             Some((h, _)) => (h, 0),
             None => (hostpart, 0),
         };
-        let mut nodes = nodes(hosts, &bad)?;
+        let mut nodes = Vec::new();
+        for hp in hosts.split(',') {
+            nodes.push(host_port(hp, 6379).map_err(|e| bad(&e))?);
+        }
         let target = if cluster {
             if db != 0 {
                 return Err(bad("a cluster has only database 0"));
@@ -64,7 +83,20 @@ impl RedisUrl {
             target,
             user,
             password,
+            tls: tls.then(|| Tls::full(None)),
         })
+    }
+
+    /// Trusts the CAs of PEM file `ca` (`--tls-ca`) instead of the
+    /// system's; `false` when the URL has no TLS.
+    pub(crate) fn trust(&mut self, ca: &Path) -> bool {
+        match &mut self.tls {
+            Some(t) => {
+                t.roots = Roots::File(ca.to_path_buf());
+                true
+            }
+            None => false,
+        }
     }
 
     /// The URL without the password.
@@ -74,13 +106,16 @@ impl RedisUrl {
             .as_deref()
             .map(|u| format!("{u}@"))
             .unwrap_or_default();
+        let s = if self.tls.is_some() { "s" } else { "" };
         match &self.target {
-            Target::Single { host, port, db } => format!("redis://{user}{host}:{port}/{db}"),
+            Target::Single { host, port, db } => {
+                format!("redis{s}://{user}{}/{db}", show_host_port(host, *port))
+            }
             Target::Cluster { nodes } => format!(
-                "redis+cluster://{user}{}",
+                "redis{s}+cluster://{user}{}",
                 nodes
                     .iter()
-                    .map(|(h, p)| format!("{h}:{p}"))
+                    .map(|(h, p)| show_host_port(h, *p))
                     .collect::<Vec<_>>()
                     .join(",")
             ),
@@ -96,6 +131,7 @@ impl RedisUrl {
             },
             user: None,
             password: None,
+            tls: None,
         }
     }
 }
@@ -109,27 +145,6 @@ fn credentials(auth: Option<&str>) -> (Option<String>, Option<String>) {
             None => (None, Some(a.to_string())),
         },
     }
-}
-
-/// The `host[:port]` list of `hosts`, comma-separated (`bad` words an
-/// error).
-fn nodes(hosts: &str, bad: &dyn Fn(&str) -> String) -> Result<Vec<(String, u16)>, String> {
-    let mut nodes = Vec::new();
-    for hp in hosts.split(',') {
-        let (h, p) = match hp.rsplit_once(':') {
-            Some((h, p)) => (
-                h,
-                p.parse::<u16>()
-                    .map_err(|_| bad(&format!("port '{p}' is not a number")))?,
-            ),
-            None => (hp, 6379),
-        };
-        if h.is_empty() {
-            return Err(bad("no host"));
-        }
-        nodes.push((h.to_string(), p));
-    }
-    Ok(nodes)
 }
 
 #[cfg(test)]
@@ -167,9 +182,40 @@ mod tests {
             "redis://h/x",
             "redis://a:1,b:2",
             "redis+cluster://a:1/3",
+            "redis://::1:6379/0",
+            "redis://[::1/0",
+            "rediss://h:6379/0?foo=1",
         ] {
             let e = RedisUrl::parse(bad).unwrap_err();
-            assert!(e.contains(bad) && e.contains("redis://"), "{e}");
+            assert!(e.contains(bad) && e.contains("redis[s]://"), "{e}");
         }
+    }
+
+    /// `rediss://` is TLS with full verification (system CAs until
+    /// `--tls-ca`), IPv6 hosts are written in brackets, and a parameter is
+    /// refused by name.
+    #[test]
+    fn parses_tls_ipv6_and_refuses_parameters() {
+        let mut u = RedisUrl::parse("rediss://:pw@[::1]:6390/2").unwrap();
+        assert_eq!(
+            u.target,
+            Target::Single {
+                host: "::1".into(),
+                port: 6390,
+                db: 2
+            }
+        );
+        assert_eq!(u.tls, Some(Tls::full(None)));
+        assert_eq!(u.display(), "rediss://[::1]:6390/2");
+        assert!(u.trust(Path::new("ca.pem")));
+        assert_eq!(u.tls, Some(Tls::full(Some(Path::new("ca.pem")))));
+        let mut plain = RedisUrl::parse("redis://[::1]").unwrap();
+        assert_eq!(plain.display(), "redis://[::1]:6379/0");
+        assert!(!plain.trust(Path::new("ca.pem")) && plain.tls.is_none());
+        let c = RedisUrl::parse("rediss+cluster://[::1]:7000,h:7001").unwrap();
+        assert!(c.tls.is_some());
+        assert_eq!(c.display(), "rediss+cluster://[::1]:7000,h:7001");
+        let e = RedisUrl::parse("redis://h/0?foo=1&bar=2").unwrap_err();
+        assert!(e.contains("unknown parameter 'foo'"), "{e}");
     }
 }

@@ -1,9 +1,18 @@
 //! `csv`: a header row naming the columns, among `time` (seconds, fractional
 //! allowed), `key`, `size` (bytes) and `op` (`get`, `set`, `delete`; aliases in
 //! [`crate::request::Op::parse`]); names are case-insensitive, other columns
-//! are ignored, only `key` is required. Keys follow the text rule: a decimal
-//! `u64` as-is, anything else hashed with FNV-1a.
+//! are ignored, only `key` is required, and no name may be given twice.
+//! Keys follow the text rule: a decimal `u64` as-is, anything else hashed
+//! with FNV-1a.
+//!
+//! Fields are separated by commas and trimmed; a field in double quotes may
+//! hold commas, `""` for a quote, and line breaks. Blank lines and lines
+//! starting with `#` are skipped. Every row has as many fields as the
+//! header. Errors name the line a row starts on, counting every line of
+//! the file (issue 16: the csv crate's count skipped comments and blank
+//! lines, and its messages named a second line).
 
+use super::lines::read_line;
 use super::text::key_of;
 use super::{Claim, Format, TraceError};
 use crate::request::Op;
@@ -32,55 +41,93 @@ pub(crate) static FORMAT: Format = Format {
 
 pub(crate) struct CsvReader {
     path: PathBuf,
-    rdr: csv::Reader<Box<dyn BufRead + Send>>,
+    input: Box<dyn BufRead + Send>,
+    /// Number of the physical line last read, from 1.
+    line: u64,
+    /// Columns of the header.
+    columns: usize,
     key: usize,
     time: Option<usize>,
     size: Option<usize>,
     op: Option<usize>,
-    record: csv::ByteRecord,
+    /// The physical line being read.
+    buf: Vec<u8>,
+    /// The current record's fields, unquoted and trimmed, back to back.
+    fields: Vec<u8>,
+    /// End of each field in `fields`.
+    ends: Vec<usize>,
+}
+
+/// What [`split_record`] leaves when a line ends.
+#[derive(PartialEq)]
+enum Split {
+    /// The record is complete.
+    Done,
+    /// A quoted field holds a line break: the record goes on on the next
+    /// line.
+    OpenQuote,
 }
 
 impl CsvReader {
+    /// Reads the header: the first line that is neither blank nor a `#`
+    /// comment. Its names are trimmed and compared without case; a name
+    /// given twice is an error, as is a header without `key`.
     pub(crate) fn new(
         path: &Path,
         input: Box<dyn BufRead + Send>,
     ) -> Result<CsvReader, TraceError> {
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .comment(Some(b'#'))
-            .from_reader(input);
-        let headers = rdr
-            .headers()
-            .map_err(|e| TraceError::Line {
-                path: path.to_path_buf(),
-                line: 1,
-                msg: format!("cannot read the CSV header: {e}"),
-            })?
-            .clone();
-        let find = |name: &str| {
-            headers
-                .iter()
-                .position(|h| h.trim().eq_ignore_ascii_case(name))
+        let mut r = CsvReader {
+            path: path.to_path_buf(),
+            input,
+            line: 0,
+            columns: 0,
+            key: 0,
+            time: None,
+            size: None,
+            op: None,
+            buf: Vec::with_capacity(256),
+            fields: Vec::with_capacity(256),
+            ends: Vec::with_capacity(16),
         };
-        let key = find("key").ok_or_else(|| TraceError::Line {
-            path: path.to_path_buf(),
-            line: 1,
-            msg: format!(
-                "the CSV header must name a 'key' column (and optionally time, size, op); found: {}",
-                headers.iter().collect::<Vec<_>>().join(", ")
-            ),
+        let Some(header_line) = r.next_record()? else {
+            return Err(TraceError::Empty {
+                path: path.to_path_buf(),
+            });
+        };
+        let names: Vec<String> = (0..r.ends.len())
+            .map(|i| {
+                String::from_utf8_lossy(r.field(i))
+                    .trim_start_matches('\u{feff}')
+                    .to_ascii_lowercase()
+            })
+            .collect();
+        for (i, n) in names.iter().enumerate() {
+            if let Some(j) = names[..i].iter().position(|m| !n.is_empty() && m == n) {
+                return Err(r.err(
+                    header_line,
+                    format!(
+                        "the CSV header names column '{n}' twice (columns {} and {}); which one is meant?",
+                        j + 1,
+                        i + 1
+                    ),
+                ));
+            }
+        }
+        let find = |name: &str| names.iter().position(|h| h == name);
+        r.key = find("key").ok_or_else(|| {
+            r.err(
+                header_line,
+                format!(
+                    "the CSV header must name a 'key' column (and optionally time, size, op); found: {}",
+                    names.join(", ")
+                ),
+            )
         })?;
-        Ok(CsvReader {
-            path: path.to_path_buf(),
-            key,
-            time: find("time"),
-            size: find("size"),
-            op: find("op"),
-            rdr,
-            record: csv::ByteRecord::new(),
-        })
+        r.time = find("time");
+        r.size = find("size");
+        r.op = find("op");
+        r.columns = names.len();
+        Ok(r)
     }
 
     fn err(&self, line: u64, msg: String) -> TraceError {
@@ -90,85 +137,227 @@ impl CsvReader {
             msg,
         }
     }
+
+    fn field(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.fields[start..self.ends[i]]
+    }
+
+    /// Reads the next record into `fields`/`ends`, skipping blank lines and
+    /// `#` comments; returns the number of the line it starts on, or
+    /// `None` at the end of the input.
+    fn next_record(&mut self) -> Result<Option<u64>, TraceError> {
+        self.fields.clear();
+        self.ends.clear();
+        let mut start = None;
+        loop {
+            let n = read_line(&mut self.input, &mut self.buf, &self.path)?;
+            if n == 0 {
+                return match start {
+                    None => Ok(None),
+                    Some(l) => Err(self.err(
+                        l,
+                        "a quoted field is not closed before the end of the file".into(),
+                    )),
+                };
+            }
+            self.line += 1;
+            if start.is_none() {
+                let t = self.buf.trim_ascii();
+                if t.is_empty() || t[0] == b'#' {
+                    continue;
+                }
+                if t.contains(&0) {
+                    return Err(self.err(
+                        self.line,
+                        "binary data (a NUL byte) in a CSV trace; is this a binary trace? choose its reader with --trace-format".into(),
+                    ));
+                }
+            }
+            let resumed = start.is_some();
+            start.get_or_insert(self.line);
+            let line = std::mem::take(&mut self.buf);
+            let split = split_record(&line, resumed, &mut self.fields, &mut self.ends);
+            self.buf = line;
+            if split == Split::Done {
+                return Ok(start);
+            }
+        }
+    }
+}
+
+/// Splits one physical line of a record at commas into `fields`/`ends`.
+/// Fields are trimmed of spaces and tabs; a field that starts with `"` is
+/// quoted: `""` inside stands for `"`, and it may hold commas and line
+/// breaks. `resumed`: the line continues a quoted field of the previous
+/// line (whose line break belongs to the field). A trailing `\r\n` or
+/// `\n` ends the record.
+fn split_record(line: &[u8], resumed: bool, fields: &mut Vec<u8>, ends: &mut Vec<usize>) -> Split {
+    let body = line.strip_suffix(b"\n").unwrap_or(line);
+    let mut i = 0;
+    let mut quoted = resumed;
+    if resumed {
+        fields.push(b'\n');
+    } else {
+        fields.clear();
+        ends.clear();
+    }
+    loop {
+        if quoted {
+            // Inside quotes: up to the closing quote, `""` an escaped quote.
+            loop {
+                match body.get(i) {
+                    None => return Split::OpenQuote,
+                    Some(b'"') if body.get(i + 1) == Some(&b'"') => {
+                        fields.push(b'"');
+                        i += 2;
+                    }
+                    Some(b'"') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(&b) => {
+                        fields.push(b);
+                        i += 1;
+                    }
+                }
+            }
+            quoted = false;
+            // Anything between the closing quote and the comma is kept.
+            let rest = memchr::memchr(b',', &body[i..]).map_or(body.len(), |j| i + j);
+            fields.extend_from_slice(body[i..rest].trim_ascii());
+            ends.push(fields.len());
+            if rest == body.len() {
+                return Split::Done;
+            }
+            i = rest + 1;
+            continue;
+        }
+        let from = i;
+        while matches!(body.get(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+        if body.get(i) == Some(&b'"') {
+            quoted = true;
+            i += 1;
+            continue;
+        }
+        let end = memchr::memchr(b',', &body[from..]).map_or(body.len(), |j| from + j);
+        fields.extend_from_slice(body[from..end].trim_ascii());
+        ends.push(fields.len());
+        if end == body.len() {
+            return Split::Done;
+        }
+        i = end + 1;
+    }
 }
 
 impl RequestSource for CsvReader {
     fn next_batch(&mut self, batch: &mut Batch, max: usize) -> Result<usize, TraceError> {
         batch.clear();
         while batch.len() < max {
-            let more = self.rdr.read_byte_record(&mut self.record).map_err(|e| {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                self.err(line, format!("malformed CSV: {e}"))
-            })?;
-            if !more {
+            let Some(line) = self.next_record()? else {
                 break;
+            };
+            let got = self.ends.len();
+            if got > self.columns {
+                return Err(self.err(
+                    line,
+                    format!(
+                        "the row has {got} fields where the header has {}",
+                        self.columns
+                    ),
+                ));
             }
-            let line = self.record.position().map(|p| p.line()).unwrap_or(0);
             let field = |i: usize, name: &str| {
-                self.record.get(i).ok_or_else(|| {
-                    self.err(
+                if i < got {
+                    Ok(self.field(i))
+                } else {
+                    Err(self.err(
                         line,
-                        format!(
-                            "missing '{name}' field (the row has {} fields)",
-                            self.record.len()
-                        ),
-                    )
-                })
+                        format!("missing '{name}' field (the row has {got} fields)"),
+                    ))
+                }
             };
             let kf = field(self.key, "key")?;
             if kf.is_empty() {
                 return Err(self.err(line, "empty key".into()));
             }
-            batch.keys.push(key_of(kf));
-            if let Some(i) = self.time {
-                let f = field(i, "time")?;
-                let t = std::str::from_utf8(f)
-                    .ok()
-                    .and_then(|s| s.parse::<f64>().ok())
-                    .filter(|t| t.is_finite() && *t >= 0.0)
-                    .ok_or_else(|| {
-                        self.err(
-                            line,
-                            format!(
-                                "time '{}' is not a number of seconds >= 0",
-                                String::from_utf8_lossy(f)
-                            ),
-                        )
-                    })?;
-                batch.times.push(t);
+            let key = key_of(kf);
+            let time = match self.time {
+                None => None,
+                Some(i) => {
+                    let f = field(i, "time")?;
+                    Some(
+                        std::str::from_utf8(f)
+                            .ok()
+                            .and_then(|s| s.parse::<f64>().ok())
+                            .filter(|t| t.is_finite() && *t >= 0.0)
+                            .ok_or_else(|| {
+                                self.err(
+                                    line,
+                                    format!(
+                                        "time '{}' is not a number of seconds >= 0",
+                                        String::from_utf8_lossy(f)
+                                    ),
+                                )
+                            })?,
+                    )
+                }
+            };
+            let size = match self.size {
+                None => None,
+                Some(i) => {
+                    let f = field(i, "size")?;
+                    Some(
+                        std::str::from_utf8(f)
+                            .ok()
+                            .and_then(|s| s.parse::<u32>().ok())
+                            .ok_or_else(|| {
+                                self.err(
+                                    line,
+                                    format!(
+                                        "size '{}' is not a whole number of bytes (0 to 4294967295)",
+                                        String::from_utf8_lossy(f)
+                                    ),
+                                )
+                            })?,
+                    )
+                }
+            };
+            let op = match self.op {
+                None => None,
+                Some(i) => {
+                    let f = field(i, "op")?;
+                    Some(
+                        std::str::from_utf8(f)
+                            .ok()
+                            .and_then(Op::parse)
+                            .ok_or_else(|| {
+                                self.err(
+                                    line,
+                                    format!(
+                                        "op '{}' is not one of get, set, delete",
+                                        String::from_utf8_lossy(f)
+                                    ),
+                                )
+                            })?,
+                    )
+                }
+            };
+            if got < self.columns {
+                return Err(self.err(
+                    line,
+                    format!(
+                        "the row has {got} fields where the header has {}",
+                        self.columns
+                    ),
+                ));
             }
-            if let Some(i) = self.size {
-                let f = field(i, "size")?;
-                let s = std::str::from_utf8(f)
-                    .ok()
-                    .and_then(|s| s.parse::<u32>().ok())
-                    .ok_or_else(|| {
-                        self.err(
-                            line,
-                            format!(
-                                "size '{}' is not a whole number of bytes (0 to 4294967295)",
-                                String::from_utf8_lossy(f)
-                            ),
-                        )
-                    })?;
-                batch.sizes.push(s);
-            }
-            if let Some(i) = self.op {
-                let f = field(i, "op")?;
-                let op = std::str::from_utf8(f)
-                    .ok()
-                    .and_then(Op::parse)
-                    .ok_or_else(|| {
-                        self.err(
-                            line,
-                            format!(
-                                "op '{}' is not one of get, set, delete",
-                                String::from_utf8_lossy(f)
-                            ),
-                        )
-                    })?;
-                batch.ops.push(op);
-            }
+            batch.keys.push(key);
+            batch.times.extend(time);
+            batch.sizes.extend(size);
+            batch.ops.extend(op);
         }
         Ok(batch.len())
     }
@@ -199,6 +388,68 @@ mod tests {
         assert_eq!(b.times, vec![0.5, 1.25, 2.0]);
         assert_eq!(b.sizes, vec![100, 7, 0]);
         assert_eq!(b.ops, vec![Op::Get, Op::Set, Op::Delete]);
+    }
+
+    #[test]
+    fn quotes_comments_and_blank_lines() {
+        let b = read("# made by hand\n\nKEY , time\n\"a,b\",1\n# gap\n\n  \"say \"\"hi\"\"\" , 2\r\n\"two\nlines\",3\n7,4").unwrap();
+        assert_eq!(
+            b.keys,
+            vec![
+                hash_str("a,b"),
+                hash_str("say \"hi\""),
+                hash_str("two\nlines"),
+                7
+            ]
+        );
+        assert_eq!(b.times, vec![1.0, 2.0, 3.0, 4.0]);
+    }
+
+    #[test]
+    fn lines_are_counted_across_comments_blanks_and_quoted_breaks() {
+        for (text, line) in [
+            ("key,time\n1,2\n# c\n\n4,x\n", 5),
+            ("# a\n# b\nkey,time\n1,2\n\n\n4,x\n", 7),
+            ("key,time\n\"a\nb\n\",1\n4,x\n", 5),
+        ] {
+            let e = read(text).unwrap_err().to_string();
+            assert!(
+                e.starts_with(&format!("t.csv:{line}: time 'x'")),
+                "{text:?}: {e}"
+            );
+        }
+        let e = read("# a\nfoo,bar\n1,2\n").unwrap_err().to_string();
+        assert!(e.starts_with("t.csv:2: ") && e.contains("foo, bar"), "{e}");
+        let e = read("key,time\n1,2\n\"open,3\n4,5\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("t.csv:3: ") && e.contains("not closed"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn duplicate_columns_and_extra_or_missing_fields_are_errors() {
+        let e = read("key,time,Key\n1,2,3\n").unwrap_err().to_string();
+        assert!(
+            e.starts_with("t.csv:1: ") && e.contains("'key' twice (columns 1 and 3)"),
+            "{e}"
+        );
+        let e = read("key,time\n1,2\n4,5,6\n").unwrap_err().to_string();
+        assert!(
+            e.starts_with("t.csv:3: ") && e.contains("3 fields where the header has 2"),
+            "{e}"
+        );
+        let e = read("key,time,note\n1,2,a\n4,5\n").unwrap_err().to_string();
+        assert!(
+            e.starts_with("t.csv:3: ") && e.contains("2 fields where the header has 3"),
+            "{e}"
+        );
+        // Empty names are no names: two of them are not a duplicate.
+        assert_eq!(read("key,,\n1,,\n").unwrap().keys, vec![1]);
+        // A byte order mark is not part of the first name.
+        assert_eq!(read("\u{feff}key\n5\n").unwrap().keys, vec![5]);
     }
 
     #[test]

@@ -160,6 +160,23 @@ impl LineScanner {
     }
 }
 
+/// Reads one line, its `\n` included, into `buf` (cleared first) for the
+/// readers that need the line whole (`text`, `csv`); returns its length, 0
+/// at the end of the input. A read error names `path`.
+pub(crate) fn read_line(
+    input: &mut dyn BufRead,
+    buf: &mut Vec<u8>,
+    path: &std::path::Path,
+) -> Result<usize, super::TraceError> {
+    buf.clear();
+    input
+        .read_until(b'\n', buf)
+        .map_err(|err| super::TraceError::Io {
+            path: path.to_path_buf(),
+            err,
+        })
+}
+
 /// Parses a non-empty run of ASCII digits as a `u64`; `None` on anything else
 /// or on overflow.
 #[inline]

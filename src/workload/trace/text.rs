@@ -83,14 +83,7 @@ impl RequestSource for TextReader {
     fn next_batch(&mut self, batch: &mut Batch, max: usize) -> Result<usize, TraceError> {
         batch.clear();
         while batch.len() < max {
-            self.buf.clear();
-            let n = self
-                .input
-                .read_until(b'\n', &mut self.buf)
-                .map_err(|err| TraceError::Io {
-                    path: self.path.clone(),
-                    err,
-                })?;
+            let n = super::lines::read_line(&mut self.input, &mut self.buf, &self.path)?;
             if n == 0 {
                 break;
             }
