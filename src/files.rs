@@ -1,11 +1,15 @@
 //! Files written whole or not at all. Every result a command saves (results
 //! CSV, timelines, charts, histograms, converted traces) goes through
 //! [`write_atomic`], so a failed or interrupted run never leaves a
-//! half-written file. A leaf module: the simulator, the reports and the
-//! charts all write through it.
+//! half-written file (the temporary file is removed on error, and by the
+//! signal handler on Ctrl-C, see [`crate::interrupt`]). [`check_file`] and
+//! [`check_dir`] find an output location that cannot be written before any
+//! work starts; [`Outputs`] removes what a failed command had written. A
+//! leaf module: the simulator, the reports and the charts all write
+//! through it.
 
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Writes `path` atomically: the content goes to a temporary file in the same
 /// folder, which is renamed over `path` only once it is complete, so a failure
@@ -26,6 +30,7 @@ pub(crate) fn write_atomic(
             .unwrap_or_default(),
         std::process::id()
     ));
+    let _on_signal = crate::interrupt::remove_on_signal(&tmp);
     let result = write_complete(&tmp, f).and_then(|()| std::fs::rename(&tmp, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -76,6 +81,16 @@ impl Destination {
         }
     }
 
+    /// Whether the file can be written there ([`check_file`] for a given
+    /// path, [`check_dir`] for the folder of fresh names): a message saying
+    /// why not.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        match self {
+            Destination::Given(p) => check_file(p),
+            Destination::Fresh { dir, .. } => check_dir(dir),
+        }
+    }
+
     /// Writes the file (atomically, as [`write_atomic`]) and returns where.
     pub(crate) fn write(
         &self,
@@ -104,6 +119,7 @@ fn write_new(
 ) -> io::Result<std::path::PathBuf> {
     std::fs::create_dir_all(dir)?;
     let tmp = dir.join(format!(".new.tmp-{}-{}", std::process::id(), unique()));
+    let _on_signal = crate::interrupt::remove_on_signal(&tmp);
     let result = (|| {
         write_complete(&tmp, f)?;
         for name in names.take(100_000) {
@@ -132,6 +148,109 @@ fn write_new(
     result
 }
 
+/// Whether a file can be written at `path` (replacing it if it is a file):
+/// it is not a folder, and its folder exists or can be created and takes
+/// new files ([`check_dir`]). Checked before any work, so that a run does
+/// not find an unwritable output after hours of work.
+pub(crate) fn check_file(path: &Path) -> Result<(), String> {
+    if path.as_os_str().is_empty() {
+        return Err("the path is empty".into());
+    }
+    if path.is_dir() {
+        return Err(format!("'{}' is a directory", path.display()));
+    }
+    check_dir(parent(path))
+}
+
+/// Whether files can be written in the folder `dir`: it is a folder that
+/// takes a new file, or its nearest existing ancestor is one (the rest is
+/// created on writing). Proven by creating and removing an empty file,
+/// which permission bits alone cannot tell (root, read-only mounts,
+/// `/proc`).
+pub(crate) fn check_dir(dir: &Path) -> Result<(), String> {
+    let mut at = dir;
+    // The nearest existing ancestor (`exists` is false under a file, too).
+    while !at.exists() {
+        match at.parent() {
+            Some(p) if !p.as_os_str().is_empty() => at = p,
+            _ => {
+                at = Path::new(".");
+                break;
+            }
+        }
+    }
+    if !at.is_dir() {
+        return Err(format!(
+            "cannot create '{}': '{}' is not a directory",
+            dir.display(),
+            at.display()
+        ));
+    }
+    let probe = at.join(format!(
+        ".cachesim-probe-{}-{}",
+        std::process::id(),
+        unique()
+    ));
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe);
+    match created {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => Err(format!("cannot write in '{}': {e}", at.display())),
+    }
+}
+
+/// The folder of `path` (`.` for a bare file name).
+fn parent(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// The output files (and the folders made for them) a command has written
+/// so far, so that a command that fails after writing some of them can
+/// remove them all: a failed run leaves none of its outputs.
+#[derive(Debug, Default)]
+pub(crate) struct Outputs {
+    files: Vec<PathBuf>,
+    /// Folders that did not exist, deepest first.
+    dirs: Vec<PathBuf>,
+}
+
+impl Outputs {
+    /// Notes that files are about to be written in `dir`: the folders on
+    /// its path that do not exist yet are this command's.
+    pub(crate) fn dir(&mut self, dir: &Path) {
+        let mut at = Some(dir);
+        while let Some(d) = at.filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+            if !self.dirs.iter().any(|x| x == d) {
+                self.dirs.push(d.to_path_buf());
+            }
+            at = d.parent();
+        }
+    }
+
+    /// Notes a file written.
+    pub(crate) fn file(&mut self, path: PathBuf) {
+        self.files.push(path);
+    }
+
+    /// Removes the files written, then the folders made for them (those
+    /// left empty).
+    pub(crate) fn remove(self) {
+        for f in &self.files {
+            let _ = std::fs::remove_file(f);
+        }
+        for d in &self.dirs {
+            let _ = std::fs::remove_dir(d);
+        }
+    }
+}
+
 /// A number no other call in this process returns.
 fn unique() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -155,6 +274,55 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         write_atomic(&p, |w| w.write_all(b"ok")).unwrap();
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "ok");
+    }
+
+    #[test]
+    fn unwritable_locations_are_found_before_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        std::fs::write(&file, "x").unwrap();
+        assert_eq!(check_file(&dir.path().join("new/sub/r.csv")), Ok(()));
+        assert_eq!(check_file(&file), Ok(()), "a file is replaced");
+        let e = check_file(&file.join("r.csv")).unwrap_err();
+        assert!(
+            e.contains("is not a directory") && e.contains("file"),
+            "{e}"
+        );
+        let e = check_file(&file.join("a/b/r.csv")).unwrap_err();
+        assert!(e.contains("is not a directory"), "{e}");
+        let e = check_file(dir.path()).unwrap_err();
+        assert!(e.contains("is a directory"), "{e}");
+        let e = check_dir(Path::new("/proc/cachesim/x")).unwrap_err();
+        assert!(e.contains("cannot write in '/proc'"), "{e}");
+        assert!(check_file(Path::new("")).is_err());
+        // The checks leave nothing behind.
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn outputs_remove_their_files_and_the_folders_made_for_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut o = Outputs::default();
+        let sub = dir.path().join("a/b");
+        o.dir(&sub);
+        o.dir(&sub);
+        std::fs::create_dir_all(&sub).unwrap();
+        for i in 0..3 {
+            let p = sub.join(format!("{i}.hgrm"));
+            write_atomic(&p, |w| w.write_all(b"x")).unwrap();
+            o.file(p);
+        }
+        let keep = dir.path().join("keep");
+        std::fs::write(&keep, "x").unwrap();
+        let mut o2 = Outputs::default();
+        o2.dir(dir.path());
+        assert_eq!(std::fs::read_dir(&sub).unwrap().count(), 3);
+        o.remove();
+        o2.remove();
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+        assert!(keep.exists());
     }
 
     #[test]

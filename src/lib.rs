@@ -12,6 +12,7 @@ pub mod cli;
 pub mod cmd;
 pub mod external;
 pub mod files;
+pub mod interrupt;
 pub mod mrc;
 pub mod plot;
 pub mod policy;

@@ -323,6 +323,12 @@ pub struct RedisArgs {
     #[arg(long)]
     pub redis_keep: bool,
 
+    /// The longest a key cachesim writes to the server at --redis-url may
+    /// live: every SET carries this TTL (or --ttl when shorter), so that
+    /// keys a killed run could not delete expire by themselves [default: 1d].
+    #[arg(allow_negative_numbers = true, long, value_name = "DURATION", value_parser = values::key_ttl)]
+    pub redis_key_ttl: Option<f64>,
+
     /// The redis-server binary that redis-lru, redis-lfu, redis-random and
     /// redis-ttl start [default: redis-server on PATH].
     #[arg(long, value_name = "PATH")]

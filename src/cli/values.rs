@@ -80,6 +80,15 @@ pub fn duration(s: &str) -> Result<f64, String> {
     parse_duration(s)
 }
 
+/// `--redis-key-ttl`: a duration of at least one second.
+pub fn key_ttl(s: &str) -> Result<f64, String> {
+    let d = parse_duration(s)?;
+    if d < 1.0 {
+        return Err(format!("'{s}' is shorter than 1s"));
+    }
+    Ok(d)
+}
+
 /// `--write-ratio`: a fraction from 0 to 1.
 pub fn write_ratio(s: &str) -> Result<Written<f64>, String> {
     match s.trim().parse::<f64>() {

@@ -68,6 +68,14 @@ pub enum CliError {
     Usage(String),
     /// A failure at run time (a file, a server, a write): exit 1.
     Runtime(anyhow::Error),
+    /// Stopped by a signal after saving what had finished (`interrupted: N
+    /// of M runs finished; saved to ...`): exit 128 + the signal.
+    Interrupted {
+        /// `SIGINT` (2) or `SIGTERM` (15).
+        signal: i32,
+        /// What was finished and where it was saved.
+        message: String,
+    },
 }
 
 impl CliError {
@@ -76,7 +84,14 @@ impl CliError {
         match self {
             CliError::Usage(_) => 2,
             CliError::Runtime(_) => 1,
+            CliError::Interrupted { signal, .. } => 128 + signal,
         }
+    }
+
+    /// Whether the command was stopped by a signal (its message is not an
+    /// error's: it says what was saved).
+    pub fn is_interrupt(&self) -> bool {
+        matches!(self, CliError::Interrupted { .. })
     }
 
     /// Whether the error is stdout closed by its reader (`cachesim list |
@@ -84,7 +99,7 @@ impl CliError {
     /// binary exits 0 quietly instead of reporting a failure.
     pub fn is_broken_pipe(&self) -> bool {
         match self {
-            CliError::Usage(_) => false,
+            CliError::Usage(_) | CliError::Interrupted { .. } => false,
             CliError::Runtime(e) => e.chain().any(broken_pipe),
         }
     }
@@ -137,6 +152,7 @@ impl fmt::Display for CliError {
         match self {
             CliError::Usage(m) => f.write_str(m),
             CliError::Runtime(e) => write!(f, "{e:#}"),
+            CliError::Interrupted { message, .. } => f.write_str(message),
         }
     }
 }

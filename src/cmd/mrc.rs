@@ -264,6 +264,10 @@ pub fn mrc(a: MrcArgs) -> Result<(), CliError> {
             None => Destination::fresh(Path::new("results"), "mrc", &report::utc_stamp_now()),
         })
     };
+    // Before the curves are computed, not after.
+    if let Some(dest) = &destination {
+        dest.check().map_err(|e| usage("--out", e))?;
+    }
     let mut rows = Vec::new();
     for w in &workloads {
         // A trace's curve does not depend on the seed: computed once.

@@ -13,7 +13,6 @@ use crate::sim::phases::{self, FreshOptions};
 use crate::sim::runner::{OriginSpec, Plan, RunError, WorkloadInput};
 use crate::sim::strategy::split_shared;
 use crate::sim::strategy::{Kind, Strategy};
-use anyhow::Context;
 use std::path::Path;
 
 /// Parses and checks every option, so that bad input is reported before any
@@ -231,6 +230,7 @@ fn redis_options(a: &RunArgs, uses_redis: bool) -> Result<RedisOptions, CliError
     Ok(RedisOptions {
         url,
         keep: r.redis_keep,
+        key_ttl: r.redis_key_ttl,
         server_bin: r.redis_server_bin.clone(),
         value_size: r.value_size,
         pipeline: r.pipeline.unwrap_or(1),
@@ -291,6 +291,11 @@ const MAX_INSTANCES: u64 = 100_000;
 
 /// Runs `cachesim run`: replays the plan, prints the results and saves them
 /// as CSV unless `--no-save` (and the timeline and histograms when asked).
+///
+/// Every output location is checked before the first run. A sweep broken
+/// by a lost server (Redis, the PostgreSQL origin) or stopped by a signal
+/// saves and prints the runs that finished; any other failure leaves none
+/// of the command's outputs.
 pub fn run(a: RunArgs) -> Result<(), CliError> {
     let quiet = a.output.quiet;
     let plan = plan_from_args(&a)?;
@@ -310,52 +315,80 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
             None => Destination::fresh(Path::new("results"), "run", &report::utc_stamp_now()),
         })
     };
-    let (results, timeline, err) = plan.run_keep(quiet);
-    // A sweep broken by a Redis failure keeps the runs that finished; any
-    // other failure writes nothing.
-    let (results, broken) = match err {
-        None => (results, None),
-        Some(RunError::Backend(msg)) if !results.is_empty() => (results, Some(msg)),
+    check_outputs(&plan, destination.as_ref())?;
+    let outcome = plan.run_keep(quiet);
+    let written = outcome.histograms;
+    let (results, timeline) = (outcome.results, outcome.timeline);
+    // A sweep broken by a lost server or a signal keeps the runs that
+    // finished; any other failure writes nothing.
+    let stop = match outcome.err {
+        None => None,
+        Some(RunError::Interrupted) => Some(Stop::Signal),
+        Some(RunError::Backend(msg) | RunError::Origin(msg)) if !results.is_empty() => {
+            Some(Stop::Broken(msg))
+        }
         // A warm-up longer than a trace is only known once it is counted.
-        Some(other) => return Err(super::run_error(other)),
+        Some(other) => {
+            written.remove();
+            return Err(super::run_error(other));
+        }
     };
 
-    let mut timeline_path = None;
-    let mut out_path = None;
-    if let Some(dest) = &destination {
-        let path = dest
-            .write(|w| CsvExporter.write(&results, w))
-            .with_context(|| format!("cannot write results to '{}'", dest.display()))?;
-        if plan.fresh.window.is_some() {
-            // Named after the results file, so as fresh as it is.
-            let tp = phases::timeline_path(&path);
-            let written = crate::files::write_atomic(&tp, |w| phases::write_timeline(&timeline, w));
-            if let Err(e) = written {
-                let _ = std::fs::remove_file(&path);
-                return Err(anyhow::Error::new(e)
-                    .context(format!("cannot write the timeline to '{}'", tp.display()))
-                    .into());
-            }
-            timeline_path = Some(tp);
+    let saved = match (&destination, results.is_empty()) {
+        (Some(dest), false) => {
+            let timeline = plan.fresh.window.map(|_| timeline.as_slice());
+            Some(save(dest, &results, timeline, written))
         }
-        out_path = Some(path);
-    }
+        _ => None,
+    };
     let exporter: &dyn Exporter = match a.output.format {
         OutputFormat::Table => &TableExporter,
         OutputFormat::Csv => &CsvExporter,
         OutputFormat::Json => &JsonExporter,
     };
-    super::to_stdout(|out| exporter.write(&results, out))?;
-    if let Some(msg) = broken {
-        let saved = match &out_path {
-            Some(p) => format!(
-                "; the {} finished run(s) were saved to {}",
-                results.len(),
-                p.display()
-            ),
-            None => format!("; {} run(s) had finished", results.len()),
-        };
-        return Err(CliError::Runtime(anyhow::anyhow!("{msg}{saved}")));
+    // Printed even when they could not be saved (a disk that filled up
+    // during the runs): the work is not lost.
+    if !results.is_empty() {
+        super::to_stdout(|out| exporter.write(&results, out))?;
+    }
+    let (out_path, timeline_path) = match saved {
+        None => (None, None),
+        Some(Ok((p, tp))) => (Some(p), tp),
+        Some(Err(e)) => {
+            let n = results.len();
+            return Err(e
+                .context(format!("the {n} run(s) were printed on stdout only"))
+                .into());
+        }
+    };
+    match stop {
+        None => {}
+        Some(Stop::Broken(msg)) => {
+            let saved = match &out_path {
+                Some(p) => format!(
+                    "; the {} finished run(s) were saved to {}",
+                    results.len(),
+                    p.display()
+                ),
+                None => format!("; {} run(s) had finished", results.len()),
+            };
+            return Err(CliError::Runtime(anyhow::anyhow!("{msg}{saved}")));
+        }
+        Some(Stop::Signal) => {
+            let saved = match &out_path {
+                Some(p) => format!("saved to {}", p.display()),
+                None if results.is_empty() => "nothing saved".into(),
+                None => "not saved (--no-save)".into(),
+            };
+            return Err(CliError::Interrupted {
+                signal: crate::interrupt::signal().unwrap_or(libc::SIGINT),
+                message: format!(
+                    "interrupted: {} of {} runs finished; {saved}",
+                    results.len(),
+                    plan.run_count()
+                ),
+            });
+        }
     }
     if let (Some(path), false) = (&out_path, quiet) {
         eprintln!("saved {} run(s) to {}", results.len(), path.display());
@@ -366,6 +399,71 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
                 tp.display()
             );
         }
+    }
+    Ok(())
+}
+
+/// Saves the results at `dest` and, with `--window`, the `timeline` next to
+/// it; returns their paths. On a failure removes every output of the
+/// command (`written`: the histograms, then the results file).
+fn save(
+    dest: &Destination,
+    results: &[crate::sim::result::RunResult],
+    timeline: Option<&[phases::TimelineRow]>,
+    mut written: crate::files::Outputs,
+) -> anyhow::Result<(std::path::PathBuf, Option<std::path::PathBuf>)> {
+    let path = match dest.write(|w| CsvExporter.write(results, w)) {
+        Ok(p) => p,
+        Err(e) => {
+            written.remove();
+            let what = format!("cannot write results to '{}'", dest.display());
+            return Err(anyhow::Error::new(e).context(what));
+        }
+    };
+    written.file(path.clone());
+    let Some(timeline) = timeline else {
+        return Ok((path, None));
+    };
+    // Named after the results file, so as fresh as it is.
+    let tp = phases::timeline_path(&path);
+    match crate::files::write_atomic(&tp, |w| phases::write_timeline(timeline, w)) {
+        Ok(()) => Ok((path, Some(tp))),
+        Err(e) => {
+            written.remove();
+            let what = format!("cannot write the timeline to '{}'", tp.display());
+            Err(anyhow::Error::new(e).context(what))
+        }
+    }
+}
+
+/// Why a sweep stopped early with runs to keep.
+enum Stop {
+    /// A server was lost (the message names the run).
+    Broken(String),
+    /// `SIGINT` or `SIGTERM`.
+    Signal,
+}
+
+/// Checks, before any run, that every output can be written: the results
+/// file (`--out`, or a fresh name under `results/`), the timeline next to
+/// it (`--window`) and the `--histograms` folder.
+fn check_outputs(plan: &Plan, destination: Option<&Destination>) -> Result<(), CliError> {
+    if let Some(dest) = destination {
+        dest.check().map_err(|e| usage("--out", e))?;
+        if let (Destination::Given(p), Some(_)) = (dest, plan.fresh.window) {
+            let tp = phases::timeline_path(p);
+            crate::files::check_file(&tp)
+                .map_err(|e| usage("--window", format!("the timeline: {e}")))?;
+        }
+    }
+    if let Some(dir) = &plan.histograms {
+        if dir.exists() && !dir.is_dir() {
+            return Err(usage(
+                "--histograms",
+                format!("'{}' is not a directory", dir.display()),
+            ));
+        }
+        crate::files::check_dir(dir).map_err(|e| usage("--histograms", e))?;
     }
     Ok(())
 }

@@ -55,6 +55,10 @@ pub enum RunError {
     /// A backend failed (a server unreachable, a connection lost...).
     #[error("{0}")]
     Backend(String),
+    /// A signal (Ctrl-C, `kill`) stopped the run before it finished; see
+    /// [`crate::interrupt`].
+    #[error("interrupted")]
+    Interrupted,
     /// A latency histogram could not be written.
     #[error("cannot write histogram '{path}': {err}")]
     Histogram {
@@ -100,6 +104,12 @@ pub enum RunError {
         /// The workload's label.
         workload: String,
     },
+}
+
+impl From<crate::interrupt::Interrupted> for RunError {
+    fn from(_: crate::interrupt::Interrupted) -> RunError {
+        RunError::Interrupted
+    }
 }
 
 /// What stands behind the cache, when latency is recorded.
@@ -308,8 +318,10 @@ impl Data {
     /// The one walk over a workload's requests: calls `f(batch, range,
     /// vtime_base)` on pieces of at most `chunk` requests, in stream order
     /// (request `i` of `batch` is number `vtime_base + i` of the stream). A
-    /// trace is read as it goes, one batch in memory.
-    pub(crate) fn for_each_chunk<E: From<TraceError>>(
+    /// trace is read as it goes, one batch in memory. Stops with
+    /// [`crate::interrupt::Interrupted`] at the first piece after a signal
+    /// (every replay walks the workload here, so every replay stops).
+    pub(crate) fn for_each_chunk<E: From<TraceError> + From<crate::interrupt::Interrupted>>(
         &self,
         chunk: usize,
         mut f: impl FnMut(&Batch, std::ops::Range<usize>, u64) -> Result<(), E>,
@@ -318,6 +330,7 @@ impl Data {
             Data::Memory(batch) => {
                 let mut start = 0;
                 while start < batch.len() {
+                    crate::interrupt::check()?;
                     let end = (start + chunk).min(batch.len());
                     f(batch, start..end, 0)?;
                     start = end;
@@ -328,6 +341,7 @@ impl Data {
                 let mut b = Batch::new(*rate, 1);
                 let mut vtime = 0u64;
                 while reader.next_batch(&mut b, chunk)? > 0 {
+                    crate::interrupt::check()?;
                     f(&b, 0..b.len(), vtime)?;
                     vtime += b.len() as u64;
                 }
@@ -522,8 +536,11 @@ pub(crate) fn run_one_timeline(
             Some(finish_timed(t))
         }
         (Some(OriginSpec::Backend(b)), None) => {
-            let mut t = Timed::new(b.connect()?);
-            dispatch!(&mut policy, p => replay_data(p, &w.data, next_use, charge, &mut c, pb, &mut t, &mut drv))?;
+            // A lost origin names the run it broke, as a lost Redis does.
+            let named = |e| named_origin_error(e, &built.canonical, &cfg.capacity, &w.label);
+            let mut t = Timed::new(b.connect().map_err(named)?);
+            dispatch!(&mut policy, p => replay_data(p, &w.data, next_use, charge, &mut c, pb, &mut t, &mut drv))
+                .map_err(named)?;
             Some(finish_timed(t))
         }
     };
@@ -563,6 +580,23 @@ pub(crate) fn run_one_timeline(
         .map(|p| TimelineRow::new(&result, p, cfg.ttl))
         .collect();
     Ok((result, lat.map(|l| l.overall), timeline))
+}
+
+/// An origin's error `e` naming the run it broke (`run lru c=10% on zipf
+/// failed: ...`); other errors as they are.
+pub(crate) fn named_origin_error(
+    e: RunError,
+    strategy: &str,
+    capacity: &Capacity,
+    workload: &str,
+) -> RunError {
+    match e {
+        RunError::Origin(msg) => RunError::Origin(format!(
+            "run {strategy} c={} on {workload} failed: origin: {msg}",
+            capacity.label()
+        )),
+        e => e,
+    }
 }
 
 /// Runs `cfg` on the engine of its strategy (or of the shared cache of

@@ -32,6 +32,7 @@ use super::phases::{FreshOptions, FreshRun, TimelineRow};
 use super::result::RunResult;
 use super::runner::{run_one_timeline, OriginSpec, Prepared, RunConfig, RunError, WorkloadInput};
 use super::strategy::{Kind, Strategy};
+use crate::files::Outputs;
 use crate::policy::{self, StrategySpec};
 use crate::workload::trace;
 use hdrhistogram::Histogram;
@@ -72,6 +73,16 @@ pub struct Plan {
     pub engines: Engines,
     /// Runs at once; `None` for all cores.
     pub threads: Option<usize>,
+}
+
+/// What a plan produced: the rows that finished (see [`Plan::run_keep`]),
+/// their timeline rows, the histogram files written, and why it stopped.
+pub(crate) struct Outcome {
+    pub(crate) results: Vec<RunResult>,
+    pub(crate) timeline: Vec<TimelineRow>,
+    /// The `.hgrm` files written (and the folder, if this plan created it).
+    pub(crate) histograms: Outputs,
+    pub(crate) err: Option<RunError>,
 }
 
 /// What one run produced.
@@ -142,13 +153,14 @@ impl Plan {
         self.threads
             .unwrap_or(cores)
             .min(super::max_threads())
-            .min(usize::try_from(self.run_count()).unwrap_or(usize::MAX))
+            .min(self.run_count())
             .max(1)
     }
 
-    /// The number of runs: workloads × seeds × strategies × capacities ×
-    /// TTLs (saturating), without listing them.
-    pub fn run_count(&self) -> u64 {
+    /// The number of runs of the plan (rows of a complete result):
+    /// workloads × seeds × strategies × capacities × TTLs (saturating),
+    /// without listing them.
+    pub fn run_count(&self) -> usize {
         [
             self.workloads.len(),
             self.seeds.len(),
@@ -157,13 +169,13 @@ impl Plan {
             self.ttls.len().max(1),
         ]
         .iter()
-        .fold(1u64, |n, &k| n.saturating_mul(k as u64))
+        .fold(1usize, |n, &k| n.saturating_mul(k))
     }
 
     /// Refuses a plan of more than [`MAX_RUNS`] runs (each keeps its result
     /// row until the results are written), naming the axes to shrink.
     pub fn check_run_count(&self) -> Result<(), String> {
-        let n = self.run_count();
+        let n = self.run_count() as u64;
         if n <= MAX_RUNS {
             return Ok(());
         }
@@ -210,7 +222,7 @@ impl Plan {
 
     /// Runs everything on [`Plan::thread_count`] threads. Stops handing out
     /// runs at the first error and reports the first failing row: a failed
-    /// plan produces no results (so no half-written file).
+    /// plan produces no results (so no half-written file, and no histogram).
     pub fn run(&self, quiet: bool) -> Result<Vec<RunResult>, RunError> {
         self.run_full(quiet).map(|(r, _)| r)
     }
@@ -220,32 +232,33 @@ impl Plan {
         &self,
         quiet: bool,
     ) -> Result<(Vec<RunResult>, Vec<TimelineRow>), RunError> {
-        let (out, timeline, err) = self.run_keep(quiet);
-        match err {
-            Some(e) => Err(e),
-            None => Ok((out, timeline)),
+        let o = self.run_keep(quiet);
+        match o.err {
+            Some(e) => {
+                o.histograms.remove();
+                Err(e)
+            }
+            None => Ok((o.results, o.timeline)),
         }
     }
 
     /// Like [`Plan::run_full`], but also returns the rows before the first
     /// failing one, so a sweep broken by a lost server keeps its finished
-    /// runs.
-    pub(crate) fn run_keep(
-        &self,
-        quiet: bool,
-    ) -> (Vec<RunResult>, Vec<TimelineRow>, Option<RunError>) {
-        let mut out = Vec::new();
-        let mut timeline = Vec::new();
-        let err = self.run_into(quiet, &mut out, &mut timeline).err();
-        (out, timeline, err)
+    /// runs; after a signal ([`crate::interrupt`]), every run that finished
+    /// (the error is then [`RunError::Interrupted`]). The histograms
+    /// written are the caller's to keep or remove.
+    pub(crate) fn run_keep(&self, quiet: bool) -> Outcome {
+        let mut o = Outcome {
+            results: Vec::new(),
+            timeline: Vec::new(),
+            histograms: Outputs::default(),
+            err: None,
+        };
+        o.err = self.run_into(quiet, &mut o).err();
+        o
     }
 
-    fn run_into(
-        &self,
-        quiet: bool,
-        out: &mut Vec<RunResult>,
-        timeline: &mut Vec<TimelineRow>,
-    ) -> Result<(), RunError> {
+    fn run_into(&self, quiet: bool, o: &mut Outcome) -> Result<(), RunError> {
         // Reject bad strategy specs before any work.
         let parsed = self.parsed()?;
         if self.seeds.is_empty() {
@@ -283,7 +296,7 @@ impl Plan {
         pb.set_prefix(format!("0/{} runs", jobs.len()));
 
         let work = || loop {
-            if abort.load(Ordering::Relaxed) {
+            if abort.load(Ordering::Relaxed) || crate::interrupt::interrupted() {
                 break;
             }
             let j = next.fetch_add(1, Ordering::Relaxed);
@@ -312,22 +325,31 @@ impl Plan {
         pb.finish_and_clear();
 
         // Rows in order, up to the first that failed or did not run (rows
-        // are handed out in order, so every row before it ran).
+        // are handed out in order, so every row before it ran); after a
+        // signal, every row that finished (the others were stopped or never
+        // started).
+        let stopped = crate::interrupt::interrupted();
         for r in results {
             match r.into_inner().unwrap_or_else(|e| e.into_inner()) {
                 Some(Ok((result, hist, tl))) => {
                     if let (Some(dir), Some(h)) = (&self.histograms, hist) {
-                        write_histogram(dir, out.len() + 1, &result, &h)?;
+                        let row = o.results.len() + 1;
+                        write_histogram(dir, row, &result, &h, &mut o.histograms)?;
                     }
-                    timeline.extend(tl);
-                    out.push(result);
+                    o.timeline.extend(tl);
+                    o.results.push(result);
                 }
+                Some(Err(_)) | None if stopped => {}
                 Some(Err(e)) => return Err(e),
                 None => break,
             }
         }
-        if out.len() != jobs.len() {
-            return Err(RunError::Workload("a run did not complete".into()));
+        if o.results.len() != jobs.len() {
+            return Err(if stopped {
+                RunError::Interrupted
+            } else {
+                RunError::Workload("a run did not complete".into())
+            });
         }
         Ok(())
     }
@@ -419,12 +441,13 @@ impl Plan {
 }
 
 /// Writes a run's overall latency histogram as `DIR/NNN-workload-strategy-capacity.hgrm`
-/// (NNN the row number), atomically.
+/// (NNN the row number), atomically, and records it in `written`.
 fn write_histogram(
     dir: &std::path::Path,
     row: usize,
     r: &RunResult,
     h: &Histogram<u64>,
+    written: &mut Outputs,
 ) -> Result<(), RunError> {
     let name = format!(
         "{row:03}-{}-{}-{}.hgrm",
@@ -441,8 +464,15 @@ fn write_histogram(
         })
         .collect();
     let path = dir.join(name);
-    crate::files::write_atomic(&path, |w| latency::write_hgrm(h, w))
-        .map_err(|err| RunError::Histogram { path, err })
+    written.dir(dir);
+    crate::files::write_atomic(&path, |w| latency::write_hgrm(h, w)).map_err(|err| {
+        RunError::Histogram {
+            path: path.clone(),
+            err,
+        }
+    })?;
+    written.file(path);
+    Ok(())
 }
 
 #[cfg(test)]

@@ -244,6 +244,53 @@ impl Fuzz {
         v
     }
 }
+/// A TCP proxy to `127.0.0.1:target` on a free port (returned) that cuts
+/// its `cut`-th connection (from 1) once it has forwarded 4 KB from the
+/// client: a server lost in the middle of a run.
+pub fn proxy(target: u16, cut: usize) -> u16 {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let n = AtomicUsize::new(0);
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(client) = s else { return };
+            let i = n.fetch_add(1, Ordering::SeqCst) + 1;
+            let server = TcpStream::connect(("127.0.0.1", target)).unwrap();
+            let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut s2, &mut c2);
+            });
+            let (mut c, mut s) = (client, server);
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let mut total = 0;
+                while let Ok(k) = c.read(&mut buf) {
+                    if k == 0 || s.write_all(&buf[..k]).is_err() {
+                        break;
+                    }
+                    total += k;
+                    if i == cut && total > 4096 {
+                        break;
+                    }
+                }
+                let _ = c.shutdown(std::net::Shutdown::Both);
+                let _ = s.shutdown(std::net::Shutdown::Both);
+            });
+        }
+    });
+    port
+}
+
+/// The PostgreSQL of the origin tests: `$CACHESIM_PG_URL`, else the local
+/// server's `test` database.
+pub fn pg_url() -> String {
+    std::env::var("CACHESIM_PG_URL")
+        .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".into())
+}
+
 /// A free TCP port on the loopback (another process may take it before it
 /// is used; the servers the tests start are given it at once).
 pub fn free_port() -> u16 {

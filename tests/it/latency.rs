@@ -225,12 +225,10 @@ fn bad_origin_strings_and_unreachable_databases_are_clear_errors() {
     }
 }
 
-fn pg_url() -> String {
-    std::env::var("CACHESIM_PG_URL")
-        .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".into())
-}
+use crate::common::pg_url;
 
-fn psql_one(sql: &str) -> Option<String> {
+/// The first column of the first row of `sql`, or `None` (no server).
+pub(crate) fn psql_one(sql: &str) -> Option<String> {
     let cfg = cachesim::external::postgres::PgConfig::parse(&pg_url()).ok()?;
     let mut c = cachesim::external::postgres::PgConn::connect(&cfg).ok()?;
     c.simple(sql).ok()?.into_iter().next().flatten()

@@ -23,6 +23,7 @@ mod conformance_wtinylfu;
 mod freshness;
 mod fuzz_readers;
 mod fuzz_specs;
+mod interrupts;
 mod latency;
 mod memory_limit;
 mod mrc_confidence;

@@ -10,12 +10,9 @@ use common::{json, u, which};
 
 use cachesim::external::redis_cluster::{ClusterClient, CmdBatch};
 use cachesim::external::resp::{Conn, Value};
-use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 
 const DB: &str = "9";
 
@@ -23,7 +20,7 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_cachesim"))
 }
 
-fn redis_up() -> bool {
+pub(crate) fn redis_up() -> bool {
     Conn::connect("127.0.0.1", 6379)
         .and_then(|mut c| c.cmd(&["PING"]))
         .is_ok()
@@ -56,7 +53,7 @@ fn run_threads(threads: Option<usize>, args: &[&str]) -> (Output, u32) {
 }
 
 /// Keys matching `pattern` on one node (and database).
-fn scan(port: u16, db: u32, pattern: &str) -> Vec<Vec<u8>> {
+pub(crate) fn scan(port: u16, db: u32, pattern: &str) -> Vec<Vec<u8>> {
     let mut c = Conn::connect("127.0.0.1", port).unwrap();
     c.login(None, None, db).unwrap();
     let mut cursor = "0".to_string();
@@ -173,14 +170,14 @@ fn redis_with_enough_memory_hits_like_an_unbounded_cache_and_cleans_up() {
     }
 }
 
-fn gone(pid: u32) -> bool {
+pub(crate) fn gone(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Err(_) => true,
         Ok(s) => s.rsplit_once(')').unwrap().1.trim_start().starts_with('Z'),
     }
 }
 
-fn private_pids(stderr: &[u8]) -> Vec<u32> {
+pub(crate) fn private_pids(stderr: &[u8]) -> Vec<u32> {
     String::from_utf8_lossy(stderr)
         .lines()
         .filter_map(|l| {
@@ -583,40 +580,9 @@ fn a_missing_redis_server_says_how_to_install_it() {
     assert!(!out.exists());
 }
 
-/// A TCP proxy to 127.0.0.1:6379 that cuts its `cut`-th connection (from 1)
-/// once it has forwarded 4 KB from the client.
+/// A TCP proxy to the Redis on 127.0.0.1:6379 (see [`common::proxy`]).
 fn proxy(cut: usize) -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    let n = Arc::new(AtomicUsize::new(0));
-    std::thread::spawn(move || {
-        for s in l.incoming() {
-            let Ok(client) = s else { return };
-            let i = n.fetch_add(1, Ordering::SeqCst) + 1;
-            let server = TcpStream::connect("127.0.0.1:6379").unwrap();
-            let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-            std::thread::spawn(move || {
-                let _ = std::io::copy(&mut s2, &mut c2);
-            });
-            let (mut c, mut s) = (client, server);
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                let mut total = 0;
-                while let Ok(k) = c.read(&mut buf) {
-                    if k == 0 || s.write_all(&buf[..k]).is_err() {
-                        break;
-                    }
-                    total += k;
-                    if i == cut && total > 4096 {
-                        break;
-                    }
-                }
-                let _ = c.shutdown(std::net::Shutdown::Both);
-                let _ = s.shutdown(std::net::Shutdown::Both);
-            });
-        }
-    });
-    port
+    common::proxy(6379, cut)
 }
 
 #[test]

@@ -113,6 +113,12 @@ impl From<crate::workload::trace::TraceError> for Fail {
     }
 }
 
+impl From<crate::interrupt::Interrupted> for Fail {
+    fn from(e: crate::interrupt::Interrupted) -> Fail {
+        Fail::Run(e.into())
+    }
+}
+
 impl From<RespError> for Fail {
     fn from(e: RespError) -> Fail {
         Fail::Redis(e)

@@ -12,7 +12,8 @@ use super::replay::{client_of, client_threads, replay, thread_of};
 use super::resp::{self, Conn, RespError};
 use super::server::{run_id, server_binary, PrivateServer};
 use super::spec::{
-    parse_spec, runs, ExternalSpec, RedisOptions, DEFAULT_VOLATILE_TTL_S, L2, STRATEGIES,
+    parse_spec, runs, ExternalSpec, RedisOptions, DEFAULT_KEY_TTL_S, DEFAULT_VOLATILE_TTL_S, L2,
+    STRATEGIES,
 };
 use super::tiered::L1;
 use super::url::RedisUrl;
@@ -23,7 +24,7 @@ use crate::sim::capacity::{Capacity, CapacityKind};
 use crate::sim::fleet::{fleet_columns, FleetConfig, FleetCounters};
 use crate::sim::latency::LatencySummary;
 use crate::sim::result::RunResult;
-use crate::sim::runner::{base_result, Data, Prepared, RunConfig, RunError};
+use crate::sim::runner::{base_result, named_origin_error, Data, Prepared, RunConfig, RunError};
 use hdrhistogram::Histogram;
 use indicatif::ProgressBar;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -270,7 +271,7 @@ impl<'a> Run<'a> {
             _ => 1,
         };
         let label = format!("{} c={}", spec.canonical, cfg.capacity.label());
-        let px = px(&spec.l2, cfg.ttl);
+        let px = px(&spec.l2, cfg.ttl, opts.key_ttl.unwrap_or(DEFAULT_KEY_TTL_S));
         let prefix = format!("cachesim:{}:", run_id()).into_bytes();
         let unit = match &w.data {
             Data::Memory(b) => b.unit_size,
@@ -294,6 +295,12 @@ impl<'a> Run<'a> {
     fn broken(&self, e: String) -> RunError {
         let w = &self.w.label;
         RunError::Backend(format!("run {} on {w} failed: {e}", self.label))
+    }
+
+    /// An origin's error naming the run, as [`Run::broken`] does.
+    fn origin_broken(&self, e: RunError) -> RunError {
+        let (name, cap) = (&self.spec.canonical, &self.cfg.capacity);
+        named_origin_error(e, name, cap, &self.w.label)
     }
 
     /// Starts a private server (sized in [`Run::size_private`] once the
@@ -679,8 +686,8 @@ impl<'a> Run<'a> {
     fn failure(&self, f: Fail, url: &RedisUrl) -> RunError {
         match f {
             Fail::Redis(e) => self.broken(format!("Redis at {}: {e}", url.display())),
-            Fail::Origin(e) => RunError::Origin(e.0),
-            Fail::Run(e) => e,
+            Fail::Origin(e) => self.origin_broken(RunError::Origin(e.0)),
+            Fail::Run(e) => self.origin_broken(e),
         }
     }
 
@@ -723,10 +730,17 @@ impl<'a> Run<'a> {
     }
 }
 
-/// The `PX` of every `SET`: `--ttl`, else for `redis-ttl` an hour
-/// (volatile-ttl only evicts keys that have a TTL).
-fn px(l2: &L2, ttl: Option<f64>) -> Option<Vec<u8>> {
+/// The `PX` of every `SET`. On the shared server, `--ttl` or `key_ttl`
+/// (`--redis-key-ttl`), whichever is shorter: every key a run writes there
+/// expires even if the run cannot delete it (killed, or the connection
+/// lost). On a private server, `--ttl`, else for `redis-ttl` an hour
+/// (volatile-ttl only evicts keys that have a TTL), else none: its
+/// allkeys-* policies pick victims among all keys whatever their TTL, a
+/// TTL would only cost memory per key (and so move a capacity in
+/// objects), and the server and its keys go with the run.
+fn px(l2: &L2, ttl: Option<f64>, key_ttl: f64) -> Option<Vec<u8>> {
     let ttl = match (l2, ttl) {
+        (L2::Server, t) => Some(t.map_or(key_ttl, |t| t.min(key_ttl))),
         (_, Some(t)) => Some(t),
         (L2::Private { policy, .. }, None) if *policy == "volatile-ttl" => {
             Some(DEFAULT_VOLATILE_TTL_S)
@@ -784,5 +798,29 @@ fn capacity_columns(
         }
         (None, Some(s)) => (s.resolved, s.cap.kind(), s.cap.label()),
         (None, None) => (0, CapacityKind::Bytes, "server".to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_shared_server_gets_the_safety_ttl() {
+        let px = |l2: &L2, ttl| px(l2, ttl, 86400.0).map(|v| String::from_utf8(v).unwrap());
+        let lru = L2::Private {
+            policy: "allkeys-lru",
+            samples: 5,
+        };
+        let vttl = L2::Private {
+            policy: "volatile-ttl",
+            samples: 5,
+        };
+        assert_eq!(px(&L2::Server, None).as_deref(), Some("86400000"));
+        assert_eq!(px(&L2::Server, Some(30.0)).as_deref(), Some("30000"));
+        assert_eq!(px(&L2::Server, Some(1e7)).as_deref(), Some("86400000"));
+        assert_eq!(px(&lru, None), None);
+        assert_eq!(px(&lru, Some(30.0)).as_deref(), Some("30000"));
+        assert_eq!(px(&vttl, None).as_deref(), Some("3600000"));
     }
 }

@@ -62,10 +62,14 @@ pub(crate) fn server_binary(given: Option<&Path>, strategy: &str) -> Result<Path
 ///
 /// It runs under a small `sh` watchdog whose stdin is a pipe from cachesim:
 /// when cachesim exits for any reason (even `SIGKILL`) the pipe closes, the
-/// watchdog's `read` returns and it kills the server. On Ctrl-C the terminal
-/// sends `SIGINT` to the whole process group, which Redis handles as a
-/// shutdown. The server's log and working directory are a temporary
-/// directory, removed on drop (or by the watchdog once the server is gone).
+/// watchdog's `read` returns and it kills the server. The watchdog and the
+/// server are a process group of their own, and the watchdog ignores
+/// `SIGINT`, `SIGTERM` and `SIGHUP`: Ctrl-C (`SIGINT` to the terminal's
+/// whole process group) reaches cachesim only, which stops the run and
+/// stops the server itself; were cachesim killed, the watchdog still
+/// outlives it to clean up. The server's log and working directory are a
+/// temporary directory, removed on drop (or by the watchdog once the server
+/// is gone).
 pub(crate) struct PrivateServer {
     sh: Child,
     stdin: Option<ChildStdin>,
@@ -77,6 +81,7 @@ pub(crate) struct PrivateServer {
 const WATCHDOG: &str = r#"bin=$1; shift
 "$bin" "$@" </dev/null >/dev/null 2>>"$CACHESIM_REDIS_LOG" &
 r=$!
+trap '' INT TERM HUP
 echo "$r"
 read _ignored
 kill "$r" 2>/dev/null
@@ -217,7 +222,10 @@ impl PrivateServer {
         let log = dir.join("redis.log");
         let port =
             free_port().map_err(|e| RunError::Backend(format!("cannot find a free port: {e}")))?;
-        let mut sh = Command::new("sh")
+        let mut sh = Command::new("sh");
+        // Its own process group: out of reach of the terminal's Ctrl-C.
+        std::os::unix::process::CommandExt::process_group(&mut sh, 0);
+        let mut sh = sh
             .arg("-c")
             .arg(WATCHDOG)
             .arg("sh")

@@ -14,6 +14,10 @@ use std::path::PathBuf;
 pub(crate) const DEFAULT_SAMPLES: u64 = 5;
 /// TTL given to keys under `redis-ttl` when `--ttl` is absent.
 pub(crate) const DEFAULT_VOLATILE_TTL_S: f64 = 3600.0;
+/// The longest TTL of a key on the shared server (`--redis-key-ttl`): a
+/// day, far longer than a run's keys are read, short enough that keys a
+/// killed run left behind do not stay.
+pub(crate) const DEFAULT_KEY_TTL_S: f64 = 86400.0;
 
 /// The Redis options of `cachesim run`.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -22,6 +26,9 @@ pub struct RedisOptions {
     pub url: Option<RedisUrl>,
     /// `--redis-keep`: leave the run's keys on the server.
     pub keep: bool,
+    /// `--redis-key-ttl`: the longest TTL of a key on the shared server,
+    /// seconds; `None` is [`DEFAULT_KEY_TTL_S`].
+    pub key_ttl: Option<f64>,
     /// `--redis-server-bin`: the binary for private servers.
     pub server_bin: Option<PathBuf>,
     /// `--value-size`: bytes per value instead of the request's size.
