@@ -13,6 +13,7 @@ pub mod cmd;
 pub mod external;
 pub mod files;
 pub mod interrupt;
+mod memory;
 pub mod mrc;
 pub mod plot;
 pub mod policy;

@@ -93,6 +93,7 @@ pub fn workloads(a: &WorkloadArgs) -> Result<Vec<WorkloadInput>, CliError> {
             };
             usage(opt, e)
         })?;
+        fits_in_memory(&p, a)?;
         out.push(WorkloadInput::Preset { preset: p, label });
     }
     for path in &a.trace {
@@ -103,6 +104,46 @@ pub fn workloads(a: &WorkloadArgs) -> Result<Vec<WorkloadInput>, CliError> {
         });
     }
     Ok(out)
+}
+
+/// Bytes a synthetic workload holds while it runs, roughly: its key per
+/// request (8 bytes; more for timestamps, operations and the future
+/// index that offline strategies build) and the generator's tables per key.
+const BYTES_PER_REQUEST: u64 = 16;
+const BYTES_PER_KEY: u64 = 64;
+
+/// Refuses a synthetic workload whose stream would not fit in the memory
+/// this process may still take (it is generated whole, before the first
+/// request): an error naming the option now, instead of an abort or the
+/// OOM killer later (issue 16, item 2).
+fn fits_in_memory(p: &Preset, a: &WorkloadArgs) -> Result<(), CliError> {
+    let Some(free) = crate::memory::available() else {
+        return Ok(());
+    };
+    let by_requests = p.requests.saturating_mul(BYTES_PER_REQUEST);
+    let by_keys = p.keys.saturating_mul(BYTES_PER_KEY);
+    let need = by_requests.saturating_add(by_keys);
+    if need <= free {
+        return Ok(());
+    }
+    let opt = if by_keys > by_requests && a.keys.is_some() {
+        "--keys"
+    } else if a.requests.is_some() {
+        "--requests"
+    } else {
+        "--workload"
+    };
+    Err(usage(
+        opt,
+        format!(
+            "'{}' with {} requests over {} keys is generated in memory and needs about {}; this process may take {} (free memory, ulimit -v, cgroup limit). Use fewer, or replay a file with --trace, which is read as it goes",
+            p.name,
+            p.requests,
+            p.keys,
+            crate::memory::show(need),
+            crate::memory::show(free)
+        ),
+    ))
 }
 
 /// The seeds: `--seeds` (ranges `1..5` inclusive and single values, comma

@@ -71,6 +71,17 @@ fn hostile_inputs_fail_cleanly_within_128_mib() {
             2,
             "invalid value for '--requests'",
         ),
+        // Within the bounds but past the limit: refused before generating.
+        (
+            run("--requests 100M"),
+            2,
+            "invalid value for '--requests': 'zipf' with 100000000 requests over 100000 keys is generated in memory and needs about 1.5 GiB",
+        ),
+        (
+            run("--requests 10k --keys 100M"),
+            2,
+            "invalid value for '--keys'",
+        ),
         (
             run("--instances 4294967296"),
             2,
