@@ -346,3 +346,43 @@ fn csv_traces_are_read_strictly_and_named_by_their_lines() {
         assert_eq!(err.matches("line").count(), 0, "{name}: {err}");
     }
 }
+
+/// Item 11: a full stdout is an error with exit 1 and a message, a full
+/// stderr does not turn a usage error (exit 2) into a panic (exit 101).
+#[test]
+fn a_full_stdout_or_stderr_is_no_panic() {
+    if !Path::new("/dev/full").exists() {
+        skip_or_fail!("no /dev/full on this system");
+    }
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    let bin = env!("CARGO_BIN_EXE_cachesim");
+    let o = std::process::Command::new(bin)
+        .arg("list")
+        .stdout(full())
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("cannot write to stdout") && !err.contains("panicked"),
+        "{err}"
+    );
+    for args in [
+        &["run", "--bogus"][..],
+        &["run", "--requests", "1k", "--no-save"][..],
+    ] {
+        let o = std::process::Command::new(bin)
+            .args(args)
+            .stderr(full())
+            .stdout(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let want = if args[1] == "--bogus" { 2 } else { 0 };
+        assert_eq!(o.status.code(), Some(want), "{args:?}");
+    }
+}
