@@ -23,16 +23,68 @@ pub enum Op {
     Delete,
 }
 
+/// Operation names the trace readers accept, lowercase, and the request
+/// each one is. Reads of a value are gets; anything that writes or changes
+/// the value (memcached's `add`, `replace`, `cas`, `append`, `prepend`,
+/// `incr`, `decr`; Redis's `setex`, `getset`; YCSB's `update`, `insert`,
+/// `rmw`) is a set, which `--on-write` turns into an invalidation or an
+/// update; removals are deletes. Names are compared without case, and `-`
+/// is read as `_` (`get-lease` is `get_lease`).
+pub(crate) const OP_NAMES: &[(&str, Op)] = &[
+    ("get", Op::Get),
+    ("gets", Op::Get),
+    ("read", Op::Get),
+    ("r", Op::Get),
+    ("get_lease", Op::Get),
+    ("mget", Op::Get),
+    ("getex", Op::Get),
+    ("set", Op::Set),
+    ("add", Op::Set),
+    ("replace", Op::Set),
+    ("cas", Op::Set),
+    ("append", Op::Set),
+    ("prepend", Op::Set),
+    ("incr", Op::Set),
+    ("decr", Op::Set),
+    ("setex", Op::Set),
+    ("getset", Op::Set),
+    ("write", Op::Set),
+    ("w", Op::Set),
+    ("update", Op::Set),
+    ("insert", Op::Set),
+    ("put", Op::Set),
+    ("rmw", Op::Set),
+    ("delete", Op::Delete),
+    ("del", Op::Delete),
+    ("remove", Op::Delete),
+    ("d", Op::Delete),
+];
+
 impl Op {
-    /// Parses `get`, `set` or `delete` (case-insensitive; `read`/`write`/`del`
-    /// and `update`/`insert` are accepted as aliases, since traces use them).
+    /// Parses an operation name of [`OP_NAMES`] (without case; `-` as `_`).
     pub(crate) fn parse(s: &str) -> Option<Op> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "get" | "read" | "r" | "gets" => Some(Op::Get),
-            "set" | "write" | "w" | "update" | "insert" | "put" | "add" => Some(Op::Set),
-            "delete" | "del" | "remove" | "d" => Some(Op::Delete),
-            _ => None,
-        }
+        let want = s.trim().to_ascii_lowercase().replace('-', "_");
+        OP_NAMES
+            .iter()
+            .find(|(name, _)| *name == want)
+            .map(|&(_, op)| op)
+    }
+
+    /// Every accepted name, grouped by the request it is: for the error
+    /// that refuses an unknown one.
+    pub(crate) fn known_names() -> String {
+        [Op::Get, Op::Set, Op::Delete]
+            .iter()
+            .map(|&op| {
+                let names: Vec<&str> = OP_NAMES
+                    .iter()
+                    .filter(|(_, o)| *o == op)
+                    .map(|(n, _)| *n)
+                    .collect();
+                format!("{} ({})", op.as_str(), names.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     pub(crate) fn as_str(self) -> &'static str {
@@ -120,6 +172,24 @@ mod tests {
         assert_eq!(Op::parse("GET"), Some(Op::Get));
         assert_eq!(Op::parse("write"), Some(Op::Set));
         assert_eq!(Op::parse("del"), Some(Op::Delete));
+        assert_eq!(Op::parse("GET_LEASE"), Some(Op::Get));
+        assert_eq!(Op::parse("get-lease"), Some(Op::Get));
+        for w in ["add", "replace", "cas", "append", "prepend", "incr", "decr"] {
+            assert_eq!(Op::parse(w), Some(Op::Set), "{w}");
+        }
+        assert_eq!(Op::parse("touch"), None);
         assert_eq!(Op::parse("scan"), None);
+        assert_eq!(Op::parse(""), None);
+        // Every name is listed once, under the request it is.
+        let known = Op::known_names();
+        for (name, op) in OP_NAMES {
+            assert_eq!(Op::parse(name), Some(*op));
+            assert!(known.contains(name), "{name}");
+        }
+        let mut names: Vec<&str> = OP_NAMES.iter().map(|(n, _)| *n).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), OP_NAMES.len());
+        assert!(known.starts_with("get (get, gets,"), "{known}");
     }
 }

@@ -1,6 +1,6 @@
 //! `csv`: a header row naming the columns, among `time` (seconds, fractional
 //! allowed), `key`, `size` (bytes) and `op` (`get`, `set`, `delete`; aliases in
-//! [`crate::request::Op::parse`]); names are case-insensitive, other columns
+//! [`crate::request::OP_NAMES`]); names are case-insensitive, other columns
 //! are ignored, only `key` is required, and no name may be given twice.
 //! Keys follow the text rule: a decimal `u64` as-is, anything else hashed
 //! with FNV-1a.
@@ -349,8 +349,9 @@ impl RequestSource for CsvReader {
                                 self.err(
                                     line,
                                     format!(
-                                        "op '{}' is not one of get, set, delete",
-                                        String::from_utf8_lossy(f)
+                                        "op '{}' is not an operation cachesim knows; known: {}",
+                                        String::from_utf8_lossy(f),
+                                        Op::known_names()
                                     ),
                                 )
                             })?,
@@ -468,9 +469,11 @@ mod tests {
     fn errors_name_file_and_line() {
         let e = read("key,time\n1,0\n2,soon\n").unwrap_err().to_string();
         assert!(e.starts_with("t.csv:3:") && e.contains("soon"), "{e}");
-        let e = read("key,op\n1,scan\n").unwrap_err().to_string();
+        let e = read("key,op\n1,touch\n").unwrap_err().to_string();
         assert!(
-            e.starts_with("t.csv:2:") && e.contains("get, set, delete"),
+            e.starts_with("t.csv:2:")
+                && e.contains("op 'touch'")
+                && e.contains("set (set, add, replace, cas"),
             "{e}"
         );
         let e = read("id,time\n1,0\n").unwrap_err().to_string();
