@@ -1,6 +1,8 @@
 //! `csv`: a header row naming the columns, among `time` (seconds, fractional
-//! allowed), `key`, `size` (bytes) and `op` (`get`, `set`, `delete`; aliases in
-//! [`crate::request::OP_NAMES`]); names are case-insensitive, other columns
+//! allowed), `key`, `size` (bytes), `op` (`get`, `set`, `delete`; aliases in
+//! [`crate::request::OP_NAMES`]) and `op_count` or `count` (the row stands
+//! for that many requests, 1 to [`MAX_COUNT`], as in Meta's KV cache
+//! traces); names are case-insensitive, other columns
 //! are ignored, only `key` is required, and no name may be given twice.
 //! Keys follow the text rule: a decimal `u64` as-is, anything else hashed
 //! with FNV-1a.
@@ -15,7 +17,7 @@
 use super::lines::read_line;
 use super::text::key_of;
 use super::{Claim, Format, TraceError};
-use crate::request::Op;
+use crate::request::{Key, Op};
 use crate::workload::{Batch, RequestSource};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -51,6 +53,11 @@ pub(crate) struct CsvReader {
     time: Option<usize>,
     size: Option<usize>,
     op: Option<usize>,
+    /// `op_count` or `count`: how many times the row's request happens.
+    count: Option<usize>,
+    /// Requests of the last row still to hand out (its count ran past a
+    /// batch).
+    pending: Option<(Row, u64)>,
     /// The physical line being read.
     buf: Vec<u8>,
     /// The current record's fields, unquoted and trimmed, back to back.
@@ -86,6 +93,8 @@ impl CsvReader {
             time: None,
             size: None,
             op: None,
+            count: None,
+            pending: None,
             buf: Vec::with_capacity(256),
             fields: Vec::with_capacity(256),
             ends: Vec::with_capacity(16),
@@ -127,6 +136,7 @@ impl CsvReader {
         r.time = find("time");
         r.size = find("size");
         r.op = find("op");
+        r.count = find("op_count").or_else(|| find("count"));
         r.columns = names.len();
         Ok(r)
     }
@@ -264,9 +274,33 @@ fn split_record(line: &[u8], resumed: bool, fields: &mut Vec<u8>, ends: &mut Vec
     }
 }
 
+/// Most requests one row may stand for (`op_count`/`count`).
+pub(crate) const MAX_COUNT: u64 = 1_000_000;
+
+/// One row's request: key, and time, size and op when the trace has them.
+type Row = (Key, Option<f64>, Option<u32>, Option<Op>);
+
+/// Appends `n` copies of `row` to `batch`.
+fn push_row(batch: &mut Batch, row: Row, n: u64) {
+    let (key, time, size, op) = row;
+    for _ in 0..n {
+        batch.keys.push(key);
+        batch.times.extend(time);
+        batch.sizes.extend(size);
+        batch.ops.extend(op);
+    }
+}
+
 impl RequestSource for CsvReader {
     fn next_batch(&mut self, batch: &mut Batch, max: usize) -> Result<usize, TraceError> {
         batch.clear();
+        if let Some((row, left)) = self.pending.take() {
+            let now = left.min(max as u64);
+            push_row(batch, row, now);
+            if left > now {
+                self.pending = Some((row, left - now));
+            }
+        }
         while batch.len() < max {
             let Some(line) = self.next_record()? else {
                 break;
@@ -367,10 +401,31 @@ impl RequestSource for CsvReader {
                     ),
                 ));
             }
-            batch.keys.push(key);
-            batch.times.extend(time);
-            batch.sizes.extend(size);
-            batch.ops.extend(op);
+            let count = match self.count {
+                None => 1,
+                Some(i) => {
+                    let f = field(i, "count")?;
+                    std::str::from_utf8(f)
+                        .ok()
+                        .and_then(|s| s.parse::<u64>().ok())
+                        .filter(|n| (1..=MAX_COUNT).contains(n))
+                        .ok_or_else(|| {
+                            self.err(
+                                line,
+                                format!(
+                                    "count '{}' is not a number of requests from 1 to {MAX_COUNT}",
+                                    String::from_utf8_lossy(f)
+                                ),
+                            )
+                        })?
+                }
+            };
+            let row = (key, time, size, op);
+            let now = count.min((max - batch.len()) as u64);
+            push_row(batch, row, now);
+            if count > now {
+                self.pending = Some((row, count - now));
+            }
         }
         Ok(batch.len())
     }
@@ -463,6 +518,32 @@ mod tests {
         assert_eq!(read("key,,\n1,,\n").unwrap().keys, vec![1]);
         // A byte order mark is not part of the first name.
         assert_eq!(read("\u{feff}key\n5\n").unwrap().keys, vec![5]);
+    }
+
+    #[test]
+    fn a_count_repeats_the_request_across_batches() {
+        // Meta KV 2022's layout: op_count requests per row.
+        let b =
+            read("key,op,size,op_count,key_size\n7,GET,100,3,10\n8,SET,50,1,10\n7,GET,100,2,10\n")
+                .unwrap();
+        assert_eq!(b.keys, vec![7, 7, 7, 8, 7, 7]);
+        assert_eq!(
+            b.ops,
+            vec![Op::Get, Op::Get, Op::Get, Op::Set, Op::Get, Op::Get]
+        );
+        assert_eq!(b.sizes, vec![100, 100, 100, 50, 100, 100]);
+        let b = read("time,key,count\n1,5,4\n2,6,1\n").unwrap();
+        assert_eq!(b.keys, vec![5, 5, 5, 5, 6]);
+        assert_eq!(b.times, vec![1.0, 1.0, 1.0, 1.0, 2.0]);
+        for bad in ["0", "-1", "x", "1000001"] {
+            let e = read(&format!("key,count\n1,2\n3,{bad}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with("t.csv:3: count") && e.contains("1 to 1000000"),
+                "{e}"
+            );
+        }
     }
 
     #[test]
