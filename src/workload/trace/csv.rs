@@ -149,6 +149,45 @@ impl CsvReader {
         }
     }
 
+    /// Field `i` of the current row (read at `line`), named `name` in the
+    /// error when the row is too short for it.
+    fn cell(&self, line: u64, i: usize, name: &str) -> Result<&[u8], TraceError> {
+        let got = self.ends.len();
+        if i < got {
+            Ok(self.field(i))
+        } else {
+            Err(self.err(
+                line,
+                format!("missing '{name}' field (the row has {got} fields)"),
+            ))
+        }
+    }
+
+    /// Column `col` of the current row parsed by `parse`; `None` when the
+    /// trace has no such column. A field that does not parse is an error
+    /// naming the line, the column, the value and what it should be
+    /// (`want`, built only then).
+    fn column<T>(
+        &self,
+        line: u64,
+        col: Option<usize>,
+        name: &str,
+        parse: impl FnOnce(&str) -> Option<T>,
+        want: impl FnOnce() -> String,
+    ) -> Result<Option<T>, TraceError> {
+        let Some(i) = col else {
+            return Ok(None);
+        };
+        let f = self.cell(line, i, name)?;
+        match std::str::from_utf8(f).ok().and_then(parse) {
+            Some(v) => Ok(Some(v)),
+            None => Err(self.err(
+                line,
+                format!("{name} '{}' is not {}", String::from_utf8_lossy(f), want()),
+            )),
+        }
+    }
+
     fn field(&self, i: usize) -> &[u8] {
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
         &self.fields[start..self.ends[i]]
@@ -280,152 +319,87 @@ pub(crate) const MAX_COUNT: u64 = 1_000_000;
 /// One row's request: key, and time, size and op when the trace has them.
 type Row = (Key, Option<f64>, Option<u32>, Option<Op>);
 
-/// Appends `n` copies of `row` to `batch`.
-fn push_row(batch: &mut Batch, row: Row, n: u64) {
-    let (key, time, size, op) = row;
-    for _ in 0..n {
-        batch.keys.push(key);
-        batch.times.extend(time);
-        batch.sizes.extend(size);
-        batch.ops.extend(op);
+impl CsvReader {
+    /// Appends the pending row's requests to `batch`, up to `max` in all;
+    /// what does not fit stays pending for the next batch.
+    fn hand_out(&mut self, batch: &mut Batch, max: usize) {
+        let Some(((key, time, size, op), left)) = self.pending.take() else {
+            return;
+        };
+        let now = left.min(max.saturating_sub(batch.len()) as u64);
+        for _ in 0..now {
+            batch.keys.push(key);
+            batch.times.extend(time);
+            batch.sizes.extend(size);
+            batch.ops.extend(op);
+        }
+        if left > now {
+            self.pending = Some(((key, time, size, op), left - now));
+        }
     }
 }
 
 impl RequestSource for CsvReader {
     fn next_batch(&mut self, batch: &mut Batch, max: usize) -> Result<usize, TraceError> {
         batch.clear();
-        if let Some((row, left)) = self.pending.take() {
-            let now = left.min(max as u64);
-            push_row(batch, row, now);
-            if left > now {
-                self.pending = Some((row, left - now));
-            }
-        }
+        self.hand_out(batch, max);
         while batch.len() < max {
             let Some(line) = self.next_record()? else {
                 break;
             };
             let got = self.ends.len();
-            if got > self.columns {
-                return Err(self.err(
+            let width = || {
+                self.err(
                     line,
                     format!(
                         "the row has {got} fields where the header has {}",
                         self.columns
                     ),
-                ));
-            }
-            let field = |i: usize, name: &str| {
-                if i < got {
-                    Ok(self.field(i))
-                } else {
-                    Err(self.err(
-                        line,
-                        format!("missing '{name}' field (the row has {got} fields)"),
-                    ))
-                }
+                )
             };
-            let kf = field(self.key, "key")?;
+            if got > self.columns {
+                return Err(width());
+            }
+            let kf = self.cell(line, self.key, "key")?;
             if kf.is_empty() {
                 return Err(self.err(line, "empty key".into()));
             }
             let key = key_of(kf);
-            let time = match self.time {
-                None => None,
-                Some(i) => {
-                    let f = field(i, "time")?;
-                    Some(
-                        std::str::from_utf8(f)
-                            .ok()
-                            .and_then(|s| s.parse::<f64>().ok())
-                            .filter(|t| t.is_finite() && *t >= 0.0)
-                            .ok_or_else(|| {
-                                self.err(
-                                    line,
-                                    format!(
-                                        "time '{}' is not a number of seconds >= 0",
-                                        String::from_utf8_lossy(f)
-                                    ),
-                                )
-                            })?,
-                    )
-                }
-            };
-            let size = match self.size {
-                None => None,
-                Some(i) => {
-                    let f = field(i, "size")?;
-                    Some(
-                        std::str::from_utf8(f)
-                            .ok()
-                            .and_then(|s| s.parse::<u32>().ok())
-                            .ok_or_else(|| {
-                                self.err(
-                                    line,
-                                    format!(
-                                        "size '{}' is not a whole number of bytes (0 to 4294967295)",
-                                        String::from_utf8_lossy(f)
-                                    ),
-                                )
-                            })?,
-                    )
-                }
-            };
-            let op = match self.op {
-                None => None,
-                Some(i) => {
-                    let f = field(i, "op")?;
-                    Some(
-                        std::str::from_utf8(f)
-                            .ok()
-                            .and_then(Op::parse)
-                            .ok_or_else(|| {
-                                self.err(
-                                    line,
-                                    format!(
-                                        "op '{}' is not an operation cachesim knows; known: {}",
-                                        String::from_utf8_lossy(f),
-                                        Op::known_names()
-                                    ),
-                                )
-                            })?,
-                    )
-                }
-            };
+            let time = self.column(
+                line,
+                self.time,
+                "time",
+                |s| s.parse::<f64>().ok().filter(|t| t.is_finite() && *t >= 0.0),
+                || "a number of seconds >= 0".into(),
+            )?;
+            let size = self.column(
+                line,
+                self.size,
+                "size",
+                |s| s.parse::<u32>().ok(),
+                || "a whole number of bytes (0 to 4294967295)".into(),
+            )?;
+            let op = self.column(line, self.op, "op", Op::parse, || {
+                format!("an operation cachesim knows; known: {}", Op::known_names())
+            })?;
             if got < self.columns {
-                return Err(self.err(
+                return Err(width());
+            }
+            let count = self
+                .column(
                     line,
-                    format!(
-                        "the row has {got} fields where the header has {}",
-                        self.columns
-                    ),
-                ));
-            }
-            let count = match self.count {
-                None => 1,
-                Some(i) => {
-                    let f = field(i, "count")?;
-                    std::str::from_utf8(f)
-                        .ok()
-                        .and_then(|s| s.parse::<u64>().ok())
-                        .filter(|n| (1..=MAX_COUNT).contains(n))
-                        .ok_or_else(|| {
-                            self.err(
-                                line,
-                                format!(
-                                    "count '{}' is not a number of requests from 1 to {MAX_COUNT}",
-                                    String::from_utf8_lossy(f)
-                                ),
-                            )
-                        })?
-                }
-            };
-            let row = (key, time, size, op);
-            let now = count.min((max - batch.len()) as u64);
-            push_row(batch, row, now);
-            if count > now {
-                self.pending = Some((row, count - now));
-            }
+                    self.count,
+                    "count",
+                    |s| {
+                        s.parse::<u64>()
+                            .ok()
+                            .filter(|n| (1..=MAX_COUNT).contains(n))
+                    },
+                    || format!("a number of requests from 1 to {MAX_COUNT}"),
+                )?
+                .unwrap_or(1);
+            self.pending = Some(((key, time, size, op), count));
+            self.hand_out(batch, max);
         }
         Ok(batch.len())
     }
