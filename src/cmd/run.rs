@@ -457,12 +457,6 @@ fn check_outputs(plan: &Plan, destination: Option<&Destination>) -> Result<(), C
         }
     }
     if let Some(dir) = &plan.histograms {
-        if dir.exists() && !dir.is_dir() {
-            return Err(usage(
-                "--histograms",
-                format!("'{}' is not a directory", dir.display()),
-            ));
-        }
         crate::files::check_dir(dir).map_err(|e| usage("--histograms", e))?;
     }
     Ok(())
