@@ -440,15 +440,10 @@ impl<'a> Driver<'a> {
     }
 }
 
-/// Reads a timeline CSV back (for charts).
+/// Reads a timeline CSV back (for charts), each row checked as results are
+/// ([`crate::sim::result::read_rows`]).
 pub fn read_timeline(path: &std::path::Path) -> Result<Vec<TimelineRow>, String> {
-    let mut rdr = csv::Reader::from_path(path)
-        .map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
-    let mut out = Vec::new();
-    for (i, row) in rdr.deserialize().enumerate() {
-        out.push(row.map_err(|e| format!("{}:{}: {e}", path.display(), i + 2))?);
-    }
-    Ok(out)
+    crate::sim::result::read_rows(path)
 }
 
 /// The most timeline rows (`--window`) a command keeps, over all its runs:

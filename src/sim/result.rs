@@ -300,13 +300,20 @@ fn sniff_results(path: &std::path::Path) -> Result<(), String> {
 }
 
 /// Reads results back from a CSV file written by cachesim (so charts and
-/// comparisons never need a rerun).
-/// Every row is checked: ratios are numbers from 0 to 1, times, latencies
-/// and rates finite and not negative (issue 16: NaN, infinite or negative
-/// ratios were drawn and compared as if measured). Errors name
-/// `file:line` once, the line of the row's first byte.
+/// comparisons never need a rerun), each row checked ([`read_rows`]).
 pub fn read_results(path: &std::path::Path) -> Result<Vec<RunResult>, String> {
     sniff_results(path)?;
+    read_rows(path)
+}
+
+/// Reads the rows of a CSV cachesim wrote (results, timelines). Every row
+/// is checked: ratios are numbers from 0 to 1, times, latencies and rates
+/// finite and not negative (issue 16: NaN, infinite or negative ratios
+/// were drawn and compared as if measured). Errors name `file:line` once,
+/// the line of the row's first byte.
+pub(crate) fn read_rows<T: serde::de::DeserializeOwned>(
+    path: &std::path::Path,
+) -> Result<Vec<T>, String> {
     let shown = path.display();
     let mut rdr =
         csv::Reader::from_path(path).map_err(|e| format!("cannot read '{shown}': {e}"))?;
@@ -326,7 +333,7 @@ pub fn read_results(path: &std::path::Path) -> Result<Vec<RunResult>, String> {
         }
         let line = row.position().map_or(0, |p| p.line());
         check_numbers(&headers, &row).map_err(|e| format!("{shown}:{line}: {e}"))?;
-        let r: RunResult = row.deserialize(Some(&headers)).map_err(|e| {
+        let r: T = row.deserialize(Some(&headers)).map_err(|e| {
             format!(
                 "{shown}:{line}: {}",
                 csv_error_text(&e, Some((&headers, &row)))

@@ -386,3 +386,44 @@ fn a_full_stdout_or_stderr_is_no_panic() {
         assert_eq!(o.status.code(), Some(want), "{args:?}");
     }
 }
+
+/// Item 14, the timeline's twin: `plot` checks a timeline CSV's rows as it
+/// checks results, and names the row's line once.
+#[test]
+fn a_timeline_with_an_impossible_ratio_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = cachesim(
+        &[
+            "run",
+            "--requests",
+            "5k",
+            "--window",
+            "1k",
+            "--no-latency",
+            "-o",
+            "r.csv",
+            "-q",
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(dir.path().join("r-timeline.csv")).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let i = header
+        .iter()
+        .position(|h| *h == "window_hit_ratio")
+        .unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let mut fields: Vec<String> = lines[3].split(',').map(String::from).collect();
+    fields[i] = "NaN".into();
+    lines[3] = fields.join(",");
+    std::fs::write(dir.path().join("t.csv"), lines.join("\n") + "\n").unwrap();
+    let o = cachesim(&["plot", "t.csv", "-o", "chart.png"], dir.path());
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("t.csv:4: window_hit_ratio is 'NaN', not a ratio from 0 to 1"),
+        "{err}"
+    );
+    assert!(!dir.path().join("chart.png").exists());
+}
