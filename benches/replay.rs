@@ -93,7 +93,7 @@ fn bench(c: &mut Criterion) {
                 || (policy("lru", cap), Timed::new(ModelOrigin::new(&OriginModel::Constant(0.002), 1))),
                 |(mut p, mut t)| {
                     let mut cnt = Counters::default();
-                    cachesim::dispatch!(&mut p, q => replay_batch_with(q, &batch, 0..batch.len(), 0, None, ChargeModel { bytes: false, capacity: cap }.into(), &mut cnt, &mut t, &mut NoVersions)).unwrap();
+                    cachesim::dispatch!(&mut p, q => replay_batch_with(q, &batch, 0..batch.len(), 0, None, ChargeModel { bytes: false, capacity: cap }.into(), &mut cnt, &mut t, &mut NoVersions, &mut cachesim::sim::expiry::NoExpiry)).unwrap();
                     t.finish();
                     t.hits.len()
                 },

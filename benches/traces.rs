@@ -14,7 +14,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::path::{Path, PathBuf};
 
 fn drain(path: &Path, format: TraceFormat) -> u64 {
-    let mut r = trace::open(path, Some(format)).unwrap();
+    let mut r = trace::open(path, Some(&format.into())).unwrap();
     let mut b = Batch::new(1000.0, 1);
     let mut n = 0u64;
     let mut sum = 0u64;

@@ -43,7 +43,7 @@ fn main() {
         eprintln!("usage: mrc_accuracy TRACE.lis.zst RATE [FROM [EXTRA,...]]");
         std::process::exit(2);
     }
-    let b = read_all(Path::new(&args[1]), Some(TraceFormat::Arc), 1000.0)
+    let b = read_all(Path::new(&args[1]), Some(&TraceFormat::Arc.into()), 1000.0)
         .unwrap_or_else(|e| panic!("{e}"));
     let rate: f64 = args[2].parse().expect("RATE: a number in (0, 1]");
     let from: u64 = args.get(3).map_or(1000, |a| a.parse().expect("FROM"));

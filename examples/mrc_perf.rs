@@ -26,7 +26,7 @@ use std::time::Instant;
 fn read_lis_zst(path: &std::path::Path) -> Batch {
     cachesim::workload::trace::read_all(
         path,
-        Some(cachesim::workload::trace::TraceFormat::Arc),
+        Some(&cachesim::workload::trace::TraceFormat::Arc.into()),
         1000.0,
     )
     .unwrap_or_else(|e| panic!("{e}"))

@@ -2,7 +2,7 @@
 //! wall time; run under `/usr/bin/time` to relate it to CPU time on a busy
 //! machine. `cargo run --release --example read_trace -- FILE [FORMAT] [REPEAT]`.
 
-use cachesim::workload::trace::{self, TraceFormat};
+use cachesim::workload::trace::{self, TraceSpec};
 use cachesim::workload::Batch;
 use std::path::Path;
 use std::time::Instant;
@@ -15,7 +15,7 @@ fn main() {
     };
     let format = args
         .get(2)
-        .map(|f| TraceFormat::parse(f).unwrap_or_else(|e| panic!("{e}")));
+        .map(|f| TraceSpec::parse(f).unwrap_or_else(|e| panic!("{e}")));
     let repeat: u32 = args
         .get(3)
         .map(|r| r.parse().expect("REPEAT is a number"))
@@ -24,7 +24,7 @@ fn main() {
     let mut total = 0u64;
     let mut sum = 0u64;
     for _ in 0..repeat {
-        let mut r = trace::open(Path::new(path), format).unwrap_or_else(|e| panic!("{e}"));
+        let mut r = trace::open(Path::new(path), format.as_ref()).unwrap_or_else(|e| panic!("{e}"));
         let mut b = Batch::new(1000.0, 1);
         while r
             .next_batch(&mut b, 1 << 16)

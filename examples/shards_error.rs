@@ -91,7 +91,8 @@ fn main() {
             ),
             None => (arg.as_str(), None),
         };
-        let b = read_all(Path::new(path), format, 1000.0).unwrap_or_else(|e| panic!("{e}"));
+        let b = read_all(Path::new(path), format.map(Into::into).as_ref(), 1000.0)
+            .unwrap_or_else(|e| panic!("{e}"));
         let keys = &b.keys;
         let mut stack = StackDistances::new();
         let mut h = Histogram::default();

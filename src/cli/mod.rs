@@ -14,7 +14,7 @@ use crate::sim::fleet::Balance;
 use crate::sim::latency::OriginModel;
 use crate::sim::phases::{parse_prefill, parse_window, Warmup};
 use crate::sim::write::OnWrite;
-use crate::workload::trace::TraceFormat;
+use crate::workload::trace::TraceSpec;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use values::{MrcCapacity, Seeds, Ttls, Written};
@@ -374,8 +374,8 @@ pub struct WorkloadArgs {
     /// Trace reader to use instead of detecting it; `None` detects it from
     /// the file. The help text, which lists every format, comes from
     /// `trace_format_help`.
-    #[arg(long, value_name = "FORMAT", value_parser = TraceFormat::parse, help = trace_format_help("Trace reader to use instead of detecting it"))]
-    pub trace_format: Option<TraceFormat>,
+    #[arg(long, value_name = "FORMAT", value_parser = TraceSpec::parse, help = trace_format_help("Trace reader to use instead of detecting it"))]
+    pub trace_format: Option<TraceSpec>,
 
     /// Number of requests to generate (overrides the preset).
     #[arg(allow_negative_numbers = true, long, value_name = "N", value_parser = values::count)]

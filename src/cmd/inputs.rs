@@ -16,7 +16,7 @@ pub fn workloads(a: &WorkloadArgs) -> Result<Vec<WorkloadInput>, CliError> {
     if a.trace_format.is_some() && a.trace.is_empty() {
         return Err(usage("--trace-format", "only applies with --trace FILE"));
     }
-    let format = a.trace_format;
+    let format = &a.trace_format;
     let mut names: Vec<&str> = a
         .workload
         .iter()
@@ -99,7 +99,7 @@ pub fn workloads(a: &WorkloadArgs) -> Result<Vec<WorkloadInput>, CliError> {
     for path in &a.trace {
         out.push(WorkloadInput::Trace {
             path: path.clone(),
-            format,
+            format: format.clone(),
             rate: rate.unwrap_or(DEFAULT_RATE),
         });
     }

@@ -5,7 +5,7 @@ use super::{usage, CliError};
 use crate::cli::{StatsFormat, TraceCommand, TraceConvertArgs, TraceOutFormat, TraceStatsArgs};
 use crate::units::format_bytes;
 use crate::workload::stats::{self, TraceStats};
-use crate::workload::trace::{self, export, TraceFormat};
+use crate::workload::trace::{self, export, TraceFormat, TraceSpec};
 use anyhow::Context;
 use std::io::Write;
 
@@ -17,9 +17,9 @@ pub fn trace(c: TraceCommand) -> Result<(), CliError> {
     }
 }
 
-fn reader_format(f: &Option<String>) -> Result<Option<TraceFormat>, CliError> {
+fn reader_format(f: &Option<String>) -> Result<Option<TraceSpec>, CliError> {
     f.as_deref()
-        .map(|f| TraceFormat::parse(f).map_err(|e| usage("--trace-format", e)))
+        .map(|f| TraceSpec::parse(f).map_err(|e| usage("--trace-format", e)))
         .transpose()
 }
 
@@ -34,7 +34,7 @@ pub fn out_format(f: TraceOutFormat) -> TraceFormat {
 
 fn stats_cmd(a: TraceStatsArgs) -> Result<(), CliError> {
     let format = reader_format(&a.trace_format)?;
-    let mut reader = trace::open(&a.file, format).map_err(anyhow::Error::new)?;
+    let mut reader = trace::open(&a.file, format.as_ref()).map_err(anyhow::Error::new)?;
     let st = stats::compute(reader.as_mut(), &a.file).map_err(anyhow::Error::new)?;
     super::to_stdout(|out| match a.format {
         StatsFormat::Json => serde_json::to_writer_pretty(&mut *out, &st)
@@ -97,8 +97,12 @@ fn write_table(st: &TraceStats, name: &str, out: &mut dyn Write) -> std::io::Res
 
 fn convert(a: TraceConvertArgs) -> Result<(), CliError> {
     let format = reader_format(&a.trace_format)?;
-    let batch = trace::read_all(&a.input, format, crate::workload::preset::DEFAULT_RATE)
-        .map_err(anyhow::Error::new)?;
+    let batch = trace::read_all(
+        &a.input,
+        format.as_ref(),
+        crate::workload::preset::DEFAULT_RATE,
+    )
+    .map_err(anyhow::Error::new)?;
     let to = out_format(a.to);
     crate::files::write_atomic(&a.output, |w| export::write(&batch, to, w))
         .with_context(|| format!("cannot write '{}'", a.output.display()))?;

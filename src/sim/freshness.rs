@@ -210,11 +210,9 @@ pub(crate) fn prefill_each(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::lru::Lru;
     use crate::request::Op;
     use crate::request::Request;
-    use crate::sim::latency::NoLatency;
-    use crate::sim::replay::{replay_batch_with, Counters, Rules};
+    use crate::sim::replay::{replay_lru10, Counters};
     use crate::workload::Batch;
 
     fn batch(reqs: &[(u64, Op)]) -> Batch {
@@ -234,27 +232,8 @@ mod tests {
     }
 
     fn run(b: &Batch, on_write: OnWrite) -> (Counters, StaleStats) {
-        let mut lru = Lru::new(10);
-        let mut c = Counters::default();
         let mut v = Versions::default();
-        replay_batch_with(
-            &mut lru,
-            b,
-            0..b.len(),
-            0,
-            None,
-            Rules::new(
-                ChargeModel {
-                    bytes: false,
-                    capacity: 10,
-                },
-                on_write,
-            ),
-            &mut c,
-            &mut NoLatency,
-            &mut v,
-        )
-        .unwrap();
+        let (c, _) = replay_lru10(b, on_write, &mut v, &mut crate::sim::expiry::NoExpiry);
         (c, v.stale)
     }
 

@@ -20,6 +20,7 @@
 //!   after a last partial one) the timeline records the window's and the
 //!   cumulative hit ratio. The windows' gets and hits add up to the run's.
 
+use super::expiry::{Deadlines, NoExpiry};
 use super::freshness::{self, NoVersions, OnWrite, StaleStats, Versions};
 use super::latency::{LatencySink, NoLatency, OriginError};
 use super::replay::{replay_batch_with, ChargeModel, Counters, Rules};
@@ -318,6 +319,8 @@ pub struct Driver<'a> {
     /// Versions of written keys, and the stale hits counted after the
     /// warm-up.
     versions: Versions,
+    /// Deadlines of objects filled with a TTL.
+    deadlines: Deadlines,
     /// The warm-up and the windows of the run.
     pub phases: Phaser,
 }
@@ -329,6 +332,7 @@ impl<'a> Driver<'a> {
             on_write: f.opts.on_write,
             prefill: f.prefill_keys.as_ref().map(|k| k.as_slice()),
             versions: Versions::default(),
+            deadlines: Deadlines::default(),
             phases: Phaser::new(f),
         }
     }
@@ -391,7 +395,8 @@ impl<'a> Driver<'a> {
     }
 
     /// One segment through the loop: with versions when the batch carries
-    /// operations (writes), without when it holds gets only.
+    /// operations (writes), without when it holds gets only; with deadlines
+    /// when it carries TTLs or an object filled earlier has one.
     #[allow(clippy::too_many_arguments)]
     #[inline]
     fn segment<P: Policy + ?Sized, L: LatencySink>(
@@ -405,30 +410,19 @@ impl<'a> Driver<'a> {
         c: &mut Counters,
         lat: &mut L,
     ) -> Result<(), OriginError> {
-        if batch.ops.is_empty() {
-            replay_batch_with(
-                p,
-                batch,
-                range,
-                vtime_base,
-                next_use,
-                rules,
-                c,
-                lat,
-                &mut NoVersions,
-            )
-        } else {
-            replay_batch_with(
-                p,
-                batch,
-                range,
-                vtime_base,
-                next_use,
-                rules,
-                c,
-                lat,
-                &mut self.versions,
-            )
+        let ttls = !batch.ttls.is_empty() || !self.deadlines.is_empty();
+        macro_rules! replay {
+            ($fresh:expr, $exp:expr) => {
+                replay_batch_with(
+                    p, batch, range, vtime_base, next_use, rules, c, lat, $fresh, $exp,
+                )
+            };
+        }
+        match (batch.ops.is_empty(), ttls) {
+            (true, false) => replay!(&mut NoVersions, &mut NoExpiry),
+            (false, false) => replay!(&mut self.versions, &mut NoExpiry),
+            (true, true) => replay!(&mut NoVersions, &mut self.deadlines),
+            (false, true) => replay!(&mut self.versions, &mut self.deadlines),
         }
     }
 

@@ -12,11 +12,17 @@
 //!   servers apply too): drop it, write the new value through (the policy's
 //!   `set`), or keep the old one.
 //!
+//! - a request's TTL (from the trace) gives the object it fills a deadline;
+//!   a get past it finds the object expired ([`super::expiry`]): removed,
+//!   counted in `expirations`, and a miss.
+//!
 //! Hit ratio is counted over gets only. The loop is generic over the policy,
-//! the latency sink and the version tracker, so each combination gets its
-//! own compiled loop with no dynamic dispatch, and a stream without writes
-//! (tracked by [`NoVersions`]) pays nothing for versions.
+//! the latency sink, the version tracker and the deadlines, so each
+//! combination gets its own compiled loop with no dynamic dispatch, and a
+//! stream without writes (tracked by [`NoVersions`]) or TTLs ([`NoExpiry`])
+//! pays nothing for them.
 
+use super::expiry::{Expiry, NoExpiry};
 use super::freshness::{Freshness, NoVersions};
 use super::latency::{LatencySink, NoLatency, OriginError};
 use super::write::{OnWrite, WriteAction};
@@ -160,17 +166,19 @@ pub fn replay_batch<P: Policy + ?Sized>(
         c,
         &mut NoLatency,
         &mut NoVersions,
+        &mut NoExpiry,
     )
     .expect("a replay without an origin cannot fail");
 }
 
 /// The loop: [`replay_batch`] with latency (`lat` times the cache operations
 /// of gets and fetches misses from the origin, see [`super::latency`]) and
-/// versions (`fresh` counts stale hits, see [`super::freshness`]). Fails only
-/// if a real origin fails.
+/// versions (`fresh` counts stale hits, see [`super::freshness`]) and
+/// per-request TTLs (`exp`, see [`super::expiry`]). Fails only if a real
+/// origin fails.
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
-pub fn replay_batch_with<P: Policy + ?Sized, L: LatencySink, F: Freshness>(
+pub fn replay_batch_with<P: Policy + ?Sized, L: LatencySink, F: Freshness, X: Expiry>(
     policy: &mut P,
     batch: &Batch,
     range: std::ops::Range<usize>,
@@ -180,6 +188,7 @@ pub fn replay_batch_with<P: Policy + ?Sized, L: LatencySink, F: Freshness>(
     c: &mut Counters,
     lat: &mut L,
     fresh: &mut F,
+    exp: &mut X,
 ) -> Result<(), OriginError> {
     let mut ev = Evictions::default();
     let n = range.len() as u64;
@@ -202,6 +211,9 @@ pub fn replay_batch_with<P: Policy + ?Sized, L: LatencySink, F: Freshness>(
             Op::Get => {
                 c.gets += 1;
                 c.bytes_requested += u64::from(r.size);
+                if exp.expired(a.key, a.time) && policy.remove(a.key) {
+                    c.expirations += 1;
+                }
                 let t0 = lat.begin();
                 if policy.get(&a) {
                     c.hits += 1;
@@ -222,6 +234,7 @@ pub fn replay_batch_with<P: Policy + ?Sized, L: LatencySink, F: Freshness>(
                     if fits {
                         policy.insert(&a, &mut ev);
                         fresh.fill(a.key, 0);
+                        exp.fill(a.key, a.time, batch.ttl(i));
                     }
                     lat.miss(t0, t1, t2, origin_ns);
                 }
@@ -240,6 +253,7 @@ pub fn replay_batch_with<P: Policy + ?Sized, L: LatencySink, F: Freshness>(
                     WriteAction::Update => {
                         policy.set(&a, &mut ev);
                         fresh.fill(a.key, 0);
+                        exp.fill(a.key, a.time, batch.ttl(i));
                     }
                     WriteAction::Keep => {}
                 }
@@ -249,6 +263,38 @@ pub fn replay_batch_with<P: Policy + ?Sized, L: LatencySink, F: Freshness>(
     c.requests += n;
     *c += ev;
     Ok(())
+}
+
+/// Replays all of `b` through an LRU of 10 objects under `on_write`,
+/// with `fresh` and `exp`; the counts and the keys left, least recent
+/// first. For the tests of the loop's rules.
+#[cfg(test)]
+pub(crate) fn replay_lru10<F: Freshness, X: Expiry>(
+    b: &Batch,
+    on_write: OnWrite,
+    fresh: &mut F,
+    exp: &mut X,
+) -> (Counters, Vec<crate::request::Key>) {
+    let mut lru = crate::policy::lru::Lru::new(10);
+    let mut c = Counters::default();
+    let charge = ChargeModel {
+        bytes: false,
+        capacity: 10,
+    };
+    replay_batch_with(
+        &mut lru,
+        b,
+        0..b.len(),
+        0,
+        None,
+        Rules::new(charge, on_write),
+        &mut c,
+        &mut super::latency::NoLatency,
+        fresh,
+        exp,
+    )
+    .expect("a replay without an origin cannot fail");
+    (c, lru.keys())
 }
 
 #[cfg(test)]
@@ -305,5 +351,64 @@ mod tests {
         assert_eq!(c.bytes_requested, 4 + 4 + 20 + 20 + 4 + 4);
         assert_eq!(c.bytes_missed, 4 + 20 + 20 + 4);
         assert_eq!(lru.keys(), vec![1, 3]);
+    }
+
+    /// Replays `(key, time, op, ttl)` through an LRU of 10 objects with
+    /// deadlines, under `on_write`.
+    fn replay_ttls(reqs: &[(u64, f64, Op, f32)], on_write: OnWrite) -> (Counters, Vec<u64>) {
+        let mut b = Batch::new(1.0, 1);
+        for (v, &(key, time, op, ttl)) in reqs.iter().enumerate() {
+            b.push(
+                &Request {
+                    time,
+                    key,
+                    size: 1,
+                    op,
+                },
+                v as u64,
+            );
+            b.set_last_ttl(ttl);
+        }
+        replay_lru10(
+            &b,
+            on_write,
+            &mut NoVersions,
+            &mut crate::sim::expiry::Deadlines::default(),
+        )
+    }
+
+    #[test]
+    fn a_get_past_the_fill_ttl_is_a_counted_expiration_and_a_miss() {
+        use Op::*;
+        let (c, keys) = replay_ttls(
+            &[
+                (1, 0.0, Get, 10.0), // miss, filled until 10
+                (1, 9.9, Get, 0.0),  // hit: reads do not extend
+                (1, 10.0, Get, 0.0), // expired: miss, refilled without TTL
+                (1, 1e6, Get, 0.0),  // hit: no deadline any more
+                (2, 0.0, Get, 1.0),  // miss, until 1
+                (3, 0.0, Get, 0.0),  // miss, never expires
+                (3, 5.0, Get, 0.0),  // hit
+            ],
+            OnWrite::Invalidate,
+        );
+        assert_eq!((c.gets, c.hits, c.misses, c.expirations), (7, 3, 4, 1));
+        // Expiry is lazy: key 2 is still resident, unread.
+        assert_eq!(keys, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn a_write_through_sets_the_deadline_and_an_invalidation_drops_it() {
+        use Op::*;
+        let reqs = [
+            (1, 0.0, Get, 0.0), // miss, no deadline
+            (1, 1.0, Set, 2.0), // update: until 3; invalidate: dropped
+            (1, 2.0, Get, 0.0), // update: hit; invalidate: miss, no deadline
+            (1, 3.0, Get, 0.0), // update: expired, miss; invalidate: hit
+        ];
+        let (c, _) = replay_ttls(&reqs, OnWrite::Update);
+        assert_eq!((c.hits, c.misses, c.expirations), (1, 2, 1));
+        let (c, _) = replay_ttls(&reqs, OnWrite::Invalidate);
+        assert_eq!((c.hits, c.misses, c.expirations), (1, 2, 0));
     }
 }

@@ -19,7 +19,7 @@ use super::result::RunResult;
 use super::strategy::{Kind, Strategy};
 use crate::dispatch;
 use crate::policy::{self, BuildCtx, SpecError, StrategySpec};
-use crate::workload::trace::{self, TraceError, TraceFormat};
+use crate::workload::trace::{self, TraceError, TraceSpec};
 use crate::workload::{Batch, Preset};
 use indicatif::ProgressBar;
 use rustc_hash::FxHashSet;
@@ -163,7 +163,7 @@ pub enum WorkloadInput {
         /// The trace file.
         path: PathBuf,
         /// Its reader; `None` detects it from the file.
-        format: Option<TraceFormat>,
+        format: Option<TraceSpec>,
         /// Requests per second for requests without timestamps.
         rate: f64,
     },
@@ -219,11 +219,11 @@ impl WorkloadInput {
             }
             WorkloadInput::Trace { path, format, rate } => {
                 let format = match format {
-                    Some(f) => *f,
-                    None => trace::detect(path)?,
+                    Some(f) => f.clone(),
+                    None => TraceSpec::from(trace::detect(path)?),
                 };
                 if runs > 1 {
-                    let batch = trace::read_all(path, Some(format), *rate)?;
+                    let batch = trace::read_all(path, Some(&format), *rate)?;
                     let distinct = batch.distinct_keys();
                     return Ok(Prepared {
                         label,
@@ -234,7 +234,7 @@ impl WorkloadInput {
                     });
                 }
                 // One run: a counting pass now, the replay streams later.
-                let mut reader = trace::open(path, Some(format))?;
+                let mut reader = trace::open(path, Some(&format))?;
                 let mut b = Batch::new(*rate, 1);
                 let mut seen = crate::workload::distinct::DistinctKeys::new();
                 let mut requests = 0u64;
@@ -308,7 +308,7 @@ pub enum Data {
         /// The trace file.
         path: PathBuf,
         /// Its reader.
-        format: TraceFormat,
+        format: TraceSpec,
         /// Requests per second for requests without timestamps.
         rate: f64,
     },
@@ -337,7 +337,7 @@ impl Data {
                 }
             }
             Data::Stream { path, format, rate } => {
-                let mut reader = trace::open(path, Some(*format))?;
+                let mut reader = trace::open(path, Some(format))?;
                 let mut b = Batch::new(*rate, 1);
                 let mut vtime = 0u64;
                 while reader.next_batch(&mut b, chunk)? > 0 {

@@ -376,7 +376,7 @@ impl Plan {
                 let made = (|| -> Result<(Prepared, String, FreshRun), RunError> {
                     let format = match input {
                         WorkloadInput::Trace { path, format, .. } => match format {
-                            Some(f) => f.name().to_string(),
+                            Some(f) => f.to_string(),
                             None => trace::detect(path)?.name().to_string(),
                         },
                         WorkloadInput::Preset { .. } => String::new(),

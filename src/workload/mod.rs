@@ -5,8 +5,10 @@
 //! A batch stores only the columns a workload has: keys always; times, sizes
 //! and ops only when the source has them (a missing time column means "one
 //! request every 1/rate seconds", a missing size column means every object has
-//! `unit_size` bytes, a missing op column means every request is a get). An
-//! ARC trace therefore costs 8 bytes per request in memory.
+//! `unit_size` bytes, a missing op column means every request is a get, a
+//! missing TTL column means no request sets an expiry, a missing tenant
+//! column puts every request in tenant 0). An ARC trace therefore costs 8
+//! bytes per request in memory.
 
 pub mod distinct;
 pub mod future;
@@ -38,6 +40,12 @@ pub struct Batch {
     pub sizes: Vec<u32>,
     /// Empty, or one op per key.
     pub ops: Vec<Op>,
+    /// Empty, or one time-to-live per key, in seconds: how long the object
+    /// this request fills (a get's demand fill, a set's write) stays valid;
+    /// 0 for no expiry. See [`crate::sim::expiry`].
+    pub ttls: Vec<f32>,
+    /// Empty, or one tenant (client, use case) per key, for `--group-by`.
+    pub tenants: Vec<u32>,
     /// Requests per second, for the time of requests without a timestamp:
     /// request number `v` (from 0) happens at `v / rate`.
     pub rate: f64,
@@ -54,6 +62,8 @@ impl Batch {
             times: Vec::new(),
             sizes: Vec::new(),
             ops: Vec::new(),
+            ttls: Vec::new(),
+            tenants: Vec::new(),
             rate,
             unit_size,
         }
@@ -74,6 +84,53 @@ impl Batch {
         self.times.clear();
         self.sizes.clear();
         self.ops.clear();
+        self.ttls.clear();
+        self.tenants.clear();
+    }
+
+    /// The time-to-live request `i` gives the object it fills, in seconds;
+    /// 0 for none.
+    #[inline]
+    pub fn ttl(&self, i: usize) -> f32 {
+        if self.ttls.is_empty() {
+            0.0
+        } else {
+            self.ttls[i]
+        }
+    }
+
+    /// The tenant of request `i` (0 without a tenant column).
+    #[inline]
+    pub fn tenant(&self, i: usize) -> u32 {
+        if self.tenants.is_empty() {
+            0
+        } else {
+            self.tenants[i]
+        }
+    }
+
+    /// Sets the TTL (seconds, 0 for none) of the request last pushed,
+    /// materialising the column the first time one is not 0.
+    pub fn set_last_ttl(&mut self, ttl: f32) {
+        let n = self.keys.len();
+        if self.ttls.is_empty() && ttl != 0.0 {
+            self.ttls = vec![0.0; n];
+        }
+        if let Some(last) = self.ttls.last_mut().filter(|_| n > 0) {
+            *last = ttl;
+        }
+    }
+
+    /// Sets the tenant of the request last pushed, materialising the column
+    /// the first time one is not 0.
+    pub fn set_last_tenant(&mut self, tenant: u32) {
+        let n = self.keys.len();
+        if self.tenants.is_empty() && tenant != 0 {
+            self.tenants = vec![0; n];
+        }
+        if let Some(last) = self.tenants.last_mut().filter(|_| n > 0) {
+            *last = tenant;
+        }
     }
 
     /// The `i`-th request of this batch, whose stream position is `vtime`.
@@ -125,6 +182,14 @@ impl Batch {
             self.ops.push(r.op);
         }
         self.keys.push(r.key);
+        // No TTL and tenant 0 until `set_last_ttl`/`set_last_tenant` say
+        // otherwise.
+        if !self.ttls.is_empty() {
+            self.ttls.push(0.0);
+        }
+        if !self.tenants.is_empty() {
+            self.tenants.push(0);
+        }
     }
 
     /// The number of distinct keys.
@@ -167,5 +232,27 @@ mod tests {
         assert_eq!(b.request(2, 2).size, 100);
         assert_eq!(b.request(1, 1), Request::get(6, 0.1));
         assert_eq!(b.distinct_keys(), 3);
+    }
+
+    #[test]
+    fn ttl_and_tenant_columns_appear_with_the_first_value_that_is_not_0() {
+        let mut b = Batch::new(1.0, 1);
+        b.push(&Request::get(1, 0.0), 0);
+        b.set_last_ttl(0.0);
+        b.set_last_tenant(0);
+        assert!(b.ttls.is_empty() && b.tenants.is_empty());
+        b.push(&Request::get(2, 1.0), 1);
+        b.set_last_ttl(2.5);
+        b.push(&Request::get(3, 2.0), 2);
+        b.set_last_tenant(7);
+        b.push(&Request::get(4, 3.0), 3);
+        assert_eq!(b.ttls, vec![0.0, 2.5, 0.0, 0.0]);
+        assert_eq!(b.tenants, vec![0, 0, 7, 0]);
+        assert_eq!(
+            (b.ttl(1), b.ttl(3), b.tenant(2), b.tenant(0)),
+            (2.5, 0.0, 7, 0)
+        );
+        b.clear();
+        assert_eq!((b.ttl(0), b.tenant(0)), (0.0, 0));
     }
 }

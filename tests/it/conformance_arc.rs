@@ -16,7 +16,7 @@ use std::path::Path;
 ///
 /// The trace's keys, through cachesim's own ARC reader.
 fn read_lis_zst(path: &Path) -> Vec<u64> {
-    read_all(path, Some(TraceFormat::Arc), 1000.0)
+    read_all(path, Some(&TraceFormat::Arc.into()), 1000.0)
         .unwrap_or_else(|e| panic!("{e}"))
         .keys
 }

@@ -37,7 +37,7 @@ const LIRS: [(u64, f64); 5] = [
 /// page requests start .. start+n-1.
 /// The trace's keys, through cachesim's own ARC reader.
 fn read_lis_zst(path: &Path) -> Vec<u64> {
-    read_all(path, Some(TraceFormat::Arc), 1000.0)
+    read_all(path, Some(&TraceFormat::Arc.into()), 1000.0)
         .unwrap_or_else(|e| panic!("{e}"))
         .keys
 }

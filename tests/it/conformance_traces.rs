@@ -47,7 +47,7 @@ fn pct(c: &Counters) -> String {
 
 /// Streams a trace and returns (requests, distinct keys).
 fn count(path: &Path, format: Option<TraceFormat>) -> (u64, u64) {
-    let mut r = trace::open(path, format).unwrap();
+    let mut r = trace::open(path, format.map(Into::into).as_ref()).unwrap();
     let mut b = Batch::new(1.0, 1);
     let mut d = DistinctKeys::new();
     let mut n = 0;

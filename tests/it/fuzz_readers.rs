@@ -108,7 +108,7 @@ fn bound(format: TraceFormat, data: &[u8]) -> u64 {
 /// A panic fails the test naming the case.
 fn read(path: &Path, format: TraceFormat, limit: u64, case: &str) -> Result<u64, TraceError> {
     std::panic::catch_unwind(AssertUnwindSafe(|| {
-        let mut r = trace::open(path, Some(format))?;
+        let mut r = trace::open(path, Some(&format.into()))?;
         let mut b = Batch::new(1000.0, 1);
         let mut n = 0u64;
         loop {

@@ -24,7 +24,7 @@ use std::path::Path;
 /// expanded to the `n` blocks `start..start+n`.
 /// The trace's keys, through cachesim's own ARC reader.
 fn read_lis_zst(path: &Path) -> Batch {
-    read_all(path, Some(TraceFormat::Arc), 1000.0).unwrap_or_else(|e| panic!("{e}"))
+    read_all(path, Some(&TraceFormat::Arc.into()), 1000.0).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn exact_curve(b: &Batch) -> Curve {

@@ -31,7 +31,8 @@ pub(crate) static FORMAT: Format = Format {
         Claim::yes_if(!h.binary && fields.len() == 4 && fields.iter().all(|f| all_digits(f)))
     },
     lines: true,
-    open: |path, input| Ok(Box::new(ArcReader::new(path, input))),
+    params: super::no_params,
+    open: |path, input, _| Ok(Box::new(ArcReader::new(path, input))),
 };
 
 pub(crate) struct ArcReader {

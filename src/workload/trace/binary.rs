@@ -42,7 +42,8 @@ pub(crate) static U32BE: Format = Format {
     // Any bytes are a key stream: only `--trace-format` can say so.
     by_content: |_| Claim::No,
     lines: false,
-    open: |path, input| Ok(Box::new(BinaryKeyReader::new(path, input, Width::U32))),
+    params: super::no_params,
+    open: |path, input, _| Ok(Box::new(BinaryKeyReader::new(path, input, Width::U32))),
 };
 
 /// `i64be` in the table of trace formats.
@@ -53,7 +54,8 @@ pub(crate) static I64BE: Format = Format {
     by_name: |_| false,
     by_content: |_| Claim::No,
     lines: false,
-    open: |path, input| Ok(Box::new(BinaryKeyReader::new(path, input, Width::I64))),
+    params: super::no_params,
+    open: |path, input, _| Ok(Box::new(BinaryKeyReader::new(path, input, Width::I64))),
 };
 
 pub(crate) struct BinaryKeyReader {

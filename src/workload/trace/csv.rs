@@ -39,7 +39,8 @@ pub(crate) static FORMAT: Format = Format {
         )
     },
     lines: true,
-    open: |path, input| Ok(Box::new(CsvReader::new(path, input)?)),
+    params: super::no_params,
+    open: |path, input, _| Ok(Box::new(CsvReader::new(path, input)?)),
 };
 
 pub(crate) struct CsvReader {

@@ -28,7 +28,8 @@ pub(crate) static FORMAT: Format = Format {
         Claim::yes_if(!h.binary && (h.lines.contains(&"*") || (h.dot_trace && numeric)))
     },
     lines: true,
-    open: |path, input| Ok(Box::new(LirsReader::new(path, input))),
+    params: super::no_params,
+    open: |path, input, _| Ok(Box::new(LirsReader::new(path, input))),
 };
 
 pub(crate) struct LirsReader {

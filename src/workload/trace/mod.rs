@@ -108,14 +108,29 @@ pub(crate) struct Format {
     /// Lines of text: the reader sees at most [`lines::MAX_LINE`] bytes per
     /// line, and a file with NUL bytes in its first 4 KB is refused.
     pub lines: bool,
+    /// Checks the parameters a spec gives after the name
+    /// (`csv:key=2,time=1`: `key=2,time=1`), so that a bad spec is refused
+    /// when the command line is read; [`no_params`] for formats that take
+    /// none.
+    pub params: fn(&str) -> Result<(), String>,
     /// A streaming reader over the file's decompressed bytes.
     pub open: Opener,
 }
 
-/// How a [`Format`] opens a file: its path (for messages) and its
-/// decompressed bytes.
+/// How a [`Format`] opens a file: its path (for messages), its decompressed
+/// bytes and the spec's parameters (already accepted by [`Format::params`];
+/// empty when the spec has none).
 pub(crate) type Opener =
-    fn(&Path, Box<dyn BufRead + Send>) -> Result<Box<dyn RequestSource + Send>, TraceError>;
+    fn(&Path, Box<dyn BufRead + Send>, &str) -> Result<Box<dyn RequestSource + Send>, TraceError>;
+
+/// [`Format::params`] of a format that takes no parameters.
+pub(crate) fn no_params(p: &str) -> Result<(), String> {
+    if p.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("takes no parameters (got '{p}')"))
+    }
+}
 
 /// What a format says of a file's first bytes ([`Format::by_content`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -220,6 +235,53 @@ impl TraceFormat {
                     format_names()
                 )
             })
+    }
+}
+
+/// What `--trace-format` says: a format and its parameters, as written
+/// after the name (`csv:key=2,time=1:header=0`). The `trace_format` column
+/// records it as written, parameters included.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TraceSpec {
+    /// The reader.
+    pub format: TraceFormat,
+    /// Everything after the first `:`, trimmed; empty for none.
+    pub params: String,
+}
+
+impl TraceSpec {
+    /// Parses `NAME[:PARAMS]`: the name as [`TraceFormat::parse`] takes it,
+    /// the parameters checked by the format.
+    pub fn parse(s: &str) -> Result<TraceSpec, String> {
+        let (name, params) = match s.split_once(':') {
+            Some((n, p)) => (n, p.trim()),
+            None => (s, ""),
+        };
+        let format = TraceFormat::parse(name)?;
+        (format.entry().params)(params).map_err(|e| format!("trace format '{}': {e}", s.trim()))?;
+        Ok(TraceSpec {
+            format,
+            params: params.to_string(),
+        })
+    }
+}
+
+impl From<TraceFormat> for TraceSpec {
+    fn from(format: TraceFormat) -> TraceSpec {
+        TraceSpec {
+            format,
+            params: String::new(),
+        }
+    }
+}
+
+impl fmt::Display for TraceSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.params.is_empty() {
+            write!(f, "{}", self.format)
+        } else {
+            write!(f, "{}:{}", self.format, self.params)
+        }
     }
 }
 
@@ -428,15 +490,15 @@ pub(crate) fn all_digits(field: &str) -> bool {
 /// Requests without timestamps get theirs from the batch's `rate`.
 pub fn open(
     path: &Path,
-    format: Option<TraceFormat>,
+    spec: Option<&TraceSpec>,
 ) -> Result<Box<dyn RequestSource + Send>, TraceError> {
-    let format = match format {
-        Some(f) => f,
-        None => detect(path)?,
+    let (format, params) = match spec {
+        Some(s) => (s.format, s.params.as_str()),
+        None => (detect(path)?, ""),
     };
     let entry = format.entry();
     if !entry.lines {
-        return (entry.open)(path, open_decompressed(path)?);
+        return (entry.open)(path, open_decompressed(path)?, params);
     }
     let head = peek(path, 4096)?;
     if let Some(at) = memchr::memchr(0, &head) {
@@ -454,13 +516,13 @@ pub fn open(
         });
     }
     let input = Box::new(lines::LineCap::new(open_decompressed(path)?));
-    (entry.open)(path, input)
+    (entry.open)(path, input, params)
 }
 
 /// Reads a whole trace into one batch (for several runs over one trace, and
 /// for counting distinct keys). Errors on an empty trace.
-pub fn read_all(path: &Path, format: Option<TraceFormat>, rate: f64) -> Result<Batch, TraceError> {
-    let mut reader = open(path, format)?;
+pub fn read_all(path: &Path, spec: Option<&TraceSpec>, rate: f64) -> Result<Batch, TraceError> {
+    let mut reader = open(path, spec)?;
     let mut all = Batch::new(rate, 1);
     let mut chunk = Batch::new(rate, 1);
     loop {
@@ -513,6 +575,14 @@ pub(crate) fn append(a: &mut Batch, b: &Batch) {
         } else {
             a.ops.extend_from_slice(&b.ops);
         }
+    }
+    if col(!a.ttls.is_empty(), !b.ttls.is_empty()) {
+        a.ttls.resize(n, 0.0);
+        a.ttls.extend((0..b.len()).map(|i| b.ttl(i)));
+    }
+    if col(!a.tenants.is_empty(), !b.tenants.is_empty()) {
+        a.tenants.resize(n, 0);
+        a.tenants.extend((0..b.len()).map(|i| b.tenant(i)));
     }
     a.keys.extend_from_slice(&b.keys);
 }

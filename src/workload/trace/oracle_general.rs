@@ -40,7 +40,8 @@ pub(crate) static FORMAT: Format = Format {
     by_name: |stem| stem.contains("oraclegeneral"),
     by_content: |h| Claim::yes_if(h.binary && looks_like(h.bytes)),
     lines: false,
-    open: |path, input| Ok(Box::new(OracleGeneralReader::new(path, input))),
+    params: super::no_params,
+    open: |path, input, _| Ok(Box::new(OracleGeneralReader::new(path, input))),
 };
 
 pub(crate) struct OracleGeneralReader {

@@ -24,7 +24,8 @@ pub(crate) static FORMAT: Format = Format {
         }
     },
     lines: true,
-    open: |path, input| Ok(Box::new(TextReader::new(path, input))),
+    params: super::no_params,
+    open: |path, input, _| Ok(Box::new(TextReader::new(path, input))),
 };
 
 pub(crate) struct TextReader {
