@@ -11,6 +11,7 @@ use crate::external::postgres::PgConfig;
 use crate::external::redis::RedisUrl;
 use crate::sim::capacity::{Capacity, CapacityList, Scale};
 use crate::sim::fleet::Balance;
+use crate::sim::groups::GroupBy;
 use crate::sim::latency::OriginModel;
 use crate::sim::phases::{parse_prefill, parse_window, Warmup};
 use crate::sim::write::OnWrite;
@@ -211,6 +212,13 @@ pub struct FreshArgs {
     /// <results>-timeline.csv next to the results file.
     #[arg(allow_negative_numbers = true, long, value_name = "N", value_parser = parse_window)]
     pub window: Option<u64>,
+
+    /// Add a row of counts per tenant (the trace's tenant, client or
+    /// use-case column) beside each run's total, its group in the `group`
+    /// column. The tenants share the one cache; their rows add up to the
+    /// total.
+    #[arg(long, value_name = "tenant", value_parser = GroupBy::parse)]
+    pub group_by: Option<GroupBy>,
 }
 
 /// `run`: the origin behind the cache and latency recording.

@@ -23,8 +23,10 @@ pub fn load_sources(
     };
     let mut out = Vec::new();
     for p in inputs {
-        let rows = crate::sim::result::read_results(p)
+        // Runs are compared by their totals, not their `--group-by` rows.
+        let mut rows = crate::sim::result::read_results(p)
             .map_err(|e| CliError::Runtime(anyhow::anyhow!(e)))?;
+        rows.retain(|r| r.group.is_empty());
         let clash = inputs.iter().filter(|q| stem(q) == stem(p)).count() > 1;
         let name = if clash {
             p.display().to_string()

@@ -276,11 +276,18 @@ fn fresh_options(a: &RunArgs) -> Result<FreshOptions, CliError> {
             "the timeline is written next to the results file; drop --no-save",
         ));
     }
+    if f.group_by.is_some() && a.input.trace.is_empty() {
+        return Err(usage(
+            "--group-by",
+            "groups requests by the tenant a trace gives them; it needs --trace FILE (synthetic workloads have no tenants)",
+        ));
+    }
     Ok(FreshOptions {
         on_write: f.on_write,
         warmup: f.warmup,
         prefill: f.prefill,
         window: f.window,
+        group_by: f.group_by,
     })
 }
 

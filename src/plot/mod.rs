@@ -213,7 +213,12 @@ impl Dataset {
                     timeline.push((source.clone(), t));
                 }
             } else {
-                rows.extend(crate::sim::result::read_results(p)?);
+                // Figures draw runs' totals, not their `--group-by` rows.
+                rows.extend(
+                    crate::sim::result::read_results(p)?
+                        .into_iter()
+                        .filter(|r| r.group.is_empty()),
+                );
             }
         }
         let mut d = Dataset::from_rows(rows);

@@ -42,7 +42,11 @@ impl Exporter for TableExporter {
                     r.capacity.to_string()
                 };
                 [
-                    r.workload.clone(),
+                    if r.group.is_empty() {
+                        r.workload.clone()
+                    } else {
+                        format!("{} [{}]", r.workload, r.group)
+                    },
                     r.strategy.clone(),
                     cap,
                     r.requests.to_string(),

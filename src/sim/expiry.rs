@@ -56,11 +56,28 @@ impl Deadlines {
     pub(crate) fn is_empty(&self) -> bool {
         self.at.is_empty()
     }
+
+    /// `key` takes the deadline it has in `from` (a copy filled from
+    /// another copy keeps that copy's expiry).
+    pub(crate) fn copy_from(&mut self, key: Key, from: &Deadlines) {
+        match from.at.get(&key) {
+            Some(&d) => {
+                self.at.insert(key, d);
+            }
+            None if !self.at.is_empty() => {
+                self.at.remove(&key);
+            }
+            None => {}
+        }
+    }
 }
 
 impl Expiry for Deadlines {
     #[inline]
     fn expired(&mut self, key: Key, time: f64) -> bool {
+        if self.at.is_empty() {
+            return false;
+        }
         match self.at.get(&key) {
             Some(&d) if time >= d => {
                 self.at.remove(&key);

@@ -8,6 +8,7 @@ pub mod capacity;
 pub mod expiry;
 pub mod fleet;
 pub mod freshness;
+pub mod groups;
 pub mod latency;
 pub mod phases;
 pub mod replay;

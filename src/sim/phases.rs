@@ -22,6 +22,7 @@
 
 use super::expiry::{Deadlines, NoExpiry};
 use super::freshness::{self, NoVersions, OnWrite, StaleStats, Versions};
+use super::groups::{GroupBy, Groups};
 use super::latency::{LatencySink, NoLatency, OriginError};
 use super::replay::{replay_batch_with, ChargeModel, Counters, Rules};
 use super::runner::{Prepared, RunError, WorkloadInput};
@@ -106,6 +107,8 @@ pub struct FreshOptions {
     pub prefill: Option<u64>,
     /// `--window N`.
     pub window: Option<u64>,
+    /// `--group-by`: rows of counts per group beside the total.
+    pub group_by: Option<GroupBy>,
 }
 
 /// [`FreshOptions`] resolved for one workload.
@@ -321,6 +324,8 @@ pub struct Driver<'a> {
     versions: Versions,
     /// Deadlines of objects filled with a TTL.
     deadlines: Deadlines,
+    /// Counts per group after the warm-up, with `--group-by`.
+    groups: Option<Groups>,
     /// The warm-up and the windows of the run.
     pub phases: Phaser,
 }
@@ -333,6 +338,7 @@ impl<'a> Driver<'a> {
             prefill: f.prefill_keys.as_ref().map(|k| k.as_slice()),
             versions: Versions::default(),
             deadlines: Deadlines::default(),
+            groups: f.opts.group_by.map(|_| Groups::default()),
             phases: Phaser::new(f),
         }
     }
@@ -340,6 +346,11 @@ impl<'a> Driver<'a> {
     /// Stale reads counted after the warm-up.
     pub(crate) fn stale(&self) -> StaleStats {
         self.versions.stale
+    }
+
+    /// Counts per group after the warm-up; `None` without `--group-by`.
+    pub(crate) fn groups(&self) -> Option<&Groups> {
+        self.groups.as_ref()
     }
 
     /// Replays `range` of `batch` (whose request `i` is stream position
@@ -381,6 +392,13 @@ impl<'a> Driver<'a> {
                     &mut NoLatency,
                 )?;
                 self.versions.stale = stale;
+            } else if let Some(mut groups) = self.groups.take() {
+                // Counted by tenant: runs of one tenant's requests each.
+                let done = groups.split(batch, i..end, c, |r, g| {
+                    self.segment(p, batch, r, vtime_base, next_use, rules, g, lat)
+                });
+                self.groups = Some(groups);
+                done?;
             } else {
                 self.segment(p, batch, i..end, vtime_base, next_use, rules, c, lat)?;
             }

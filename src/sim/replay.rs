@@ -411,4 +411,40 @@ mod tests {
         let (c, _) = replay_ttls(&reqs, OnWrite::Invalidate);
         assert_eq!((c.hits, c.misses, c.expirations), (1, 2, 0));
     }
+
+    #[test]
+    fn an_expired_stale_copy_is_a_miss_not_a_stale_hit() {
+        use Op::*;
+        // Under --on-write none a write leaves the copy stale; its TTL ends
+        // the staleness: the read after the deadline refills the current
+        // version.
+        let mut b = Batch::new(1.0, 1);
+        for (v, (time, op, ttl)) in [
+            (0.0, Get, 5.0), // miss, filled until 5
+            (1.0, Set, 0.0), // the copy is stale from now
+            (2.0, Get, 0.0), // stale hit, 1 s old
+            (5.0, Get, 5.0), // expired: miss, current again, until 10
+            (6.0, Get, 0.0), // fresh hit
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            b.push(
+                &Request {
+                    time,
+                    key: 1,
+                    size: 1,
+                    op,
+                },
+                v as u64,
+            );
+            b.set_last_ttl(ttl);
+        }
+        let mut v = crate::sim::freshness::Versions::default();
+        let mut d = crate::sim::expiry::Deadlines::default();
+        let (c, _) = replay_lru10(&b, OnWrite::None, &mut v, &mut d);
+        assert_eq!((c.hits, c.misses, c.expirations), (2, 2, 1));
+        assert_eq!(v.stale.stale_hits, 1);
+        assert_eq!(v.stale.max_age_s(), Some(1.0));
+    }
 }

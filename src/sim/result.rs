@@ -173,6 +173,14 @@ pub struct RunResult {
     /// Requests per second that set the timestamps of requests without one.
     #[serde(default)]
     pub rate: f64,
+    /// With `--group-by`, the group whose requests this row counts
+    /// (`tenant=7`); empty for a run's total. A group row repeats its run's
+    /// identity columns; its counters are the group's.
+    #[serde(default)]
+    pub group: String,
+    /// The group rows of this run (`--group-by`), written right after it.
+    #[serde(skip)]
+    pub groups: Vec<RunResult>,
 }
 
 fn one() -> u64 {
@@ -236,6 +244,7 @@ pub const COLUMNS: &[&str] = &[
     "threads",
     "trace_format",
     "rate",
+    "group",
 ];
 
 /// Columns that are measurements of this machine (wall time, timed cache

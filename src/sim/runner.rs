@@ -417,6 +417,14 @@ pub(crate) fn run_one_timeline(
     RunError,
 > {
     let strategy = Strategy::parse(&cfg.strategy, &cfg.engines)?;
+    if let Some(g) = cfg.fresh.opts.group_by {
+        if strategy.engine(&cfg.engines).is_some() || strategy.shared || cfg.fleet.is_some() {
+            return Err(RunError::Workload(format!(
+                "--group-by {g} counts one in-process cache; '{}' runs a fleet or a server",
+                cfg.strategy.name
+            )));
+        }
+    }
     if let Some(out) = run_engine(&strategy, w, cfg, pb)? {
         return Ok((out.0, out.1, Vec::new()));
     }
@@ -565,7 +573,28 @@ pub(crate) fn run_one_timeline(
     } else {
         base.origin.clone()
     };
+    let groups = match (cfg.fresh.opts.group_by, drv.groups()) {
+        (Some(by), Some(g)) => g
+            .rows()
+            .map(|(t, gc)| RunResult {
+                group: by.label(t),
+                origin_requests: gc.misses + gc.sets,
+                memory_objects,
+                ..base_result(
+                    w,
+                    base.strategy.clone(),
+                    (cap, kind, cfg.capacity.label()),
+                    gc,
+                    elapsed,
+                    cfg,
+                    None,
+                )
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     let result = RunResult {
+        groups,
         origin_requests: c.misses + c.sets,
         origin_time_s: lat.as_ref().map(|l| l.origin_ns as f64 / 1e9),
         origin,

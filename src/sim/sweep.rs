@@ -329,22 +329,27 @@ impl Plan {
         // signal, every row that finished (the others were stopped or never
         // started).
         let stopped = crate::interrupt::interrupted();
+        let mut finished = 0;
         for r in results {
             match r.into_inner().unwrap_or_else(|e| e.into_inner()) {
-                Some(Ok((result, hist, tl))) => {
+                Some(Ok((mut result, hist, tl))) => {
                     if let (Some(dir), Some(h)) = (&self.histograms, hist) {
                         let row = o.results.len() + 1;
                         write_histogram(dir, row, &result, &h, &mut o.histograms)?;
                     }
                     o.timeline.extend(tl);
+                    // A run's group rows (`--group-by`) follow its total.
+                    let groups = std::mem::take(&mut result.groups);
                     o.results.push(result);
+                    o.results.extend(groups);
+                    finished += 1;
                 }
                 Some(Err(_)) | None if stopped => {}
                 Some(Err(e)) => return Err(e),
                 None => break,
             }
         }
-        if o.results.len() != jobs.len() {
+        if finished != jobs.len() {
             return Err(if stopped {
                 RunError::Interrupted
             } else {
@@ -435,6 +440,10 @@ impl Plan {
         // Kept until every run ends only when written (~100 KB each).
         let h = h.filter(|_| self.histograms.is_some());
         r.threads = threads as u64;
+        for g in &mut r.groups {
+            g.threads = r.threads;
+            g.trace_format = format.clone();
+        }
         r.trace_format = format;
         Ok((r, h, tl))
     }

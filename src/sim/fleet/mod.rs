@@ -31,6 +31,7 @@ pub(crate) use config::{Balance, FleetConfig};
 pub(crate) use counters::{fleet_columns, FleetCounters};
 
 use super::backend::CacheBackend;
+use super::expiry::{Deadlines, Expiry};
 use super::freshness::{prefill_each, Freshness, StaleStats, Versions};
 use super::phases::Phaser;
 use super::replay::{ChargeModel, Counters};
@@ -55,6 +56,8 @@ pub(crate) struct Fleet<C: CacheBackend = AnyPolicy> {
     /// Versions of every copy: copy `j` is `caches[j]`, copy
     /// `caches.len() + i` is instance `i`'s L1.
     versions: Versions,
+    /// Deadlines of every copy filled with a TTL, numbered as `versions`.
+    deadlines: Vec<Deadlines>,
     /// Broadcast invalidations in flight: (due time, key, sending cache).
     pending: VecDeque<(f64, Key, usize)>,
     rng: SimRng,
@@ -108,6 +111,7 @@ impl<C: CacheBackend> Fleet<C> {
             cap,
             caches,
             versions: Versions::new(n),
+            deadlines: vec![Deadlines::default(); n + k],
             pending: VecDeque::new(),
             rng: SimRng::derive(cfg.seed, 0x0ba1_a4ce),
             ev: vec![Evictions::default(); n],
@@ -292,22 +296,32 @@ impl<C: CacheBackend> Fleet<C> {
                 next_vtime: u64::MAX,
             };
             self.out.per_instance[inst].requests += 1;
+            let ttl = batch.ttl(i);
             match r.op {
-                Op::Get => self.get(inst, &a, r.size),
-                op @ (Op::Set | Op::Delete) => self.write(inst, op, &a, r.size),
+                Op::Get => self.get(inst, &a, r.size, ttl),
+                op @ (Op::Set | Op::Delete) => self.write(inst, op, &a, r.size, ttl),
             }
         }
     }
 
     /// A get by instance `inst`: its L1 (tiered), then its cache or the
-    /// shared one, then the origin.
+    /// shared one, then the origin. A copy past its deadline is removed
+    /// first (an expiration); the fills take the request's `ttl`.
     #[inline]
-    fn get(&mut self, inst: usize, a: &Access, size: u32) {
+    fn get(&mut self, inst: usize, a: &Access, size: u32, ttl: f32) {
         let ci = if self.cfg.shared { 0 } else { inst };
         let n = self.caches.len();
         let cnt = &mut self.out.per_instance[inst];
         cnt.gets += 1;
         cnt.bytes_requested += u64::from(size);
+        if let Some(t) = &mut self.l1 {
+            if self.deadlines[n + inst].expired(a.key, a.time) && t.caches[inst].remove(a.key) {
+                cnt.expirations += 1;
+            }
+        }
+        if self.deadlines[ci].expired(a.key, a.time) && self.caches[ci].invalidate(a.key) {
+            cnt.expirations += 1;
+        }
         if let Some(t) = &mut self.l1 {
             if t.caches[inst].get(a) {
                 cnt.hits += 1;
@@ -324,6 +338,8 @@ impl<C: CacheBackend> Fleet<C> {
                 if a.charge <= t.cap {
                     t.caches[inst].insert(a, &mut t.ev[inst]);
                     self.versions.fill_from(a.key, n + inst, ci);
+                    let (l2, l1) = self.deadlines.split_at_mut(n);
+                    l1[inst].copy_from(a.key, &l2[ci]);
                 }
             }
             self.versions.hit(a.key, a.time, ci);
@@ -333,11 +349,13 @@ impl<C: CacheBackend> Fleet<C> {
             if a.charge <= self.cap {
                 self.caches[ci].admit(a, size, &mut self.ev[ci]);
                 self.versions.fill(a.key, ci);
+                self.deadlines[ci].fill(a.key, a.time, ttl);
             }
             if let Some(t) = &mut self.l1 {
                 if a.charge <= t.cap {
                     t.caches[inst].insert(a, &mut t.ev[inst]);
                     self.versions.fill(a.key, n + inst);
+                    self.deadlines[n + inst].fill(a.key, a.time, ttl);
                 }
             }
         }
@@ -346,7 +364,7 @@ impl<C: CacheBackend> Fleet<C> {
     /// A write (`set` or `delete`) through instance `inst`: the write rule
     /// on its cache (or the shared one) and its L1, then the broadcast.
     #[inline]
-    fn write(&mut self, inst: usize, op: Op, a: &Access, size: u32) {
+    fn write(&mut self, inst: usize, op: Op, a: &Access, size: u32, ttl: f32) {
         let ci = if self.cfg.shared { 0 } else { inst };
         let n = self.caches.len();
         let cnt = &mut self.out.per_instance[inst];
@@ -361,6 +379,7 @@ impl<C: CacheBackend> Fleet<C> {
             WriteAction::Update => {
                 self.caches[ci].write(a, size, &mut self.ev[ci]);
                 self.versions.fill(a.key, ci);
+                self.deadlines[ci].fill(a.key, a.time, ttl);
             }
             WriteAction::Keep => {}
             WriteAction::Drop => {
@@ -372,6 +391,7 @@ impl<C: CacheBackend> Fleet<C> {
                 WriteAction::Update => {
                     t.caches[inst].set(a, &mut t.ev[inst]);
                     self.versions.fill(a.key, n + inst);
+                    self.deadlines[n + inst].fill(a.key, a.time, ttl);
                 }
                 WriteAction::Keep => {}
                 WriteAction::Drop => {
@@ -506,6 +526,43 @@ mod tests {
             &mut c,
         );
         c
+    }
+
+    #[test]
+    fn one_instance_expires_per_request_ttls_as_the_single_cache_run() {
+        // Every request fills with a TTL of 0.3 s, 1 s or none; writes too.
+        let mut b = stream(20_000, 500, 5);
+        b.ttls = (0..b.len()).map(|i| [0.3, 1.0, 0.0][i % 3]).collect();
+        let charge = ChargeModel {
+            bytes: false,
+            capacity: 50,
+        };
+        for on_write in [OnWrite::Update, OnWrite::Invalidate] {
+            for name in ["lru", "fifo", "ttl"] {
+                let mut p = maker(name)(50);
+                let mut want = Counters::default();
+                crate::sim::replay::replay_batch_with(
+                    &mut p,
+                    &b,
+                    0..b.len(),
+                    0,
+                    None,
+                    Rules::new(charge, on_write),
+                    &mut want,
+                    &mut crate::sim::latency::NoLatency,
+                    &mut crate::sim::freshness::NoVersions,
+                    &mut Deadlines::default(),
+                )
+                .unwrap();
+                assert!(want.expirations > 100, "{name}: {want:?}");
+                for shared in [false, true] {
+                    let mut c = cfg(1, Balance::KeyHash, shared);
+                    c.on_write = on_write;
+                    let got = replay_fleet(&maker(name), &b, charge, &c);
+                    assert_eq!(got.total, want, "{name} {on_write:?} shared={shared}");
+                }
+            }
+        }
     }
 
     #[test]
