@@ -88,6 +88,30 @@ fn write_table(st: &TraceStats, name: &str, out: &mut dyn Write) -> std::io::Res
         };
         writeln!(out, "  {label:<6}           {}", p.value)?;
     }
+    writeln!(
+        out,
+        "operations         {} gets, {} sets, {} deletes",
+        st.gets, st.sets, st.deletes
+    )?;
+    match (st.ttl_min_s, st.ttl_max_s) {
+        (Some(lo), Some(hi)) => writeln!(
+            out,
+            "TTLs               {} requests ({}) give one, {} .. {}",
+            st.with_ttl,
+            pct(st.with_ttl as f64 / st.requests.max(1) as f64),
+            crate::units::format_duration(lo),
+            crate::units::format_duration(hi)
+        )?,
+        _ => writeln!(out, "TTLs               none")?,
+    }
+    writeln!(out, "tenants            {}", st.tenants)?;
+    if let (Some(t0), Some(t1)) = (st.first_time_s, st.last_time_s) {
+        writeln!(
+            out,
+            "time span          {} (from {t0} s to {t1} s)",
+            crate::units::format_duration(t1 - t0)
+        )?;
+    }
     writeln!(out, "top keys           (key: requests)")?;
     for k in &st.top_keys {
         writeln!(out, "  {:<20} {}", k.key, k.count)?;

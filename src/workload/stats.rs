@@ -25,7 +25,7 @@
 //!   only (first requests have no reuse distance), nearest-rank.
 
 use super::{Batch, RequestSource};
-use crate::request::Key;
+use crate::request::{Key, Op};
 use crate::workload::trace::TraceError;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -69,6 +69,21 @@ pub(crate) struct TraceStats {
     pub reuses: u64,
     pub reuse_distance: Vec<Percentile>,
     pub top_keys: Vec<KeyCount>,
+    /// Requests by operation: what the trace's op column said (all gets
+    /// without one).
+    pub gets: u64,
+    pub sets: u64,
+    pub deletes: u64,
+    /// Requests that give their object a TTL, and the least and greatest
+    /// TTL given (seconds; `None` without any).
+    pub with_ttl: u64,
+    pub ttl_min_s: Option<f64>,
+    pub ttl_max_s: Option<f64>,
+    /// Distinct tenants (1 without a tenant column: everyone is tenant 0).
+    pub tenants: u64,
+    /// Times of the first and last request, seconds.
+    pub first_time_s: Option<f64>,
+    pub last_time_s: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -142,6 +157,12 @@ pub(crate) struct StatsBuilder {
     /// `hist[d]`: re-requests with reuse distance `d`.
     hist: Vec<u64>,
     reuses: u64,
+    /// Gets, sets, deletes.
+    ops: [u64; 3],
+    with_ttl: u64,
+    ttl_range: Option<(f32, f32)>,
+    tenants: rustc_hash::FxHashSet<u32>,
+    times: Option<(f64, f64)>,
 }
 
 impl StatsBuilder {
@@ -150,6 +171,22 @@ impl StatsBuilder {
     }
 
     pub(crate) fn push_batch(&mut self, b: &Batch) {
+        let first = self.requests;
+        for i in 0..b.len() {
+            let r = b.request(i, first + i as u64);
+            self.ops[r.op as usize] += 1;
+            let ttl = b.ttl(i);
+            if ttl > 0.0 {
+                self.with_ttl += 1;
+                let (lo, hi) = self.ttl_range.get_or_insert((ttl, ttl));
+                *lo = lo.min(ttl);
+                *hi = hi.max(ttl);
+            }
+            self.tenants.insert(b.tenant(i));
+            let (t0, t1) = self.times.get_or_insert((r.time, r.time));
+            *t0 = t0.min(r.time);
+            *t1 = t1.max(r.time);
+        }
         for i in 0..b.len() {
             let size = if b.sizes.is_empty() {
                 b.unit_size
@@ -263,6 +300,15 @@ impl StatsBuilder {
             reuses: self.reuses,
             reuse_distance,
             top_keys,
+            gets: self.ops[Op::Get as usize],
+            sets: self.ops[Op::Set as usize],
+            deletes: self.ops[Op::Delete as usize],
+            with_ttl: self.with_ttl,
+            ttl_min_s: self.ttl_range.map(|r| f64::from(r.0)),
+            ttl_max_s: self.ttl_range.map(|r| f64::from(r.1)),
+            tenants: self.tenants.len() as u64,
+            first_time_s: self.times.map(|t| t.0),
+            last_time_s: self.times.map(|t| t.1),
         }
     }
 
@@ -369,6 +415,50 @@ mod tests {
         assert_eq!(st.top_keys[0], KeyCount { key: 1, count: 3 });
         assert_eq!(st.top_keys[1], KeyCount { key: 2, count: 3 });
         assert_eq!(st.top_keys.len(), 4);
+    }
+
+    #[test]
+    fn operations_ttls_tenants_and_time_span_are_counted() {
+        let mut b = Batch::new(1.0, 1);
+        for (v, (key, time, op, ttl, tenant)) in [
+            (1, 2.0, Op::Get, 0.0, 0),
+            (2, 3.0, Op::Set, 30.0, 4),
+            (1, 2.5, Op::Get, 0.5, 4),
+            (3, 9.0, Op::Delete, 0.0, 9),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            b.push(
+                &crate::request::Request {
+                    time,
+                    key,
+                    size: 1,
+                    op,
+                },
+                v as u64,
+            );
+            b.set_last_ttl(ttl);
+            b.set_last_tenant(tenant);
+        }
+        let mut sb = StatsBuilder::new();
+        sb.push_batch(&b);
+        let st = sb.finish();
+        assert_eq!((st.gets, st.sets, st.deletes), (2, 1, 1));
+        assert_eq!(
+            (st.with_ttl, st.ttl_min_s, st.ttl_max_s),
+            (2, Some(0.5), Some(30.0))
+        );
+        assert_eq!(st.tenants, 3);
+        assert_eq!((st.first_time_s, st.last_time_s), (Some(2.0), Some(9.0)));
+        // Without those columns: all gets, no TTL, one tenant.
+        let mut b = Batch::new(1.0, 1);
+        b.keys = vec![5, 6, 5];
+        let mut sb = StatsBuilder::new();
+        sb.push_batch(&b);
+        let st = sb.finish();
+        assert_eq!((st.gets, st.sets, st.with_ttl, st.tenants), (3, 0, 0, 1));
+        assert_eq!((st.first_time_s, st.last_time_s), (Some(0.0), Some(2.0)));
     }
 
     #[test]
