@@ -20,6 +20,7 @@ pub mod arc;
 pub mod binary;
 pub mod csv;
 pub mod export;
+pub mod lcs;
 pub mod lines;
 pub mod lirs;
 pub mod oracle_general;
@@ -203,6 +204,7 @@ trace_formats! {
     Csv => csv::FORMAT,
     Arc => arc::FORMAT,
     Lirs => lirs::FORMAT,
+    Lcs => lcs::FORMAT,
     OracleGeneral => oracle_general::FORMAT,
     U32Be => binary::U32BE,
     I64Be => binary::I64BE,
