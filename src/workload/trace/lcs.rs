@@ -47,7 +47,7 @@
 //! `i64::MAX` for never, as `traceConv` writes them.
 
 use super::oracle_general::{self, u32_at, u64_at};
-use super::records::{Chunk, RecordScanner};
+use super::records::RecordScanner;
 use super::{Claim, Format, TraceError};
 use crate::request::Op;
 use crate::workload::{Batch, RequestSource};
@@ -157,8 +157,6 @@ pub(crate) struct LcsReader {
     path: PathBuf,
     layout: Layout,
     records: RecordScanner,
-    /// Bytes consumed so far (header included): the offset of the next record.
-    offset: u64,
 }
 
 /// Reads into `buf` until it is full or the input ends; returns the bytes read.
@@ -187,6 +185,11 @@ impl LcsReader {
             path: path.to_path_buf(),
             msg,
         };
+        if got == 0 {
+            return Err(TraceError::Empty {
+                path: path.to_path_buf(),
+            });
+        }
         if got < HEADER {
             return Err(TraceError::Truncated {
                 path: path.to_path_buf(),
@@ -223,7 +226,6 @@ impl LcsReader {
             path: path.to_path_buf(),
             layout,
             records: RecordScanner::new(input, layout.size),
-            offset: HEADER as u64,
         })
     }
 
@@ -252,39 +254,24 @@ impl LcsReader {
 
 impl RequestSource for LcsReader {
     fn next_batch(&mut self, batch: &mut Batch, max: usize) -> Result<usize, TraceError> {
-        batch.clear();
         let l = self.layout;
-        while batch.len() < max {
-            let room = max - batch.len();
-            let mut bad = None;
-            let base = self.offset;
-            let chunk = self
-                .records
-                .next_records(room, |recs| {
-                    bad = check(&self.path, l, recs, base);
-                    if bad.is_none() {
+        let what = format!("a {}-byte lcs record", l.size);
+        let path = &self.path;
+        self.records
+            .fill_batch(
+                path,
+                HEADER as u64,
+                &what,
+                batch,
+                max,
+                |recs, at, batch| match check(path, l, recs, at) {
+                    Some(e) => Err(e),
+                    None => {
                         LcsReader::decode(l, recs, batch);
+                        Ok(())
                     }
-                })
-                .map_err(|err| TraceError::read(&self.path, err))?;
-            if let Some(e) = bad {
-                return Err(e);
-            }
-            match chunk {
-                Chunk::Records(0) => break,
-                Chunk::Records(n) => self.offset += (n * l.size) as u64,
-                Chunk::Truncated { offset, got } => {
-                    return Err(TraceError::Truncated {
-                        path: self.path.clone(),
-                        offset: HEADER as u64 + offset,
-                        msg: format!(
-                            "the file ends {got} bytes into a {}-byte lcs record",
-                            l.size
-                        ),
-                    })
-                }
-            }
-        }
+                },
+            )?;
         // Columns that say nothing (every op a get, no TTL, tenant 0) are
         // dropped, so the replay takes its plain paths.
         if batch.ops.iter().all(|&o| o == Op::Get) {
@@ -498,14 +485,9 @@ mod tests {
     }
 
     fn read_with(data: Vec<u8>, cap: usize, max: usize) -> Result<Batch, TraceError> {
-        let input = Box::new(io::BufReader::with_capacity(cap, io::Cursor::new(data)));
-        let mut r = LcsReader::open(Path::new("t.lcs"), input)?;
-        let mut all = Batch::new(1.0, 1);
-        let mut b = Batch::new(1.0, 1);
-        while r.next_batch(&mut b, max)? > 0 {
-            crate::workload::trace::append(&mut all, &b);
-        }
-        Ok(all)
+        super::super::read_bytes(data, cap, max, |input| {
+            LcsReader::open(Path::new("t.lcs"), input)
+        })
     }
 
     fn read(data: Vec<u8>) -> Result<Batch, TraceError> {
@@ -641,7 +623,8 @@ mod tests {
         bad[24..32].copy_from_slice(&(-5i64).to_le_bytes());
         let e = read(bad).unwrap_err().to_string();
         assert!(e.contains("request count is negative (-5)"), "{e}");
-        for cut in [0, 100, HEADER - 1] {
+        assert!(matches!(read(vec![]), Err(TraceError::Empty { .. })));
+        for cut in [1, 100, HEADER - 1] {
             let e = read(good[..cut].to_vec()).unwrap_err();
             assert!(
                 matches!(e, TraceError::Truncated { offset: 0, .. }),
