@@ -132,7 +132,7 @@ impl Layout {
 
 /// The cachesim op of libCacheSim op code `code`, `None` for codes that
 /// name no request (see the module documentation).
-pub(crate) fn op_of(code: u8) -> Option<Op> {
+pub(crate) const fn op_of(code: u8) -> Option<Op> {
     Some(match code {
         0..=2 | 12 => Op::Get,
         3..=8 | 10 | 11 | 13 | 14 => Op::Set,
@@ -140,6 +140,17 @@ pub(crate) fn op_of(code: u8) -> Option<Op> {
         _ => return None,
     })
 }
+
+/// [`op_of`] as a table, for the decoding loops.
+const OPS: [Option<Op>; 256] = {
+    let mut t = [None; 256];
+    let mut code = 0;
+    while code < 256 {
+        t[code] = op_of(code as u8);
+        code += 1;
+    }
+    t
+};
 
 /// The libCacheSim op code [`write`] uses for `op`.
 fn code_of(op: Op) -> u8 {
@@ -241,7 +252,7 @@ impl LcsReader {
         if let Some(at) = l.op_tenant {
             batch
                 .ops
-                .extend(recs.clone().map(|r| op_of(r[at]).unwrap_or(Op::Get)));
+                .extend(recs.clone().map(|r| OPS[r[at] as usize].unwrap_or(Op::Get)));
             batch
                 .tenants
                 .extend(recs.clone().map(|r| u32_at(r, at) >> 8));
@@ -292,6 +303,15 @@ impl RequestSource for LcsReader {
 /// 32 bits.
 fn check(path: &Path, l: Layout, recs: &[u8], base: u64) -> Option<TraceError> {
     let op_at = l.op_tenant?;
+    // The common case in one branch-free pass: every op known, and every
+    // wide size's high half 0.
+    let wide = if l.wide_size { u32::MAX } else { 0 };
+    let flags = recs.chunks_exact(l.size).fold(0u32, |acc, r| {
+        acc | u32::from(OPS[r[op_at] as usize].is_none()) | (u32_at(r, 16) & wide)
+    });
+    if flags == 0 {
+        return None;
+    }
     let bad_size = |r: &[u8]| l.wide_size && u64_at(r, 12) > u64::from(u32::MAX);
     let (i, r) = recs
         .chunks_exact(l.size)
