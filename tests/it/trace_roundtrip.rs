@@ -187,3 +187,38 @@ fn lcs_writes_the_version_its_fields_need() {
         assert_eq!(got, version, "ops {ops} ttls {ttls} tenants {tenants}");
     }
 }
+
+#[test]
+fn cli_converts_to_lcs_detects_it_and_names_a_cut_record() {
+    use crate::common::{cachesim, stderr, stdout};
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("in.csv"),
+        "time,key,size,op\n1,5,100,get\n2,7,200,set\n3,5,100,delete\n",
+    )
+    .unwrap();
+    let o = cachesim(
+        &["trace", "convert", "in.csv", "out.lcs", "--to", "lcs"],
+        d.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let data = std::fs::read(d.path().join("out.lcs")).unwrap();
+    // Ops other than get: version 2, 28-byte records after the 8 KB header.
+    assert_eq!(data.len(), 8192 + 3 * 28);
+    // Detected by content under a name that says nothing.
+    std::fs::write(d.path().join("plain.bin"), &data).unwrap();
+    let o = cachesim(
+        &["trace", "stats", "plain.bin", "--format", "json"],
+        d.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("\"requests\": 3"), "{}", stdout(&o));
+    std::fs::write(d.path().join("cut.lcs"), &data[..data.len() - 3]).unwrap();
+    let o = cachesim(&["trace", "stats", "cut.lcs"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("cut.lcs") && e.contains(&format!("byte offset {}", 8192 + 2 * 28)),
+        "{e}"
+    );
+}
