@@ -1,14 +1,15 @@
 //! Trace reading throughput: the readers must never be the bottleneck of a
-//! replay. Targets: oracleGeneral >= 100M records/s from a file in the page
-//! cache; ARC `.lis.zst` >= 20M expanded requests/s (zstd decoding included).
+//! replay. Targets: oracleGeneral and lcs >= 100M records/s from a file in
+//! the page cache; ARC `.lis.zst` >= 20M expanded requests/s (zstd decoding included).
 //!
-//! The oracleGeneral input is a synthetic file written to a temporary folder
+//! The oracleGeneral and lcs inputs are synthetic files written to a temporary folder
 //! (read once before measuring, so it sits in the page cache); the ARC inputs
 //! are the real P12 and OLTP traces from `../shared/traces` (or
 //! `$CACHESIM_TRACE_DIR`), skipped when absent. Run with
 //! `cargo bench --bench traces`.
 
-use cachesim::workload::trace::{self, oracle_general, TraceFormat};
+use cachesim::request::Op;
+use cachesim::workload::trace::{self, lcs, oracle_general, TraceFormat};
 use cachesim::workload::Batch;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::path::{Path, PathBuf};
@@ -55,12 +56,32 @@ fn bench(c: &mut Criterion) {
     let mut w = std::io::BufWriter::new(std::fs::File::create(&og).unwrap());
     oracle_general::write(&batch, &mut w).unwrap();
     drop(w);
-    drop(batch);
     assert_eq!(drain(&og, TraceFormat::OracleGeneral), n);
     g.throughput(Throughput::Elements(n));
     g.bench_function("oracle_general_4M", |b| {
         b.iter(|| drain(&og, TraceFormat::OracleGeneral))
     });
+
+    // lcs: the same 4M requests as version 1 (time, id, size), and as
+    // version 3 with ops, TTLs and tenants (36-byte records, 144 MB).
+    let plain = dir.path().join("bench_v1.lcs");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&plain).unwrap());
+    lcs::write(&batch, &mut w).unwrap();
+    drop(w);
+    batch.ops = (0..n)
+        .map(|i| if i % 10 == 0 { Op::Set } else { Op::Get })
+        .collect();
+    batch.ttls = (0..n).map(|i| (i % 7) as f32 * 60.0).collect();
+    batch.tenants = (0..n).map(|i| (i % 5) as u32).collect();
+    let full = dir.path().join("bench_v3.lcs");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&full).unwrap());
+    lcs::write(&batch, &mut w).unwrap();
+    drop(w);
+    drop(batch);
+    for (name, p) in [("lcs_v1_4M", &plain), ("lcs_v3_4M", &full)] {
+        assert_eq!(drain(p, TraceFormat::Lcs), n);
+        g.bench_function(name, |b| b.iter(|| drain(p, TraceFormat::Lcs)));
+    }
 
     if let Some(d) = trace_dir() {
         for name in ["P12", "OLTP"] {

@@ -447,6 +447,8 @@ pub enum StatsFormat {
 pub enum TraceOutFormat {
     /// libCacheSim oracleGeneral: 24-byte records with next_access_vtime computed.
     OracleGeneral,
+    /// libCacheSim lcs: the lowest version (1, 2 or 3) that carries the ops, tenants and TTLs.
+    Lcs,
     /// CSV with a `time,key,size` header (and `op` when the trace has other ops than get).
     Csv,
     /// One decimal key per line.
@@ -535,7 +537,8 @@ pub struct WorkloadExportArgs {
     pub out: PathBuf,
 
     /// Output format [default: from the file name: .csv is csv, a name
-    /// containing oracleGeneral is oracle-general, anything else text].
+    /// containing oracleGeneral is oracle-general, .lcs is lcs, anything else
+    /// text].
     #[arg(long, value_enum)]
     pub to: Option<TraceOutFormat>,
 }

@@ -27,6 +27,7 @@ fn reader_format(f: &Option<String>) -> Result<Option<TraceSpec>, CliError> {
 pub fn out_format(f: TraceOutFormat) -> TraceFormat {
     match f {
         TraceOutFormat::OracleGeneral => TraceFormat::OracleGeneral,
+        TraceOutFormat::Lcs => TraceFormat::Lcs,
         TraceOutFormat::Csv => TraceFormat::Csv,
         TraceOutFormat::Text => TraceFormat::Text,
     }
@@ -137,4 +138,23 @@ fn convert(a: TraceConvertArgs) -> Result<(), CliError> {
         to.name()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::ValueEnum;
+
+    #[test]
+    fn every_writable_format_is_offered_and_no_other() {
+        let offered: Vec<TraceFormat> = TraceOutFormat::value_variants()
+            .iter()
+            .map(|&f| out_format(f))
+            .collect();
+        let mut a: Vec<&str> = offered.iter().map(|f| f.name()).collect();
+        let mut b: Vec<&str> = export::WRITABLE.iter().map(|f| f.name()).collect();
+        a.sort_unstable();
+        b.sort_unstable();
+        assert_eq!(a, b);
+    }
 }

@@ -34,6 +34,8 @@ fn format_for(a: &WorkloadExportArgs) -> TraceFormat {
         out_format(TraceOutFormat::Csv)
     } else if name.contains("oraclegeneral") {
         out_format(TraceOutFormat::OracleGeneral)
+    } else if name.ends_with(".lcs") {
+        out_format(TraceOutFormat::Lcs)
     } else {
         out_format(TraceOutFormat::Text)
     }

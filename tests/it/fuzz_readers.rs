@@ -85,6 +85,60 @@ fn valid(format: TraceFormat, f: &mut Fuzz) -> Vec<u8> {
                 out.extend_from_slice(&(-1i64).to_le_bytes());
             }
         }
+        "lcs" => {
+            // libCacheSim's lcs.h: 8 KB header, then records of the version.
+            let version = 1 + f.below(8) as u64;
+            out.extend_from_slice(&0x1234_5678_9abc_def0u64.to_le_bytes());
+            out.extend_from_slice(&version.to_le_bytes());
+            out.resize(8192 - 8, 0);
+            out.extend_from_slice(&0x1234_5678_9abc_def0u64.to_le_bytes());
+            let features = [0, 0, 0, 0, 1, 2, 4, 8, 16][version as usize];
+            for i in 0..n {
+                out.extend_from_slice(&(i as u32).to_le_bytes());
+                out.extend_from_slice(&(f.below(30) as u64).to_le_bytes());
+                let size = 1 + f.below(4096) as u32;
+                let op_tenant = [0u32, 1, 3, 9][f.below(4)] | (f.below(3) as u32) << 8;
+                if version < 3 {
+                    out.extend_from_slice(&size.to_le_bytes());
+                } else {
+                    out.extend_from_slice(&i64::from(size).to_le_bytes());
+                }
+                if version >= 2 {
+                    out.extend_from_slice(&op_tenant.to_le_bytes());
+                }
+                if version >= 3 {
+                    out.extend_from_slice(&(f.below(100) as u32).to_le_bytes());
+                }
+                out.extend_from_slice(&(-1i64).to_le_bytes());
+                out.resize(out.len() + 4 * features, 0);
+            }
+        }
+        "vscsi" => {
+            // libCacheSim's vscsi.h: 32-byte v1 or 40-byte v2 records.
+            let v2 = f.below(2) == 1;
+            for i in 0..n {
+                let cmd: u16 = [0x28, 0x2A][f.below(2)];
+                let (lbn, len, ts) = (f.below(30) as u64, 512 * f.below(9) as u32, 1000 * i as u64);
+                if v2 {
+                    out.extend_from_slice(&cmd.to_le_bytes());
+                    out.extend_from_slice(&0x0200u16.to_le_bytes());
+                    out.extend_from_slice(&[0; 4]);
+                    out.extend_from_slice(&len.to_le_bytes());
+                    out.extend_from_slice(&[0; 4]);
+                } else {
+                    out.extend_from_slice(&[0; 4]);
+                    out.extend_from_slice(&len.to_le_bytes());
+                    out.extend_from_slice(&[0; 4]);
+                    out.extend_from_slice(&cmd.to_le_bytes());
+                    out.extend_from_slice(&0x0100u16.to_le_bytes());
+                }
+                out.extend_from_slice(&lbn.to_le_bytes());
+                out.extend_from_slice(&ts.to_le_bytes());
+                if v2 {
+                    out.extend_from_slice(&[0; 8]);
+                }
+            }
+        }
         "u32be" => (0..n).for_each(|_| out.extend_from_slice(&(f.below(30) as u32).to_be_bytes())),
         "i64be" => (0..n).for_each(|_| out.extend_from_slice(&(f.below(30) as i64).to_be_bytes())),
         other => panic!("no generator for trace format {other}: add one"),
@@ -98,6 +152,8 @@ fn bound(format: TraceFormat, data: &[u8]) -> u64 {
     match format.to_string().as_str() {
         "arc" => lines * ARC_MAX_PER_LINE,
         "oracle-general" => data.len() as u64 / 24,
+        "lcs" => data.len().saturating_sub(8192) as u64 / 24,
+        "vscsi" => data.len() as u64 / 32,
         "u32be" => data.len() as u64 / 4,
         "i64be" => data.len() as u64 / 8,
         _ => lines,

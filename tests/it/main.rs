@@ -43,4 +43,5 @@ mod skips;
 mod talk_charts;
 mod tls;
 mod trace_inputs;
+mod trace_roundtrip;
 mod trace_ttls;

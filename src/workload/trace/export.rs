@@ -5,15 +5,24 @@
 //! file back yields the same keys, sizes and ops; times survive exactly in
 //! csv and as whole seconds in oracle-general.
 
-use super::{oracle_general, TraceFormat};
+use super::{lcs, oracle_general, TraceFormat};
 use crate::request::Op;
 use crate::workload::Batch;
 use std::io::{self, Write};
 
+/// The formats [`write`] writes (and `trace convert --to` offers).
+pub const WRITABLE: &[TraceFormat] = &[
+    TraceFormat::OracleGeneral,
+    TraceFormat::Lcs,
+    TraceFormat::Csv,
+    TraceFormat::Text,
+];
+
 /// Writes `batch` to `w` as `format`. Errors for a format it cannot write.
-pub(crate) fn write(batch: &Batch, format: TraceFormat, w: &mut dyn Write) -> io::Result<()> {
+pub fn write(batch: &Batch, format: TraceFormat, w: &mut dyn Write) -> io::Result<()> {
     match format {
         TraceFormat::OracleGeneral => oracle_general::write(batch, w),
+        TraceFormat::Lcs => lcs::write(batch, w),
         TraceFormat::Text => {
             for &k in &batch.keys {
                 writeln!(w, "{k}")?;
@@ -38,7 +47,12 @@ pub(crate) fn write(batch: &Batch, format: TraceFormat, w: &mut dyn Write) -> io
             Ok(())
         }
         other => Err(io::Error::other(format!(
-            "cannot write the '{other}' format; writable formats: oracle-general, csv, text"
+            "cannot write the '{other}' format; writable formats: {}",
+            WRITABLE
+                .iter()
+                .map(|f| f.name())
+                .collect::<Vec<_>>()
+                .join(", ")
         ))),
     }
 }

@@ -20,6 +20,7 @@ pub mod arc;
 pub mod binary;
 pub mod csv;
 pub mod export;
+pub mod lcs;
 pub mod lines;
 pub mod lirs;
 pub mod oracle_general;
@@ -27,6 +28,7 @@ pub mod records;
 mod spool;
 pub(crate) use spool::is_stdin;
 pub mod text;
+pub mod vscsi;
 
 use super::{Batch, RequestSource};
 use std::fmt;
@@ -203,7 +205,9 @@ trace_formats! {
     Csv => csv::FORMAT,
     Arc => arc::FORMAT,
     Lirs => lirs::FORMAT,
+    Lcs => lcs::FORMAT,
     OracleGeneral => oracle_general::FORMAT,
+    Vscsi => vscsi::FORMAT,
     U32Be => binary::U32BE,
     I64Be => binary::I64BE,
 }
@@ -585,6 +589,27 @@ pub(crate) fn append(a: &mut Batch, b: &Batch) {
         a.tenants.extend((0..b.len()).map(|i| b.tenant(i)));
     }
     a.keys.extend_from_slice(&b.keys);
+}
+
+/// Test helper: opens a reader over `data` (read through a buffer of `cap`
+/// bytes) and reads it whole in batches of at most `max`.
+#[cfg(test)]
+pub(crate) fn read_bytes<R: RequestSource>(
+    data: Vec<u8>,
+    cap: usize,
+    max: usize,
+    open: impl FnOnce(Box<dyn BufRead + Send>) -> Result<R, TraceError>,
+) -> Result<Batch, TraceError> {
+    let mut r = open(Box::new(BufReader::with_capacity(
+        cap,
+        io::Cursor::new(data),
+    )))?;
+    let mut all = Batch::new(1.0, 1);
+    let mut b = Batch::new(1.0, 1);
+    while r.next_batch(&mut b, max)? > 0 {
+        append(&mut all, &b);
+    }
+    Ok(all)
 }
 
 #[cfg(test)]

@@ -59,12 +59,12 @@ impl OracleGeneralReader {
 }
 
 #[inline(always)]
-fn u32_at(r: &[u8], at: usize) -> u32 {
+pub(crate) fn u32_at(r: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([r[at], r[at + 1], r[at + 2], r[at + 3]])
 }
 
 #[inline(always)]
-fn u64_at(r: &[u8], at: usize) -> u64 {
+pub(crate) fn u64_at(r: &[u8], at: usize) -> u64 {
     let mut b = [0u8; 8];
     b.copy_from_slice(&r[at..at + 8]);
     u64::from_le_bytes(b)
@@ -127,6 +127,16 @@ pub(crate) fn next_access(keys: &[u64]) -> Vec<i64> {
     next
 }
 
+/// A time as the `u32` whole seconds the binary formats hold: truncated,
+/// saturating at `u32::MAX`, 0 for a negative or non-finite time.
+pub(crate) fn whole_seconds(t: f64) -> u32 {
+    if t.is_finite() && t > 0.0 {
+        t.min(f64::from(u32::MAX)) as u32
+    } else {
+        0
+    }
+}
+
 /// Writes `batch` as oracleGeneral records. Times are truncated to whole
 /// seconds (saturating at `u32::MAX`), sizes are the batch's sizes (its
 /// `unit_size` when it has none).
@@ -135,11 +145,7 @@ pub fn write(batch: &Batch, w: &mut dyn Write) -> io::Result<()> {
     let mut rec = [0u8; RECORD];
     for (i, &nv) in next.iter().enumerate() {
         let r = batch.request(i, i as u64);
-        let t = if r.time.is_finite() && r.time > 0.0 {
-            r.time.min(f64::from(u32::MAX)) as u32
-        } else {
-            0
-        };
+        let t = whole_seconds(r.time);
         rec[0..4].copy_from_slice(&t.to_le_bytes());
         rec[4..12].copy_from_slice(&r.key.to_le_bytes());
         rec[12..16].copy_from_slice(&r.size.to_le_bytes());

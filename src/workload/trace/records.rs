@@ -5,7 +5,10 @@
 //! small carry buffer; a file that ends inside a record is reported with the
 //! byte offset (in the decompressed stream) where that record starts.
 
+use super::TraceError;
+use crate::workload::Batch;
 use std::io::{self, BufRead};
+use std::path::Path;
 
 pub(crate) struct RecordScanner {
     input: Box<dyn BufRead + Send>,
@@ -79,6 +82,48 @@ impl RecordScanner {
             self.offset += bytes as u64;
             return Ok(Chunk::Records(whole));
         }
+    }
+}
+
+impl RecordScanner {
+    /// Clears `batch` and reads whole records into it until it holds `max`
+    /// requests or the input ends; returns how many it holds.
+    /// `decode(records, offset, batch)` appends a run of records whose first
+    /// one starts at byte `offset` of the file (`skip`, the bytes before the
+    /// scanner's input, included), or returns the error that stops reading.
+    /// An input ending inside a record is [`TraceError::Truncated`], `what`
+    /// naming the record ("a 36-byte lcs record").
+    pub(crate) fn fill_batch(
+        &mut self,
+        path: &Path,
+        skip: u64,
+        what: &str,
+        batch: &mut Batch,
+        max: usize,
+        mut decode: impl FnMut(&[u8], u64, &mut Batch) -> Result<(), TraceError>,
+    ) -> Result<usize, TraceError> {
+        batch.clear();
+        while batch.len() < max {
+            let room = max - batch.len();
+            let at = skip + self.offset;
+            let mut result = Ok(());
+            let chunk = self
+                .next_records(room, |recs| result = decode(recs, at, batch))
+                .map_err(|err| TraceError::read(path, err))?;
+            result?;
+            match chunk {
+                Chunk::Records(0) => break,
+                Chunk::Records(_) => {}
+                Chunk::Truncated { offset, got } => {
+                    return Err(TraceError::Truncated {
+                        path: path.to_path_buf(),
+                        offset: skip + offset,
+                        msg: format!("the file ends {got} bytes into {what}"),
+                    })
+                }
+            }
+        }
+        Ok(batch.len())
     }
 }
 
