@@ -43,3 +43,4 @@ mod skips;
 mod talk_charts;
 mod tls;
 mod trace_inputs;
+mod trace_layouts;

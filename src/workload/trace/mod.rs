@@ -19,9 +19,11 @@
 pub mod arc;
 pub mod binary;
 pub mod csv;
+pub mod datasets;
 pub mod export;
 pub mod lines;
 pub mod lirs;
+pub mod mapping;
 pub mod oracle_general;
 pub mod records;
 mod spool;
@@ -206,6 +208,14 @@ trace_formats! {
     OracleGeneral => oracle_general::FORMAT,
     U32Be => binary::U32BE,
     I64Be => binary::I64BE,
+    Twitter => datasets::TWITTER_FORMAT,
+    MetaKv => datasets::META_KV_FORMAT,
+    MetaCdn => datasets::META_CDN_FORMAT,
+    WikiCdn => datasets::WIKI_CDN_FORMAT,
+    TencentPhoto => datasets::TENCENT_PHOTO_FORMAT,
+    Msr => datasets::MSR_FORMAT,
+    AlibabaBlock => datasets::ALIBABA_BLOCK_FORMAT,
+    TencentCbs => datasets::TENCENT_CBS_FORMAT,
 }
 
 impl TraceFormat {
