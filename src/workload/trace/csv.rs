@@ -118,10 +118,11 @@ pub(crate) struct CsvReader {
     pending: Option<Pending>,
     /// The physical line being read.
     buf: Vec<u8>,
-    /// The current record's fields, unquoted and trimmed, back to back.
+    /// The current record's bytes: the line itself (fields without
+    /// quotes), or its fields unquoted and trimmed, back to back.
     fields: Vec<u8>,
-    /// End of each field in `fields`.
-    ends: Vec<usize>,
+    /// Start and end of each field in `fields`.
+    spans: Vec<(usize, usize)>,
 }
 
 /// What [`split_record`] leaves when a line ends.
@@ -160,7 +161,7 @@ impl CsvReader {
             pending: None,
             buf: Vec::with_capacity(256),
             fields: Vec::with_capacity(256),
-            ends: Vec::with_capacity(16),
+            spans: Vec::with_capacity(16),
         };
         if r.m.mapped() {
             // Line 0: the first record read will say its line.
@@ -191,7 +192,7 @@ impl CsvReader {
                 path: self.path.clone(),
             });
         };
-        let names: Vec<String> = (0..self.ends.len())
+        let names: Vec<String> = (0..self.spans.len())
             .map(|i| {
                 String::from_utf8_lossy(self.field(i))
                     .trim_start_matches('\u{feff}')
@@ -268,8 +269,9 @@ impl CsvReader {
 
     /// Field `col` of the current row (read at `line`), named `name` in the
     /// error when the row is too short for it.
+    #[inline]
     fn cell(&self, line: u64, col: usize, name: &str) -> Result<&[u8], TraceError> {
-        let got = self.ends.len();
+        let got = self.spans.len();
         if col < got {
             Ok(self.field(col))
         } else {
@@ -287,6 +289,7 @@ impl CsvReader {
     /// trace has no such column. A field that does not parse is an error
     /// naming the line, the column, the value and what it should be
     /// (`want`, built only then).
+    #[inline]
     fn column<T>(
         &self,
         line: u64,
@@ -322,9 +325,10 @@ impl CsvReader {
         )
     }
 
+    #[inline]
     fn field(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.fields[start..self.ends[i]]
+        let (start, end) = self.spans[i];
+        &self.fields[start..end]
     }
 
     /// The key of the current row: its key columns read per `keys=`.
@@ -381,7 +385,7 @@ impl CsvReader {
 
     /// Reads the current record into a [`Pending`].
     fn row(&self, line: u64) -> Result<Pending, TraceError> {
-        let got = self.ends.len();
+        let got = self.spans.len();
         let width = |w| {
             self.err(
                 line,
@@ -574,12 +578,12 @@ impl CsvReader {
         })
     }
 
-    /// Reads the next record into `fields`/`ends`, skipping blank lines and
+    /// Reads the next record into `fields`/`spans`, skipping blank lines and
     /// `#` comments; returns the number of the line it starts on, or
     /// `None` at the end of the input.
     fn next_record(&mut self) -> Result<Option<u64>, TraceError> {
         self.fields.clear();
-        self.ends.clear();
+        self.spans.clear();
         let mut start = None;
         loop {
             let n = read_line(&mut self.input, &mut self.buf, &self.path)?;
@@ -598,6 +602,21 @@ impl CsvReader {
                 if t.is_empty() || t[0] == b'#' {
                     continue;
                 }
+                match memchr::memchr2(0, b'"', t).map(|i| t[i]) {
+                    Some(0) => {
+                        return Err(self.err(
+                            self.line,
+                            "binary data (a NUL byte) in a CSV trace; is this a binary trace? choose its reader with --trace-format".into(),
+                        ))
+                    }
+                    // No quote (nor NUL): the fields are slices of the line.
+                    None => {
+                        std::mem::swap(&mut self.buf, &mut self.fields);
+                        split_plain(&self.fields, self.m.sep, &mut self.spans);
+                        return Ok(Some(self.line));
+                    }
+                    Some(_) => {}
+                }
                 if memchr::memchr(0, t).is_some() {
                     return Err(self.err(
                         self.line,
@@ -612,7 +631,7 @@ impl CsvReader {
                 resumed,
                 self.m.sep,
                 &mut self.fields,
-                &mut self.ends,
+                &mut self.spans,
             );
             if split == Split::Done {
                 return Ok(start);
@@ -632,11 +651,13 @@ impl CsvReader {
     }
 }
 
+#[inline]
 fn u32_of(f: &[u8]) -> Option<u32> {
     uint(f).and_then(|v| u32::try_from(v).ok())
 }
 
 /// A number >= 0: digits fast, anything else as a float.
+#[inline]
 fn number(f: &[u8]) -> Option<f64> {
     if let Some(v) = uint(f).filter(|&v| v < 1 << 53) {
         return Some(v as f64);
@@ -649,6 +670,7 @@ fn number(f: &[u8]) -> Option<f64> {
 }
 
 /// A time in `unit`, as seconds.
+#[inline]
 fn time_of(f: &[u8], unit: TimeUnit) -> Option<f64> {
     match unit {
         TimeUnit::Scale(s) => number(f).map(|v| v * s),
@@ -706,7 +728,48 @@ fn tenant_of(f: &[u8]) -> u32 {
     u32_of(f).unwrap_or(fnv1a(f) as u32)
 }
 
-/// Splits one physical line of a record at `sep` into `fields`/`ends`.
+/// Splits a line without quotes at `sep` into `spans` of `line`, each
+/// trimmed of ASCII whitespace (the line's `\r\n` too).
+fn split_plain(line: &[u8], sep: Sep, spans: &mut Vec<(usize, usize)>) {
+    let trimmed = |mut a: usize, mut b: usize| {
+        while a < b && line[a].is_ascii_whitespace() {
+            a += 1;
+        }
+        while b > a && line[b - 1].is_ascii_whitespace() {
+            b -= 1;
+        }
+        (a, b)
+    };
+    match sep {
+        Sep::Byte(c) => {
+            let mut from = 0;
+            for at in memchr::memchr_iter(c, line) {
+                spans.push(trimmed(from, at));
+                from = at + 1;
+            }
+            spans.push(trimmed(from, line.len()));
+        }
+        Sep::Blanks => {
+            let mut i = 0;
+            let n = line.len();
+            loop {
+                while i < n && line[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                if i == n {
+                    break;
+                }
+                let from = i;
+                while i < n && !line[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                spans.push((from, i));
+            }
+        }
+    }
+}
+
+/// Splits one physical line of a record at `sep` into `fields`/`spans`.
 /// Fields are trimmed of spaces and tabs; a field that starts with `"` is
 /// quoted: `""` inside stands for `"`, and it may hold the separator and
 /// line breaks. `resumed`: the line continues a quoted field of the
@@ -718,7 +781,7 @@ fn split_record(
     resumed: bool,
     sep: Sep,
     fields: &mut Vec<u8>,
-    ends: &mut Vec<usize>,
+    spans: &mut Vec<(usize, usize)>,
 ) -> Split {
     let mut body = line.strip_suffix(b"\n").unwrap_or(line);
     let mut i = 0;
@@ -727,7 +790,7 @@ fn split_record(
         fields.push(b'\n');
     } else {
         fields.clear();
-        ends.clear();
+        spans.clear();
     }
     let blanks = sep == Sep::Blanks;
     if blanks {
@@ -781,7 +844,7 @@ fn split_record(
             // Anything between the closing quote and the separator is kept.
             let rest = next(i);
             fields.extend_from_slice(body[i..rest].trim_ascii());
-            ends.push(fields.len());
+            spans.push((field_start(spans), fields.len()));
             if rest == body.len() {
                 return Split::Done;
             }
@@ -798,13 +861,21 @@ fn split_record(
             continue;
         }
         let end = next(from);
+        let start = fields.len();
         fields.extend_from_slice(body[from..end].trim_ascii());
-        ends.push(fields.len());
+        spans.push((start, fields.len()));
         if end == body.len() {
             return Split::Done;
         }
         i = skip(end);
     }
+}
+
+/// Where the field being closed starts in the fields of [`split_record`]:
+/// where the last one ended (a quoted field may have begun on an earlier
+/// line, so its start is not known when it closes).
+fn field_start(spans: &[(usize, usize)]) -> usize {
+    spans.last().map_or(0, |&(_, end)| end)
 }
 
 /// Most requests one row may stand for (`op_count`/`count`).
