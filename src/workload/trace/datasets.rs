@@ -96,7 +96,7 @@ const TWITTER: Preset = positional(
 
 const META_KV: Preset = Preset {
     name: "meta-kv",
-    describe: "Meta KV cache 2022 and 2024, header row; op_time = time, size = key_size + size, op_count repeats, usecase = tenant: csv",
+    describe: "Meta KV cache 2022 and 2024, header row; op_time = time, size = key_size + size, op_count repeats, usecase = tenant: csv by header name",
     spec: "",
     aliases: &[
         ("op_time", "time"),
@@ -254,4 +254,50 @@ pub(crate) fn with_page_size(spec: &TraceSpec, size: &str) -> Result<TraceSpec, 
     };
     (out.format.entry().params)(&out.params)?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_is_registered_and_lists_its_mapping() {
+        for p in PRESETS {
+            let f = TraceFormat::parse(p.name).unwrap();
+            assert_eq!(f.describe(), p.describe);
+            let m = Mapping::parse(p.spec).unwrap();
+            if m.mapped() {
+                assert!(
+                    p.describe.ends_with(&format!("csv:{}", p.spec)),
+                    "{}",
+                    p.name
+                );
+            } else {
+                assert!(!p.aliases.is_empty(), "{}", p.name);
+            }
+        }
+    }
+
+    #[test]
+    fn page_size_goes_to_block_specs_only_and_once() {
+        let spec = |s: &str| TraceSpec::parse(s).unwrap();
+        let out = with_page_size(&spec("msr"), "8KiB").unwrap();
+        assert_eq!(out.to_string(), "msr:page=8KiB");
+        let out = with_page_size(&spec("csv:offset=1,length=2"), "512").unwrap();
+        assert_eq!(out.to_string(), "csv:offset=1,length=2:page=512");
+        for (s, want) in [
+            (
+                "twitter",
+                "only applies to block traces (msr, alibaba-block, tencent-cbs",
+            ),
+            ("csv:key=1", "not 'csv:key=1'"),
+            ("text", "only applies to block traces"),
+            ("msr:page=4KiB", "gives page= already"),
+        ] {
+            let e = with_page_size(&spec(s), "8KiB").unwrap_err();
+            assert!(e.contains(want), "{s}: {e}");
+        }
+        let e = with_page_size(&spec("msr"), "0").unwrap_err();
+        assert!(e.contains("page=0"), "{e}");
+    }
 }
