@@ -382,6 +382,40 @@ fn run_end_to_end_records_the_spec_as_written() {
     fails_with(&o, 2, "gives page= already", "page size twice");
     let o = cachesim(
         &[
+            "trace",
+            "stats",
+            "a.csv",
+            "--trace-format",
+            "alibaba-block",
+            "--page-size",
+            "8KiB",
+            "--format",
+            "json",
+        ],
+        d.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stats: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(stats["requests"], 3, "{stats}");
+    let o = cachesim(
+        &[
+            "run",
+            "--trace",
+            "a.csv",
+            "--page-size",
+            "8KiB",
+            "--no-save",
+        ],
+        d.path(),
+    );
+    fails_with(
+        &o,
+        2,
+        "only applies to block traces, named with --trace-format",
+        "no format",
+    );
+    let o = cachesim(
+        &[
             "run",
             "--trace",
             "t.tsv",
