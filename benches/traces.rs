@@ -1,6 +1,8 @@
 //! Trace reading throughput: the readers must never be the bottleneck of a
 //! replay. Targets: oracleGeneral and lcs >= 100M records/s from a file in
-//! the page cache; ARC `.lis.zst` >= 20M expanded requests/s (zstd decoding included).
+//! the page cache; ARC `.lis.zst` >= 20M expanded requests/s (zstd decoding
+//! included); column-mapped text (`twitter`, Twemcache's layout) >= 5M
+//! lines/s.
 //!
 //! The oracleGeneral and lcs inputs are synthetic files written to a temporary folder
 //! (read once before measuring, so it sits in the page cache); the ARC inputs
@@ -9,13 +11,18 @@
 //! `cargo bench --bench traces`.
 
 use cachesim::request::Op;
-use cachesim::workload::trace::{self, lcs, oracle_general, TraceFormat};
+use cachesim::workload::trace::{self, lcs, oracle_general, TraceFormat, TraceSpec};
 use cachesim::workload::Batch;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 fn drain(path: &Path, format: TraceFormat) -> u64 {
-    let mut r = trace::open(path, Some(&format.into())).unwrap();
+    drain_spec(path, &format.into())
+}
+
+fn drain_spec(path: &Path, spec: &TraceSpec) -> u64 {
+    let mut r = trace::open(path, Some(spec)).unwrap();
     let mut b = Batch::new(1000.0, 1);
     let mut n = 0u64;
     let mut sum = 0u64;
@@ -82,6 +89,35 @@ fn bench(c: &mut Criterion) {
         assert_eq!(drain(p, TraceFormat::Lcs), n);
         g.bench_function(name, |b| b.iter(|| drain(p, TraceFormat::Lcs)));
     }
+
+    // Column-mapped text: 4M lines in Twemcache's layout (string keys,
+    // hashed; eight operation names), read with the `twitter` preset.
+    let tw = dir.path().join("twitter.csv");
+    let n: u64 = 4_000_000;
+    let ops = ["get", "get", "get", "gets", "set", "add", "delete", "incr"];
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&tw).unwrap());
+    let mut x: u64 = 7;
+    for i in 0..n {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let k = x >> 44;
+        let op = ops[(x >> 20) as usize % ops.len()];
+        let ttl = if op == "set" || op == "add" { 3600 } else { 0 };
+        writeln!(
+            w,
+            "{},nz:u:{k:012x},21,{},{},{op},{ttl}",
+            i / 1000,
+            10 + (x >> 8) % 5000,
+            k % 97
+        )
+        .unwrap();
+    }
+    drop(w);
+    let spec = TraceSpec::parse("twitter").unwrap();
+    assert_eq!(drain_spec(&tw, &spec), n);
+    g.throughput(Throughput::Elements(n));
+    g.bench_function("csv_twitter_4M", |b| b.iter(|| drain_spec(&tw, &spec)));
 
     if let Some(d) = trace_dir() {
         for name in ["P12", "OLTP"] {

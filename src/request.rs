@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A cache key. String keys in traces are mapped to a `Key` with [`hash_str`].
+/// A cache key. String keys in traces are mapped to a `Key` with [`hash_bytes`].
 pub type Key = u64;
 
 /// What a request asks of the cache.
@@ -48,6 +48,7 @@ pub(crate) const OP_NAMES: &[(&str, Op)] = &[
     ("decr", Op::Set),
     ("setex", Op::Set),
     ("getset", Op::Set),
+    ("set_lease", Op::Set),
     ("write", Op::Set),
     ("w", Op::Set),
     ("update", Op::Set),
@@ -61,12 +62,20 @@ pub(crate) const OP_NAMES: &[(&str, Op)] = &[
 ];
 
 impl Op {
-    /// Parses an operation name of [`OP_NAMES`] (without case; `-` as `_`).
-    pub(crate) fn parse(s: &str) -> Option<Op> {
-        let want = s.trim().to_ascii_lowercase().replace('-', "_");
+    /// Parses an operation name of [`OP_NAMES`] (without case; `-` as `_`;
+    /// surrounding blanks ignored), without allocating: the CSV reader calls
+    /// it for every row.
+    pub(crate) fn parse(s: impl AsRef<[u8]>) -> Option<Op> {
+        let f = s.as_ref().trim_ascii();
         OP_NAMES
             .iter()
-            .find(|(name, _)| *name == want)
+            .find(|(name, _)| {
+                name.len() == f.len()
+                    && name.bytes().zip(f).all(|(n, &b)| {
+                        let b = b.to_ascii_lowercase();
+                        n == b || (n == b'_' && b == b'-')
+                    })
+            })
             .map(|&(_, op)| op)
     }
 
@@ -126,16 +135,28 @@ impl Request {
     }
 }
 
-/// The one stable hash for string keys: 64-bit FNV-1a over the UTF-8 bytes.
+/// [`hash_bytes`] of a string (tests name keys by their text).
+#[cfg(test)]
+pub(crate) fn hash_str(s: &str) -> Key {
+    hash_bytes(s.as_bytes())
+}
+
+/// The one stable hash for string keys: 64-bit FNV-1a over the bytes (the UTF-8 bytes of a string key).
 ///
 /// FNV-1a is chosen because it is trivial to reimplement in any language (so a
 /// Python script can map the same strings to the same keys), has no per-process
 /// seed, and is good enough to spread keys. Decimal integers in traces are used
 /// as-is and never hashed.
-pub(crate) fn hash_str(s: &str) -> Key {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.as_bytes() {
-        h ^= u64::from(*b);
+pub(crate) fn hash_bytes(bytes: &[u8]) -> Key {
+    hash_bytes_from(0xcbf2_9ce4_8422_2325, bytes)
+}
+
+/// FNV-1a continued from the state `h` over `bytes`, to hash pieces as if
+/// they were one text (`hash_bytes_from(hash_bytes(a), b)` is
+/// `hash_bytes(ab)`).
+pub(crate) fn hash_bytes_from(mut h: u64, bytes: &[u8]) -> Key {
+    for &b in bytes {
+        h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
     h

@@ -385,6 +385,13 @@ pub struct WorkloadArgs {
     #[arg(long, value_name = "FORMAT", value_parser = TraceSpec::parse, help = trace_format_help("Trace reader to use instead of detecting it"))]
     pub trace_format: Option<TraceSpec>,
 
+    /// Page size of a block trace (`msr`, `alibaba-block`, `tencent-cbs`,
+    /// or csv with offset= and length=): each request becomes one request
+    /// per page it touches; the same as `:page=SIZE` in --trace-format
+    /// [default: 4KiB].
+    #[arg(long, value_name = "SIZE")]
+    pub page_size: Option<String>,
+
     /// Number of requests to generate (overrides the preset).
     #[arg(allow_negative_numbers = true, long, value_name = "N", value_parser = values::count)]
     pub requests: Option<Written<u64>>,
@@ -467,6 +474,11 @@ pub struct TraceStatsArgs {
     #[arg(long, value_name = "FORMAT", help = trace_format_help("Trace reader to use instead of detecting it"))]
     pub trace_format: Option<String>,
 
+    /// Page size of a block trace: the same as `:page=SIZE` in
+    /// --trace-format [default: 4KiB].
+    #[arg(long, value_name = "SIZE")]
+    pub page_size: Option<String>,
+
     /// What to print on stdout.
     #[arg(short, long, value_enum, default_value_t = StatsFormat::Table)]
     pub format: StatsFormat,
@@ -491,6 +503,11 @@ pub struct TraceConvertArgs {
     /// it from the file. The help text comes from `trace_format_help`.
     #[arg(long, value_name = "FORMAT", help = trace_format_help("Reader for IN instead of detecting it"))]
     pub trace_format: Option<String>,
+
+    /// Page size of a block trace: the same as `:page=SIZE` in
+    /// --trace-format [default: 4KiB].
+    #[arg(long, value_name = "SIZE")]
+    pub page_size: Option<String>,
 }
 
 /// The subcommands of `cachesim workload`.

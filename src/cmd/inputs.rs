@@ -7,6 +7,7 @@ use super::{usage, CliError};
 use crate::cli::WorkloadArgs;
 use crate::sim::runner::WorkloadInput;
 use crate::workload::preset::DEFAULT_RATE;
+use crate::workload::trace::{datasets, TraceSpec};
 use crate::workload::Preset;
 
 /// The workloads named by `a`, in order: the `--workload` presets as
@@ -16,7 +17,7 @@ pub fn workloads(a: &WorkloadArgs) -> Result<Vec<WorkloadInput>, CliError> {
     if a.trace_format.is_some() && a.trace.is_empty() {
         return Err(usage("--trace-format", "only applies with --trace FILE"));
     }
-    let format = &a.trace_format;
+    let format = &page_size(a.trace_format.clone(), &a.page_size)?;
     let mut names: Vec<&str> = a
         .workload
         .iter()
@@ -104,6 +105,26 @@ pub fn workloads(a: &WorkloadArgs) -> Result<Vec<WorkloadInput>, CliError> {
         });
     }
     Ok(out)
+}
+
+/// `spec` with `--page-size` folded in as `:page=SIZE` (so the
+/// `trace_format` column records it); refused without a block trace format.
+pub fn page_size(
+    spec: Option<TraceSpec>,
+    page_size: &Option<String>,
+) -> Result<Option<TraceSpec>, CliError> {
+    let Some(size) = page_size else {
+        return Ok(spec);
+    };
+    let Some(spec) = spec else {
+        return Err(usage(
+            "--page-size",
+            "only applies to block traces, named with --trace-format (msr, alibaba-block, tencent-cbs, or csv with offset= and length= columns)",
+        ));
+    };
+    datasets::with_page_size(&spec, size)
+        .map(Some)
+        .map_err(|e| usage("--page-size", e))
 }
 
 /// Bytes a synthetic workload holds while it runs, roughly: its key per

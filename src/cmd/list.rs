@@ -2,7 +2,7 @@
 
 use super::CliError;
 use crate::cli::ListArgs;
-use crate::workload::trace::TraceFormat;
+use crate::workload::trace::{mapping, TraceFormat};
 use crate::workload::{Preset, PRESETS};
 
 /// Runs `cachesim list`: prints every strategy, workload preset and trace
@@ -43,6 +43,9 @@ fn listing() -> Result<String, CliError> {
     for f in TraceFormat::ALL {
         out += &format!("  {:<w$}  {}\n", f.name(), f.describe());
     }
+    out += "\nColumn-mapped text (--trace-format csv:..., or a dataset above with :NAME=VALUE added):\n";
+    out += &format!("  {}\n", mapping::GRAMMAR);
+    out += "  block traces (offset, length): one request per page touched, --page-size SIZE or :page=SIZE [default: 4KiB]\n";
     Ok(out)
 }
 
@@ -88,5 +91,19 @@ mod tests {
             .collect();
         let want: Vec<&str> = TraceFormat::ALL.iter().map(|f| f.name()).collect();
         assert_eq!(names, want);
+        for p in ["twitter", "meta-kv", "msr", "alibaba-block", "tencent-cbs"] {
+            assert!(names.contains(&p), "{p} is not listed");
+        }
+    }
+
+    #[test]
+    fn the_column_grammar_is_listed() {
+        let out = listing().unwrap();
+        let lines = section(&out, "Column-mapped text");
+        assert!(lines[0].contains(mapping::GRAMMAR), "{lines:?}");
+        for name in mapping::FIELDS.iter().chain(mapping::OPTIONS) {
+            assert!(lines[0].contains(name), "{name} is not in the grammar");
+        }
+        assert!(lines[1].contains("--page-size"), "{lines:?}");
     }
 }

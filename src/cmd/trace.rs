@@ -17,10 +17,15 @@ pub fn trace(c: TraceCommand) -> Result<(), CliError> {
     }
 }
 
-fn reader_format(f: &Option<String>) -> Result<Option<TraceSpec>, CliError> {
-    f.as_deref()
+fn reader_format(
+    f: &Option<String>,
+    page_size: &Option<String>,
+) -> Result<Option<TraceSpec>, CliError> {
+    let spec = f
+        .as_deref()
         .map(|f| TraceSpec::parse(f).map_err(|e| usage("--trace-format", e)))
-        .transpose()
+        .transpose()?;
+    super::inputs::page_size(spec, page_size)
 }
 
 /// The library format for an output format choice.
@@ -34,7 +39,7 @@ pub fn out_format(f: TraceOutFormat) -> TraceFormat {
 }
 
 fn stats_cmd(a: TraceStatsArgs) -> Result<(), CliError> {
-    let format = reader_format(&a.trace_format)?;
+    let format = reader_format(&a.trace_format, &a.page_size)?;
     let mut reader = trace::open(&a.file, format.as_ref()).map_err(anyhow::Error::new)?;
     let st = stats::compute(reader.as_mut(), &a.file).map_err(anyhow::Error::new)?;
     super::to_stdout(|out| match a.format {
@@ -121,7 +126,7 @@ fn write_table(st: &TraceStats, name: &str, out: &mut dyn Write) -> std::io::Res
 }
 
 fn convert(a: TraceConvertArgs) -> Result<(), CliError> {
-    let format = reader_format(&a.trace_format)?;
+    let format = reader_format(&a.trace_format, &a.page_size)?;
     let batch = trace::read_all(
         &a.input,
         format.as_ref(),

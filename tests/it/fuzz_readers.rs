@@ -141,6 +141,117 @@ fn valid(format: TraceFormat, f: &mut Fuzz) -> Vec<u8> {
         }
         "u32be" => (0..n).for_each(|_| out.extend_from_slice(&(f.below(30) as u32).to_be_bytes())),
         "i64be" => (0..n).for_each(|_| out.extend_from_slice(&(f.below(30) as i64).to_be_bytes())),
+        "twitter" => {
+            for i in 0..n {
+                let op = f.pick(&["get", "gets", "set", "cas", "delete", "incr"]);
+                let (k, v, c) = (f.below(30), f.below(900), f.below(5));
+                writeln!(
+                    out,
+                    "{i},nz:{k},{},{v},{c},{op},{}",
+                    3 + k % 4,
+                    f.below(2) * 60
+                )
+                .unwrap();
+            }
+        }
+        "meta-kv" => {
+            out.extend_from_slice(
+                b"op_time,key,key_size,op,op_count,size,cache_hits,ttl,usecase\n",
+            );
+            for i in 0..n {
+                let op = f.pick(&["GET", "GET_LEASE", "SET", "DELETE"]);
+                let (k, c) = (f.below(30), 1 + f.below(3));
+                writeln!(
+                    out,
+                    "{i},{k},8,{op},{c},{},0,{},{}",
+                    f.below(500),
+                    f.below(100),
+                    f.below(4)
+                )
+                .unwrap();
+            }
+        }
+        "meta-cdn" => {
+            out.extend_from_slice(b"timestamp,cacheKey,OpType,objectSize,responseSize,responseHeaderSize,rangeStart,rangeEnd,TTL,SamplingRate,cache_hit,item_value,RequestHandler,cdn_content_type_id,vip_type\n");
+            for i in 0..n {
+                writeln!(
+                    out,
+                    "{i},c{},1,{},300,200,-1,-1,{},0.1,1,0,h,{},v",
+                    f.below(30),
+                    f.below(5000),
+                    f.below(900),
+                    f.below(4)
+                )
+                .unwrap();
+            }
+        }
+        "wiki-cdn" => {
+            for i in 0..n {
+                let t = f.pick(&["jpeg", "png", "webp"]);
+                writeln!(
+                    out,
+                    "{i}\t{}\t{t}\t{}\t0.01",
+                    f.below(30) as i64 - 10,
+                    f.below(9000)
+                )
+                .unwrap();
+            }
+        }
+        "tencent-photo" => {
+            for i in 0..n {
+                let (fmt, tier) = (f.pick(&["0", "5"]), f.pick(&["l", "a", "m"]));
+                let term = f.pick(&["PHONE", "PC"]);
+                writeln!(
+                    out,
+                    "201602010000{:02} p{} {fmt} {tier} {} 1 {term} 0",
+                    i % 60,
+                    f.below(30),
+                    f.below(9000)
+                )
+                .unwrap();
+            }
+        }
+        "msr" => {
+            for i in 0..n {
+                let op = f.pick(&["Read", "Write"]);
+                writeln!(
+                    out,
+                    "{},hm,0,{op},{},{},10",
+                    128166372003061629u64 + i as u64,
+                    f.below(1 << 20),
+                    f.below(20000)
+                )
+                .unwrap();
+            }
+        }
+        "alibaba-block" => {
+            for i in 0..n {
+                let op = f.pick(&["R", "W"]);
+                writeln!(
+                    out,
+                    "{},{op},{},{},{}",
+                    f.below(5),
+                    f.below(1 << 20),
+                    f.below(20000),
+                    1577808000000000u64 + i as u64
+                )
+                .unwrap();
+            }
+        }
+        "tencent-cbs" => {
+            for i in 0..n {
+                writeln!(
+                    out,
+                    "{},{},{},{},{}",
+                    1538323200 + i,
+                    f.below(4096),
+                    f.below(64),
+                    f.below(2),
+                    f.below(5)
+                )
+                .unwrap();
+            }
+        }
         other => panic!("no generator for trace format {other}: add one"),
     }
     out
@@ -156,6 +267,9 @@ fn bound(format: TraceFormat, data: &[u8]) -> u64 {
         "vscsi" => data.len() as u64 / 32,
         "u32be" => data.len() as u64 / 4,
         "i64be" => data.len() as u64 / 8,
+        // Rows repeated by op_count; block requests split into pages.
+        "meta-kv" => lines * 1_000_000,
+        "msr" | "alibaba-block" | "tencent-cbs" => lines * (1 << 20),
         _ => lines,
     }
 }

@@ -43,5 +43,6 @@ mod skips;
 mod talk_charts;
 mod tls;
 mod trace_inputs;
+mod trace_layouts;
 mod trace_roundtrip;
 mod trace_ttls;

@@ -50,13 +50,9 @@ fn carries(format: TraceFormat) -> Carries {
             ttl: false,
             tenant: false,
         },
-        // The csv writer writes time, key, size and op. Another change adds
-        // ttl and tenant columns: set them to true here when it lands.
-        "csv" => Carries {
-            ttl: false,
-            tenant: false,
-            ..all
-        },
+        // csv writes time, key, size and op, and ttl and tenant columns
+        // when the trace has them.
+        "csv" => all,
         "oracle-general" => Carries {
             time: Time::WholeSeconds,
             op: false,

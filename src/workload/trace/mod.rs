@@ -19,10 +19,12 @@
 pub mod arc;
 pub mod binary;
 pub mod csv;
+pub mod datasets;
 pub mod export;
 pub mod lcs;
 pub mod lines;
 pub mod lirs;
+pub mod mapping;
 pub mod oracle_general;
 pub mod records;
 mod spool;
@@ -210,6 +212,14 @@ trace_formats! {
     Vscsi => vscsi::FORMAT,
     U32Be => binary::U32BE,
     I64Be => binary::I64BE,
+    Twitter => datasets::TWITTER_FORMAT,
+    MetaKv => datasets::META_KV_FORMAT,
+    MetaCdn => datasets::META_CDN_FORMAT,
+    WikiCdn => datasets::WIKI_CDN_FORMAT,
+    TencentPhoto => datasets::TENCENT_PHOTO_FORMAT,
+    Msr => datasets::MSR_FORMAT,
+    AlibabaBlock => datasets::ALIBABA_BLOCK_FORMAT,
+    TencentCbs => datasets::TENCENT_CBS_FORMAT,
 }
 
 impl TraceFormat {

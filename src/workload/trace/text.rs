@@ -1,10 +1,10 @@
 //! `text`: one key per line. A decimal integer that fits in a `u64` is the key
-//! itself; any other string is hashed with FNV-1a ([`crate::request::hash_str`]).
+//! itself; any other string is hashed with FNV-1a ([`crate::request::hash_bytes`]).
 //! Surrounding whitespace and a trailing `\r` are stripped; blank lines and
 //! lines starting with `#` are skipped. Every request is a get of size 1.
 
 use super::{Claim, Format, TraceError};
-use crate::request::{hash_str, Key};
+use crate::request::{hash_bytes, Key};
 use crate::workload::{Batch, RequestSource};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -67,18 +67,7 @@ pub(crate) fn key_of(field: &[u8]) -> Key {
             return v;
         }
     }
-    match std::str::from_utf8(field) {
-        Ok(s) => hash_str(s),
-        Err(_) => {
-            // FNV-1a over the raw bytes: equal to hash_str for valid UTF-8.
-            let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-            for &b in field {
-                h ^= u64::from(b);
-                h = h.wrapping_mul(0x0000_0100_0000_01b3);
-            }
-            h
-        }
-    }
+    hash_bytes(field)
 }
 
 impl RequestSource for TextReader {
@@ -110,6 +99,7 @@ impl RequestSource for TextReader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::request::hash_str;
 
     fn read(text: &str) -> Result<Vec<Key>, TraceError> {
         let mut r = TextReader::new(
