@@ -353,6 +353,14 @@ pub struct RedisArgs {
     /// (required there).
     #[arg(allow_negative_numbers = true, long, value_name = "CAP", value_parser = values::capacity)]
     pub l1_capacity: Option<Capacity>,
+
+    /// Replay at the trace's own pace: send each request at its time
+    /// (since the first request's) divided by FACTOR, and divide each
+    /// request's TTL by FACTOR too, so that keys expire on the server as
+    /// they did in the trace (1: real time, 10: ten times faster; not with
+    /// --fleet) [default: as fast as the server answers].
+    #[arg(allow_negative_numbers = true, long, value_name = "FACTOR", value_parser = values::pace)]
+    pub redis_pace: Option<f64>,
 }
 
 /// Where requests come from: shared by `run` and `mrc`.
