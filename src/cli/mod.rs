@@ -431,6 +431,40 @@ pub enum TraceCommand {
         after_help = "Example:\n  cachesim trace convert loop.trace.gz loop.oracleGeneral --to oracle-general"
     )]
     Convert(TraceConvertArgs),
+    /// Turn another tool's capture into a trace with times, keys, sizes,
+    /// ops and TTLs (written atomically): redis-monitor reads the output of
+    /// `redis-cli MONITOR`.
+    #[command(
+        after_help = "Example:\n  redis-cli MONITOR > capture.log   # while the application runs\n  cachesim trace import redis-monitor capture.log -o capture.csv"
+    )]
+    Import(TraceImportArgs),
+}
+
+/// What `trace import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportSource {
+    /// The output of `redis-cli MONITOR` (see the redis-monitor trace format).
+    RedisMonitor,
+}
+
+/// Options of `cachesim trace import`.
+#[derive(Debug, Args)]
+pub struct TraceImportArgs {
+    /// What FILE holds.
+    #[arg(value_enum, value_name = "SOURCE")]
+    pub source: ImportSource,
+
+    /// The capture to read (gzip, zstd and xz are read transparently).
+    #[arg(value_name = "FILE")]
+    pub input: PathBuf,
+
+    /// The trace to write (replaced atomically).
+    #[arg(short, long, value_name = "OUT")]
+    pub output: PathBuf,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TraceOutFormat::Csv)]
+    pub to: TraceOutFormat,
 }
 
 /// What `trace stats` prints on stdout (`--format`).

@@ -87,6 +87,25 @@ fn valid(format: TraceFormat, f: &mut Fuzz) -> Vec<u8> {
         }
         "u32be" => (0..n).for_each(|_| out.extend_from_slice(&(f.below(30) as u32).to_be_bytes())),
         "i64be" => (0..n).for_each(|_| out.extend_from_slice(&(f.below(30) as i64).to_be_bytes())),
+        "redis-monitor" => {
+            out.extend_from_slice(b"OK\n");
+            for i in 0..n {
+                let k = f.below(30);
+                // The first a get: a valid trace is never empty.
+                let cmd = match if i == 0 { 0 } else { f.below(6) } {
+                    0 => format!("\"GET\" \"user:{k}\""),
+                    1 => format!(
+                        "\"SET\" \"{k}\" \"v\\x00\\\"\" \"PX\" \"{}\"",
+                        1 + f.below(900)
+                    ),
+                    2 => format!("\"MGET\" \"{k}\" \"a\\nb\""),
+                    3 => format!("\"EXPIRE\" \"{k}\" \"{}\"", f.below(5)),
+                    4 => format!("\"DEL\" \"{k}\""),
+                    _ => "\"PING\"".to_string(),
+                };
+                writeln!(out, "1712345678.{i:06} [0 127.0.0.1:5000] {cmd}").unwrap();
+            }
+        }
         other => panic!("no generator for trace format {other}: add one"),
     }
     out
@@ -100,6 +119,8 @@ fn bound(format: TraceFormat, data: &[u8]) -> u64 {
         "oracle-general" => data.len() as u64 / 24,
         "u32be" => data.len() as u64 / 4,
         "i64be" => data.len() as u64 / 8,
+        // At most two requests per quoted argument (`GETDEL k`).
+        "redis-monitor" => data.iter().filter(|&&b| b == b'"').count() as u64,
         _ => lines,
     }
 }

@@ -24,6 +24,7 @@ pub mod lines;
 pub mod lirs;
 pub mod oracle_general;
 pub mod records;
+pub mod redis_monitor;
 mod spool;
 pub(crate) use spool::is_stdin;
 pub mod text;
@@ -206,6 +207,7 @@ trace_formats! {
     OracleGeneral => oracle_general::FORMAT,
     U32Be => binary::U32BE,
     I64Be => binary::I64BE,
+    RedisMonitor => redis_monitor::FORMAT,
 }
 
 impl TraceFormat {
