@@ -41,7 +41,7 @@ pub enum Command {
     Run(RunArgs),
     /// List the strategies and workload presets.
     List(ListArgs),
-    /// Describe or convert trace files (stats, convert).
+    /// Describe, convert or import trace files (stats, convert, import).
     #[command(subcommand)]
     Trace(TraceCommand),
     /// Synthetic workloads as files (export).

@@ -44,7 +44,9 @@
 //! Redis did: a `SET NX` of a present key, a `SET XX` or an `EXPIRE` of an
 //! absent one are no request; `KEEPTTL` and `INCR` carry the TTL left. A key
 //! the capture never wrote is taken to be present without a TTL (it was
-//! there before the capture started).
+//! there before the capture started). That state is a hash map entry per
+//! key written (about 40 bytes): memory grows with the distinct keys, not
+//! with the requests.
 //!
 //! A command Redis refused for its arguments still shows in `MONITOR`
 //! (`SET k v EX 0`): it is skipped and counted as `SET (bad arguments)`.
