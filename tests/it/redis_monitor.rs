@@ -187,6 +187,23 @@ fn script(port: u16) {
     c.cmd(&["PING"]).unwrap();
 }
 
+/// `cachesim run` of `strategy` on `trace` (then `extra`), writes through
+/// (`--on-write update`): its one JSON result.
+fn replay(strategy: &[&str], trace: &Path, extra: &[&str], cwd: &Path) -> serde_json::Value {
+    let base = [
+        "run",
+        "--on-write",
+        "update",
+        "--no-save",
+        "-f",
+        "json",
+        "-q",
+    ];
+    let t = ["--trace", trace.to_str().unwrap()];
+    let args = [&base[..], strategy, &t, extra].concat();
+    json(&cachesim_ok(&args, cwd))[0].clone()
+}
+
 fn cachesim_ok(args: &[&str], cwd: &Path) -> std::process::Output {
     let o = cachesim(args, cwd);
     assert!(o.status.success(), "cachesim {args:?}: {}", stderr(&o));
@@ -243,22 +260,7 @@ fn a_capture_replayed_against_redis_counts_the_hits_redis_counted() {
 
     // The in-process replay, by the capture's times.
     let lru = |trace: &Path, format: &[&str]| {
-        let base = [
-            "run",
-            "-s",
-            "lru",
-            "-c",
-            "100000",
-            "--on-write",
-            "update",
-            "--no-save",
-            "-f",
-            "json",
-            "-q",
-            "--trace",
-        ];
-        let args = [&base[..], &[trace.to_str().unwrap()], format].concat();
-        json(&cachesim_ok(&args, dir.path()))[0].clone()
+        replay(&["-s", "lru", "-c", "100000"], trace, format, dir.path())
     };
     let direct = lru(&capture, &["--trace-format", "redis-monitor"]);
     assert_eq!((u(&direct, "hits"), u(&direct, "misses")), (hits, misses));
@@ -313,23 +315,12 @@ fn a_capture_replayed_against_redis_counts_the_hits_redis_counted() {
     ];
     for pace in paced {
         let before = info(&mut cb, "keyspace_hits");
-        let base = [
-            "run",
-            "-s",
-            "redis",
-            "--redis-url",
-            &url,
-            "--on-write",
-            "update",
-            "--no-save",
-            "-f",
-            "json",
-            "-q",
-            "--trace",
-        ];
-        let args = [&base[..], &[capture.to_str().unwrap()], pace].concat();
-        let o = cachesim_ok(&args, dir.path());
-        let r = &json(&o)[0];
+        let r = &replay(
+            &["-s", "redis", "--redis-url", &url],
+            &capture,
+            pace,
+            dir.path(),
+        );
         let server_hits = info(&mut cb, "keyspace_hits") - before;
         assert_eq!(
             u(r, "hits"),
