@@ -42,7 +42,7 @@ pub enum Command {
     Run(RunArgs),
     /// List the strategies and workload presets.
     List(ListArgs),
-    /// Describe or convert trace files (stats, convert).
+    /// Describe, convert or import trace files (stats, convert, import).
     #[command(subcommand)]
     Trace(TraceCommand),
     /// Synthetic workloads as files (export).
@@ -361,6 +361,14 @@ pub struct RedisArgs {
     /// (required there).
     #[arg(allow_negative_numbers = true, long, value_name = "CAP", value_parser = values::capacity)]
     pub l1_capacity: Option<Capacity>,
+
+    /// Replay at the trace's own pace: send each request at its time
+    /// (since the first request's) divided by FACTOR, and divide each
+    /// request's TTL by FACTOR too, so that keys expire on the server as
+    /// they did in the trace (1: real time, 10: ten times faster; not with
+    /// --fleet) [default: as fast as the server answers].
+    #[arg(allow_negative_numbers = true, long, value_name = "FACTOR", value_parser = values::pace)]
+    pub redis_pace: Option<f64>,
 }
 
 /// Where requests come from: shared by `run` and `mrc`.
@@ -438,6 +446,40 @@ pub enum TraceCommand {
         after_help = "Example:\n  cachesim trace convert loop.trace.gz loop.oracleGeneral --to oracle-general"
     )]
     Convert(TraceConvertArgs),
+    /// Turn another tool's capture into a trace with times, keys, sizes,
+    /// ops and TTLs (written atomically): redis-monitor reads the output of
+    /// `redis-cli MONITOR`.
+    #[command(
+        after_help = "Example:\n  redis-cli MONITOR > capture.log   # while the application runs\n  cachesim trace import redis-monitor capture.log -o capture.csv"
+    )]
+    Import(TraceImportArgs),
+}
+
+/// What `trace import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportSource {
+    /// The output of `redis-cli MONITOR` (see the redis-monitor trace format).
+    RedisMonitor,
+}
+
+/// Options of `cachesim trace import`.
+#[derive(Debug, Args)]
+pub struct TraceImportArgs {
+    /// What FILE holds.
+    #[arg(value_enum, value_name = "SOURCE")]
+    pub source: ImportSource,
+
+    /// The capture to read (gzip, zstd and xz are read transparently).
+    #[arg(value_name = "FILE")]
+    pub input: PathBuf,
+
+    /// The trace to write (replaced atomically).
+    #[arg(short, long, value_name = "OUT")]
+    pub output: PathBuf,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TraceOutFormat::Csv)]
+    pub to: TraceOutFormat,
 }
 
 /// What `trace stats` prints on stdout (`--format`).

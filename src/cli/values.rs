@@ -180,6 +180,16 @@ pub fn rate(s: &str) -> Result<f64, String> {
     Ok(v)
 }
 
+/// `--redis-pace`: a speed-up factor above 0.
+pub fn pace(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!(
+            "'{s}' is not a positive number; expected a speed-up factor, e.g. 1 (real time) or 10"
+        )),
+    }
+}
+
 /// Most seeds one command may ask for.
 pub const MAX_SEEDS: usize = 10_000;
 

@@ -160,6 +160,7 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
         for (set, opt) in [
             (redis.pipeline > 1, "--pipeline"),
             (redis.clients > 1, "--clients"),
+            (redis.pace.is_some(), "--redis-pace"),
         ] {
             if set {
                 return Err(usage(
@@ -236,6 +237,7 @@ fn redis_options(a: &RunArgs, uses_redis: bool) -> Result<RedisOptions, CliError
         pipeline: r.pipeline.unwrap_or(1),
         clients: r.clients.unwrap_or(1),
         l1_capacity: r.l1_capacity,
+        pace: r.redis_pace,
         quiet: a.output.quiet,
     })
 }
@@ -251,6 +253,7 @@ fn refuse_redis_options(a: &RunArgs) -> Result<(), CliError> {
         (r.value_size.is_some(), "--value-size"),
         (r.pipeline.is_some(), "--pipeline"),
         (r.clients.is_some(), "--clients"),
+        (r.redis_pace.is_some(), "--redis-pace"),
     ];
     match given.iter().find(|(set, _)| *set) {
         Some((_, opt)) => Err(usage(

@@ -1,8 +1,12 @@
-//! `cachesim trace stats FILE` and `cachesim trace convert IN OUT --to F`:
-//! look inside a trace before replaying it, and hand it to other tools.
+//! `cachesim trace stats FILE`, `cachesim trace convert IN OUT --to F` and
+//! `cachesim trace import SOURCE FILE -o OUT`: look inside a trace before
+//! replaying it, hand it to other tools, and make one from a capture.
 
 use super::{usage, CliError};
-use crate::cli::{StatsFormat, TraceCommand, TraceConvertArgs, TraceOutFormat, TraceStatsArgs};
+use crate::cli::{
+    ImportSource, StatsFormat, TraceCommand, TraceConvertArgs, TraceImportArgs, TraceOutFormat,
+    TraceStatsArgs,
+};
 use crate::units::format_bytes;
 use crate::workload::stats::{self, TraceStats};
 use crate::workload::trace::{self, export, TraceFormat, TraceSpec};
@@ -14,6 +18,7 @@ pub fn trace(c: TraceCommand) -> Result<(), CliError> {
     match c {
         TraceCommand::Stats(a) => stats_cmd(a),
         TraceCommand::Convert(a) => convert(a),
+        TraceCommand::Import(a) => import(a),
     }
 }
 
@@ -142,6 +147,63 @@ fn convert(a: TraceConvertArgs) -> Result<(), CliError> {
         a.output.display(),
         to.name()
     );
+    Ok(())
+}
+
+/// `trace import`: reads the whole capture (so that a bad line writes no
+/// file), writes it as `--to`, says what was skipped, and warns when the
+/// written format drops the requests' TTLs.
+fn import(a: TraceImportArgs) -> Result<(), CliError> {
+    let ImportSource::RedisMonitor = a.source;
+    let input = trace::open_decompressed(&a.input).map_err(anyhow::Error::new)?;
+    let mut reader = trace::redis_monitor::MonitorReader::new(&a.input, input);
+    let rate = crate::workload::preset::DEFAULT_RATE;
+    let mut all = crate::workload::Batch::new(rate, 1);
+    let mut chunk = crate::workload::Batch::new(rate, 1);
+    use crate::workload::RequestSource;
+    while reader
+        .next_batch(&mut chunk, 1 << 16)
+        .map_err(anyhow::Error::new)?
+        > 0
+    {
+        trace::append(&mut all, &chunk);
+    }
+    if let Some(s) = reader.summary() {
+        eprintln!("{}: {s}", a.input.display());
+    }
+    if all.is_empty() {
+        return Err(anyhow::Error::new(trace::TraceError::Empty { path: a.input }).into());
+    }
+    let to = out_format(a.to);
+    crate::files::write_atomic(&a.output, |w| export::write(&all, to, w))
+        .with_context(|| format!("cannot write '{}'", a.output.display()))?;
+    let count = |op| all.ops.iter().filter(|&&o| o == op).count();
+    let gets = if all.ops.is_empty() {
+        all.len()
+    } else {
+        count(crate::request::Op::Get)
+    };
+    let with_ttl = all.ttls.iter().filter(|&&t| t > 0.0).count();
+    eprintln!(
+        "wrote {} requests ({gets} gets, {} sets, {} deletes; {with_ttl} with a TTL) to {} ({})",
+        all.len(),
+        count(crate::request::Op::Set),
+        count(crate::request::Op::Delete),
+        a.output.display(),
+        to.name()
+    );
+    if with_ttl > 0 {
+        // Whether the written format kept them: read it back.
+        let back = trace::read_all(&a.output, Some(&TraceSpec::from(to)), rate)
+            .map_err(anyhow::Error::new)?;
+        if back.ttls.iter().all(|&t| t == 0.0) {
+            eprintln!(
+                "warning: the {} format does not keep the requests' TTLs; replay {} with --trace-format redis-monitor to keep them",
+                to.name(),
+                a.input.display()
+            );
+        }
+    }
     Ok(())
 }
 

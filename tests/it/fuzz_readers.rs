@@ -252,6 +252,25 @@ fn valid(format: TraceFormat, f: &mut Fuzz) -> Vec<u8> {
                 .unwrap();
             }
         }
+        "redis-monitor" => {
+            out.extend_from_slice(b"OK\n");
+            for i in 0..n {
+                let k = f.below(30);
+                // The first a get: a valid trace is never empty.
+                let cmd = match if i == 0 { 0 } else { f.below(6) } {
+                    0 => format!("\"GET\" \"user:{k}\""),
+                    1 => format!(
+                        "\"SET\" \"{k}\" \"v\\x00\\\"\" \"PX\" \"{}\"",
+                        1 + f.below(900)
+                    ),
+                    2 => format!("\"MGET\" \"{k}\" \"a\\nb\""),
+                    3 => format!("\"EXPIRE\" \"{k}\" \"{}\"", f.below(5)),
+                    4 => format!("\"DEL\" \"{k}\""),
+                    _ => "\"PING\"".to_string(),
+                };
+                writeln!(out, "1712345678.{i:06} [0 127.0.0.1:5000] {cmd}").unwrap();
+            }
+        }
         other => panic!("no generator for trace format {other}: add one"),
     }
     out
@@ -270,6 +289,8 @@ fn bound(format: TraceFormat, data: &[u8]) -> u64 {
         // Rows repeated by op_count; block requests split into pages.
         "meta-kv" => lines * 1_000_000,
         "msr" | "alibaba-block" | "tencent-cbs" => lines * (1 << 20),
+        // At most two requests per quoted argument (`GETDEL k`).
+        "redis-monitor" => data.iter().filter(|&&b| b == b'"').count() as u64,
         _ => lines,
     }
 }

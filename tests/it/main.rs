@@ -36,6 +36,7 @@ mod python_parity;
 mod redis;
 mod redis_fleet;
 mod redis_models;
+mod redis_monitor;
 mod refusals;
 mod report_browser;
 mod servers;

@@ -4,14 +4,16 @@
 //! replies end a run.
 
 use super::cluster::CmdBatch;
-use super::resp::{digits, itoa_into, Conn, Light, RespError};
+use super::resp::{digits, itoa, itoa_into, Conn, Light, RespError};
 use crate::request::Key;
 
 /// What a batch command does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kind {
     Get,
-    Set(u32),
+    /// `SET` of a value of this many bytes, with this `PX` in milliseconds
+    /// (0: the run's, [`Ops::px`]).
+    Set(u32, u64),
     Del,
 }
 
@@ -126,10 +128,15 @@ impl CmdBatch for Ops<'_> {
         let (k, kind) = self.items[i];
         match kind {
             Kind::Get => c.push_encoded(self.keys.get_cmd(k), 1),
-            Kind::Set(size) => {
+            Kind::Set(size, px_ms) => {
                 let key = self.keys.get(k);
                 let v = &self.value[..size as usize];
-                match self.px {
+                let mut digits = [0u8; 20];
+                let px = match px_ms {
+                    0 => self.px,
+                    ms => Some(itoa(ms, &mut digits)),
+                };
+                match px {
                     Some(px) => c.push(&[b"SET", key, v, b"PX", px]),
                     None => c.push(&[b"SET", key, v]),
                 }

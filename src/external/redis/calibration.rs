@@ -39,7 +39,7 @@ pub(crate) fn calibrate(
         items.clear();
         for &(k, s) in chunk {
             let i = kb.push(k);
-            items.push((i, Kind::Set(s)));
+            items.push((i, Kind::Set(s, 0)));
         }
         let ops = Ops {
             keys: &kb,

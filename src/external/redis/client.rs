@@ -128,6 +128,8 @@ impl From<RespError> for Fail {
 struct Pending {
     key: Key,
     size: u32,
+    /// The `PX` of its fill, if it misses ([`Shared::px_of`]).
+    px: u64,
     time: f64,
     vtime: u64,
     kidx: u32,
@@ -142,10 +144,31 @@ pub(super) struct Shared<'a> {
     pub(super) prefix: &'a [u8],
     pub(super) value_size: Option<u32>,
     pub(super) px: Option<&'a [u8]>,
+    /// `px` in milliseconds.
+    pub(super) px_ms: Option<u64>,
+    /// `--redis-pace`: requests go out at their times divided by this, and
+    /// their TTLs are divided by it too.
+    pub(super) pace: Option<f64>,
     pub(super) pipeline: usize,
     /// What a `set` request does to the cached copy (`--on-write`).
     pub(super) on_write: OnWrite,
     pub(super) timed: bool,
+}
+
+impl Shared<'_> {
+    /// The `PX` in milliseconds of a value written by a request with `ttl`
+    /// seconds (the trace's TTL: a get's demand fill, a set written
+    /// through): the TTL divided by the pace, no longer than the run's
+    /// `PX` (`--ttl`, the shared server's `--redis-key-ttl`); 0, the run's
+    /// `PX`, when the request has no TTL.
+    pub(super) fn px_of(&self, ttl: f32) -> u64 {
+        if ttl <= 0.0 {
+            return 0;
+        }
+        let ms = f64::from(ttl) * 1000.0 / self.pace.unwrap_or(1.0);
+        let ms = ms.round().clamp(1.0, 1e15) as u64;
+        self.px_ms.map_or(ms, |run| ms.min(run))
+    }
 }
 
 /// One connection's replay state. Its counters go to its thread's [`Stats`].
@@ -226,13 +249,15 @@ impl Client {
         }
     }
 
-    /// Replays request `r` (the `vtime`-th of the stream).
+    /// Replays request `r` (the `vtime`-th of the stream), whose fill
+    /// expires after `ttl` seconds (0: never, or the run's `PX`).
     #[inline]
     pub(super) fn request(
         &mut self,
         sh: &Shared,
         st: &mut Stats,
         r: Request,
+        ttl: f32,
         vtime: u64,
     ) -> Result<(), Fail> {
         if self.l1.is_some() && !self.flight.is_empty() {
@@ -245,15 +270,22 @@ impl Client {
         };
         st.c.requests += 1;
         match r.op {
-            Op::Get => self.get(sh, st, r, vtime),
-            Op::Set | Op::Delete => self.write(sh, st, r, vtime),
+            Op::Get => self.get(sh, st, r, sh.px_of(ttl), vtime),
+            Op::Set | Op::Delete => self.write(sh, st, r, sh.px_of(ttl), vtime),
         }
     }
 
     /// A get: an L1 hit is done; otherwise the key joins the pending batch,
     /// which a repeated key closes first and which is sent when full.
     #[inline]
-    fn get(&mut self, sh: &Shared, st: &mut Stats, r: Request, vtime: u64) -> Result<(), Fail> {
+    fn get(
+        &mut self,
+        sh: &Shared,
+        st: &mut Stats,
+        r: Request,
+        px: u64,
+        vtime: u64,
+    ) -> Result<(), Fail> {
         let Request {
             key, time, size, ..
         } = r;
@@ -286,6 +318,7 @@ impl Client {
         self.pending.push(Pending {
             key,
             size,
+            px,
             time,
             vtime,
             kidx,
@@ -300,7 +333,14 @@ impl Client {
     /// server decides what fits it (a value it cannot hold is refused with
     /// `-OOM` and not cached), the L1 what fits the L1. Everything on the
     /// wire is completed first, so the write follows every earlier get.
-    fn write(&mut self, sh: &Shared, st: &mut Stats, r: Request, vtime: u64) -> Result<(), Fail> {
+    fn write(
+        &mut self,
+        sh: &Shared,
+        st: &mut Stats,
+        r: Request,
+        px: u64,
+        vtime: u64,
+    ) -> Result<(), Fail> {
         let Request {
             key,
             op,
@@ -315,7 +355,7 @@ impl Client {
         let kind = match sh.on_write.action(op, true) {
             // The write goes to the origin only; cached copies stay.
             WriteAction::Keep => return Ok(()),
-            WriteAction::Update => Kind::Set(size),
+            WriteAction::Update => Kind::Set(size, px),
             // A delete, or a set under --on-write invalidate.
             WriteAction::Drop => Kind::Del,
         };
@@ -331,7 +371,7 @@ impl Client {
         let (kb, value, out) = (&mut self.kb, &self.value, &mut self.out);
         self.be.exec_one(kb, (key, kind), value, sh.px, out)?;
         check(&self.out)?;
-        if let Kind::Set(_) = kind {
+        if let Kind::Set(..) = kind {
             st.sets_sent += 1;
             st.sets_refused += refused(&self.out);
         }
@@ -416,7 +456,7 @@ impl Client {
                 let o = self.origin.fetch(p.key, p.size).map_err(Fail::Origin)?;
                 st.origin_ns += o;
                 self.set_wait.push(get_ns + o);
-                self.items.push((p.kidx, Kind::Set(p.size)));
+                self.items.push((p.kidx, Kind::Set(p.size, p.px)));
             }
         }
         st.c.hits += hits;
@@ -437,7 +477,7 @@ impl Client {
     /// them into the L1 once their `SET`s are answered.
     fn set_misses(&mut self, sh: &Shared, st: &mut Stats) -> Result<(), Fail> {
         let max = self.items.iter().map(|(_, k)| match k {
-            Kind::Set(s) => *s,
+            Kind::Set(s, _) => *s,
             _ => 0,
         });
         let max = max.max().unwrap_or(0);
@@ -512,5 +552,30 @@ impl Client {
         self.sets = 0;
         self.set_wait.clear();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_ttl_becomes_its_px_divided_by_the_pace_and_capped_by_the_runs() {
+        let sh = |px_ms, pace| Shared {
+            prefix: b"p:",
+            value_size: None,
+            px: None,
+            px_ms,
+            pace,
+            pipeline: 1,
+            on_write: OnWrite::Update,
+            timed: false,
+        };
+        assert_eq!(sh(None, None).px_of(0.0), 0, "no TTL: the run's PX");
+        assert_eq!(sh(None, None).px_of(1.5), 1500);
+        assert_eq!(sh(None, None).px_of(1e-6), 1, "never 0 (no TTL)");
+        assert_eq!(sh(None, Some(4.0)).px_of(1.0), 250);
+        assert_eq!(sh(Some(800), None).px_of(1.0), 800);
+        assert_eq!(sh(Some(800), None).px_of(0.5), 500);
     }
 }

@@ -122,7 +122,7 @@ fn prefill_server(
         kb.clear();
         items.clear();
         for &&(key, size) in chunk {
-            items.push((kb.push(key), Kind::Set(value_size.unwrap_or(size))));
+            items.push((kb.push(key), Kind::Set(value_size.unwrap_or(size), 0)));
         }
         let ops = Ops {
             keys: &kb,
@@ -442,6 +442,11 @@ impl<'a> Run<'a> {
             prefix: &self.prefix,
             value_size: self.opts.value_size,
             px: self.px.as_deref(),
+            px_ms: self
+                .px
+                .as_deref()
+                .and_then(|p| std::str::from_utf8(p).ok()?.parse().ok()),
+            pace: self.opts.pace,
             pipeline: self.opts.pipeline.max(1),
             on_write: self.cfg.fresh.opts.on_write,
             timed: self.cfg.latency.is_some(),

@@ -152,7 +152,7 @@ impl RedisCache {
             return None;
         }
         self.kb.clear();
-        if let Kind::Set(size) = kind {
+        if let Kind::Set(size, _) = kind {
             if self.value.len() < size as usize {
                 self.value.resize(size as usize, b'x');
             }
@@ -195,12 +195,12 @@ impl CacheBackend for RedisCache {
 
     fn admit(&mut self, a: &Access, size: u32, _ev: &mut Evictions) {
         let s = self.size(size);
-        self.one(a.key, Kind::Set(s));
+        self.one(a.key, Kind::Set(s, 0));
     }
 
     fn write(&mut self, a: &Access, size: u32, _ev: &mut Evictions) {
         let s = self.size(size);
-        self.one(a.key, Kind::Set(s));
+        self.one(a.key, Kind::Set(s, 0));
     }
 
     fn invalidate(&mut self, key: Key) -> bool {

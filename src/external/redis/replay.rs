@@ -7,6 +7,7 @@ use crate::request::Key;
 use crate::sim::runner::{Data, RunError};
 use crate::workload::Batch;
 use indicatif::ProgressBar;
+use std::time::{Duration, Instant};
 
 /// Environment variable: the most threads `--clients` uses.
 pub(crate) const THREADS_ENV: &str = "CACHESIM_REDIS_THREADS";
@@ -50,6 +51,8 @@ pub(super) fn replay(
     pb: &ProgressBar,
 ) -> Result<(), Fail> {
     let clients = local.len();
+    // `--redis-pace`: the first request's wall and trace times.
+    let mut start: Option<(Instant, f64)> = None;
     let mut run = |b: &Batch, range: std::ops::Range<usize>, base: u64| -> Result<(), Fail> {
         let mut n = 0;
         for i in range {
@@ -59,9 +62,21 @@ pub(super) fn replay(
             } else {
                 0
             };
-            let Some(cl) = cls.get_mut(c) else { continue };
             let r = b.request(i, base + i as u64);
-            cl.request(sh, st, r, base + i as u64)?;
+            if let Some(pace) = sh.pace {
+                let (t0, at) = *start.get_or_insert((Instant::now(), r.time));
+                let delay = Duration::try_from_secs_f64(((r.time - at) / pace).max(0.0));
+                let due = delay.ok().and_then(|d| t0.checked_add(d));
+                if let Some(wait) = due.and_then(|d| d.checked_duration_since(Instant::now())) {
+                    // Nothing earlier waits in a pipeline meanwhile.
+                    for cl in cls.iter_mut() {
+                        cl.flush(sh, st)?;
+                    }
+                    std::thread::sleep(wait);
+                }
+            }
+            let Some(cl) = cls.get_mut(c) else { continue };
+            cl.request(sh, st, r, b.ttl(i), base + i as u64)?;
             n += 1;
         }
         pb.inc(n);

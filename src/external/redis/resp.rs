@@ -533,7 +533,7 @@ impl Conn {
     }
 
     /// One field of `INFO <section>` as an integer.
-    pub(crate) fn info_field(&mut self, section: &str, field: &str) -> Result<i64, RespError> {
+    pub fn info_field(&mut self, section: &str, field: &str) -> Result<i64, RespError> {
         let v = self.cmd(&["INFO", section])?;
         let text = v.text().unwrap_or_default();
         text.lines()

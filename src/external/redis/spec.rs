@@ -39,6 +39,10 @@ pub struct RedisOptions {
     pub clients: usize,
     /// `--l1-capacity` for `tiered`.
     pub l1_capacity: Option<Capacity>,
+    /// `--redis-pace`: send each request at its time (since the first
+    /// request's) divided by this, its TTL divided by it too; `None`: as
+    /// fast as the server answers.
+    pub pace: Option<f64>,
     /// Say nothing on stderr (the private server's pid and memory limit).
     pub quiet: bool,
 }

@@ -27,6 +27,7 @@ pub mod lirs;
 pub mod mapping;
 pub mod oracle_general;
 pub mod records;
+pub mod redis_monitor;
 mod spool;
 pub(crate) use spool::is_stdin;
 pub mod text;
@@ -212,6 +213,7 @@ trace_formats! {
     Vscsi => vscsi::FORMAT,
     U32Be => binary::U32BE,
     I64Be => binary::I64BE,
+    RedisMonitor => redis_monitor::FORMAT,
     Twitter => datasets::TWITTER_FORMAT,
     MetaKv => datasets::META_KV_FORMAT,
     MetaCdn => datasets::META_CDN_FORMAT,
