@@ -100,6 +100,33 @@ c trace-stats-ycsb trace stats ycsb-a.csv --format json
 "$BIN" trace convert ycsb-a.csv ycsb-a-converted.oracleGeneral.bin --to oracle-general
 "$BIN" trace convert zipf.oracleGeneral.bin zipf-converted.csv --to csv
 
+# --- what traces carry: TTLs, tenants, ops, presets, lcs, pages -------------
+python3 - << 'PY'
+# Deterministic Twemcache-layout and MSR-layout traces (an LCG, no seed file).
+x = 12345
+def nxt():
+    global x
+    x = (x * 6364136223846793005 + 1442695040888963407) % 2**64
+    return x >> 33
+ops = ["get", "get", "get", "gets", "set", "add", "delete", "incr"]
+with open("carry.csv", "w") as f:
+    for i in range(60000):
+        k = min(nxt() % 4000, nxt() % 4000)
+        op = ops[nxt() % len(ops)]
+        ttl = [0, 5, 60][nxt() % 3] if op in ("set", "add", "get") else 0
+        f.write(f"{i // 50},key:{k},12,{100 + k % 900},{k % 7},{op},{ttl}\n")
+with open("msr.csv", "w") as f:
+    for i in range(20000):
+        off = (min(nxt() % 50000, nxt() % 50000)) * 512
+        f.write(f"{128166372000000000 + i * 10000},src1,{nxt() % 2},{['Read', 'Write'][nxt() % 2]},{off},{512 * (1 + nxt() % 32)},100\n")
+PY
+c carry-groups run -q -f csv -s lru,s3fifo,ttl,belady -t carry.csv --trace-format twitter -c 200,2000 --on-write update --group-by tenant -o carry-groups.csv
+c carry-fleet run -q -f csv -s lru,tiered-local:lru+lru --instances 3 --l1-capacity 50 -t carry.csv --trace-format twitter -c 500 -o carry-fleet.csv
+"$BIN" trace convert carry.csv carry.lcs --trace-format twitter --to lcs
+c carry-lcs run -q -f csv -s lru,sieve -t carry.lcs -c 500 --group-by tenant --on-write none -o carry-lcs.csv
+c carry-stats trace stats carry.lcs --format json
+c msr-pages run -q -f csv -s lru,arc -t msr.csv --trace-format msr --page-size 8KiB -c 1000,10% -o msr-pages.csv
+
 # --- real traces ------------------------------------------------------------
 if [ -d "$T/arc" ]; then
   c oltp run -q -f csv -s "$all" -t "$T/arc/OLTP.lis.zst" -c 1000,2000,5000,10000,15000 --threads 2 -o oltp.csv
