@@ -57,6 +57,17 @@ impl Deadlines {
         self.at.is_empty()
     }
 
+    /// `key` takes the deadline it has in `from` if it has one there, else
+    /// the deadline of a fill at `time` with `ttl`.
+    pub(crate) fn copy_or_fill(&mut self, key: Key, from: &Deadlines, time: f64, ttl: f32) {
+        match from.at.get(&key) {
+            Some(&d) => {
+                self.at.insert(key, d);
+            }
+            None => self.fill(key, time, ttl),
+        }
+    }
+
     /// `key` takes the deadline it has in `from` (a copy filled from
     /// another copy keeps that copy's expiry).
     pub(crate) fn copy_from(&mut self, key: Key, from: &Deadlines) {

@@ -130,6 +130,8 @@ struct Pending {
     size: u32,
     /// The `PX` of its fill, if it misses ([`Shared::px_of`]).
     px: u64,
+    /// Its TTL in seconds (for the L1's deadlines).
+    ttl: f32,
     time: f64,
     vtime: u64,
     kidx: u32,
@@ -270,8 +272,8 @@ impl Client {
         };
         st.c.requests += 1;
         match r.op {
-            Op::Get => self.get(sh, st, r, sh.px_of(ttl), vtime),
-            Op::Set | Op::Delete => self.write(sh, st, r, sh.px_of(ttl), vtime),
+            Op::Get => self.get(sh, st, r, ttl, vtime),
+            Op::Set | Op::Delete => self.write(sh, st, r, ttl, vtime),
         }
     }
 
@@ -283,9 +285,10 @@ impl Client {
         sh: &Shared,
         st: &mut Stats,
         r: Request,
-        px: u64,
+        ttl: f32,
         vtime: u64,
     ) -> Result<(), Fail> {
+        let px = sh.px_of(ttl);
         let Request {
             key, time, size, ..
         } = r;
@@ -319,6 +322,7 @@ impl Client {
             key,
             size,
             px,
+            ttl,
             time,
             vtime,
             kidx,
@@ -338,9 +342,10 @@ impl Client {
         sh: &Shared,
         st: &mut Stats,
         r: Request,
-        px: u64,
+        ttl: f32,
         vtime: u64,
     ) -> Result<(), Fail> {
+        let px = sh.px_of(ttl);
         let Request {
             key,
             op,
@@ -362,8 +367,11 @@ impl Client {
         self.flush(sh, st)?;
         self.ensure_value(size);
         if let Some(l1) = &mut self.l1 {
+            if let Kind::Set(..) = kind {
+                l1.l2_written(key, time, ttl);
+            }
             match sh.on_write.action(op, l1.fits(size)) {
-                WriteAction::Update => l1.set(key, size, time, vtime),
+                WriteAction::Update => l1.set(key, size, time, vtime, ttl),
                 WriteAction::Drop => l1.remove(key),
                 WriteAction::Keep => {}
             }
@@ -448,7 +456,7 @@ impl Client {
             if matches!(r, Ok(Light::Bulk(_))) {
                 hits += 1;
                 if let Some(l1) = &mut self.l1 {
-                    l1.admit(p.key, p.size, p.time, p.vtime);
+                    l1.admit_from_l2(p.key, p.size, p.time, p.vtime, p.ttl);
                 }
             } else {
                 st.c.misses += 1;
@@ -509,7 +517,7 @@ impl Client {
             let mut j = 0;
             for p in &self.flight {
                 if j < self.items.len() && self.items[j].0 == p.kidx {
-                    l1.admit(p.key, p.size, p.time, p.vtime);
+                    l1.admit_filled(p.key, p.size, p.time, p.vtime, p.ttl);
                     j += 1;
                 }
             }
