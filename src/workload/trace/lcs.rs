@@ -241,7 +241,37 @@ impl LcsReader {
     }
 
     /// Appends the whole records `recs` (already checked) to `batch`.
+    /// Appends the records (already checked by [`check`]) to `batch`.
     fn decode(l: Layout, recs: &[u8], batch: &mut Batch) {
+        if let (Some(ot), Some(tt)) = (l.op_tenant, l.ttl) {
+            // Versions 3 and up: every column in one pass.
+            let n = recs.len() / l.size;
+            let old = batch.keys.len();
+            batch.times.resize(old + n, 0.0);
+            batch.keys.resize(old + n, 0);
+            batch.sizes.resize(old + n, 0);
+            batch.ops.resize(old + n, Op::Get);
+            batch.tenants.resize(old + n, 0);
+            batch.ttls.resize(old + n, 0.0);
+            let cols = batch.times[old..]
+                .iter_mut()
+                .zip(&mut batch.keys[old..])
+                .zip(&mut batch.sizes[old..])
+                .zip(&mut batch.ops[old..])
+                .zip(&mut batch.tenants[old..])
+                .zip(&mut batch.ttls[old..]);
+            for (r, (((((t, k), s), o), te), tl)) in recs.chunks_exact(l.size).zip(cols) {
+                *t = f64::from(u32_at(r, 0));
+                *k = u64_at(r, 4);
+                // A wide size was checked to fit: its low half is the size.
+                *s = u32_at(r, 12);
+                let w = u32_at(r, ot);
+                *o = OPS[(w & 0xff) as usize].unwrap_or(Op::Get);
+                *te = w >> 8;
+                *tl = u32_at(r, tt) as f32;
+            }
+            return;
+        }
         let recs = recs.chunks_exact(l.size);
         batch
             .times
