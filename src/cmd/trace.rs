@@ -158,22 +158,12 @@ fn import(a: TraceImportArgs) -> Result<(), CliError> {
     let input = trace::open_decompressed(&a.input).map_err(anyhow::Error::new)?;
     let mut reader = trace::redis_monitor::MonitorReader::new(&a.input, input);
     let rate = crate::workload::preset::DEFAULT_RATE;
-    let mut all = crate::workload::Batch::new(rate, 1);
-    let mut chunk = crate::workload::Batch::new(rate, 1);
-    use crate::workload::RequestSource;
-    while reader
-        .next_batch(&mut chunk, 1 << 16)
-        .map_err(anyhow::Error::new)?
-        > 0
-    {
-        trace::append(&mut all, &chunk);
-    }
-    if let Some(s) = reader.summary() {
+    let all = trace::read_rest(&mut reader, &a.input, rate);
+    // What was skipped, unless a bad line stopped the reading.
+    if let (Ok(_) | Err(trace::TraceError::Empty { .. }), Some(s)) = (&all, reader.summary()) {
         eprintln!("{}: {s}", a.input.display());
     }
-    if all.is_empty() {
-        return Err(anyhow::Error::new(trace::TraceError::Empty { path: a.input }).into());
-    }
+    let all = all.map_err(anyhow::Error::new)?;
     let to = out_format(a.to);
     crate::files::write_atomic(&a.output, |w| export::write(&all, to, w))
         .with_context(|| format!("cannot write '{}'", a.output.display()))?;
@@ -192,17 +182,12 @@ fn import(a: TraceImportArgs) -> Result<(), CliError> {
         a.output.display(),
         to.name()
     );
-    if with_ttl > 0 {
-        // Whether the written format kept them: read it back.
-        let back = trace::read_all(&a.output, Some(&TraceSpec::from(to)), rate)
-            .map_err(anyhow::Error::new)?;
-        if back.ttls.iter().all(|&t| t == 0.0) {
-            eprintln!(
+    if with_ttl > 0 && !export::keeps_ttls(to) {
+        eprintln!(
                 "warning: the {} format does not keep the requests' TTLs; replay {} with --trace-format redis-monitor to keep them",
                 to.name(),
                 a.input.display()
             );
-        }
     }
     Ok(())
 }

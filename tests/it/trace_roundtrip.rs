@@ -165,6 +165,15 @@ proptest! {
     }
 }
 
+/// `trace import` warns from `export::keeps_ttls` instead of reading its
+/// output back: it must say what the round trip shows.
+#[test]
+fn keeps_ttls_names_the_formats_whose_round_trip_keeps_them() {
+    for &format in export::WRITABLE {
+        assert_eq!(export::keeps_ttls(format), carries(format).ttl, "{format}");
+    }
+}
+
 #[test]
 fn lcs_writes_the_version_its_fields_need() {
     let reqs: Vec<Req> = vec![(1, 8, 100, 1, 30, 5), (2, 9, 200, 2, 0, 0)];

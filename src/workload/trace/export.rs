@@ -19,6 +19,12 @@ pub const WRITABLE: &[TraceFormat] = &[
     TraceFormat::Text,
 ];
 
+/// Whether [`write`] keeps the requests' TTLs in `format` (csv as a `ttl`
+/// column, lcs from version 3), so that reading the file back gives them.
+pub fn keeps_ttls(format: TraceFormat) -> bool {
+    matches!(format, TraceFormat::Csv | TraceFormat::Lcs)
+}
+
 /// Writes `batch` to `w` as `format`. Errors for a format it cannot write.
 pub fn write(batch: &Batch, format: TraceFormat, w: &mut dyn Write) -> io::Result<()> {
     match format {

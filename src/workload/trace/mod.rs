@@ -538,7 +538,16 @@ pub fn open(
 /// Reads a whole trace into one batch (for several runs over one trace, and
 /// for counting distinct keys). Errors on an empty trace.
 pub fn read_all(path: &Path, spec: Option<&TraceSpec>, rate: f64) -> Result<Batch, TraceError> {
-    let mut reader = open(path, spec)?;
+    read_rest(open(path, spec)?.as_mut(), path, rate)
+}
+
+/// Reads what is left of `reader` (a trace of `path`) into one batch.
+/// Errors on an empty trace.
+pub(crate) fn read_rest(
+    reader: &mut dyn RequestSource,
+    path: &Path,
+    rate: f64,
+) -> Result<Batch, TraceError> {
     let mut all = Batch::new(rate, 1);
     let mut chunk = Batch::new(rate, 1);
     loop {
