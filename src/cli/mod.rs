@@ -193,9 +193,10 @@ pub struct FreshArgs {
 
     /// What a write does to the cached copy: invalidate (delete it), update
     /// (write-through the new value) or none (leave it stale until evicted
-    /// or expired).
-    #[arg(long, value_name = "POLICY", default_value = "invalidate", value_parser = OnWrite::parse)]
-    pub on_write: OnWrite,
+    /// or expired). Several, comma separated, run each (the innermost axis
+    /// of a sweep; the `on_write` column tells them apart).
+    #[arg(long, value_name = "POLICY[,POLICY...]", default_value = "invalidate", value_delimiter = ',', value_parser = OnWrite::parse)]
+    pub on_write: Vec<OnWrite>,
 
     /// Replay the first N requests (or P% of them) without counting them;
     /// the cache state is kept, every counter restarts (libCacheSim's
@@ -636,7 +637,7 @@ pub struct PlotArgs {
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
 
-    /// Draw only this chart kind: mrc, bars, latency, staleness, timeline, fleet [default: every kind the data supports].
+    /// Draw only this chart kind: mrc, bars, latency, staleness, invalidation, timeline, fleet [default: every kind the data supports].
     #[arg(short, long, value_name = "KIND")]
     pub kind: Option<String>,
 
@@ -764,8 +765,11 @@ Examples:
 /// Options of `cachesim report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Results CSV files written by `cachesim run`.
-    #[arg(required = true, value_name = "RESULTS.csv")]
+    /// One section each, in order: a figure card (NAME-KIND.figure.json,
+    /// written by `cachesim plot`) is that figure, redrawn with its options;
+    /// a results CSV is every chart its rows support; a timeline CSV its
+    /// timeline.
+    #[arg(required = true, value_name = "RESULTS.csv|FIGURE.figure.json")]
     pub inputs: Vec<PathBuf>,
 
     /// The HTML file to write.

@@ -203,6 +203,11 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
         capacities,
         seeds: inputs::seeds(&a.input),
         ttls,
+        on_writes: if a.fresh.on_write.len() > 1 {
+            a.fresh.on_write.clone()
+        } else {
+            Vec::new()
+        },
         latency,
         histograms: a.latency.histograms.clone(),
         fresh,
@@ -285,8 +290,18 @@ fn fresh_options(a: &RunArgs) -> Result<FreshOptions, CliError> {
             "groups requests by the tenant a trace gives them; it needs --trace FILE (synthetic workloads have no tenants)",
         ));
     }
+    let mut seen = Vec::new();
+    for w in &f.on_write {
+        if seen.contains(w) {
+            return Err(usage(
+                "--on-write",
+                format!("'{}' is given twice; give each policy once", w.as_str()),
+            ));
+        }
+        seen.push(*w);
+    }
     Ok(FreshOptions {
-        on_write: f.on_write,
+        on_write: f.on_write.first().copied().unwrap_or_default(),
         warmup: f.warmup,
         prefill: f.prefill,
         window: f.window,

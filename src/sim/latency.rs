@@ -398,7 +398,7 @@ impl<O: Origin> LatencySink for Timed<O> {
 }
 
 /// The latency figures of one run, in microseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct LatencySummary {
     pub mean_us: f64,
     pub p50_us: f64,
@@ -411,6 +411,47 @@ pub(crate) struct LatencySummary {
     pub hit_p99_us: Option<f64>,
     pub miss_p50_us: Option<f64>,
     pub miss_p99_us: Option<f64>,
+    /// The latency at the percentiles of [`spectrum_quantile`],
+    /// microseconds (the `lat_spectrum_us` column).
+    pub spectrum_us: [f64; SPECTRUM_POINTS],
+}
+
+/// Points of the latency spectrum: p = 0, 2.5%, ..., 90% (37 points, where
+/// the hits and the step to the misses usually are), then p = 1 - 10^(-x)
+/// for x = 1.1, 1.2, ..., 5 (40 points, the tail up to 99.999%).
+pub const SPECTRUM_POINTS: usize = 77;
+
+/// The percentile of spectrum point `i` (see [`SPECTRUM_POINTS`]).
+pub fn spectrum_quantile(i: usize) -> f64 {
+    if i <= 36 {
+        i as f64 * 0.025
+    } else {
+        1.0 - 10f64.powf(-(1.0 + (i - 36) as f64 / 10.0))
+    }
+}
+
+/// The `lat_spectrum_us` cell: every value with 4 significant digits, space
+/// separated.
+pub(crate) fn format_spectrum(v: &[f64]) -> String {
+    v.iter()
+        .map(|x| {
+            let s = format!("{:.3e}", x);
+            // 1.234e3 -> 1234, 1.200e-2 -> 0.012: parse back for the shortest
+            // plain form.
+            s.parse::<f64>().map(|f| f.to_string()).unwrap_or(s)
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Reads a `lat_spectrum_us` cell back; `None` when empty or malformed.
+pub fn parse_spectrum(s: &str) -> Option<Vec<f64>> {
+    let v: Vec<f64> = s
+        .split_whitespace()
+        .map(|x| x.parse::<f64>())
+        .collect::<Result<_, _>>()
+        .ok()?;
+    (v.len() == SPECTRUM_POINTS).then_some(v)
 }
 
 fn us(ns: u64) -> f64 {
@@ -437,6 +478,13 @@ impl LatencySummary {
             hit_p99_us: opt(hits, 0.99),
             miss_p50_us: opt(misses, 0.5),
             miss_p99_us: opt(misses, 0.99),
+            spectrum_us: std::array::from_fn(|i| {
+                if i == 0 {
+                    us(overall.min())
+                } else {
+                    q(overall, spectrum_quantile(i))
+                }
+            }),
         }
     }
 }

@@ -169,6 +169,10 @@ pub struct TimelineRow {
     pub window_hits: u64,
     /// Stale hits in the window.
     pub window_stale_hits: u64,
+    /// As in the results: `--prefill` as given (`top:1000`), empty when the
+    /// cache started empty.
+    #[serde(default)]
+    pub prefill: String,
 }
 
 /// The columns of `<results>-timeline.csv`, in order (the fields of
@@ -186,6 +190,7 @@ pub const TIMELINE_COLUMNS: &[&str] = &[
     "window_gets",
     "window_hits",
     "window_stale_hits",
+    "prefill",
 ];
 
 fn ratio(a: u64, b: u64) -> Option<f64> {
@@ -207,6 +212,7 @@ impl TimelineRow {
             window_gets: p.window_gets,
             window_hits: p.window_hits,
             window_stale_hits: p.window_stale_hits,
+            prefill: r.prefill.clone(),
         }
     }
 }

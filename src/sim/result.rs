@@ -178,6 +178,23 @@ pub struct RunResult {
     /// identity columns; its counters are the group's.
     #[serde(default)]
     pub group: String,
+    /// `--on-write`: what a write did to a cached copy (`invalidate`,
+    /// `update` or `none`); empty in files written before the column.
+    #[serde(default)]
+    pub on_write: String,
+    /// `--warmup`: requests replayed before counting began (0 without).
+    #[serde(default)]
+    pub warmup: u64,
+    /// `--prefill` as given (`top:1000`); empty when the cache started empty.
+    #[serde(default)]
+    pub prefill: String,
+    /// The whole latency spectrum of gets, microseconds, from the run's
+    /// histogram, so a chart can draw every percentile, not six: 77 values,
+    /// space separated, at p = 0 (the fastest get), 2.5%, 5%, ..., 90%, then
+    /// at p = 1 - 10^(-x) for x = 1.1, 1.2, ..., 5 (99.999%); empty with
+    /// `--no-latency`.
+    #[serde(default)]
+    pub lat_spectrum_us: String,
     /// The group rows of this run (`--group-by`), written right after it.
     #[serde(skip)]
     pub groups: Vec<RunResult>,
@@ -245,6 +262,10 @@ pub const COLUMNS: &[&str] = &[
     "trace_format",
     "rate",
     "group",
+    "on_write",
+    "warmup",
+    "prefill",
+    "lat_spectrum_us",
 ];
 
 /// Columns that are measurements of this machine (wall time, timed cache
@@ -269,6 +290,7 @@ pub const MEASURED_COLUMNS: &[&str] = &[
     "l2_hit_p50_us",
     "l2_hit_p99_us",
     "threads",
+    "lat_spectrum_us",
 ];
 /// The first line of a CSV input (results or timeline), from its first 4
 /// KB alone; a directory or binary data is an error saying so (issue 16: a

@@ -729,6 +729,17 @@ pub(crate) fn base_result(
         hit_p99_us: s.and_then(|s| s.hit_p99_us),
         miss_p50_us: s.and_then(|s| s.miss_p50_us),
         miss_p99_us: s.and_then(|s| s.miss_p99_us),
+        lat_spectrum_us: s
+            .map(|s| super::latency::format_spectrum(&s.spectrum_us))
+            .unwrap_or_default(),
+        on_write: cfg.fresh.opts.on_write.as_str().to_string(),
+        warmup: cfg.fresh.warmup,
+        prefill: cfg
+            .fresh
+            .opts
+            .prefill
+            .map(|k| format!("top:{k}"))
+            .unwrap_or_default(),
         origin_requests: c.misses,
         origin: cfg.latency.as_ref().map(|o| o.label()).unwrap_or_default(),
         writes: c.sets,

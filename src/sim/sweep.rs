@@ -5,8 +5,8 @@
 //!
 //! Order of the rows: workloads as given (the `--workload` presets, then the
 //! `--trace` files), then seeds as given, then strategies as given, then
-//! capacities as given (ranges expanded in place), then the `--ttl` axis;
-//! the last varies fastest.
+//! capacities as given (ranges expanded in place), then the `--ttl` axis,
+//! then the `--on-write` axis; the last varies fastest.
 //!
 //! Sharing: each workload is prepared once and shared read-only by its runs.
 //! A trace does not depend on the seed, so it is decoded once for all seeds
@@ -32,6 +32,7 @@ use super::phases::{FreshOptions, FreshRun, TimelineRow};
 use super::result::RunResult;
 use super::runner::{run_one_timeline, OriginSpec, Prepared, RunConfig, RunError, WorkloadInput};
 use super::strategy::{Kind, Strategy};
+use super::write::OnWrite;
 use crate::files::Outputs;
 use crate::policy::{self, StrategySpec};
 use crate::workload::trace;
@@ -58,6 +59,9 @@ pub struct Plan {
     /// The `--ttl` axis: one run per value (for the `ttl` strategy; others
     /// ignore it); empty means one run without `--ttl`.
     pub ttls: Vec<f64>,
+    /// The `--on-write` axis, innermost: one run per write policy; empty
+    /// means one run with `fresh.on_write`.
+    pub on_writes: Vec<OnWrite>,
     /// Record latency against this origin; `None` is `--no-latency`.
     pub latency: Option<OriginSpec>,
     /// Write each run's overall latency histogram (`.hgrm`) here.
@@ -96,6 +100,7 @@ struct Job {
     strategy: usize,
     capacity: usize,
     ttl: Option<f64>,
+    on_write: OnWrite,
     slot: usize,
 }
 
@@ -134,6 +139,15 @@ impl Plan {
         }
     }
 
+    /// The write policy of each run along the `--on-write` axis.
+    fn on_write_axis(&self) -> Vec<OnWrite> {
+        if self.on_writes.is_empty() {
+            vec![self.fresh.on_write]
+        } else {
+            self.on_writes.clone()
+        }
+    }
+
     /// The number of threads the plan runs on. Runs that talk to a server
     /// (a strategy run by an engine, a real origin) run one at a time, so
     /// they do not compete for the server and their latencies and
@@ -167,6 +181,7 @@ impl Plan {
             self.strategies.len(),
             self.capacities.len(),
             self.ttls.len().max(1),
+            self.on_writes.len().max(1),
         ]
         .iter()
         .fold(1usize, |n, &k| n.saturating_mul(k))
@@ -180,12 +195,13 @@ impl Plan {
             return Ok(());
         }
         Err(format!(
-            "the sweep has {n} runs ({} workloads × {} seeds × {} strategies × {} capacities × {} TTLs); at most {MAX_RUNS} in one command: use fewer --capacity points, --seeds or strategies, or split the sweep",
+            "the sweep has {n} runs ({} workloads × {} seeds × {} strategies × {} capacities × {} TTLs × {} write policies); at most {MAX_RUNS} in one command: use fewer --capacity points, --seeds or strategies, or split the sweep",
             self.workloads.len(),
             self.seeds.len(),
             self.strategies.len(),
             self.capacities.len(),
-            self.ttls.len().max(1)
+            self.ttls.len().max(1),
+            self.on_writes.len().max(1)
         ))
     }
 
@@ -203,15 +219,18 @@ impl Plan {
                 for st in 0..self.strategies.len() {
                     for ci in 0..self.capacities.len() {
                         for ttl in self.ttl_axis() {
-                            slot_runs[slot] += 1;
-                            jobs.push(Job {
-                                workload: wi,
-                                seed: si,
-                                strategy: st,
-                                capacity: ci,
-                                ttl,
-                                slot,
-                            });
+                            for on_write in self.on_write_axis() {
+                                slot_runs[slot] += 1;
+                                jobs.push(Job {
+                                    workload: wi,
+                                    seed: si,
+                                    strategy: st,
+                                    capacity: ci,
+                                    ttl,
+                                    on_write,
+                                    slot,
+                                });
+                            }
                         }
                     }
                 }
@@ -416,6 +435,8 @@ impl Plan {
                 slot.fresh.clone(),
             )
         };
+        let mut fresh = fresh;
+        fresh.opts.on_write = job.on_write;
         let cfg = RunConfig {
             strategy: self.strategies[job.strategy].clone(),
             capacity: self.capacities[job.capacity],
@@ -423,7 +444,10 @@ impl Plan {
             ttl: job.ttl,
             latency: self.latency.clone(),
             fresh,
-            fleet: self.fleet.clone(),
+            fleet: self.fleet.clone().map(|f| FleetConfig {
+                on_write: job.on_write,
+                ..f
+            }),
             l1_capacity: self.l1_capacity,
             engines: self.engines.clone(),
         };
@@ -499,6 +523,7 @@ mod tests {
             capacities: (1..=runs as u64).map(Capacity::Count).collect(),
             seeds: vec![1],
             ttls: Vec::new(),
+            on_writes: Vec::new(),
             latency: None,
             histograms: None,
             fresh: FreshOptions::default(),

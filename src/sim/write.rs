@@ -41,6 +41,15 @@ impl OnWrite {
         }
     }
 
+    /// The name written in the `on_write` column (what `parse` reads back).
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            OnWrite::Invalidate => "invalidate",
+            OnWrite::Update => "update",
+            OnWrite::None => "none",
+        }
+    }
+
     /// What a request `op` (a `set` or a `delete`) does to a cached copy of
     /// its key; `fits` is whether the new value fits the cache at all.
     #[inline]
