@@ -4,7 +4,9 @@
 use super::{usage, CliError};
 use crate::cli::{PlotArgs, YAxis};
 use crate::files::write_atomic;
+use crate::plot::card::{self, FigureCard};
 use crate::plot::{self, ChartKind, Dataset, PlotError, PlotOptions, YMetric};
+use crate::report::reproduce::shell_word;
 use anyhow::Context;
 use std::io::Write;
 use std::path::PathBuf;
@@ -61,6 +63,7 @@ pub fn plot(a: PlotArgs) -> Result<(), CliError> {
         capacity: a.capacity.clone(),
         title: a.title.clone(),
         overlay: a.overlay,
+        highlight: Vec::new(),
     };
     if let Some(c) = &opts.capacity {
         crate::sim::Capacity::parse(c).map_err(|e| usage("--capacity", e))?;
@@ -109,6 +112,19 @@ pub fn plot(a: PlotArgs) -> Result<(), CliError> {
             dir.join(format!("{name}-{}.svg", k.name())),
             svg.into_bytes(),
         ));
+        let card = FigureCard::new(
+            k.name(),
+            &a.inputs,
+            &a.strategy,
+            &a.workload,
+            &opts,
+            &dir,
+            plot_command(&a, k.name(), &dir, &name),
+        );
+        files.push((
+            dir.join(format!("{name}-{}{}", k.name(), card::SUFFIX)),
+            card.to_json().into_bytes(),
+        ));
     }
     for (path, bytes) in &files {
         write_atomic(path, |w| w.write_all(bytes))
@@ -118,4 +134,45 @@ pub fn plot(a: PlotArgs) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// The `cachesim plot` command that draws one kind of `a` again.
+fn plot_command(a: &PlotArgs, kind: &str, dir: &std::path::Path, name: &str) -> String {
+    let mut c = vec!["cachesim".to_string(), "plot".into()];
+    c.extend(
+        a.inputs
+            .iter()
+            .map(|p| shell_word(&p.display().to_string())),
+    );
+    c.extend(["--kind".into(), kind.to_string()]);
+    let list = |opt: &str, v: &[String], c: &mut Vec<String>| {
+        if !v.is_empty() {
+            c.push(opt.to_string());
+            c.push(shell_word(&v.join(",")));
+        }
+    };
+    list("--strategy", &a.strategy, &mut c);
+    list("--workload", &a.workload, &mut c);
+    if let Some(cap) = &a.capacity {
+        c.extend(["--capacity".into(), shell_word(cap)]);
+    }
+    if a.y == YAxis::Miss {
+        c.extend(["--y".into(), "miss".into()]);
+    }
+    if a.overlay {
+        c.push("--overlay".into());
+    }
+    if let Some(t) = &a.title {
+        c.extend(["--title".into(), shell_word(t)]);
+    }
+    if a.size != "1920x1080" {
+        c.extend(["--size".into(), shell_word(&a.size)]);
+    }
+    c.extend([
+        "--out".into(),
+        shell_word(&dir.display().to_string()),
+        "--name".into(),
+        shell_word(name),
+    ]);
+    c.join(" ")
 }

@@ -1,53 +1,79 @@
 //! `latency`: why cache at all (talk figure 1). Two panels in one chart:
 //!
-//! - left, the percentile spectrum: latency (log y) against the percentile
-//!   on HdrHistogram's usual log scale, x = -log10(1 - p), so 90%, 99%,
-//!   99.9%, 99.99% are evenly spaced; one line per strategy through the
-//!   `lat_p50_us` .. `lat_p9999_us` columns, and `lat_max_us` at the right
-//!   end ("max");
-//! - right, hit vs miss latency: bars of `hit_p50_us`, `hit_p99_us`,
-//!   `miss_p50_us`, `miss_p99_us` per strategy (log y), which shows that the
-//!   tail is the misses.
+//! - left, the whole percentile spectrum: latency (log y) against the
+//!   percentile, linear from 0 to 90% (where the hits and the step to the
+//!   misses usually are), then on HdrHistogram's log scale, -log10(1 - p),
+//!   so 99%, 99.9%, 99.99% are evenly spaced; one line per strategy through
+//!   the points of `lat_spectrum_us` (files written before that column:
+//!   through `lat_p50_us` .. `lat_p9999_us`). The step from hits to
+//!   misses sits at the percentile equal to the hit ratio: a dotted line in
+//!   the strategy's colour marks it, labelled with the hit ratio;
+//! - right, the mean latency per strategy (`lat_mean_us`), the number
+//!   "caching speeds up database queries" rests on, on a linear axis, each
+//!   bar labelled with its value and how many times faster it is than the
+//!   slowest strategy.
 //!
 //! One workload at one capacity (the first workload; `--workload` and
 //! `--capacity` pick others). Drawn when rows have `lat_p50_us` (runs
-//! without `--no-latency`). Empty cells (no hits for `none`) are left out.
+//! without `--no-latency`).
 
 use super::theme::{self, Theme};
-use super::{
-    draw_err, format_us, legend_right, Area, ChartKind, Dataset, LegendEntry, PlotError,
-    PlotOptions,
-};
+use super::{draw_err, format_us, percent, Area, ChartKind, Dataset, PlotError, PlotOptions};
+use crate::sim::latency::{parse_spectrum, spectrum_quantile, SPECTRUM_POINTS};
 use crate::sim::RunResult;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 pub(crate) struct Latency;
 
-/// The spectrum's points: x = -log10(1 - p) (p50 at log10 2), and the column.
-type Column = fn(&RunResult) -> Option<f64>;
-const SPECTRUM: &[(f64, Column)] = &[
-    (std::f64::consts::LOG10_2, |r| r.lat_p50_us),
-    (1.0, |r| r.lat_p90_us),
-    (2.0, |r| r.lat_p99_us),
-    (3.0, |r| r.lat_p999_us),
-    (4.0, |r| r.lat_p9999_us),
-    (5.0, |r| r.lat_max_us),
-];
+/// The right end of the percentile axis: x = 7 is 99.999%.
+const XMAX: f64 = 7.0;
+
+/// Percentile ticks at their positions.
 const TICKS: &[(f64, &str)] = &[
     (0.0, "0%"),
-    (1.0, "90%"),
-    (2.0, "99%"),
-    (3.0, "99.9%"),
-    (4.0, "99.99%"),
-    (5.0, "max"),
+    (1.0, "30%"),
+    (2.0, "60%"),
+    (3.0, "90%"),
+    (4.0, "99%"),
+    (5.0, "99.9%"),
+    (6.0, "99.99%"),
+    // 99.999% (x = 7) is the right edge, unlabelled: its label would run
+    // into 99.99%'s.
 ];
-const SPLIT: &[(&str, Column)] = &[
-    ("hit p50", |r| r.hit_p50_us),
-    ("hit p99", |r| r.hit_p99_us),
-    ("miss p50", |r| r.miss_p50_us),
-    ("miss p99", |r| r.miss_p99_us),
-];
+
+/// The x position of percentile `p` (0 <= p <= 1) on the spectrum axis:
+/// 0 to 90% linear over [0, 3], then one unit per nine (99% at 4, 99.9% at
+/// 5, ...).
+pub(crate) fn x_of(p: f64) -> f64 {
+    if p <= 0.9 {
+        (p / 0.3).max(0.0)
+    } else {
+        (3.0 + (-(1.0 - p).max(1e-12).log10() - 1.0)).min(XMAX)
+    }
+}
+
+/// The spectrum of a row as (x, latency µs) points: the 51 points of
+/// `lat_spectrum_us`, else the six percentile columns.
+pub(crate) fn spectrum(r: &RunResult) -> Vec<(f64, f64)> {
+    if let Some(v) = parse_spectrum(&r.lat_spectrum_us) {
+        // From the first point above p = 0: the fastest get alone is noise.
+        return (1..SPECTRUM_POINTS)
+            .map(|i| (x_of(spectrum_quantile(i)), v[i]))
+            .filter(|(_, y)| *y > 0.0)
+            .collect();
+    }
+    [
+        (0.5, r.lat_p50_us),
+        (0.9, r.lat_p90_us),
+        (0.99, r.lat_p99_us),
+        (0.999, r.lat_p999_us),
+        (0.9999, r.lat_p9999_us),
+    ]
+    .iter()
+    .filter_map(|(p, v)| v.filter(|y| *y > 0.0).map(|y| (x_of(*p), y)))
+    .collect()
+}
 
 fn rows(data: &Dataset, opts: &PlotOptions) -> Result<Vec<RunResult>, PlotError> {
     super::focus(data.rows.iter().filter(|r| r.lat_p50_us.is_some()), opts)
@@ -66,13 +92,68 @@ fn log_range(vals: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo, hi)
 }
 
+/// "4.9× faster" (or "2.1× slower") than `slowest`, or nothing for the
+/// slowest itself and for a difference under 5%.
+fn speedup(mean: f64, slowest: f64) -> Option<String> {
+    if mean <= 0.0 || slowest <= 0.0 {
+        return None;
+    }
+    let f = slowest / mean;
+    if f < 1.05 {
+        return None;
+    }
+    Some(if f >= 10.0 {
+        format!("{f:.0}\u{d7} faster")
+    } else {
+        format!("{f:.1}\u{d7} faster")
+    })
+}
+
+/// What the chart shows, in one sentence: the mean with and without the
+/// best cache, and where its tail is.
+pub(crate) fn takeaway(rows: &[RunResult]) -> Option<String> {
+    let with_mean: Vec<&RunResult> = rows.iter().filter(|r| r.lat_mean_us.is_some()).collect();
+    let slowest = with_mean
+        .iter()
+        .max_by(|a, b| a.lat_mean_us.partial_cmp(&b.lat_mean_us).unwrap())?;
+    let fastest = with_mean
+        .iter()
+        .min_by(|a, b| a.lat_mean_us.partial_cmp(&b.lat_mean_us).unwrap())?;
+    let (ms, mf) = (slowest.lat_mean_us?, fastest.lat_mean_us?);
+    let names = super::strategy_labels(&[&slowest.strategy, &fastest.strategy]);
+    if std::ptr::eq(*slowest, *fastest) {
+        return Some(format!("Mean latency {}: {}.", names[0], format_us(ms)));
+    }
+    let mut s = format!(
+        "Mean latency {} with {} against {} with {} ({});",
+        format_us(mf),
+        names[1],
+        format_us(ms),
+        names[0],
+        speedup(mf, ms).unwrap_or_else(|| "about the same".into())
+    );
+    match (fastest.lat_p50_us, fastest.lat_p99_us) {
+        (Some(p50), Some(p99)) => {
+            s += &format!(
+            " {}'s p50 is {} but its p99 is {}: above the {} hit ratio, every request is a miss.",
+            names[1],
+            format_us(p50),
+            format_us(p99),
+            percent(fastest.hit_ratio, 0)
+        )
+        }
+        _ => s.push('.'),
+    }
+    Some(s)
+}
+
 impl ChartKind for Latency {
     fn name(&self) -> &'static str {
         "latency"
     }
 
     fn summary(&self) -> &'static str {
-        "latency percentile spectrum per strategy, and hit vs miss latency bars (needs lat_p50_us)"
+        "latency percentile spectrum per strategy with the step at the hit ratio, and mean latency bars (needs lat_p50_us)"
     }
 
     fn check(&self, data: &Dataset, opts: &PlotOptions) -> Result<(), PlotError> {
@@ -96,6 +177,10 @@ impl ChartKind for Latency {
         ))
     }
 
+    fn takeaway(&self, data: &Dataset, opts: &PlotOptions) -> Option<String> {
+        takeaway(&rows(data, opts).ok()?)
+    }
+
     fn draw(
         &self,
         data: &Dataset,
@@ -107,39 +192,33 @@ impl ChartKind for Latency {
         let rows = rows(data, opts)?;
         let area = super::draw_title(root, &title, theme)?;
         let specs = super::first_seen(rows.iter().map(|r| r.strategy.as_str()));
+        let labels = super::strategy_labels(&specs);
         let variants = super::mrc::variants(&specs);
-        let legend: Vec<LegendEntry> = variants
+        // No legend: the mean bars are named under their axis, and each
+        // line is labelled in its colour at its step (or its left end).
+        let chart_area = area;
+        let (w, _) = chart_area.dim_in_pixel();
+        let (left, right) = chart_area.split_horizontally(w * 60 / 100);
+        let lines: Vec<(&str, usize, Vec<(f64, f64)>)> = variants
             .iter()
-            .map(|(s, v)| LegendEntry {
-                label: s.to_string(),
-                color: theme::strategy_color(s),
-                marker: Some(theme::marker_for(s, *v)),
+            .filter_map(|(s, v)| {
+                let r = rows.iter().find(|r| r.strategy == *s)?;
+                Some((*s, *v, spectrum(r)))
             })
             .collect();
-        let chart_area = legend_right(&area, &legend, theme)?;
-        let (w, _) = chart_area.dim_in_pixel();
-        let (left, right) = chart_area.split_horizontally(w * 58 / 100);
-        let columns = SPECTRUM
-            .iter()
-            .map(|c| c.1)
-            .chain(SPLIT.iter().map(|c| c.1));
-        let columns: Vec<Column> = columns.collect();
-        let (lo, hi) = log_range(
-            rows.iter()
-                .flat_map(|r| columns.iter().filter_map(|c| c(r)).collect::<Vec<_>>()),
-        );
+        let (lo, hi) = log_range(lines.iter().flat_map(|(_, _, p)| p.iter().map(|q| q.1)));
         let ticks = super::mrc::log_ticks(lo, hi);
 
         // Left: the percentile spectrum.
         let mut chart = ChartBuilder::on(&left)
-            .caption("Percentiles", theme.panel_title())
+            .caption("Every percentile", theme.panel_title())
             .margin(theme.px(16.0))
-            .margin_right(theme.px(40.0))
+            .margin_right(theme.px(70.0))
             .x_label_area_size(theme.px(110.0))
             .y_label_area_size(theme.px(150.0))
             .build_cartesian_2d(
-                -0.05f64..5.2,
-                (lo..hi).log_scale().with_key_points(ticks.clone()),
+                -0.05f64..XMAX + 0.05,
+                (lo..hi).log_scale().with_key_points(ticks),
             )
             .map_err(draw_err)?;
         chart
@@ -156,7 +235,6 @@ impl ChartKind for Latency {
             .axis_style(theme::SUBTLE.stroke_width(theme.px(2.0)))
             .draw()
             .map_err(draw_err)?;
-        // The percentile ticks, at their -log10(1 - p) positions.
         for (x, label) in TICKS {
             chart
                 .draw_series(LineSeries::new(
@@ -172,22 +250,69 @@ impl ChartKind for Latency {
             ))
             .map_err(draw_err)?;
         }
-        for (s, v) in &variants {
+        // The step from hits to misses: a dotted line at the hit ratio,
+        // labelled in the strategy's colour (stacked when several).
+        let mut label_row = 0;
+        for ((s, _, pts), name) in lines.iter().zip(&labels) {
+            let Some(r) = rows.iter().find(|r| r.strategy == *s) else {
+                continue;
+            };
             let color = theme::strategy_color(s);
-            let marker = theme::marker_for(s, *v);
-            for r in rows.iter().filter(|r| r.strategy == *s) {
-                let pts: Vec<(f64, f64)> = SPECTRUM
-                    .iter()
-                    .filter_map(|(x, c)| c(r).filter(|y| *y > 0.0).map(|y| (*x, y)))
-                    .collect();
-                chart
-                    .draw_series(LineSeries::new(
-                        pts.clone(),
-                        color.stroke_width(theme.line_width()),
+            if r.hit_ratio <= 0.0 || r.hit_ratio >= 1.0 {
+                // No step: the name above the line's left end.
+                if let Some(p) = pts.first() {
+                    let (px, py) = chart.backend_coord(p);
+                    root.draw(&Text::new(
+                        name.clone(),
+                        (px + theme.px(10.0) as i32, py - theme.px(12.0) as i32),
+                        theme
+                            .tick()
+                            .color(&color)
+                            .pos(Pos::new(HPos::Left, VPos::Bottom)),
                     ))
                     .map_err(draw_err)?;
-                for p in pts {
-                    let at = chart.backend_coord(&p);
+                }
+                continue;
+            }
+            let x = x_of(r.hit_ratio);
+            let (px, top) = chart.backend_coord(&(x, hi));
+            let (_, bottom) = chart.backend_coord(&(x, lo));
+            let mut y = top;
+            while y < bottom {
+                root.draw(&PathElement::new(
+                    vec![(px, y), (px, (y + theme.px(10.0) as i32).min(bottom))],
+                    color.stroke_width(theme.px(3.0)),
+                ))
+                .map_err(draw_err)?;
+                y += theme.px(20.0) as i32;
+            }
+            root.draw(&Text::new(
+                format!("{name}: {} hits", percent(r.hit_ratio, 0)),
+                (
+                    px + theme.px(10.0) as i32,
+                    top + theme.px(8.0) as i32 + label_row * theme.px(40.0) as i32,
+                ),
+                theme
+                    .tick()
+                    .color(&color)
+                    .pos(Pos::new(HPos::Left, VPos::Top)),
+            ))
+            .map_err(draw_err)?;
+            label_row += 1;
+        }
+        for (s, v, pts) in &lines {
+            let color = theme::strategy_color(s);
+            chart
+                .draw_series(LineSeries::new(
+                    pts.clone(),
+                    color.stroke_width(theme.line_width()),
+                ))
+                .map_err(draw_err)?;
+            // A few markers a line, so lines read apart in greyscale.
+            let marker = theme::marker_for(s, *v);
+            for x in [1.0, 2.0, 3.0, 4.0, 5.0, 6.0] {
+                if let Some(p) = pts.iter().find(|p| (p.0 - x).abs() < 1e-9) {
+                    let at = chart.backend_coord(p);
                     root.draw(&theme::marker_element(
                         marker,
                         at,
@@ -199,23 +324,32 @@ impl ChartKind for Latency {
             }
         }
 
-        // Right: hit vs miss latency, bars per strategy in each group.
+        // Right: the mean, linear, labelled.
+        let means: Vec<(&str, f64)> = specs
+            .iter()
+            .filter_map(|s| {
+                rows.iter()
+                    .find(|r| r.strategy == *s)
+                    .and_then(|r| r.lat_mean_us)
+                    .map(|m| (*s, m))
+            })
+            .collect();
+        let slowest = means.iter().map(|m| m.1).fold(0.0, f64::max);
+        let ytop = if slowest > 0.0 { slowest * 1.3 } else { 1.0 };
         let mut chart = ChartBuilder::on(&right)
-            .caption("Hits vs misses", theme.panel_title())
+            .caption("Mean", theme.panel_title())
             .margin(theme.px(16.0))
             .margin_right(theme.px(30.0))
             .x_label_area_size(theme.px(110.0))
             .y_label_area_size(theme.px(150.0))
-            .build_cartesian_2d(
-                0f64..SPLIT.len() as f64,
-                (lo..hi).log_scale().with_key_points(ticks),
-            )
+            .build_cartesian_2d(0f64..means.len().max(1) as f64, 0f64..ytop)
             .map_err(draw_err)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
             .x_labels(0)
-            .y_desc("Latency")
+            .y_labels(5)
+            .y_desc("Mean latency")
             .y_label_formatter(&|v| format_us(*v))
             .label_style(theme.tick())
             .axis_desc_style(theme.axis_label())
@@ -224,34 +358,96 @@ impl ChartKind for Latency {
             .axis_style(theme::SUBTLE.stroke_width(theme.px(2.0)))
             .draw()
             .map_err(draw_err)?;
-        let slot = 0.8 / specs.len().max(1) as f64;
-        for (g, (label, col)) in SPLIT.iter().enumerate() {
-            for (i, s) in specs.iter().enumerate() {
-                let Some(v) = rows
-                    .iter()
-                    .find(|r| r.strategy == *s)
-                    .and_then(col)
-                    .filter(|v| *v > 0.0)
-                else {
-                    continue;
-                };
-                let l = g as f64 + 0.1 + i as f64 * slot + slot * 0.06;
-                let r = g as f64 + 0.1 + (i + 1) as f64 * slot - slot * 0.06;
-                chart
-                    .draw_series(std::iter::once(Rectangle::new(
-                        [(l, lo), (r, v)],
-                        theme::strategy_color(s).filled(),
-                    )))
-                    .map_err(draw_err)?;
+        let names = super::strategy_labels(&means.iter().map(|m| m.0).collect::<Vec<_>>());
+        for (i, ((s, m), name)) in means.iter().zip(&names).enumerate() {
+            let color = theme::strategy_color(s);
+            let (l, r) = (i as f64 + 0.18, i as f64 + 0.82);
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(l, 0.0), (r, *m)],
+                    color.filled(),
+                )))
+                .map_err(draw_err)?;
+            let (x, y) = chart.backend_coord(&(i as f64 + 0.5, *m));
+            let mut text = vec![format_us(*m)];
+            if let Some(f) = speedup(*m, slowest) {
+                text.push(f);
             }
-            let (x, y) = chart.backend_coord(&(g as f64 + 0.5, lo));
+            let line_h = theme.px(38.0) as i32;
+            let n = text.len() as i32;
+            for (j, t) in text.iter().enumerate() {
+                root.draw(&Text::new(
+                    t.clone(),
+                    (x, y - theme.px(10.0) as i32 - (n - j as i32) * line_h),
+                    theme.tick().pos(Pos::new(HPos::Center, VPos::Top)),
+                ))
+                .map_err(draw_err)?;
+            }
+            let (x, y) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
             root.draw(&Text::new(
-                label.to_string(),
+                name.clone(),
                 (x, y + theme.px(18.0) as i32),
                 theme.tick().pos(Pos::new(HPos::Center, VPos::Top)),
             ))
             .map_err(draw_err)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_map_to_the_log_axis() {
+        assert_eq!(x_of(0.0), 0.0);
+        assert!((x_of(0.6) - 2.0).abs() < 1e-9);
+        assert!((x_of(0.9) - 3.0).abs() < 1e-9);
+        assert!((x_of(0.999) - 5.0).abs() < 1e-9);
+        assert_eq!(x_of(1.0), XMAX);
+        assert_eq!(speedup(400.0, 2000.0).as_deref(), Some("5.0\u{d7} faster"));
+        assert_eq!(speedup(20.0, 2000.0).as_deref(), Some("100\u{d7} faster"));
+        assert_eq!(speedup(2000.0, 2000.0), None);
+    }
+
+    #[test]
+    fn the_spectrum_comes_from_its_column_else_from_the_percentiles() {
+        let mut r = RunResult {
+            lat_p50_us: Some(0.02),
+            lat_p90_us: Some(2000.0),
+            lat_p99_us: Some(2001.0),
+            ..RunResult::default()
+        };
+        let p = spectrum(&r);
+        assert_eq!(p.len(), 3);
+        assert!((p[0].0 - x_of(0.5)).abs() < 1e-9 && p[0].1 == 0.02);
+        assert!((p[1].0 - 3.0).abs() < 1e-9 && p[1].1 == 2000.0);
+        assert!((p[2].0 - 4.0).abs() < 1e-9 && p[2].1 == 2001.0);
+        let v: Vec<f64> = (0..SPECTRUM_POINTS).map(|i| i as f64 + 1.0).collect();
+        r.lat_spectrum_us = crate::sim::latency::format_spectrum(&v);
+        let s = spectrum(&r);
+        // Point 0 (the fastest get) is left out.
+        assert_eq!(s.len(), SPECTRUM_POINTS - 1);
+        assert!((s[11].0 - 1.0).abs() < 1e-9 && s[11].1 == 13.0); // p = 30%
+        assert!((s[35].0 - 3.0).abs() < 1e-9 && s[35].1 == 37.0); // p = 90%
+        assert!((s[75].0 - 7.0).abs() < 1e-9); // p = 99.999%
+    }
+
+    #[test]
+    fn the_takeaway_states_the_means_and_the_tail() {
+        let row = |s: &str, mean: f64, hit: f64| RunResult {
+            strategy: s.into(),
+            lat_mean_us: Some(mean),
+            lat_p50_us: Some(if hit > 0.5 { 0.02 } else { 2000.0 }),
+            lat_p99_us: Some(2000.0),
+            hit_ratio: hit,
+            ..RunResult::default()
+        };
+        let t = takeaway(&[row("none", 2000.0, 0.0), row("lru", 400.0, 0.8)]).unwrap();
+        assert_eq!(
+            t,
+            "Mean latency 400\u{b5}s with lru against 2ms with none (5.0\u{d7} faster); lru's p50 is 20ns but its p99 is 2ms: above the 80% hit ratio, every request is a miss."
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! Charts for slides and handouts, drawn from results read back from CSV.
 //!
 //! Each chart kind is one file implementing [`ChartKind`] (`mrc.rs`,
-//! `bars.rs`, `latency.rs`, `staleness.rs`, `timeline.rs`, `fleet.rs`), registered in
+//! `bars.rs`, `latency.rs`, `staleness.rs`, `invalidation.rs`, `timeline.rs`, `fleet.rs`), registered in
 //! [`KINDS`]. A kind draws on a [`Canvas`], which is either the bitmap
 //! backend (PNG) or the SVG backend, so one drawing routine yields both.
 //! [`theme`] holds the sizes, fonts and per-strategy colours every kind
@@ -10,10 +10,13 @@
 
 pub mod bars;
 pub mod canvas;
+pub mod card;
 pub mod fleet;
+pub mod invalidation;
 pub mod latency;
 pub mod mrc;
 pub mod staleness;
+pub mod takeaway;
 pub mod theme;
 pub mod timeline;
 
@@ -107,6 +110,8 @@ pub struct PlotOptions {
     /// For `mrc`: every workload in one panel (colour per workload, marker
     /// per strategy), e.g. one strategy across Zipf skews.
     pub overlay: bool,
+    /// Strategies drawn in colour, the others thin and grey (`--highlight`).
+    pub highlight: Vec<String>,
 }
 
 /// One kind of chart: one file under `plot/`.
@@ -119,6 +124,11 @@ pub trait ChartKind: Sync {
     fn check(&self, data: &Dataset, opts: &PlotOptions) -> Result<(), PlotError>;
     /// The chart's title, from the data (workload, capacity and its unit).
     fn title(&self, data: &Dataset, opts: &PlotOptions) -> Result<String, PlotError>;
+    /// What the chart shows, in a sentence with the measured numbers (the
+    /// report's caption), or `None` when the data says nothing in one line.
+    fn takeaway(&self, _data: &Dataset, _opts: &PlotOptions) -> Option<String> {
+        None
+    }
     /// Draws the whole chart, title included, on `root`.
     fn draw(
         &self,
@@ -135,6 +145,7 @@ pub static KINDS: &[&dyn ChartKind] = &[
     &bars::Bars,
     &latency::Latency,
     &staleness::Staleness,
+    &invalidation::Invalidation,
     &timeline::Timeline,
     &fleet::Fleet,
 ];
@@ -178,7 +189,17 @@ pub struct Dataset {
 /// What identifies one measurement: the TTL axis value and the fleet size
 /// are part of it (a `--ttl` sweep repeats `lru` once per TTL; a fleet
 /// study repeats each strategy once per `--instances`).
-type DedupeKey = (String, String, String, u64, Option<u64>, u64);
+/// So are the write policy (an `--on-write` sweep) and the prefill.
+type DedupeKey = (
+    String,
+    String,
+    String,
+    u64,
+    Option<u64>,
+    u64,
+    String,
+    String,
+);
 
 fn dedupe_key(r: &RunResult) -> DedupeKey {
     (
@@ -188,6 +209,8 @@ fn dedupe_key(r: &RunResult) -> DedupeKey {
         r.capacity,
         r.ttl_s.map(f64::to_bits),
         r.instances,
+        r.on_write.clone(),
+        r.prefill.clone(),
     )
 }
 
@@ -702,6 +725,11 @@ pub(crate) fn default_name(first: &Path) -> String {
         Some(s) if !s.is_empty() => s.to_string(),
         _ => stem,
     }
+}
+
+/// The labels legends show for strategy specs, in order.
+pub(crate) fn strategy_labels(specs: &[&str]) -> Vec<String> {
+    specs.iter().map(|s| s.to_string()).collect()
 }
 
 #[cfg(test)]

@@ -21,8 +21,9 @@ use plotters::prelude::*;
 
 pub(crate) struct Timeline;
 
-/// What tells one series from another.
-type SeriesKey = (String, String, u64, Option<u64>);
+/// What tells one series from another: file, strategy, capacity, TTL and
+/// prefill.
+type SeriesKey = (String, String, u64, Option<u64>, String);
 
 fn key(source: &str, t: &TimelineRow) -> SeriesKey {
     (
@@ -30,7 +31,13 @@ fn key(source: &str, t: &TimelineRow) -> SeriesKey {
         t.strategy.clone(),
         t.capacity,
         t.ttl_s.map(f64::to_bits),
+        t.prefill.clone(),
     )
+}
+
+/// Whether a series started from a prefilled cache (drawn dashed).
+fn prefilled(k: &SeriesKey) -> bool {
+    !k.4.is_empty()
 }
 
 /// The first workload's series, in first-seen order, with their points.
@@ -59,9 +66,34 @@ fn labels(keys: &[&SeriesKey]) -> Vec<String> {
     let by_source = differ(&|k| k.0.clone());
     let by_cap = differ(&|k| k.2.to_string());
     let by_ttl = differ(&|k| format!("{:?}", k.3));
+    let by_prefill = differ(&|k| k.4.clone());
+    // Files that differ only in their prefill are told apart by it.
+    let by_source = by_source
+        && !(by_prefill && {
+            let mut seen: Vec<(&str, u64, Option<u64>, &str)> = Vec::new();
+            keys.iter().all(|k| {
+                let id = (k.1.as_str(), k.2, k.3, k.4.as_str());
+                let new = !seen.contains(&id);
+                seen.push(id);
+                new
+            })
+        });
+    let specs: Vec<&str> = keys.iter().map(|k| k.1.as_str()).collect();
+    let names = super::strategy_labels(&specs);
     keys.iter()
-        .map(|k| {
-            let mut l = k.1.clone();
+        .zip(names)
+        .map(|(k, name)| {
+            let mut l = name;
+            if by_prefill {
+                l += &match k.4.strip_prefix("top:") {
+                    Some(n) => format!(
+                        " \u{b7} prefilled {}",
+                        format_capacity(n.parse::<f64>().unwrap_or(0.0), "objects")
+                    ),
+                    None if k.4.is_empty() => " \u{b7} cold".to_string(),
+                    None => format!(" \u{b7} {}", k.4),
+                };
+            }
             if by_cap {
                 l += &format!(" \u{b7} {}", format_capacity(k.2 as f64, "objects"));
             }
@@ -111,8 +143,14 @@ impl ChartKind for Timeline {
             [a] => a.request,
             [] => 0,
         };
+        let warming = s.iter().any(|(k, _)| prefilled(k));
         let mut t = format!(
-            "Hit ratio per {} requests \u{2014} {}",
+            "{} per {} requests \u{2014} {}",
+            if warming {
+                "Warming: hit ratio"
+            } else {
+                "Hit ratio"
+            },
             format_capacity(window as f64, "objects"),
             pts[0].workload
         );
@@ -120,6 +158,16 @@ impl ChartKind for Timeline {
             t += &format!(", {} objects", format_capacity(k.2 as f64, "objects"));
         }
         Ok(t)
+    }
+
+    fn takeaway(&self, data: &Dataset, _opts: &PlotOptions) -> Option<String> {
+        let series = series(data);
+        let keys: Vec<&SeriesKey> = series.iter().map(|(k, _)| k).collect();
+        let named: Vec<(String, Vec<&TimelineRow>)> = labels(&keys)
+            .into_iter()
+            .zip(series.iter().map(|(_, p)| p.clone()))
+            .collect();
+        super::takeaway::timeline(&named)
     }
 
     fn draw(
@@ -158,6 +206,9 @@ impl ChartKind for Timeline {
             .flatten()
             .fold(0.0f64, f64::max);
         let ytop = super::ratio_axis_top(ymax, 0.02);
+        // The cumulative ratio as a thin line only when it does not crowd
+        // the chart (two series at most).
+        let cumulative_too = series.len() <= 2;
         let mut chart = ChartBuilder::on(&chart_area)
             .margin(theme.px(16.0))
             .margin_right(theme.px(50.0))
@@ -168,7 +219,11 @@ impl ChartKind for Timeline {
         chart
             .configure_mesh()
             .x_desc("Requests")
-            .y_desc("Hit ratio (thin: cumulative)")
+            .y_desc(if cumulative_too {
+                "Hit ratio (thin: cumulative)"
+            } else {
+                "Hit ratio"
+            })
             .x_label_formatter(&|v| format_capacity(*v, "objects"))
             .y_label_formatter(&|v| percent(*v, 0))
             .x_labels(8)
@@ -191,18 +246,31 @@ impl ChartKind for Timeline {
                 .iter()
                 .filter_map(|t| t.cumulative_hit_ratio.map(|y| (t.request as f64, y)))
                 .collect();
-            chart
-                .draw_series(LineSeries::new(
-                    cumulative,
-                    lighter(color, 0.35).stroke_width(theme.px(2.5)),
-                ))
-                .map_err(draw_err)?;
-            chart
-                .draw_series(LineSeries::new(
-                    window.clone(),
-                    color.stroke_width(theme.line_width()),
-                ))
-                .map_err(draw_err)?;
+            if cumulative_too {
+                chart
+                    .draw_series(LineSeries::new(
+                        cumulative,
+                        lighter(color, 0.35).stroke_width(theme.px(2.5)),
+                    ))
+                    .map_err(draw_err)?;
+            }
+            if prefilled(k) {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        window.clone(),
+                        theme.px(22.0),
+                        theme.px(14.0),
+                        color.stroke_width(theme.line_width()),
+                    ))
+                    .map_err(draw_err)?;
+            } else {
+                chart
+                    .draw_series(LineSeries::new(
+                        window.clone(),
+                        color.stroke_width(theme.line_width()),
+                    ))
+                    .map_err(draw_err)?;
+            }
             // About eight markers a line, so variants read apart.
             let step = (window.len() / 8).max(1);
             let marker = theme::marker_for(&k.1, *v);

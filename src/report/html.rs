@@ -1,11 +1,12 @@
-//! The one-page HTML report: every chart the results support (inline SVG),
-//! the comparison table, every run's parameters and the `cachesim run`
-//! commands that reproduce them. One file, no scripts, no external
+//! The one-page HTML report: one figure per scenario (inline SVG), in the
+//! order given, each captioned with its measured takeaway and the commands
+//! that reproduce it; then the comparison table, every run's parameters and
+//! every `cachesim run` command. One file, no scripts, no external
 //! resources, so it opens offline and can be mailed or attached to a talk.
 
 use super::compare::{flat_table, Comparison};
-use crate::plot::{self, Dataset, PlotOptions};
-use crate::sim::RunResult;
+use super::reproduce;
+use crate::plot::{self, ChartKind, Dataset, PlotOptions};
 use std::fmt::Write as _;
 
 /// Escapes text for HTML element content and attribute values.
@@ -24,112 +25,6 @@ pub(crate) fn esc(s: &str) -> String {
     o
 }
 
-/// Quotes a shell word when it holds anything beyond plain characters.
-fn shell_word(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_.,:=%/+-@".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
-}
-
-/// The `--workload`/`--trace` options that produce a `workload` label:
-/// `zipf:alpha=0.8:keys=10k` -> `--workload zipf --alpha 0.8 --keys 10k`; a
-/// label that is no preset is a trace file name.
-pub(crate) fn workload_options(label: &str) -> Vec<String> {
-    let mut parts = label.split(':');
-    let name = parts.next().unwrap_or_default();
-    let is_preset =
-        crate::workload::PRESETS.iter().any(|(n, _)| *n == name) || name.ends_with(".toml");
-    if !is_preset {
-        return vec!["--trace".into(), shell_word(label)];
-    }
-    let mut o = vec!["--workload".to_string(), shell_word(name)];
-    for p in parts {
-        match p.split_once('=') {
-            Some((k, v)) if ["requests", "keys", "alpha", "rate"].contains(&k) => {
-                o.push(format!("--{k}"));
-                o.push(shell_word(v));
-            }
-            _ => o.push(format!("# unknown workload parameter '{p}'")),
-        }
-    }
-    o
-}
-
-/// `cachesim run` commands that reproduce `rows`: one per workload and seed
-/// and per set of strategies run at the same capacities.
-pub(crate) fn reproduce_commands(rows: &[RunResult]) -> Vec<String> {
-    let mut keys: Vec<(&str, u64)> = Vec::new();
-    for r in rows {
-        if !keys.contains(&(r.workload.as_str(), r.seed)) {
-            keys.push((r.workload.as_str(), r.seed));
-        }
-    }
-    let mut out = Vec::new();
-    for (w, seed) in keys {
-        let these: Vec<&RunResult> = rows
-            .iter()
-            .filter(|r| r.workload == w && r.seed == seed)
-            .collect();
-        let cap = |r: &RunResult| {
-            if r.capacity_spec.is_empty() {
-                if r.capacity_unit == "bytes" {
-                    format!("{}B", r.capacity)
-                } else {
-                    r.capacity.to_string()
-                }
-            } else {
-                r.capacity_spec.clone()
-            }
-        };
-        // strategy -> its capacities, in first-seen order.
-        let mut per: Vec<(&str, Vec<String>)> = Vec::new();
-        for r in &these {
-            let c = cap(r);
-            match per.iter_mut().find(|(s, _)| *s == r.strategy) {
-                Some((_, cs)) => {
-                    if !cs.contains(&c) {
-                        cs.push(c)
-                    }
-                }
-                None => per.push((&r.strategy, vec![c])),
-            }
-        }
-        // Strategies sharing the same capacity list go in one command.
-        let mut done = vec![false; per.len()];
-        for i in 0..per.len() {
-            if done[i] {
-                continue;
-            }
-            let caps = per[i].1.clone();
-            let mut strategies: Vec<&str> = Vec::new();
-            for j in i..per.len() {
-                if !done[j] && per[j].1 == caps {
-                    done[j] = true;
-                    strategies.push(per[j].0);
-                }
-            }
-            let mut cmd = vec![
-                "cachesim".to_string(),
-                "run".into(),
-                "--strategy".into(),
-                shell_word(&strategies.join(",")),
-            ];
-            cmd.extend(workload_options(w));
-            cmd.push("--capacity".into());
-            cmd.push(shell_word(&caps.join(",")));
-            cmd.push("--seed".into());
-            cmd.push(seed.to_string());
-            out.push(cmd.join(" "));
-        }
-    }
-    out
-}
-
 /// Inline SVG: drops an XML prolog, if any (not allowed inside HTML).
 fn inline_svg(svg: &str) -> &str {
     match svg.find("<svg") {
@@ -142,8 +37,10 @@ const STYLE: &str = "
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;margin:0 auto;max-width:1200px;padding:24px;color:#222;background:#fff}
 h1{font-size:2em;margin:.2em 0}h2{margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom:.2em}
 .meta{color:#555}
-figure{margin:1em 0}figure svg{width:100%;height:auto;border:1px solid #eee}
-figcaption{color:#555;font-size:.9em}
+figure{margin:1.2em 0 2.4em 0}figure svg{width:100%;height:auto;border:1px solid #eee}
+figcaption{color:#333;font-size:1em}figcaption .takeaway{font-size:1.15em;font-weight:600;margin:.4em 0}
+figcaption pre{margin:.3em 0;white-space:pre-wrap;word-break:break-all}
+h2.figure{border:none;margin-bottom:.3em}
 table{border-collapse:collapse;font-size:.9em;margin:.5em 0}
 th,td{padding:4px 10px;border-bottom:1px solid #e5e5e5;text-align:right;white-space:nowrap}
 th{background:#f6f6f6}td.l,th.l{text-align:left}
@@ -152,11 +49,26 @@ pre{background:#f6f6f6;padding:12px;overflow-x:auto;font-size:.9em}
 .note{color:#8a5a00}
 ";
 
+/// One figure of the report: a chart kind drawn from its own data.
+pub(crate) struct Figure {
+    pub kind: &'static dyn ChartKind,
+    /// The rows the figure draws (its inputs, narrowed as plotted).
+    pub data: Dataset,
+    pub opts: PlotOptions,
+    /// The `cachesim plot` command that drew it, when it came from a card.
+    pub plot_command: Option<String>,
+    /// Where it comes from (the input files), for the caption.
+    pub source: String,
+}
+
 /// Everything the page shows.
 pub(crate) struct ReportInput<'a> {
     pub title: &'a str,
     pub inputs: &'a [String],
+    /// Every results row of every input (the comparison and runs tables).
     pub data: &'a Dataset,
+    /// The figures, in order.
+    pub figures: &'a [Figure],
     pub comparison: Option<&'a Comparison>,
     /// Notes shown above the comparison (e.g. the baseline fell back).
     pub notes: &'a [String],
@@ -188,29 +100,36 @@ pub(crate) fn render(input: &ReportInput) -> Result<String, plot::PlotError> {
         let _ = writeln!(h, "<p class=\"note\">{}</p>", esc(w));
     }
 
-    h.push_str("<h2>Charts</h2>\n");
-    let opts = PlotOptions::default();
-    for k in plot::KINDS {
-        match k.check(d, &opts) {
-            Ok(()) => {
-                let svg = plot::render_svg(*k, d, &opts, (1600, 900))?;
-                let _ = writeln!(
-                    h,
-                    "<figure id=\"chart-{}\">\n{}\n<figcaption>{}: {}</figcaption>\n</figure>",
-                    k.name(),
-                    inline_svg(&svg),
-                    esc(k.name()),
-                    esc(k.summary())
-                );
-            }
-            Err(e) => {
-                let _ = writeln!(
-                    h,
-                    "<p class=\"note\">Not drawn: {}</p>",
-                    esc(&e.to_string())
-                );
-            }
+    for (i, f) in input.figures.iter().enumerate() {
+        let n = i + 1;
+        let title = f.kind.title(&f.data, &f.opts)?;
+        let svg = plot::render_svg(f.kind, &f.data, &f.opts, (1600, 900))?;
+        let _ = writeln!(
+            h,
+            "<h2 class=\"figure\">Figure {n}. {}</h2>\n<figure id=\"figure-{n}\" data-kind=\"{}\">\n{}\n<figcaption>",
+            esc(&title),
+            esc(f.kind.name()),
+            inline_svg(&svg)
+        );
+        if let Some(t) = f.kind.takeaway(&f.data, &f.opts) {
+            let _ = writeln!(h, "<p class=\"takeaway\">{}</p>", esc(&t));
         }
+        let mut cmds = if f.kind.name() == "timeline" {
+            reproduce::timeline_commands(&f.data.timeline)
+        } else {
+            reproduce::commands(&f.data.rows, &[])
+        };
+        cmds.extend(f.plot_command.iter().cloned());
+        let _ = writeln!(
+            h,
+            "<p>{} ({}). Reproduce:</p>\n<pre class=\"reproduce\">{}</pre>\n</figcaption>\n</figure>",
+            esc(f.kind.summary()),
+            esc(&f.source),
+            esc(&cmds.join("\n"))
+        );
+    }
+    if input.figures.is_empty() {
+        h.push_str("<p class=\"note\">No figure: the inputs support no chart kind.</p>\n");
     }
 
     h.push_str("<h2>Comparison</h2>\n");
@@ -256,7 +175,7 @@ pub(crate) fn render(input: &ReportInput) -> Result<String, plot::PlotError> {
     }
 
     h.push_str("<h2>How to reproduce</h2>\n<pre id=\"commands\">");
-    for c in reproduce_commands(&d.rows) {
+    for c in reproduce::commands(&d.rows, &[]) {
         let _ = writeln!(h, "{}", esc(&c));
     }
     h.push_str("</pre>\n<p class=\"meta\">A <code>--trace</code> file is named as in the results: give its path.</p>\n");
@@ -318,27 +237,6 @@ pub(crate) fn render(input: &ReportInput) -> Result<String, plot::PlotError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn workload_labels_become_options() {
-        assert_eq!(
-            workload_options("zipf:alpha=0.8:keys=10k").join(" "),
-            "--workload zipf --alpha 0.8 --keys 10k"
-        );
-        assert_eq!(
-            workload_options("OLTP.lis.zst").join(" "),
-            "--trace OLTP.lis.zst"
-        );
-        assert_eq!(
-            workload_options("my trace.txt").join(" "),
-            "--trace 'my trace.txt'"
-        );
-        // A preset file is labelled by its file name (issue 16, item 17).
-        assert_eq!(
-            workload_options("my.toml:requests=1k").join(" "),
-            "--workload my.toml --requests 1k"
-        );
-    }
 
     #[test]
     fn escaping() {

@@ -1,0 +1,347 @@
+//! The `cachesim run` commands that reproduce rows read back from CSV: the
+//! report prints them under each figure and at the end. Everything a row
+//! records about how it was run becomes an option again: the workload (or
+//! trace), strategies, capacities, the `--ttl` and `--on-write` axes, the
+//! origin, the fleet, warm-up, prefill and seed; a timeline's window comes
+//! from its rows' spacing.
+
+use crate::sim::phases::TimelineRow;
+use crate::sim::RunResult;
+
+/// Quotes a shell word when it holds anything beyond plain characters.
+pub(crate) fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.,:=%/+-@".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// The `--workload`/`--trace` options that produce a `workload` label:
+/// `zipf:alpha=0.8:keys=10k` -> `--workload zipf --alpha 0.8 --keys 10k`; a
+/// label that is no preset is a trace file name.
+pub(crate) fn workload_options(label: &str) -> Vec<String> {
+    let mut parts = label.split(':');
+    let name = parts.next().unwrap_or_default();
+    let is_preset =
+        crate::workload::PRESETS.iter().any(|(n, _)| *n == name) || name.ends_with(".toml");
+    if !is_preset {
+        return vec!["--trace".into(), shell_word(label)];
+    }
+    let mut o = vec!["--workload".to_string(), shell_word(name)];
+    for p in parts {
+        match p.split_once('=') {
+            Some((k, v)) if ["requests", "keys", "alpha", "rate", "write_ratio"].contains(&k) => {
+                o.push(format!("--{}", k.replace('_', "-")));
+                o.push(shell_word(v));
+            }
+            _ => o.push(format!("# unknown workload parameter '{p}'")),
+        }
+    }
+    o
+}
+
+/// A duration in seconds as `--ttl` reads it: `1s`, `300s`, `0.5s`.
+fn seconds(s: f64) -> String {
+    if (s - s.round()).abs() < 1e-9 {
+        format!("{}s", s.round() as i64)
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// The options a row shares with every run of its command (besides the
+/// workload and seed): trace reader, origin, fleet, warm-up, prefill.
+fn fixed_options(r: &RunResult) -> Vec<String> {
+    let mut o = Vec::new();
+    if !r.trace_format.is_empty() {
+        o.push("--trace-format".into());
+        o.push(shell_word(&r.trace_format));
+    }
+    if r.origin.is_empty() {
+        if r.lat_p50_us.is_none() {
+            o.push("--no-latency".into());
+        }
+    } else if r.origin.contains("://") {
+        o.push("--origin".into());
+        o.push(shell_word(&r.origin));
+    } else if r.origin != "2ms" {
+        o.push("--origin-latency".into());
+        o.push(shell_word(&r.origin));
+    }
+    if r.instances > 1 {
+        o.push("--instances".into());
+        o.push(r.instances.to_string());
+        if !r.balance.is_empty() && r.balance != "random" {
+            o.push("--balance".into());
+            o.push(shell_word(&r.balance));
+        }
+    }
+    if r.warmup > 0 {
+        o.push("--warmup".into());
+        o.push(r.warmup.to_string());
+    }
+    if !r.prefill.is_empty() {
+        o.push("--prefill".into());
+        o.push(shell_word(&r.prefill));
+    }
+    o
+}
+
+/// The capacity as it was asked for.
+fn capacity(r: &RunResult) -> String {
+    if r.capacity_spec.is_empty() {
+        if r.capacity_unit == "bytes" {
+            format!("{}B", r.capacity)
+        } else {
+            r.capacity.to_string()
+        }
+    } else {
+        r.capacity_spec.clone()
+    }
+}
+
+/// One strategy's axes within a command: capacities, TTLs, write policies.
+#[derive(PartialEq, Clone)]
+struct Axes {
+    capacities: Vec<String>,
+    ttls: Vec<String>,
+    on_writes: Vec<String>,
+}
+
+fn push_new(v: &mut Vec<String>, s: String) {
+    if !v.contains(&s) {
+        v.push(s);
+    }
+}
+
+/// `cachesim run` commands that reproduce `rows`: one per workload, seed
+/// and set of fixed options, and per set of strategies run along the same
+/// axes. `extra` is appended to each (e.g. `--window 1k` for a timeline).
+pub(crate) fn commands(rows: &[RunResult], extra: &[String]) -> Vec<String> {
+    // (workload, seed, fixed options) -> strategy -> axes, first-seen order.
+    type Group<'a> = ((&'a str, u64, Vec<String>), Vec<(&'a str, Axes)>);
+    let mut groups: Vec<Group> = Vec::new();
+    for r in rows {
+        let key = (r.workload.as_str(), r.seed, fixed_options(r));
+        let gi = match groups.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                groups.push((key, Vec::new()));
+                groups.len() - 1
+            }
+        };
+        let per = &mut groups[gi].1;
+        let si = match per.iter().position(|(s, _)| *s == r.strategy) {
+            Some(i) => i,
+            None => {
+                per.push((
+                    &r.strategy,
+                    Axes {
+                        capacities: Vec::new(),
+                        ttls: Vec::new(),
+                        on_writes: Vec::new(),
+                    },
+                ));
+                per.len() - 1
+            }
+        };
+        let axes = &mut per[si].1;
+        push_new(&mut axes.capacities, capacity(r));
+        if let Some(t) = r.ttl_s {
+            push_new(&mut axes.ttls, seconds(t));
+        }
+        if !r.on_write.is_empty() {
+            push_new(&mut axes.on_writes, r.on_write.clone());
+        }
+    }
+    let mut out = Vec::new();
+    for ((workload, seed, fixed), per) in &groups {
+        // Strategies run along the same axes go in one command.
+        let mut done = vec![false; per.len()];
+        for i in 0..per.len() {
+            if done[i] {
+                continue;
+            }
+            let axes = per[i].1.clone();
+            let mut strategies: Vec<&str> = Vec::new();
+            for j in i..per.len() {
+                if !done[j] && per[j].1 == axes {
+                    done[j] = true;
+                    strategies.push(per[j].0);
+                }
+            }
+            let mut cmd = vec![
+                "cachesim".to_string(),
+                "run".into(),
+                "--strategy".into(),
+                shell_word(&strategies.join(",")),
+            ];
+            cmd.extend(workload_options(workload));
+            cmd.push("--capacity".into());
+            cmd.push(shell_word(&axes.capacities.join(",")));
+            if !axes.ttls.is_empty() {
+                cmd.push("--ttl".into());
+                cmd.push(axes.ttls.join(","));
+            }
+            if !(axes.on_writes.is_empty() || axes.on_writes == ["invalidate"]) {
+                cmd.push("--on-write".into());
+                cmd.push(axes.on_writes.join(","));
+            }
+            cmd.extend(fixed.iter().cloned());
+            cmd.extend(extra.iter().cloned());
+            cmd.push("--seed".into());
+            cmd.push(seed.to_string());
+            out.push(cmd.join(" "));
+        }
+    }
+    out
+}
+
+/// The commands that reproduce timeline rows: each series' run, with
+/// `--window` from the spacing of its rows.
+pub(crate) fn timeline_commands(rows: &[(String, TimelineRow)]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut sources: Vec<&str> = Vec::new();
+    for (s, _) in rows {
+        if !sources.contains(&s.as_str()) {
+            sources.push(s);
+        }
+    }
+    for src in sources {
+        let these: Vec<&TimelineRow> = rows
+            .iter()
+            .filter(|(s, _)| s == src)
+            .map(|(_, t)| t)
+            .collect();
+        let window = match these.as_slice() {
+            [a, b, ..] if b.request > a.request && a.workload == b.workload => {
+                b.request - a.request
+            }
+            [a, ..] => a.request,
+            [] => continue,
+        };
+        // Timeline rows carry the run's identity; one pseudo-row per run.
+        let mut runs: Vec<RunResult> = Vec::new();
+        for t in these {
+            if runs.iter().any(|r| {
+                r.workload == t.workload
+                    && r.strategy == t.strategy
+                    && r.capacity == t.capacity
+                    && r.ttl_s == t.ttl_s
+            }) {
+                continue;
+            }
+            runs.push(RunResult {
+                workload: t.workload.clone(),
+                strategy: t.strategy.clone(),
+                capacity: t.capacity,
+                seed: t.seed,
+                ttl_s: t.ttl_s,
+                prefill: t.prefill.clone(),
+                // A timeline does not say how latency was run; the hit
+                // ratios do not depend on it.
+                origin: "2ms".into(),
+                instances: 1,
+                ..RunResult::default()
+            });
+        }
+        for c in commands(&runs, &["--window".to_string(), window.to_string()]) {
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workload_labels_become_options() {
+        assert_eq!(
+            workload_options("zipf:alpha=0.8:keys=10k").join(" "),
+            "--workload zipf --alpha 0.8 --keys 10k"
+        );
+        assert_eq!(
+            workload_options("ycsb-b:requests=5k:write_ratio=0.05").join(" "),
+            "--workload ycsb-b --requests 5k --write-ratio 0.05"
+        );
+        assert_eq!(
+            workload_options("OLTP.lis.zst").join(" "),
+            "--trace OLTP.lis.zst"
+        );
+        assert_eq!(
+            workload_options("my trace.txt").join(" "),
+            "--trace 'my trace.txt'"
+        );
+        // A preset file is labelled by its file name (issue 16, item 17).
+        assert_eq!(
+            workload_options("my.toml:requests=1k").join(" "),
+            "--workload my.toml --requests 1k"
+        );
+    }
+
+    fn row(s: &str, cap: &str) -> RunResult {
+        RunResult {
+            workload: "zipf:keys=1k".into(),
+            strategy: s.into(),
+            capacity_spec: cap.into(),
+            seed: 1,
+            origin: "2ms".into(),
+            lat_p50_us: Some(1.0),
+            on_write: "invalidate".into(),
+            instances: 1,
+            ..RunResult::default()
+        }
+    }
+
+    #[test]
+    fn every_recorded_option_comes_back() {
+        let mut rows = vec![
+            row("lru", "1%"),
+            row("lru", "5%"),
+            row("lfu", "1%"),
+            row("lfu", "5%"),
+        ];
+        assert_eq!(
+            commands(&rows, &[]),
+            ["cachesim run --strategy lru,lfu --workload zipf --keys 1k --capacity 1%,5% --seed 1"]
+        );
+        // Write policies and TTLs are axes; origin, fleet, warm-up and
+        // prefill are fixed options.
+        rows = Vec::new();
+        for (ow, ttl) in [
+            ("invalidate", 5.0),
+            ("none", 5.0),
+            ("invalidate", 30.0),
+            ("none", 30.0),
+        ] {
+            let mut r = row("ttl", "10%");
+            r.on_write = ow.into();
+            r.ttl_s = Some(ttl);
+            r.origin = String::new();
+            r.lat_p50_us = None;
+            r.warmup = 100;
+            r.prefill = "top:50".into();
+            rows.push(r);
+        }
+        assert_eq!(
+            commands(&rows, &[]),
+            ["cachesim run --strategy ttl --workload zipf --keys 1k --capacity 10% --ttl 5s,30s --on-write invalidate,none --no-latency --warmup 100 --prefill top:50 --seed 1"]
+        );
+        let mut r = row("lru", "1%");
+        r.instances = 4;
+        r.balance = "key-hash".into();
+        r.origin = "lognormal:2ms,0.8".into();
+        assert_eq!(
+            commands(&[r], &["--window".into(), "1000".into()]),
+            ["cachesim run --strategy lru --workload zipf --keys 1k --capacity 1% --origin-latency lognormal:2ms,0.8 --instances 4 --balance key-hash --window 1000 --seed 1"]
+        );
+    }
+}
