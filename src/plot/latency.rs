@@ -15,10 +15,10 @@
 
 use super::theme::{self, Theme};
 use super::{
-    draw_err, format_us, legend_right, Area, ChartKind, Dataset, LegendEntry, PlotError,
-    PlotOptions,
+    draw_err, legend_right, Area, ChartKind, Dataset, LegendEntry, PlotError, PlotOptions,
 };
 use crate::sim::RunResult;
+use crate::units::format_us;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -148,7 +148,7 @@ impl ChartKind for Latency {
             .x_labels(0)
             .x_desc("Percentile")
             .y_desc("Latency")
-            .y_label_formatter(&|v| format_us(*v))
+            .y_label_formatter(&|v| format_us(*v, true))
             .label_style(theme.tick())
             .axis_desc_style(theme.axis_label())
             .light_line_style(TRANSPARENT)
@@ -216,7 +216,7 @@ impl ChartKind for Latency {
             .disable_x_mesh()
             .x_labels(0)
             .y_desc("Latency")
-            .y_label_formatter(&|v| format_us(*v))
+            .y_label_formatter(&|v| format_us(*v, true))
             .label_style(theme.tick())
             .axis_desc_style(theme.axis_label())
             .light_line_style(TRANSPARENT)
