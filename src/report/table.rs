@@ -2,6 +2,7 @@
 //! person looks at first.
 
 use super::Exporter;
+use crate::sim::capacity::Capacity;
 use crate::sim::RunResult;
 use crate::units::{format_bytes, format_us};
 use std::io::{self, Write};
@@ -28,6 +29,58 @@ fn plain_capacity(n: u64, unit: &str, spec: &str) -> String {
         format!("{n} ({spec})")
     } else {
         n.to_string()
+    }
+}
+
+/// The capacity cell. The CSV's `capacity` of a Redis run is not a cache
+/// size the way an in-process cache's is, so the table says what it is:
+/// - `redis` (spec `server`): `server`, the server's own memory and
+///   eviction; cachesim sets no limit (the CSV's 0 bytes).
+/// - a private `redis-*` server sized in bytes: `64MiB (maxmemory)`, its
+///   `maxmemory`, which holds Redis's overhead too, so fewer values than an
+///   in-process `64MiB`. Sized in objects, the count is what the run holds
+///   the server's keys at (`2436 (10%)`, as for a local cache).
+/// - `tiered:*` (spec `l1=L1+server` or `l1=L1+l2=L2`): `L1 1000 + server`,
+///   `L1 2436 (10%) + L2 64MiB (maxmemory)`.
+fn capacity_cell(r: &RunResult) -> String {
+    let strategy = r.strategy.strip_prefix("shared:").unwrap_or(&r.strategy);
+    let private_server = |cell: String, bytes: bool| {
+        if bytes {
+            format!("{cell} (maxmemory)")
+        } else {
+            cell
+        }
+    };
+    if r.capacity_spec == "server" {
+        return "server".to_string();
+    }
+    if strategy.starts_with("tiered:") {
+        if let Some((l1, l2)) = r
+            .capacity_spec
+            .strip_prefix("l1=")
+            .and_then(|s| s.split_once('+'))
+        {
+            let l1 = plain_capacity(r.capacity, &r.capacity_unit, l1);
+            let l2 = match l2.strip_prefix("l2=") {
+                None => l2.to_string(),
+                Some(label) => match Capacity::parse(label) {
+                    Ok(cap) => {
+                        let bytes = matches!(cap, Capacity::Bytes(_));
+                        let unit = if bytes { "bytes" } else { "objects" };
+                        let cell = plain_capacity(cap.resolve(r.distinct_keys), unit, label);
+                        format!("L2 {}", private_server(cell, bytes))
+                    }
+                    Err(_) => format!("L2 {label}"),
+                },
+            };
+            return format!("L1 {l1} + {l2}");
+        }
+    }
+    let cell = plain_capacity(r.capacity, &r.capacity_unit, &r.capacity_spec);
+    if strategy.starts_with("redis-") {
+        private_server(cell, r.capacity_unit == "bytes")
+    } else {
+        cell
     }
 }
 
@@ -58,7 +111,7 @@ impl Exporter for TableExporter {
                         format!("{} [{}]", r.workload, r.group)
                     },
                     r.strategy.clone(),
-                    plain_capacity(r.capacity, &r.capacity_unit, &r.capacity_spec),
+                    capacity_cell(r),
                     r.requests.to_string(),
                     format!("{:.2}%", r.hit_ratio * 100.0),
                 ];
@@ -143,6 +196,67 @@ mod tests {
             .map(str::trim)
             .filter(|c| !c.is_empty())
             .collect()
+    }
+
+    #[test]
+    fn servers_say_what_their_capacity_is() {
+        let cell = |s, c, u, spec| capacity_cell(&row(s, c, u, spec));
+        // In-process caches as before.
+        assert_eq!(cell("lru", 2436, "objects", "10%"), "2436 (10%)");
+        assert_eq!(cell("lru", 1000, "objects", "1000"), "1000");
+        assert_eq!(cell("lru", 64 << 20, "bytes", "64MiB"), "64MiB");
+        assert_eq!(cell("shared:lru", 2436, "objects", "10%"), "2436 (10%)");
+        // The shared server: its own memory, no limit from cachesim (not 0B).
+        assert_eq!(cell("redis", 0, "bytes", "server"), "server");
+        // A private server: in bytes its maxmemory; in objects the count.
+        assert_eq!(
+            cell("redis-lru:samples=5", 64 << 20, "bytes", "64MiB"),
+            "64MiB (maxmemory)"
+        );
+        assert_eq!(
+            cell("shared:redis-lfu:samples=5", 1 << 30, "bytes", "1GiB"),
+            "1GiB (maxmemory)"
+        );
+        assert_eq!(
+            cell("redis-lru:samples=5", 2436, "objects", "10%"),
+            "2436 (10%)"
+        );
+        // Tiered: the L1, then the server or the private L2.
+        assert_eq!(
+            cell("tiered:lru+redis", 1000, "objects", "l1=1000+server"),
+            "L1 1000 + server"
+        );
+        assert_eq!(
+            cell("tiered:lru+redis", 2436, "objects", "l1=10%+server"),
+            "L1 2436 (10%) + server"
+        );
+        assert_eq!(
+            cell(
+                "tiered:lru+redis-lru:samples=5",
+                244,
+                "objects",
+                "l1=1%+l2=64MiB"
+            ),
+            "L1 244 (1%) + L2 64MiB (maxmemory)"
+        );
+        assert_eq!(
+            cell(
+                "tiered:lru+redis-lru:samples=5",
+                100,
+                "objects",
+                "l1=100+l2=10%"
+            ),
+            "L1 100 + L2 2436 (10%)"
+        );
+        assert_eq!(
+            cell(
+                "tiered:lru+redis-lru:samples=5",
+                4 << 20,
+                "bytes",
+                "l1=4MiB+l2=5000"
+            ),
+            "L1 4MiB + L2 5000"
+        );
     }
 
     #[test]

@@ -1,8 +1,12 @@
 //! The table `cachesim run` prints (issue 18): the mean and p99 latency of
-//! each run with units a person reads.
+//! each run with units a person reads, and a capacity that says what it is
+//! for the Redis strategies. The Redis tests skip (or fail under
+//! CACHESIM_REQUIRE_SERVICES=1) when no Redis answers or no redis-server is
+//! on PATH.
 
 use crate::common;
-use common::{cachesim, col, parse_csv, stderr, stdout};
+use crate::redis::redis_up;
+use common::{cachesim, col, parse_csv, stderr, stdout, which};
 use std::collections::HashMap;
 
 /// The table's rows as header -> cell. Columns are at least two spaces
@@ -222,4 +226,89 @@ fn fleets_have_no_latency_columns_and_tenant_rows_a_dash() {
         assert!(tenant["workload"].starts_with("t.csv [tenant="), "{text}");
         assert_eq!((&*tenant["mean"], &*tenant["p99"]), ("-", "-"), "{text}");
     }
+}
+
+#[test]
+fn the_shared_redis_capacity_reads_server_not_0b() {
+    if !redis_up() {
+        skip_or_fail!("no Redis answers on 127.0.0.1:6379");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let o = cachesim(
+        &[
+            "run",
+            "-s",
+            "lru,redis,tiered:lru+redis",
+            "--redis-url",
+            "redis://127.0.0.1:6379/9",
+            "-c",
+            "300",
+            "--requests",
+            "5k",
+            "--keys",
+            "1k",
+            "-q",
+            "-o",
+            "r.csv",
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let (_, rows) = table(&text);
+    let cap: Vec<&str> = rows.iter().map(|r| &*r["capacity"]).collect();
+    assert_eq!(cap, ["300", "server", "L1 300 + server"], "{text}");
+    // Redis rows have latency too.
+    assert!(micros(&rows[1]["mean"]) > 0.0, "{text}");
+    // The CSV is unchanged: the server's capacity is 0 bytes, spec `server`.
+    let (h, csv) = parse_csv(&std::fs::read_to_string(dir.path().join("r.csv")).unwrap());
+    let field = |row: usize, name: &str| csv[row][col(&h, name)].clone();
+    assert_eq!(
+        [
+            field(1, "capacity"),
+            field(1, "capacity_unit"),
+            field(1, "capacity_spec")
+        ],
+        ["0", "bytes", "server"]
+    );
+    assert_eq!(
+        [field(2, "capacity"), field(2, "capacity_spec")],
+        ["300", "l1=300+server"]
+    );
+}
+
+#[test]
+fn a_private_redis_capacity_in_bytes_is_its_maxmemory() {
+    if which("redis-server").is_none() {
+        skip_or_fail!("no redis-server on PATH");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let o = cachesim(
+        &[
+            "run",
+            "-s",
+            "redis-lru,tiered:lru+redis-lru",
+            "-c",
+            "4MiB",
+            "--l1-capacity",
+            "100",
+            "--requests",
+            "5k",
+            "--keys",
+            "1k",
+            "--no-latency",
+            "-q",
+            "--no-save",
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let (_, rows) = table(&text);
+    let cap: Vec<&str> = rows.iter().map(|r| &*r["capacity"]).collect();
+    assert_eq!(
+        cap,
+        ["4MiB (maxmemory)", "L1 100 + L2 4MiB (maxmemory)"],
+        "{text}"
+    );
 }
