@@ -160,6 +160,38 @@ pub(crate) fn format_bytes(b: u64) -> String {
     format!("{r}{}", units[u])
 }
 
+/// A latency given in microseconds, as a person reads it: `12ns`, `1.9µs`,
+/// `250µs`, `2.0ms`, `1.2s`. One decimal below 10 of a unit, whole numbers
+/// from 10 to 999, so at most three digits; a value that rounds to 1000 of a
+/// unit is written in the next (`999.96µs` is `1.0ms`). With `trim`, a `.0`
+/// is dropped (`2ms`): for axis ticks, which sit on round values; the run
+/// table keeps it, so a column reads at one precision.
+pub(crate) fn format_us(us: f64, trim: bool) -> String {
+    const UNITS: [(&str, f64); 4] = [("ns", 1e-3), ("\u{b5}s", 1.0), ("ms", 1e3), ("s", 1e6)];
+    let us = us.max(0.0);
+    let mut i = UNITS
+        .iter()
+        .rposition(|&(_, scale)| us >= scale)
+        .unwrap_or(0);
+    loop {
+        let (name, scale) = UNITS[i];
+        let x = us / scale;
+        let tenths = (x * 10.0).round();
+        if tenths < 100.0 {
+            return if tenths == 0.0 || trim && tenths % 10.0 == 0.0 {
+                format!("{:.0}{name}", tenths / 10.0)
+            } else {
+                format!("{:.1}{name}", tenths / 10.0)
+            };
+        }
+        if x.round() >= 1000.0 && i + 1 < UNITS.len() {
+            i += 1;
+            continue;
+        }
+        return format!("{:.0}{name}", x.round());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +219,34 @@ mod tests {
             "{}",
             format_duration(1e300)
         );
+    }
+
+    #[test]
+    fn latencies_read_with_units_and_three_digits_at_most() {
+        let table = |us| format_us(us, false);
+        assert_eq!(table(0.012), "12ns");
+        assert_eq!(table(0.0004), "0.4ns");
+        assert_eq!(table(0.0), "0ns");
+        assert_eq!(table(0.999), "999ns");
+        assert_eq!(table(1.0), "1.0\u{b5}s");
+        assert_eq!(table(1.94), "1.9\u{b5}s");
+        assert_eq!(table(9.96), "10\u{b5}s");
+        assert_eq!(table(250.4), "250\u{b5}s");
+        assert_eq!(table(999.4), "999\u{b5}s");
+        // Rounds to 1000µs: the next unit instead.
+        assert_eq!(table(999.96), "1.0ms");
+        assert_eq!(table(2000.0), "2.0ms");
+        assert_eq!(table(2000.3855), "2.0ms");
+        assert_eq!(table(817.98), "818\u{b5}s");
+        assert_eq!(table(12_345.0), "12ms");
+        assert_eq!(table(1.2e6), "1.2s");
+        assert_eq!(table(3.6e9), "3600s");
+        // Axis ticks drop the `.0` of round values, keep the rest.
+        assert_eq!(format_us(0.05, true), "50ns");
+        assert_eq!(format_us(2000.0, true), "2ms");
+        assert_eq!(format_us(1.5, true), "1.5\u{b5}s");
+        assert_eq!(format_us(1e6, true), "1s");
+        assert_eq!(format_us(0.0, true), "0ns");
     }
 
     #[test]

@@ -18,9 +18,10 @@
 //! without `--no-latency`).
 
 use super::theme::{self, Theme};
-use super::{draw_err, format_us, percent, Area, ChartKind, Dataset, PlotError, PlotOptions};
+use super::{draw_err, percent, Area, ChartKind, Dataset, PlotError, PlotOptions};
 use crate::sim::latency::{parse_spectrum, spectrum_quantile, SPECTRUM_POINTS};
 use crate::sim::RunResult;
+use crate::units::format_us;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -122,13 +123,17 @@ pub(crate) fn takeaway(rows: &[RunResult]) -> Option<String> {
     let (ms, mf) = (slowest.lat_mean_us?, fastest.lat_mean_us?);
     let names = super::strategy_labels(&[&slowest.strategy, &fastest.strategy]);
     if std::ptr::eq(*slowest, *fastest) {
-        return Some(format!("Mean latency {}: {}.", names[0], format_us(ms)));
+        return Some(format!(
+            "Mean latency {}: {}.",
+            names[0],
+            format_us(ms, false)
+        ));
     }
     let mut s = format!(
         "Mean latency {} with {} against {} with {} ({});",
-        format_us(mf),
+        format_us(mf, false),
         names[1],
-        format_us(ms),
+        format_us(ms, false),
         names[0],
         speedup(mf, ms).unwrap_or_else(|| "about the same".into())
     );
@@ -137,8 +142,8 @@ pub(crate) fn takeaway(rows: &[RunResult]) -> Option<String> {
             s += &format!(
             " {}'s p50 is {} but its p99 is {}: above the {} hit ratio, every request is a miss.",
             names[1],
-            format_us(p50),
-            format_us(p99),
+            format_us(p50, false),
+            format_us(p99, false),
             percent(fastest.hit_ratio, 0)
         )
         }
@@ -227,7 +232,7 @@ impl ChartKind for Latency {
             .x_labels(0)
             .x_desc("Percentile")
             .y_desc("Latency")
-            .y_label_formatter(&|v| format_us(*v))
+            .y_label_formatter(&|v| format_us(*v, true))
             .label_style(theme.tick())
             .axis_desc_style(theme.axis_label())
             .light_line_style(TRANSPARENT)
@@ -350,7 +355,7 @@ impl ChartKind for Latency {
             .x_labels(0)
             .y_labels(5)
             .y_desc("Mean latency")
-            .y_label_formatter(&|v| format_us(*v))
+            .y_label_formatter(&|v| format_us(*v, true))
             .label_style(theme.tick())
             .axis_desc_style(theme.axis_label())
             .light_line_style(TRANSPARENT)
@@ -369,7 +374,7 @@ impl ChartKind for Latency {
                 )))
                 .map_err(draw_err)?;
             let (x, y) = chart.backend_coord(&(i as f64 + 0.5, *m));
-            let mut text = vec![format_us(*m)];
+            let mut text = vec![format_us(*m, false)];
             if let Some(f) = speedup(*m, slowest) {
                 text.push(f);
             }
@@ -447,7 +452,7 @@ mod tests {
         let t = takeaway(&[row("none", 2000.0, 0.0), row("lru", 400.0, 0.8)]).unwrap();
         assert_eq!(
             t,
-            "Mean latency 400\u{b5}s with lru against 2ms with none (5.0\u{d7} faster); lru's p50 is 20ns but its p99 is 2ms: above the 80% hit ratio, every request is a miss."
+            "Mean latency 400\u{b5}s with lru against 2.0ms with none (5.0\u{d7} faster); lru's p50 is 20ns but its p99 is 2.0ms: above the 80% hit ratio, every request is a miss."
         );
     }
 }

@@ -515,26 +515,6 @@ pub(crate) fn format_duration(s: f64) -> String {
     }
 }
 
-/// A latency given in microseconds, for axis ticks: `50ns`, `2µs`, `2ms`.
-pub(crate) fn format_us(us: f64) -> String {
-    let trim = |x: f64| {
-        if x >= 10.0 || (x - x.round()).abs() < 1e-9 {
-            format!("{}", x.round() as i64)
-        } else {
-            format!("{x:.1}")
-        }
-    };
-    if us < 1.0 {
-        format!("{}ns", trim(us * 1e3))
-    } else if us < 1e3 {
-        format!("{}\u{b5}s", trim(us))
-    } else if us < 1e6 {
-        format!("{}ms", trim(us / 1e3))
-    } else {
-        format!("{}s", trim(us / 1e6))
-    }
-}
-
 /// A colour mixed with white: `amount` 0 keeps it, 1 gives white. For the
 /// second line of a pair (stale hits, cumulative ratio) in the same hue.
 pub(crate) fn lighter(c: RGBColor, amount: f64) -> RGBColor {
@@ -773,15 +753,12 @@ mod tests {
     }
 
     #[test]
-    fn durations_and_latencies_format_for_axes() {
+    fn durations_format_for_axes() {
         assert_eq!(format_duration(1.0), "1s");
         assert_eq!(format_duration(30.0), "30s");
         assert_eq!(format_duration(300.0), "5m");
         assert_eq!(format_duration(0.5), "500ms");
         assert_eq!(format_duration(7200.0), "2h");
-        assert_eq!(format_us(0.05), "50ns");
-        assert_eq!(format_us(2000.0), "2ms");
-        assert_eq!(format_us(1.5), "1.5\u{b5}s");
         assert_eq!(lighter(RGBColor(0, 100, 200), 0.5), RGBColor(128, 178, 228));
     }
 

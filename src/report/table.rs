@@ -2,7 +2,9 @@
 //! person looks at first.
 
 use super::Exporter;
+use crate::sim::capacity::Capacity;
 use crate::sim::RunResult;
+use crate::units::{format_bytes, format_us};
 use std::io::{self, Write};
 
 pub(crate) struct TableExporter;
@@ -19,45 +21,112 @@ fn human(n: f64) -> String {
     }
 }
 
+/// A capacity of `n` `unit`s given as `spec`: `64MiB`, `2436 (10%)`, `1000`.
+fn plain_capacity(n: u64, unit: &str, spec: &str) -> String {
+    if unit == "bytes" {
+        format_bytes(n)
+    } else if spec.ends_with('%') {
+        format!("{n} ({spec})")
+    } else {
+        n.to_string()
+    }
+}
+
+/// The capacity cell. The CSV's `capacity` of a Redis run is not a cache
+/// size the way an in-process cache's is, so the table says what it is:
+/// - `redis` (spec `server`): `server`, the server's own memory and
+///   eviction; cachesim sets no limit (the CSV's 0 bytes).
+/// - a private `redis-*` server sized in bytes: `64MiB (maxmemory)`, its
+///   `maxmemory`, which holds Redis's overhead too, so fewer values than an
+///   in-process `64MiB`. Sized in objects, the count is what the run holds
+///   the server's keys at (`2436 (10%)`, as for a local cache).
+/// - `tiered:*` (spec `l1=L1+server` or `l1=L1+l2=L2`): `L1 1000 + server`,
+///   `L1 2436 (10%) + L2 64MiB (maxmemory)`.
+fn capacity_cell(r: &RunResult) -> String {
+    let strategy = r.strategy.strip_prefix("shared:").unwrap_or(&r.strategy);
+    let private_server = |cell: String, bytes: bool| {
+        if bytes {
+            format!("{cell} (maxmemory)")
+        } else {
+            cell
+        }
+    };
+    if r.capacity_spec == "server" {
+        return "server".to_string();
+    }
+    if strategy.starts_with("tiered:") {
+        if let Some((l1, l2)) = r
+            .capacity_spec
+            .strip_prefix("l1=")
+            .and_then(|s| s.split_once('+'))
+        {
+            let l1 = plain_capacity(r.capacity, &r.capacity_unit, l1);
+            let l2 = match l2.strip_prefix("l2=") {
+                None => l2.to_string(),
+                Some(label) => match Capacity::parse(label) {
+                    Ok(cap) => {
+                        let bytes = matches!(cap, Capacity::Bytes(_));
+                        let unit = if bytes { "bytes" } else { "objects" };
+                        let cell = plain_capacity(cap.resolve(r.distinct_keys), unit, label);
+                        format!("L2 {}", private_server(cell, bytes))
+                    }
+                    Err(_) => format!("L2 {label}"),
+                },
+            };
+            return format!("L1 {l1} + {l2}");
+        }
+    }
+    let cell = plain_capacity(r.capacity, &r.capacity_unit, &r.capacity_spec);
+    if strategy.starts_with("redis-") {
+        private_server(cell, r.capacity_unit == "bytes")
+    } else {
+        cell
+    }
+}
+
+/// A latency cell: `1.9µs`, `2.0ms`; `-` for a row that recorded none.
+fn latency_cell(us: Option<f64>) -> String {
+    us.map_or_else(|| "-".to_string(), |v| format_us(v, false))
+}
+
 impl Exporter for TableExporter {
     fn write(&self, results: &[RunResult], out: &mut dyn Write) -> io::Result<()> {
-        let header = [
-            "workload",
-            "strategy",
-            "capacity",
-            "requests",
-            "hit ratio",
-            "misses",
-            "evictions",
-            "req/s",
-        ];
-        let rows: Vec<[String; 8]> = results
+        // The latency columns only when some row has a latency (not with
+        // `--no-latency`, nor for fleets, which record none).
+        let latency = results
+            .iter()
+            .any(|r| r.lat_mean_us.is_some() || r.lat_p99_us.is_some());
+        let mut header = vec!["workload", "strategy", "capacity", "requests", "hit ratio"];
+        if latency {
+            header.extend(["mean", "p99"]);
+        }
+        header.extend(["misses", "evictions", "req/s"]);
+        let rows: Vec<Vec<String>> = results
             .iter()
             .map(|r| {
-                let cap = if r.capacity_unit == "bytes" {
-                    crate::units::format_bytes(r.capacity)
-                } else if r.capacity_spec.ends_with('%') {
-                    format!("{} ({})", r.capacity, r.capacity_spec)
-                } else {
-                    r.capacity.to_string()
-                };
-                [
+                let mut row = vec![
                     if r.group.is_empty() {
                         r.workload.clone()
                     } else {
                         format!("{} [{}]", r.workload, r.group)
                     },
                     r.strategy.clone(),
-                    cap,
+                    capacity_cell(r),
                     r.requests.to_string(),
                     format!("{:.2}%", r.hit_ratio * 100.0),
+                ];
+                if latency {
+                    row.extend([latency_cell(r.lat_mean_us), latency_cell(r.lat_p99_us)]);
+                }
+                row.extend([
                     r.misses.to_string(),
                     r.evictions.to_string(),
                     human(r.requests_per_s),
-                ]
+                ]);
+                row
             })
             .collect();
-        let mut width = header.map(str::len);
+        let mut width: Vec<usize> = header.iter().map(|h| h.len()).collect();
         for row in &rows {
             for (w, cell) in width.iter_mut().zip(row) {
                 *w = (*w).max(cell.chars().count());
@@ -77,7 +146,8 @@ impl Exporter for TableExporter {
                 .collect::<Vec<_>>()
                 .join("  ")
         };
-        writeln!(out, "{}", line(&header.map(String::from)))?;
+        let header: Vec<String> = header.into_iter().map(String::from).collect();
+        writeln!(out, "{}", line(&header))?;
         writeln!(
             out,
             "{}",
@@ -91,5 +161,154 @@ impl Exporter for TableExporter {
             writeln!(out, "{}", line(row))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(strategy: &str, capacity: u64, unit: &str, spec: &str) -> RunResult {
+        RunResult {
+            workload: "zipf".into(),
+            strategy: strategy.into(),
+            capacity,
+            capacity_unit: unit.into(),
+            capacity_spec: spec.into(),
+            distinct_keys: 24_360,
+            requests: 1000,
+            ..Default::default()
+        }
+    }
+
+    fn table(rows: &[RunResult]) -> Vec<String> {
+        let mut out = Vec::new();
+        TableExporter.write(rows, &mut out).unwrap();
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect()
+    }
+
+    fn cells(line: &str) -> Vec<&str> {
+        line.split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect()
+    }
+
+    #[test]
+    fn servers_say_what_their_capacity_is() {
+        let cell = |s, c, u, spec| capacity_cell(&row(s, c, u, spec));
+        // In-process caches as before.
+        assert_eq!(cell("lru", 2436, "objects", "10%"), "2436 (10%)");
+        assert_eq!(cell("lru", 1000, "objects", "1000"), "1000");
+        assert_eq!(cell("lru", 64 << 20, "bytes", "64MiB"), "64MiB");
+        assert_eq!(cell("shared:lru", 2436, "objects", "10%"), "2436 (10%)");
+        // The shared server: its own memory, no limit from cachesim (not 0B).
+        assert_eq!(cell("redis", 0, "bytes", "server"), "server");
+        // A private server: in bytes its maxmemory; in objects the count.
+        assert_eq!(
+            cell("redis-lru:samples=5", 64 << 20, "bytes", "64MiB"),
+            "64MiB (maxmemory)"
+        );
+        assert_eq!(
+            cell("shared:redis-lfu:samples=5", 1 << 30, "bytes", "1GiB"),
+            "1GiB (maxmemory)"
+        );
+        assert_eq!(
+            cell("redis-lru:samples=5", 2436, "objects", "10%"),
+            "2436 (10%)"
+        );
+        // Tiered: the L1, then the server or the private L2.
+        assert_eq!(
+            cell("tiered:lru+redis", 1000, "objects", "l1=1000+server"),
+            "L1 1000 + server"
+        );
+        assert_eq!(
+            cell("tiered:lru+redis", 2436, "objects", "l1=10%+server"),
+            "L1 2436 (10%) + server"
+        );
+        assert_eq!(
+            cell(
+                "tiered:lru+redis-lru:samples=5",
+                244,
+                "objects",
+                "l1=1%+l2=64MiB"
+            ),
+            "L1 244 (1%) + L2 64MiB (maxmemory)"
+        );
+        assert_eq!(
+            cell(
+                "tiered:lru+redis-lru:samples=5",
+                100,
+                "objects",
+                "l1=100+l2=10%"
+            ),
+            "L1 100 + L2 2436 (10%)"
+        );
+        assert_eq!(
+            cell(
+                "tiered:lru+redis-lru:samples=5",
+                4 << 20,
+                "bytes",
+                "l1=4MiB+l2=5000"
+            ),
+            "L1 4MiB + L2 5000"
+        );
+    }
+
+    #[test]
+    fn latency_columns_come_with_latency_and_dashes_where_none() {
+        let mut none = row("none", 2436, "objects", "10%");
+        none.lat_mean_us = Some(2000.3855);
+        none.lat_p99_us = Some(2000.895);
+        let mut lru = row("lru", 2436, "objects", "10%");
+        lru.lat_mean_us = Some(817.98);
+        lru.lat_p99_us = Some(2000.895);
+        let mut group = lru.clone();
+        group.group = "tenant=1".into();
+        group.lat_mean_us = None;
+        group.lat_p99_us = None;
+        let lines = table(&[none, lru, group]);
+        assert_eq!(
+            cells(&lines[0]),
+            [
+                "workload",
+                "strategy",
+                "capacity",
+                "requests",
+                "hit ratio",
+                "mean",
+                "p99",
+                "misses",
+                "evictions",
+                "req/s"
+            ]
+        );
+        assert_eq!(cells(&lines[2])[5..7], ["2.0ms", "2.0ms"]);
+        assert_eq!(cells(&lines[3])[5..7], ["818\u{b5}s", "2.0ms"]);
+        assert_eq!(cells(&lines[4])[0], "zipf [tenant=1]");
+        assert_eq!(cells(&lines[4])[5..7], ["-", "-"]);
+        // Every line as wide as the header: the columns line up.
+        let width = lines[0].chars().count();
+        assert!(
+            lines.iter().all(|l| l.chars().count() == width),
+            "{lines:#?}"
+        );
+    }
+
+    #[test]
+    fn without_latency_the_table_is_the_old_one() {
+        let lines = table(&[row("lru", 2436, "objects", "10%")]);
+        assert_eq!(
+            lines[0],
+            "workload  strategy    capacity  requests  hit ratio  misses  evictions  req/s"
+        );
+        assert_eq!(
+            cells(&lines[2]),
+            ["zipf", "lru", "2436 (10%)", "1000", "0.00%", "0", "0", "0"]
+        );
     }
 }

@@ -39,6 +39,7 @@ mod redis_models;
 mod redis_monitor;
 mod refusals;
 mod report_browser;
+mod run_table;
 mod servers;
 mod skips;
 mod talk_charts;
