@@ -110,6 +110,33 @@ fn speedup(mean: f64, slowest: f64) -> Option<String> {
     })
 }
 
+/// `label` cut after its `:` and `+` into lines of at most `width` pixels
+/// (as `measure` says), so long specs under narrow bars stay apart.
+pub(crate) fn wrap(label: &str, width: u32, measure: impl Fn(&str) -> u32) -> Vec<String> {
+    if measure(label) <= width {
+        return vec![label.to_string()];
+    }
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for c in label.chars() {
+        cur.push(c);
+        if c == ':' || c == '+' {
+            parts.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        parts.push(cur);
+    }
+    let mut lines: Vec<String> = Vec::new();
+    for p in parts {
+        match lines.last_mut() {
+            Some(l) if measure(&format!("{l}{p}")) <= width => l.push_str(&p),
+            _ => lines.push(p),
+        }
+    }
+    lines
+}
+
 /// What the chart shows, in one sentence: the mean with and without the
 /// best cache, and where its tail is.
 pub(crate) fn takeaway(rows: &[RunResult]) -> Option<String> {
@@ -374,9 +401,20 @@ impl ChartKind for Latency {
                 )))
                 .map_err(draw_err)?;
             let (x, y) = chart.backend_coord(&(i as f64 + 0.5, *m));
+            let (x0, _) = chart.backend_coord(&(i as f64, 0.0));
+            let (x1, _) = chart.backend_coord(&(i as f64 + 1.0, 0.0));
+            let slot = (x1 - x0).max(1) as u32;
             let mut text = vec![format_us(*m, false)];
             if let Some(f) = speedup(*m, slowest) {
-                text.push(f);
+                // "4.9× faster", or "4.9×" where the bar is too narrow.
+                let fits = root
+                    .estimate_text_size(&f, &theme.tick())
+                    .is_ok_and(|(w, _)| w <= slot * 95 / 100);
+                text.push(if fits {
+                    f
+                } else {
+                    f.trim_end_matches(" faster").to_string()
+                });
             }
             let line_h = theme.px(38.0) as i32;
             let n = text.len() as i32;
@@ -389,12 +427,19 @@ impl ChartKind for Latency {
                 .map_err(draw_err)?;
             }
             let (x, y) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
-            root.draw(&Text::new(
-                name.clone(),
-                (x, y + theme.px(18.0) as i32),
-                theme.tick().pos(Pos::new(HPos::Center, VPos::Top)),
-            ))
-            .map_err(draw_err)?;
+            for (j, part) in wrap(name, slot, |t| {
+                root.estimate_text_size(t, &theme.tick()).map_or(0, |s| s.0)
+            })
+            .iter()
+            .enumerate()
+            {
+                root.draw(&Text::new(
+                    part.clone(),
+                    (x, y + theme.px(18.0) as i32 + j as i32 * line_h),
+                    theme.tick().pos(Pos::new(HPos::Center, VPos::Top)),
+                ))
+                .map_err(draw_err)?;
+            }
         }
         Ok(())
     }
@@ -414,6 +459,16 @@ mod tests {
         assert_eq!(speedup(400.0, 2000.0).as_deref(), Some("5.0\u{d7} faster"));
         assert_eq!(speedup(20.0, 2000.0).as_deref(), Some("100\u{d7} faster"));
         assert_eq!(speedup(2000.0, 2000.0), None);
+        let chars = |t: &str| t.chars().count() as u32;
+        assert_eq!(wrap("tiered:lru+redis", 20, chars), ["tiered:lru+redis"]);
+        assert_eq!(
+            wrap("tiered:lru+redis", 10, chars),
+            ["tiered:", "lru+redis"]
+        );
+        assert_eq!(
+            wrap("tiered:lru+redis", 5, chars),
+            ["tiered:", "lru+", "redis"]
+        );
     }
 
     #[test]

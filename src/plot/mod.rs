@@ -482,7 +482,21 @@ pub(crate) fn focus<'a>(
             .collect(),
         ..Default::default()
     };
-    Ok(bars::select(&d, opts)?.into_iter().cloned().collect())
+    let mut chosen: Vec<RunResult> = bars::select(&d, opts)?.into_iter().cloned().collect();
+    // A strategy measured once but not at the chosen capacity joins too: a
+    // server's capacity is not the local caches' (`redis` is `server`,
+    // `tiered:lru+redis` `l1=1%+server`), yet it belongs on the same chart.
+    if opts.capacity.is_none() {
+        for r in &d.rows {
+            let once = d.rows.iter().filter(|o| o.strategy == r.strategy).count() == 1;
+            if once && !chosen.iter().any(|c| c.strategy == r.strategy) {
+                chosen.push(r.clone());
+            }
+        }
+        let order = d.strategies();
+        chosen.sort_by_key(|r| order.iter().position(|s| *s == r.strategy));
+    }
+    Ok(chosen)
 }
 
 /// The title's tail for [`focus`]ed rows: ` \u{2014} workload, 5% of keys`.

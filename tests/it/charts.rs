@@ -161,6 +161,7 @@ fn miss_axis_and_chosen_capacity_change_labels() {
         capacity: Some("10%".into()),
         title: None,
         overlay: false,
+        highlight: Vec::new(),
     };
     let svg = plot::render_svg(plot::kind("bars").unwrap(), &data, &opts, (1280, 720)).unwrap();
     assert!(

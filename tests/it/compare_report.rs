@@ -186,12 +186,15 @@ fn report_is_one_self_contained_page_with_charts_table_and_commands() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let html = std::fs::read_to_string(&html_path).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
+    // One section per input file, each with every chart its rows support.
     assert_eq!(
         html.matches("<svg").count(),
-        2,
-        "one inline SVG per chart kind"
+        4,
+        "an inline SVG per chart kind per file"
     );
-    assert!(html.contains("id=\"chart-mrc\"") && html.contains("id=\"chart-bars\""));
+    assert_eq!(html.matches("data-kind=\"mrc\"").count(), 2);
+    assert_eq!(html.matches("data-kind=\"bars\"").count(), 2);
+    assert!(html.contains("id=\"figure-1\"") && html.contains("id=\"figure-4\""));
     // Nothing to fetch: no scripts, stylesheets, images or fonts from elsewhere.
     for bad in ["<script", "<link", "<img", "src=", "@import", "url("] {
         assert!(!html.contains(bad), "report references '{bad}'");

@@ -34,6 +34,7 @@ fn plan(w: WorkloadInput, strategies: &str, caps: &str, ttls: &[f64], fresh: Fre
         capacities: Capacity::parse_list(caps).unwrap(),
         seeds: vec![7],
         ttls: ttls.to_vec(),
+        on_writes: vec![],
         latency: None,
         histograms: None,
         fresh,

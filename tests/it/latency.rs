@@ -247,6 +247,7 @@ fn postgres_origin_counts_misses_and_reuses_its_table() {
         capacities: vec![Capacity::parse("10%").unwrap()],
         seeds: vec![3],
         ttls: vec![],
+        on_writes: vec![],
         latency: Some(OriginSpec::Backend(std::sync::Arc::new(
             cachesim::external::postgres::Postgres(
                 cachesim::external::postgres::PgConfig::parse(&pg_url()).unwrap(),

@@ -43,6 +43,7 @@ mod run_table;
 mod servers;
 mod skips;
 mod talk_charts;
+mod talk_figures;
 mod tls;
 mod trace_inputs;
 mod trace_layouts;

@@ -231,6 +231,7 @@ fn runner_provides_the_future_for_a_single_trace_run() {
         capacities: vec![Capacity::parse("10").unwrap()],
         seeds: vec![1],
         ttls: vec![],
+        on_writes: vec![],
         latency: None,
         histograms: None,
         fresh: Default::default(),

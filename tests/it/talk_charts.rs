@@ -82,16 +82,55 @@ const CASES: &[Case] = &[
         &["latency.csv"],
         &[
             "Request latency \u{2014} zipf:requests=20k:keys=2k, 20% of keys",
+            "Every percentile",
             "Percentile",
             "Latency",
+            "30%",
             "90%",
             "99.99%",
-            "hit p50",
-            "miss p99",
+            // The step from hits to misses, at lru's hit ratio.
+            "lru: 70% hits",
             "none",
+            "Mean latency",
+            "2.0ms",
+            "600\u{b5}s",
+            "3.3\u{d7} faster",
             "lru",
         ],
         &["none", "lru"],
+    ),
+    (
+        // Figure 7: servers beside local caches, though their capacity
+        // reads differently (`server`, `l1=5%+server`).
+        "latency",
+        &["redis-latency.csv"],
+        &[
+            "lru: 40% hits",
+            "redis: 78% hits",
+            "tiered:lru+redis: 78% hits",
+            "redis",
+            "tiered:",
+            "lru+redis",
+            "469\u{b5}s",
+        ],
+        &["none", "lru", "redis"],
+    ),
+    (
+        "invalidation",
+        &["invalidation.csv"],
+        &[
+            "Writes: fresh and stale hits \u{2014} ycsb-b:requests=5k:keys=2k, 5% of keys",
+            "Share of reads (light: stale hits)",
+            "delete on write",
+            "write-through",
+            "no invalidation",
+            "TTL 1s only",
+            "TTL 30s only",
+            "39% hits",
+            "20% stale",
+            "no stale",
+        ],
+        &["lru", "ttl"],
     ),
     (
         "staleness",
@@ -113,13 +152,13 @@ const CASES: &[Case] = &[
         "timeline",
         &["cold-timeline.csv", "prefill-timeline.csv"],
         &[
-            "Hit ratio per 500 requests \u{2014} zipf:requests=5k:keys=2k, 54 objects",
+            "Warming: hit ratio per 500 requests \u{2014} zipf:requests=5k:keys=2k, 54 objects",
             "Requests",
-            "Hit ratio (thin: cumulative)",
+            "Hit ratio",
             "lru \u{b7} cold",
             "lfu \u{b7} cold",
-            "lru \u{b7} prefill",
-            "lfu \u{b7} prefill",
+            "lru \u{b7} prefilled 50",
+            "lfu \u{b7} prefilled 50",
         ],
         &["lru", "lfu"],
     ),
@@ -179,7 +218,7 @@ fn new_kinds_svg_holds_title_axis_labels_and_every_legend_entry() {
 fn each_kind_is_supported_only_by_its_data() {
     let o = PlotOptions::default();
     let zipf = load(&["zipf-a0.8.csv"]);
-    for name in ["latency", "staleness", "timeline", "fleet"] {
+    for name in ["latency", "staleness", "invalidation", "timeline", "fleet"] {
         assert!(
             plot::kind(name).unwrap().check(&zipf, &o).is_err(),
             "{name} drawn from data without its columns"
@@ -312,9 +351,13 @@ fn report_embeds_the_new_charts_and_takes_timelines() {
     let page = std::fs::read_to_string(&html).unwrap();
     for k in ["latency", "timeline", "fleet"] {
         assert!(
-            page.contains(&format!("id=\"chart-{k}\"")),
+            page.contains(&format!("data-kind=\"{k}\"")),
             "{k} not embedded"
         );
     }
-    assert!(!page.contains("id=\"chart-staleness\""));
+    assert!(!page.contains("data-kind=\"staleness\""));
+    // One section per input, in order: latency.csv's latency chart comes
+    // before fleet.csv's fleet chart and the timeline.
+    let at = |k: &str| page.find(&format!("data-kind=\"{k}\"")).unwrap();
+    assert!(at("latency") < at("fleet") && at("fleet") < at("timeline"));
 }
