@@ -21,9 +21,9 @@ use plotters::prelude::*;
 
 pub(crate) struct Timeline;
 
-/// What tells one series from another: file, strategy, capacity, TTL and
-/// prefill.
-type SeriesKey = (String, String, u64, Option<u64>, String);
+/// What tells one series from another: file, strategy, capacity, TTL,
+/// prefill and write policy.
+type SeriesKey = (String, String, u64, Option<u64>, String, String);
 
 fn key(source: &str, t: &TimelineRow) -> SeriesKey {
     (
@@ -32,6 +32,7 @@ fn key(source: &str, t: &TimelineRow) -> SeriesKey {
         t.capacity,
         t.ttl_s.map(f64::to_bits),
         t.prefill.clone(),
+        t.on_write.clone(),
     )
 }
 
@@ -67,12 +68,13 @@ fn labels(keys: &[&SeriesKey]) -> Vec<String> {
     let by_cap = differ(&|k| k.2.to_string());
     let by_ttl = differ(&|k| format!("{:?}", k.3));
     let by_prefill = differ(&|k| k.4.clone());
+    let by_on_write = differ(&|k| k.5.clone());
     // Files that differ only in their prefill are told apart by it.
     let by_source = by_source
         && !(by_prefill && {
-            let mut seen: Vec<(&str, u64, Option<u64>, &str)> = Vec::new();
+            let mut seen: Vec<(&str, u64, Option<u64>, &str, &str)> = Vec::new();
             keys.iter().all(|k| {
-                let id = (k.1.as_str(), k.2, k.3, k.4.as_str());
+                let id = (k.1.as_str(), k.2, k.3, k.4.as_str(), k.5.as_str());
                 let new = !seen.contains(&id);
                 seen.push(id);
                 new
@@ -93,6 +95,9 @@ fn labels(keys: &[&SeriesKey]) -> Vec<String> {
                     None if k.4.is_empty() => " \u{b7} cold".to_string(),
                     None => format!(" \u{b7} {}", k.4),
                 };
+            }
+            if by_on_write {
+                l += &format!(" \u{b7} on-write {}", k.5);
             }
             if by_cap {
                 l += &format!(" \u{b7} {}", format_capacity(k.2 as f64, "objects"));

@@ -173,6 +173,9 @@ pub struct TimelineRow {
     /// cache started empty.
     #[serde(default)]
     pub prefill: String,
+    /// As in the results: the run's write policy (`--on-write`).
+    #[serde(default)]
+    pub on_write: String,
 }
 
 /// The columns of `<results>-timeline.csv`, in order (the fields of
@@ -191,6 +194,7 @@ pub const TIMELINE_COLUMNS: &[&str] = &[
     "window_hits",
     "window_stale_hits",
     "prefill",
+    "on_write",
 ];
 
 fn ratio(a: u64, b: u64) -> Option<f64> {
@@ -213,6 +217,7 @@ impl TimelineRow {
             window_hits: p.window_hits,
             window_stale_hits: p.window_stale_hits,
             prefill: r.prefill.clone(),
+            on_write: r.on_write.clone(),
         }
     }
 }
