@@ -251,9 +251,14 @@ impl ChartKind for Bars {
                 .unwrap_or(0) as f64
         };
         let text_h = label_style.font.get_size();
-        let layout = if text_w("100.0%", &label_style) <= bar_px * 1.05 {
+        let widest = |decimals: usize| {
+            rows.iter()
+                .map(|r| text_w(&percent(opts.y.of(r), decimals), &label_style))
+                .fold(0.0f64, f64::max)
+        };
+        let layout = if widest(1) <= bar_px * 1.05 {
             ValueLabels::Across(1)
-        } else if text_w("100%", &label_style) <= bar_px * 1.05 {
+        } else if widest(0) <= bar_px * 1.05 {
             ValueLabels::Across(0)
         } else if text_h * 0.9 <= bar_px {
             ValueLabels::Upright

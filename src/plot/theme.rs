@@ -46,7 +46,7 @@ pub(crate) const INK: RGBColor = RGBColor(34, 34, 34);
 pub(crate) const GRID: RGBColor = RGBColor(225, 225, 225);
 pub(crate) const SUBTLE: RGBColor = RGBColor(110, 110, 110);
 /// Lines not highlighted (`--highlight`): drawn thin, beneath, in this grey.
-pub(crate) const MUTED: RGBColor = RGBColor(200, 200, 200);
+pub const MUTED: RGBColor = RGBColor(200, 200, 200);
 
 /// The smallest text on any chart, in pixels at 1920x1080 (scaled with the
 /// image like every size: 7.5 px at 480x270), so a slide still reads at a
