@@ -458,8 +458,8 @@ pub(crate) fn split_two(area: &Area, text: &str, style: &TextStyle) -> Option<(S
 
 /// Draws `title` centred in a band at the top of `root` and returns the
 /// area below it. (plotters' own `titled` places ab_glyph text too high.)
-/// A long title is made smaller down to [`theme::MIN_TEXT_1080P`], then
-/// set in two lines, then cut with an ellipsis: never smaller.
+/// A long title is made smaller down to 40 px, then set in two lines (down
+/// to [`theme::MIN_TEXT_1080P`]), then cut with an ellipsis: never smaller.
 pub(crate) fn draw_title<'a>(
     root: &Area<'a>,
     title: &str,
@@ -475,9 +475,11 @@ pub(crate) fn draw_title<'a>(
             .take_while(|s| *s > theme::MIN_TEXT_1080P)
             .chain(std::iter::once(theme::MIN_TEXT_1080P))
     };
-    // One line at the largest size that fits; else two lines; else two
-    // lines at the smallest size, cut.
+    // One line at the largest size down to 40 px that fits; else two lines
+    // (44 px down to the smallest size); else two lines at the smallest
+    // size, cut.
     let mut lines: Option<(Vec<String>, TextStyle)> = sizes()
+        .filter(|s| *s >= 40.0)
         .map(|s| theme.title_sized(s))
         .find(|st| width(title, st) <= max_w)
         .map(|st| (vec![title.to_string()], st));

@@ -580,7 +580,43 @@ fn draw_panel(
 
 #[cfg(test)]
 mod tests {
-    use super::log_ticks;
+    use super::{capacity_ticks, log_ticks, spread};
+
+    #[test]
+    fn ticks_are_the_capacities_when_few_else_log_ticks_and_the_largest() {
+        // The ARC paper's OLTP capacities: every one, 15k included.
+        let oltp = [1000.0, 2000.0, 5000.0, 10000.0, 15000.0];
+        let w = |_: f64| 60.0;
+        assert_eq!(
+            capacity_ticks(&oltp, 900.0, 17000.0, 1400.0, &w, 20.0),
+            oltp
+        );
+        // Twelve capacities: log ticks and the largest, 12k, measured.
+        let many: Vec<f64> = (1..=12).map(|k| k as f64 * 1000.0).collect();
+        let t = capacity_ticks(&many, 900.0, 13000.0, 1400.0, &w, 20.0);
+        assert!(t.contains(&12000.0) && t.contains(&1000.0), "{t:?}");
+        assert!(t.contains(&5000.0) && !t.contains(&11000.0), "{t:?}");
+        // Labels that would overlap are dropped, never the largest capacity.
+        let t = capacity_ticks(&oltp, 900.0, 17000.0, 300.0, &w, 20.0);
+        assert!(t.contains(&15000.0) && t.contains(&1000.0), "{t:?}");
+        assert!(t.len() < oltp.len(), "{t:?}");
+    }
+
+    #[test]
+    fn labels_spread_apart_and_keep_their_order() {
+        let ys = [100.0, 105.0, 300.0, 103.0];
+        let out = spread(&ys, 30.0, 0.0, 1000.0);
+        let mut sorted = out.clone();
+        sorted.sort_by(f64::total_cmp);
+        for w in sorted.windows(2) {
+            assert!(w[1] - w[0] >= 30.0 - 1e-9, "{out:?}");
+        }
+        assert_eq!(out[2], 300.0);
+        assert!(out[0] < out[3] && out[3] < out[1], "{out:?}");
+        // Against the bottom: pushed up instead of out of the chart.
+        let out = spread(&[990.0, 995.0], 30.0, 0.0, 1000.0);
+        assert!(out.iter().all(|y| *y <= 1000.0) && (out[1] - out[0]).abs() >= 30.0);
+    }
 
     #[test]
     fn log_ticks_are_round_and_few() {
