@@ -158,30 +158,38 @@ impl ChartKind for Mrc {
                         .into_iter()
                         .filter(|r| r.strategy == *s)
                         .collect();
-                    if !rows.is_empty() {
+                    if rows.is_empty() {
+                        continue;
+                    }
+                    if opts.highlighted(s) {
                         lines.push(Curve::new(label, color, theme::marker_for(s, *v), rows));
+                    } else {
+                        lines.push(Curve {
+                            muted: true,
+                            ..Curve::new(label, theme::MUTED, theme::Marker::Bare, rows)
+                        });
                     }
                 }
             }
-            let direct = lines.len() <= DIRECT_LABELS_MAX;
-            let mut order: Vec<usize> = (0..lines.len()).collect();
+            let n_muted = lines.iter().filter(|c| c.muted).count();
+            let direct = lines.len() - n_muted <= DIRECT_LABELS_MAX;
+            let mut order: Vec<usize> = (0..lines.len()).filter(|i| !lines[*i].muted).collect();
             order.sort_by(|a, b| {
                 lines[*b]
                     .last_value(opts)
                     .total_cmp(&lines[*a].last_value(opts))
             });
-            let legend: Vec<LegendEntry> = if direct {
-                Vec::new()
-            } else {
-                order
-                    .iter()
-                    .map(|i| LegendEntry {
-                        label: lines[*i].label.clone(),
-                        color: lines[*i].color,
-                        marker: Some(lines[*i].marker),
-                    })
-                    .collect()
-            };
+            let mut legend: Vec<LegendEntry> = Vec::new();
+            if !direct {
+                legend.extend(order.iter().map(|i| LegendEntry {
+                    label: lines[*i].label.clone(),
+                    color: lines[*i].color,
+                    marker: Some(lines[*i].marker),
+                }));
+            }
+            if n_muted > 0 {
+                legend.push(others_entry(n_muted));
+            }
             let chart_area = legend_right(&area, &legend, theme)?;
             let all: Vec<&RunResult> = lines.iter().flat_map(|c| c.rows.iter().copied()).collect();
             let unit = panel_unit("(all, with --overlay)", &all)?;
@@ -223,15 +231,7 @@ impl ChartKind for Mrc {
             }
         }
         if n_muted > 0 {
-            legend.push(LegendEntry {
-                label: if n_muted == 1 {
-                    "1 other".to_string()
-                } else {
-                    format!("{n_muted} others")
-                },
-                color: theme::MUTED,
-                marker: Some(theme::Marker::Bare),
-            });
+            legend.push(others_entry(n_muted));
         }
         let chart_area = legend_right(&area, &legend, theme)?;
         let n = workloads.len().max(1);
@@ -270,6 +270,19 @@ impl ChartKind for Mrc {
             draw_panel(root, panel, caption, &lines, direct, unit, opts, theme)?;
         }
         Ok(())
+    }
+}
+
+/// The legend entry for the `n` lines `--highlight` leaves grey.
+fn others_entry(n: usize) -> LegendEntry {
+    LegendEntry {
+        label: if n == 1 {
+            "1 other".to_string()
+        } else {
+            format!("{n} others")
+        },
+        color: theme::MUTED,
+        marker: Some(theme::Marker::Bare),
     }
 }
 
