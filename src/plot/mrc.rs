@@ -560,7 +560,7 @@ fn draw_panel(
     // Labels a line apart: the text's size (ascender to descender) and a bit.
     let placed = spread(
         &ys,
-        label_style.font.get_size() * 1.1,
+        label_style.font.get_size() * 1.2,
         yr.start as f64 + th as f64 / 2.0,
         yr.end as f64 - th as f64 / 2.0,
     );
