@@ -671,6 +671,12 @@ pub struct PlotArgs {
     #[arg(long)]
     pub overlay: bool,
 
+    /// Draw these strategies (full spec or name, as --strategy) in colour,
+    /// on top; the others thin and light grey beneath them (`mrc`) or as
+    /// grey bars (`bars`), listed as one "others" legend entry.
+    #[arg(long, value_name = "NAME[,NAME...]", value_delimiter = ',')]
+    pub highlight: Vec<String>,
+
     /// Do not print the files written.
     #[arg(short, long)]
     pub quiet: bool,

@@ -63,13 +63,14 @@ pub fn plot(a: PlotArgs) -> Result<(), CliError> {
         capacity: a.capacity.clone(),
         title: a.title.clone(),
         overlay: a.overlay,
-        highlight: Vec::new(),
+        highlight: a.highlight.clone(),
     };
     if let Some(c) = &opts.capacity {
         crate::sim::Capacity::parse(c).map_err(|e| usage("--capacity", e))?;
     }
     let mut data = load(&a.inputs)?;
     data.retain(&a.strategy, &a.workload).map_err(plot_error)?;
+    data.check_highlight(&opts.highlight).map_err(plot_error)?;
 
     // Which kinds the data supports; with --kind, not supporting it is an error.
     let mut todo = Vec::new();

@@ -6,6 +6,7 @@
 //! percentage resolves to a different count for each workload, so rows are
 //! grouped by the percentage itself when that is how the run was asked.
 
+use super::labels::display_labels;
 use super::theme::{self, Theme};
 use super::{
     draw_err, format_capacity, legend_right, percent, unit_of, Area, ChartKind, Dataset,
@@ -14,8 +15,57 @@ use super::{
 use crate::sim::{Capacity, RunResult};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::FontTransform;
 
 pub(crate) struct Bars;
+
+/// How the values are written on the bars.
+#[derive(Clone, Copy)]
+enum ValueLabels {
+    /// Across the top of each bar, with this many decimals.
+    Across(usize),
+    /// Upright (read bottom to top) above each bar: narrow bars.
+    Upright,
+    /// Not written: bars narrower than a line of text.
+    None,
+}
+
+/// A workload caption in the lines it is drawn in under its group, at most
+/// `max_w` pixels wide: one line at 34 px (or the smallest text size) when
+/// it fits, else two lines split at a `:` or space, else cut with an
+/// ellipsis.
+fn caption_lines(area: &Area, caption: &str, theme: &Theme, max_w: u32) -> Vec<String> {
+    let style = theme.text(theme::MIN_TEXT_1080P);
+    let width = |t: &str| area.estimate_text_size(t, &style).map(|s| s.0).unwrap_or(0);
+    if width(caption) <= max_w {
+        return vec![caption.to_string()];
+    }
+    // Split at the ':' (or else the space) that makes the longer line shortest.
+    let mut best: Option<(u32, String, String)> = None;
+    for (i, c) in caption.char_indices() {
+        if c != ':' && c != ' ' {
+            continue;
+        }
+        let (a, b) = (
+            &caption[..i + usize::from(c == ':')],
+            caption[i + 1..].trim(),
+        );
+        if a.trim().is_empty() || b.is_empty() {
+            continue;
+        }
+        let w = width(a).max(width(b));
+        if best.as_ref().is_none_or(|(bw, _, _)| w < *bw) {
+            best = Some((w, a.trim().to_string(), b.to_string()));
+        }
+    }
+    match best {
+        Some((_, a, b)) => vec![
+            super::fit_width(area, &a, &style, max_w),
+            super::fit_width(area, &b, &style, max_w),
+        ],
+        None => vec![super::fit_width(area, caption, &style, max_w)],
+    }
+}
 
 /// The capacity a row was run at, as a key shared across workloads: the
 /// percentage when given as one, else the resolved size and its unit.
@@ -146,26 +196,108 @@ impl ChartKind for Bars {
         let area = super::draw_title(root, &title, theme)?;
 
         let specs = super::first_seen(rows.iter().map(|r| r.strategy.as_str()));
+        let labels = display_labels(&specs);
         let workloads = super::first_seen(rows.iter().map(|r| r.workload.as_str()));
-        let legend: Vec<LegendEntry> = specs
+        // Bars in their colours; with --highlight, the others grey and
+        // named by one legend entry.
+        let color_of = |s: &str| {
+            if opts.highlighted(s) {
+                theme::strategy_color(s)
+            } else {
+                theme::MUTED
+            }
+        };
+        let mut legend: Vec<LegendEntry> = specs
             .iter()
-            .map(|s| LegendEntry {
-                label: s.to_string(),
+            .zip(&labels)
+            .filter(|(s, _)| opts.highlighted(s))
+            .map(|(s, label)| LegendEntry {
+                label: label.clone(),
                 color: theme::strategy_color(s),
                 marker: None,
             })
             .collect();
+        let n_muted = specs.len() - legend.len();
+        if n_muted > 0 {
+            legend.push(LegendEntry {
+                label: if n_muted == 1 {
+                    "1 other".to_string()
+                } else {
+                    format!("{n_muted} others")
+                },
+                color: theme::MUTED,
+                marker: None,
+            });
+        }
         let chart_area = legend_right(&area, &legend, theme)?;
 
-        let ymax = rows.iter().map(|r| opts.y.of(r)).fold(0.0f64, f64::max);
-        let ytop = super::ratio_axis_top(ymax, 0.08);
         let ngroups = workloads.len().max(1);
-        let x_label_h = theme.px(80.0);
+        let nbars = specs.len().max(1);
+        let slot = 0.8 / nbars as f64;
+        let (area_w, area_h) = chart_area.dim_in_pixel();
+        let (y_area, margin, margin_right) = (theme.px(150.0), theme.px(16.0), theme.px(30.0));
+        let plot_w = area_w.saturating_sub(y_area + margin + margin_right) as f64;
+        let group_px = plot_w / ngroups as f64;
+        let bar_px = (group_px * slot * 0.88).max(1.0);
+
+        // Value labels at the theme's smallest text: across the bar with one
+        // decimal or none when that fits, else turned upright, else left
+        // out (the y axis still gives the values).
+        let label_style = theme.text(theme::MIN_TEXT_1080P);
+        let text_w = |t: &str, st: &TextStyle| {
+            chart_area
+                .estimate_text_size(t, st)
+                .map(|s| s.0)
+                .unwrap_or(0) as f64
+        };
+        let text_h = label_style.font.get_size();
+        let widest = |decimals: usize| {
+            rows.iter()
+                .map(|r| text_w(&percent(opts.y.of(r), decimals), &label_style))
+                .fold(0.0f64, f64::max)
+        };
+        let layout = if widest(1) <= bar_px * 1.05 {
+            ValueLabels::Across(1)
+        } else if widest(0) <= bar_px * 1.05 {
+            ValueLabels::Across(0)
+        } else if text_h * 0.9 <= bar_px {
+            ValueLabels::Upright
+        } else {
+            ValueLabels::None
+        };
+
+        // Workload captions under their groups, in two lines or cut when
+        // one line at the smallest size does not fit.
+        let (_, captions) = super::workload_captions(&workloads);
+        let cap_style = theme.text(34.0);
+        let cap_max = (group_px * 0.95) as u32;
+        let cap_lines: Vec<Vec<String>> = captions
+            .iter()
+            .map(|c| caption_lines(&chart_area, c, theme, cap_max))
+            .collect();
+        let two_lines = cap_lines.iter().any(|l| l.len() > 1);
+        let x_label_h = if two_lines {
+            theme.px(130.0)
+        } else {
+            theme.px(80.0)
+        };
+
+        let ymax = rows.iter().map(|r| opts.y.of(r)).fold(0.0f64, f64::max);
+        let plot_h = area_h.saturating_sub(x_label_h + 2 * margin).max(1) as f64;
+        // Headroom for the value labels above the tallest bar.
+        let headroom = match layout {
+            ValueLabels::Across(_) => (text_h + theme.px(10.0) as f64) / plot_h,
+            ValueLabels::Upright => {
+                (text_w("100.0%", &label_style) + theme.px(14.0) as f64) / plot_h
+            }
+            ValueLabels::None => 0.02,
+        };
+        let ytop = super::ratio_axis_top(ymax, headroom);
         let mut chart = ChartBuilder::on(&chart_area)
-            .margin(theme.px(16.0))
-            .margin_right(theme.px(30.0))
+            .margin(margin)
+            .margin_right(margin_right)
             .x_label_area_size(x_label_h)
-            .y_label_area_size(theme.px(150.0))
+            .y_label_area_size(y_area)
             .build_cartesian_2d(0f64..ngroups as f64, 0f64..ytop)
             .map_err(draw_err)?;
         chart
@@ -183,22 +315,7 @@ impl ChartKind for Bars {
             .draw()
             .map_err(draw_err)?;
 
-        // Each group spans [g, g+1): 80% for bars, 10% padding either side.
-        let nbars = specs.len().max(1);
-        let slot = 0.8 / nbars as f64;
-        let (x0px, _) = chart.backend_coord(&(0.0, 0.0));
-        let (x1px, _) = chart.backend_coord(&(slot, 0.0));
-        let bar_px = (x1px - x0px).max(1) as f64;
-        // Value labels shrink to fit their bar ("100.0%" is about 3 em wide).
-        let label_px = (bar_px * 0.92 / 3.2).clamp(9.0, 30.0 * theme.scale().max(0.4));
-        let label_style = theme
-            .text(label_px / theme.scale())
-            .pos(Pos::new(HPos::Center, VPos::Bottom));
-        let decimals = if bar_px / label_px < 2.6 { 0 } else { 1 };
-
-        let (_, captions) = super::workload_captions(&workloads);
         for (g, w) in workloads.iter().enumerate() {
-            let caption = &captions[g];
             for (i, s) in specs.iter().enumerate() {
                 let Some(r) = rows.iter().find(|r| r.workload == *w && r.strategy == *s) else {
                     continue;
@@ -206,43 +323,52 @@ impl ChartKind for Bars {
                 let v = opts.y.of(r);
                 let left = g as f64 + 0.1 + i as f64 * slot + slot * 0.06;
                 let right = g as f64 + 0.1 + (i + 1) as f64 * slot - slot * 0.06;
-                let color = theme::strategy_color(s);
                 chart
                     .draw_series(std::iter::once(Rectangle::new(
                         [(left, 0.0), (right, v)],
-                        color.filled(),
+                        color_of(s).filled(),
                     )))
                     .map_err(draw_err)?;
                 let (cx, top) = chart.backend_coord(&((left + right) / 2.0, v));
+                let gap = theme.px(6.0) as i32;
+                match layout {
+                    ValueLabels::Across(decimals) => root.draw(&Text::new(
+                        percent(v, decimals),
+                        (cx, top - gap),
+                        label_style.pos(Pos::new(HPos::Center, VPos::Bottom)),
+                    )),
+                    ValueLabels::Upright => root.draw(&Text::new(
+                        percent(v, 1),
+                        (cx, top - gap),
+                        label_style
+                            .transform(FontTransform::Rotate270)
+                            .pos(Pos::new(HPos::Left, VPos::Center)),
+                    )),
+                    ValueLabels::None => Ok(()),
+                }
+                .map_err(draw_err)?;
+            }
+            // The workload under its group.
+            let (gx0, gy) = chart.backend_coord(&(g as f64, 0.0));
+            let (gx1, _) = chart.backend_coord(&(g as f64 + 1.0, 0.0));
+            let line_h = cap_style.font.get_size().max(label_style.font.get_size()) * 1.15;
+            for (k, line) in cap_lines[g].iter().enumerate() {
+                let style = if cap_lines[g].len() == 1 && text_w(line, &cap_style) <= cap_max as f64
+                {
+                    cap_style.clone()
+                } else {
+                    label_style.clone()
+                };
                 root.draw(&Text::new(
-                    percent(v, decimals),
-                    (cx, top - theme.px(6.0) as i32),
-                    label_style.clone(),
+                    line.clone(),
+                    (
+                        (gx0 + gx1) / 2,
+                        gy + theme.px(18.0) as i32 + (k as f64 * line_h) as i32,
+                    ),
+                    style.pos(Pos::new(HPos::Center, VPos::Top)),
                 ))
                 .map_err(draw_err)?;
             }
-            // The workload under its group, shrunk when it would not fit.
-            let (gx0, gy) = chart.backend_coord(&(g as f64, 0.0));
-            let (gx1, _) = chart.backend_coord(&(g as f64 + 1.0, 0.0));
-            let avail = (gx1 - gx0).max(1) as u32;
-            let mut size = 34.0;
-            let mut style = theme.text(size);
-            while size > 12.0
-                && root
-                    .estimate_text_size(caption, &style)
-                    .map(|s| s.0)
-                    .unwrap_or(0)
-                    > avail * 95 / 100
-            {
-                size -= 2.0;
-                style = theme.text(size);
-            }
-            root.draw(&Text::new(
-                caption.clone(),
-                ((gx0 + gx1) / 2, gy + theme.px(18.0) as i32),
-                style.pos(Pos::new(HPos::Center, VPos::Top)),
-            ))
-            .map_err(draw_err)?;
         }
         Ok(())
     }

@@ -118,10 +118,12 @@ impl ChartKind for Fleet {
         let rows = rows(data, opts)?;
         let area = super::draw_title(root, &title, theme)?;
         let specs = super::first_seen(rows.iter().map(|r| r.strategy.as_str()));
+        let labels = super::labels::display_labels(&specs);
         let legend: Vec<LegendEntry> = specs
             .iter()
-            .map(|s| LegendEntry {
-                label: s.to_string(),
+            .zip(labels)
+            .map(|(s, label)| LegendEntry {
+                label,
                 color: theme::strategy_color(base_of(s)),
                 marker: Some(marker(s)),
             })

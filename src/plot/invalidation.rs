@@ -60,8 +60,9 @@ pub(crate) fn takeaway(rows: &[RunResult]) -> Option<String> {
     if rows.len() < 2 {
         return None;
     }
-    let names: Vec<String> =
-        super::strategy_labels(&rows.iter().map(|r| r.strategy.as_str()).collect::<Vec<_>>());
+    let names: Vec<String> = super::labels::display_labels(
+        &rows.iter().map(|r| r.strategy.as_str()).collect::<Vec<_>>(),
+    );
     let parts: Vec<String> = rows
         .iter()
         .zip(&names)
@@ -129,8 +130,9 @@ impl ChartKind for Invalidation {
         let title = self.title(data, opts)?;
         let rows = rows(data, opts)?;
         let area = super::draw_title(root, &title, theme)?;
-        let names =
-            super::strategy_labels(&rows.iter().map(|r| r.strategy.as_str()).collect::<Vec<_>>());
+        let names = super::labels::display_labels(
+            &rows.iter().map(|r| r.strategy.as_str()).collect::<Vec<_>>(),
+        );
         let top = super::ratio_axis_top(rows.iter().map(|r| r.hit_ratio).fold(0.0, f64::max), 0.08);
         let n = rows.len().max(1) as f64;
         let mut chart = ChartBuilder::on(&area)

@@ -148,7 +148,7 @@ pub(crate) fn takeaway(rows: &[RunResult]) -> Option<String> {
         .iter()
         .min_by(|a, b| a.lat_mean_us.partial_cmp(&b.lat_mean_us).unwrap())?;
     let (ms, mf) = (slowest.lat_mean_us?, fastest.lat_mean_us?);
-    let names = super::strategy_labels(&[&slowest.strategy, &fastest.strategy]);
+    let names = super::labels::display_labels(&[&slowest.strategy, &fastest.strategy]);
     if std::ptr::eq(*slowest, *fastest) {
         return Some(format!(
             "Mean latency {}: {}.",
@@ -224,7 +224,7 @@ impl ChartKind for Latency {
         let rows = rows(data, opts)?;
         let area = super::draw_title(root, &title, theme)?;
         let specs = super::first_seen(rows.iter().map(|r| r.strategy.as_str()));
-        let labels = super::strategy_labels(&specs);
+        let labels = super::labels::display_labels(&specs);
         let variants = super::mrc::variants(&specs);
         // No legend: the mean bars are named under their axis, and each
         // line is labelled in its colour at its step (or its left end).
@@ -390,7 +390,7 @@ impl ChartKind for Latency {
             .axis_style(theme::SUBTLE.stroke_width(theme.px(2.0)))
             .draw()
             .map_err(draw_err)?;
-        let names = super::strategy_labels(&means.iter().map(|m| m.0).collect::<Vec<_>>());
+        let names = super::labels::display_labels(&means.iter().map(|m| m.0).collect::<Vec<_>>());
         for (i, ((s, m), name)) in means.iter().zip(&names).enumerate() {
             let color = theme::strategy_color(s);
             let (l, r) = (i as f64 + 0.18, i as f64 + 0.82);

@@ -13,6 +13,7 @@ pub mod canvas;
 pub mod card;
 pub mod fleet;
 pub mod invalidation;
+pub mod labels;
 pub mod latency;
 pub mod mrc;
 pub mod staleness;
@@ -110,8 +111,19 @@ pub struct PlotOptions {
     /// For `mrc`: every workload in one panel (colour per workload, marker
     /// per strategy), e.g. one strategy across Zipf skews.
     pub overlay: bool,
-    /// Strategies drawn in colour, the others thin and grey (`--highlight`).
+    /// Strategies to draw in colour (full spec or bare name, as
+    /// `--strategy`); the others are drawn thin and light grey beneath
+    /// them (`mrc`) or as grey bars (`bars`). Empty: every strategy in
+    /// colour.
     pub highlight: Vec<String>,
+}
+
+impl PlotOptions {
+    /// Whether `spec` is drawn in colour: `--highlight` names it, or
+    /// `--highlight` is not given.
+    pub(crate) fn highlighted(&self, spec: &str) -> bool {
+        self.highlight.is_empty() || self.highlight.iter().any(|h| strategy_matches(spec, h))
+    }
 }
 
 /// One kind of chart: one file under `plot/`.
@@ -335,6 +347,30 @@ impl Dataset {
     }
 }
 
+impl Dataset {
+    /// Checks that every `--highlight` name is a strategy in the results
+    /// (full spec or bare name, as `--strategy`).
+    pub fn check_highlight(&self, names: &[String]) -> Result<(), PlotError> {
+        for h in names {
+            if !self.rows.iter().any(|r| strategy_matches(&r.strategy, h))
+                && !self
+                    .timeline
+                    .iter()
+                    .any(|(_, t)| strategy_matches(&t.strategy, h))
+            {
+                return Err(PlotError::Option {
+                    option: "--highlight",
+                    reason: format!(
+                        "'{h}' is not in the results; strategies present: {}",
+                        self.strategies().join(", ")
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Whether a row's strategy spec is the one the user named: the full spec
 /// (`ttl:ttl=60s`) or the bare name (`ttl`, matching every ttl).
 pub(crate) fn strategy_matches(spec: &str, asked: &str) -> bool {
@@ -396,39 +432,117 @@ pub(crate) fn ratio_axis_top(max: f64, headroom: f64) -> f64 {
     (((max + headroom) * 10.0).ceil() / 10.0).clamp(0.1, 1.0)
 }
 
+/// `text` cut at the end with an ellipsis so it is at most `max_w` pixels
+/// wide in `style` (the whole text when it fits).
+pub(crate) fn fit_width(area: &Area, text: &str, style: &TextStyle, max_w: u32) -> String {
+    let width = |t: &str| area.estimate_text_size(t, style).map(|s| s.0).unwrap_or(0);
+    if width(text) <= max_w {
+        return text.to_string();
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let mut n = chars.len();
+    while n > 1 {
+        n -= 1;
+        let t: String = chars[..n].iter().collect::<String>().trim_end().to_string() + "\u{2026}";
+        if width(&t) <= max_w {
+            return t;
+        }
+    }
+    "\u{2026}".to_string()
+}
+
+/// `text` in two lines, split at the space that makes the longer line
+/// shortest (a split before an em dash preferred), or `None` without spaces.
+pub(crate) fn split_two(area: &Area, text: &str, style: &TextStyle) -> Option<(String, String)> {
+    let width = |t: &str| area.estimate_text_size(t, style).map(|s| s.0).unwrap_or(0);
+    let mut best: Option<(u32, String, String)> = None;
+    for (i, _) in text.match_indices(' ') {
+        let (a, b) = (text[..i].trim_end(), text[i..].trim_start());
+        if a.is_empty() || b.is_empty() {
+            continue;
+        }
+        let w = width(a).max(width(b));
+        if best.as_ref().is_none_or(|(bw, _, _)| w < *bw) {
+            best = Some((w, a.to_string(), b.to_string()));
+        }
+    }
+    // A split before the em dash reads better when it fits as well.
+    if let Some(i) = text.find(" \u{2014} ") {
+        let (a, b) = (&text[..i], text[i..].trim_start());
+        let w = width(a).max(width(b));
+        if best.as_ref().is_some_and(|(bw, _, _)| w <= *bw * 115 / 100) {
+            best = Some((w, a.to_string(), b.to_string()));
+        }
+    }
+    best.map(|(_, a, b)| (a, b))
+}
+
 /// Draws `title` centred in a band at the top of `root` and returns the
 /// area below it. (plotters' own `titled` places ab_glyph text too high.)
+/// A long title is made smaller down to 40 px, then set in two lines (down
+/// to [`theme::MIN_TEXT_1080P`]), then cut with an ellipsis: never smaller.
 pub(crate) fn draw_title<'a>(
     root: &Area<'a>,
     title: &str,
     theme: &Theme,
 ) -> Result<Area<'a>, PlotError> {
-    let band = theme.px(100.0);
-    let (top, rest) = root.split_vertically(band);
-    let (w, _) = top.dim_in_pixel();
-    let style = theme.title();
-    // Shrink a long title until it fits the width.
-    let mut size = 56.0;
-    let mut style_now = style.clone();
-    while size > 24.0
-        && top
-            .estimate_text_size(title, &style_now)
-            .map(|s| s.0)
-            .unwrap_or(0)
-            > w * 96 / 100
-    {
-        size -= 4.0;
-        style_now = theme.title_sized(size);
+    let (w, _) = root.dim_in_pixel();
+    let max_w = w * 96 / 100;
+    let width =
+        |t: &str, style: &TextStyle| root.estimate_text_size(t, style).map(|s| s.0).unwrap_or(0);
+    let sizes = || {
+        (0..)
+            .map(|i| 56.0 - 4.0 * i as f64)
+            .take_while(|s| *s > theme::MIN_TEXT_1080P)
+            .chain(std::iter::once(theme::MIN_TEXT_1080P))
+    };
+    // One line at the largest size down to 40 px that fits; else two lines
+    // (44 px down to the smallest size); else two lines at the smallest
+    // size, cut.
+    let mut lines: Option<(Vec<String>, TextStyle)> = sizes()
+        .filter(|s| *s >= 40.0)
+        .map(|s| theme.title_sized(s))
+        .find(|st| width(title, st) <= max_w)
+        .map(|st| (vec![title.to_string()], st));
+    if lines.is_none() {
+        for s in sizes().filter(|s| *s <= 44.0) {
+            let st = theme.title_sized(s);
+            if let Some((a, b)) = split_two(root, title, &st) {
+                if width(&a, &st) <= max_w && width(&b, &st) <= max_w {
+                    lines = Some((vec![a, b], st));
+                    break;
+                }
+            }
+        }
     }
-    top.draw(&Text::new(
-        title.to_string(),
-        ((w / 2) as i32, (band * 55 / 100) as i32),
-        style_now.pos(plotters::style::text_anchor::Pos::new(
-            plotters::style::text_anchor::HPos::Center,
-            plotters::style::text_anchor::VPos::Center,
-        )),
-    ))
-    .map_err(draw_err)?;
+    let (lines, style) = lines.unwrap_or_else(|| {
+        let st = theme.title_sized(theme::MIN_TEXT_1080P);
+        let v = match split_two(root, title, &st) {
+            Some((a, b)) => vec![
+                fit_width(root, &a, &st, max_w),
+                fit_width(root, &b, &st, max_w),
+            ],
+            None => vec![fit_width(root, title, &st, max_w)],
+        };
+        (v, st)
+    });
+    let line_h = (style.font.get_size() * 1.15).round() as u32;
+    let band = theme
+        .px(100.0)
+        .max(line_h * lines.len() as u32 + theme.px(24.0));
+    let (top, rest) = root.split_vertically(band);
+    let first_y = band as i32 * 55 / 100 - (line_h as i32 * (lines.len() as i32 - 1)) / 2;
+    for (i, line) in lines.iter().enumerate() {
+        top.draw(&Text::new(
+            line.clone(),
+            ((w / 2) as i32, first_y + i as i32 * line_h as i32),
+            style.pos(plotters::style::text_anchor::Pos::new(
+                plotters::style::text_anchor::HPos::Center,
+                plotters::style::text_anchor::VPos::Center,
+            )),
+        ))
+        .map_err(draw_err)?;
+    }
     Ok(rest.margin(0, theme.px(10.0), theme.px(10.0), theme.px(10.0)))
 }
 
@@ -544,8 +658,11 @@ pub(crate) struct LegendEntry {
     pub marker: Option<theme::Marker>,
 }
 
-/// Splits off a legend column on the right of `area`, draws the entries in
-/// it, and returns the area left for the chart.
+/// Splits off a legend on the right of `area`, draws the entries in it
+/// (in columns when one column would not fit the height; labels cut with
+/// an ellipsis when the columns would take more than half the width; text
+/// never below [`theme::MIN_TEXT_1080P`]), and returns the area left for
+/// the chart.
 pub(crate) fn legend_right<'a>(
     area: &Area<'a>,
     entries: &[LegendEntry],
@@ -554,22 +671,24 @@ pub(crate) fn legend_right<'a>(
     if entries.is_empty() {
         return Ok(area.clone());
     }
-    let mut style = theme.legend();
     let (w, h) = area.dim_in_pixel();
     let row = |style: &TextStyle| -> u32 {
         let (_, th) = area.estimate_text_size("Ag", style).unwrap_or((0, 20));
-        th * 16 / 10
+        (th * 16 / 10).max(1)
     };
-    // Shrink the text when the entries would not fit the height.
-    let mut row_h = row(&style);
-    let mut scale = 1.0;
-    while row_h * entries.len() as u32 > h.saturating_sub(theme.px(40.0)) && scale > 0.4 {
-        scale -= 0.1;
-        style = theme.text(36.0 * scale);
-        row_h = row(&style);
+    let avail_h = h.saturating_sub(theme.px(40.0)).max(1);
+    // The legend size if one column fits, else the smallest, in columns.
+    let mut style = theme.legend();
+    if row(&style) * entries.len() as u32 > avail_h {
+        style = theme.text(theme::MIN_TEXT_1080P);
     }
+    let row_h = row(&style);
+    let per_col = (avail_h / row_h).max(1) as usize;
+    let cols = entries.len().div_ceil(per_col);
+    let per_col = entries.len().div_ceil(cols);
     let swatch = theme.px(60.0);
     let gap = theme.px(16.0);
+    let pad = theme.px(30.0);
     let text_w = entries
         .iter()
         .map(|e| {
@@ -579,13 +698,24 @@ pub(crate) fn legend_right<'a>(
         })
         .max()
         .unwrap_or(0);
-    let legend_w = (swatch + gap + text_w + theme.px(50.0)).min(w / 2);
+    let col_w = (swatch + gap + text_w + pad).min((w / 2) / cols as u32);
+    let text_max = col_w.saturating_sub(swatch + gap + pad / 2);
+    let legend_w = col_w * cols as u32 + theme.px(20.0);
     let (chart, legend) = area.split_horizontally(w - legend_w);
-    let top = (h.saturating_sub(row_h * entries.len() as u32) / 2) as i32;
-    let x0 = theme.px(10.0) as i32;
+    let top = (h.saturating_sub(row_h * per_col as u32) / 2) as i32;
     for (i, e) in entries.iter().enumerate() {
-        let cy = top + (i as u32 * row_h + row_h / 2) as i32;
+        let (c, r) = (i / per_col, i % per_col);
+        let x0 = (theme.px(10.0) + c as u32 * col_w) as i32;
+        let cy = top + (r as u32 * row_h + row_h / 2) as i32;
         match e.marker {
+            Some(theme::Marker::Bare) => {
+                legend
+                    .draw(&PathElement::new(
+                        vec![(x0, cy), (x0 + swatch as i32, cy)],
+                        e.color.stroke_width(theme.muted_line_width()),
+                    ))
+                    .map_err(draw_err)?;
+            }
             Some(m) => {
                 legend
                     .draw(&PathElement::new(
@@ -617,7 +747,7 @@ pub(crate) fn legend_right<'a>(
         }
         legend
             .draw(&Text::new(
-                e.label.clone(),
+                fit_width(&legend, &e.label, &style, text_max),
                 (x0 + (swatch + gap) as i32, cy),
                 style.pos(plotters::style::text_anchor::Pos::new(
                     plotters::style::text_anchor::HPos::Left,
@@ -719,11 +849,6 @@ pub(crate) fn default_name(first: &Path) -> String {
         Some(s) if !s.is_empty() => s.to_string(),
         _ => stem,
     }
-}
-
-/// The labels legends show for strategy specs, in order.
-pub(crate) fn strategy_labels(specs: &[&str]) -> Vec<String> {
-    specs.iter().map(|s| s.to_string()).collect()
 }
 
 #[cfg(test)]

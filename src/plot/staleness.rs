@@ -105,16 +105,17 @@ impl ChartKind for Staleness {
             .collect();
         let lines = super::first_seen(lines.iter().map(String::as_str));
         let variants = super::mrc::variants(&lines);
+        let labels = super::labels::display_labels(&lines);
         let mut legend = Vec::new();
-        for (s, v) in &variants {
+        for ((s, v), label) in variants.iter().zip(&labels) {
             let color = theme::strategy_color(s);
             legend.push(LegendEntry {
-                label: format!("{s} hits"),
+                label: format!("{label} hits"),
                 color,
                 marker: Some(theme::marker_for(s, *v)),
             });
             legend.push(LegendEntry {
-                label: format!("{s} stale hits"),
+                label: format!("{label} stale hits"),
                 color: lighter(color, 0.45),
                 marker: Some(theme::marker_for(s, *v + 1)),
             });

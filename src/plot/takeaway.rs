@@ -30,7 +30,7 @@ pub(crate) fn policies(data: &Dataset, opts: &PlotOptions) -> Option<String> {
     let rows = at_capacity(data, opts)?;
     let workloads = super::first_seen(rows.iter().map(|r| r.workload.as_str()));
     let strategies = super::first_seen(rows.iter().map(|r| r.strategy.as_str()));
-    let labels = super::strategy_labels(&strategies);
+    let labels = super::labels::display_labels(&strategies);
     let label = |s: &str| {
         strategies
             .iter()
@@ -141,7 +141,7 @@ pub(crate) fn staleness(rows: &[RunResult]) -> Option<String> {
         let (Some(a), Some(b)) = (of(lo), of(hi)) else {
             continue;
         };
-        let name = super::strategy_labels(&[&line]).remove(0);
+        let name = super::labels::display_labels(&[&line]).remove(0);
         if (a.hit_ratio - b.hit_ratio).abs() < 1e-9 && a.stale_hits == b.stale_hits {
             parts.push(format!(
                 "{name} ignores the TTL: {} hits, {} stale",
@@ -177,7 +177,7 @@ pub(crate) fn fleet(rows: &[RunResult]) -> Option<String> {
     let shared = at_k
         .iter()
         .find(|r| r.strategy.starts_with("shared:") || r.strategy.starts_with("redis"));
-    let name = super::strategy_labels(&[&local.strategy]).remove(0);
+    let name = super::labels::display_labels(&[&local.strategy]).remove(0);
     let mut s = format!(
         "{k} instances with a local {name} each: {} hits",
         percent(local.hit_ratio, 0)

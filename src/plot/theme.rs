@@ -45,6 +45,24 @@ pub(crate) const BACKGROUND: RGBColor = RGBColor(255, 255, 255);
 pub(crate) const INK: RGBColor = RGBColor(34, 34, 34);
 pub(crate) const GRID: RGBColor = RGBColor(225, 225, 225);
 pub(crate) const SUBTLE: RGBColor = RGBColor(110, 110, 110);
+/// Lines not highlighted (`--highlight`): drawn thin, beneath, in this grey.
+pub const MUTED: RGBColor = RGBColor(200, 200, 200);
+
+/// The smallest text on any chart, in pixels at 1920x1080 (scaled with the
+/// image like every size: 7.5 px at 480x270), so a slide still reads at a
+/// quarter of its size from the back of a room. Every text style of
+/// [`Theme`] is at least this big; where text does not fit, charts lay it
+/// out differently (two lines, fewer or rotated labels, abbreviated) rather
+/// than shrink it.
+///
+/// The size is plotters' text size: the font's height from descender to
+/// ascender. plotters' SVG backend writes it as `font-size` divided by 1.24
+/// (the CSS em), so the SVG says `font-size="24.19..."` for 30 px.
+pub const MIN_TEXT_1080P: f64 = 30.0;
+
+/// The factor plotters' SVG backend divides a text size by to write its
+/// `font-size` (see [`MIN_TEXT_1080P`]).
+pub const SVG_FONT_SIZE_DIVISOR: f64 = 1.24;
 
 impl Theme {
     pub(crate) fn new(width: u32, height: u32) -> Theme {
@@ -56,27 +74,23 @@ impl Theme {
         }
     }
 
-    /// Pixels at this size per pixel at 1920x1080.
-    pub(crate) fn scale(&self) -> f64 {
-        self.scale
-    }
-
     /// A length in pixels for a 1920x1080 slide, scaled to this size.
     pub(crate) fn px(&self, at_1080p: f64) -> u32 {
         (at_1080p * self.scale).round().max(1.0) as u32
     }
 
-    fn font(&self, size: f64) -> TextStyle<'static> {
-        (FONT, size * self.scale).into_font().color(&INK)
+    /// A text size in pixels at this image size: `size_at_1080p` scaled,
+    /// never below [`MIN_TEXT_1080P`] scaled.
+    pub(crate) fn text_px(&self, size_at_1080p: f64) -> f64 {
+        size_at_1080p.max(MIN_TEXT_1080P) * self.scale
     }
 
-    pub(crate) fn title(&self) -> TextStyle<'static> {
-        (FONT, 56.0 * self.scale, FontStyle::Bold)
-            .into_font()
-            .color(&INK)
+    fn font(&self, size: f64) -> TextStyle<'static> {
+        (FONT, self.text_px(size)).into_font().color(&INK)
     }
+
     pub(crate) fn title_sized(&self, size_at_1080p: f64) -> TextStyle<'static> {
-        (FONT, size_at_1080p * self.scale, FontStyle::Bold)
+        (FONT, self.text_px(size_at_1080p), FontStyle::Bold)
             .into_font()
             .color(&INK)
     }
@@ -92,12 +106,16 @@ impl Theme {
     pub(crate) fn legend(&self) -> TextStyle<'static> {
         self.font(36.0)
     }
-    /// Text of `size` pixels at 1080p, for labels that must shrink to fit.
+    /// Text of `size` pixels at 1080p (at least [`MIN_TEXT_1080P`]).
     pub(crate) fn text(&self, size_at_1080p: f64) -> TextStyle<'static> {
         self.font(size_at_1080p)
     }
     pub(crate) fn line_width(&self) -> u32 {
         self.px(5.0)
+    }
+    /// Lines drawn beneath the highlighted ones: a third of [`Self::line_width`].
+    pub(crate) fn muted_line_width(&self) -> u32 {
+        self.px(5.0 / 3.0)
     }
     pub(crate) fn marker_size(&self) -> u32 {
         self.px(11.0)
@@ -175,6 +193,8 @@ pub(crate) enum Marker {
     Triangle,
     Diamond,
     Cross,
+    /// No marker: a thin line (the lines `--highlight` leaves grey).
+    Bare,
 }
 
 const MARKERS: [Marker; 5] = [
@@ -221,6 +241,7 @@ pub(crate) fn marker_element<'b, DB: DrawingBackend + 'b, C: Clone + 'b>(
             (e + Polygon::new(vec![(0, -ri), (ri, 0), (0, ri), (-ri, 0)], fill)).into_dyn()
         }
         Marker::Cross => (e + Cross::new((0, 0), r, stroke)).into_dyn(),
+        Marker::Bare => e.into_dyn(),
     }
 }
 

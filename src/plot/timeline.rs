@@ -81,7 +81,7 @@ fn labels(keys: &[&SeriesKey]) -> Vec<String> {
             })
         });
     let specs: Vec<&str> = keys.iter().map(|k| k.1.as_str()).collect();
-    let names = super::strategy_labels(&specs);
+    let names = super::labels::display_labels(&specs);
     keys.iter()
         .zip(names)
         .map(|(k, name)| {

@@ -25,6 +25,7 @@ mod fuzz_readers;
 mod fuzz_specs;
 mod interrupts;
 mod latency;
+mod legible_charts;
 mod memory_limit;
 mod mrc_confidence;
 mod mrc_conformance;
