@@ -23,9 +23,13 @@ fn runtime(e: String) -> CliError {
     CliError::Runtime(anyhow::anyhow!(e))
 }
 
-/// The figures of the inputs, in order, and every CSV they read (each once).
-fn figures(inputs: &[PathBuf]) -> Result<(Vec<Figure>, Vec<PathBuf>), CliError> {
+/// The figures of the inputs, in order, every CSV they read (each once),
+/// and why a chart a CSV's rows nearly support was not drawn.
+type Figures = (Vec<Figure>, Vec<PathBuf>, Vec<String>);
+
+fn figures(inputs: &[PathBuf]) -> Result<Figures, CliError> {
     let mut figures = Vec::new();
+    let mut skipped = Vec::new();
     let mut csvs: Vec<PathBuf> = Vec::new();
     let add_csv = |p: &PathBuf, csvs: &mut Vec<PathBuf>| {
         if !csvs.contains(p) {
@@ -63,25 +67,32 @@ fn figures(inputs: &[PathBuf]) -> Result<(Vec<Figure>, Vec<PathBuf>), CliError> 
             let data = load(std::slice::from_ref(p))?;
             let opts = PlotOptions::default();
             for kind in plot::KINDS {
-                if kind.check(&data, &opts).is_ok() {
-                    figures.push(Figure {
+                match kind.check(&data, &opts) {
+                    Ok(()) => figures.push(Figure {
                         kind: *kind,
                         data: data.clone(),
                         opts: opts.clone(),
                         plot_command: None,
                         source: p.display().to_string(),
-                    });
+                    }),
+                    // The rows are of the kind's sort but lack something
+                    // (a curve needs two capacities): say so. A kind whose
+                    // columns the file does not have at all is not news.
+                    Err(e @ plot::PlotError::Unsupported { .. }) => {
+                        skipped.push(format!("{}: {e}", p.display()))
+                    }
+                    Err(_) => {}
                 }
             }
         }
     }
-    Ok((figures, csvs))
+    Ok((figures, csvs, skipped))
 }
 
 /// Runs `cachesim report`: writes one self-contained HTML page from the
 /// results CSVs and figure cards.
 pub fn report(a: ReportArgs) -> Result<(), CliError> {
-    let (figures, csvs) = figures(&a.inputs)?;
+    let (figures, csvs, skipped) = figures(&a.inputs)?;
     // Timeline CSVs feed the `timeline` chart only, not the comparison.
     let mut results = Vec::new();
     for p in &csvs {
@@ -125,6 +136,7 @@ pub fn report(a: ReportArgs) -> Result<(), CliError> {
         inputs: &inputs,
         data: &data,
         figures: &figures,
+        skipped: &skipped,
         comparison: comparison.as_ref(),
         notes: &notes,
     })

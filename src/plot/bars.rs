@@ -166,6 +166,10 @@ impl ChartKind for Bars {
         select(data, opts).map(|_| ())
     }
 
+    fn takeaway(&self, data: &Dataset, opts: &PlotOptions) -> Option<String> {
+        super::takeaway::policies(data, opts)
+    }
+
     fn title(&self, data: &Dataset, opts: &PlotOptions) -> Result<String, PlotError> {
         if let Some(t) = &opts.title {
             return Ok(t.clone());
@@ -215,6 +219,7 @@ impl ChartKind for Bars {
                 label: label.clone(),
                 color: theme::strategy_color(s),
                 marker: None,
+                dashed: false,
             })
             .collect();
         let n_muted = specs.len() - legend.len();
@@ -227,6 +232,7 @@ impl ChartKind for Bars {
                 },
                 color: theme::MUTED,
                 marker: None,
+                dashed: false,
             });
         }
         let chart_area = legend_right(&area, &legend, theme)?;

@@ -97,6 +97,10 @@ impl ChartKind for Fleet {
         Ok(())
     }
 
+    fn takeaway(&self, data: &Dataset, opts: &PlotOptions) -> Option<String> {
+        super::takeaway::fleet(&rows(data, opts).ok()?)
+    }
+
     fn title(&self, data: &Dataset, opts: &PlotOptions) -> Result<String, PlotError> {
         if let Some(t) = &opts.title {
             return Ok(t.clone());
@@ -126,6 +130,7 @@ impl ChartKind for Fleet {
                 label,
                 color: theme::strategy_color(base_of(s)),
                 marker: Some(marker(s)),
+                dashed: is_shared(s),
             })
             .collect();
         let chart_area = legend_right(&area, &legend, theme)?;

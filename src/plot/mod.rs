@@ -656,6 +656,8 @@ pub(crate) struct LegendEntry {
     pub color: RGBColor,
     /// `None` draws a filled square (bars); `Some` a line with this marker.
     pub marker: Option<theme::Marker>,
+    /// A line entry drawn dashed (a prefilled series, a shared cache).
+    pub dashed: bool,
 }
 
 /// Splits off a legend on the right of `area`, draws the entries in it
@@ -717,12 +719,25 @@ pub(crate) fn legend_right<'a>(
                     .map_err(draw_err)?;
             }
             Some(m) => {
-                legend
-                    .draw(&PathElement::new(
-                        vec![(x0, cy), (x0 + swatch as i32, cy)],
-                        e.color.stroke_width(theme.line_width()),
-                    ))
-                    .map_err(draw_err)?;
+                if e.dashed {
+                    // Two dashes and a gap, as the chart's dashed lines.
+                    let d = swatch as i32 * 3 / 8;
+                    for x in [x0, x0 + swatch as i32 - d] {
+                        legend
+                            .draw(&PathElement::new(
+                                vec![(x, cy), (x + d, cy)],
+                                e.color.stroke_width(theme.line_width()),
+                            ))
+                            .map_err(draw_err)?;
+                    }
+                } else {
+                    legend
+                        .draw(&PathElement::new(
+                            vec![(x0, cy), (x0 + swatch as i32, cy)],
+                            e.color.stroke_width(theme.line_width()),
+                        ))
+                        .map_err(draw_err)?;
+                }
                 legend
                     .draw(&theme::marker_element(
                         m,

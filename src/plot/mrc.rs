@@ -110,6 +110,10 @@ impl ChartKind for Mrc {
         Ok(())
     }
 
+    fn takeaway(&self, data: &Dataset, opts: &PlotOptions) -> Option<String> {
+        super::takeaway::policies(data, opts)
+    }
+
     fn title(&self, data: &Dataset, opts: &PlotOptions) -> Result<String, PlotError> {
         if let Some(t) = &opts.title {
             return Ok(t.clone());
@@ -185,6 +189,7 @@ impl ChartKind for Mrc {
                     label: lines[*i].label.clone(),
                     color: lines[*i].color,
                     marker: Some(lines[*i].marker),
+                    dashed: false,
                 }));
             }
             if n_muted > 0 {
@@ -227,6 +232,7 @@ impl ChartKind for Mrc {
                     label: labels[i].clone(),
                     color: theme::strategy_color(s),
                     marker: Some(theme::marker_for(s, v)),
+                    dashed: false,
                 });
             }
         }
@@ -283,6 +289,7 @@ fn others_entry(n: usize) -> LegendEntry {
         },
         color: theme::MUTED,
         marker: Some(theme::Marker::Bare),
+        dashed: false,
     }
 }
 

@@ -79,6 +79,10 @@ impl ChartKind for Staleness {
         Ok(())
     }
 
+    fn takeaway(&self, data: &Dataset, opts: &PlotOptions) -> Option<String> {
+        super::takeaway::staleness(&rows(data, opts).ok()?)
+    }
+
     fn title(&self, data: &Dataset, opts: &PlotOptions) -> Result<String, PlotError> {
         if let Some(t) = &opts.title {
             return Ok(t.clone());
@@ -113,11 +117,13 @@ impl ChartKind for Staleness {
                 label: format!("{label} hits"),
                 color,
                 marker: Some(theme::marker_for(s, *v)),
+                dashed: false,
             });
             legend.push(LegendEntry {
                 label: format!("{label} stale hits"),
                 color: lighter(color, 0.45),
                 marker: Some(theme::marker_for(s, *v + 1)),
+                dashed: true,
             });
         }
         let chart_area = legend_right(&area, &legend, theme)?;

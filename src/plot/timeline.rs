@@ -200,6 +200,7 @@ impl ChartKind for Timeline {
                 label: l.clone(),
                 color: theme::strategy_color(&k.1),
                 marker: Some(theme::marker_for(&k.1, *v)),
+                dashed: prefilled(k),
             })
             .collect();
         let chart_area = legend_right(&area, &legend, theme)?;

@@ -69,6 +69,8 @@ pub(crate) struct ReportInput<'a> {
     pub data: &'a Dataset,
     /// The figures, in order.
     pub figures: &'a [Figure],
+    /// Charts not drawn, and why (`file: reason`).
+    pub skipped: &'a [String],
     pub comparison: Option<&'a Comparison>,
     /// Notes shown above the comparison (e.g. the baseline fell back).
     pub notes: &'a [String],
@@ -130,6 +132,9 @@ pub(crate) fn render(input: &ReportInput) -> Result<String, plot::PlotError> {
     }
     if input.figures.is_empty() {
         h.push_str("<p class=\"note\">No figure: the inputs support no chart kind.</p>\n");
+    }
+    for n in input.skipped {
+        let _ = writeln!(h, "<p class=\"note\">Not drawn: {}</p>", esc(n));
     }
 
     h.push_str("<h2>Comparison</h2>\n");

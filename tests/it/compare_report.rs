@@ -273,7 +273,10 @@ fn report_falls_back_when_lru_is_absent_but_not_when_a_baseline_is_asked() {
     );
     assert!(html.contains("hits vs fifo"));
     // mrc needs two capacities: the page says so instead of a chart.
-    assert!(html.contains("Not drawn: cannot draw &#39;mrc&#39;"));
+    assert!(html.contains(&format!(
+        "Not drawn: {}: cannot draw &#39;mrc&#39;",
+        csv_path.display()
+    )));
     let o = cachesim(&[
         "report",
         csv_path.to_str().unwrap(),
