@@ -34,8 +34,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-results/talk}
 REQUESTS=${TALK_REQUESTS:-1M}
-# The single-capacity figures need fewer requests.
+# The single-capacity figures need fewer requests; figure 7 talks to real
+# servers, one request at a time, at tens of thousands a second.
 FIG_REQUESTS=${TALK_FIG_REQUESTS:-200k}
+REDIS_REQUESTS=${TALK_REDIS_REQUESTS:-50k}
 KEYS=${TALK_KEYS:-100k}
 # Traces: $CACHESIM_TRACE_DIR, else ../shared/traces beside the repository
 # (where the tests look for them).
@@ -142,11 +144,11 @@ plot "$OUT/cold-timeline.csv" "$OUT/prefill-timeline.csv" --name fig6 --kind tim
 
 say "7 local vs Redis"
 if "$BIN" run -q -s redis -w zipf --requests 10 --keys 10 -c 10 --no-save --redis-url "$REDIS" > /dev/null 2>&1; then
-  run -s none,lru,redis,tiered:lru+redis -w zipf --alpha 1.0 --requests "$FIG_REQUESTS" --keys "$KEYS" \
+  run -s none,lru,redis,tiered:lru+redis -w zipf --alpha 1.0 --requests "$REDIS_REQUESTS" --keys "$KEYS" \
     -c 1% --l1-capacity 1% --origin-latency 2ms --redis-url "$REDIS" -o "$OUT/redis.csv"
   plot "$OUT/redis.csv" --name fig7a --kind latency \
     --title "In-process LRU, Redis, an L1 in front of Redis, no cache: latency"
-  run -s lru,redis-lru -w zipf --alpha 1.0 --requests "$FIG_REQUESTS" --keys "$KEYS" \
+  run -s lru,redis-lru -w zipf --alpha 1.0 --requests "$REDIS_REQUESTS" --keys "$KEYS" \
     -c 0.3%,1%,3%,10% --no-latency -o "$OUT/redis-lru.csv"
   plot "$OUT/redis-lru.csv" --name fig7b --kind mrc \
     --title "Redis's sampled LRU against exact LRU"

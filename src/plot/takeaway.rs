@@ -41,15 +41,21 @@ pub(crate) fn policies(data: &Dataset, opts: &PlotOptions) -> Option<String> {
     let y = |r: &RunResult| opts.y.of(r);
     // One strategy over several workloads: how the workload moves it.
     if strategies.len() == 1 && workloads.len() > 1 {
+        // The parts of the labels that differ (alpha=0.6, ...) name them.
+        let (shared, captions) = super::workload_captions(&workloads);
         let parts: Vec<String> = rows
             .iter()
-            .map(|r| format!("{} at {}", percent(y(r), 0), r.workload))
+            .map(|r| {
+                let i = workloads.iter().position(|w| *w == r.workload).unwrap_or(0);
+                format!("{} at {}", percent(y(r), 0), captions[i])
+            })
             .collect();
         return Some(format!(
-            "{} {} at {}: {}.",
+            "{} {} at {}{}: {}.",
             label(strategies[0]),
             opts.y.label().to_lowercase(),
             bars::cap_words(rows[0]),
+            shared.map(|s| format!(" of {s}")).unwrap_or_default(),
             parts.join(", ")
         ));
     }
@@ -77,12 +83,31 @@ pub(crate) fn policies(data: &Dataset, opts: &PlotOptions) -> Option<String> {
         }
         let best = best?;
         let mut s = if best.strategy == base.strategy {
-            format!(
+            let mut s = format!(
                 "{}: {} is the best online strategy ({})",
                 w,
                 label(&base.strategy),
                 percent(y(base), 1)
-            )
+            );
+            // And how far the next one is behind.
+            let mut second: Option<&RunResult> = None;
+            for r in these.iter().filter(|r| {
+                let n = super::theme::base_name(&r.strategy);
+                r.strategy != base.strategy && n != "none" && !crate::policy::needs_future(n)
+            }) {
+                if second.is_none_or(|b| better(r, b)) {
+                    second = Some(r);
+                }
+            }
+            if let Some(r) = second {
+                s += &format!(
+                    ", {} {} ({})",
+                    label(&r.strategy),
+                    points(r.hit_ratio - base.hit_ratio),
+                    percent(y(r), 1)
+                );
+            }
+            s
         } else {
             format!(
                 "{}: {} {} over {} ({} vs {})",
@@ -190,9 +215,13 @@ pub(crate) fn fleet(rows: &[RunResult]) -> Option<String> {
     }
     if let Some(sh) = shared {
         s += &format!(
-            "; one shared cache of the same total size: {} hits, {} stale",
+            "; one shared cache of the same total size: {} hits, {}",
             percent(sh.hit_ratio, 0),
-            percent(sh.stale_hit_ratio, 1)
+            if sh.stale_hits == 0 {
+                "none stale".to_string()
+            } else {
+                format!("{} stale", percent(sh.stale_hit_ratio, 1))
+            }
         );
     }
     Some(s + ".")
@@ -232,4 +261,132 @@ pub(crate) fn timeline(series: &[(String, Vec<&TimelineRow>)]) -> Option<String>
         }
     }
     (!parts.is_empty()).then(|| format!("{}.", parts.join("; ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(w: &str, s: &str, cap: &str, hit: f64) -> RunResult {
+        RunResult {
+            workload: w.into(),
+            strategy: s.into(),
+            capacity_spec: cap.into(),
+            capacity: cap.trim_end_matches('%').parse::<u64>().unwrap_or(1) * 100,
+            capacity_unit: "objects".into(),
+            hit_ratio: hit,
+            miss_ratio: 1.0 - hit,
+            instances: 1,
+            ..RunResult::default()
+        }
+    }
+
+    #[test]
+    fn policies_name_the_best_online_strategy_against_lru_and_the_optimum() {
+        let d = Dataset::from_rows(vec![
+            row("zipf", "lru", "1%", 0.485),
+            row("zipf", "lfu", "1%", 0.55),
+            row("zipf", "belady", "1%", 0.646),
+            row("zipf", "lru", "10%", 0.7),
+            row("zipf", "lfu", "10%", 0.75),
+        ]);
+        assert_eq!(
+            policies(&d, &PlotOptions::default()).unwrap(),
+            "At 1% of keys: zipf: lfu +6.5 points over lru (55.0% vs 48.5%); the optimum (belady) 64.6%."
+        );
+        // --capacity moves it; lru best: the runner-up is named.
+        let d = Dataset::from_rows(vec![
+            row("z", "lru", "5%", 0.5),
+            row("z", "fifo", "5%", 0.45),
+        ]);
+        assert_eq!(
+            policies(&d, &PlotOptions::default()).unwrap(),
+            "At 5% of keys: z: lru is the best online strategy (50.0%), fifo -5.0 points (45.0%)."
+        );
+        // One strategy over workloads: the parts of the labels that differ.
+        let d = Dataset::from_rows(vec![
+            row("zipf:keys=1k:alpha=0.6", "lru", "1%", 0.05),
+            row("zipf:keys=1k:alpha=1.2", "lru", "1%", 0.74),
+        ]);
+        assert_eq!(
+            policies(&d, &PlotOptions::default()).unwrap(),
+            "lru hit ratio at 1% of keys of zipf:keys=1k: 5% at alpha=0.6, 74% at alpha=1.2."
+        );
+    }
+
+    #[test]
+    fn staleness_and_fleet_state_hits_against_stale_reads() {
+        let ttl = |t: f64, hit: f64, stale: f64, s: &str| RunResult {
+            ttl_s: Some(t),
+            stale_hit_ratio: stale,
+            stale_hits: (stale * 1000.0) as u64,
+            ..row("y", s, "10%", hit)
+        };
+        let rows = [
+            ttl(1.0, 0.39, 0.124, "ttl:ttl=1s"),
+            ttl(300.0, 0.62, 0.468, "ttl:ttl=5m"),
+            ttl(1.0, 0.62, 0.468, "lru"),
+            ttl(300.0, 0.62, 0.468, "lru"),
+        ];
+        assert_eq!(
+            staleness(&rows).unwrap(),
+            "ttl with TTL 1s: 39% hits, 12.4% stale; with TTL 5m: 62% hits, 46.8% stale. lru ignores the TTL: 62% hits, 46.8% stale."
+        );
+        let k = |n: u64, s: &str, hit: f64, stale: f64| RunResult {
+            instances: n,
+            stale_hit_ratio: stale,
+            stale_hits: (stale * 1000.0) as u64,
+            ..row("z", s, "1%", hit)
+        };
+        let rows = [
+            k(1, "lru", 0.40, 0.0),
+            k(8, "lru", 0.40, 0.273),
+            k(8, "shared:lru", 0.59, 0.0),
+        ];
+        assert_eq!(
+            fleet(&rows).unwrap(),
+            "8 instances with a local lru each: 40% hits (one instance: 40%), 27.3% of reads stale; one shared cache of the same total size: 59% hits, none stale."
+        );
+    }
+
+    #[test]
+    fn warming_says_how_long_cold_takes_and_where_prefilled_starts() {
+        let t = |req: u64, v: f64, prefill: &str| TimelineRow {
+            workload: "z".into(),
+            strategy: "lru".into(),
+            capacity: 10,
+            seed: 1,
+            request: req,
+            time_s: 0.0,
+            window_hit_ratio: Some(v),
+            cumulative_hit_ratio: Some(v),
+            ttl_s: None,
+            window_gets: 1,
+            window_hits: 1,
+            window_stale_hits: 0,
+            prefill: prefill.into(),
+            on_write: "invalidate".into(),
+        };
+        let cold = [
+            t(1000, 0.1, ""),
+            t(2000, 0.3, ""),
+            t(3000, 0.45, ""),
+            t(4000, 0.5, ""),
+            t(5000, 0.5, ""),
+        ];
+        let warm = [
+            t(1000, 0.6, "top:10"),
+            t(2000, 0.55, "top:10"),
+            t(3000, 0.5, "top:10"),
+            t(4000, 0.5, "top:10"),
+        ];
+        let series = vec![
+            ("lru · cold".to_string(), cold.iter().collect()),
+            ("lru · prefilled 10".to_string(), warm.iter().collect()),
+        ];
+        assert_eq!(
+            timeline(&series).unwrap(),
+            "lru · cold needs 3k requests to reach 90% of its steady 50%; lru · prefilled 10 starts at 60% (steady 50%)."
+        );
+    }
 }
