@@ -27,6 +27,9 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 pub(crate) struct Latency;
 
+/// One strategy's line: its spec, its marker variant and its points.
+type Line<'a> = (&'a str, usize, Vec<(f64, f64)>);
+
 /// The right end of the percentile axis: x = 7 is 99.999%.
 const XMAX: f64 = 7.0;
 
@@ -231,7 +234,7 @@ impl ChartKind for Latency {
         let chart_area = area;
         let (w, _) = chart_area.dim_in_pixel();
         let (left, right) = chart_area.split_horizontally(w * 60 / 100);
-        let lines: Vec<(&str, usize, Vec<(f64, f64)>)> = variants
+        let lines: Vec<Line> = variants
             .iter()
             .filter_map(|(s, v)| {
                 let r = rows.iter().find(|r| r.strategy == *s)?;
