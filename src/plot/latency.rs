@@ -286,7 +286,8 @@ impl ChartKind for Latency {
             .map_err(draw_err)?;
         }
         // The step from hits to misses: a dotted line at the hit ratio,
-        // labelled in the strategy's colour (stacked when several).
+        // labelled in the strategy's colour at its foot, right of the line,
+        // where the misses above leave room (stacked when several).
         let mut label_row = 0;
         for ((s, _, pts), name) in lines.iter().zip(&labels) {
             let Some(r) = rows.iter().find(|r| r.strategy == *s) else {
@@ -325,12 +326,12 @@ impl ChartKind for Latency {
                 format!("{name}: {} hits", percent(r.hit_ratio, 0)),
                 (
                     px + theme.px(10.0) as i32,
-                    top + theme.px(8.0) as i32 + label_row * theme.px(40.0) as i32,
+                    bottom - theme.px(8.0) as i32 - label_row * theme.px(40.0) as i32,
                 ),
                 theme
                     .tick()
                     .color(&color)
-                    .pos(Pos::new(HPos::Left, VPos::Top)),
+                    .pos(Pos::new(HPos::Left, VPos::Bottom)),
             ))
             .map_err(draw_err)?;
             label_row += 1;
