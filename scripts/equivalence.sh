@@ -169,7 +169,7 @@ import csv, io, json, os, re, sys
 MEASURED = {"elapsed_s", "requests_per_s", "lat_mean_us", "lat_p50_us", "lat_p90_us",
             "lat_p99_us", "lat_p999_us", "lat_p9999_us", "lat_max_us", "hit_p50_us",
             "hit_p99_us", "miss_p50_us", "miss_p99_us", "l1_hit_p50_us", "l1_hit_p99_us",
-            "l2_hit_p50_us", "l2_hit_p99_us", "threads"}
+            "l2_hit_p50_us", "l2_hit_p99_us", "threads", "lat_spectrum_us"}
 # MRC output and trace stats time themselves.
 MEASURED_MRC = {"seconds", "elapsed_s", "time_s_compare", "speedup"}
 src, dst = sys.argv[1], sys.argv[2]

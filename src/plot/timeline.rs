@@ -121,7 +121,7 @@ impl ChartKind for Timeline {
     }
 
     fn summary(&self) -> &'static str {
-        "hit ratio per window (thick) and cumulative (thin) against requests, from <results>-timeline.csv inputs"
+        "hit ratio per window against requests (prefilled series dashed; the cumulative ratio thin when two series or fewer), from <results>-timeline.csv inputs"
     }
 
     fn check(&self, data: &Dataset, _opts: &PlotOptions) -> Result<(), PlotError> {

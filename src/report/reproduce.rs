@@ -104,6 +104,20 @@ fn capacity(r: &RunResult) -> String {
     }
 }
 
+/// `spec` without a `ttl=` parameter equal to the `--ttl` axis value `t`
+/// (seconds): the sweep wrote it there. A spec with another TTL stays.
+fn strip_ttl(spec: &str, t: f64) -> &str {
+    if let Some(i) = spec.find(":ttl=") {
+        let rest = &spec[i + 5..];
+        let v = rest.split(':').next().unwrap_or(rest);
+        let same = crate::units::parse_duration(v).is_ok_and(|d| (d - t).abs() < 1e-9);
+        if same && !rest.contains(':') {
+            return &spec[..i];
+        }
+    }
+    spec
+}
+
 /// One strategy's axes within a command: capacities, TTLs, write policies.
 #[derive(PartialEq, Clone)]
 struct Axes {
@@ -135,11 +149,17 @@ pub(crate) fn commands(rows: &[RunResult], extra: &[String]) -> Vec<String> {
             }
         };
         let per = &mut groups[gi].1;
-        let si = match per.iter().position(|(s, _)| *s == r.strategy) {
+        // A `--ttl` axis names its TTL in the spec (`ttl:ttl=5s`): the
+        // command gives the bare spec and the axis.
+        let spec: &str = match r.ttl_s {
+            Some(t) => strip_ttl(&r.strategy, t),
+            None => &r.strategy,
+        };
+        let si = match per.iter().position(|(s, _)| *s == spec) {
             Some(i) => i,
             None => {
                 per.push((
-                    &r.strategy,
+                    spec,
                     Axes {
                         capacities: Vec::new(),
                         ttls: Vec::new(),
@@ -334,6 +354,23 @@ mod tests {
         assert_eq!(
             commands(&rows, &[]),
             ["cachesim run --strategy ttl --workload zipf --keys 1k --capacity 10% --ttl 5s,30s --on-write invalidate,none --no-latency --warmup 100 --prefill top:50 --seed 1"]
+        );
+        // The --ttl axis writes its TTL into the spec; the command gives the
+        // bare spec and the axis.
+        let mut rows = Vec::new();
+        for (s, t) in [
+            ("ttl:ttl=1s", 1.0),
+            ("ttl:ttl=5m", 300.0),
+            ("lru", 1.0),
+            ("lru", 300.0),
+        ] {
+            let mut r = row(s, "10%");
+            r.ttl_s = Some(t);
+            rows.push(r);
+        }
+        assert_eq!(
+            commands(&rows, &[]),
+            ["cachesim run --strategy ttl,lru --workload zipf --keys 1k --capacity 10% --ttl 1s,300s --seed 1"]
         );
         let mut r = row("lru", "1%");
         r.instances = 4;
