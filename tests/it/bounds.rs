@@ -42,7 +42,7 @@ fn a_sweep_past_100k_runs_is_a_usage_error_naming_its_axes() {
     fails_with(
         &cachesim_line(sweep, d.path()),
         2,
-        "the sweep has 10000000 runs (1 workloads × 10000 seeds × 1 strategies × 1000 capacities × 1 TTLs); at most 100000",
+        "the sweep has 10000000 runs (1 workloads × 10000 seeds × 1 strategies × 1000 capacities × 1 TTLs × 1 write policies); at most 100000",
         "sweep",
     );
 }
