@@ -14,6 +14,7 @@ use crate::sim::fleet::Balance;
 use crate::sim::groups::GroupBy;
 use crate::sim::latency::OriginModel;
 use crate::sim::phases::{parse_prefill, parse_window, Warmup};
+use crate::sim::restart::RestartEvery;
 use crate::sim::write::OnWrite;
 use crate::workload::trace::TraceSpec;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -220,6 +221,18 @@ pub struct FreshArgs {
     /// total.
     #[arg(long, value_name = "tenant", value_parser = GroupBy::parse)]
     pub group_by: Option<GroupBy>,
+
+    /// Restart the application every DURATION of request time (30s, 5m;
+    /// from the first request) or every N requests (10k): every in-process
+    /// cache starts over empty; shared and external caches keep their
+    /// contents. Counted in the `restarts` column.
+    #[arg(long, value_name = "DURATION|N", value_parser = RestartEvery::parse)]
+    pub restart_every: Option<RestartEvery>,
+
+    /// With --restart-every and --instances K: restart one instance at a
+    /// time, instance i at (i+1)/K of each interval, instead of all at once.
+    #[arg(long)]
+    pub rolling: bool,
 }
 
 /// `run`: the origin behind the cache and latency recording.

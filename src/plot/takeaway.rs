@@ -366,6 +366,7 @@ mod tests {
             window_stale_hits: 0,
             prefill: prefill.into(),
             on_write: "invalidate".into(),
+            restarts: 0,
         };
         let cold = [
             t(1000, 0.1, ""),

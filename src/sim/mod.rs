@@ -12,6 +12,7 @@ pub mod groups;
 pub mod latency;
 pub mod phases;
 pub mod replay;
+pub mod restart;
 pub mod result;
 pub mod runner;
 pub mod strategy;

@@ -25,8 +25,9 @@ use super::freshness::{self, NoVersions, OnWrite, StaleStats, Versions};
 use super::groups::{GroupBy, Groups};
 use super::latency::{LatencySink, NoLatency, OriginError};
 use super::replay::{replay_batch_with, ChargeModel, Counters, Rules};
+use super::restart::{RestartClock, Restarts, Who};
 use super::runner::{Prepared, RunError, WorkloadInput};
-use crate::policy::Policy;
+use crate::policy::{AnyPolicy, Policy};
 use crate::request::Key;
 use crate::units::parse_count;
 use crate::workload::Batch;
@@ -109,6 +110,9 @@ pub struct FreshOptions {
     pub window: Option<u64>,
     /// `--group-by`: rows of counts per group beside the total.
     pub group_by: Option<GroupBy>,
+    /// `--restart-every` (and `--rolling`): in-process caches emptied on a
+    /// schedule; `None` never restarts.
+    pub restart: Option<Restarts>,
 }
 
 /// [`FreshOptions`] resolved for one workload.
@@ -139,6 +143,8 @@ pub struct WindowPoint {
     pub cumulative_gets: u64,
     /// Hits counted since the end of the warm-up.
     pub cumulative_hits: u64,
+    /// Instance restarts (`--restart-every`) within the window.
+    pub restarts: u64,
 }
 
 /// One row of `<results>-timeline.csv`. Column order is a public interface.
@@ -176,6 +182,10 @@ pub struct TimelineRow {
     /// As in the results: the run's write policy (`--on-write`).
     #[serde(default)]
     pub on_write: String,
+    /// Instance restarts (`--restart-every`) within the window: a restart
+    /// at the window's first request belongs to it. 0 without the option.
+    #[serde(default)]
+    pub restarts: u64,
 }
 
 /// The columns of `<results>-timeline.csv`, in order (the fields of
@@ -195,6 +205,7 @@ pub const TIMELINE_COLUMNS: &[&str] = &[
     "window_stale_hits",
     "prefill",
     "on_write",
+    "restarts",
 ];
 
 fn ratio(a: u64, b: u64) -> Option<f64> {
@@ -218,6 +229,7 @@ impl TimelineRow {
             window_stale_hits: p.window_stale_hits,
             prefill: r.prefill.clone(),
             on_write: r.on_write.clone(),
+            restarts: p.restarts,
         }
     }
 }
@@ -263,6 +275,13 @@ pub struct Phaser {
     mark: (u64, u64, u64),
     /// The windows closed so far, in order.
     pub timeline: Vec<WindowPoint>,
+    /// `--restart-every`: the schedule, and the instances it restarts.
+    restart: Option<(Restarts, RestartClock)>,
+    instances: u64,
+    /// Instance restarts after the warm-up, in all and at the last
+    /// window's end.
+    restarts: u64,
+    restarts_mark: u64,
 }
 
 impl Phaser {
@@ -270,7 +289,65 @@ impl Phaser {
         Phaser {
             warmup_left: f.warmup,
             window: f.opts.window,
+            restart: f.opts.restart.map(|r| (r, RestartClock::new(r, 1))),
+            instances: 1,
             ..Phaser::default()
+        }
+    }
+
+    /// The restart schedule of a fleet of `k` instances (one instance at a
+    /// time with `--rolling`).
+    pub(crate) fn for_instances(mut self, k: usize) -> Phaser {
+        self.instances = k.max(1) as u64;
+        if let Some((r, _)) = self.restart {
+            self.restart = Some((r, RestartClock::new(r, k)));
+        }
+        self
+    }
+
+    /// Instance restarts counted after the warm-up (the `restarts` column).
+    pub fn restarts(&self) -> u64 {
+        self.restarts
+    }
+
+    /// The first index of `i..end` before which a restart is due, or `end`
+    /// (always `end` without `--restart-every`).
+    #[inline]
+    pub(crate) fn restart_cut(
+        &mut self,
+        batch: &Batch,
+        i: usize,
+        end: usize,
+        vtime_base: u64,
+    ) -> usize {
+        match &mut self.restart {
+            None => end,
+            Some((_, c)) => c.cut(batch, i, end, vtime_base),
+        }
+    }
+
+    /// Performs the restarts due before request `j` of `batch` (where
+    /// [`Phaser::restart_cut`] stopped): `restart` empties who each names.
+    pub(crate) fn restart_fire(
+        &mut self,
+        batch: &Batch,
+        j: usize,
+        vtime_base: u64,
+        mut restart: impl FnMut(Who),
+    ) {
+        let Some((_, c)) = &mut self.restart else {
+            return;
+        };
+        let pos = vtime_base + j as u64;
+        let time = batch.request(j, pos).time;
+        let mut n = 0;
+        let k = self.instances;
+        c.fire(pos, time, |w| {
+            n += if w == Who::All { k } else { 1 };
+            restart(w)
+        });
+        if self.warmup_left == 0 {
+            self.restarts += n;
         }
     }
 
@@ -311,8 +388,10 @@ impl Phaser {
             window_stale_hits: stale - s,
             cumulative_gets: gets,
             cumulative_hits: hits,
+            restarts: self.restarts - self.restarts_mark,
         });
         self.mark = (gets, hits, stale);
+        self.restarts_mark = self.restarts;
     }
 
     /// Call once after the last batch: records the last, partial window.
@@ -352,6 +431,12 @@ impl<'a> Driver<'a> {
             groups: f.opts.group_by.map(|_| Groups::default()),
             phases: Phaser::new(f),
         }
+    }
+
+    /// Whether the run restarts (`--restart-every`): then feed it with
+    /// [`Driver::feed_restarting`].
+    pub fn restarts_on(&self) -> bool {
+        self.phases.restart.is_some()
     }
 
     /// Stale reads counted after the warm-up.
@@ -419,6 +504,45 @@ impl<'a> Driver<'a> {
                     .point(c.gets, c.hits, self.versions.stale.stale_hits);
             }
             i = end;
+        }
+        Ok(())
+    }
+
+    /// [`Driver::feed`] with the run's restarts (`--restart-every`): the
+    /// range is cut at each restart, where `policy` is replaced by `make()`,
+    /// the same constructor as a cold cache's, and the deadlines of the
+    /// copies it held are dropped. The origin's versions stay (a restart
+    /// loses copies, not writes; a copy's version is set again when it is
+    /// filled). The policy is dispatched once per piece, not per request.
+    #[allow(clippy::too_many_arguments)]
+    pub fn feed_restarting<L: LatencySink>(
+        &mut self,
+        policy: &mut AnyPolicy,
+        make: &dyn Fn() -> AnyPolicy,
+        batch: &Batch,
+        range: std::ops::Range<usize>,
+        vtime_base: u64,
+        next_use: Option<&[u64]>,
+        charge: ChargeModel,
+        c: &mut Counters,
+        lat: &mut L,
+    ) -> Result<(), OriginError> {
+        let mut i = range.start;
+        while i < range.end {
+            let j = self.phases.restart_cut(batch, i, range.end, vtime_base);
+            if j > i {
+                crate::dispatch!(&mut *policy, p => self.feed(p, batch, i..j, vtime_base, next_use, charge, c, lat))?;
+            }
+            if j < range.end {
+                let mut emptied = false;
+                self.phases
+                    .restart_fire(batch, j, vtime_base, |_| emptied = true);
+                if emptied {
+                    *policy = make();
+                    self.deadlines = Deadlines::default();
+                }
+            }
+            i = j;
         }
         Ok(())
     }

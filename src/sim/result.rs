@@ -195,6 +195,11 @@ pub struct RunResult {
     /// `--no-latency`.
     #[serde(default)]
     pub lat_spectrum_us: String,
+    /// `--restart-every`: application instances restarted after the
+    /// warm-up (each emptied its in-process caches; a restart of every
+    /// instance of a fleet of K counts K). 0 without the option.
+    #[serde(default)]
+    pub restarts: u64,
     /// The group rows of this run (`--group-by`), written right after it.
     #[serde(skip)]
     pub groups: Vec<RunResult>,
@@ -266,6 +271,7 @@ pub const COLUMNS: &[&str] = &[
     "warmup",
     "prefill",
     "lat_spectrum_us",
+    "restarts",
 ];
 
 /// Columns that are measurements of this machine (wall time, timed cache

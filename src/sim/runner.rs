@@ -9,7 +9,7 @@
 
 use super::backend::{Engines, OriginBackend};
 use super::capacity::{Capacity, CapacityKind};
-use super::fleet::{fleet_columns, Fleet, FleetConfig};
+use super::fleet::{fleet_columns, Fleet, FleetConfig, Renew};
 use super::latency::{
     LatencySink, LatencySummary, ModelOrigin, NoLatency, Origin, OriginModel, Timed,
 };
@@ -484,6 +484,8 @@ pub(crate) fn run_one_timeline(
         cfg.capacity.label()
     ));
     let mut policy = built.policy;
+    // A restart (`--restart-every`) rebuilds the policy as it was built.
+    let make_cold = || policy::maker(spec, cfg.seed, cfg.ttl)(cap);
     let mut c = Counters::default();
     let mut drv = Driver::new(&cfg.fresh);
     let next_use = match (strategy.needs_future(), &w.next_use) {
@@ -515,16 +517,27 @@ pub(crate) fn run_one_timeline(
                 on_write: cfg.fresh.opts.on_write,
                 ..fleet.clone()
             };
-            let mut f = match &l1 {
-                Some((l1_spec, _, l1_cap)) => {
-                    let make_l1 = policy::maker(l1_spec, cfg.seed, cfg.ttl);
-                    Fleet::tiered(&make_l1, *l1_cap, &make, charge, &fcfg)
+            let make_l1 = l1
+                .as_ref()
+                .map(|(l1_spec, _, _)| policy::maker(l1_spec, cfg.seed, cfg.ttl));
+            let mut f = match (&l1, &make_l1) {
+                (Some((_, _, l1_cap)), Some(make_l1)) => {
+                    Fleet::tiered(make_l1, *l1_cap, &make, charge, &fcfg)
                 }
-                None => Fleet::new(&make, charge, &fcfg),
+                _ => Fleet::new(&make, charge, &fcfg),
             };
+            // A restart rebuilds the caches in the instances: their own
+            // (local mode) or their L1s; a shared cache stays.
+            let renew = Renew {
+                local: Some(&make),
+                l1: make_l1
+                    .as_ref()
+                    .map(|m| m as &dyn Fn(u64) -> policy::AnyPolicy),
+            };
+            drv.phases = std::mem::take(&mut drv.phases).for_instances(fcfg.instances.max(1));
             let mut prefill = cfg.fresh.prefill_keys.as_ref().map(|k| k.as_slice());
             for_each_batch(&w.data, pb, |b, range, base| {
-                f.feed(&mut drv.phases, &mut prefill, b, range, base);
+                f.feed(&mut drv.phases, &mut prefill, &renew, b, range, base);
                 Ok(())
             })?;
             let out = f.finish();
@@ -535,20 +548,50 @@ pub(crate) fn run_one_timeline(
             None
         }
         (None, None) => {
-            dispatch!(&mut policy, p => replay_data(p, &w.data, next_use, charge, &mut c, pb, &mut NoLatency, &mut drv))?;
+            replay_cache(
+                &mut policy,
+                &make_cold,
+                &w.data,
+                next_use,
+                charge,
+                &mut c,
+                pb,
+                &mut NoLatency,
+                &mut drv,
+            )?;
             None
         }
         (Some(OriginSpec::Model(m)), None) => {
             let mut t = Timed::new(ModelOrigin::new(m, cfg.seed));
-            dispatch!(&mut policy, p => replay_data(p, &w.data, next_use, charge, &mut c, pb, &mut t, &mut drv))?;
+            replay_cache(
+                &mut policy,
+                &make_cold,
+                &w.data,
+                next_use,
+                charge,
+                &mut c,
+                pb,
+                &mut t,
+                &mut drv,
+            )?;
             Some(finish_timed(t))
         }
         (Some(OriginSpec::Backend(b)), None) => {
             // A lost origin names the run it broke, as a lost Redis does.
             let named = |e| named_origin_error(e, &built.canonical, &cfg.capacity, &w.label);
             let mut t = Timed::new(b.connect().map_err(named)?);
-            dispatch!(&mut policy, p => replay_data(p, &w.data, next_use, charge, &mut c, pb, &mut t, &mut drv))
-                .map_err(named)?;
+            replay_cache(
+                &mut policy,
+                &make_cold,
+                &w.data,
+                next_use,
+                charge,
+                &mut c,
+                pb,
+                &mut t,
+                &mut drv,
+            )
+            .map_err(named)?;
             Some(finish_timed(t))
         }
     };
@@ -600,6 +643,7 @@ pub(crate) fn run_one_timeline(
         origin,
         l1_hits: tier_hits.map_or(c.hits, |t| t.0),
         l2_hits: tier_hits.map_or(0, |t| t.1),
+        restarts: drv.phases.restarts(),
         ..fleet_columns(base, fleet.as_ref(), memory_objects, &stale, c.gets)
     };
     let timeline = drv
@@ -655,6 +699,31 @@ fn run_engine(
         ..cfg.clone()
     };
     e.run(w, &cfg, pb).map(Some)
+}
+
+/// Replays the workload through one in-process cache: monomorphised for
+/// the policy as a whole without restarts; with `--restart-every`, the
+/// driver cuts the workload at the restarts and rebuilds the policy with
+/// `make` there (dispatched once per piece).
+#[allow(clippy::too_many_arguments)]
+fn replay_cache<L: LatencySink>(
+    policy: &mut policy::AnyPolicy,
+    make: &dyn Fn() -> policy::AnyPolicy,
+    data: &Data,
+    next_use: Option<&[u64]>,
+    charge: ChargeModel,
+    c: &mut Counters,
+    pb: &ProgressBar,
+    lat: &mut L,
+    drv: &mut Driver,
+) -> Result<(), RunError> {
+    if drv.restarts_on() {
+        return for_each_batch(data, pb, |b, range, base| {
+            drv.feed_restarting(policy, make, b, range, base, next_use, charge, c, lat)
+                .map_err(|e| RunError::Origin(e.0))
+        });
+    }
+    dispatch!(policy, p => replay_data(p, data, next_use, charge, c, pb, lat, drv))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -25,7 +25,7 @@ use crate::policy::{self, Access, Evictions, StrategySpec};
 use crate::request::Key;
 use crate::sim::backend::CacheBackend;
 use crate::sim::capacity::{Capacity, CapacityKind};
-use crate::sim::fleet::{Fleet, FleetConfig, FleetCounters};
+use crate::sim::fleet::{Fleet, FleetConfig, FleetCounters, Renew};
 use crate::sim::phases::Phaser;
 use crate::sim::replay::ChargeModel;
 use crate::sim::runner::{for_each_batch, Prepared, RunConfig, RunError};
@@ -67,10 +67,11 @@ pub(super) fn replay(
     };
     let mut lost = None;
     let mut prefill = cfg.fresh.prefill_keys.as_deref().map(|k| k.as_slice());
-    // Warm-up and windows are refused for Redis runs (see `cmd::run`).
+    // Warm-up, windows and restarts are refused for Redis runs (see
+    // `cmd::run`).
     let mut phases = Phaser::default();
     let r = for_each_batch(&w.data, pb, |b, range, base| {
-        f.feed(&mut phases, &mut prefill, b, range, base);
+        f.feed(&mut phases, &mut prefill, &Renew::none(), b, range, base);
         match f.shared_cache().take_error() {
             None => Ok(()),
             Some(e) => {

@@ -35,6 +35,7 @@ use super::expiry::{Deadlines, Expiry};
 use super::freshness::{prefill_each, Freshness, StaleStats, Versions};
 use super::phases::Phaser;
 use super::replay::{ChargeModel, Counters};
+use super::restart::Who;
 use super::write::{OnWrite, WriteAction};
 use crate::policy::{Access, AnyPolicy, Evictions, Policy};
 use crate::request::{Key, Op};
@@ -42,6 +43,26 @@ use crate::rng::{splitmix, SimRng};
 use crate::workload::Batch;
 use std::collections::VecDeque;
 use tier::Tier;
+
+/// How a fleet rebuilds the in-process caches a restart empties
+/// (`--restart-every`): with the makers that built them. `None` for caches
+/// that do not restart (a server's).
+pub(crate) struct Renew<'a, C> {
+    /// Each instance's own cache, in local mode.
+    pub local: Option<&'a dyn Fn(u64) -> C>,
+    /// Each instance's L1, in a tiered fleet.
+    pub l1: Option<&'a dyn Fn(u64) -> AnyPolicy>,
+}
+
+impl<C> Renew<'_, C> {
+    /// Nothing restarts.
+    pub(crate) fn none() -> Self {
+        Renew {
+            local: None,
+            l1: None,
+        }
+    }
+}
 
 /// A fleet in the middle of a replay: feed it batches, then [`Fleet::finish`].
 /// `C` is the type of the non-L1 caches (in-process by default).
@@ -226,11 +247,14 @@ impl<C: CacheBackend> Fleet<C> {
 
     /// Replays `range` of `batch` through the run's phases: the prefill
     /// (taken from `prefill` before the first request), the warm-up (then
-    /// every counter restarts) and the timeline's windows.
+    /// every counter restarts), the timeline's windows, and the restarts
+    /// (`--restart-every`), which rebuild the in-process caches through
+    /// `renew`.
     pub(crate) fn feed(
         &mut self,
         phases: &mut Phaser,
         prefill: &mut Option<&[(Key, u32)]>,
+        renew: &Renew<'_, C>,
         batch: &Batch,
         range: std::ops::Range<usize>,
         vtime_base: u64,
@@ -242,17 +266,51 @@ impl<C: CacheBackend> Fleet<C> {
             }
         }
         while i < range.end {
-            let (end, warmup) = phases.next(i, range.end);
-            self.replay(batch, i..end, vtime_base);
-            if warmup {
-                self.reset_counters();
+            let cut = phases.restart_cut(batch, i, range.end, vtime_base);
+            while i < cut {
+                let (end, warmup) = phases.next(i, cut);
+                self.replay(batch, i..end, vtime_base);
+                if warmup {
+                    self.reset_counters();
+                }
+                let last = batch.request(end - 1, vtime_base + (end - 1) as u64).time;
+                if phases.advance((end - i) as u64, warmup, last) {
+                    let (g, h, s) = self.cumulative();
+                    phases.point(g, h, s);
+                }
+                i = end;
             }
-            let last = batch.request(end - 1, vtime_base + (end - 1) as u64).time;
-            if phases.advance((end - i) as u64, warmup, last) {
-                let (g, h, s) = self.cumulative();
-                phases.point(g, h, s);
+            if cut < range.end {
+                phases.restart_fire(batch, cut, vtime_base, |w| self.restart(w, renew));
             }
-            i = end;
+        }
+    }
+
+    /// Restarts `who`: each instance's in-process caches (its own cache in
+    /// local mode, its L1 in a tiered fleet) start over empty, built as at
+    /// the start, with their deadlines dropped. The shared cache (or L2) is
+    /// outside the instances and keeps its contents; so do the origin's
+    /// versions and broadcast invalidations in flight (for a restarted
+    /// instance they find nothing to drop).
+    fn restart(&mut self, who: Who, renew: &Renew<'_, C>) {
+        let k = self.cfg.instances;
+        let (from, to) = match who {
+            Who::All => (0, k),
+            Who::Instance(i) => (i, i + 1),
+        };
+        let n = self.caches.len();
+        for i in from..to.min(k) {
+            if let Some(t) = &mut self.l1 {
+                if let Some(make) = renew.l1 {
+                    t.caches[i] = make(t.cap);
+                    self.deadlines[n + i] = Deadlines::default();
+                }
+            } else if !self.cfg.shared {
+                if let Some(make) = renew.local {
+                    self.caches[i] = make(self.cap);
+                    self.deadlines[i] = Deadlines::default();
+                }
+            }
         }
     }
 
@@ -625,7 +683,14 @@ mod tests {
             let mut ph = Phaser::new(&fresh);
             let mut pre = Some(keys.as_slice());
             for s in (0..b.len()).step_by(1_300) {
-                f.feed(&mut ph, &mut pre, &b, s..(s + 1_300).min(b.len()), 0);
+                f.feed(
+                    &mut ph,
+                    &mut pre,
+                    &Renew::none(),
+                    &b,
+                    s..(s + 1_300).min(b.len()),
+                    0,
+                );
             }
             let (g, h, st) = f.cumulative();
             ph.finish(g, h, st);
