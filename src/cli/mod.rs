@@ -226,7 +226,7 @@ pub struct FreshArgs {
     /// from the first request) or every N requests (10k): every in-process
     /// cache starts over empty; shared and external caches keep their
     /// contents. Counted in the `restarts` column.
-    #[arg(long, value_name = "DURATION|N", value_parser = RestartEvery::parse)]
+    #[arg(allow_negative_numbers = true, long, value_name = "DURATION|N", value_parser = RestartEvery::parse)]
     pub restart_every: Option<RestartEvery>,
 
     /// With --restart-every and --instances K: restart one instance at a

@@ -157,14 +157,23 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
         }
     }
     if let (Some(s), Some(_)) = (external.first(), fresh.restart) {
+        let spelled = std::iter::once(s.name.clone())
+            .chain(s.params.iter().map(|(k, v)| {
+                if k.is_empty() {
+                    v.clone()
+                } else {
+                    format!("{k}={v}")
+                }
+            }))
+            .collect::<Vec<_>>()
+            .join(":");
         // Redis keeps its contents across a restart; the in-process L1s of
         // `tiered:X+redis` would restart, but the Redis replay does not
         // cut its stream at restarts yet.
         return Err(usage(
             "--restart-every",
             format!(
-                "is not supported with Redis strategies ('{}') yet: Redis would keep its contents, but restarting the in-process tiers of a Redis run is not implemented; use an in-process strategy (tiered-local:L1+L2 models an L2 that survives restarts)",
-                s.name
+                "is not supported with Redis strategies ('{spelled}') yet: Redis would keep its contents, but restarting the in-process tiers of a Redis run is not implemented; use an in-process strategy (tiered-local:L1+L2 models an L2 that survives restarts)"
             ),
         ));
     }

@@ -34,19 +34,24 @@ pub enum RestartEvery {
 }
 
 impl RestartEvery {
-    /// Parses `30s`, `5m`, `1.5h` (a duration: a unit is required) or `10k`,
-    /// `5000` (a number of requests).
+    /// Parses `30s`, `5m`, `1.5h` (a duration: a unit is required; `m` is
+    /// minutes) or `10k`, `5M`, `5000` (a number of requests; `M` is
+    /// millions).
     pub(crate) fn parse(s: &str) -> Result<RestartEvery, String> {
         let t = s.trim();
         let accepted =
-            "expected a duration of request time (30s, 5m, 1h) or a number of requests (10000, 10k)";
-        if let Ok(n) = parse_count(t) {
-            return if n == 0 {
-                Err(format!(
+            "expected a duration of request time (30s, 5m, 1h) or a number of requests (10000, 10k, 1M)";
+        let count = t
+            .chars()
+            .last()
+            .is_some_and(|c| c.is_ascii_digit() || "kKMgGB".contains(c));
+        if count {
+            return match parse_count(t) {
+                Ok(0) => Err(format!(
                     "invalid interval '{s}': must be more than 0; {accepted}"
-                ))
-            } else {
-                Ok(RestartEvery::Requests(n))
+                )),
+                Ok(n) => Ok(RestartEvery::Requests(n)),
+                Err(_) => Err(format!("invalid interval '{s}': {accepted}")),
             };
         }
         match parse_duration(t) {
@@ -237,6 +242,14 @@ mod tests {
         assert_eq!(
             RestartEvery::parse("5m").unwrap(),
             RestartEvery::Seconds(300.0)
+        );
+        assert_eq!(
+            RestartEvery::parse("2M").unwrap(),
+            RestartEvery::Requests(2_000_000)
+        );
+        assert_eq!(
+            RestartEvery::parse("500ms").unwrap(),
+            RestartEvery::Seconds(0.5)
         );
         for bad in ["0", "0s", "soon", "-5", ""] {
             let e = RestartEvery::parse(bad).unwrap_err();

@@ -40,6 +40,7 @@ mod redis_models;
 mod redis_monitor;
 mod refusals;
 mod report_browser;
+mod restarts;
 mod run_table;
 mod servers;
 mod skips;
