@@ -19,6 +19,10 @@
 //! - **Windows** cut the counted requests into windows of N; after each (and
 //!   after a last partial one) the timeline records the window's and the
 //!   cumulative hit ratio. The windows' gets and hits add up to the run's.
+//! - **Restarts** (`--restart-every`, [`super::restart`]) cut the ranges at
+//!   each restart point, where the caller empties the in-process caches
+//!   ([`Driver::feed_restarting`], the fleet's `feed`); the timeline counts
+//!   them per window.
 
 use super::expiry::{Deadlines, NoExpiry};
 use super::freshness::{self, NoVersions, OnWrite, StaleStats, Versions};
