@@ -314,3 +314,116 @@ fn drop_from_page_cache(f: &File) {
     #[cfg(not(target_os = "linux"))]
     let _ = f;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn reduce_size_removes_the_least_recently_accessed_until_under_the_limit() {
+        let d = tempfile::tempdir().unwrap();
+        let mut s = Store::open(d.path(), false).unwrap();
+        // Written in order 1 (100 B), 2 (200 B), 3 (300 B), 4 (400 B).
+        for (k, size) in [(1, 100), (2, 200), (3, 300), (4, 400)] {
+            s.write(k, size).unwrap();
+        }
+        // Reads make 1 and 2 the most recent: access order now 3, 4, 1, 2.
+        assert!(s.read(1).unwrap() && s.read(2).unwrap());
+        assert_eq!(s.total(), 1000);
+        // At or under the limit: nothing goes.
+        assert_eq!(s.reduce_size(1000).unwrap(), 0);
+        // 1000 > 650: 3 goes (700), then 4 (300 <= 650).
+        assert_eq!(s.reduce_size(650).unwrap(), 2);
+        assert_eq!(s.total(), 300);
+        assert!(s.contains(1) && s.contains(2) && !s.contains(3) && !s.contains(4));
+        assert_eq!(
+            names(d.path()),
+            [MARKER, "0000000000000001", "0000000000000002"]
+        );
+        // A rewrite is an access: 1 becomes the most recent; limit 250
+        // removes 2 (the least recent) and keeps 1 (100 B).
+        s.write(1, 100).unwrap();
+        assert_eq!(s.reduce_size(250).unwrap(), 1);
+        assert_eq!(names(d.path()), [MARKER, "0000000000000001"]);
+        // Limit 0 empties the cache.
+        assert_eq!(s.reduce_size(0).unwrap(), 1);
+        assert_eq!((s.len(), s.total()), (0, 0));
+        assert_eq!(names(d.path()), [MARKER]);
+    }
+
+    #[test]
+    fn a_crash_between_write_and_rename_leaves_no_partial_final_file() {
+        let d = tempfile::tempdir().unwrap();
+        let mut s = Store::open(d.path(), false).unwrap();
+        s.write(7, 10).unwrap();
+        // The process dies after writing key 9's temporary file, before the
+        // rename: only the temporary name exists, no final name for 9.
+        let tmp = s.write_tmp(9, 4096).unwrap();
+        assert!(tmp.exists());
+        assert!(!s.path(9).exists());
+        assert!(!s.read(9).unwrap(), "a write that did not finish is a miss");
+        drop(s);
+        assert_eq!(
+            names(d.path()),
+            [MARKER, "0000000000000007", "0000000000000009.tmp"]
+        );
+        // The next open cleans it (every run starts empty).
+        let s = Store::open(d.path(), false).unwrap();
+        assert_eq!(names(d.path()), [MARKER]);
+        assert_eq!(s.len(), 0);
+    }
+
+    #[test]
+    fn files_hold_the_value_and_hits_read_them() {
+        let d = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&d.path().join("new"), false).unwrap();
+        assert!(!s.read(5).unwrap());
+        s.write(5, 123).unwrap();
+        assert_eq!(fs::metadata(s.path(5)).unwrap().len(), 123);
+        assert!(s.read(5).unwrap());
+        // Overwritten with another size: the total follows.
+        s.write(5, 7).unwrap();
+        assert_eq!((s.total(), fs::metadata(s.path(5)).unwrap().len()), (7, 7));
+        assert!(s.remove(5).unwrap() && !s.remove(5).unwrap());
+        // Cold reads work too (advice only).
+        let mut c = Store::open(&d.path().join("cold"), true).unwrap();
+        c.write(1, 4096).unwrap();
+        assert!(c.read(1).unwrap());
+        c.destroy().unwrap();
+        assert!(!d.path().join("cold").exists());
+    }
+
+    #[test]
+    fn a_foreign_directory_is_refused_and_left_alone() {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join("precious.txt"), b"mine").unwrap();
+        assert!(matches!(check_dir(d.path()), Err(DirError::Foreign(_))));
+        assert!(matches!(
+            Store::open(d.path(), false),
+            Err(DirError::Foreign(_))
+        ));
+        assert_eq!(names(d.path()), ["precious.txt"]);
+        let f = d.path().join("precious.txt");
+        assert!(matches!(check_dir(&f), Err(DirError::NotADir(_))));
+        // An empty directory is adopted, and then is ours.
+        let e = d.path().join("empty");
+        fs::create_dir(&e).unwrap();
+        drop(Store::open(&e, false).unwrap());
+        assert!(e.join(MARKER).is_file());
+        check_dir(&e).unwrap();
+        // Files that are not the cache's in a marked directory stay.
+        fs::write(e.join("notes"), b"x").unwrap();
+        let s = Store::open(&e, false).unwrap();
+        s.destroy().unwrap();
+        assert_eq!(names(&e), ["notes"]);
+    }
+}
