@@ -309,7 +309,8 @@ fn refuse_redis_options(a: &RunArgs, uses_disk: bool) -> Result<(), CliError> {
             opt,
             format!(
                 "only applies to the strategies that use Redis ({}), and none of --strategy does",
-                crate::external::strategies()
+                crate::external::redis::STRATEGIES
+                    .iter()
                     .map(|s| s.name)
                     .collect::<Vec<_>>()
                     .join(", ")
