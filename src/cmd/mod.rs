@@ -22,9 +22,10 @@ pub fn engines(
     redis: &crate::external::redis::RedisOptions,
     disk: &crate::external::disk::DiskOptions,
 ) -> Engines {
+    // Disk first: it takes `tiered:LOCAL+disk`, Redis every other `tiered:`.
     Engines::new(vec![
-        Arc::new(crate::external::redis::RedisEngine::new(redis.clone())),
         Arc::new(crate::external::disk::DiskEngine::new(disk.clone())),
+        Arc::new(crate::external::redis::RedisEngine::new(redis.clone())),
     ])
 }
 

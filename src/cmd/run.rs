@@ -26,11 +26,11 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
     let external: Vec<StrategySpec> = strategies
         .iter()
         .map(|s| split_shared(s).0)
-        .filter(|s| crate::external::redis::runs(&s.name))
+        .filter(|s| crate::external::redis::runs(&s.name) && !crate::external::disk::runs(s))
         .collect();
     let uses_disk = strategies
         .iter()
-        .any(|s| crate::external::disk::runs(&split_shared(s).0.name));
+        .any(|s| crate::external::disk::runs(&split_shared(s).0));
     if external.is_empty() {
         refuse_redis_options(a, uses_disk)?;
     }

@@ -244,3 +244,50 @@ fn bad_disk_input_is_a_clear_error_not_a_panic() {
     }
     assert!(!out.exists(), "no result file after a failure");
 }
+
+#[test]
+fn tiered_lru_over_disk_splits_the_same_hits_between_the_tiers() {
+    let cwd = tempfile::tempdir().unwrap();
+    let parent = tempfile::tempdir().unwrap();
+    let rows = json(&run_in(
+        cwd.path(),
+        parent.path(),
+        &args(&small(&[
+            "-s",
+            "disk,tiered:lru+disk",
+            "--l1-capacity",
+            "20",
+            "--warmup",
+            "10%",
+        ])),
+    ));
+    let (disk, tiered) = (&rows[0], &rows[1]);
+    assert_eq!(tiered["strategy"], "tiered:lru+disk");
+    assert_eq!(tiered["capacity_spec"], "l1=20+disk");
+    // The L1 only answers sooner: an unbounded disk behind it has the same
+    // hits, split between the tiers.
+    assert_eq!(u(tiered, "hits"), u(disk, "hits"));
+    assert_eq!(
+        u(tiered, "l1_hits") + u(tiered, "l2_hits"),
+        u(tiered, "hits")
+    );
+    assert!(
+        u(tiered, "l1_hits") > 0 && u(tiered, "l2_hits") > 0,
+        "{tiered}"
+    );
+    // `tiered:LOCAL+redis` is still Redis's (a bad L2 is named as before).
+    let o = run_in(
+        cwd.path(),
+        parent.path(),
+        &[
+            "run",
+            "-s",
+            "tiered:lru+memcached",
+            "--requests",
+            "10",
+            "--no-save",
+            "-q",
+        ],
+    );
+    fails_with(&o, 2, "the L2 must be", "tiered with an unknown L2");
+}

@@ -6,7 +6,9 @@
 
 use super::spec::{parse_spec, runs, DiskOptions, DiskSpec, STRATEGIES};
 use super::store::{check_dir, Store};
-use crate::policy::{Access, Evictions, Policy, SpecError, StrategyInfo, StrategySpec};
+use crate::policy::{
+    self, Access, AnyPolicy, BuildCtx, Evictions, Policy, SpecError, StrategyInfo, StrategySpec,
+};
 use crate::request::Key;
 use crate::sim::backend::{Engine, EngineRun};
 use crate::sim::capacity::CapacityKind;
@@ -38,8 +40,8 @@ impl Engine for DiskEngine {
         STRATEGIES
     }
 
-    fn runs(&self, name: &str) -> bool {
-        runs(name)
+    fn runs(&self, spec: &StrategySpec) -> bool {
+        runs(spec)
     }
 
     fn validate(&self, spec: &StrategySpec) -> Result<String, SpecError> {
@@ -63,6 +65,10 @@ impl Engine for DiskEngine {
 /// one is kept here and ends the run after the piece it happened in.
 pub(crate) struct DiskCache {
     pub(crate) store: Store,
+    /// The in-memory L1 of `tiered:LOCAL+disk`.
+    l1: Option<L1>,
+    /// Hits found on disk (after an L1 miss, in a tiered run).
+    l2_hits: u64,
     /// `--value-size`, else the request's size.
     value_size: Option<u32>,
     /// The first I/O error.
@@ -73,6 +79,8 @@ impl DiskCache {
     pub(crate) fn new(store: Store, value_size: Option<u32>) -> DiskCache {
         DiskCache {
             store,
+            l1: None,
+            l2_hits: 0,
             value_size,
             err: None,
         }
@@ -96,26 +104,79 @@ impl DiskCache {
     }
 }
 
+/// The L1 of `tiered:LOCAL+disk`: an in-process policy at
+/// `--l1-capacity` (else `--capacity`), as `tiered:LOCAL+redis`'s.
+pub(crate) struct L1 {
+    policy: AnyPolicy,
+    bytes: bool,
+    capacity: u64,
+    hits: u64,
+}
+
+impl L1 {
+    /// The access as the L1 charges it (the loop charges bytes).
+    fn access(&self, a: &Access) -> Option<Access> {
+        let charge = if self.bytes { a.charge } else { 1 };
+        (charge <= self.capacity).then_some(Access { charge, ..*a })
+    }
+}
+
+/// A get: the L1 first, then the file (a disk hit is promoted into the
+/// L1); a fill or a write goes to both; a removal from both. L1 evictions
+/// are not in `evictions` (which counts files removed).
 impl Policy for DiskCache {
     #[inline]
     fn get(&mut self, a: &Access) -> bool {
+        if let Some(l1) = &mut self.l1 {
+            if let Some(b) = l1.access(a) {
+                if l1.policy.get(&b) {
+                    l1.hits += 1;
+                    return true;
+                }
+            }
+        }
         let r = self.store.read(a.key);
-        self.keep(r, false)
+        let hit = self.keep(r, false);
+        if hit {
+            self.l2_hits += 1;
+            if let Some(l1) = &mut self.l1 {
+                if let Some(b) = l1.access(a) {
+                    l1.policy.insert(&b, &mut Evictions::default());
+                }
+            }
+        }
+        hit
     }
 
     #[inline]
     fn insert(&mut self, a: &Access, _ev: &mut Evictions) {
         let size = self.size(a);
         let r = self.store.write(a.key, size);
-        self.keep(r, ())
+        self.keep(r, ());
+        if let Some(l1) = &mut self.l1 {
+            if let Some(b) = l1.access(a) {
+                l1.policy.insert(&b, &mut Evictions::default());
+            }
+        }
     }
 
-    /// A write-through replaces the file (atomically), hit or not.
-    fn set(&mut self, a: &Access, ev: &mut Evictions) {
-        self.insert(a, ev)
+    /// A write-through replaces the file (atomically), hit or not, and
+    /// the L1's copy.
+    fn set(&mut self, a: &Access, _ev: &mut Evictions) {
+        let size = self.size(a);
+        let r = self.store.write(a.key, size);
+        self.keep(r, ());
+        if let Some(l1) = &mut self.l1 {
+            if let Some(b) = l1.access(a) {
+                l1.policy.set(&b, &mut Evictions::default());
+            }
+        }
     }
 
     fn remove(&mut self, key: Key) -> bool {
+        if let Some(l1) = &mut self.l1 {
+            l1.policy.remove(key);
+        }
         let r = self.store.remove(key);
         self.keep(r, false)
     }
@@ -246,6 +307,21 @@ pub(crate) fn run_one(
     let store = Store::open(&dir.path, opts.cold).map_err(|e| broken(e.to_string()))?;
     pb.set_message(format!("{} {}", w.label, spec.canonical));
     let mut cache = DiskCache::new(store, opts.value_size);
+    let l1_cap = cfg.l1_capacity.unwrap_or(cfg.capacity);
+    if let Some(local) = &spec.l1 {
+        let capacity = l1_cap.resolve(w.distinct);
+        let ctx = BuildCtx {
+            capacity,
+            seed: cfg.seed,
+            ttl: cfg.ttl,
+        };
+        cache.l1 = Some(L1 {
+            policy: policy::build(local, &ctx)?.policy,
+            bytes: l1_cap.kind() == CapacityKind::Bytes,
+            capacity,
+            hits: 0,
+        });
+    }
     let replayed = replay(w, cfg, &spec, &mut cache, pb);
     let failed = replayed.is_err() || cache.err.is_some();
     let cleaned = clean_up(cache.store, &dir, opts.keep, failed);
@@ -258,7 +334,15 @@ pub(crate) fn run_one(
         .as_ref()
         .map(|l| LatencySummary::of(&l.overall, &l.hits, &l.misses));
     let limit = spec.limit.unwrap_or(0);
-    let columns = (limit, CapacityKind::Bytes, spec.capacity_spec());
+    let columns = match &cache.l1 {
+        None => (limit, CapacityKind::Bytes, spec.capacity_spec()),
+        Some(l1) => (
+            l1.capacity,
+            l1_cap.kind(),
+            format!("l1={}+{}", l1_cap.label(), spec.capacity_spec()),
+        ),
+    };
+    let tiers = cache.l1.as_ref().map(|l1| (l1.hits, cache.l2_hits));
     let base = base_result(
         w,
         spec.canonical.clone(),
@@ -272,7 +356,8 @@ pub(crate) fn run_one(
         origin_requests: c.misses + c.sets,
         origin_time_s: lat.as_ref().map(|l| l.origin_ns as f64 / 1e9),
         memory_objects: objects,
-        l2_hits: 0,
+        l1_hits: tiers.map_or(c.hits, |t| t.0),
+        l2_hits: tiers.map_or(0, |t| t.1),
         ..base
     };
     Ok((result, lat.map(|l| l.overall)))
@@ -354,13 +439,22 @@ fn feed<L: LatencySink>(
         while i < range.end {
             let pos = base + i as u64;
             let due = (pos / every + 1).saturating_mul(every);
-            let end = range.end.min((due - base) as usize);
+            // A piece also ends where the warm-up does.
+            let cut = if pos < warmup { due.min(warmup) } else { due };
+            let end = range.end.min((cut - base) as usize);
             drv.feed(cache, b, i..end, base, None, charge, c, lat)
                 .map_err(|e| RunError::Origin(e.0))?;
             if let Some(e) = &cache.err {
                 return Err(RunError::Backend(e.to_string()));
             }
             let done = base + end as u64;
+            if done == warmup {
+                // The tiers' hits restart with the loop's counters.
+                cache.l2_hits = 0;
+                if let Some(l1) = &mut cache.l1 {
+                    l1.hits = 0;
+                }
+            }
             if let (Some(limit), true) = (spec.limit, done == due) {
                 let n = cache.store.reduce_size(limit);
                 let n = n.map_err(|e| RunError::Backend(e.to_string()))?;

@@ -11,13 +11,23 @@ pub(crate) const DEFAULT_EVERY: u64 = 1000;
 /// The strategies the disk engine runs, as `cachesim list` shows them.
 pub(crate) static STRATEGIES: &[StrategyInfo] = &[StrategyInfo {
     name: "disk",
-    summary: "joblib-style Memory: one file per key in --disk-dir, hits read the file; evicts only with limit=",
+    summary: "joblib-style Memory: one file per key in --disk-dir, hits read the file; evicts only with limit=; tiered:lru+disk puts an in-memory L1 in front",
     params: "limit=none:every=1000",
 }];
 
-/// Whether `name` is the disk engine's.
-pub(crate) fn runs(name: &str) -> bool {
-    name == "disk"
+/// Whether `spec` is the disk engine's: `disk[:...]`, or
+/// `tiered:LOCAL+disk[:...]`.
+pub(crate) fn runs(spec: &StrategySpec) -> bool {
+    spec.name == "disk" || (spec.name == "tiered" && tiered_local(spec).is_some())
+}
+
+/// The `LOCAL` of `tiered:LOCAL+disk`, as given.
+fn tiered_local(spec: &StrategySpec) -> Option<String> {
+    let (_, v) = spec.params.iter().find(|(k, _)| k.is_empty())?;
+    let (local, l2) = v.split_once('+')?;
+    l2.trim()
+        .eq_ignore_ascii_case("disk")
+        .then(|| local.trim().to_string())
 }
 
 /// The disk options of `cachesim run`.
@@ -36,6 +46,8 @@ pub struct DiskOptions {
 /// A checked `disk` spec.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct DiskSpec {
+    /// The in-memory L1 of `tiered:LOCAL+disk`.
+    pub l1: Option<StrategySpec>,
     /// `limit=`: joblib's `bytes_limit`; `None` never evicts.
     pub limit: Option<u64>,
     /// `every=`: requests between two `reduce_size` calls.
@@ -56,7 +68,7 @@ impl DiskSpec {
 
 /// Parses `disk[:limit=SIZE][:every=N]`.
 pub(crate) fn parse_spec(spec: &StrategySpec) -> Result<DiskSpec, SpecError> {
-    if !runs(&spec.name) {
+    if !runs(spec) {
         return Err(SpecError::unknown_strategy(&spec.name));
     }
     let bad = |param: &str, value: &str, why: &str| SpecError::BadValue {
@@ -66,8 +78,20 @@ pub(crate) fn parse_spec(spec: &StrategySpec) -> Result<DiskSpec, SpecError> {
         why: why.to_string(),
     };
     let (mut limit, mut every) = (None, None);
+    let mut l1 = None;
+    if spec.name == "tiered" {
+        let local = tiered_local(spec).unwrap_or_default();
+        let why = "the L1 must be a local policy (lru, lfu, fifo, ...), e.g. tiered:lru+disk";
+        let l = StrategySpec::parse(&local).map_err(|_| bad("L1+L2", &local, why))?;
+        crate::policy::validate(&l).map_err(|e| bad("L1+L2", &local, &format!("{why}: {e}")))?;
+        if crate::policy::needs_future(&l.name) {
+            return Err(bad("L1+L2", &local, why));
+        }
+        l1 = Some(l);
+    }
     for (k, v) in &spec.params {
         match k.as_str() {
+            "" if l1.is_some() => {}
             "limit" => {
                 let why = "expected a byte size such as 64MiB or 1GiB, or none";
                 limit = match v.trim() {
@@ -102,11 +126,16 @@ pub(crate) fn parse_spec(spec: &StrategySpec) -> Result<DiskSpec, SpecError> {
         ));
     }
     let every = every.unwrap_or(DEFAULT_EVERY);
-    let canonical = match limit {
+    let mut canonical = match limit {
         None => "disk".to_string(),
         Some(l) => format!("disk:limit={}:every={every}", format_bytes(l)),
     };
+    if let Some(l) = &l1 {
+        let local = crate::policy::validate(l)?;
+        canonical = format!("tiered:{local}+{canonical}");
+    }
     Ok(DiskSpec {
+        l1,
         limit,
         every,
         canonical,
@@ -132,6 +161,13 @@ mod tests {
         assert_eq!(d.canonical, "disk:limit=1GiB:every=500");
         assert_eq!(d.capacity_spec(), "limit=1GiB");
         assert_eq!(s("disk:limit=64KiB").unwrap().every, DEFAULT_EVERY);
+        let t = s("tiered:lru+disk:limit=1MiB").unwrap();
+        assert_eq!(t.canonical, "tiered:lru+disk:limit=1MiB:every=1000");
+        assert_eq!(t.l1.unwrap().name, "lru");
+        assert_eq!(s("tiered:lru+disk").unwrap().canonical, "tiered:lru+disk");
+        assert!(s("tiered:belady+disk").is_err());
+        assert!(s("tiered:nope+disk").is_err());
+        assert!(!runs(&StrategySpec::parse("tiered:lru+redis").unwrap()));
         for bad in [
             "disk:limit=lots",
             "disk:limit=-1MiB",
