@@ -15,6 +15,9 @@
 //! - `--disk-cold` drops each file from the page cache
 //!   (`posix_fadvise(POSIX_FADV_DONTNEED)`, after `fdatasync` on write) so
 //!   that hits read the device, not RAM.
+//! - `tiered:LOCAL+disk[:limit=..]`: an in-process L1 (`--l1-capacity`,
+//!   else `--capacity`) in front of the files, `lru_cache` over joblib; the
+//!   engine claims the `tiered:` specs whose L2 is `disk`.
 //! - `--capacity` does not apply: the `capacity` column is the limit in
 //!   bytes (0: none) and `capacity_spec` is `disk` or `limit=1GiB`.
 //!
