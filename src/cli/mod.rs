@@ -161,6 +161,30 @@ pub struct RunArgs {
     /// The server and client of the Redis strategies.
     #[command(flatten)]
     pub redis: RedisArgs,
+
+    /// The directory of the disk strategy.
+    #[command(flatten)]
+    pub disk: DiskArgs,
+}
+
+/// `run`: the directory of the `disk` strategy.
+#[derive(Debug, Args)]
+pub struct DiskArgs {
+    /// The cache directory of the `disk` strategy: new, empty, or one a
+    /// disk run created (marked by its .cachesim-disk file); any other is
+    /// refused [default: a fresh directory under the system temp dir].
+    #[arg(long, value_name = "DIR")]
+    pub disk_dir: Option<PathBuf>,
+
+    /// Leave the disk strategy's files in its directory after the run.
+    #[arg(long)]
+    pub disk_keep: bool,
+
+    /// Measure cold reads: drop each file of the disk strategy from the
+    /// page cache (posix_fadvise DONTNEED, after fdatasync on write)
+    /// before it is read.
+    #[arg(long)]
+    pub disk_cold: bool,
 }
 
 /// `run`: the caches' sizes and the TTL axis.
@@ -356,7 +380,8 @@ pub struct RedisArgs {
     #[arg(long, value_name = "PATH")]
     pub redis_server_bin: Option<PathBuf>,
 
-    /// Bytes per value stored in Redis, instead of each request's size.
+    /// Bytes per value stored in Redis or on disk, instead of each
+    /// request's size.
     #[arg(allow_negative_numbers = true, long, value_name = "BYTES", value_parser = values::value_size)]
     pub value_size: Option<u32>,
 

@@ -18,10 +18,15 @@ use std::sync::Arc;
 
 /// The engines a command can run strategies on: the composition root is
 /// the one place that names every backend.
-pub fn engines(redis: &crate::external::redis::RedisOptions) -> Engines {
-    Engines::new(vec![Arc::new(crate::external::redis::RedisEngine::new(
-        redis.clone(),
-    ))])
+pub fn engines(
+    redis: &crate::external::redis::RedisOptions,
+    disk: &crate::external::disk::DiskOptions,
+) -> Engines {
+    // Disk first: it takes `tiered:LOCAL+disk`, Redis every other `tiered:`.
+    Engines::new(vec![
+        Arc::new(crate::external::disk::DiskEngine::new(disk.clone())),
+        Arc::new(crate::external::redis::RedisEngine::new(redis.clone())),
+    ])
 }
 
 /// The names of all strategies, comma separated, for error messages.

@@ -27,13 +27,17 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
     let external: Vec<StrategySpec> = strategies
         .iter()
         .map(|s| split_shared(s).0)
-        .filter(|s| crate::external::redis::runs(&s.name))
+        .filter(|s| crate::external::redis::runs(&s.name) && !crate::external::disk::runs(s))
         .collect();
+    let uses_disk = strategies
+        .iter()
+        .any(|s| crate::external::disk::runs(&split_shared(s).0));
     if external.is_empty() {
-        refuse_redis_options(a)?;
+        refuse_redis_options(a, uses_disk)?;
     }
     let redis = redis_options(a, !external.is_empty())?;
-    let engines = super::engines(&redis);
+    let disk = disk_options(a, uses_disk)?;
+    let engines = super::engines(&redis, &disk);
     let mut parsed = Vec::new();
     for spec in &strategies {
         let s = Strategy::parse(spec, &engines).map_err(super::spec_usage)?;
@@ -269,15 +273,55 @@ fn redis_options(a: &RunArgs, uses_redis: bool) -> Result<RedisOptions, CliError
     })
 }
 
+/// The `disk` strategy's options. A `--disk-dir` that is not empty and not
+/// a disk cache is refused here, before any work, and left untouched;
+/// `--disk-keep` and `--disk-cold` without a disk strategy would be
+/// ignored, so they are refused too.
+fn disk_options(
+    a: &RunArgs,
+    uses_disk: bool,
+) -> Result<crate::external::disk::DiskOptions, CliError> {
+    let d = &a.disk;
+    if !uses_disk {
+        let given = [
+            (d.disk_dir.is_some(), "--disk-dir"),
+            (d.disk_keep, "--disk-keep"),
+            (d.disk_cold, "--disk-cold"),
+        ];
+        if let Some((_, opt)) = given.iter().find(|(set, _)| *set) {
+            return Err(usage(
+                opt,
+                "only applies to the disk strategy, and none of --strategy uses it",
+            ));
+        }
+    }
+    if let Some(dir) = &d.disk_dir {
+        use crate::external::disk::DirError;
+        match crate::external::disk::check_dir(dir) {
+            Err(e @ (DirError::Foreign(_) | DirError::NotADir(_))) => {
+                return Err(usage("--disk-dir", e))
+            }
+            Err(e) => return Err(CliError::Runtime(anyhow::anyhow!("--disk-dir: {e}"))),
+            Ok(()) => {}
+        }
+    }
+    Ok(crate::external::disk::DiskOptions {
+        dir: d.disk_dir.clone(),
+        keep: d.disk_keep,
+        cold: d.disk_cold,
+        value_size: a.redis.value_size,
+    })
+}
+
 /// Refuses the options that shape what is measured against Redis when no
 /// strategy uses Redis: they would be ignored, and a user who typed
 /// `--pipeline 16` expects it to matter. Where the server is and what to
 /// do with it (`--redis-url`, `--redis-keep`, `--redis-server-bin`) are
 /// settings, like `$REDIS_URL`, and may be given to every run of a script.
-fn refuse_redis_options(a: &RunArgs) -> Result<(), CliError> {
+fn refuse_redis_options(a: &RunArgs, uses_disk: bool) -> Result<(), CliError> {
     let r = &a.redis;
     let given = [
-        (r.value_size.is_some(), "--value-size"),
+        (r.value_size.is_some() && !uses_disk, "--value-size"),
         (r.pipeline.is_some(), "--pipeline"),
         (r.clients.is_some(), "--clients"),
         (r.redis_pace.is_some(), "--redis-pace"),
@@ -287,7 +331,8 @@ fn refuse_redis_options(a: &RunArgs) -> Result<(), CliError> {
             opt,
             format!(
                 "only applies to the strategies that use Redis ({}), and none of --strategy does",
-                crate::external::strategies()
+                crate::external::redis::STRATEGIES
+                    .iter()
                     .map(|s| s.name)
                     .collect::<Vec<_>>()
                     .join(", ")

@@ -1,6 +1,7 @@
-//! Strategies and origins that talk to real servers. Each file is one server
-//! kind; everything here fails with a message that names the URL.
+//! Strategies and origins that talk to real servers or disks. Each file or
+//! folder is one kind; everything here fails with a message that names the URL.
 
+pub mod disk;
 pub(crate) mod net;
 pub mod postgres;
 pub mod redis;
@@ -14,5 +15,5 @@ pub use redis::{cluster as redis_cluster, resp};
 /// (after the in-process ones): every backend that brings strategies adds
 /// its table here.
 pub(crate) fn strategies() -> impl Iterator<Item = &'static crate::policy::StrategyInfo> {
-    redis::STRATEGIES.iter()
+    redis::STRATEGIES.iter().chain(disk::STRATEGIES)
 }

@@ -63,8 +63,9 @@ impl CacheBackend for AnyPolicy {
 pub(crate) trait Engine: Send + Sync {
     /// The strategies it runs, for `cachesim list` and error messages.
     fn strategies(&self) -> &'static [StrategyInfo];
-    /// Whether it runs the strategy named `name`.
-    fn runs(&self, name: &str) -> bool;
+    /// Whether it runs `spec` (by its name, or for a composite such as
+    /// `tiered:lru+redis`, by its parts).
+    fn runs(&self, spec: &StrategySpec) -> bool;
     /// The canonical form of `spec` (its `strategy` column), or what is
     /// wrong with it.
     fn validate(&self, spec: &StrategySpec) -> Result<String, SpecError>;
@@ -92,9 +93,9 @@ impl Engines {
         Engines(list)
     }
 
-    /// The engine that runs strategy `name`, if any.
-    pub(crate) fn find(&self, name: &str) -> Option<&dyn Engine> {
-        self.0.iter().find(|e| e.runs(name)).map(|e| e.as_ref())
+    /// The engine that runs `spec`, if any: the first registered that does.
+    pub(crate) fn find(&self, spec: &StrategySpec) -> Option<&dyn Engine> {
+        self.0.iter().find(|e| e.runs(spec)).map(|e| e.as_ref())
     }
 
     /// Every engine.

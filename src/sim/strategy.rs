@@ -48,7 +48,7 @@ impl Strategy {
     /// [`Strategy::validate`]).
     pub(crate) fn parse(spec: &StrategySpec, engines: &Engines) -> Result<Strategy, SpecError> {
         let (inner, shared) = split_shared(spec);
-        if engines.find(&inner.name).is_some() {
+        if engines.find(&inner).is_some() {
             return Ok(Strategy {
                 spec: inner,
                 shared,
@@ -72,7 +72,7 @@ impl Strategy {
     /// The engine that runs it, if it is an engine's.
     pub(crate) fn engine<'e>(&self, engines: &'e Engines) -> Option<&'e dyn Engine> {
         match self.kind {
-            Kind::Engine => engines.find(&self.spec.name),
+            Kind::Engine => engines.find(&self.spec),
             _ => None,
         }
     }
@@ -81,7 +81,7 @@ impl Strategy {
     /// (without `shared:`), as the `strategy` column spells it.
     pub(crate) fn validate(&self, engines: &Engines) -> Result<String, SpecError> {
         match &self.kind {
-            Kind::Engine => match engines.find(&self.spec.name) {
+            Kind::Engine => match engines.find(&self.spec) {
                 Some(e) => e.validate(&self.spec),
                 None => Err(SpecError::unknown_strategy(&self.spec.name)),
             },
@@ -155,13 +155,14 @@ fn split_tiered_local(
     let (l1, l2) = (StrategySpec::parse(a)?, StrategySpec::parse(b)?);
     // A known strategy that is not an online policy is refused first; a
     // name nobody knows is an unknown strategy.
-    let not_local = |name: &str| {
-        engines.find(name).is_some()
+    let not_local = |s: &StrategySpec| {
+        let name = s.name.as_str();
+        engines.find(s).is_some()
             || COMPOSITES.iter().any(|c| c.name == name)
             || name == "shared"
             || policy::needs_future(name)
     };
-    if not_local(&l1.name) || not_local(&l2.name) {
+    if not_local(&l1) || not_local(&l2) {
         return Err(bad(
             "both levels must be local online policies (lru, lfu, s3fifo, ...)",
         ));

@@ -24,14 +24,14 @@
 //! ([`super::result::MEASURED_COLUMNS`]) and `threads` itself. Histogram
 //! files are numbered by row.
 
-use super::backend::Engines;
+use super::backend::{Engine, Engines};
 use super::capacity::Capacity;
 use super::fleet::FleetConfig;
 use super::latency;
 use super::phases::{FreshOptions, FreshRun, TimelineRow};
 use super::result::RunResult;
 use super::runner::{run_one_timeline, OriginSpec, Prepared, RunConfig, RunError, WorkloadInput};
-use super::strategy::{Kind, Strategy};
+use super::strategy::Strategy;
 use super::write::OnWrite;
 use crate::files::Outputs;
 use crate::policy::{self, StrategySpec};
@@ -287,7 +287,13 @@ impl Plan {
         for e in self.engines.iter() {
             let mine: Vec<StrategySpec> = parsed
                 .iter()
-                .filter(|s| s.kind == Kind::Engine && e.runs(&s.spec.name))
+                // The specs this engine runs (not another registered
+                // before it).
+                .filter(|s| {
+                    s.engine(&self.engines).is_some_and(|f| {
+                        std::ptr::addr_eq(f as *const dyn Engine, e as *const dyn Engine)
+                    })
+                })
                 .map(|s| s.spec.clone())
                 .collect();
             if !mine.is_empty() {

@@ -20,6 +20,7 @@ mod conformance_arc;
 mod conformance_belady;
 mod conformance_traces;
 mod conformance_wtinylfu;
+mod disk;
 mod freshness;
 mod fuzz_readers;
 mod fuzz_specs;

@@ -47,8 +47,8 @@ impl Engine for RedisEngine {
         STRATEGIES
     }
 
-    fn runs(&self, name: &str) -> bool {
-        runs(name)
+    fn runs(&self, spec: &StrategySpec) -> bool {
+        runs(&spec.name)
     }
 
     fn validate(&self, spec: &StrategySpec) -> Result<String, SpecError> {
