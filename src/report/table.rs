@@ -54,6 +54,10 @@ fn capacity_cell(r: &RunResult) -> String {
     if r.capacity_spec == "server" {
         return "server".to_string();
     }
+    // A cache directory without `limit=` never evicts (joblib's default).
+    if r.capacity_spec == "disk" {
+        return "disk, no limit".to_string();
+    }
     if strategy.starts_with("tiered:") {
         if let Some((l1, l2)) = r
             .capacity_spec
@@ -208,6 +212,7 @@ mod tests {
         assert_eq!(cell("shared:lru", 2436, "objects", "10%"), "2436 (10%)");
         // The shared server: its own memory, no limit from cachesim (not 0B).
         assert_eq!(cell("redis", 0, "bytes", "server"), "server");
+        assert_eq!(cell("disk", 0, "bytes", "disk"), "disk, no limit");
         // A private server: in bytes its maxmemory; in objects the count.
         assert_eq!(
             cell("redis-lru:samples=5", 64 << 20, "bytes", "64MiB"),
