@@ -66,22 +66,26 @@ pub(crate) fn policies(data: &Dataset, opts: &PlotOptions) -> Option<String> {
             .iter()
             .find(|r| super::theme::base_name(&r.strategy) == "lru")
             .or(these.first())?;
-        let online = these.iter().filter(|r| {
-            let n = super::theme::base_name(&r.strategy);
-            n != "belady" && n != "none" && !crate::policy::needs_future(n)
-        });
         // The best for the reader: highest hit ratio (lowest miss ratio).
         let better = |a: &RunResult, b: &RunResult| match opts.y {
             super::YMetric::Hit => a.hit_ratio > b.hit_ratio,
             super::YMetric::Miss => a.miss_ratio < b.miss_ratio,
         };
-        let mut best: Option<&RunResult> = None;
-        for r in online {
-            if best.is_none_or(|b| better(r, b)) {
-                best = Some(r);
+        // The best strategy a real cache could run (not none, not an
+        // offline optimum), leaving out `skip`.
+        let best_online = |skip: Option<&str>| {
+            let mut best: Option<&RunResult> = None;
+            for r in these.iter().copied().copied() {
+                let n = super::theme::base_name(&r.strategy);
+                let online = n != "none" && !crate::policy::needs_future(n);
+                if online && skip != Some(r.strategy.as_str()) && best.is_none_or(|b| better(r, b))
+                {
+                    best = Some(r);
+                }
             }
-        }
-        let best = best?;
+            best
+        };
+        let best = best_online(None)?;
         let mut s = if best.strategy == base.strategy {
             let mut s = format!(
                 "{}: {} is the best online strategy ({})",
@@ -90,15 +94,7 @@ pub(crate) fn policies(data: &Dataset, opts: &PlotOptions) -> Option<String> {
                 percent(y(base), 1)
             );
             // And how far the next one is behind.
-            let mut second: Option<&RunResult> = None;
-            for r in these.iter().filter(|r| {
-                let n = super::theme::base_name(&r.strategy);
-                r.strategy != base.strategy && n != "none" && !crate::policy::needs_future(n)
-            }) {
-                if second.is_none_or(|b| better(r, b)) {
-                    second = Some(r);
-                }
-            }
+            let second = best_online(Some(&base.strategy));
             if let Some(r) = second {
                 s += &format!(
                     ", {} {} ({})",

@@ -44,15 +44,6 @@ pub(crate) fn workload_options(label: &str) -> Vec<String> {
     o
 }
 
-/// A duration in seconds as `--ttl` reads it: `1s`, `300s`, `0.5s`.
-fn seconds(s: f64) -> String {
-    if (s - s.round()).abs() < 1e-9 {
-        format!("{}s", s.round() as i64)
-    } else {
-        format!("{s}s")
-    }
-}
-
 /// The options a row shares with every run of its command (besides the
 /// workload and seed): trace reader, origin, fleet, warm-up, prefill.
 fn fixed_options(r: &RunResult) -> Vec<String> {
@@ -172,7 +163,7 @@ pub(crate) fn commands(rows: &[RunResult], extra: &[String]) -> Vec<String> {
         let axes = &mut per[si].1;
         push_new(&mut axes.capacities, capacity(r));
         if let Some(t) = r.ttl_s {
-            push_new(&mut axes.ttls, seconds(t));
+            push_new(&mut axes.ttls, crate::units::format_duration(t));
         }
         if !r.on_write.is_empty() {
             push_new(&mut axes.on_writes, r.on_write.clone());
@@ -370,7 +361,7 @@ mod tests {
         }
         assert_eq!(
             commands(&rows, &[]),
-            ["cachesim run --strategy ttl,lru --workload zipf --keys 1k --capacity 10% --ttl 1s,300s --seed 1"]
+            ["cachesim run --strategy ttl,lru --workload zipf --keys 1k --capacity 10% --ttl 1s,5m --seed 1"]
         );
         let mut r = row("lru", "1%");
         r.instances = 4;
