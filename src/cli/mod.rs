@@ -165,6 +165,30 @@ pub struct RunArgs {
     /// The directory of the disk strategy.
     #[command(flatten)]
     pub disk: DiskArgs,
+
+    /// The server of the memcached strategies.
+    #[command(flatten)]
+    pub memcached: MemcachedArgs,
+}
+
+/// `run`: the memcached strategies' server.
+#[derive(Debug, Args)]
+pub struct MemcachedArgs {
+    /// The memcached of the `memcached` strategy: HOST:PORT or
+    /// memcached://HOST[:PORT] [default: $MEMCACHED_URL, else
+    /// 127.0.0.1:11211].
+    #[arg(long, value_name = "HOST:PORT", value_parser = values::memcached_url)]
+    pub memcached_url: Option<crate::external::memcached::MemcachedUrl>,
+
+    /// Leave the run's keys (cachesim:<run id>:*) on the memcached at
+    /// --memcached-url instead of deleting them at the end.
+    #[arg(long)]
+    pub memcached_keep: bool,
+
+    /// The memcached binary that memcached-lru starts [default: memcached
+    /// on PATH].
+    #[arg(long, value_name = "PATH")]
+    pub memcached_bin: Option<PathBuf>,
 }
 
 /// `run`: the directory of the `disk` strategy.
@@ -380,12 +404,12 @@ pub struct RedisArgs {
     #[arg(long, value_name = "PATH")]
     pub redis_server_bin: Option<PathBuf>,
 
-    /// Bytes per value stored in Redis or on disk, instead of each
+    /// Bytes per value stored in Redis, memcached or on disk, instead of each
     /// request's size.
     #[arg(allow_negative_numbers = true, long, value_name = "BYTES", value_parser = values::value_size)]
     pub value_size: Option<u32>,
 
-    /// Send up to N gets to Redis as one pipeline (each request is charged
+    /// Send up to N gets to Redis or memcached as one pipeline (each request is charged
     /// its batch's round trip) [default: 1, no pipelining].
     #[arg(allow_negative_numbers = true, long, value_name = "N", value_parser = values::pipeline)]
     pub pipeline: Option<usize>,

@@ -118,6 +118,11 @@ pub fn redis_url(s: &str) -> Result<RedisUrl, String> {
     RedisUrl::parse(s)
 }
 
+/// `--memcached-url`: `HOST[:PORT]` or `memcached://HOST[:PORT]`.
+pub fn memcached_url(s: &str) -> Result<crate::external::memcached::MemcachedUrl, String> {
+    crate::external::memcached::MemcachedUrl::parse(s)
+}
+
 /// `--tls-ca`: a readable PEM file of CA certificates.
 pub fn tls_ca(s: &str) -> Result<std::path::PathBuf, String> {
     crate::external::tls::ca_file(s)

@@ -21,10 +21,14 @@ use std::sync::Arc;
 pub fn engines(
     redis: &crate::external::redis::RedisOptions,
     disk: &crate::external::disk::DiskOptions,
+    memcached: &crate::external::memcached::MemcachedOptions,
 ) -> Engines {
     // Disk first: it takes `tiered:LOCAL+disk`, Redis every other `tiered:`.
     Engines::new(vec![
         Arc::new(crate::external::disk::DiskEngine::new(disk.clone())),
+        Arc::new(crate::external::memcached::MemcachedEngine::new(
+            memcached.clone(),
+        )),
         Arc::new(crate::external::redis::RedisEngine::new(redis.clone())),
     ])
 }

@@ -32,12 +32,16 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
     let uses_disk = strategies
         .iter()
         .any(|s| crate::external::disk::runs(&split_shared(s).0));
+    let uses_memcached = strategies
+        .iter()
+        .any(|s| crate::external::memcached::runs(&split_shared(s).0));
     if external.is_empty() {
-        refuse_redis_options(a, uses_disk)?;
+        refuse_redis_options(a, uses_disk, uses_memcached)?;
     }
     let redis = redis_options(a, !external.is_empty())?;
     let disk = disk_options(a, uses_disk)?;
-    let engines = super::engines(&redis, &disk);
+    let memcached = memcached_options(a, uses_memcached)?;
+    let engines = super::engines(&redis, &disk, &memcached);
     let mut parsed = Vec::new();
     for spec in &strategies {
         let s = Strategy::parse(spec, &engines).map_err(super::spec_usage)?;
@@ -273,6 +277,48 @@ fn redis_options(a: &RunArgs, uses_redis: bool) -> Result<RedisOptions, CliError
     })
 }
 
+/// The memcached strategies' options. `$MEMCACHED_URL` only matters (and
+/// is only checked) when a strategy uses memcached; the memcached options
+/// without one would be ignored, so they are refused.
+fn memcached_options(
+    a: &RunArgs,
+    uses: bool,
+) -> Result<crate::external::memcached::MemcachedOptions, CliError> {
+    use crate::external::memcached::{MemcachedOptions, MemcachedUrl};
+    let m = &a.memcached;
+    if !uses {
+        let given = [
+            (m.memcached_url.is_some(), "--memcached-url"),
+            (m.memcached_keep, "--memcached-keep"),
+            (m.memcached_bin.is_some(), "--memcached-bin"),
+        ];
+        if let Some((_, opt)) = given.iter().find(|(set, _)| *set) {
+            return Err(usage(
+                opt,
+                "only applies to the memcached strategies (memcached, memcached-lru), and none of --strategy uses them",
+            ));
+        }
+        return Ok(MemcachedOptions::default());
+    }
+    let url = match &m.memcached_url {
+        Some(u) => u.clone(),
+        None => match std::env::var("MEMCACHED_URL") {
+            Ok(u) if !u.trim().is_empty() => {
+                MemcachedUrl::parse(u.trim()).map_err(|e| usage("$MEMCACHED_URL", e))?
+            }
+            _ => MemcachedUrl::default(),
+        },
+    };
+    Ok(MemcachedOptions {
+        url,
+        keep: m.memcached_keep,
+        bin: m.memcached_bin.clone(),
+        value_size: a.redis.value_size,
+        pipeline: a.redis.pipeline.unwrap_or(1),
+        key_ttl: 86_400,
+    })
+}
+
 /// The `disk` strategy's options. A `--disk-dir` that is not empty and not
 /// a disk cache is refused here, before any work, and left untouched;
 /// `--disk-keep` and `--disk-cold` without a disk strategy would be
@@ -318,11 +364,18 @@ fn disk_options(
 /// `--pipeline 16` expects it to matter. Where the server is and what to
 /// do with it (`--redis-url`, `--redis-keep`, `--redis-server-bin`) are
 /// settings, like `$REDIS_URL`, and may be given to every run of a script.
-fn refuse_redis_options(a: &RunArgs, uses_disk: bool) -> Result<(), CliError> {
+fn refuse_redis_options(
+    a: &RunArgs,
+    uses_disk: bool,
+    uses_memcached: bool,
+) -> Result<(), CliError> {
     let r = &a.redis;
     let given = [
-        (r.value_size.is_some() && !uses_disk, "--value-size"),
-        (r.pipeline.is_some(), "--pipeline"),
+        (
+            r.value_size.is_some() && !uses_disk && !uses_memcached,
+            "--value-size",
+        ),
+        (r.pipeline.is_some() && !uses_memcached, "--pipeline"),
         (r.clients.is_some(), "--clients"),
         (r.redis_pace.is_some(), "--redis-pace"),
     ];

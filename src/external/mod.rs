@@ -2,8 +2,10 @@
 //! folder is one kind; everything here fails with a message that names the URL.
 
 pub mod disk;
+pub mod memcached;
 pub(crate) mod net;
 pub mod postgres;
+pub(crate) mod process;
 pub mod redis;
 pub(crate) mod tls;
 
@@ -15,5 +17,8 @@ pub use redis::{cluster as redis_cluster, resp};
 /// (after the in-process ones): every backend that brings strategies adds
 /// its table here.
 pub(crate) fn strategies() -> impl Iterator<Item = &'static crate::policy::StrategyInfo> {
-    redis::STRATEGIES.iter().chain(disk::STRATEGIES)
+    redis::STRATEGIES
+        .iter()
+        .chain(memcached::STRATEGIES)
+        .chain(disk::STRATEGIES)
 }

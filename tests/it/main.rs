@@ -27,6 +27,7 @@ mod fuzz_specs;
 mod interrupts;
 mod latency;
 mod legible_charts;
+mod memcached;
 mod memory_limit;
 mod mrc_confidence;
 mod mrc_conformance;

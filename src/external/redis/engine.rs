@@ -428,7 +428,7 @@ impl<'a> Run<'a> {
             .cmd(&["CONFIG", "SET", "maxmemory", &limit]);
         set.map_err(broken)?;
         if !self.opts.quiet {
-            let (name, pid, port) = (&self.spec.canonical, s.pid, s.port);
+            let (name, pid, port) = (&self.spec.canonical, s.pid(), s.port);
             pb.suspend(|| {
                 eprintln!("{name}: private redis-server pid {pid} on 127.0.0.1:{port}, maxmemory {maxmemory} bytes{note}")
             });

@@ -3,91 +3,31 @@
 //! happens to cachesim, so no run leaves a server behind.
 
 use super::resp::Conn;
+use crate::external::process::{free_port, Program, Watched};
 use crate::sim::runner::RunError;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
-const INSTALL_HINT: &str = "install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or pass --redis-server-bin PATH";
+pub(super) use crate::external::process::run_id;
 
-static RUN_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// A run id unique on this machine: pid, time, counter.
-pub(super) fn run_id() -> String {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_micros())
-        .unwrap_or(0);
-    format!(
-        "{}-{:x}-{}",
-        std::process::id(),
-        t,
-        RUN_COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
-}
+const REDIS_SERVER: Program = Program {
+    name: "redis-server",
+    option: "--redis-server-bin",
+    install: "install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis)",
+};
 
 /// Finds the `redis-server` binary: `--redis-server-bin`, or on `PATH`.
 pub(crate) fn server_binary(given: Option<&Path>, strategy: &str) -> Result<PathBuf, RunError> {
-    if let Some(p) = given {
-        use std::os::unix::fs::PermissionsExt;
-        let problem = match std::fs::metadata(p) {
-            Ok(m) if m.is_dir() => "is a directory, not the redis-server program",
-            Ok(m) if !m.is_file() => "is not a regular file",
-            Ok(m) if m.permissions().mode() & 0o111 == 0 => "is not executable",
-            Ok(_) => return Ok(p.to_path_buf()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "does not exist",
-            Err(_) => "cannot be read",
-        };
-        return Err(RunError::Backend(format!(
-            "strategy '{strategy}' starts a private redis-server, but --redis-server-bin '{}' {problem}; {INSTALL_HINT}",
-            p.display()
-        )));
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    for dir in std::env::split_paths(&path) {
-        let p = dir.join("redis-server");
-        if p.is_file() {
-            return Ok(p);
-        }
-    }
-    Err(RunError::Backend(format!(
-        "strategy '{strategy}' starts a private redis-server, but none is on PATH; {INSTALL_HINT}"
-    )))
+    REDIS_SERVER.find(given, strategy)
 }
 
 /// A private `redis-server` on a free loopback port, no persistence, gone
-/// when this guard is dropped (on success, on error, on panic unwinding).
-///
-/// It runs under a small `sh` watchdog whose stdin is a pipe from cachesim:
-/// when cachesim exits for any reason (even `SIGKILL`) the pipe closes, the
-/// watchdog's `read` returns and it kills the server. The watchdog and the
-/// server are a process group of their own, and the watchdog ignores
-/// `SIGINT`, `SIGTERM` and `SIGHUP`: Ctrl-C (`SIGINT` to the terminal's
-/// whole process group) reaches cachesim only, which stops the run and
-/// stops the server itself; were cachesim killed, the watchdog still
-/// outlives it to clean up. The server's log and working directory are a
-/// temporary directory, removed on drop (or by the watchdog once the server
-/// is gone).
+/// when this guard is dropped, under a watchdog ([`Watched`]). Its log and
+/// working directory are a temporary directory, removed with it.
 pub(crate) struct PrivateServer {
-    sh: Child,
-    stdin: Option<ChildStdin>,
-    pub pid: u32,
+    proc: Watched,
     pub port: u16,
-    dir: PathBuf,
 }
-
-const WATCHDOG: &str = r#"bin=$1; shift
-"$bin" "$@" </dev/null >/dev/null 2>>"$CACHESIM_REDIS_LOG" &
-r=$!
-trap '' INT TERM HUP
-echo "$r"
-read _ignored
-kill "$r" 2>/dev/null
-wait "$r"
-case "$CACHESIM_REDIS_DIR" in */cachesim-redis-*) rm -rf "$CACHESIM_REDIS_DIR" ;; esac
-"#;
 
 /// The major version `bin --version` prints (`Redis server v=7.0.15 ...`),
 /// 0 when it says none.
@@ -163,22 +103,6 @@ fn server_args(
     args
 }
 
-fn free_port() -> std::io::Result<u16> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(l.local_addr()?.port())
-}
-
-/// Whether process `pid` has exited (gone or a zombie), on Linux.
-fn exited(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(s) => s
-            .rsplit_once(')')
-            .map(|(_, rest)| rest.trim_start().starts_with('Z'))
-            .unwrap_or(false),
-        Err(_) => Path::new("/proc/self").exists(),
-    }
-}
-
 impl PrivateServer {
     /// Starts a server with `maxmemory-policy` `policy` and `samples`, and
     /// waits until it answers; a port taken meanwhile is retried (5 times).
@@ -186,88 +110,37 @@ impl PrivateServer {
         let mut last = String::new();
         let steady = major_version(bin) >= 7;
         for _attempt in 0..5 {
-            let mut server = PrivateServer::spawn(bin, policy, samples, steady)?;
-            if server.answers() {
+            let dir = Watched::new_dir("redis")?;
+            let log = dir.join("redis.log");
+            let port = free_port()?;
+            let args = server_args(port, policy, samples, &dir, &log, steady);
+            let server = PrivateServer {
+                proc: Watched::spawn(bin, &args, dir, log)?,
+                port,
+            };
+            let answers = server.proc.wait_ready(|| {
+                Conn::connect("127.0.0.1", port).is_ok_and(|mut c| c.cmd(&["PING"]).is_ok())
+            });
+            if answers {
                 if steady {
                     server.fix_reply_buffers()?;
                 }
                 return Ok(server);
             }
-            last = std::fs::read_to_string(server.dir.join("redis.log")).unwrap_or_default();
-            let in_use = last.contains("Address already in use");
-            server.stop();
-            if !in_use {
+            last = server.proc.log_tail(5);
+            if !last.contains("Address already in use") {
                 break;
             }
         }
-        let tail: Vec<&str> = last.lines().rev().take(5).collect();
         Err(RunError::Backend(format!(
-            "the private redis-server ({}) did not start: {}",
+            "the private redis-server ({}) did not start: {last}",
             bin.display(),
-            tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
         )))
     }
 
-    /// Starts the server under its watchdog, on a free port, with a new
-    /// temporary directory; the watchdog says the server's pid.
-    fn spawn(
-        bin: &Path,
-        policy: &str,
-        samples: u64,
-        steady: bool,
-    ) -> Result<PrivateServer, RunError> {
-        let dir = std::env::temp_dir().join(format!("cachesim-redis-{}", run_id()));
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| RunError::Backend(format!("cannot create {}: {e}", dir.display())))?;
-        let log = dir.join("redis.log");
-        let port =
-            free_port().map_err(|e| RunError::Backend(format!("cannot find a free port: {e}")))?;
-        let mut sh = Command::new("sh");
-        // Its own process group: out of reach of the terminal's Ctrl-C.
-        std::os::unix::process::CommandExt::process_group(&mut sh, 0);
-        let mut sh = sh
-            .arg("-c")
-            .arg(WATCHDOG)
-            .arg("sh")
-            .arg(bin)
-            .args(server_args(port, policy, samples, &dir, &log, steady))
-            .env("CACHESIM_REDIS_LOG", &log)
-            .env("CACHESIM_REDIS_DIR", &dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| RunError::Backend(format!("cannot start sh for redis-server: {e}")))?;
-        let stdin = sh.stdin.take();
-        let mut line = String::new();
-        if let Some(out) = sh.stdout.take() {
-            BufReader::new(out).read_line(&mut line).ok();
-        }
-        let pid: u32 = line.trim().parse().unwrap_or(0);
-        Ok(PrivateServer {
-            sh,
-            stdin,
-            pid,
-            port,
-            dir,
-        })
-    }
-
-    /// Whether the server answers `PING` within 5 s (`false` as soon as it
-    /// has exited).
-    fn answers(&self) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            if let Ok(mut c) = Conn::connect("127.0.0.1", self.port) {
-                if c.cmd(&["PING"]).is_ok() {
-                    return true;
-                }
-            }
-            if self.pid == 0 || exited(self.pid) || Instant::now() > deadline {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+    /// The server's pid.
+    pub(crate) fn pid(&self) -> u32 {
+        self.proc.pid
     }
 
     /// Keeps every client's reply buffer at its size (see [`STEADY_MEMORY`]).
@@ -280,17 +153,5 @@ impl PrivateServer {
                 self.port
             ))
         })
-    }
-
-    fn stop(&mut self) {
-        drop(self.stdin.take());
-        let _ = self.sh.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-impl Drop for PrivateServer {
-    fn drop(&mut self) {
-        self.stop();
     }
 }

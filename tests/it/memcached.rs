@@ -1,0 +1,267 @@
+//! The memcached strategies against real servers: private `memcached`s
+//! this file starts on free ports (as the "shared" server, so that what
+//! a run leaves behind can be listed exactly), the machine's memcached on
+//! 127.0.0.1:11211, and the private server `memcached-lru` starts itself.
+//! Skips (or fails under CACHESIM_REQUIRE_SERVICES=1) when there is no
+//! memcached binary or no server answers.
+
+use crate::common::{self, cachesim, fails_with, free_port, json, u, which, Server};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::Command;
+
+/// A memcached of `mb` MiB on a free port, stopped when dropped.
+fn start_memcached(mb: u32) -> Option<(Server, u16)> {
+    let bin = which("memcached")?;
+    let port = free_port();
+    let mut cmd = Command::new(bin);
+    cmd.args(["-l", "127.0.0.1", "-U", "0", "-p", &port.to_string()])
+        .args(["-m", &mb.to_string()]);
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        cmd.args(["-u", "root"]);
+    }
+    let child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let mut s = Server(child);
+    let addr = format!("127.0.0.1:{port}");
+    common::wait_until(&mut s, || TcpStream::connect(&addr).is_ok()).ok()?;
+    Some((s, port))
+}
+
+macro_rules! memcached_or_skip {
+    ($mb:expr) => {
+        match start_memcached($mb) {
+            Some(s) => s,
+            None => skip_or_fail!(
+                "no memcached binary on PATH, or it did not start (apt-get install memcached)"
+            ),
+        }
+    };
+}
+
+/// Every key on the server (`lru_crawler metadump all`), URL-decoded.
+fn keys_on(port: u16) -> Vec<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(b"lru_crawler metadump all\r\n").unwrap();
+    let mut r = BufReader::new(s);
+    let mut keys = Vec::new();
+    loop {
+        let mut l = String::new();
+        r.read_line(&mut l).unwrap();
+        let l = l.trim_end();
+        if l == "END" || l.is_empty() {
+            return keys;
+        }
+        if let Some(k) = l.strip_prefix("key=") {
+            let k = k.split(' ').next().unwrap().replace("%3A", ":");
+            keys.push(k);
+        }
+    }
+}
+
+fn stat(port: u16, name: &str) -> u64 {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(b"stats\r\n").unwrap();
+    let mut r = BufReader::new(s);
+    loop {
+        let mut l = String::new();
+        r.read_line(&mut l).unwrap();
+        assert_ne!(l.trim_end(), "END", "no stat {name}");
+        let p: Vec<&str> = l.split_whitespace().collect();
+        if p.len() == 3 && p[1] == name {
+            return p[2].parse().unwrap();
+        }
+    }
+}
+
+fn run(args: &[&str]) -> std::process::Output {
+    cachesim(args, Path::new(env!("CARGO_MANIFEST_DIR")))
+}
+
+const SMALL: [&str; 12] = [
+    "--workload",
+    "zipf",
+    "--requests",
+    "40k",
+    "--keys",
+    "4k",
+    "--seed",
+    "7",
+    "--no-save",
+    "--format",
+    "json",
+    "--no-latency",
+];
+
+#[test]
+fn unbounded_hits_equal_an_unbounded_local_cache_exactly() {
+    let (_s, port) = memcached_or_skip!(64);
+    let url = format!("127.0.0.1:{port}");
+    // Plain gets; then writes (invalidate and update), TTL expiry in
+    // request time, warm-up and windows: the loop's rules, unchanged.
+    for extra in [
+        &[][..],
+        &["--write-ratio", "0.1", "--ttl", "3s"][..],
+        &["--write-ratio", "0.2", "--on-write", "update"][..],
+        &["--warmup", "5k"][..],
+    ] {
+        for pipeline in ["1", "32"] {
+            let mut args = vec!["run", "-s", "memcached,lru", "-c", "100%"];
+            args.extend(SMALL);
+            args.extend(["--memcached-url", &url, "--pipeline", pipeline]);
+            args.extend(extra);
+            let rows = json(&run(&args));
+            let (m, l) = (&rows[0], &rows[1]);
+            assert_eq!(m["strategy"], "memcached");
+            for col in ["gets", "hits", "misses", "sets", "expirations", "requests"] {
+                assert_eq!(
+                    u(m, col),
+                    u(l, col),
+                    "{col} with {extra:?}, pipeline {pipeline}"
+                );
+            }
+            assert!(u(m, "hits") > 0);
+            assert_eq!(m["capacity_spec"], "server");
+        }
+    }
+    // Every run deleted its keys.
+    assert_eq!(keys_on(port), Vec::<String>::new());
+}
+
+#[test]
+fn the_run_counts_and_deletes_its_keys_or_keeps_them() {
+    let (_s, port) = memcached_or_skip!(64);
+    let url = format!("127.0.0.1:{port}");
+    let mut args = vec!["run", "-s", "memcached", "-c", "100%"];
+    args.extend(SMALL);
+    args.extend(["--memcached-url", &url, "--pipeline", "8"]);
+    let rows = json(&run(&args));
+    let distinct = u(&rows[0], "distinct_keys");
+    assert_eq!(u(&rows[0], "memory_objects"), distinct);
+    assert!(keys_on(port).is_empty());
+    args.push("--memcached-keep");
+    let rows = json(&run(&args));
+    assert_eq!(u(&rows[0], "memory_objects"), distinct);
+    let keys = keys_on(port);
+    assert_eq!(keys.len() as u64, distinct);
+    // Only under the run's prefix: cachesim:<16 hex>:<key>.
+    let prefix = &keys[0][..26];
+    assert!(
+        prefix.starts_with("cachesim:") && prefix.ends_with(':'),
+        "{prefix}"
+    );
+    assert!(keys.iter().all(|k| k.starts_with(prefix)));
+    assert!(keys.iter().all(|k| k[26..].parse::<u64>().is_ok()));
+}
+
+#[test]
+fn memcached_lru_runs_a_private_server_of_the_capacity() {
+    if which("memcached").is_none() {
+        skip_or_fail!("no memcached binary on PATH (apt-get install memcached)");
+    }
+    let mut args = vec!["run", "-s", "memcached-lru", "-c", "2MiB,4MiB"];
+    args.extend(SMALL);
+    args.extend([
+        "--requests",
+        "200k",
+        "--keys",
+        "100k",
+        "--value-size",
+        "100",
+    ]);
+    args.extend(["--pipeline", "16"]);
+    let rows = json(&run(&args));
+    // 100-byte values under 27-31-byte keys are 185-190-byte items, in
+    // the 192-byte class: 5461 per 1 MiB page (as `stats slabs` says).
+    for (r, pages) in rows.iter().zip([2, 4]) {
+        assert_eq!(u(r, "capacity"), pages << 20);
+        assert_eq!(r["capacity_spec"], format!("{pages}MiB (-m {pages})"));
+        assert_eq!(u(r, "memory_objects"), pages * 5461, "{r}");
+        // Everything written was stored; what is not resident was evicted.
+        assert_eq!(u(r, "evictions"), u(r, "misses") - u(r, "memory_objects"));
+    }
+    assert!(u(&rows[1], "hits") > u(&rows[0], "hits"));
+    // A capacity in objects cannot size -m.
+    let o = run(&["run", "-s", "memcached-lru", "-c", "1000", "--no-save"]);
+    fails_with(&o, 1, "give --capacity in bytes", "count capacity");
+}
+
+#[test]
+fn the_machines_memcached_answers_on_its_port() {
+    if TcpStream::connect("127.0.0.1:11211").is_err() {
+        skip_or_fail!("no memcached answers on 127.0.0.1:11211");
+    }
+    let mut args = vec!["run", "-s", "memcached,lru", "-c", "100%"];
+    args.extend(SMALL);
+    args.extend(["--pipeline", "64"]);
+    let rows = json(&run(&args));
+    assert_eq!(u(&rows[0], "hits"), u(&rows[1], "hits"));
+    let _ = stat(11211, "curr_items");
+}
+
+#[test]
+fn restarts_leave_memcached_full() {
+    let (_s, port) = memcached_or_skip!(64);
+    let url = format!("127.0.0.1:{port}");
+    let mut args = vec!["run", "-s", "memcached,lru", "-c", "100%"];
+    args.extend(SMALL);
+    args.extend(["--memcached-url", &url]);
+    let plain = json(&run(&args));
+    args.extend(["--restart-every", "10000"]);
+    let restarted = json(&run(&args));
+    // The server keeps its contents across deploys; the process's LRU does not.
+    assert_eq!(u(&restarted[0], "hits"), u(&plain[0], "hits"));
+    assert!(u(&restarted[1], "hits") < u(&plain[1], "hits"));
+    assert_eq!(u(&restarted[1], "restarts"), 3);
+}
+
+#[test]
+fn bad_addresses_and_options_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.csv");
+    let out_s = out.to_str().unwrap();
+    let o = run(&[
+        "run",
+        "-s",
+        "memcached",
+        "--memcached-url",
+        "127.0.0.1:1",
+        "-o",
+        out_s,
+    ]);
+    fails_with(
+        &o,
+        1,
+        "memcached at 127.0.0.1:1 (--memcached-url)",
+        "unreachable",
+    );
+    assert!(!out.exists(), "no half-written result file");
+    let o = run(&["run", "-s", "memcached", "--memcached-url", "h:x"]);
+    fails_with(&o, 2, "--memcached-url", "bad port");
+    let o = run(&["run", "-s", "lru", "--memcached-keep", "--no-save"]);
+    fails_with(&o, 2, "--memcached-keep", "option without the strategy");
+    let o = run(&["run", "-s", "memcached:m=1", "--no-save"]);
+    fails_with(&o, 2, "takes no parameters", "parameter");
+    let o = run(&[
+        "run",
+        "-s",
+        "memcached-lru",
+        "-c",
+        "1MiB",
+        "--memcached-bin",
+        "/nonexistent",
+        "--no-save",
+    ]);
+    fails_with(
+        &o,
+        1,
+        "--memcached-bin '/nonexistent' does not exist",
+        "binary",
+    );
+}
