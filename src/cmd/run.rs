@@ -216,6 +216,21 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
                 ),
             ));
         }
+        if s.kind == Kind::Policy && crate::policy::needs_byte_capacity(&s.spec.name) {
+            if let Some(c) = capacities
+                .iter()
+                .find(|c| c.kind() != crate::sim::capacity::CapacityKind::Bytes)
+            {
+                return Err(usage(
+                    "--capacity",
+                    format!(
+                        "strategy '{}' models memory in bytes and reads each object's size from it: give a byte capacity (e.g. 4MiB), not '{}'",
+                        s.spec.name,
+                        c.label()
+                    ),
+                ));
+            }
+        }
         if matches!(s.kind, Kind::TieredLocal { .. }) && redis.l1_capacity.is_none() {
             return Err(usage(
                 "--l1-capacity",

@@ -430,6 +430,12 @@ pub(crate) fn run_one_timeline(
     }
     let cap = cfg.capacity.resolve(w.distinct);
     let kind = cfg.capacity.kind();
+    if policy::needs_byte_capacity(&strategy.spec.name) && kind != CapacityKind::Bytes {
+        return Err(RunError::Workload(format!(
+            "strategy '{}' models memory in bytes and reads each object's size from it: give a byte capacity (e.g. 4MiB)",
+            strategy.spec.name
+        )));
+    }
     // `shared:<spec>` runs the fleet against one shared cache;
     // `tiered-local:L1+L2` puts an L1 per instance in front of it.
     let (spec, shared) = (&strategy.spec, strategy.shared);

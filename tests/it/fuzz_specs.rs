@@ -169,6 +169,7 @@ fn strategy_specs_never_panic_and_errors_name_the_strategy() {
         "ttl:ttl=30s",
         "wtinylfu:window=0.01",
         "sampled-lru:samples=5",
+        "memcached-sim:prefix=26",
         "lirs:hir=0.01",
         "clock:bits=2",
         "lru,fifo,arc",
