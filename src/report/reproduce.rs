@@ -2,8 +2,8 @@
 //! report prints them under each figure and at the end. Everything a row
 //! records about how it was run becomes an option again: the workload (or
 //! trace), strategies, capacities, the `--ttl` and `--on-write` axes, the
-//! origin, the fleet, warm-up, prefill and seed; a timeline's window comes
-//! from its rows' spacing.
+//! origin, the fleet, warm-up, prefill, restarts and seed; a timeline's
+//! window comes from its rows' spacing.
 
 use crate::sim::phases::TimelineRow;
 use crate::sim::RunResult;
@@ -45,7 +45,8 @@ pub(crate) fn workload_options(label: &str) -> Vec<String> {
 }
 
 /// The options a row shares with every run of its command (besides the
-/// workload and seed): trace reader, origin, fleet, warm-up, prefill.
+/// workload and seed): trace reader, origin, fleet, warm-up, prefill,
+/// restarts.
 fn fixed_options(r: &RunResult) -> Vec<String> {
     let mut o = Vec::new();
     if !r.trace_format.is_empty() {
@@ -78,6 +79,13 @@ fn fixed_options(r: &RunResult) -> Vec<String> {
     if !r.prefill.is_empty() {
         o.push("--prefill".into());
         o.push(shell_word(&r.prefill));
+    }
+    if !r.restart_every.is_empty() {
+        o.push("--restart-every".into());
+        o.push(shell_word(&r.restart_every));
+        if r.rolling {
+            o.push("--rolling".into());
+        }
     }
     o
 }
@@ -256,7 +264,10 @@ pub(crate) fn timeline_commands(rows: &[(String, TimelineRow)]) -> Vec<String> {
                 // A timeline does not say how latency was run; the hit
                 // ratios do not depend on it.
                 origin: "2ms".into(),
-                instances: 1,
+                instances: t.instances,
+                balance: t.balance.clone(),
+                restart_every: t.restart_every.clone(),
+                rolling: t.rolling,
                 ..RunResult::default()
             });
         }
@@ -370,6 +381,56 @@ mod tests {
         assert_eq!(
             commands(&[r], &["--window".into(), "1000".into()]),
             ["cachesim run --strategy lru --workload zipf --keys 1k --capacity 1% --origin-latency lognormal:2ms,0.8 --instances 4 --balance key-hash --window 1000 --seed 1"]
+        );
+    }
+
+    #[test]
+    fn restarts_come_back_with_rolling_and_the_fleet_of_a_timeline() {
+        let mut r = row("lru", "1%");
+        r.restart_every = "1h".into();
+        assert_eq!(
+            commands(&[r.clone()], &[]),
+            ["cachesim run --strategy lru --workload zipf --keys 1k --capacity 1% --restart-every 1h --seed 1"]
+        );
+        r.restart_every = "100000".into();
+        r.rolling = true;
+        r.instances = 4;
+        // Runs with other restarts are other commands.
+        let plain = row("lru", "1%");
+        assert_eq!(
+            commands(&[r.clone(), plain], &[]),
+            [
+                "cachesim run --strategy lru --workload zipf --keys 1k --capacity 1% --instances 4 --restart-every 100000 --rolling --seed 1",
+                "cachesim run --strategy lru --workload zipf --keys 1k --capacity 1% --seed 1",
+            ]
+        );
+        // A timeline row names the fleet and the restarts too: --rolling
+        // needs --instances.
+        let t = |request: u64| TimelineRow {
+            workload: "zipf:keys=1k".into(),
+            strategy: "lru".into(),
+            capacity: 10,
+            seed: 1,
+            request,
+            time_s: 0.0,
+            window_hit_ratio: None,
+            cumulative_hit_ratio: None,
+            ttl_s: None,
+            window_gets: 0,
+            window_hits: 0,
+            window_stale_hits: 0,
+            prefill: String::new(),
+            on_write: "invalidate".into(),
+            restarts: 0,
+            restart_every: "30s".into(),
+            rolling: true,
+            instances: 3,
+            balance: "round-robin".into(),
+        };
+        let rows = vec![("a".to_string(), t(500)), ("a".to_string(), t(1000))];
+        assert_eq!(
+            timeline_commands(&rows),
+            ["cachesim run --strategy lru --workload zipf --keys 1k --capacity 10 --instances 3 --balance round-robin --restart-every 30s --rolling --window 500 --seed 1"]
         );
     }
 }

@@ -200,6 +200,13 @@ pub struct RunResult {
     /// instance of a fleet of K counts K). 0 without the option.
     #[serde(default)]
     pub restarts: u64,
+    /// `--restart-every` as [`crate::sim::restart::RestartEvery::label`]
+    /// writes it (`1h`, `100000`); empty without the option.
+    #[serde(default)]
+    pub restart_every: String,
+    /// `--rolling`: restarts one instance at a time (false without it).
+    #[serde(default)]
+    pub rolling: bool,
     /// The group rows of this run (`--group-by`), written right after it.
     #[serde(skip)]
     pub groups: Vec<RunResult>,
@@ -272,6 +279,8 @@ pub const COLUMNS: &[&str] = &[
     "prefill",
     "lat_spectrum_us",
     "restarts",
+    "restart_every",
+    "rolling",
 ];
 
 /// Columns that are measurements of this machine (wall time, timed cache

@@ -809,6 +809,13 @@ pub(crate) fn base_result(
             .prefill
             .map(|k| format!("top:{k}"))
             .unwrap_or_default(),
+        restart_every: cfg
+            .fresh
+            .opts
+            .restart
+            .map(|r| r.every.label())
+            .unwrap_or_default(),
+        rolling: cfg.fresh.opts.restart.is_some_and(|r| r.rolling),
         origin_requests: c.misses,
         origin: cfg.latency.as_ref().map(|o| o.label()).unwrap_or_default(),
         writes: c.sets,
