@@ -154,8 +154,8 @@ pub struct RunResult {
     /// empty otherwise.
     #[serde(default)]
     pub l1_hit_p99_us: Option<f64>,
-    /// Median latency of Redis hits (`redis*`, or the L2 of `tiered:*`),
-    /// microseconds; empty otherwise.
+    /// Median latency of Redis hits (`redis*`, or the L2 of `tiered:*`,
+    /// Redis or disk), microseconds; empty otherwise.
     #[serde(default)]
     pub l2_hit_p50_us: Option<f64>,
     /// 99th percentile latency of Redis hits (`redis*`, or the L2 of

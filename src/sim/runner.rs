@@ -55,6 +55,16 @@ pub enum RunError {
     /// A backend failed (a server unreachable, a connection lost...).
     #[error("{0}")]
     Backend(String),
+    /// An option (`option`) asks for what a strategy cannot do, found by
+    /// the plan before any run (a strategy that does not run in a fleet):
+    /// a usage error naming the option.
+    #[error("{message}")]
+    Usage {
+        /// The option the command names (`--instances`).
+        option: &'static str,
+        /// What is wrong.
+        message: String,
+    },
     /// A signal (Ctrl-C, `kill`) stopped the run before it finished; see
     /// [`crate::interrupt`].
     #[error("interrupted")]
