@@ -90,16 +90,25 @@ fn fixed_options(r: &RunResult) -> Vec<String> {
     o
 }
 
-/// The capacity as it was asked for.
-fn capacity(r: &RunResult) -> String {
-    if r.capacity_spec.is_empty() {
-        if r.capacity_unit == "bytes" {
+/// The capacity as it was asked for; `None` for a `disk` cache, which
+/// `--capacity` does not size (`disk`, `limit=1GiB`). The L1 of
+/// `tiered:LOCAL+disk` (`l1=10%+disk`) is `--capacity`'s.
+fn capacity(r: &RunResult) -> Option<String> {
+    let spec = r.capacity_spec.as_str();
+    if spec.is_empty() {
+        return Some(if r.capacity_unit == "bytes" {
             format!("{}B", r.capacity)
         } else {
             r.capacity.to_string()
-        }
-    } else {
-        r.capacity_spec.clone()
+        });
+    }
+    let disk = |l2: &str| l2 == "disk" || l2.starts_with("limit=");
+    if r.strategy == "disk" || r.strategy.starts_with("disk:") {
+        return None;
+    }
+    match spec.strip_prefix("l1=").and_then(|s| s.split_once('+')) {
+        Some((l1, l2)) if disk(l2) => Some(l1.to_string()),
+        _ => Some(spec.to_string()),
     }
 }
 
@@ -169,7 +178,9 @@ pub(crate) fn commands(rows: &[RunResult], extra: &[String]) -> Vec<String> {
             }
         };
         let axes = &mut per[si].1;
-        push_new(&mut axes.capacities, capacity(r));
+        if let Some(c) = capacity(r) {
+            push_new(&mut axes.capacities, c);
+        }
         if let Some(t) = r.ttl_s {
             push_new(&mut axes.ttls, crate::units::format_duration(t));
         }
@@ -200,8 +211,10 @@ pub(crate) fn commands(rows: &[RunResult], extra: &[String]) -> Vec<String> {
                 shell_word(&strategies.join(",")),
             ];
             cmd.extend(workload_options(workload));
-            cmd.push("--capacity".into());
-            cmd.push(shell_word(&axes.capacities.join(",")));
+            if !axes.capacities.is_empty() {
+                cmd.push("--capacity".into());
+                cmd.push(shell_word(&axes.capacities.join(",")));
+            }
             if !axes.ttls.is_empty() {
                 cmd.push("--ttl".into());
                 cmd.push(axes.ttls.join(","));
@@ -381,6 +394,25 @@ mod tests {
         assert_eq!(
             commands(&[r], &["--window".into(), "1000".into()]),
             ["cachesim run --strategy lru --workload zipf --keys 1k --capacity 1% --origin-latency lognormal:2ms,0.8 --instances 4 --balance key-hash --window 1000 --seed 1"]
+        );
+    }
+
+    #[test]
+    fn disk_rows_give_no_capacity_and_a_disk_l1_gives_its_own() {
+        let mut rows = vec![row("lru", "1%"), row("lru", "10%")];
+        let mut d = row("disk:limit=64KiB:every=1000", "limit=64KiB");
+        rows.push(d.clone());
+        d.strategy = "disk".into();
+        d.capacity_spec = "disk".into();
+        rows.push(d);
+        rows.push(row("tiered:lru+disk", "l1=1%+disk"));
+        rows.push(row("tiered:lru+disk", "l1=10%+disk"));
+        assert_eq!(
+            commands(&rows, &[]),
+            [
+                "cachesim run --strategy lru,tiered:lru+disk --workload zipf --keys 1k --capacity 1%,10% --seed 1",
+                "cachesim run --strategy disk:limit=64KiB:every=1000,disk --workload zipf --keys 1k --seed 1",
+            ]
         );
     }
 
