@@ -65,6 +65,7 @@ pub fn run_error(e: crate::sim::runner::RunError) -> CliError {
         RunError::Spec(s) => spec_usage(s),
         e @ RunError::WarmupTooLong { .. } => usage("--warmup", e),
         e @ RunError::TooManyWindows { .. } => usage("--window", e),
+        RunError::Usage { option, message } => usage(option, message),
         e => CliError::Runtime(anyhow::Error::new(e)),
     }
 }

@@ -476,6 +476,13 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
     let quiet = a.output.quiet;
     let plan = plan_from_args(&a)?;
     plan.check_run_count().map_err(CliError::Usage)?;
+    let once = plan.measured_once();
+    if !(once.is_empty() || quiet) {
+        eprintln!(
+            "note: --capacity does not size {} (measured once, not once per capacity)",
+            once.join(", ")
+        );
+    }
     if let Some(asked) = plan.threads {
         let why = format!(
             "at most one per run and {} per core; runs on a server run one at a time",

@@ -363,6 +363,10 @@ mod tests {
             prefill: prefill.into(),
             on_write: "invalidate".into(),
             restarts: 0,
+            restart_every: String::new(),
+            rolling: false,
+            instances: 1,
+            balance: String::new(),
         };
         let cold = [
             t(1000, 0.1, ""),

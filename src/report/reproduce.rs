@@ -2,8 +2,8 @@
 //! report prints them under each figure and at the end. Everything a row
 //! records about how it was run becomes an option again: the workload (or
 //! trace), strategies, capacities, the `--ttl` and `--on-write` axes, the
-//! origin, the fleet, warm-up, prefill and seed; a timeline's window comes
-//! from its rows' spacing.
+//! origin, the fleet, warm-up, prefill, restarts and seed; a timeline's
+//! window comes from its rows' spacing.
 
 use crate::sim::phases::TimelineRow;
 use crate::sim::RunResult;
@@ -45,7 +45,8 @@ pub(crate) fn workload_options(label: &str) -> Vec<String> {
 }
 
 /// The options a row shares with every run of its command (besides the
-/// workload and seed): trace reader, origin, fleet, warm-up, prefill.
+/// workload and seed): trace reader, origin, fleet, warm-up, prefill,
+/// restarts.
 fn fixed_options(r: &RunResult) -> Vec<String> {
     let mut o = Vec::new();
     if !r.trace_format.is_empty() {
@@ -79,19 +80,35 @@ fn fixed_options(r: &RunResult) -> Vec<String> {
         o.push("--prefill".into());
         o.push(shell_word(&r.prefill));
     }
+    if !r.restart_every.is_empty() {
+        o.push("--restart-every".into());
+        o.push(shell_word(&r.restart_every));
+        if r.rolling {
+            o.push("--rolling".into());
+        }
+    }
     o
 }
 
-/// The capacity as it was asked for.
-fn capacity(r: &RunResult) -> String {
-    if r.capacity_spec.is_empty() {
-        if r.capacity_unit == "bytes" {
+/// The capacity as it was asked for; `None` for a `disk` cache, which
+/// `--capacity` does not size (`disk`, `limit=1GiB`). The L1 of
+/// `tiered:LOCAL+disk` (`l1=10%+disk`) is `--capacity`'s.
+fn capacity(r: &RunResult) -> Option<String> {
+    let spec = r.capacity_spec.as_str();
+    if spec.is_empty() {
+        return Some(if r.capacity_unit == "bytes" {
             format!("{}B", r.capacity)
         } else {
             r.capacity.to_string()
-        }
-    } else {
-        r.capacity_spec.clone()
+        });
+    }
+    let disk = |l2: &str| l2 == "disk" || l2.starts_with("limit=");
+    if r.strategy == "disk" || r.strategy.starts_with("disk:") {
+        return None;
+    }
+    match spec.strip_prefix("l1=").and_then(|s| s.split_once('+')) {
+        Some((l1, l2)) if disk(l2) => Some(l1.to_string()),
+        _ => Some(spec.to_string()),
     }
 }
 
@@ -161,7 +178,9 @@ pub(crate) fn commands(rows: &[RunResult], extra: &[String]) -> Vec<String> {
             }
         };
         let axes = &mut per[si].1;
-        push_new(&mut axes.capacities, capacity(r));
+        if let Some(c) = capacity(r) {
+            push_new(&mut axes.capacities, c);
+        }
         if let Some(t) = r.ttl_s {
             push_new(&mut axes.ttls, crate::units::format_duration(t));
         }
@@ -192,8 +211,10 @@ pub(crate) fn commands(rows: &[RunResult], extra: &[String]) -> Vec<String> {
                 shell_word(&strategies.join(",")),
             ];
             cmd.extend(workload_options(workload));
-            cmd.push("--capacity".into());
-            cmd.push(shell_word(&axes.capacities.join(",")));
+            if !axes.capacities.is_empty() {
+                cmd.push("--capacity".into());
+                cmd.push(shell_word(&axes.capacities.join(",")));
+            }
             if !axes.ttls.is_empty() {
                 cmd.push("--ttl".into());
                 cmd.push(axes.ttls.join(","));
@@ -256,7 +277,10 @@ pub(crate) fn timeline_commands(rows: &[(String, TimelineRow)]) -> Vec<String> {
                 // A timeline does not say how latency was run; the hit
                 // ratios do not depend on it.
                 origin: "2ms".into(),
-                instances: 1,
+                instances: t.instances,
+                balance: t.balance.clone(),
+                restart_every: t.restart_every.clone(),
+                rolling: t.rolling,
                 ..RunResult::default()
             });
         }
@@ -370,6 +394,75 @@ mod tests {
         assert_eq!(
             commands(&[r], &["--window".into(), "1000".into()]),
             ["cachesim run --strategy lru --workload zipf --keys 1k --capacity 1% --origin-latency lognormal:2ms,0.8 --instances 4 --balance key-hash --window 1000 --seed 1"]
+        );
+    }
+
+    #[test]
+    fn disk_rows_give_no_capacity_and_a_disk_l1_gives_its_own() {
+        let mut rows = vec![row("lru", "1%"), row("lru", "10%")];
+        let mut d = row("disk:limit=64KiB:every=1000", "limit=64KiB");
+        rows.push(d.clone());
+        d.strategy = "disk".into();
+        d.capacity_spec = "disk".into();
+        rows.push(d);
+        rows.push(row("tiered:lru+disk", "l1=1%+disk"));
+        rows.push(row("tiered:lru+disk", "l1=10%+disk"));
+        assert_eq!(
+            commands(&rows, &[]),
+            [
+                "cachesim run --strategy lru,tiered:lru+disk --workload zipf --keys 1k --capacity 1%,10% --seed 1",
+                "cachesim run --strategy disk:limit=64KiB:every=1000,disk --workload zipf --keys 1k --seed 1",
+            ]
+        );
+    }
+
+    #[test]
+    fn restarts_come_back_with_rolling_and_the_fleet_of_a_timeline() {
+        let mut r = row("lru", "1%");
+        r.restart_every = "1h".into();
+        assert_eq!(
+            commands(&[r.clone()], &[]),
+            ["cachesim run --strategy lru --workload zipf --keys 1k --capacity 1% --restart-every 1h --seed 1"]
+        );
+        r.restart_every = "100000".into();
+        r.rolling = true;
+        r.instances = 4;
+        // Runs with other restarts are other commands.
+        let plain = row("lru", "1%");
+        assert_eq!(
+            commands(&[r.clone(), plain], &[]),
+            [
+                "cachesim run --strategy lru --workload zipf --keys 1k --capacity 1% --instances 4 --restart-every 100000 --rolling --seed 1",
+                "cachesim run --strategy lru --workload zipf --keys 1k --capacity 1% --seed 1",
+            ]
+        );
+        // A timeline row names the fleet and the restarts too: --rolling
+        // needs --instances.
+        let t = |request: u64| TimelineRow {
+            workload: "zipf:keys=1k".into(),
+            strategy: "lru".into(),
+            capacity: 10,
+            seed: 1,
+            request,
+            time_s: 0.0,
+            window_hit_ratio: None,
+            cumulative_hit_ratio: None,
+            ttl_s: None,
+            window_gets: 0,
+            window_hits: 0,
+            window_stale_hits: 0,
+            prefill: String::new(),
+            on_write: "invalidate".into(),
+            restarts: 0,
+            restart_every: "30s".into(),
+            rolling: true,
+            instances: 3,
+            balance: "round-robin".into(),
+        };
+        let rows = vec![("a".to_string(), t(500)), ("a".to_string(), t(1000))];
+        assert_eq!(
+            timeline_commands(&rows),
+            ["cachesim run --strategy lru --workload zipf --keys 1k --capacity 10 --instances 3 --balance round-robin --restart-every 30s --rolling --window 500 --seed 1"]
         );
     }
 }

@@ -72,9 +72,31 @@ pub(crate) trait Engine: Send + Sync {
     /// Checks made once before any run of a plan that uses it (does the
     /// server answer?), so a sweep fails before any work.
     fn preflight(&self, specs: &[StrategySpec]) -> Result<(), RunError>;
+    /// Refuses, before any run, a fleet it cannot run `spec` in, with a
+    /// [`RunError::Usage`] naming the option; by default any fleet.
+    fn check_fleet(&self, _spec: &StrategySpec, _fleet: FleetUse) -> Result<(), RunError> {
+        Ok(())
+    }
+    /// Whether `--capacity` sizes `spec`'s cache. When it does not (a cache
+    /// sized by its own spec), a plan runs `spec` once rather than once per
+    /// capacity.
+    fn uses_capacity(&self, _spec: &StrategySpec) -> bool {
+        true
+    }
     /// Runs one replay of `w` with `cfg`; a fleet's settings are in
     /// `cfg.fleet`.
     fn run(&self, w: &Prepared, cfg: &RunConfig, pb: &ProgressBar) -> Result<EngineRun, RunError>;
+}
+
+/// How a plan runs one of an engine's strategies: over how many
+/// application instances (`--instances`), and whether as the cache they
+/// share (`shared:NAME`, `--shared`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FleetUse {
+    /// Application instances: 1 unless `--instances`.
+    pub instances: usize,
+    /// The shared cache of the fleet.
+    pub shared: bool,
 }
 
 /// What an engine's run produced: its row and, with latency on, its overall

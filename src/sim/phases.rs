@@ -190,6 +190,24 @@ pub struct TimelineRow {
     /// at the window's first request belongs to it. 0 without the option.
     #[serde(default)]
     pub restarts: u64,
+    /// As in the results: `--restart-every` (`1h`, `100000`); empty
+    /// without the option.
+    #[serde(default)]
+    pub restart_every: String,
+    /// As in the results: `--rolling`.
+    #[serde(default)]
+    pub rolling: bool,
+    /// As in the results: application instances (1 unless `--instances`).
+    #[serde(default = "one")]
+    pub instances: u64,
+    /// As in the results: how requests were spread over instances (empty
+    /// for one cache).
+    #[serde(default)]
+    pub balance: String,
+}
+
+fn one() -> u64 {
+    1
 }
 
 /// The columns of `<results>-timeline.csv`, in order (the fields of
@@ -210,6 +228,10 @@ pub const TIMELINE_COLUMNS: &[&str] = &[
     "prefill",
     "on_write",
     "restarts",
+    "restart_every",
+    "rolling",
+    "instances",
+    "balance",
 ];
 
 fn ratio(a: u64, b: u64) -> Option<f64> {
@@ -234,6 +256,10 @@ impl TimelineRow {
             prefill: r.prefill.clone(),
             on_write: r.on_write.clone(),
             restarts: p.restarts,
+            restart_every: r.restart_every.clone(),
+            rolling: r.rolling,
+            instances: r.instances,
+            balance: r.balance.clone(),
         }
     }
 }

@@ -62,6 +62,24 @@ impl RestartEvery {
             Err(_) => Err(format!("invalid interval '{s}': {accepted}")),
         }
     }
+
+    /// How the `restart_every` column writes the interval, so that
+    /// [`RestartEvery::parse`] reads it back exactly: a number of requests
+    /// in full (`100000`), a duration in its largest whole unit (`1h`,
+    /// `90s`), or in seconds with every digit when rounding would change it.
+    pub fn label(&self) -> String {
+        match *self {
+            RestartEvery::Requests(n) => n.to_string(),
+            RestartEvery::Seconds(d) => {
+                let short = crate::units::format_duration(d);
+                if crate::units::parse_duration(&short).is_ok_and(|v| v == d) {
+                    short
+                } else {
+                    format!("{d}s")
+                }
+            }
+        }
+    }
 }
 
 /// `--restart-every` with `--rolling`.
@@ -251,6 +269,17 @@ mod tests {
             RestartEvery::parse("500ms").unwrap(),
             RestartEvery::Seconds(0.5)
         );
+        for (given, label) in [
+            ("10k", "10000"),
+            ("1h", "1h"),
+            ("90m", "90m"),
+            ("500ms", "500ms"),
+            ("1.23456789s", "1.23456789s"),
+        ] {
+            let every = RestartEvery::parse(given).unwrap();
+            assert_eq!(every.label(), label, "{given}");
+            assert_eq!(RestartEvery::parse(label).unwrap(), every, "{given}");
+        }
         for bad in ["0", "0s", "soon", "-5", ""] {
             let e = RestartEvery::parse(bad).unwrap_err();
             assert!(e.contains("30s") && e.contains("10k"), "{bad}: {e}");

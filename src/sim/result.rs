@@ -154,8 +154,8 @@ pub struct RunResult {
     /// empty otherwise.
     #[serde(default)]
     pub l1_hit_p99_us: Option<f64>,
-    /// Median latency of Redis hits (`redis*`, or the L2 of `tiered:*`),
-    /// microseconds; empty otherwise.
+    /// Median latency of Redis hits (`redis*`, or the L2 of `tiered:*`,
+    /// Redis or disk), microseconds; empty otherwise.
     #[serde(default)]
     pub l2_hit_p50_us: Option<f64>,
     /// 99th percentile latency of Redis hits (`redis*`, or the L2 of
@@ -200,6 +200,13 @@ pub struct RunResult {
     /// instance of a fleet of K counts K). 0 without the option.
     #[serde(default)]
     pub restarts: u64,
+    /// `--restart-every` as [`crate::sim::restart::RestartEvery::label`]
+    /// writes it (`1h`, `100000`); empty without the option.
+    #[serde(default)]
+    pub restart_every: String,
+    /// `--rolling`: restarts one instance at a time (false without it).
+    #[serde(default)]
+    pub rolling: bool,
     /// The group rows of this run (`--group-by`), written right after it.
     #[serde(skip)]
     pub groups: Vec<RunResult>,
@@ -272,6 +279,8 @@ pub const COLUMNS: &[&str] = &[
     "prefill",
     "lat_spectrum_us",
     "restarts",
+    "restart_every",
+    "rolling",
 ];
 
 /// Columns that are measurements of this machine (wall time, timed cache

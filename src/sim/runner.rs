@@ -55,6 +55,16 @@ pub enum RunError {
     /// A backend failed (a server unreachable, a connection lost...).
     #[error("{0}")]
     Backend(String),
+    /// An option (`option`) asks for what a strategy cannot do, found by
+    /// the plan before any run (a strategy that does not run in a fleet):
+    /// a usage error naming the option.
+    #[error("{message}")]
+    Usage {
+        /// The option the command names (`--instances`).
+        option: &'static str,
+        /// What is wrong.
+        message: String,
+    },
     /// A signal (Ctrl-C, `kill`) stopped the run before it finished; see
     /// [`crate::interrupt`].
     #[error("interrupted")]
@@ -815,6 +825,13 @@ pub(crate) fn base_result(
             .prefill
             .map(|k| format!("top:{k}"))
             .unwrap_or_default(),
+        restart_every: cfg
+            .fresh
+            .opts
+            .restart
+            .map(|r| r.every.label())
+            .unwrap_or_default(),
+        rolling: cfg.fresh.opts.restart.is_some_and(|r| r.rolling),
         origin_requests: c.misses,
         origin: cfg.latency.as_ref().map(|o| o.label()).unwrap_or_default(),
         writes: c.sets,

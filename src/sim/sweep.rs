@@ -24,7 +24,7 @@
 //! ([`super::result::MEASURED_COLUMNS`]) and `threads` itself. Histogram
 //! files are numbered by row.
 
-use super::backend::{Engine, Engines};
+use super::backend::{Engine, Engines, FleetUse};
 use super::capacity::Capacity;
 use super::fleet::FleetConfig;
 use super::latency;
@@ -175,16 +175,59 @@ impl Plan {
     /// workloads × seeds × strategies × capacities × TTLs (saturating),
     /// without listing them.
     pub fn run_count(&self) -> usize {
+        let per_workload = self
+            .capacity_runs()
+            .iter()
+            .fold(0usize, |n, &k| n.saturating_add(k));
         [
             self.workloads.len(),
             self.seeds.len(),
-            self.strategies.len(),
-            self.capacities.len(),
+            per_workload,
             self.ttls.len().max(1),
             self.on_writes.len().max(1),
         ]
         .iter()
         .fold(1usize, |n, &k| n.saturating_mul(k))
+    }
+
+    /// Whether `--capacity` does not size `spec`'s cache (its engine says
+    /// so): such a strategy runs once per other axis, not once per capacity.
+    fn capacity_free(&self, spec: &StrategySpec) -> bool {
+        Strategy::parse(spec, &self.engines).is_ok_and(|s| {
+            s.engine(&self.engines)
+                .is_some_and(|e| !e.uses_capacity(&s.spec))
+        })
+    }
+
+    /// The capacities each strategy runs at: every one, or the first alone
+    /// for a strategy `--capacity` does not size.
+    fn capacity_runs(&self) -> Vec<usize> {
+        self.strategies
+            .iter()
+            .map(|s| {
+                if self.capacity_free(s) {
+                    self.capacities.len().min(1)
+                } else {
+                    self.capacities.len()
+                }
+            })
+            .collect()
+    }
+
+    /// The strategies of a sweep over several capacities that run once
+    /// (`--capacity` does not size them), for a note.
+    pub fn measured_once(&self) -> Vec<String> {
+        if self.capacities.len() < 2 {
+            return Vec::new();
+        }
+        self.strategies
+            .iter()
+            .filter(|s| self.capacity_free(s))
+            .filter_map(|s| {
+                let s = Strategy::parse(s, &self.engines).ok()?;
+                s.engine(&self.engines)?.validate(&s.spec).ok()
+            })
+            .collect()
     }
 
     /// Refuses a plan of more than [`MAX_RUNS`] runs (each keeps its result
@@ -209,6 +252,7 @@ impl Plan {
     fn jobs(&self) -> (Vec<Job>, Vec<usize>) {
         let mut jobs = Vec::new();
         let mut slot_runs = Vec::new();
+        let capacity_runs = self.capacity_runs();
         for (wi, w) in self.workloads.iter().enumerate() {
             let shared = matches!(w, WorkloadInput::Trace { .. });
             for si in 0..self.seeds.len() {
@@ -216,8 +260,8 @@ impl Plan {
                     slot_runs.push(0);
                 }
                 let slot = slot_runs.len() - 1;
-                for st in 0..self.strategies.len() {
-                    for ci in 0..self.capacities.len() {
+                for (st, &capacities) in capacity_runs.iter().enumerate() {
+                    for ci in 0..capacities {
                         for ttl in self.ttl_axis() {
                             for on_write in self.on_write_axis() {
                                 slot_runs[slot] += 1;
@@ -282,6 +326,16 @@ impl Plan {
         let parsed = self.parsed()?;
         if self.seeds.is_empty() {
             return Err(RunError::Workload("no seed given".into()));
+        }
+        // Refuse, before any work, a fleet an engine cannot run.
+        for s in &parsed {
+            if let Some(e) = s.engine(&self.engines) {
+                let fleet = FleetUse {
+                    instances: self.fleet.as_ref().map_or(1, |f| f.instances),
+                    shared: s.shared,
+                };
+                e.check_fleet(&s.spec, fleet)?;
+            }
         }
         // Fail fast (before generating workloads) if a server is missing.
         for e in self.engines.iter() {

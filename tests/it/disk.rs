@@ -291,3 +291,139 @@ fn tiered_lru_over_disk_splits_the_same_hits_between_the_tiers() {
     );
     fails_with(&o, 2, "the L2 must be", "tiered with an unknown L2");
 }
+
+/// `disk` is one directory for one process: a fleet of it (`--instances`,
+/// `shared:disk`, `--shared`) is a usage error found before any run, which
+/// makes no directory.
+#[test]
+fn disk_in_a_fleet_is_a_usage_error_before_any_run() {
+    let cwd = tempfile::tempdir().unwrap();
+    let parent = tempfile::tempdir().unwrap();
+    for (extra, option, strategy) in [
+        (
+            &["-s", "disk", "--instances", "3"][..],
+            "--instances",
+            "disk",
+        ),
+        (
+            &["-s", "tiered:lru+disk", "--instances", "2"][..],
+            "--instances",
+            "tiered:lru+disk",
+        ),
+        (&["-s", "shared:disk"][..], "--strategy", "disk"),
+        (&["-s", "disk", "--shared"][..], "--strategy", "disk"),
+    ] {
+        let o = run_in(cwd.path(), parent.path(), &args(&small(extra)));
+        fails_with(&o, 2, option, &format!("{extra:?}"));
+        fails_with(
+            &o,
+            2,
+            &format!("strategy '{strategy}'"),
+            &format!("{extra:?}"),
+        );
+        assert!(walk(parent.path()).is_empty(), "{extra:?}");
+    }
+}
+
+/// `--capacity` does not size `disk` (its size is `limit=`): a sweep over
+/// capacities runs it once and says so once, while the L1 of
+/// `tiered:lru+disk` is sized by each capacity.
+#[test]
+fn a_capacity_sweep_runs_disk_once_and_says_so() {
+    let cwd = tempfile::tempdir().unwrap();
+    let parent = tempfile::tempdir().unwrap();
+    let sweep = [
+        "-s",
+        "lru,disk:limit=64KiB,tiered:lru+disk",
+        "-c",
+        "1%,5%,10%",
+        "--seeds",
+        "1,2",
+    ];
+    let mut a = small(&sweep);
+    a.retain(|w| w != "-q");
+    let o = run_in(cwd.path(), parent.path(), &args(&a));
+    let rows = json(&o);
+    let strategies: Vec<&str> = rows
+        .iter()
+        .map(|r| r["strategy"].as_str().unwrap())
+        .collect();
+    let per_seed = [
+        "lru",
+        "lru",
+        "lru",
+        "disk:limit=64KiB:every=1000",
+        "tiered:lru+disk",
+        "tiered:lru+disk",
+        "tiered:lru+disk",
+    ];
+    assert_eq!(strategies, [per_seed, per_seed].concat());
+    let l1: Vec<&str> = rows[4..7]
+        .iter()
+        .map(|r| r["capacity_spec"].as_str().unwrap())
+        .collect();
+    assert_eq!(l1, ["l1=1%+disk", "l1=5%+disk", "l1=10%+disk"]);
+    assert_eq!(rows[3]["capacity_spec"], "limit=64KiB");
+    assert_ne!(rows[3]["seed"], rows[10]["seed"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    let notes: Vec<&str> = err.lines().filter(|l| l.contains("--capacity")).collect();
+    assert_eq!(
+        notes,
+        ["note: --capacity does not size disk:limit=64KiB:every=1000 (measured once, not once per capacity)"]
+    );
+    // One capacity: nothing to say.
+    let o = run_in(
+        cwd.path(),
+        parent.path(),
+        &args(&small(&["-s", "disk", "-c", "1%"]))
+            .into_iter()
+            .filter(|w| *w != "-q")
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(json(&o).len(), 1);
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("--capacity"));
+}
+
+/// `tiered:LOCAL+disk` times its hits by tier, as `tiered:LOCAL+redis`
+/// does: an L1 hit reads no file, so it is faster than a disk hit.
+#[test]
+fn tiered_disk_times_each_tier_and_l1_hits_are_faster() {
+    let cwd = tempfile::tempdir().unwrap();
+    let parent = tempfile::tempdir().unwrap();
+    let rows = json(&run_in(
+        cwd.path(),
+        parent.path(),
+        &args(&small(&[
+            "-s",
+            "disk,tiered:lru+disk",
+            "--l1-capacity",
+            "50",
+        ])),
+    ));
+    let (disk, tiered) = (&rows[0], &rows[1]);
+    let us = |r: &serde_json::Value, k: &str| {
+        r[k].as_f64()
+            .unwrap_or_else(|| panic!("{k} missing in {r}"))
+    };
+    for k in [
+        "l1_hit_p50_us",
+        "l1_hit_p99_us",
+        "l2_hit_p50_us",
+        "l2_hit_p99_us",
+    ] {
+        assert!(us(tiered, k) > 0.0, "{k}");
+        // One tier, no split: as before.
+        assert!(disk[k].is_null(), "{k}: {disk}");
+    }
+    assert!(
+        us(tiered, "l1_hit_p50_us") < us(tiered, "l2_hit_p50_us"),
+        "{tiered}"
+    );
+    assert!(us(tiered, "l1_hit_p50_us") <= us(tiered, "l1_hit_p99_us"));
+    // The hits' median lies between the tiers'.
+    let hit = us(tiered, "hit_p50_us");
+    assert!(
+        us(tiered, "l1_hit_p50_us") <= hit && hit <= us(tiered, "l2_hit_p50_us"),
+        "{tiered}"
+    );
+}

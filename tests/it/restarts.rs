@@ -182,14 +182,25 @@ fn restarts_cost_hits_and_the_timeline_drops_right_after_each() {
         "restarts",
         &[&args[..], &["--restart-every", "20k"]].concat(),
     );
-    assert_eq!(h.last().unwrap(), "restarts");
-    assert_eq!(th.last().unwrap(), "restarts");
+    assert!(h.contains(&"restarts".to_string()));
+    assert!(th.contains(&"restarts".to_string()));
     assert_eq!(num(&plain[0], &h, "restarts"), 0.0);
     assert_eq!(num(&rs[0], &h, "restarts"), 4.0);
     assert!(num(&rs[0], &h, "hits") < num(&plain[0], &h, "hits"));
-    // Before the first restart the two runs are the same.
+    // The option is recorded, in both files.
+    let every = col(&h, "restart_every");
+    assert_eq!(
+        (plain[0][every].as_str(), rs[0][every].as_str()),
+        ("", "20000")
+    );
+    let tevery = col(&th, "restart_every");
+    assert!(trs.iter().all(|r| r[tevery] == "20000"));
+    // Before the first restart the two runs are the same (but for the
+    // option).
     for w in 0..4 {
-        assert_eq!(tplain[w], trs[w].clone(), "window {w}");
+        let mut restarted = trs[w].clone();
+        restarted[tevery].clear();
+        assert_eq!(tplain[w], restarted, "window {w}");
     }
     let ratio = |r: &[String]| num(r, &th, "window_hit_ratio");
     for (w, row) in trs.iter().enumerate() {
@@ -272,6 +283,64 @@ fn rolling_restarts_one_instance_at_a_time_and_a_shared_cache_keeps_its_hits() {
     assert_eq!(num(&trs[0], &h, "restarts"), 19.0);
     assert!(num(&trs[0], &h, "l1_hits") < num(&t[0], &h, "l1_hits"));
     assert!(num(&trs[0], &h, "l2_hits") > num(&t[0], &h, "l2_hits"));
+}
+
+/// The report's command for a run with rolling restarts, run again, gives
+/// the same row: `restart_every` and `rolling` come back as options.
+#[test]
+fn report_commands_reproduce_rolling_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "-s",
+        "lru,shared:lru",
+        "--instances",
+        "3",
+        "--balance",
+        "round-robin",
+        "-c",
+        "1000",
+        "--restart-every",
+        "7k",
+        "--rolling",
+    ];
+    let ((h, rows), _) = run_saved(dir.path(), "orig", &args);
+    assert_eq!(rows[0][col(&h, "restart_every")], "7000");
+    assert_eq!(rows[0][col(&h, "rolling")], "true");
+    let o = cachesim(&["report", "orig.csv", "-o", "r.html"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(dir.path().join("r.html")).unwrap();
+    let start = html.find("<pre id=\"commands\">").unwrap() + "<pre id=\"commands\">".len();
+    let cmds: Vec<&str> = html[start..start + html[start..].find("</pre>").unwrap()]
+        .lines()
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(cmds.len(), 1, "{cmds:?}");
+    assert!(
+        cmds[0].contains("--restart-every 7000 --rolling"),
+        "{}",
+        cmds[0]
+    );
+    let words: Vec<&str> = cmds[0].split_whitespace().collect();
+    assert_eq!(&words[..2], ["cachesim", "run"]);
+    let mut again: Vec<&str> = words[1..].to_vec();
+    again.extend(["-q", "--out", "again.csv"]);
+    let o = cachesim(&again, dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (h2, rows2) = parse_csv(&std::fs::read_to_string(dir.path().join("again.csv")).unwrap());
+    assert_eq!(h2, h);
+    assert_eq!(rows2.len(), rows.len());
+    for (a, b) in rows.iter().zip(&rows2) {
+        for (i, name) in h.iter().enumerate() {
+            if !cachesim::sim::result::MEASURED_COLUMNS.contains(&name.as_str()) {
+                assert_eq!(a[i], b[i], "{name}");
+            }
+        }
+    }
+    assert_eq!(
+        num(&rows2[0], &h, "restarts"),
+        num(&rows[0], &h, "restarts")
+    );
+    assert!(num(&rows2[0], &h, "restarts") > 0.0);
 }
 
 #[test]

@@ -10,7 +10,7 @@ use crate::policy::{
     self, Access, AnyPolicy, BuildCtx, Evictions, Policy, SpecError, StrategyInfo, StrategySpec,
 };
 use crate::request::Key;
-use crate::sim::backend::{Engine, EngineRun};
+use crate::sim::backend::{Engine, EngineRun, FleetUse};
 use crate::sim::capacity::CapacityKind;
 use crate::sim::latency::{new_histogram, LatencySink, LatencySummary, Origin, OriginError};
 use crate::sim::phases::Driver;
@@ -19,8 +19,10 @@ use crate::sim::result::RunResult;
 use crate::sim::runner::{base_result, for_each_batch, Prepared, RunConfig, RunError};
 use hdrhistogram::Histogram;
 use indicatif::ProgressBar;
+use std::cell::Cell;
 use std::io;
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::time::Instant;
 
 /// The `disk` strategy as the runner sees it, registered by the command
@@ -48,6 +50,29 @@ impl Engine for DiskEngine {
         parse_spec(spec).map(|d| d.canonical)
     }
 
+    /// One cache directory for one process: not the instances' own caches
+    /// (`--instances`), nor the one they share (`shared:disk`, `--shared`).
+    fn check_fleet(&self, spec: &StrategySpec, fleet: FleetUse) -> Result<(), RunError> {
+        let option = match (fleet.instances > 1, fleet.shared) {
+            (false, false) => return Ok(()),
+            (true, _) => "--instances",
+            (false, true) => "--strategy",
+        };
+        let name = parse_spec(spec).map_or_else(|_| spec.name.clone(), |d| d.canonical);
+        Err(RunError::Usage {
+            option,
+            message: format!(
+                "strategy '{name}' is one cache directory for one process; it does not run in a fleet (--instances K, shared:{name}, --shared)"
+            ),
+        })
+    }
+
+    /// `disk`'s size is its `limit=`; the L1 of `tiered:LOCAL+disk` is
+    /// sized by `--capacity` (without `--l1-capacity`).
+    fn uses_capacity(&self, spec: &StrategySpec) -> bool {
+        spec.name != "disk"
+    }
+
     fn preflight(&self, _specs: &[StrategySpec]) -> Result<(), RunError> {
         match &self.opts.dir {
             Some(d) => check_dir(d).map_err(|e| RunError::Backend(format!("--disk-dir: {e}"))),
@@ -69,6 +94,9 @@ pub(crate) struct DiskCache {
     l1: Option<L1>,
     /// Hits found on disk (after an L1 miss, in a tiered run).
     l2_hits: u64,
+    /// Whether the last get was answered by the L1, for the latency sink
+    /// that times it ([`EveryGet`]).
+    l1_answered: Rc<Cell<bool>>,
     /// `--value-size`, else the request's size.
     value_size: Option<u32>,
     /// The first I/O error.
@@ -81,6 +109,7 @@ impl DiskCache {
             store,
             l1: None,
             l2_hits: 0,
+            l1_answered: Rc::default(),
             value_size,
             err: None,
         }
@@ -131,10 +160,12 @@ impl Policy for DiskCache {
             if let Some(b) = l1.access(a) {
                 if l1.policy.get(&b) {
                     l1.hits += 1;
+                    self.l1_answered.set(true);
                     return true;
                 }
             }
         }
+        self.l1_answered.set(false);
         let r = self.store.read(a.key);
         let hit = self.keep(r, false);
         if hit {
@@ -193,21 +224,35 @@ impl Policy for DiskCache {
 /// Times every get (a file read costs microseconds, ~100 times the
 /// clock's cost, so the in-process loop's sampling is not needed): a hit's
 /// latency is its lookup, open and read; a miss's its failed lookup, the
-/// origin's time and the file's write.
+/// origin's time and the file's write. In a tiered run, hits are also
+/// split by the tier that answered (`tiers`).
 struct EveryGet<O: Origin> {
     origin: O,
     hits: Histogram<u64>,
     misses: Histogram<u64>,
     origin_ns: u64,
+    tiers: Option<Tiers>,
+}
+
+/// The hits of a tiered run by tier, told apart by the cache's flag.
+struct Tiers {
+    l1_answered: Rc<Cell<bool>>,
+    l1: Histogram<u64>,
+    l2: Histogram<u64>,
 }
 
 impl<O: Origin> EveryGet<O> {
-    fn new(origin: O) -> EveryGet<O> {
+    fn new(origin: O, l1_answered: Option<Rc<Cell<bool>>>) -> EveryGet<O> {
         EveryGet {
             origin,
             hits: new_histogram(),
             misses: new_histogram(),
             origin_ns: 0,
+            tiers: l1_answered.map(|l1_answered| Tiers {
+                l1_answered,
+                l1: new_histogram(),
+                l2: new_histogram(),
+            }),
         }
     }
 }
@@ -228,7 +273,16 @@ impl<O: Origin> LatencySink for EveryGet<O> {
     #[inline]
     fn hit(&mut self, t0: Option<Instant>) {
         if let Some(t0) = t0 {
-            self.hits.saturating_record(ns(t0).max(1));
+            let v = ns(t0).max(1);
+            self.hits.saturating_record(v);
+            if let Some(t) = &mut self.tiers {
+                let tier = if t.l1_answered.get() {
+                    &mut t.l1
+                } else {
+                    &mut t.l2
+                };
+                tier.saturating_record(v);
+            }
         }
     }
     fn fetch(&mut self, key: Key, size: u32) -> Result<u64, OriginError> {
@@ -343,6 +397,13 @@ pub(crate) fn run_one(
         ),
     };
     let tiers = cache.l1.as_ref().map(|l1| (l1.hits, cache.l2_hits));
+    // A tier's hit latency, microseconds: empty without hits there.
+    let by_tier = lat.as_ref().and_then(|l| l.tiers.as_ref());
+    let q = |h: Option<&Histogram<u64>>, p: f64| {
+        h.filter(|h| !h.is_empty())
+            .map(|h| h.value_at_quantile(p) as f64 / 1000.0)
+    };
+    let (l1_lat, l2_lat) = (by_tier.map(|t| &t.0), by_tier.map(|t| &t.1));
     let base = base_result(
         w,
         spec.canonical.clone(),
@@ -358,6 +419,10 @@ pub(crate) fn run_one(
         memory_objects: objects,
         l1_hits: tiers.map_or(c.hits, |t| t.0),
         l2_hits: tiers.map_or(0, |t| t.1),
+        l1_hit_p50_us: q(l1_lat, 0.5),
+        l1_hit_p99_us: q(l1_lat, 0.99),
+        l2_hit_p50_us: q(l2_lat, 0.5),
+        l2_hit_p99_us: q(l2_lat, 0.99),
         ..base
     };
     Ok((result, lat.map(|l| l.overall)))
@@ -369,6 +434,8 @@ struct Lat {
     misses: Histogram<u64>,
     overall: Histogram<u64>,
     origin_ns: u64,
+    /// A tiered run's hits of the L1 and of the disk.
+    tiers: Option<(Histogram<u64>, Histogram<u64>)>,
 }
 
 type Replayed = (Counters, f64, u64, Option<Lat>);
@@ -398,7 +465,8 @@ fn replay(
             None
         }
         Some(o) => {
-            let mut t = EveryGet::new(o.connect(cfg.seed)?);
+            let tiered = cache.l1.is_some().then(|| cache.l1_answered.clone());
+            let mut t = EveryGet::new(o.connect(cfg.seed)?, tiered);
             feed(w, cfg, spec, cache, &mut c, &mut t, pb)?;
             let mut overall = t.hits.clone();
             overall.add(&t.misses).expect("same bounds");
@@ -407,6 +475,7 @@ fn replay(
                 misses: t.misses,
                 overall,
                 origin_ns: t.origin_ns,
+                tiers: t.tiers.map(|t| (t.l1, t.l2)),
             })
         }
     };

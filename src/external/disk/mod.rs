@@ -19,7 +19,10 @@
 //!   else `--capacity`) in front of the files, `lru_cache` over joblib; the
 //!   engine claims the `tiered:` specs whose L2 is `disk`.
 //! - `--capacity` does not apply: the `capacity` column is the limit in
-//!   bytes (0: none) and `capacity_spec` is `disk` or `limit=1GiB`.
+//!   bytes (0: none) and `capacity_spec` is `disk` or `limit=1GiB`; a
+//!   sweep over capacities runs `disk` once (`Engine::uses_capacity`).
+//! - One directory for one process: a fleet (`--instances`, `shared:disk`)
+//!   is refused before any run (`Engine::check_fleet`).
 //!
 //! The files, one job each: `spec.rs` (the spec and options), `store.rs`
 //! (the directory: marker, atomic writes, reads, `reduce_size`),
