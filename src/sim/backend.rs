@@ -7,6 +7,7 @@
 //! composition root (`cmd`), which hands them to the runner as an
 //! [`Engines`] table.
 
+use super::capacity::Capacity;
 use super::latency::{Origin, OriginError};
 use super::result::RunResult;
 use super::runner::{Prepared, RunConfig, RunError};
@@ -77,6 +78,11 @@ pub(crate) trait Engine: Send + Sync {
     fn check_fleet(&self, _spec: &StrategySpec, _fleet: FleetUse) -> Result<(), RunError> {
         Ok(())
     }
+    /// Refuses, before any run, a capacity `spec` cannot be sized by, with
+    /// a [`RunError::Usage`] naming `--capacity`; by default any.
+    fn check_capacity(&self, _spec: &StrategySpec, _cap: &Capacity) -> Result<(), RunError> {
+        Ok(())
+    }
     /// Whether `--capacity` sizes `spec`'s cache. When it does not (a cache
     /// sized by its own spec), a plan runs `spec` once rather than once per
     /// capacity.
@@ -97,6 +103,23 @@ pub(crate) struct FleetUse {
     pub instances: usize,
     /// The shared cache of the fleet.
     pub shared: bool,
+}
+
+/// The refusal of an engine that runs `name` as one cache for one process
+/// (`what`, e.g. "one cache directory") in `fleet`, naming the option that
+/// asked for the fleet; `Ok` outside a fleet.
+pub(crate) fn refuse_fleet(name: &str, what: &str, fleet: FleetUse) -> Result<(), RunError> {
+    let option = match (fleet.instances > 1, fleet.shared) {
+        (false, false) => return Ok(()),
+        (true, _) => "--instances",
+        (false, true) => "--strategy",
+    };
+    Err(RunError::Usage {
+        option,
+        message: format!(
+            "strategy '{name}' is {what}; it does not run in a fleet (--instances K, shared:{name}, --shared)"
+        ),
+    })
 }
 
 /// What an engine's run produced: its row and, with latency on, its overall

@@ -335,6 +335,9 @@ impl Plan {
                     shared: s.shared,
                 };
                 e.check_fleet(&s.spec, fleet)?;
+                for c in &self.capacities {
+                    e.check_capacity(&s.spec, c)?;
+                }
             }
         }
         // Fail fast (before generating workloads) if a server is missing.

@@ -189,7 +189,11 @@ fn memcached_lru_runs_a_private_server_of_the_capacity() {
     assert!(u(&rows[1], "hits") > u(&rows[0], "hits"));
     // A capacity in objects cannot size -m.
     let o = run(&["run", "-s", "memcached-lru", "-c", "1000", "--no-save"]);
-    fails_with(&o, 1, "give --capacity in bytes", "count capacity");
+    fails_with(&o, 2, "give a capacity in bytes", "count capacity");
+    let o = run(&["run", "-s", "memcached", "--instances", "2", "--no-save"]);
+    fails_with(&o, 2, "--instances", "fleet");
+    let o = run(&["run", "-s", "shared:memcached", "--no-save"]);
+    fails_with(&o, 2, "does not run in a fleet", "shared");
 }
 
 #[test]

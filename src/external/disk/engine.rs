@@ -10,7 +10,7 @@ use crate::policy::{
     self, Access, AnyPolicy, BuildCtx, Evictions, Policy, SpecError, StrategyInfo, StrategySpec,
 };
 use crate::request::Key;
-use crate::sim::backend::{Engine, EngineRun, FleetUse};
+use crate::sim::backend::{refuse_fleet, Engine, EngineRun, FleetUse};
 use crate::sim::capacity::CapacityKind;
 use crate::sim::latency::{new_histogram, LatencySink, LatencySummary, Origin, OriginError};
 use crate::sim::phases::Driver;
@@ -53,18 +53,8 @@ impl Engine for DiskEngine {
     /// One cache directory for one process: not the instances' own caches
     /// (`--instances`), nor the one they share (`shared:disk`, `--shared`).
     fn check_fleet(&self, spec: &StrategySpec, fleet: FleetUse) -> Result<(), RunError> {
-        let option = match (fleet.instances > 1, fleet.shared) {
-            (false, false) => return Ok(()),
-            (true, _) => "--instances",
-            (false, true) => "--strategy",
-        };
         let name = parse_spec(spec).map_or_else(|_| spec.name.clone(), |d| d.canonical);
-        Err(RunError::Usage {
-            option,
-            message: format!(
-                "strategy '{name}' is one cache directory for one process; it does not run in a fleet (--instances K, shared:{name}, --shared)"
-            ),
-        })
+        refuse_fleet(&name, "one cache directory for one process", fleet)
     }
 
     /// `disk`'s size is its `limit=`; the L1 of `tiered:LOCAL+disk` is

@@ -10,8 +10,8 @@ use super::server::{self, PrivateMemcached};
 use super::spec::{parse_spec, runs, MemcachedOptions, MemcachedSpec, STRATEGIES};
 use crate::policy::{Access, Evictions, Policy, SpecError, StrategyInfo, StrategySpec};
 use crate::request::{Key, Op};
-use crate::sim::backend::{Engine, EngineRun};
-use crate::sim::capacity::CapacityKind;
+use crate::sim::backend::{refuse_fleet, Engine, EngineRun, FleetUse};
+use crate::sim::capacity::{Capacity, CapacityKind};
 use crate::sim::latency::{new_histogram, LatencySink, LatencySummary, Origin, OriginError};
 use crate::sim::phases::Driver;
 use crate::sim::replay::{ChargeModel, Counters};
@@ -60,6 +60,24 @@ impl Engine for MemcachedEngine {
             }
         }
         Ok(())
+    }
+
+    fn check_fleet(&self, spec: &StrategySpec, fleet: FleetUse) -> Result<(), RunError> {
+        refuse_fleet(&spec.name, "one server behind one client", fleet)
+    }
+
+    /// `memcached-lru`'s `-m` is in MiB: a capacity in objects cannot
+    /// size it (how many items fit in a page depends on their class).
+    fn check_capacity(&self, spec: &StrategySpec, cap: &Capacity) -> Result<(), RunError> {
+        match parse_spec(spec) {
+            Ok(s) if s.private => server::megabytes(cap, &s.canonical).map(|_| ()),
+            _ => Ok(()),
+        }
+    }
+
+    /// The shared server's memory is its own.
+    fn uses_capacity(&self, spec: &StrategySpec) -> bool {
+        spec.name != "memcached"
     }
 
     fn run(&self, w: &Prepared, cfg: &RunConfig, pb: &ProgressBar) -> Result<EngineRun, RunError> {
@@ -283,13 +301,7 @@ pub(crate) fn run_one(
     pb: &ProgressBar,
 ) -> Result<EngineRun, RunError> {
     let spec = parse_spec(&cfg.strategy)?;
-    if cfg.fleet.is_some() {
-        return Err(RunError::Workload(format!(
-            "strategy '{}' is one server; it does not run in a fleet (--instances, --shared, shared:)",
-            spec.canonical
-        )));
-    }
-    let (server, capacity) = start(&spec, cfg, w, opts)?;
+    let (server, capacity) = start(&spec, cfg, opts)?;
     let where_ = match &server.private {
         Some(s) => format!("the private memcached on port {}", s.port),
         None => format!("memcached at {}", opts.url),
@@ -394,7 +406,6 @@ pub(crate) fn run_one(
 fn start(
     spec: &MemcachedSpec,
     cfg: &RunConfig,
-    w: &Prepared,
     opts: &MemcachedOptions,
 ) -> Result<(Server, (u64, CapacityKind, String)), RunError> {
     if !spec.private {
@@ -406,7 +417,7 @@ fn start(
         };
         return Ok((s, (0, CapacityKind::Bytes, "server".to_string())));
     }
-    let mb = server::megabytes(&cfg.capacity, w, opts, &spec.canonical)?;
+    let mb = server::megabytes(&cfg.capacity, &spec.canonical)?;
     let bin = server::binary(opts.bin.as_deref(), &spec.canonical)?;
     let p = PrivateMemcached::start(&bin, mb)?;
     let port = p.port;

@@ -3,10 +3,9 @@
 //! ([`Watched`]), gone with the run; and the run's key prefix.
 
 use super::proto::Conn;
-use super::spec::MemcachedOptions;
 use crate::external::process::{free_port, run_id, Program, Watched};
 use crate::sim::capacity::Capacity;
-use crate::sim::runner::{Prepared, RunError};
+use crate::sim::runner::RunError;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
@@ -34,21 +33,19 @@ pub(crate) fn key_prefix_id() -> String {
 /// `cachesim:` + 16 hex digits + `:`.
 pub const KEY_PREFIX_LEN: usize = 26;
 
-/// `-m` for a capacity: bytes rounded up to whole MiB (memcached's unit).
-/// A capacity in objects is refused: how many items fit in a number of
-/// pages depends on their slab class.
-pub(crate) fn megabytes(
-    cap: &Capacity,
-    _w: &Prepared,
-    _opts: &MemcachedOptions,
-    strategy: &str,
-) -> Result<u64, RunError> {
+/// `-m` for a byte capacity: rounded up to whole MiB (memcached's unit),
+/// at least 2 (memcached refuses 1 with its default 1 MiB item size).
+/// Counts are refused before any run (`Engine::check_capacity`).
+pub(crate) fn megabytes(cap: &Capacity, strategy: &str) -> Result<u64, RunError> {
     match cap {
-        Capacity::Bytes(b) => Ok(b.div_ceil(1 << 20).max(1)),
-        other => Err(RunError::Workload(format!(
-            "strategy '{strategy}' sizes a memcached by its memory (-m, in MiB): give --capacity in bytes (e.g. 4MiB), not {}",
-            other.label()
-        ))),
+        Capacity::Bytes(b) => Ok(b.div_ceil(1 << 20).max(2)),
+        other => Err(RunError::Usage {
+            option: "--capacity",
+            message: format!(
+                "strategy '{strategy}' sizes a memcached by its memory (-m, in MiB): give a capacity in bytes (e.g. 4MiB), not '{}'",
+                other.label()
+            ),
+        }),
     }
 }
 
