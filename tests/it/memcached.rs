@@ -269,3 +269,84 @@ fn bad_addresses_and_options_are_named() {
         "binary",
     );
 }
+
+/// A seeded Zipf(`alpha`) stream of `n` requests over `keys` keys as a
+/// `key,size` CSV, each key's value 100, 400 or 1500 bytes (by key).
+fn zipf_trace(path: &Path, n: usize, keys: u64, alpha: f64) {
+    let mut cdf = Vec::with_capacity(keys as usize);
+    let mut total = 0.0;
+    for r in 1..=keys {
+        total += 1.0 / (r as f64).powf(alpha);
+        cdf.push(total);
+    }
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut out = String::from("key,size\n");
+    for _ in 0..n {
+        // splitmix64
+        x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        let u = (z >> 11) as f64 / (1u64 << 53) as f64 * total;
+        let rank = cdf.partition_point(|&c| c < u) as u64;
+        // Scatter ranks over the key space so popularity is not key order.
+        let key = rank.wrapping_mul(7919) % keys;
+        let size = [100, 400, 1500][(key % 3) as usize];
+        out += &format!("{key},{size}\n");
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+/// `memcached-sim` against the real server at three memory sizes: the hit
+/// ratio within 0.01 and the resident items within 2% (the model's clock
+/// runs at the server run's measured rate: its LRU maintainer moves items
+/// by age in seconds).
+#[test]
+fn memcached_sim_matches_the_real_server() {
+    if which("memcached").is_none() {
+        skip_or_fail!("no memcached binary on PATH (apt-get install memcached)");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("zipf.csv");
+    zipf_trace(&trace, 300_000, 100_000, 0.9);
+    let t = trace.to_str().unwrap();
+    for mb in ["2MiB", "4MiB", "8MiB"] {
+        let base = [
+            "run",
+            "-t",
+            t,
+            "-c",
+            mb,
+            "--no-latency",
+            "--no-save",
+            "-f",
+            "json",
+        ];
+        // Pipelined (16 gets a round trip) for speed: the model follows
+        // the server either way.
+        let mut args = base.to_vec();
+        args.extend(["-s", "memcached-lru", "--pipeline", "16"]);
+        let real = json(&run(&args));
+        let rate = format!("{:.0}", real[0]["requests_per_s"].as_f64().unwrap());
+        let mut args = base.to_vec();
+        args.extend(["-s", "memcached-sim", "--rate", &rate]);
+        let model = json(&run(&args));
+        let (r, m) = (&real[0], &model[0]);
+        let hr = |v: &serde_json::Value| v["hit_ratio"].as_f64().unwrap();
+        let (ri, mi) = (u(r, "memory_objects"), u(m, "memory_objects"));
+        eprintln!(
+            "{mb} at {rate} req/s: server {:.4} {ri} items, model {:.4} {mi} items",
+            hr(r),
+            hr(m)
+        );
+        assert!(
+            (hr(r) - hr(m)).abs() <= 0.01,
+            "{mb}: hit ratio {} vs {}",
+            hr(r),
+            hr(m)
+        );
+        let off = (mi as f64 - ri as f64).abs() / ri as f64;
+        assert!(off <= 0.02, "{mb}: items {ri} vs {mi}");
+    }
+}
