@@ -29,6 +29,12 @@
 #                   LRU (curves); needs Redis at $REDIS_URL (default
 #                   redis://127.0.0.1:6379), skipped with a message otherwise
 #   8 fleet         K = 1..8 local LRUs vs one shared LRU with 5% writes
+#   9 deploys       hit ratio per window across restarts every 50k
+#                   requests: an in-process LRU empties, disk (joblib-style
+#                   files), memcached and Redis keep theirs (the servers
+#                   when they answer at $MEMCACHED_URL / $REDIS_URL)
+#  10 tiers         latency of no cache (the origin), process memory, disk,
+#                   memcached and Redis, side by side
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -165,6 +171,38 @@ for k in 1 2 4 8; do
 done
 join_csv "$OUT/fleet.csv" "${fleet[@]}"
 plot "$OUT/fleet.csv" --name fig8 --kind fleet
+
+# The servers figures 9 and 10 add when they answer.
+MEMCACHED=${MEMCACHED_URL:-127.0.0.1:11211}
+servers=()
+server_opts=()
+if "$BIN" run -q -s memcached -w zipf --requests 10 --keys 10 --no-save --memcached-url "$MEMCACHED" > /dev/null 2>&1; then
+  servers+=(memcached)
+  server_opts+=(--memcached-url "$MEMCACHED")
+else
+  echo "note: no memcached answers at $MEMCACHED: figures 9 and 10 leave it out (apt-get install memcached, or set MEMCACHED_URL)" >&2
+fi
+if "$BIN" run -q -s redis -w zipf --requests 10 --keys 10 -c 10 --window 5 -o "$OUT/probe.csv" \
+    --redis-url "$REDIS" > /dev/null 2>&1; then
+  servers+=(redis)
+  server_opts+=(--redis-url "$REDIS")
+else
+  echo "note: no Redis at $REDIS that this build can replay with --window: figures 9 and 10 leave it out" >&2
+fi
+rm -f "$OUT/probe.csv" "$OUT/probe-timeline.csv"
+with_servers() { local IFS=,; echo "$*${servers[*]:+,${servers[*]}}"; }
+
+say "9 deploys: a process cache restarts empty, disk and servers keep theirs"
+run -s "$(with_servers lru disk)" -w zipf --alpha 1.0 --requests "$FIG_REQUESTS" --keys "$KEYS" \
+  -c 10% --window "${TALK_DEPLOY_WINDOW:-5k}" --restart-every "${TALK_DEPLOY_EVERY:-50000}" \
+  --no-latency "${server_opts[@]}" -o "$OUT/deploys.csv"
+plot "$OUT/deploys-timeline.csv" --name fig9 --kind timeline
+
+say "10 tiers: memory, disk, servers and the origin, side by side"
+run -s "$(with_servers none lru disk)" -w zipf --alpha 1.0 --requests "$REDIS_REQUESTS" --keys "$KEYS" \
+  -c 10% --origin-latency 2ms "${server_opts[@]}" -o "$OUT/tiers.csv"
+plot "$OUT/tiers.csv" --name fig10 --kind latency \
+  --title "Where the value lives: process memory, disk, servers, the origin"
 
 say "report"
 # The figure cards in the talk's order (fig1, fig2, fig3a, ... sort so).

@@ -99,7 +99,9 @@ fn labels(keys: &[&SeriesKey]) -> Vec<String> {
             if by_on_write {
                 l += &format!(" \u{b7} on-write {}", k.5);
             }
-            if by_cap {
+            // A capacity of 0 is a cache sized by its own settings (a
+            // server's memory, a disk without limit): no number to show.
+            if by_cap && k.2 > 0 {
                 l += &format!(" \u{b7} {}", format_capacity(k.2 as f64, "objects"));
             }
             if by_ttl {
@@ -121,7 +123,7 @@ impl ChartKind for Timeline {
     }
 
     fn summary(&self) -> &'static str {
-        "hit ratio per window against requests (prefilled series dashed; the cumulative ratio thin when two series or fewer), from <results>-timeline.csv inputs"
+        "hit ratio per window against requests (prefilled series dashed; the cumulative ratio thin when two series or fewer; deploys of --restart-every dotted), from <results>-timeline.csv inputs"
     }
 
     fn check(&self, data: &Dataset, _opts: &PlotOptions) -> Result<(), PlotError> {
@@ -149,10 +151,13 @@ impl ChartKind for Timeline {
             [] => 0,
         };
         let warming = s.iter().any(|(k, _)| prefilled(k));
+        let deploys = s.iter().flat_map(|(_, p)| p.iter()).any(|t| t.restarts > 0);
         let mut t = format!(
             "{} per {} requests \u{2014} {}",
             if warming {
                 "Warming: hit ratio"
+            } else if deploys {
+                "Across deploys: hit ratio"
             } else {
                 "Hit ratio"
             },
@@ -242,7 +247,42 @@ impl ChartKind for Timeline {
             .draw()
             .map_err(draw_err)?;
 
-        for ((k, pts), v) in series.iter().zip(&variant) {
+        // Deploys (`--restart-every`): a dotted line where a window of any
+        // series saw a restart (at the window's start), labelled once.
+        let mut deploys: Vec<u64> = Vec::new();
+        for (_, pts) in &series {
+            let mut prev = 0;
+            for t in pts {
+                if t.restarts > 0 && !deploys.contains(&prev) {
+                    deploys.push(prev);
+                }
+                prev = t.request;
+            }
+        }
+        deploys.sort_unstable();
+        for (i, &x) in deploys.iter().enumerate() {
+            let x = x as f64;
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(x, 0.0), (x, ytop)],
+                    theme.px(6.0),
+                    theme.px(10.0),
+                    theme::SUBTLE.stroke_width(theme.px(2.0)),
+                ))
+                .map_err(draw_err)?;
+            if i == 0 {
+                let (px, py) = chart.backend_coord(&(x, ytop));
+                root.draw(&Text::new(
+                    "deploy".to_string(),
+                    (px + theme.px(8.0) as i32, py + theme.px(6.0) as i32),
+                    theme.tick().color(&theme::SUBTLE),
+                ))
+                .map_err(draw_err)?;
+            }
+        }
+
+        let n_series = series.len();
+        for (idx, ((k, pts), v)) in series.iter().zip(&variant).enumerate() {
             let color = theme::strategy_color(&k.1);
             let window: Vec<(f64, f64)> = pts
                 .iter()
@@ -277,10 +317,13 @@ impl ChartKind for Timeline {
                     ))
                     .map_err(draw_err)?;
             }
-            // About eight markers a line, so variants read apart.
+            // About eight markers a line, so variants read apart; each
+            // series' markers shifted along, so lines that coincide (two
+            // caches that never evict) still show every marker.
             let step = (window.len() / 8).max(1);
             let marker = theme::marker_for(&k.1, *v);
-            for p in window.iter().skip(step / 2).step_by(step) {
+            let phase = step / 2 + idx * step / n_series.max(1);
+            for p in window.iter().skip(phase % step.max(1)).step_by(step) {
                 let at = chart.backend_coord(p);
                 root.draw(&theme::marker_element(
                     marker,

@@ -122,9 +122,13 @@ pub(crate) fn refuse_fleet(name: &str, what: &str, fleet: FleetUse) -> Result<()
     })
 }
 
-/// What an engine's run produced: its row and, with latency on, its overall
-/// latency histogram.
-pub(crate) type EngineRun = (RunResult, Option<Histogram<u64>>);
+/// What an engine's run produced: its row, with latency on its overall
+/// latency histogram, and with `--window` its timeline's points.
+pub(crate) type EngineRun = (
+    RunResult,
+    Option<Histogram<u64>>,
+    Vec<crate::sim::phases::WindowPoint>,
+);
 
 /// The engines of one command, registered by the composition root (`cmd`).
 /// Runs of an engine's strategies get the machine to themselves: a plan that

@@ -436,7 +436,12 @@ pub(crate) fn run_one_timeline(
         }
     }
     if let Some(out) = run_engine(&strategy, w, cfg, pb)? {
-        return Ok((out.0, out.1, Vec::new()));
+        let timeline = out
+            .2
+            .iter()
+            .map(|p| TimelineRow::new(&out.0, p, cfg.ttl))
+            .collect();
+        return Ok((out.0, out.1, timeline));
     }
     let cap = cfg.capacity.resolve(w.distinct);
     let kind = cfg.capacity.kind();

@@ -350,3 +350,59 @@ fn memcached_sim_matches_the_real_server() {
         assert!(off <= 0.02, "{mb}: items {ri} vs {mi}");
     }
 }
+
+/// The timeline of a server run: with `--window`, memcached and disk (both
+/// unbounded) write the same windows as an unbounded LRU, across deploys
+/// that empty the LRU only when it restarts.
+#[test]
+fn servers_and_disk_write_their_timelines() {
+    let (_s, port) = memcached_or_skip!(64);
+    let url = format!("127.0.0.1:{port}");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("t.csv");
+    let o = run(&[
+        "run",
+        "-s",
+        "lru,memcached,disk",
+        "-c",
+        "100%",
+        "-w",
+        "zipf",
+        "--requests",
+        "30k",
+        "--keys",
+        "3k",
+        "--window",
+        "5k",
+        "--no-latency",
+        "-q",
+        "--memcached-url",
+        &url,
+        "-o",
+        out.to_str().unwrap(),
+        "--restart-every",
+        "10000",
+        "-f",
+        "csv",
+    ]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let text = std::fs::read_to_string(dir.path().join("t-timeline.csv")).unwrap();
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let h = r.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|c| c == n).unwrap();
+    let mut by: std::collections::BTreeMap<String, Vec<(u64, u64, u64)>> = Default::default();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let n = |c: &str| rec[col(c)].parse::<u64>().unwrap();
+        by.entry(rec[col("strategy")].to_string())
+            .or_default()
+            .push((n("request"), n("window_gets"), n("window_hits")));
+    }
+    assert_eq!(by.len(), 3, "{by:?}");
+    assert_eq!(by["memcached"].len(), 6);
+    assert_eq!(by["memcached"], by["disk"]);
+    // The LRU restarts empty at 10k and 20k: fewer hits in those windows.
+    let (l, m) = (&by["lru"], &by["memcached"]);
+    assert_eq!(l[0], m[0]);
+    assert!(l[2].2 < m[2].2 && l[4].2 < m[4].2, "{l:?} {m:?}");
+}

@@ -409,6 +409,8 @@ fn talk_sh_draws_every_figure_of_the_talk_into_one_report() {
         .env("TALK_REQUESTS", "20k")
         .env("TALK_FIG_REQUESTS", "5k")
         .env("TALK_KEYS", "5k")
+        .env("TALK_DEPLOY_WINDOW", "500")
+        .env("TALK_DEPLOY_EVERY", "2000")
         .output()
         .unwrap();
     ok(&o);
@@ -421,6 +423,8 @@ fn talk_sh_draws_every_figure_of_the_talk_into_one_report() {
         "fig5-invalidation",
         "fig6-timeline",
         "fig8-fleet",
+        "fig9-timeline",
+        "fig10-latency",
     ];
     if traces {
         want.push("fig3c-mrc");
@@ -447,9 +451,19 @@ fn talk_sh_draws_every_figure_of_the_talk_into_one_report() {
         "{:?}",
         figs.iter().map(|f| &f.0).collect::<Vec<_>>()
     );
-    // In the talk's order: figure 1 is the latency, figure 8 (last) the fleet.
+    // In the talk's order: figure 1 is the latency, figure 10 (last) the
+    // tiers' latency, after figure 9's deploys.
     assert_eq!(figs[0].0, "latency");
-    assert_eq!(figs.last().unwrap().0, "fleet");
+    assert_eq!(figs[figs.len() - 2].0, "timeline");
+    assert_eq!(figs.last().unwrap().0, "latency");
+    // Figure 9 draws a process cache across deploys, and the disk cache
+    // (and memcached, when it answers) beside it.
+    let deploys = std::fs::read_to_string(out.join("deploys-timeline.csv")).unwrap();
+    assert!(deploys.contains(",lru,") && deploys.contains(",disk,"));
+    let memcached = std::net::TcpStream::connect("127.0.0.1:11211").is_ok();
+    assert_eq!(deploys.contains(",memcached,"), memcached);
+    let tiers = std::fs::read_to_string(out.join("tiers.csv")).unwrap();
+    assert!(tiers.contains(",none,") && tiers.contains(",disk,"));
     for (k, t, _) in &figs {
         assert!(!t.is_empty(), "figure {k} has no takeaway");
     }

@@ -13,7 +13,7 @@ use crate::request::Key;
 use crate::sim::backend::{refuse_fleet, Engine, EngineRun, FleetUse};
 use crate::sim::capacity::CapacityKind;
 use crate::sim::latency::{new_histogram, LatencySink, LatencySummary, Origin, OriginError};
-use crate::sim::phases::Driver;
+use crate::sim::phases::{Driver, WindowPoint};
 use crate::sim::replay::{ChargeModel, Counters};
 use crate::sim::result::RunResult;
 use crate::sim::runner::{base_result, for_each_batch, Prepared, RunConfig, RunError};
@@ -369,7 +369,7 @@ pub(crate) fn run_one(
     let replayed = replay(w, cfg, &spec, &mut cache, pb);
     let failed = replayed.is_err() || cache.err.is_some();
     let cleaned = clean_up(cache.store, &dir, opts.keep, failed);
-    let (c, elapsed, objects, lat) = replayed?;
+    let (c, elapsed, objects, lat, timeline) = replayed?;
     if let Some(e) = cache.err {
         return Err(broken(e.to_string()));
     }
@@ -415,7 +415,7 @@ pub(crate) fn run_one(
         l2_hit_p99_us: q(l2_lat, 0.99),
         ..base
     };
-    Ok((result, lat.map(|l| l.overall)))
+    Ok((result, lat.map(|l| l.overall), timeline))
 }
 
 /// A run's latency histograms.
@@ -428,10 +428,10 @@ struct Lat {
     tiers: Option<(Histogram<u64>, Histogram<u64>)>,
 }
 
-type Replayed = (Counters, f64, u64, Option<Lat>);
+type Replayed = (Counters, f64, u64, Option<Lat>, Vec<WindowPoint>);
 
-/// The timed replay: the counters, the wall time, the objects left and
-/// the latency.
+/// The timed replay: the counters, the wall time, the objects left, the
+/// latency and the timeline's points.
 fn replay(
     w: &Prepared,
     cfg: &RunConfig,
@@ -441,9 +441,10 @@ fn replay(
 ) -> Result<Replayed, RunError> {
     let mut c = Counters::default();
     let start = Instant::now();
+    let points;
     let lat = match &cfg.latency {
         None => {
-            feed(
+            points = feed(
                 w,
                 cfg,
                 spec,
@@ -457,7 +458,7 @@ fn replay(
         Some(o) => {
             let tiered = cache.l1.is_some().then(|| cache.l1_answered.clone());
             let mut t = EveryGet::new(o.connect(cfg.seed)?, tiered);
-            feed(w, cfg, spec, cache, &mut c, &mut t, pb)?;
+            points = feed(w, cfg, spec, cache, &mut c, &mut t, pb)?;
             let mut overall = t.hits.clone();
             overall.add(&t.misses).expect("same bounds");
             Some(Lat {
@@ -470,7 +471,7 @@ fn replay(
         }
     };
     let elapsed = start.elapsed().as_secs_f64();
-    Ok((c, elapsed, cache.store.len() as u64, lat))
+    Ok((c, elapsed, cache.store.len() as u64, lat, points))
 }
 
 /// Feeds the workload to the loop in pieces that end where `reduce_size`
@@ -484,7 +485,7 @@ fn feed<L: LatencySink>(
     c: &mut Counters,
     lat: &mut L,
     pb: &ProgressBar,
-) -> Result<(), RunError> {
+) -> Result<Vec<WindowPoint>, RunError> {
     let mut drv = Driver::new(&cfg.fresh);
     // Bytes are charged, against no capacity: the loop admits everything.
     let charge = ChargeModel {
@@ -526,7 +527,7 @@ fn feed<L: LatencySink>(
         Ok(())
     })?;
     drv.phases.finish(c.gets, c.hits, drv.stale().stale_hits);
-    Ok(())
+    Ok(drv.phases.timeline)
 }
 
 /// Removes the run's files unless `keep` (or the run failed with a fresh

@@ -13,7 +13,7 @@ use crate::request::{Key, Op};
 use crate::sim::backend::{refuse_fleet, Engine, EngineRun, FleetUse};
 use crate::sim::capacity::{Capacity, CapacityKind};
 use crate::sim::latency::{new_histogram, LatencySink, LatencySummary, Origin, OriginError};
-use crate::sim::phases::Driver;
+use crate::sim::phases::{Driver, WindowPoint};
 use crate::sim::replay::{ChargeModel, Counters};
 use crate::sim::result::RunResult;
 use crate::sim::runner::{base_result, for_each_batch, Prepared, RunConfig, RunError};
@@ -342,7 +342,7 @@ pub(crate) fn run_one(
     );
     // The last sets' replies.
     let last = match (&replayed, &cache.err) {
-        (Ok(()), None) => cache.round_trip(&[]).map(|ns| lat.settle(ns)),
+        (Ok(_), None) => cache.round_trip(&[]).map(|ns| lat.settle(ns)),
         _ => Ok(()),
     };
     let elapsed = start.elapsed().as_secs_f64();
@@ -359,7 +359,7 @@ pub(crate) fn run_one(
         (false, false) => clean_up(&mut cache, &server, prefix.as_bytes()),
         _ => Ok(0),
     };
-    replayed?;
+    let timeline = replayed?;
     if let Some(e) = &cache.err {
         return Err(broken(e));
     }
@@ -398,7 +398,7 @@ pub(crate) fn run_one(
         ..base
     };
     drop(server);
-    Ok((result, summary.map(|s| s.1)))
+    Ok((result, summary.map(|s| s.1), timeline))
 }
 
 /// The shared server, or a private one sized from the capacity; the
@@ -448,7 +448,7 @@ fn feed(
     c: &mut Counters,
     lat: &mut Charged,
     pb: &ProgressBar,
-) -> Result<(), RunError> {
+) -> Result<Vec<WindowPoint>, RunError> {
     let mut drv = Driver::new(&cfg.fresh);
     // Bytes are charged (the value's size), against no capacity: the loop
     // admits everything and the server evicts.
@@ -511,7 +511,7 @@ fn feed(
         Ok(())
     })?;
     drv.phases.finish(c.gets, c.hits, drv.stale().stale_hits);
-    Ok(())
+    Ok(drv.phases.timeline)
 }
 
 /// A private server's items, and its evictions since the warm-up (into
