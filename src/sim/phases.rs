@@ -557,19 +557,71 @@ impl<'a> Driver<'a> {
         c: &mut Counters,
         lat: &mut L,
     ) -> Result<(), OriginError> {
+        self.cut_at_restarts(
+            policy,
+            batch,
+            range,
+            vtime_base,
+            |d, policy, r| {
+                crate::dispatch!(&mut *policy, p => d.feed(p, batch, r, vtime_base, next_use, charge, c, lat))
+            },
+            |d, policy| {
+                *policy = make();
+                d.deadlines = Deadlines::default();
+            },
+        )
+    }
+
+    /// [`Driver::feed`] with the run's restarts for a cache that is not
+    /// all in the process (a disk, a server, an L1 in front of either):
+    /// at each restart `emptied` empties what the process held (an L1),
+    /// and what lives outside it stays, with the deadlines of its copies.
+    /// The restarts are counted as for an in-process cache.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn feed_restarting_outside<P: Policy + ?Sized, L: LatencySink>(
+        &mut self,
+        p: &mut P,
+        emptied: impl FnMut(&mut P),
+        batch: &Batch,
+        range: std::ops::Range<usize>,
+        charge: ChargeModel,
+        (vtime_base, c): (u64, &mut Counters),
+        lat: &mut L,
+    ) -> Result<(), OriginError> {
+        let mut emptied = emptied;
+        self.cut_at_restarts(
+            p,
+            batch,
+            range,
+            vtime_base,
+            |d, p, r| d.feed(p, batch, r, vtime_base, None, charge, c, lat),
+            |_, p| emptied(p),
+        )
+    }
+
+    /// Cuts `range` at each restart: `piece` replays the parts between,
+    /// `restart` empties the process's caches where a restart does.
+    fn cut_at_restarts<S: ?Sized>(
+        &mut self,
+        state: &mut S,
+        batch: &Batch,
+        range: std::ops::Range<usize>,
+        vtime_base: u64,
+        mut piece: impl FnMut(&mut Self, &mut S, std::ops::Range<usize>) -> Result<(), OriginError>,
+        mut restart: impl FnMut(&mut Self, &mut S),
+    ) -> Result<(), OriginError> {
         let mut i = range.start;
         while i < range.end {
             let j = self.phases.restart_cut(batch, i, range.end, vtime_base);
             if j > i {
-                crate::dispatch!(&mut *policy, p => self.feed(p, batch, i..j, vtime_base, next_use, charge, c, lat))?;
+                piece(self, state, i..j)?;
             }
             if j < range.end {
                 let mut emptied = false;
                 self.phases
                     .restart_fire(batch, j, vtime_base, |_| emptied = true);
                 if emptied {
-                    *policy = make();
-                    self.deadlines = Deadlines::default();
+                    restart(self, state);
                 }
             }
             i = j;

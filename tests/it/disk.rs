@@ -427,3 +427,27 @@ fn tiered_disk_times_each_tier_and_l1_hits_are_faster() {
         "{tiered}"
     );
 }
+
+/// A restart (`--restart-every`) empties the L1 of `tiered:lru+disk`, not
+/// its files: the hits move from the L1 to the disk and their sum stays
+/// the unbounded disk's; plain `disk` keeps every hit.
+#[test]
+fn a_restart_empties_the_l1_and_keeps_the_files() {
+    let cwd = tempfile::tempdir().unwrap();
+    let parent = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        let mut a = small(&["-s", "disk,tiered:lru+disk", "--l1-capacity", "50"]);
+        a.extend(extra.iter().map(|s| s.to_string()));
+        json(&run_in(cwd.path(), parent.path(), &args(&a)))
+    };
+    let plain = run(&[]);
+    let restarted = run(&["--restart-every", "500"]);
+    for (p, r) in plain.iter().zip(&restarted) {
+        assert_eq!(u(r, "hits"), u(p, "hits"), "{r}");
+        assert_eq!(u(r, "restarts"), 5, "{r}");
+        assert_eq!(u(p, "restarts"), 0);
+    }
+    let (p, r) = (&plain[1], &restarted[1]);
+    assert!(u(r, "l1_hits") < u(p, "l1_hits"), "{p} {r}");
+    assert_eq!(u(r, "l1_hits") + u(r, "l2_hits"), u(r, "hits"));
+}

@@ -127,12 +127,22 @@ impl DiskCache {
 /// `--l1-capacity` (else `--capacity`), as `tiered:LOCAL+redis`'s.
 pub(crate) struct L1 {
     policy: AnyPolicy,
+    /// What built it, to build it again empty at a restart.
+    spec: StrategySpec,
+    ctx: BuildCtx,
     bytes: bool,
     capacity: u64,
     hits: u64,
 }
 
 impl L1 {
+    /// A restart: the process's L1 starts empty (the files stay).
+    fn empty(&mut self) {
+        if let Ok(b) = policy::build(&self.spec, &self.ctx) {
+            self.policy = b.policy;
+        }
+    }
+
     /// The access as the L1 charges it (the loop charges bytes).
     fn access(&self, a: &Access) -> Option<Access> {
         let charge = if self.bytes { a.charge } else { 1 };
@@ -361,6 +371,8 @@ pub(crate) fn run_one(
         };
         cache.l1 = Some(L1 {
             policy: policy::build(local, &ctx)?.policy,
+            spec: local.clone(),
+            ctx,
             bytes: l1_cap.kind() == CapacityKind::Bytes,
             capacity,
             hits: 0,
@@ -369,7 +381,7 @@ pub(crate) fn run_one(
     let replayed = replay(w, cfg, &spec, &mut cache, pb);
     let failed = replayed.is_err() || cache.err.is_some();
     let cleaned = clean_up(cache.store, &dir, opts.keep, failed);
-    let (c, elapsed, objects, lat, timeline) = replayed?;
+    let (c, elapsed, objects, lat, (timeline, restarts)) = replayed?;
     if let Some(e) = cache.err {
         return Err(broken(e.to_string()));
     }
@@ -409,6 +421,7 @@ pub(crate) fn run_one(
         memory_objects: objects,
         l1_hits: tiers.map_or(c.hits, |t| t.0),
         l2_hits: tiers.map_or(0, |t| t.1),
+        restarts,
         l1_hit_p50_us: q(l1_lat, 0.5),
         l1_hit_p99_us: q(l1_lat, 0.99),
         l2_hit_p50_us: q(l2_lat, 0.5),
@@ -428,7 +441,7 @@ struct Lat {
     tiers: Option<(Histogram<u64>, Histogram<u64>)>,
 }
 
-type Replayed = (Counters, f64, u64, Option<Lat>, Vec<WindowPoint>);
+type Replayed = (Counters, f64, u64, Option<Lat>, (Vec<WindowPoint>, u64));
 
 /// The timed replay: the counters, the wall time, the objects left, the
 /// latency and the timeline's points.
@@ -485,7 +498,7 @@ fn feed<L: LatencySink>(
     c: &mut Counters,
     lat: &mut L,
     pb: &ProgressBar,
-) -> Result<Vec<WindowPoint>, RunError> {
+) -> Result<(Vec<WindowPoint>, u64), RunError> {
     let mut drv = Driver::new(&cfg.fresh);
     // Bytes are charged, against no capacity: the loop admits everything.
     let charge = ChargeModel {
@@ -502,7 +515,13 @@ fn feed<L: LatencySink>(
             // A piece also ends where the warm-up does.
             let cut = if pos < warmup { due.min(warmup) } else { due };
             let end = range.end.min((cut - base) as usize);
-            drv.feed(cache, b, i..end, base, None, charge, c, lat)
+            // A restart empties the L1 of a tiered run; the files stay.
+            let emptied = |d: &mut DiskCache| {
+                if let Some(l1) = &mut d.l1 {
+                    l1.empty();
+                }
+            };
+            drv.feed_restarting_outside(cache, emptied, b, i..end, charge, (base, c), lat)
                 .map_err(|e| RunError::Origin(e.0))?;
             if let Some(e) = &cache.err {
                 return Err(RunError::Backend(e.to_string()));
@@ -527,7 +546,7 @@ fn feed<L: LatencySink>(
         Ok(())
     })?;
     drv.phases.finish(c.gets, c.hits, drv.stale().stale_hits);
-    Ok(drv.phases.timeline)
+    Ok((drv.phases.timeline.clone(), drv.phases.restarts()))
 }
 
 /// Removes the run's files unless `keep` (or the run failed with a fresh

@@ -359,7 +359,7 @@ pub(crate) fn run_one(
         (false, false) => clean_up(&mut cache, &server, prefix.as_bytes()),
         _ => Ok(0),
     };
-    let timeline = replayed?;
+    let (timeline, restarts) = replayed?;
     if let Some(e) = &cache.err {
         return Err(broken(e));
     }
@@ -395,6 +395,7 @@ pub(crate) fn run_one(
         origin_time_s: cfg.latency.as_ref().map(|_| lat.origin_ns as f64 / 1e9),
         memory_objects: objects,
         l1_hits: c.hits,
+        restarts,
         ..base
     };
     drop(server);
@@ -448,7 +449,7 @@ fn feed(
     c: &mut Counters,
     lat: &mut Charged,
     pb: &ProgressBar,
-) -> Result<Vec<WindowPoint>, RunError> {
+) -> Result<(Vec<WindowPoint>, u64), RunError> {
     let mut drv = Driver::new(&cfg.fresh);
     // Bytes are charged (the value's size), against no capacity: the loop
     // admits everything and the server evicts.
@@ -491,7 +492,8 @@ fn feed(
                 lat.settle(ns);
                 lat.rtt_ns = ns;
             }
-            drv.feed(cache, b, i..j, base, None, charge, c, lat)
+            // A restart leaves the server as it is (counted all the same).
+            drv.feed_restarting_outside(cache, |_| {}, b, i..j, charge, (base, c), lat)
                 .map_err(|e| RunError::Origin(e.0))?;
             if let Some(e) = &cache.err {
                 return Err(RunError::Backend(e.to_string()));
@@ -511,7 +513,7 @@ fn feed(
         Ok(())
     })?;
     drv.phases.finish(c.gets, c.hits, drv.stale().stale_hits);
-    Ok(drv.phases.timeline)
+    Ok((drv.phases.timeline.clone(), drv.phases.restarts()))
 }
 
 /// A private server's items, and its evictions since the warm-up (into
