@@ -7,6 +7,7 @@ pub(crate) mod net;
 pub mod postgres;
 pub(crate) mod process;
 pub mod redis;
+pub(crate) mod remote;
 pub(crate) mod tls;
 
 // The Redis protocol and cluster client, by the paths they had before the

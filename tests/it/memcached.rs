@@ -73,7 +73,8 @@ fn present(port: u16, prefix: &str, keys: u64) -> u64 {
     let mut found = 0;
     for chunk in (0..keys).collect::<Vec<_>>().chunks(100) {
         let names: Vec<String> = chunk.iter().map(|k| format!("{prefix}{k}")).collect();
-        w.write_all(format!("get {}\r\n", names.join(" ")).as_bytes()).unwrap();
+        w.write_all(format!("get {}\r\n", names.join(" ")).as_bytes())
+            .unwrap();
         loop {
             let mut l = String::new();
             r.read_line(&mut l).unwrap();

@@ -36,7 +36,7 @@
 //! The files, one job each: `spec.rs` (the specs, the address and the
 //! options), `proto.rs` (the text protocol on one connection), `server.rs`
 //! (the private server and the key prefix), `engine.rs` (one run through
-//! the simulator's loop, timed).
+//! the simulator's loop, `external::remote`, shared with Redis).
 
 mod engine;
 mod proto;

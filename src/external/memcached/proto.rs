@@ -4,6 +4,7 @@
 //! sets and deletes queued before it travel as one pipeline.
 
 use crate::external::net::{io_failure, Stream, ANSWER_TIMEOUT};
+use crate::external::remote::{Acks, KvConn};
 use crate::external::resp::itoa;
 use crate::request::Key;
 use std::io::{BufRead, BufReader, Write};
@@ -22,18 +23,6 @@ pub(crate) enum McError {
     /// An `ERROR`, `CLIENT_ERROR` or unexpected reply.
     #[error("{0}")]
     Protocol(String),
-}
-
-/// The replies to the stores and deletes a round trip carried.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Acks {
-    /// `STORED`.
-    pub stored: u64,
-    /// `SERVER_ERROR ...` to a `set`: the value was not cached (too large
-    /// for the server's item size, or out of memory with `-M`).
-    pub refused: u64,
-    /// `DELETED`.
-    pub deleted: u64,
 }
 
 /// What a queued command expects back.
@@ -280,6 +269,22 @@ impl Conn {
     /// One number of `stats`.
     pub(crate) fn stat(&mut self, name: &str) -> Result<u64, McError> {
         number(&self.stats("")?, name)
+    }
+}
+
+/// The protocol as the loop's cache speaks it (`external::remote`): a
+/// store's expiry in whole seconds (`exptime`).
+impl KvConn for Conn {
+    type Error = McError;
+    fn queue_set(&mut self, key: Key, value: &[u8], ttl_ms: u64) {
+        let exptime = ttl_ms.div_ceil(1000).min(u64::from(u32::MAX)) as u32;
+        Conn::queue_set(self, key, value, exptime);
+    }
+    fn queue_delete(&mut self, key: Key) {
+        Conn::queue_delete(self, key);
+    }
+    fn round_trip(&mut self, keys: &[Key], found: impl FnMut(Key)) -> Result<Acks, McError> {
+        Conn::round_trip(self, keys, found)
     }
 }
 
