@@ -8,6 +8,7 @@ use crate::external::redis::{RedisOptions, RedisUrl};
 use crate::files::Destination;
 use crate::policy::StrategySpec;
 use crate::report::{self, csv::CsvExporter, json::JsonExporter, table::TableExporter, Exporter};
+use crate::sim::capacity::{Capacity, CapacityKind};
 use crate::sim::fleet::FleetConfig;
 use crate::sim::phases::{self, FreshOptions};
 use crate::sim::restart::Restarts;
@@ -150,41 +151,7 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
         delay: fl.invalidation_delay,
         seed: a.input.seed,
     });
-    if let Some(s) = external.first() {
-        // A Redis run replays the whole stream against the server.
-        for (set, opt) in [
-            (fresh.warmup.is_some(), "--warmup"),
-            (fresh.window.is_some(), "--window"),
-        ] {
-            if set {
-                return Err(usage(
-                    opt,
-                    format!("is not supported with Redis strategies ('{}') yet", s.name),
-                ));
-            }
-        }
-    }
-    if let (Some(s), Some(_)) = (external.first(), fresh.restart) {
-        let spelled = std::iter::once(s.name.clone())
-            .chain(s.params.iter().map(|(k, v)| {
-                if k.is_empty() {
-                    v.clone()
-                } else {
-                    format!("{k}={v}")
-                }
-            }))
-            .collect::<Vec<_>>()
-            .join(":");
-        // Redis keeps its contents across a restart; the in-process L1s of
-        // `tiered:X+redis` would restart, but the Redis replay does not
-        // cut its stream at restarts yet.
-        return Err(usage(
-            "--restart-every",
-            format!(
-                "is not supported with Redis strategies ('{spelled}') yet: Redis would keep its contents, but restarting the in-process tiers of a Redis run is not implemented; use an in-process strategy (tiered-local:L1+L2 models an L2 that survives restarts)"
-            ),
-        ));
-    }
+    refuse_loop_options(&external, &fresh, &redis, fleet_mode, &capacities)?;
     if fleet_mode && !external.is_empty() {
         // A fleet's instances are simulated in one request stream.
         for (set, opt) in [
@@ -379,6 +346,91 @@ fn disk_options(
 /// `--pipeline 16` expects it to matter. Where the server is and what to
 /// do with it (`--redis-url`, `--redis-keep`, `--redis-server-bin`) are
 /// settings, like `$REDIS_URL`, and may be given to every run of a script.
+/// `--warmup`, `--window` and `--restart-every` run `redis` and `redis-*`
+/// through the simulator's loop (`external::remote`): one connection to one
+/// server, a private one sized in bytes. A fleet, `tiered:*`, a cluster,
+/// `--clients`, `--redis-pace` and a capacity in objects for `redis-*` are
+/// refused, naming the option.
+fn refuse_loop_options(
+    external: &[StrategySpec],
+    fresh: &FreshOptions,
+    redis: &RedisOptions,
+    fleet_mode: bool,
+    capacities: &[Capacity],
+) -> Result<(), CliError> {
+    if !crate::external::redis::in_loop(fresh) {
+        return Ok(());
+    }
+    let given = [
+        (fresh.warmup.is_some(), "--warmup"),
+        (fresh.window.is_some(), "--window"),
+        (fresh.restart.is_some(), "--restart-every"),
+    ];
+    let opt = given.iter().find(|g| g.0).map_or("--warmup", |g| g.1);
+    for s in external {
+        let spelled = spelled(s);
+        let tiered = s.name == "tiered";
+        if opt == "--restart-every" && (tiered || fleet_mode) {
+            // Redis keeps its contents across a restart; the in-process L1s of
+            // `tiered:X+redis` would restart, but the Redis replay does not
+            // cut its stream at restarts yet.
+            return Err(usage(
+                opt,
+                format!(
+                    "is not supported with Redis strategies ('{spelled}') yet: Redis would keep its contents, but restarting the in-process tiers of a Redis run is not implemented; use an in-process strategy (tiered-local:L1+L2 models an L2 that survives restarts)"
+                ),
+            ));
+        }
+        let why = if fleet_mode {
+            Some("in a fleet (--instances, --shared)".to_string())
+        } else if tiered {
+            Some("with a local L1".to_string())
+        } else if redis.url().is_cluster() && s.name == "redis" {
+            Some("on a cluster (--redis-url redis+cluster://)".to_string())
+        } else if redis.clients > 1 {
+            Some(format!("over --clients {}", redis.clients))
+        } else if redis.pace.is_some() {
+            Some("paced (--redis-pace)".to_string())
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return Err(usage(
+                opt,
+                format!(
+                    "is not supported with Redis strategies ('{spelled}') {why} yet: only redis and redis-* on one connection (no --clients, --redis-pace, cluster, L1 or fleet) replay through the simulator's loop"
+                ),
+            ));
+        }
+        if s.name != "redis" {
+            if let Some(c) = capacities.iter().find(|c| c.kind() != CapacityKind::Bytes) {
+                return Err(usage(
+                    "--capacity",
+                    format!(
+                        "strategy '{spelled}' with {opt} needs a byte capacity (e.g. 4MiB), not '{}': its private server is sized by maxmemory in the simulator's loop",
+                        c.label()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `name:params` as the user wrote it.
+fn spelled(s: &StrategySpec) -> String {
+    std::iter::once(s.name.clone())
+        .chain(s.params.iter().map(|(k, v)| {
+            if k.is_empty() {
+                v.clone()
+            } else {
+                format!("{k}={v}")
+            }
+        }))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
 fn refuse_redis_options(
     a: &RunArgs,
     uses_disk: bool,

@@ -40,6 +40,7 @@ mod redis;
 mod redis_fleet;
 mod redis_models;
 mod redis_monitor;
+mod redis_timeline;
 mod refusals;
 mod report_browser;
 mod restarts;

@@ -1,6 +1,7 @@
 //! Restarts (issue 19): `--restart-every` empties every in-process cache, as
 //! a deploy does; `--rolling` restarts a fleet's instances one at a time; a
-//! shared cache keeps its contents; Redis strategies refuse the option.
+//! shared cache keeps its contents; Redis strategies the simulator's loop
+//! cannot run (`tiered:*+redis`, `--clients`) refuse the option.
 //! Library-level equivalence with a cold cache first, then the CLI.
 
 use crate::common;
@@ -344,24 +345,34 @@ fn report_commands_reproduce_rolling_restarts() {
 }
 
 #[test]
-fn redis_strategies_refuse_restarts_by_name() {
-    // Refused before any connection: no server needed.
+fn redis_strategies_the_loop_cannot_run_refuse_restarts_by_name() {
+    // Refused before any connection: no server needed. (`redis` and
+    // `redis-*` with a byte capacity restart through the simulator's loop,
+    // Redis keeping its contents: tests/it/redis_timeline.rs.)
     let dir = tempfile::tempdir().unwrap();
-    for s in ["redis", "redis-lru", "tiered:lru+redis"] {
+    for (s, extra, option) in [
+        ("tiered:lru+redis", &[][..], "--restart-every"),
+        ("redis", &["--clients", "2"][..], "--restart-every"),
+        ("redis-lru", &["-c", "500"][..], "--capacity"),
+    ] {
         let o = cachesim(
             &[
-                "run",
-                "-s",
-                s,
-                "--requests",
-                "1000",
-                "--no-save",
-                "--restart-every",
-                "10k",
-            ],
+                &[
+                    "run",
+                    "-s",
+                    s,
+                    "--requests",
+                    "1000",
+                    "--no-save",
+                    "--restart-every",
+                    "10k",
+                ][..],
+                extra,
+            ]
+            .concat(),
             dir.path(),
         );
-        fails_with(&o, 2, "--restart-every", s);
+        fails_with(&o, 2, option, s);
         let e = stderr(&o);
         assert!(e.contains(&format!("'{s}'")), "{s}: {e}");
     }

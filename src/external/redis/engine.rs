@@ -8,6 +8,7 @@ use super::batch::{check, KeyBuf, Kind, Ops};
 use super::calibration::{calibrate, client_memory, sample_keys, Trimmer, MAX_CALIBRATION_KEYS};
 use super::client::{AnyOrigin, Client, Fail, Shared, Stats};
 use super::fleet_cache;
+use super::kv::RedisKv;
 use super::replay::{client_of, client_threads, replay, thread_of};
 use super::resp::{self, Conn, RespError};
 use super::server::{run_id, server_binary, PrivateServer};
@@ -17,12 +18,14 @@ use super::spec::{
 };
 use super::tiered::L1;
 use super::url::RedisUrl;
+use crate::external::remote::{self, Remote};
 use crate::policy::{SpecError, StrategyInfo, StrategySpec};
 use crate::request::Key;
 use crate::sim::backend::{Engine, EngineRun};
 use crate::sim::capacity::{Capacity, CapacityKind};
 use crate::sim::fleet::{fleet_columns, FleetConfig, FleetCounters};
 use crate::sim::latency::LatencySummary;
+use crate::sim::phases::FreshOptions;
 use crate::sim::result::RunResult;
 use crate::sim::runner::{base_result, named_origin_error, Data, Prepared, RunConfig, RunError};
 use hdrhistogram::Histogram;
@@ -60,9 +63,17 @@ impl Engine for RedisEngine {
     }
 
     fn run(&self, w: &Prepared, cfg: &RunConfig, pb: &ProgressBar) -> Result<EngineRun, RunError> {
-        // The Redis replay has no windows (--window is refused).
-        run_one(w, cfg, &self.opts, pb).map(|(r, h)| (r, h, Vec::new()))
+        run_one(w, cfg, &self.opts, pb)
     }
+}
+
+/// Whether a run goes through the simulator's loop with the server as its
+/// cache (`external::remote`) rather than the Redis replay of `client.rs`:
+/// with `--warmup`, `--window` or `--restart-every`, which the replay does
+/// not cut its stream for. Only `redis` and `redis-*` (with a byte
+/// capacity) on one connection take it; `cmd::run` refuses the rest.
+pub(crate) fn in_loop(f: &FreshOptions) -> bool {
+    f.warmup.is_some() || f.window.is_some() || f.restart.is_some()
 }
 
 /// Checks, before any workload is generated, that the servers the plan
@@ -144,8 +155,11 @@ pub(crate) fn run_one(
     cfg: &RunConfig,
     opts: &RedisOptions,
     pb: &ProgressBar,
-) -> Result<(RunResult, Option<Histogram<u64>>), RunError> {
+) -> Result<EngineRun, RunError> {
     let run = Run::resolve(w, cfg, opts)?;
+    if in_loop(&cfg.fresh.opts) {
+        return run.through_loop(pb);
+    }
     let mut l2 = run.start_l2()?;
     let l1_cap = run.l1_capacity()?;
     pb.set_message(format!("{} {}", w.label, run.label));
@@ -173,8 +187,9 @@ pub(crate) fn run_one(
     }
     st.c.evictions += evicted;
     st.c.expirations += expired;
-    run.warn_refused(&st, &l2.url, pb);
-    Ok(run.result(&st, replayed.elapsed, l1_cap, &l2, replayed.fleet.as_ref()))
+    run.warn_refused((st.sets_refused, st.sets_sent), &l2.url, pb);
+    let (row, h) = run.result(&st, replayed.elapsed, l1_cap, &l2, replayed.fleet.as_ref());
+    Ok((row, h, Vec::new()))
 }
 
 /// What a run resolved from its spec and options before it touches a server.
@@ -658,11 +673,10 @@ impl<'a> Run<'a> {
     /// server refused `SET`s with `-OOM`: at its memory limit under
     /// `maxmemory-policy noeviction`, it cached none of those values, and
     /// the hit ratio is that of a full server that evicts nothing.
-    fn warn_refused(&self, st: &Stats, url: &RedisUrl, pb: &ProgressBar) {
-        if st.sets_refused == 0 {
+    fn warn_refused(&self, (refused, sent): (u64, u64), url: &RedisUrl, pb: &ProgressBar) {
+        if refused == 0 {
             return;
         }
-        let (refused, sent) = (st.sets_refused, st.sets_sent);
         let (w, url) = (&self.w.label, url.display());
         pb.suspend(|| {
             eprintln!(
@@ -673,10 +687,11 @@ impl<'a> Run<'a> {
     }
 
     /// Deletes the run's keys on a shared server (a private one just goes)
-    /// unless `--redis-keep`. Failing to is the run's error if it had none.
-    fn clean_up(&self, l2: &L2Server, failed: bool) -> Result<(), RunError> {
+    /// unless `--redis-keep`; returns how many there were. Failing to is
+    /// the run's error if it had none.
+    fn clean_up(&self, l2: &L2Server, failed: bool) -> Result<u64, RunError> {
         if l2.private.is_some() || self.opts.keep {
-            return Ok(());
+            return Ok(0);
         }
         let cleaned = Backend::connect(&l2.url).and_then(|mut b| b.delete_prefix(&self.prefix));
         match (cleaned, failed) {
@@ -684,8 +699,92 @@ impl<'a> Run<'a> {
                 "cannot delete the run's keys ({}*): {e}",
                 String::from_utf8_lossy(&self.prefix)
             ))),
-            _ => Ok(()),
+            (r, _) => Ok(r.unwrap_or(0)),
         }
+    }
+
+    /// The run through the simulator's loop ([`in_loop`]): the shared
+    /// server or a private one sized in bytes, one connection as the
+    /// loop's cache (`external::remote`), `SET`s with the run's `PX`.
+    /// Evictions are the server's since the warm-up; `memory_objects` the
+    /// run's keys at the end (a private server's `DBSIZE`).
+    fn through_loop(&self, pb: &ProgressBar) -> Result<EngineRun, RunError> {
+        let mut l2 = self.start_l2()?;
+        pb.set_message(format!("{} {}", self.w.label, self.label));
+        let mut conns = self.connect(&l2.url)?;
+        // A byte capacity: no trimmer.
+        self.size_private(&l2, &mut conns.admin, pb)?;
+        let Some(Backend::Single(conn)) = conns.clients.pop() else {
+            return Err(self.broken(format!(
+                "{} runs through the simulator's loop on one server, not a cluster",
+                self.spec.canonical
+            )));
+        };
+        let px_ms = self
+            .px
+            .as_deref()
+            .and_then(|p| std::str::from_utf8(p).ok()?.parse().ok())
+            .unwrap_or(0);
+        let kv = RedisKv::new(conn, &self.prefix);
+        let mut cache = Remote::new(kv, self.opts.value_size, px_ms, false);
+        let admin = &mut conns.admin;
+        let mut evicted0 = conns.evicted0;
+        let pipeline = self.opts.pipeline;
+        let r = remote::replay(self.w, self.cfg, pipeline, &mut cache, pb, |cache| {
+            // Evictions restart with the loop's counters.
+            cache.round_trip(&[])?;
+            evicted0 = admin.info_sum("stats", "evicted_keys")?;
+            Ok(())
+        });
+        let ok = r.as_ref().is_ok_and(|r| r.ok(&cache));
+        let evicted = match ok {
+            true => admin
+                .info_sum("stats", "evicted_keys")
+                .map(|n| n - evicted0),
+            false => Ok(0),
+        };
+        let resident = match (ok, l2.private.is_some(), self.opts.keep) {
+            (true, true, _) => match admin.conn_at(0).cmd(&["DBSIZE"]) {
+                Ok(v) => Ok(v.as_int().unwrap_or(0).max(0) as u64),
+                Err(e) => Err(e),
+            },
+            (true, false, true) => admin.scan_prefix(&self.prefix, false),
+            // Counted by the clean-up.
+            _ => Ok(0),
+        };
+        let cleaned = self.clean_up(&l2, !ok);
+        drop(l2.private.take());
+        let url = &l2.url;
+        let named = |e: RunError| match e {
+            RunError::Backend(m) => self.broken(format!("Redis at {}: {m}", url.display())),
+            e => self.origin_broken(e),
+        };
+        let mut r = r.map_err(&named)?;
+        std::mem::replace(&mut r.fed, Ok(())).map_err(&named)?;
+        let redis = |e: RespError| self.failure(Fail::Redis(e), url);
+        if let Some(e) = cache.err.take() {
+            return Err(redis(e));
+        }
+        std::mem::replace(&mut r.last, Ok(())).map_err(redis)?;
+        let objects = resident.map_err(redis)? + cleaned?;
+        r.c.evictions += evicted.map_err(redis)?.max(0) as u64;
+        self.warn_refused((cache.acks.refused, cache.sets), url, pb);
+        let columns = capacity_columns(None, &l2, self.w.distinct);
+        let name = self.spec.canonical.clone();
+        let (row, h, timeline) = r.result(self.w, self.cfg, name, columns, objects);
+        let timed = self.cfg.latency.is_some();
+        let q = |p: f64| {
+            let h = &r.lat.hits;
+            (timed && !h.is_empty()).then(|| h.value_at_quantile(p) as f64 / 1000.0)
+        };
+        let row = RunResult {
+            l1_hits: 0,
+            l2_hits: row.hits,
+            l2_hit_p50_us: q(0.5),
+            l2_hit_p99_us: q(0.99),
+            ..row
+        };
+        Ok((row, h, timeline))
     }
 
     /// The error of a run a client stopped.

@@ -43,6 +43,12 @@
 //! event loop does. A request's latency then includes the time the thread
 //! spent on its other connections before reading the reply. See [`client`].
 //!
+//! `--warmup`, `--window`, `--restart-every`: `redis` and `redis-*` (a
+//! byte capacity) replay through the simulator's own loop instead, with
+//! the server as the cache (`external::remote`, shared with memcached;
+//! [`engine::in_loop`]), one connection, `kv.rs` speaking RESP to it; a
+//! restart leaves the server as it is.
+//!
 //! Every network call is timed (a round trip is ~10^4 times the clock's
 //! cost, so the sampling of local runs is unnecessary).
 //!
@@ -60,6 +66,8 @@
 //!   `--clients` over threads.
 //! - `tiered.rs`: the local L1 of `tiered:*`; `fleet_cache.rs`: the Redis
 //!   cache of a fleet (`--instances`).
+//! - `kv.rs`: one connection as the simulator's loop's cache
+//!   (`SET`/`UNLINK` queued, then `GET`s, one write).
 //! - `engine.rs`: one run as a list of steps ([`run_one`]), and the check
 //!   before a plan runs ([`preflight`]).
 
@@ -70,6 +78,7 @@ mod client;
 pub mod cluster;
 mod engine;
 pub mod fleet_cache;
+mod kv;
 mod replay;
 pub mod resp;
 mod server;
@@ -77,6 +86,6 @@ mod spec;
 pub mod tiered;
 mod url;
 
-pub(crate) use engine::RedisEngine;
+pub(crate) use engine::{in_loop, RedisEngine};
 pub(crate) use spec::{check_options, runs, RedisOptions, STRATEGIES};
 pub(crate) use url::RedisUrl;

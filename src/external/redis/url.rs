@@ -100,6 +100,11 @@ impl RedisUrl {
     }
 
     /// The URL without the password.
+    /// Whether it names a cluster (`redis+cluster://`).
+    pub(crate) fn is_cluster(&self) -> bool {
+        matches!(self.target, Target::Cluster { .. })
+    }
+
     pub(crate) fn display(&self) -> String {
         let user = self
             .user
