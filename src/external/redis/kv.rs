@@ -102,3 +102,49 @@ impl KvConn for RedisKv {
         Ok(acks)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    #[test]
+    fn queued_writes_go_before_the_gets_and_replies_are_read_in_order() {
+        let expect: &[u8] =
+            b"*5\r\n$3\r\nSET\r\n$3\r\np:7\r\n$3\r\nabc\r\n$2\r\nPX\r\n$4\r\n1500\r\n\
+*2\r\n$6\r\nUNLINK\r\n$3\r\np:8\r\n\
+*3\r\n$3\r\nSET\r\n$3\r\np:9\r\n$1\r\nz\r\n\
+*2\r\n$3\r\nGET\r\n$3\r\np:1\r\n*2\r\n$3\r\nGET\r\n$4\r\np:22\r\n";
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let h = std::thread::spawn(move || {
+            let (mut s, _) = l.accept().unwrap();
+            let mut got = vec![0u8; expect.len()];
+            s.read_exact(&mut got).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&got),
+                String::from_utf8_lossy(expect)
+            );
+            s.write_all(b"+OK\r\n:1\r\n-OOM command not allowed\r\n$-1\r\n$2\r\nhi\r\n")
+                .unwrap();
+        });
+        let mut kv = RedisKv::new(Conn::connect("127.0.0.1", port).unwrap(), b"p:");
+        kv.queue_set(7, b"abc", 1500);
+        kv.queue_delete(8);
+        kv.queue_set(9, b"z", 0);
+        let mut hits = Vec::new();
+        let acks = kv.round_trip(&[1, 22], |k| hits.push(k)).unwrap();
+        assert_eq!(hits, vec![22]);
+        assert_eq!(
+            acks,
+            Acks {
+                stored: 1,
+                refused: 1,
+                deleted: 1
+            }
+        );
+        assert!(kv.pending.is_empty());
+        h.join().unwrap();
+    }
+}
