@@ -212,7 +212,13 @@ fn memcached_lru_runs_a_private_server_of_the_capacity() {
     for (r, pages) in rows.iter().zip([2, 4]) {
         assert_eq!(u(r, "capacity"), pages << 20);
         assert_eq!(r["capacity_spec"], format!("{pages}MiB (-m {pages})"));
-        assert_eq!(u(r, "memory_objects"), pages * 5461, "{r}");
+        // At most the pages' chunks; a busy machine's run may end while
+        // memcached still frees a few (seen: 21,798 of 21,844 at load 5.5).
+        let items = u(r, "memory_objects");
+        assert!(
+            items <= pages * 5461 && items * 100 >= pages * 5461 * 98,
+            "{r}"
+        );
         // Everything written was stored; what is not resident was evicted.
         assert_eq!(u(r, "evictions"), u(r, "misses") - u(r, "memory_objects"));
     }
