@@ -546,7 +546,10 @@ fn feed<L: LatencySink>(
         Ok(())
     })?;
     drv.phases.finish(c.gets, c.hits, drv.stale().stale_hits);
-    Ok((drv.phases.timeline.clone(), drv.phases.restarts()))
+    Ok((
+        std::mem::take(&mut drv.phases.timeline),
+        drv.phases.restarts(),
+    ))
 }
 
 /// Removes the run's files unless `keep` (or the run failed with a fresh
