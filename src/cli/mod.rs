@@ -169,6 +169,65 @@ pub struct RunArgs {
     /// The server of the memcached strategies.
     #[command(flatten)]
     pub memcached: MemcachedArgs,
+
+    /// Concurrent clients, an origin that takes time, and the stampede
+    /// defences (the event mode).
+    #[command(flatten)]
+    pub events: EventArgs,
+}
+
+/// `run`: concurrent clients and misses that take time (the event mode),
+/// and the defences against cache stampedes.
+#[derive(Debug, Args)]
+pub struct EventArgs {
+    /// N concurrent clients. In-process strategies: N simulated closed-loop
+    /// clients (the event mode), each sending its next request a think time
+    /// after its answer; Redis strategies: N connections on N threads, the
+    /// stream split by key [default: 1].
+    #[arg(allow_negative_numbers = true, long, value_name = "N", value_parser = values::clients)]
+    pub clients: Option<usize>,
+
+    /// Closed loop (--clients): the time a client waits after an answer
+    /// before its next request, a latency model as --origin-latency takes
+    /// (10ms, exp:10ms, uniform:1ms..5ms) [default: exp with mean
+    /// clients / --rate, so that the clients offer about --rate requests
+    /// per second].
+    #[arg(long, value_name = "MODEL", requires = "clients", value_parser = OriginModel::parse)]
+    pub think_time: Option<OriginModel>,
+
+    /// Open-loop arrivals in the event mode: trace (each request at its own
+    /// time: the trace's timestamp, or v / --rate) or poisson (a Poisson
+    /// process at --rate) [default: trace].
+    #[arg(long, value_name = "MODE", conflicts_with = "clients", value_parser = crate::sim::event::Arrivals::parse)]
+    pub arrivals: Option<crate::sim::event::Arrivals>,
+
+    /// Fetches the origin runs at once (a database's connection pool); the
+    /// others wait in arrival order. Turns the event mode on [default:
+    /// unbounded].
+    #[arg(allow_negative_numbers = true, long, value_name = "C", value_parser = crate::sim::event::parse_concurrency)]
+    pub origin_concurrency: Option<u64>,
+
+    /// Single flight: a miss on a key whose fetch is in flight waits for it
+    /// instead of fetching again. Turns the event mode on.
+    #[arg(long)]
+    pub coalesce: bool,
+
+    /// Serve an expired value for up to DURATION more while one background
+    /// refresh fetches the new one. Turns the event mode on.
+    #[arg(allow_negative_numbers = true, long, value_name = "DURATION", value_parser = values::duration)]
+    pub stale_while_revalidate: Option<f64>,
+
+    /// Probabilistic early expiration (XFetch, Vattani et al., VLDB 2015):
+    /// a hit recomputes early when now - delta * BETA * ln(rand) >= expiry,
+    /// delta being the key's last fetch time (1 is the paper's default).
+    /// Turns the event mode on.
+    #[arg(allow_negative_numbers = true, long, value_name = "BETA", value_parser = crate::sim::event::parse_beta)]
+    pub xfetch: Option<f64>,
+
+    /// Draw each TTL uniformly from [ttl (1 - F), ttl], so that keys filled
+    /// together do not expire together. Turns the event mode on.
+    #[arg(allow_negative_numbers = true, long, value_name = "F", value_parser = crate::sim::event::parse_jitter)]
+    pub ttl_jitter: Option<f64>,
 }
 
 /// `run`: the memcached strategies' server.
@@ -413,11 +472,6 @@ pub struct RedisArgs {
     /// its batch's round trip) [default: 1, no pipelining].
     #[arg(allow_negative_numbers = true, long, value_name = "N", value_parser = values::pipeline)]
     pub pipeline: Option<usize>,
-
-    /// Replay through N Redis connections on N threads, the stream split by
-    /// key [default: 1].
-    #[arg(allow_negative_numbers = true, long, value_name = "N", value_parser = values::clients)]
-    pub clients: Option<usize>,
 
     /// Capacity of the local L1 of tiered:LOCAL+redis (objects, %, bytes)
     /// [default: --capacity], and of each instance's L1 of tiered-local

@@ -65,7 +65,7 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
         .as_ref()
         .map(|t| t.0.clone())
         .unwrap_or_default();
-    let fresh = fresh_options(a)?;
+    let mut fresh = fresh_options(a)?;
     let mut workloads = inputs::workloads(&a.input)?;
     if let Some(w) = &a.fresh.write_ratio {
         if !workloads
@@ -152,6 +152,7 @@ pub fn plan_from_args(a: &RunArgs) -> Result<Plan, CliError> {
         seed: a.input.seed,
     });
     refuse_loop_options(&external, &fresh, &redis, fleet_mode, &capacities)?;
+    fresh.events = event_options(a, &parsed, &engines, &fresh, fleet_mode)?;
     if fleet_mode && !external.is_empty() {
         // A fleet's instances are simulated in one request stream.
         for (set, opt) in [
@@ -252,7 +253,7 @@ fn redis_options(a: &RunArgs, uses_redis: bool) -> Result<RedisOptions, CliError
         server_bin: r.redis_server_bin.clone(),
         value_size: r.value_size,
         pipeline: r.pipeline.unwrap_or(1),
-        clients: r.clients.unwrap_or(1),
+        clients: a.events.clients.unwrap_or(1),
         l1_capacity: r.l1_capacity,
         pace: r.redis_pace,
         quiet: a.output.quiet,
@@ -443,7 +444,6 @@ fn refuse_redis_options(
             "--value-size",
         ),
         (r.pipeline.is_some() && !uses_memcached, "--pipeline"),
-        (r.clients.is_some(), "--clients"),
         (r.redis_pace.is_some(), "--redis-pace"),
     ];
     match given.iter().find(|(set, _)| *set) {
@@ -509,7 +509,104 @@ fn fresh_options(a: &RunArgs) -> Result<FreshOptions, CliError> {
             every,
             rolling: f.rolling,
         }),
+        events: None,
     })
+}
+
+/// The event mode's options: `None` unless `--clients` (with an in-process
+/// strategy), `--arrivals`, `--origin-concurrency` or a defence asks for
+/// it. What the mode cannot do is refused here, naming the option.
+fn event_options(
+    a: &RunArgs,
+    parsed: &[Strategy],
+    engines: &crate::sim::backend::Engines,
+    fresh: &FreshOptions,
+    fleet_mode: bool,
+) -> Result<Option<crate::sim::event::EventOptions>, CliError> {
+    use crate::sim::event::{Arrivals, EventOptions};
+    let e = &a.events;
+    let in_process = |s: &&Strategy| s.engine(engines).is_none();
+    let simulated = parsed.iter().any(|s| in_process(&s));
+    let given = [
+        (e.arrivals.is_some(), "--arrivals"),
+        (e.origin_concurrency.is_some(), "--origin-concurrency"),
+        (e.coalesce, "--coalesce"),
+        (
+            e.stale_while_revalidate.is_some(),
+            "--stale-while-revalidate",
+        ),
+        (e.xfetch.is_some(), "--xfetch"),
+        (e.ttl_jitter.is_some(), "--ttl-jitter"),
+        (e.think_time.is_some(), "--think-time"),
+    ];
+    let named = given.iter().find(|g| g.0).map(|g| g.1);
+    let opt = match (named, e.clients.is_some() && simulated) {
+        (Some(o), _) => o,
+        (None, true) => "--clients",
+        (None, false) => {
+            if let (Some(_), Some(s)) =
+                (e.clients, parsed.iter().find(|s| !runs_clients(s, engines)))
+            {
+                return Err(usage(
+                    "--clients",
+                    format!("'{}' replays through one connection; --clients applies to in-process strategies (simulated clients) and Redis (connections)", s.spec.name),
+                ));
+            }
+            return Ok(None);
+        }
+    };
+    if let Some(s) = parsed.iter().find(|s| !in_process(s)) {
+        if named.is_some() || !runs_clients(s, engines) {
+            return Err(usage(
+                opt,
+                format!(
+                    "the event mode simulates clients, an origin and in-process caches; '{}' is a real server or disk (--clients gives Redis N connections, and nothing else applies to it)",
+                    s.spec.name
+                ),
+            ));
+        }
+    }
+    let refused = [
+        (fleet_mode, "--instances", "a fleet"),
+        (fresh.restart.is_some(), "--restart-every", "restarts"),
+        (fresh.group_by.is_some(), "--group-by", "tenant rows"),
+        (a.latency.no_latency, "--no-latency", "no latency"),
+    ];
+    if let Some((_, o, what)) = refused.iter().find(|r| r.0) {
+        return Err(usage(
+            o,
+            format!("the event mode ({opt}) simulates one cache and what requests wait for; it does not run {what} yet"),
+        ));
+    }
+    if let Some(s) = parsed.iter().find(|s| s.spec.name == "ttl") {
+        return Err(usage(
+            "--strategy",
+            format!(
+                "'{}' expires entries itself; in the event mode ({opt}) --ttl gives every strategy's fills their TTL, so use lru with --ttl (the ttl strategy is LRU with a TTL)",
+                s.spec.name
+            ),
+        ));
+    }
+    let arrivals = match (e.clients, e.arrivals) {
+        (Some(n), _) => Arrivals::Closed { clients: n as u64 },
+        (None, Some(a)) => a,
+        (None, None) => Arrivals::Trace,
+    };
+    Ok(Some(EventOptions {
+        arrivals,
+        think: e.think_time.clone(),
+        origin_concurrency: e.origin_concurrency,
+        coalesce: e.coalesce,
+        swr: e.stale_while_revalidate,
+        xfetch: e.xfetch,
+        ttl_jitter: e.ttl_jitter,
+    }))
+}
+
+/// Whether `s` takes `--clients`: an in-process strategy (simulated
+/// clients) or a Redis one (connections).
+fn runs_clients(s: &Strategy, engines: &crate::sim::backend::Engines) -> bool {
+    s.engine(engines).is_none() || crate::external::redis::runs(&s.spec.name)
 }
 
 /// Most application instances of a fleet: each holds its own cache and

@@ -367,6 +367,8 @@ mod tests {
             rolling: false,
             instances: 1,
             balance: String::new(),
+
+            ..Default::default()
         };
         let cold = [
             t(1000, 0.1, ""),

@@ -458,6 +458,8 @@ mod tests {
             rolling: true,
             instances: 3,
             balance: "round-robin".into(),
+
+            ..Default::default()
         };
         let rows = vec![("a".to_string(), t(500)), ("a".to_string(), t(1000))];
         assert_eq!(

@@ -120,6 +120,20 @@ impl OriginModel {
         Ok(m)
     }
 
+    /// The distribution's mean, seconds (a Pareto without one: its
+    /// minimum; a normal: its mean before truncation at 0).
+    pub(crate) fn mean_s(&self) -> f64 {
+        match *self {
+            OriginModel::Constant(a) => a,
+            OriginModel::Uniform(a, b) => (a + b) / 2.0,
+            OriginModel::Normal(m, _) => m,
+            OriginModel::LogNormal(med, s) => med * (s * s / 2.0).exp(),
+            OriginModel::Exp(m) => m,
+            OriginModel::Pareto(x, a) if a > 1.0 => x * a / (a - 1.0),
+            OriginModel::Pareto(x, _) => x,
+        }
+    }
+
     /// The canonical spelling, for the `origin` column.
     pub(crate) fn label(&self) -> String {
         let d = format_duration;
@@ -153,6 +167,12 @@ impl ModelOrigin {
     /// An origin drawing its latencies from `model`, seeded by `seed` (the same
     /// seed, the same latencies).
     pub fn new(model: &OriginModel, seed: u64) -> ModelOrigin {
+        ModelOrigin::on_stream(model, seed, 0x0121_617e)
+    }
+
+    /// As [`ModelOrigin::new`], on random stream `stream` of `seed` (for
+    /// another distribution of the same run, such as think times).
+    pub(crate) fn on_stream(model: &OriginModel, seed: u64, stream: u64) -> ModelOrigin {
         let s = match *model {
             OriginModel::Constant(a) => Sampler::Constant(a),
             OriginModel::Uniform(a, b) => Sampler::Uniform(a, b),
@@ -167,7 +187,7 @@ impl ModelOrigin {
         };
         ModelOrigin {
             model: s,
-            rng: SimRng::derive(seed, 0x0121_617e),
+            rng: SimRng::derive(seed, stream),
         }
     }
 

@@ -5,6 +5,7 @@
 
 pub mod backend;
 pub mod capacity;
+pub mod event;
 pub mod expiry;
 pub mod fleet;
 pub mod freshness;

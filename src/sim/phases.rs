@@ -117,6 +117,9 @@ pub struct FreshOptions {
     /// `--restart-every` (and `--rolling`): in-process caches emptied on a
     /// schedule; `None` never restarts.
     pub restart: Option<Restarts>,
+    /// The event mode (`--clients`, `--arrivals`, the defences); `None`
+    /// replays through the plain loop.
+    pub events: Option<super::event::EventOptions>,
 }
 
 /// [`FreshOptions`] resolved for one workload.
@@ -149,10 +152,13 @@ pub struct WindowPoint {
     pub cumulative_hits: u64,
     /// Instance restarts (`--restart-every`) within the window.
     pub restarts: u64,
+    /// The event mode's origin in the window: fetches issued, most
+    /// fetches waiting, most at the origin; `None` outside the mode.
+    pub origin: Option<[u64; 3]>,
 }
 
 /// One row of `<results>-timeline.csv`. Column order is a public interface.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TimelineRow {
     /// As in the results: preset name (with overridden parameters) or trace
     /// file name.
@@ -204,6 +210,50 @@ pub struct TimelineRow {
     /// for one cache).
     #[serde(default)]
     pub balance: String,
+    /// The event mode: fetches sent to the origin in the window; empty
+    /// outside the mode.
+    #[serde(default)]
+    pub window_origin_requests: Option<u64>,
+    /// The event mode: most fetches waiting for a slot of the origin
+    /// during the window.
+    #[serde(default)]
+    pub origin_queue_max: Option<u64>,
+    /// The event mode: most fetches at the origin (in service or waiting)
+    /// during the window.
+    #[serde(default)]
+    pub origin_outstanding_max: Option<u64>,
+    /// As in the results: the event mode's defences (`coalesce`, `none`);
+    /// empty outside the mode.
+    #[serde(default)]
+    pub defences: String,
+    /// As in the results: the event mode's arrivals; empty outside it.
+    #[serde(default)]
+    pub arrivals: String,
+    /// As in the results: `--clients` of the event mode.
+    #[serde(default)]
+    pub clients: Option<u64>,
+    /// As in the results: the closed loop's think time.
+    #[serde(default)]
+    pub think_time: String,
+    /// As in the results: `--origin-concurrency`.
+    #[serde(default)]
+    pub origin_concurrency: Option<u64>,
+    /// As in the results: `--coalesce`.
+    #[serde(default)]
+    pub coalesce: bool,
+    /// As in the results: `--stale-while-revalidate`, seconds.
+    #[serde(default)]
+    pub stale_while_revalidate_s: Option<f64>,
+    /// As in the results: `--xfetch`.
+    #[serde(default)]
+    pub xfetch_beta: Option<f64>,
+    /// As in the results: `--ttl-jitter`.
+    #[serde(default)]
+    pub ttl_jitter: Option<f64>,
+    /// As in the results: the origin's latency model or URL (empty with
+    /// --no-latency).
+    #[serde(default)]
+    pub origin: String,
 }
 
 fn one() -> u64 {
@@ -232,6 +282,19 @@ pub const TIMELINE_COLUMNS: &[&str] = &[
     "rolling",
     "instances",
     "balance",
+    "window_origin_requests",
+    "origin_queue_max",
+    "origin_outstanding_max",
+    "defences",
+    "arrivals",
+    "clients",
+    "think_time",
+    "origin_concurrency",
+    "coalesce",
+    "stale_while_revalidate_s",
+    "xfetch_beta",
+    "ttl_jitter",
+    "origin",
 ];
 
 fn ratio(a: u64, b: u64) -> Option<f64> {
@@ -260,6 +323,19 @@ impl TimelineRow {
             rolling: r.rolling,
             instances: r.instances,
             balance: r.balance.clone(),
+            window_origin_requests: p.origin.map(|o| o[0]),
+            origin_queue_max: p.origin.map(|o| o[1]),
+            origin_outstanding_max: p.origin.map(|o| o[2]),
+            defences: r.defences.clone(),
+            arrivals: r.arrivals.clone(),
+            clients: r.clients,
+            think_time: r.think_time.clone(),
+            origin_concurrency: r.origin_concurrency,
+            coalesce: r.coalesce,
+            stale_while_revalidate_s: r.stale_while_revalidate_s,
+            xfetch_beta: r.xfetch_beta,
+            ttl_jitter: r.ttl_jitter,
+            origin: r.origin.clone(),
         }
     }
 }
@@ -419,6 +495,7 @@ impl Phaser {
             cumulative_gets: gets,
             cumulative_hits: hits,
             restarts: self.restarts - self.restarts_mark,
+            origin: None,
         });
         self.mark = (gets, hits, stale);
         self.restarts_mark = self.restarts;

@@ -207,6 +207,65 @@ pub struct RunResult {
     /// `--rolling`: restarts one instance at a time (false without it).
     #[serde(default)]
     pub rolling: bool,
+    /// The event mode (`--clients`, `--arrivals`, the defences): fetches
+    /// issued for a key that already had one in flight. 0 outside it.
+    #[serde(default)]
+    pub duplicate_fetches: u64,
+    /// The event mode: most fetches at the origin at once (in service or
+    /// queued); empty outside it.
+    #[serde(default)]
+    pub origin_peak_concurrency: Option<u64>,
+    /// The event mode: 99th percentile of the time a fetch waited for a
+    /// free slot of the origin (`--origin-concurrency`), microseconds.
+    #[serde(default)]
+    pub origin_queue_p99_us: Option<f64>,
+    /// The event mode: the mean of that wait, microseconds.
+    #[serde(default)]
+    pub origin_queue_mean_us: Option<f64>,
+    /// The event mode: hits on an expired value served within
+    /// `--stale-while-revalidate`.
+    #[serde(default)]
+    pub stale_serves: u64,
+    /// The event mode: misses that waited for a fetch in flight
+    /// (`--coalesce`) instead of sending their own.
+    #[serde(default)]
+    pub coalesced: u64,
+    /// The event mode: XFetch early recomputations (`--xfetch`), counted
+    /// as misses.
+    #[serde(default)]
+    pub early_refreshes: u64,
+    /// The event mode: background refreshes of stale-while-revalidate.
+    #[serde(default)]
+    pub background_refreshes: u64,
+    /// The event mode: `trace`, `poisson` or `closed`; empty outside it.
+    #[serde(default)]
+    pub arrivals: String,
+    /// `--clients`: closed-loop clients of the event mode; empty without.
+    #[serde(default)]
+    pub clients: Option<u64>,
+    /// The closed loop's think time (`--think-time`, or its default);
+    /// empty otherwise.
+    #[serde(default)]
+    pub think_time: String,
+    /// `--origin-concurrency`; empty when unbounded.
+    #[serde(default)]
+    pub origin_concurrency: Option<u64>,
+    /// `--coalesce`.
+    #[serde(default)]
+    pub coalesce: bool,
+    /// `--stale-while-revalidate`, seconds; empty without.
+    #[serde(default)]
+    pub stale_while_revalidate_s: Option<f64>,
+    /// `--xfetch` (beta); empty without.
+    #[serde(default)]
+    pub xfetch_beta: Option<f64>,
+    /// `--ttl-jitter`; empty without.
+    #[serde(default)]
+    pub ttl_jitter: Option<f64>,
+    /// The event mode's defences as one label (`coalesce+swr:5s`, `none`);
+    /// empty outside the mode.
+    #[serde(default)]
+    pub defences: String,
     /// The group rows of this run (`--group-by`), written right after it.
     #[serde(skip)]
     pub groups: Vec<RunResult>,
@@ -281,6 +340,23 @@ pub const COLUMNS: &[&str] = &[
     "restarts",
     "restart_every",
     "rolling",
+    "duplicate_fetches",
+    "origin_peak_concurrency",
+    "origin_queue_p99_us",
+    "origin_queue_mean_us",
+    "stale_serves",
+    "coalesced",
+    "early_refreshes",
+    "background_refreshes",
+    "arrivals",
+    "clients",
+    "think_time",
+    "origin_concurrency",
+    "coalesce",
+    "stale_while_revalidate_s",
+    "xfetch_beta",
+    "ttl_jitter",
+    "defences",
 ];
 
 /// Columns that are measurements of this machine (wall time, timed cache

@@ -525,6 +525,27 @@ pub(crate) fn run_one_timeline(
             spec.name
         )));
     }
+    if let Some(ev) = &cfg.fresh.opts.events {
+        if fleet.is_some() || l1.is_some() {
+            return Err(RunError::Workload(format!(
+                "the event mode (--clients, --arrivals, the stampede defences) simulates one cache; '{}' runs a fleet",
+                cfg.strategy.name
+            )));
+        }
+        let b = super::event::run::Built {
+            policy,
+            canonical: built.canonical,
+            charge,
+            kind,
+            next_use,
+        };
+        let (r, h, points) = super::event::run::run(w, cfg, ev, b, pb)?;
+        let timeline = points
+            .iter()
+            .map(|p| TimelineRow::new(&r, p, cfg.ttl))
+            .collect();
+        return Ok((r, h, timeline));
+    }
     let start = Instant::now();
     let mut memory_objects = 0;
     let mut tier_hits = None;
