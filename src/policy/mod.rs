@@ -39,7 +39,7 @@ pub mod s3fifo;
 pub mod sieve;
 pub mod slru;
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
 pub mod two_q;
 
 use crate::request::Key;

@@ -39,6 +39,8 @@
 //! With an unbounded origin and zero latency the mode counts exactly what
 //! the plain loop counts (a test pins it for every strategy).
 
+#[cfg(test)]
+mod checks;
 pub mod origin;
 pub mod run;
 pub mod sim;
