@@ -201,7 +201,9 @@ pub struct Dataset {
 /// What identifies one measurement: the TTL axis value and the fleet size
 /// are part of it (a `--ttl` sweep repeats `lru` once per TTL; a fleet
 /// study repeats each strategy once per `--instances`).
-/// So are the write policy (an `--on-write` sweep) and the prefill.
+/// So are the write policy (an `--on-write` sweep) and the prefill, and
+/// the event mode's clients, arrivals, origin and defences (one run per
+/// defence).
 type DedupeKey = (
     String,
     String,
@@ -209,6 +211,7 @@ type DedupeKey = (
     u64,
     Option<u64>,
     u64,
+    String,
     String,
     String,
 );
@@ -223,6 +226,14 @@ fn dedupe_key(r: &RunResult) -> DedupeKey {
         r.instances,
         r.on_write.clone(),
         r.prefill.clone(),
+        if r.arrivals.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "{}|{:?}|{}|{:?}|{}|{}",
+                r.arrivals, r.clients, r.think_time, r.origin_concurrency, r.defences, r.origin
+            )
+        },
     )
 }
 

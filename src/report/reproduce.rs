@@ -87,6 +87,51 @@ fn fixed_options(r: &RunResult) -> Vec<String> {
             o.push("--rolling".into());
         }
     }
+    o.extend(event_options(r));
+    o
+}
+
+/// The event mode's options (`--clients`, `--arrivals`, the origin's
+/// concurrency and the defences), and `--rate`, which paces its arrivals.
+fn event_options(r: &RunResult) -> Vec<String> {
+    let mut o = Vec::new();
+    if r.arrivals.is_empty() {
+        return o;
+    }
+    let mut opt = |name: &str, v: Option<String>| {
+        if let Some(v) = v {
+            o.push(name.to_string());
+            if !v.is_empty() {
+                o.push(shell_word(&v));
+            }
+        }
+    };
+    match (r.arrivals.as_str(), r.clients) {
+        ("closed", Some(n)) => {
+            opt("--clients", Some(n.to_string()));
+            // The default think time is spelled out only when given.
+            let default = format!("exp:{}", crate::units::format_duration(n as f64 / r.rate));
+            if r.think_time != default && !r.think_time.is_empty() {
+                opt("--think-time", Some(r.think_time.clone()));
+            }
+        }
+        (a, _) => opt("--arrivals", Some(a.to_string())),
+    }
+    if r.rate > 0.0 && r.rate != 1000.0 && !r.workload.contains("rate=") {
+        opt("--rate", Some(r.rate.to_string()));
+    }
+    let d = crate::units::format_duration;
+    opt(
+        "--origin-concurrency",
+        r.origin_concurrency.map(|c| c.to_string()),
+    );
+    opt("--coalesce", r.coalesce.then(String::new));
+    opt(
+        "--stale-while-revalidate",
+        r.stale_while_revalidate_s.map(d),
+    );
+    opt("--xfetch", r.xfetch_beta.map(|b| b.to_string()));
+    opt("--ttl-jitter", r.ttl_jitter.map(|f| f.to_string()));
     o
 }
 
@@ -274,9 +319,22 @@ pub(crate) fn timeline_commands(rows: &[(String, TimelineRow)]) -> Vec<String> {
                 seed: t.seed,
                 ttl_s: t.ttl_s,
                 prefill: t.prefill.clone(),
-                // A timeline does not say how latency was run; the hit
-                // ratios do not depend on it.
-                origin: "2ms".into(),
+                // An older timeline does not say how latency was run; the
+                // hit ratios do not depend on it.
+                origin: if t.origin.is_empty() {
+                    "2ms".into()
+                } else {
+                    t.origin.clone()
+                },
+                arrivals: t.arrivals.clone(),
+                clients: t.clients,
+                think_time: t.think_time.clone(),
+                rate: t.rate,
+                origin_concurrency: t.origin_concurrency,
+                coalesce: t.coalesce,
+                stale_while_revalidate_s: t.stale_while_revalidate_s,
+                xfetch_beta: t.xfetch_beta,
+                ttl_jitter: t.ttl_jitter,
                 instances: t.instances,
                 balance: t.balance.clone(),
                 restart_every: t.restart_every.clone(),

@@ -254,6 +254,10 @@ pub struct TimelineRow {
     /// --no-latency).
     #[serde(default)]
     pub origin: String,
+    /// As in the results: requests per second of a synthetic workload
+    /// (the event mode's arrivals); 0 in older timelines.
+    #[serde(default)]
+    pub rate: f64,
 }
 
 fn one() -> u64 {
@@ -295,6 +299,7 @@ pub const TIMELINE_COLUMNS: &[&str] = &[
     "xfetch_beta",
     "ttl_jitter",
     "origin",
+    "rate",
 ];
 
 fn ratio(a: u64, b: u64) -> Option<f64> {
@@ -336,6 +341,7 @@ impl TimelineRow {
             xfetch_beta: r.xfetch_beta,
             ttl_jitter: r.ttl_jitter,
             origin: r.origin.clone(),
+            rate: r.rate,
         }
     }
 }

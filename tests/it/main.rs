@@ -47,6 +47,7 @@ mod restarts;
 mod run_table;
 mod servers;
 mod skips;
+mod stampede;
 mod talk_charts;
 mod talk_figures;
 mod tls;
