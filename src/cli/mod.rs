@@ -286,7 +286,8 @@ pub struct CacheArgs {
 
     /// Time-to-live for the `ttl` strategy: 500ms, 30s, 5m, 1h or bare
     /// seconds [default: 60s]. A list (1s,5s,30s,5m) is a sweep axis: one
-    /// run per TTL and strategy and capacity (other strategies ignore it).
+    /// run per TTL and strategy and capacity (other strategies ignore it,
+    /// except in the event mode, where every fill expires after it).
     #[arg(allow_negative_numbers = true, long, value_name = "DURATION[,DURATION...]", value_parser = values::ttls)]
     pub ttl: Option<Ttls>,
 }

@@ -397,7 +397,8 @@ pub struct Phaser {
 }
 
 impl Phaser {
-    pub(crate) fn new(f: &FreshRun) -> Phaser {
+    /// The phases of a run with the options of `f`.
+    pub fn new(f: &FreshRun) -> Phaser {
         Phaser {
             warmup_left: f.warmup,
             window: f.opts.window,
