@@ -52,6 +52,8 @@ struct Case<'a> {
     capacity: u64,
     on_write: OnWrite,
     window: Option<u64>,
+    warmup: u64,
+    prefill: Option<&'a [(Key, u32)]>,
     next_use: Option<&'a [u64]>,
 }
 
@@ -64,6 +66,8 @@ impl Default for Case<'_> {
             capacity: 1000,
             on_write: OnWrite::Invalidate,
             window: None,
+            warmup: 0,
+            prefill: None,
             next_use: None,
         }
     }
@@ -77,6 +81,7 @@ impl Case<'_> {
                 window: self.window,
                 ..FreshOptions::default()
             },
+            warmup: self.warmup,
             ..FreshRun::default()
         };
         let setup = Setup {
@@ -85,7 +90,7 @@ impl Case<'_> {
             ttl: self.ttl,
             rate: b.rate,
             seed: 7,
-            prefill: None,
+            prefill: self.prefill,
             prefill_delta: 0.0,
         };
         let service = Service::Model(ModelOrigin::new(&self.origin, 7));
@@ -189,7 +194,7 @@ fn with_an_unbounded_origin_and_zero_latency_every_policy_counts_as_the_plain_lo
 }
 
 #[test]
-fn the_plain_driver_and_the_event_mode_agree_on_windows_at_zero_latency() {
+fn the_plain_driver_and_the_event_mode_agree_on_warm_up_and_windows_at_zero_latency() {
     let keys = crate::policy::testkit::skewed(5000, 200);
     let reqs: Vec<_> = keys
         .iter()
@@ -202,6 +207,7 @@ fn the_plain_driver_and_the_event_mode_agree_on_windows_at_zero_latency() {
             window: Some(700),
             ..FreshOptions::default()
         },
+        warmup: 1200,
         ..FreshRun::default()
     };
     let mut d = Driver::new(&fresh);
@@ -222,9 +228,13 @@ fn the_plain_driver_and_the_event_mode_agree_on_windows_at_zero_latency() {
     let out = Case {
         capacity: 50,
         window: Some(700),
+        warmup: 1200,
         ..Case::default()
     }
     .lru(&b);
+    // The warm-up is not counted, in the counters as in the origin's.
+    assert_eq!(out.counters, c);
+    assert_eq!(out.origin.requests, c.misses);
     let plain: Vec<_> = d
         .phases
         .timeline
@@ -542,4 +552,38 @@ fn closed_loop_clients_send_a_think_time_after_their_answer() {
     let times: Vec<f64> = out.phases.timeline.iter().map(|p| p.time_s).collect();
     assert_eq!(times, vec![1.0, 2.5, 4.0, 5.5, 7.0]);
     assert_eq!(out.origin.peak, 2);
+}
+
+#[test]
+fn prefilled_keys_expire_together_unless_their_ttls_are_jittered() {
+    // 100 keys prefilled at 0 with TTL 5 s, all read at 4 s: none has
+    // expired; with jitter 0.5 the deadlines spread over [2.5, 5] and 60%
+    // have. At 5 s all have.
+    let keys: Vec<(Key, u32)> = (0..100).map(|k| (k, 1)).collect();
+    let mut reqs = vec![(1000, 0.0)];
+    reqs.extend((0..100).map(|k| (k, 4.0)));
+    reqs.extend((0..100).map(|k| (k, 5.0)));
+    let b = gets(&reqs);
+    let run = |jitter| {
+        let out = Case {
+            opts: EventOptions {
+                ttl_jitter: jitter,
+                ..EventOptions::default()
+            },
+            ttl: Some(5.0),
+            prefill: Some(&keys),
+            window: Some(101),
+            ..Case::default()
+        }
+        .lru(&b);
+        let at_4s = &out.phases.timeline[0];
+        (out.counters.expirations, 100 - at_4s.window_hits)
+    };
+    // Without jitter: 100 hits at 4 s, 100 expirations at 5 s.
+    assert_eq!(run(None), (100, 0));
+    let (expired, at_4s) = run(Some(0.5));
+    assert!((45..=75).contains(&at_4s), "{at_4s} expired at 4 s");
+    // Every prefilled key expires once by 5 s: early at 4 s or then (a
+    // key refilled at 4 s expires again only at 4 + [2.5, 5]).
+    assert_eq!(expired, 100);
 }
