@@ -164,7 +164,7 @@ fi
 
 # --- normalise: drop measured columns, sort nothing (row order is part of
 # the result) --------------------------------------------------------------
-python3 - "$R" "$out/norm" << 'EOF'
+python3 - "$R" "$out/norm" "${ref}/norm" "$mode" << 'EOF'
 import csv, io, json, os, re, sys
 MEASURED = {"elapsed_s", "requests_per_s", "lat_mean_us", "lat_p50_us", "lat_p90_us",
             "lat_p99_us", "lat_p999_us", "lat_p9999_us", "lat_max_us", "hit_p50_us",
@@ -173,9 +173,14 @@ MEASURED = {"elapsed_s", "requests_per_s", "lat_mean_us", "lat_p50_us", "lat_p90
 # MRC output and trace stats time themselves.
 MEASURED_MRC = {"seconds", "elapsed_s", "time_s_compare", "speedup"}
 src, dst = sys.argv[1], sys.argv[2]
+# Comparing: columns added at the end since the reference (the CSV columns
+# are a public interface: added, never renamed) are left out.
+refdir = sys.argv[3] if sys.argv[4] == "compare" else None
+ref_keys = set()
 def strip_json(v):
     if isinstance(v, dict):
-        return {k: strip_json(x) for k, x in v.items() if k not in MEASURED and k not in MEASURED_MRC}
+        return {k: strip_json(x) for k, x in v.items()
+                if k not in MEASURED and k not in MEASURED_MRC and (not ref_keys or k in ref_keys)}
     if isinstance(v, list):
         return [strip_json(x) for x in v]
     return v
@@ -191,9 +196,18 @@ for dirpath, _, files in os.walk(src):
         except UnicodeDecodeError:
             open(q, "wb").write(data)
             continue
+        # Figure cards name the files they were drawn from: where this run's
+        # outputs are is not part of the result.
+        text = text.replace(os.path.abspath(src), "<raw>")
         s = text.lstrip()
         if s.startswith("[") or s.startswith("{"):
             try:
+                # Keys added since the reference (fields added to the
+                # results) are left out, as added CSV columns are.
+                ref_keys = set()
+                rp = os.path.join(refdir, rel) if refdir else None
+                if rp and os.path.exists(rp):
+                    ref_keys = set(re.findall(r'"([A-Za-z0-9_]+)":', open(rp).read()))
                 text = json.dumps(strip_json(json.loads(text)), indent=1, sort_keys=True) + "\n"
             except ValueError:
                 pass
@@ -201,6 +215,12 @@ for dirpath, _, files in os.walk(src):
             rows = list(csv.reader(io.StringIO(text)))
             head = rows[0]
             keep = [i for i, h in enumerate(head) if h not in MEASURED and h not in MEASURED_MRC]
+            rp = os.path.join(refdir, rel) if refdir else None
+            if rp and os.path.exists(rp):
+                old = next(csv.reader(open(rp)), [])
+                names = [head[i] for i in keep]
+                if names[:len(old)] == old:
+                    keep = keep[:len(old)]
             buf = io.StringIO()
             w = csv.writer(buf, lineterminator="\n")
             for r in rows:

@@ -104,7 +104,13 @@ impl Exporter for TableExporter {
         if latency {
             header.extend(["mean", "p99"]);
         }
-        header.extend(["misses", "evictions", "req/s"]);
+        header.extend(["misses", "evictions"]);
+        // The event mode's origin: what the defences change.
+        let events = results.iter().any(|r| !r.arrivals.is_empty());
+        if events {
+            header.extend(["defences", "origin reqs", "dup fetches", "origin peak"]);
+        }
+        header.push("req/s");
         let rows: Vec<Vec<String>> = results
             .iter()
             .map(|r| {
@@ -122,11 +128,24 @@ impl Exporter for TableExporter {
                 if latency {
                     row.extend([latency_cell(r.lat_mean_us), latency_cell(r.lat_p99_us)]);
                 }
-                row.extend([
-                    r.misses.to_string(),
-                    r.evictions.to_string(),
-                    human(r.requests_per_s),
-                ]);
+                row.extend([r.misses.to_string(), r.evictions.to_string()]);
+                if events {
+                    let dash = |v: &str| {
+                        if v.is_empty() {
+                            "-".into()
+                        } else {
+                            v.to_string()
+                        }
+                    };
+                    row.extend([
+                        dash(&r.defences),
+                        r.origin_requests.to_string(),
+                        r.duplicate_fetches.to_string(),
+                        r.origin_peak_concurrency
+                            .map_or_else(|| "-".into(), |p| p.to_string()),
+                    ]);
+                }
+                row.push(human(r.requests_per_s));
                 row
             })
             .collect();
@@ -302,6 +321,31 @@ mod tests {
             lines.iter().all(|l| l.chars().count() == width),
             "{lines:#?}"
         );
+    }
+
+    #[test]
+    fn event_mode_rows_add_the_origin_columns() {
+        let mut a = row("lru", 10, "objects", "10");
+        a.arrivals = "closed".into();
+        a.defences = "coalesce".into();
+        a.origin_requests = 42;
+        a.duplicate_fetches = 0;
+        a.origin_peak_concurrency = Some(7);
+        let b = row("lfu", 10, "objects", "10");
+        let t = table(&[a, b]);
+        assert!(
+            t[0].contains("defences") && t[0].contains("dup fetches"),
+            "{}",
+            t[0]
+        );
+        let ca = cells(&t[2]);
+        assert!(
+            ca.contains(&"coalesce") && ca.contains(&"42") && ca.contains(&"7"),
+            "{ca:?}"
+        );
+        // A plain row beside it shows dashes where the mode has values.
+        assert!(cells(&t[3]).contains(&"-"), "{}", t[3]);
+        assert!(!table(&[row("lru", 10, "objects", "10")])[0].contains("defences"));
     }
 
     #[test]
