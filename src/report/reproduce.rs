@@ -2,8 +2,9 @@
 //! report prints them under each figure and at the end. Everything a row
 //! records about how it was run becomes an option again: the workload (or
 //! trace), strategies, capacities, the `--ttl` and `--on-write` axes, the
-//! origin, the fleet, warm-up, prefill, restarts and seed; a timeline's
-//! window comes from its rows' spacing.
+//! origin, the fleet, warm-up, prefill, restarts, the event mode (arrivals
+//! or clients, the origin's concurrency, the defences) and seed; a
+//! timeline's window comes from its rows' spacing.
 
 use crate::sim::phases::TimelineRow;
 use crate::sim::RunResult;
@@ -44,9 +45,44 @@ pub(crate) fn workload_options(label: &str) -> Vec<String> {
     o
 }
 
+/// The event mode's options (none outside it): the arrivals or the
+/// closed loop's clients, the origin's concurrency and the defences.
+fn event_options(r: &RunResult) -> Vec<String> {
+    let mut o = Vec::new();
+    if r.arrivals.is_empty() {
+        return o;
+    }
+    match r.clients {
+        Some(n) => {
+            o.extend(["--clients".to_string(), n.to_string()]);
+            if !r.think_time.is_empty() {
+                o.extend(["--think-time".to_string(), shell_word(&r.think_time)]);
+            }
+        }
+        None => o.extend(["--arrivals".to_string(), shell_word(&r.arrivals)]),
+    }
+    if let Some(c) = r.origin_concurrency {
+        o.extend(["--origin-concurrency".to_string(), c.to_string()]);
+    }
+    if r.coalesce {
+        o.push("--coalesce".into());
+    }
+    if let Some(d) = r.stale_while_revalidate_s {
+        o.push("--stale-while-revalidate".into());
+        o.push(crate::units::format_duration(d));
+    }
+    if let Some(b) = r.xfetch_beta {
+        o.extend(["--xfetch".to_string(), b.to_string()]);
+    }
+    if let Some(f) = r.ttl_jitter {
+        o.extend(["--ttl-jitter".to_string(), f.to_string()]);
+    }
+    o
+}
+
 /// The options a row shares with every run of its command (besides the
 /// workload and seed): trace reader, origin, fleet, warm-up, prefill,
-/// restarts.
+/// restarts, the event mode.
 fn fixed_options(r: &RunResult) -> Vec<String> {
     let mut o = Vec::new();
     if !r.trace_format.is_empty() {
@@ -87,6 +123,7 @@ fn fixed_options(r: &RunResult) -> Vec<String> {
             o.push("--rolling".into());
         }
     }
+    o.extend(event_options(r));
     o
 }
 
@@ -264,6 +301,7 @@ pub(crate) fn timeline_commands(rows: &[(String, TimelineRow)]) -> Vec<String> {
                     && r.strategy == t.strategy
                     && r.capacity == t.capacity
                     && r.ttl_s == t.ttl_s
+                    && r.defences == t.defences
             }) {
                 continue;
             }
@@ -274,13 +312,26 @@ pub(crate) fn timeline_commands(rows: &[(String, TimelineRow)]) -> Vec<String> {
                 seed: t.seed,
                 ttl_s: t.ttl_s,
                 prefill: t.prefill.clone(),
-                // A timeline does not say how latency was run; the hit
-                // ratios do not depend on it.
-                origin: "2ms".into(),
+                // Outside the event mode a timeline does not say how
+                // latency was run; the hit ratios do not depend on it.
+                origin: if t.origin.is_empty() {
+                    "2ms".into()
+                } else {
+                    t.origin.clone()
+                },
                 instances: t.instances,
                 balance: t.balance.clone(),
                 restart_every: t.restart_every.clone(),
                 rolling: t.rolling,
+                arrivals: t.arrivals.clone(),
+                clients: t.clients,
+                think_time: t.think_time.clone(),
+                origin_concurrency: t.origin_concurrency,
+                coalesce: t.coalesce,
+                stale_while_revalidate_s: t.stale_while_revalidate_s,
+                xfetch_beta: t.xfetch_beta,
+                ttl_jitter: t.ttl_jitter,
+                defences: t.defences.clone(),
                 ..RunResult::default()
             });
         }
@@ -466,5 +517,61 @@ mod tests {
             timeline_commands(&rows),
             ["cachesim run --strategy lru --workload zipf --keys 1k --capacity 10 --instances 3 --balance round-robin --restart-every 30s --rolling --window 500 --seed 1"]
         );
+    }
+
+    #[test]
+    fn event_mode_timelines_come_back_with_their_arrivals_origin_and_defences() {
+        let t = |defences: &str, request: u64| TimelineRow {
+            workload: "zipf:keys=1k:rate=100".into(),
+            strategy: "lru".into(),
+            capacity: 10,
+            seed: 1,
+            request,
+            ttl_s: Some(10.0),
+            prefill: "top:10".into(),
+            on_write: "invalidate".into(),
+            instances: 1,
+            window_origin_requests: Some(3),
+            defences: defences.into(),
+            arrivals: "poisson".into(),
+            origin_concurrency: Some(8),
+            origin: "exp:50ms".into(),
+            coalesce: defences.contains("coalesce"),
+            stale_while_revalidate_s: defences.contains("swr").then_some(5.0),
+            ..Default::default()
+        };
+        // One file holding two runs (a run per defence): a command each.
+        let rows: Vec<(String, TimelineRow)> = [
+            t("none", 100),
+            t("none", 200),
+            t("coalesce+swr:5s", 100),
+            t("coalesce+swr:5s", 200),
+        ]
+        .into_iter()
+        .map(|r| ("st".to_string(), r))
+        .collect();
+        let base = "cachesim run --strategy lru --workload zipf --keys 1k --rate 100 --capacity 10 --ttl 10s --origin-latency exp:50ms --prefill top:10 --arrivals poisson --origin-concurrency 8";
+        assert_eq!(
+            timeline_commands(&rows),
+            [
+                format!("{base} --window 100 --seed 1"),
+                format!("{base} --coalesce --stale-while-revalidate 5s --window 100 --seed 1"),
+            ]
+        );
+        // The closed loop gives its clients and think time, not arrivals.
+        let r = RunResult {
+            arrivals: "closed".into(),
+            clients: Some(16),
+            think_time: "exp:10ms".into(),
+            xfetch_beta: Some(1.0),
+            ttl_jitter: Some(0.2),
+            ..row("lru", "1%")
+        };
+        assert_eq!(
+            event_options(&r).join(" "),
+            "--clients 16 --think-time exp:10ms --xfetch 1 --ttl-jitter 0.2"
+        );
+        // Outside the event mode: nothing.
+        assert!(event_options(&row("lru", "1%")).is_empty());
     }
 }
