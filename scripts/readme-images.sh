@@ -33,6 +33,9 @@ if [ -f "$TALK/redis.csv" ]; then
     --title "In-process LRU, Redis, an L1 in front of Redis, no cache"
 fi
 draw fleet "$TALK/fleet.csv" --kind fleet
+if [ -f "$TALK/stampede-timeline.csv" ]; then
+  draw stampede "$TALK/stampede-timeline.csv" --kind stampede
+fi
 
 mkdir -p "$IMG"
 for f in "$tmp"/*.png; do

@@ -35,6 +35,10 @@
 #                   when they answer at $MEMCACHED_URL / $REDIS_URL)
 #  10 tiers         latency of no cache (the origin), process memory, disk,
 #                   memcached and Redis, side by side
+#  11 stampede      origin requests per window (and fetches at the origin
+#                   at once) when 20k prefilled keys expire together at
+#                   10 s: no defence, --coalesce, --stale-while-revalidate,
+#                   --xfetch and --ttl-jitter, one event-mode run each
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -203,6 +207,29 @@ run -s "$(with_servers none lru disk)" -w zipf --alpha 1.0 --requests "$REDIS_RE
   -c 10% --origin-latency 2ms "${server_opts[@]}" -o "$OUT/tiers.csv"
 plot "$OUT/tiers.csv" --name fig10 --kind latency \
   --title "Where the value lives: process memory, disk, servers, the origin"
+
+say "11 stampede: the hottest keys expire together, with and without each defence"
+# The event mode: Poisson arrivals at 10k requests a second, an origin of
+# 96 connections answering in 50 ms on average, and the 20k hottest keys
+# prefilled with a TTL of 10 s, so they all expire at t = 10 s. One run per
+# defence, windows of 1k requests (0.1 s).
+stampede=(-s lru -w zipf --alpha 1.2 --requests "${TALK_STAMPEDE_REQUESTS:-250k}" --keys 100k
+  --rate 10000 -c 20k --prefill top:20k --ttl 10s --arrivals poisson
+  --origin-latency exp:50ms --origin-concurrency 96 --window 1k)
+stampede_csvs=()
+stampede_timelines=()
+i=0
+for defence in "" "--coalesce" "--stale-while-revalidate 5s" "--xfetch 1" "--ttl-jitter 0.5"; do
+  i=$((i + 1))
+  # shellcheck disable=SC2086 # each defence is an option and its value
+  run "${stampede[@]}" $defence -o "$OUT/stampede-$i.csv"
+  stampede_csvs+=("$OUT/stampede-$i.csv")
+  stampede_timelines+=("$OUT/stampede-$i-timeline.csv")
+done
+# The runs' totals (duplicate fetches, origin queueing) and their windows.
+join_csv "$OUT/stampede.csv" "${stampede_csvs[@]}"
+join_csv "$OUT/stampede-timeline.csv" "${stampede_timelines[@]}"
+plot "$OUT/stampede-timeline.csv" --name fig11 --kind stampede
 
 say "report"
 # The figure cards in the talk's order (fig1, fig2, fig3a, ... sort so).

@@ -726,7 +726,8 @@ Examples:
   cachesim plot results/a.csv results/b.csv --out slides/ --name policies
   cachesim plot results/run.csv --kind bars --capacity 1% --size 960x540
   cachesim plot results/run.csv --kind mrc --y miss --strategy lru,lfu
-  cachesim plot results/cold-timeline.csv results/prefill-timeline.csv --kind timeline";
+  cachesim plot results/cold-timeline.csv results/prefill-timeline.csv --kind timeline
+  cachesim plot results/stampede-timeline.csv --kind stampede";
 
 /// Which ratio a chart's y axis shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -741,7 +742,8 @@ pub enum YAxis {
 #[derive(Debug, Args)]
 pub struct PlotArgs {
     /// Results CSV files written by `cachesim run` (read in order), and/or
-    /// the `<results>-timeline.csv` files `--window` writes (for `timeline`).
+    /// the `<results>-timeline.csv` files `--window` writes (for `timeline`,
+    /// and `stampede` from the event mode).
     #[arg(required = true, value_name = "RESULTS.csv")]
     pub inputs: Vec<PathBuf>,
 
@@ -754,7 +756,7 @@ pub struct PlotArgs {
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
 
-    /// Draw only this chart kind: mrc, bars, latency, staleness, invalidation, timeline, fleet [default: every kind the data supports].
+    /// Draw only this chart kind: mrc, bars, latency, staleness, invalidation, timeline, fleet, stampede [default: every kind the data supports].
     #[arg(short, long, value_name = "KIND")]
     pub kind: Option<String>,
 
@@ -891,7 +893,7 @@ pub struct ReportArgs {
     /// One section each, in order: a figure card (NAME-KIND.figure.json,
     /// written by `cachesim plot`) is that figure, redrawn with its options;
     /// a results CSV is every chart its rows support; a timeline CSV its
-    /// timeline.
+    /// timeline (and, from the event mode, its stampede).
     #[arg(required = true, value_name = "RESULTS.csv|FIGURE.figure.json")]
     pub inputs: Vec<PathBuf>,
 

@@ -104,9 +104,16 @@ pub fn report(a: ReportArgs) -> Result<(), CliError> {
     // same runs (the skew and the policy figures share lru on Zipf 1.0), so
     // the rows read twice are dropped without a warning.
     let data = Dataset::load(&results).map_err(runtime)?;
-    let sources = load_sources(&results)?;
+    // Timeline figures alone (a `timeline` or `stampede` card) have no
+    // results to compare.
+    let sources = if results.is_empty() {
+        Vec::new()
+    } else {
+        load_sources(&results)?
+    };
     let mut notes = Vec::new();
     let comparison = if results.is_empty() {
+        notes.push("The inputs are timelines only: no results rows to compare.".to_string());
         None
     } else {
         match &a.baseline {

@@ -1,7 +1,8 @@
 //! Charts for slides and handouts, drawn from results read back from CSV.
 //!
 //! Each chart kind is one file implementing [`ChartKind`] (`mrc.rs`,
-//! `bars.rs`, `latency.rs`, `staleness.rs`, `invalidation.rs`, `timeline.rs`, `fleet.rs`), registered in
+//! `bars.rs`, `latency.rs`, `staleness.rs`, `invalidation.rs`, `timeline.rs`, `fleet.rs`,
+//! `stampede.rs`), registered in
 //! [`KINDS`]. A kind draws on a [`Canvas`], which is either the bitmap
 //! backend (PNG) or the SVG backend, so one drawing routine yields both.
 //! [`theme`] holds the sizes, fonts and per-strategy colours every kind
@@ -17,6 +18,7 @@ pub mod labels;
 pub mod latency;
 pub mod mrc;
 pub mod staleness;
+pub mod stampede;
 pub mod takeaway;
 pub mod theme;
 pub mod timeline;
@@ -160,6 +162,7 @@ pub static KINDS: &[&dyn ChartKind] = &[
     &invalidation::Invalidation,
     &timeline::Timeline,
     &fleet::Fleet,
+    &stampede::Stampede,
 ];
 
 /// The chart kind called `name`, or an error listing the kinds.
@@ -191,7 +194,8 @@ pub(crate) fn kind_names() -> String {
 pub struct Dataset {
     /// Results rows, one per run, in the order read.
     pub rows: Vec<RunResult>,
-    /// Rows of `<results>-timeline.csv` files (for `timeline`), each with
+    /// Rows of `<results>-timeline.csv` files (for `timeline`, and for
+    /// `stampede` those of the event mode), each with
     /// its source: the file's stem without `-timeline`.
     pub timeline: Vec<(String, crate::sim::phases::TimelineRow)>,
     /// Notes for the user (duplicate rows dropped, ...).
@@ -659,6 +663,103 @@ pub(crate) fn format_duration(s: f64) -> String {
 pub(crate) fn lighter(c: RGBColor, amount: f64) -> RGBColor {
     let m = |v: u8| (v as f64 + (255.0 - v as f64) * amount).round() as u8;
     RGBColor(m(c.0), m(c.1), m(c.2))
+}
+
+/// A chart with linear x and y axes, as `timeline` and `stampede` draw.
+pub(crate) type LinearChart<'a, 'b> = ChartContext<
+    'a,
+    Canvas<'b>,
+    plotters::coord::cartesian::Cartesian2d<
+        plotters::coord::types::RangedCoordf64,
+        plotters::coord::types::RangedCoordf64,
+    >,
+>;
+
+/// Items grouped by key, the groups in the order their keys are first seen
+/// (a chart's series, from rows of several runs).
+pub(crate) fn group_first_seen<K: PartialEq, T>(
+    items: impl Iterator<Item = (K, T)>,
+) -> Vec<(K, Vec<T>)> {
+    let mut out: Vec<(K, Vec<T>)> = Vec::new();
+    for (k, t) in items {
+        match out.iter_mut().find(|(o, _)| *o == k) {
+            Some((_, v)) => v.push(t),
+            None => out.push((k, vec![t])),
+        }
+    }
+    out
+}
+
+/// The theme's axes on a mesh: tick and axis-label text, a light grid at
+/// the labelled values only, subtle axis lines.
+pub(crate) fn theme_mesh<X, Y, DB>(
+    mesh: &mut plotters::chart::MeshStyle<'_, '_, X, Y, DB>,
+    theme: &Theme,
+) where
+    X: plotters::coord::ranged1d::Ranged,
+    Y: plotters::coord::ranged1d::Ranged,
+    DB: plotters::prelude::DrawingBackend,
+{
+    mesh.label_style(theme.tick())
+        .axis_desc_style(theme.axis_label())
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(theme::GRID.stroke_width(theme.px(2.0)))
+        .axis_style(theme::SUBTLE.stroke_width(theme.px(2.0)));
+}
+
+/// A dotted vertical line across `chart` at `x`, from 0 to `ytop` (a
+/// deploy, an expiry), with `label` beside its top when given.
+pub(crate) fn draw_event_line(
+    chart: &mut LinearChart,
+    root: &Area,
+    x: f64,
+    ytop: f64,
+    label: Option<&str>,
+    theme: &Theme,
+) -> Result<(), PlotError> {
+    chart
+        .draw_series(DashedLineSeries::new(
+            [(x, 0.0), (x, ytop)],
+            theme.px(6.0),
+            theme.px(10.0),
+            theme::SUBTLE.stroke_width(theme.px(2.0)),
+        ))
+        .map_err(draw_err)?;
+    if let Some(label) = label {
+        let (px, py) = chart.backend_coord(&(x, ytop));
+        root.draw(&Text::new(
+            label.to_string(),
+            (px + theme.px(8.0) as i32, py + theme.px(6.0) as i32),
+            theme.tick().color(&theme::SUBTLE),
+        ))
+        .map_err(draw_err)?;
+    }
+    Ok(())
+}
+
+/// About eight markers along `line`, so lines read apart without colour;
+/// the `idx`-th of `n` lines has its markers shifted along, so lines that
+/// coincide still show every marker.
+pub(crate) fn draw_line_markers(
+    chart: &LinearChart,
+    root: &Area,
+    line: &[(f64, f64)],
+    (marker, color): (theme::Marker, RGBColor),
+    (idx, n): (usize, usize),
+    theme: &Theme,
+) -> Result<(), PlotError> {
+    let step = (line.len() / 8).max(1);
+    let phase = step / 2 + idx * step / n.max(1);
+    for p in line.iter().skip(phase % step).step_by(step) {
+        root.draw(&theme::marker_element(
+            marker,
+            chart.backend_coord(p),
+            theme.marker_size(),
+            color,
+        ))
+        .map_err(draw_err)?;
+    }
+    Ok(())
 }
 
 /// One legend entry.

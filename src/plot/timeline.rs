@@ -4,7 +4,7 @@
 //! series, and the cumulative hit ratio as a thinner, lighter line in the
 //! same colour.
 //!
-//! A series is one (file, strategy, capacity, TTL): the colour says the
+//! A series is one (file, strategy, capacity, TTL, defences): the colour says the
 //! strategy, the marker (a few per line) the variant, so the same strategy
 //! from two files (`--prefill top:K` and without) stays apart. The legend
 //! names the file's stem (without `-timeline`) when several files are
@@ -22,8 +22,9 @@ use plotters::prelude::*;
 pub(crate) struct Timeline;
 
 /// What tells one series from another: file, strategy, capacity, TTL,
-/// prefill and write policy.
-type SeriesKey = (String, String, u64, Option<u64>, String, String);
+/// prefill, write policy and the event mode's defences (a stampede
+/// scenario run once per defence into one file).
+type SeriesKey = (String, String, u64, Option<u64>, String, String, String);
 
 fn key(source: &str, t: &TimelineRow) -> SeriesKey {
     (
@@ -33,6 +34,7 @@ fn key(source: &str, t: &TimelineRow) -> SeriesKey {
         t.ttl_s.map(f64::to_bits),
         t.prefill.clone(),
         t.on_write.clone(),
+        t.defences.clone(),
     )
 }
 
@@ -46,14 +48,12 @@ fn series(data: &Dataset) -> Vec<(SeriesKey, Vec<&TimelineRow>)> {
     let Some(workload) = data.timeline.first().map(|(_, t)| t.workload.as_str()) else {
         return Vec::new();
     };
-    let mut out: Vec<(SeriesKey, Vec<&TimelineRow>)> = Vec::new();
-    for (src, t) in data.timeline.iter().filter(|(_, t)| t.workload == workload) {
-        let k = key(src, t);
-        match out.iter_mut().find(|(o, _)| *o == k) {
-            Some((_, pts)) => pts.push(t),
-            None => out.push((k, vec![t])),
-        }
-    }
+    let mut out = super::group_first_seen(
+        data.timeline
+            .iter()
+            .filter(|(_, t)| t.workload == workload)
+            .map(|(src, t)| (key(src, t), t)),
+    );
     for (_, pts) in &mut out {
         pts.sort_by_key(|t| t.request);
     }
@@ -69,12 +69,15 @@ fn labels(keys: &[&SeriesKey]) -> Vec<String> {
     let by_ttl = differ(&|k| format!("{:?}", k.3));
     let by_prefill = differ(&|k| k.4.clone());
     let by_on_write = differ(&|k| k.5.clone());
-    // Files that differ only in their prefill are told apart by it.
+    let by_defences = differ(&|k| k.6.clone());
+    // Files that differ only in their prefill (or, from the event mode,
+    // their defences) are told apart by it.
     let by_source = by_source
-        && !(by_prefill && {
-            let mut seen: Vec<(&str, u64, Option<u64>, &str, &str)> = Vec::new();
+        && !((by_prefill || by_defences) && {
+            let mut seen: Vec<SeriesKey> = Vec::new();
             keys.iter().all(|k| {
-                let id = (k.1.as_str(), k.2, k.3, k.4.as_str(), k.5.as_str());
+                let mut id = (*k).clone();
+                id.0.clear();
                 let new = !seen.contains(&id);
                 seen.push(id);
                 new
@@ -98,6 +101,9 @@ fn labels(keys: &[&SeriesKey]) -> Vec<String> {
             }
             if by_on_write {
                 l += &format!(" \u{b7} on-write {}", k.5);
+            }
+            if by_defences {
+                l += &format!(" \u{b7} {}", super::stampede::defences_label(&k.6));
             }
             // A capacity of 0 is a cache sized by its own settings (a
             // server's memory, a disk without limit): no number to show.
@@ -227,9 +233,8 @@ impl ChartKind for Timeline {
             .y_label_area_size(theme.px(150.0))
             .build_cartesian_2d(0f64..xmax, 0f64..ytop)
             .map_err(draw_err)?;
-        chart
-            .configure_mesh()
-            .x_desc("Requests")
+        let mut mesh = chart.configure_mesh();
+        mesh.x_desc("Requests")
             .y_desc(if cumulative_too {
                 "Hit ratio (thin: cumulative)"
             } else {
@@ -238,14 +243,9 @@ impl ChartKind for Timeline {
             .x_label_formatter(&|v| format_capacity(*v, "objects"))
             .y_label_formatter(&|v| percent(*v, 0))
             .x_labels(8)
-            .y_labels(6)
-            .label_style(theme.tick())
-            .axis_desc_style(theme.axis_label())
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(theme::GRID.stroke_width(theme.px(2.0)))
-            .axis_style(theme::SUBTLE.stroke_width(theme.px(2.0)))
-            .draw()
-            .map_err(draw_err)?;
+            .y_labels(6);
+        super::theme_mesh(&mut mesh, theme);
+        mesh.draw().map_err(draw_err)?;
 
         // Deploys (`--restart-every`): a dotted line where a window of any
         // series saw a restart (at the window's start), labelled once.
@@ -261,24 +261,14 @@ impl ChartKind for Timeline {
         }
         deploys.sort_unstable();
         for (i, &x) in deploys.iter().enumerate() {
-            let x = x as f64;
-            chart
-                .draw_series(DashedLineSeries::new(
-                    [(x, 0.0), (x, ytop)],
-                    theme.px(6.0),
-                    theme.px(10.0),
-                    theme::SUBTLE.stroke_width(theme.px(2.0)),
-                ))
-                .map_err(draw_err)?;
-            if i == 0 {
-                let (px, py) = chart.backend_coord(&(x, ytop));
-                root.draw(&Text::new(
-                    "deploy".to_string(),
-                    (px + theme.px(8.0) as i32, py + theme.px(6.0) as i32),
-                    theme.tick().color(&theme::SUBTLE),
-                ))
-                .map_err(draw_err)?;
-            }
+            super::draw_event_line(
+                &mut chart,
+                root,
+                x as f64,
+                ytop,
+                (i == 0).then_some("deploy"),
+                theme,
+            )?;
         }
 
         let n_series = series.len();
@@ -317,22 +307,14 @@ impl ChartKind for Timeline {
                     ))
                     .map_err(draw_err)?;
             }
-            // About eight markers a line, so variants read apart; each
-            // series' markers shifted along, so lines that coincide (two
-            // caches that never evict) still show every marker.
-            let step = (window.len() / 8).max(1);
-            let marker = theme::marker_for(&k.1, *v);
-            let phase = step / 2 + idx * step / n_series.max(1);
-            for p in window.iter().skip(phase % step.max(1)).step_by(step) {
-                let at = chart.backend_coord(p);
-                root.draw(&theme::marker_element(
-                    marker,
-                    at,
-                    theme.marker_size(),
-                    color,
-                ))
-                .map_err(draw_err)?;
-            }
+            super::draw_line_markers(
+                &chart,
+                root,
+                &window,
+                (theme::marker_for(&k.1, *v), color),
+                (idx, n_series),
+                theme,
+            )?;
         }
         Ok(())
     }

@@ -116,7 +116,7 @@ pub(crate) fn render(input: &ReportInput) -> Result<String, plot::PlotError> {
         if let Some(t) = f.kind.takeaway(&f.data, &f.opts) {
             let _ = writeln!(h, "<p class=\"takeaway\">{}</p>", esc(&t));
         }
-        let mut cmds = if f.kind.name() == "timeline" {
+        let mut cmds = if matches!(f.kind.name(), "timeline" | "stampede") {
             reproduce::timeline_commands(&f.data.timeline)
         } else {
             reproduce::commands(&f.data.rows, &[])

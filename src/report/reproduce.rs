@@ -2,8 +2,9 @@
 //! report prints them under each figure and at the end. Everything a row
 //! records about how it was run becomes an option again: the workload (or
 //! trace), strategies, capacities, the `--ttl` and `--on-write` axes, the
-//! origin, the fleet, warm-up, prefill, restarts and seed; a timeline's
-//! window comes from its rows' spacing.
+//! origin, the fleet, warm-up, prefill, restarts, the event mode (arrivals
+//! or clients, the origin's concurrency, the defences) and seed; a
+//! timeline's window comes from its rows' spacing.
 
 use crate::sim::phases::TimelineRow;
 use crate::sim::RunResult;
@@ -309,6 +310,7 @@ pub(crate) fn timeline_commands(rows: &[(String, TimelineRow)]) -> Vec<String> {
                     && r.strategy == t.strategy
                     && r.capacity == t.capacity
                     && r.ttl_s == t.ttl_s
+                    && r.defences == t.defences
             }) {
                 continue;
             }
@@ -335,6 +337,7 @@ pub(crate) fn timeline_commands(rows: &[(String, TimelineRow)]) -> Vec<String> {
                 stale_while_revalidate_s: t.stale_while_revalidate_s,
                 xfetch_beta: t.xfetch_beta,
                 ttl_jitter: t.ttl_jitter,
+                defences: t.defences.clone(),
                 instances: t.instances,
                 balance: t.balance.clone(),
                 restart_every: t.restart_every.clone(),
@@ -524,5 +527,61 @@ mod tests {
             timeline_commands(&rows),
             ["cachesim run --strategy lru --workload zipf --keys 1k --capacity 10 --instances 3 --balance round-robin --restart-every 30s --rolling --window 500 --seed 1"]
         );
+    }
+
+    #[test]
+    fn event_mode_timelines_come_back_with_their_arrivals_origin_and_defences() {
+        let t = |defences: &str, request: u64| TimelineRow {
+            workload: "zipf:keys=1k:rate=100".into(),
+            strategy: "lru".into(),
+            capacity: 10,
+            seed: 1,
+            request,
+            ttl_s: Some(10.0),
+            prefill: "top:10".into(),
+            on_write: "invalidate".into(),
+            instances: 1,
+            window_origin_requests: Some(3),
+            defences: defences.into(),
+            arrivals: "poisson".into(),
+            origin_concurrency: Some(8),
+            origin: "exp:50ms".into(),
+            coalesce: defences.contains("coalesce"),
+            stale_while_revalidate_s: defences.contains("swr").then_some(5.0),
+            ..Default::default()
+        };
+        // One file holding two runs (a run per defence): a command each.
+        let rows: Vec<(String, TimelineRow)> = [
+            t("none", 100),
+            t("none", 200),
+            t("coalesce+swr:5s", 100),
+            t("coalesce+swr:5s", 200),
+        ]
+        .into_iter()
+        .map(|r| ("st".to_string(), r))
+        .collect();
+        let base = "cachesim run --strategy lru --workload zipf --keys 1k --rate 100 --capacity 10 --ttl 10s --origin-latency exp:50ms --prefill top:10 --arrivals poisson --origin-concurrency 8";
+        assert_eq!(
+            timeline_commands(&rows),
+            [
+                format!("{base} --window 100 --seed 1"),
+                format!("{base} --coalesce --stale-while-revalidate 5s --window 100 --seed 1"),
+            ]
+        );
+        // The closed loop gives its clients and think time, not arrivals.
+        let r = RunResult {
+            arrivals: "closed".into(),
+            clients: Some(16),
+            think_time: "exp:10ms".into(),
+            xfetch_beta: Some(1.0),
+            ttl_jitter: Some(0.2),
+            ..row("lru", "1%")
+        };
+        assert_eq!(
+            event_options(&r).join(" "),
+            "--clients 16 --think-time exp:10ms --xfetch 1 --ttl-jitter 0.2"
+        );
+        // Outside the event mode: nothing.
+        assert!(event_options(&row("lru", "1%")).is_empty());
     }
 }

@@ -295,7 +295,7 @@ fn plot_command_rejects_bad_options_with_exit_2() {
     for (args, needle) in [
         (
             vec!["--kind", "pie"],
-            "'--kind': 'pie' is not a chart kind; valid kinds: mrc, bars, latency, staleness, invalidation, timeline, fleet",
+            "'--kind': 'pie' is not a chart kind; valid kinds: mrc, bars, latency, staleness, invalidation, timeline, fleet, stampede",
         ),
         (vec!["--size", "big"], "'--size'"),
         (vec!["--capacity", "lots"], "'--capacity'"),

@@ -329,6 +329,11 @@ fn no_text_is_smaller_than_the_minimum() {
             PlotOptions::default(),
         ),
         (
+            "stampede",
+            &["stampede-timeline.csv"],
+            PlotOptions::default(),
+        ),
+        (
             "mrc",
             &["zipf-a0.8.csv"],
             PlotOptions {

@@ -1,4 +1,4 @@
-//! The talk's latency, staleness, timeline and fleet charts rendered from
+//! The talk's latency, staleness, timeline, fleet and stampede charts rendered from
 //! their small fixture CSVs (written by `cachesim run`, see
 //! tests/fixtures/README.md): the PNG has the asked size and is not blank,
 //! the SVG holds the title, the axis labels and every legend entry, and
@@ -177,6 +177,21 @@ const CASES: &[Case] = &[
         ],
         &["lru"],
     ),
+    (
+        // Figure 11: one event-mode run per defence in one timeline file.
+        "stampede",
+        &["stampede-timeline.csv"],
+        &[
+            "Origin requests per window",
+            "At the origin at once",
+            "Time",
+            "prefilled keys expire",
+            "3s",
+            "no defence",
+            "coalesce",
+        ],
+        &[],
+    ),
 ];
 
 #[test]
@@ -218,12 +233,27 @@ fn new_kinds_svg_holds_title_axis_labels_and_every_legend_entry() {
 fn each_kind_is_supported_only_by_its_data() {
     let o = PlotOptions::default();
     let zipf = load(&["zipf-a0.8.csv"]);
-    for name in ["latency", "staleness", "invalidation", "timeline", "fleet"] {
+    for name in [
+        "latency",
+        "staleness",
+        "invalidation",
+        "timeline",
+        "fleet",
+        "stampede",
+    ] {
         assert!(
             plot::kind(name).unwrap().check(&zipf, &o).is_err(),
             "{name} drawn from data without its columns"
         );
     }
+    // A plain loop's timeline is no stampede; an event-mode one is both.
+    let plain = load(&["cold-timeline.csv"]);
+    assert!(matches!(
+        plot::kind("stampede").unwrap().check(&plain, &o),
+        Err(plot::PlotError::MissingColumns { .. })
+    ));
+    let event = load(&["stampede-timeline.csv"]);
+    assert!(plot::kind("timeline").unwrap().check(&event, &o).is_ok());
     for (name, files, _, _) in CASES {
         assert!(plot::kind(name).unwrap().check(&load(files), &o).is_ok());
     }

@@ -1,9 +1,11 @@
 //! The talk's figures end to end (issue 18): the latency spectrum recorded
 //! per run, `--on-write` as an axis, figure cards that `cachesim report`
 //! redraws in the order given with a takeaway and commands that reproduce
-//! the figure, and `scripts/talk.sh` drawing every figure of the talk.
+//! the figure, the stampede figure from real event-mode runs, and
+//! `scripts/talk.sh` drawing every figure of the talk.
 
 use cachesim::sim::latency::{spectrum_quantile, SPECTRUM_POINTS};
+use cachesim::sim::phases::read_timeline;
 use cachesim::sim::result::read_results;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -393,6 +395,146 @@ fn a_card_that_is_not_one_is_refused_naming_it() {
     assert!(!html.exists());
 }
 
+/// A small stampede: 2k prefilled keys that all expire at 3 s, at 10k
+/// requests a second in front of an origin of 64 connections.
+fn stampede_run(dir: &Path, name: &str, defence: &[&str]) -> PathBuf {
+    let csv = dir.join(format!("{name}.csv"));
+    let mut args = vec![
+        "run",
+        "-q",
+        "-f",
+        "csv",
+        "-s",
+        "lru",
+        "-w",
+        "zipf",
+        "--alpha",
+        "1.2",
+        "--requests",
+        "60k",
+        "--keys",
+        "20k",
+        "--rate",
+        "10000",
+        "-c",
+        "2k",
+        "--prefill",
+        "top:2k",
+        "--ttl",
+        "3s",
+        "--arrivals",
+        "poisson",
+        "--origin-latency",
+        "exp:20ms",
+        "--origin-concurrency",
+        "64",
+        "--window",
+        "1k",
+        "-o",
+        csv.to_str().unwrap(),
+    ];
+    args.extend(defence);
+    ok(&cachesim(&args));
+    dir.join(format!("{name}-timeline.csv"))
+}
+
+#[test]
+fn stampede_is_drawn_from_event_mode_timelines_and_refused_for_plain_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let none = stampede_run(d, "none", &[]);
+    let coalesce = stampede_run(d, "coalesce", &["--coalesce"]);
+    let peak = |p: &Path| {
+        let rows = read_timeline(p).unwrap();
+        let (n, at) = rows
+            .iter()
+            .map(|t| (t.window_origin_requests.unwrap(), t.time_s))
+            .fold((0, 0.0), |b, x| if x.0 > b.0 { x } else { b });
+        (n, at)
+    };
+    let (p_none, at_none) = peak(&none);
+    let (p_coalesce, _) = peak(&coalesce);
+    // The burst is at the expiry, and coalescing cuts it.
+    assert!((3.0..3.5).contains(&at_none), "peak at {at_none}");
+    assert!(p_coalesce < p_none, "{p_coalesce} vs {p_none}");
+
+    let out = d.display().to_string();
+    let o = cachesim(&[
+        "plot",
+        none.to_str().unwrap(),
+        coalesce.to_str().unwrap(),
+        "--out",
+        &out,
+        "--name",
+        "st",
+        "--size",
+        "960x540",
+    ]);
+    ok(&o);
+    // Without --kind, event-mode timelines draw both the hit ratio and the
+    // origin's load.
+    for k in ["timeline", "stampede"] {
+        for ext in ["png", "svg", "figure.json"] {
+            assert!(d.join(format!("st-{k}.{ext}")).is_file(), "st-{k}.{ext}");
+        }
+    }
+    let svg = std::fs::read_to_string(d.join("st-stampede.svg")).unwrap();
+    for t in ["no defence", "coalesce", "prefilled keys expire"] {
+        assert!(svg.contains(&format!("\n{t}\n")), "SVG lacks '{t}'");
+    }
+    // The report's takeaway states the peaks the timelines hold.
+    let html = d.join("r.html");
+    ok(&cachesim(&[
+        "report",
+        d.join("st-stampede.figure.json").to_str().unwrap(),
+        "-o",
+        html.to_str().unwrap(),
+    ]));
+    let figs = captions(&std::fs::read_to_string(&html).unwrap());
+    assert_eq!(figs.len(), 1);
+    assert!(
+        figs[0].1.starts_with(&format!(
+            "no defence: peak {p_none} origin requests per 1k-request window at 3."
+        )) && figs[0].1.contains(&format!("; coalesce: {p_coalesce} at ")),
+        "{}",
+        figs[0].1
+    );
+
+    // A plain timeline (no event mode): --kind stampede is a usage error
+    // naming what to run, and without --kind no stampede chart is drawn.
+    let plain = fixture("cold-timeline.csv");
+    let o = cachesim(&[
+        "plot",
+        plain.to_str().unwrap(),
+        "--out",
+        &out,
+        "--name",
+        "plain",
+        "--kind",
+        "stampede",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("stampede")
+            && err.contains("window_origin_requests")
+            && err.contains("--arrivals")
+            && err.contains("--window"),
+        "{err}"
+    );
+    ok(&cachesim(&[
+        "plot",
+        "-q",
+        plain.to_str().unwrap(),
+        "--out",
+        &out,
+        "--name",
+        "plain",
+    ]));
+    assert!(d.join("plain-timeline.png").is_file());
+    assert!(!d.join("plain-stampede.png").exists());
+}
+
 #[test]
 fn talk_sh_draws_every_figure_of_the_talk_into_one_report() {
     if Command::new("bash").arg("--version").output().is_err() {
@@ -425,6 +567,7 @@ fn talk_sh_draws_every_figure_of_the_talk_into_one_report() {
         "fig8-fleet",
         "fig9-timeline",
         "fig10-latency",
+        "fig11-stampede",
     ];
     if traces {
         want.push("fig3c-mrc");
@@ -451,11 +594,46 @@ fn talk_sh_draws_every_figure_of_the_talk_into_one_report() {
         "{:?}",
         figs.iter().map(|f| &f.0).collect::<Vec<_>>()
     );
-    // In the talk's order: figure 1 is the latency, figure 10 (last) the
-    // tiers' latency, after figure 9's deploys.
+    // In the talk's order: figure 1 is the latency, figure 10 the tiers'
+    // latency, after figure 9's deploys, and figure 11 (last) the stampede.
     assert_eq!(figs[0].0, "latency");
-    assert_eq!(figs[figs.len() - 2].0, "timeline");
-    assert_eq!(figs.last().unwrap().0, "latency");
+    assert_eq!(figs[figs.len() - 3].0, "timeline");
+    assert_eq!(figs[figs.len() - 2].0, "latency");
+    assert_eq!(figs.last().unwrap().0, "stampede");
+    // Figure 11: one event-mode run per defence, joined into one timeline,
+    // and the runs' totals beside it.
+    let rows = read_timeline(&out.join("stampede-timeline.csv")).unwrap();
+    let mut defences: Vec<&str> = rows.iter().map(|t| t.defences.as_str()).collect();
+    defences.dedup();
+    assert_eq!(
+        defences,
+        ["none", "coalesce", "swr:5s", "xfetch:1", "jitter:0.5"]
+    );
+    assert_eq!(read_results(&out.join("stampede.csv")).unwrap().len(), 5);
+    let (_, takeaway, cmds) = figs.last().unwrap();
+    let peak = rows
+        .iter()
+        .filter(|t| t.defences == "none")
+        .filter_map(|t| t.window_origin_requests)
+        .max()
+        .unwrap();
+    assert!(
+        takeaway.starts_with(&format!("no defence: peak {peak} origin requests")),
+        "{takeaway}"
+    );
+    // Its reproduce commands run the event mode again, one per defence.
+    let runs: Vec<&String> = cmds
+        .iter()
+        .filter(|c| c.starts_with("cachesim run"))
+        .collect();
+    assert_eq!(runs.len(), 5, "{cmds:?}");
+    assert!(
+        runs.iter().all(|c| c.contains("--arrivals poisson")
+            && c.contains("--origin-concurrency 96")
+            && c.contains("--origin-latency exp:50ms")),
+        "{runs:?}"
+    );
+    assert!(runs[1].contains("--coalesce"), "{runs:?}");
     // Figure 9 draws a process cache across deploys, and the disk cache
     // (and memcached, when it answers) beside it.
     let deploys = std::fs::read_to_string(out.join("deploys-timeline.csv")).unwrap();
