@@ -292,12 +292,28 @@ fn memcached_options(
             _ => MemcachedUrl::default(),
         },
     };
+    let clients = a.events.clients.unwrap_or(1);
+    let f = &a.fresh;
+    let positional = [
+        (f.warmup.is_some(), "--warmup"),
+        (f.window.is_some(), "--window"),
+        (f.restart_every.is_some(), "--restart-every"),
+    ];
+    if let (true, Some((_, opt))) = (clients > 1, positional.iter().find(|g| g.0)) {
+        return Err(usage(
+            opt,
+            format!(
+                "is not supported with the memcached strategies over --clients {clients}: each connection replays its keys' share of the stream through a loop of its own, and {opt} counts positions in the whole stream; drop --clients to replay through one connection"
+            ),
+        ));
+    }
     Ok(MemcachedOptions {
         url,
         keep: m.memcached_keep,
         bin: m.memcached_bin.clone(),
         value_size: a.redis.value_size,
         pipeline: a.redis.pipeline.unwrap_or(1),
+        clients,
         key_ttl: 86_400,
     })
 }
@@ -549,7 +565,7 @@ fn event_options(
             {
                 return Err(usage(
                     "--clients",
-                    format!("'{}' replays through one connection; --clients applies to in-process strategies (simulated clients) and Redis (connections)", s.spec.name),
+                    format!("'{}' replays through one connection; --clients applies to in-process strategies (simulated clients), Redis and memcached (connections)", s.spec.name),
                 ));
             }
             return Ok(None);
@@ -560,7 +576,7 @@ fn event_options(
             return Err(usage(
                 opt,
                 format!(
-                    "the event mode simulates clients, an origin and in-process caches; '{}' is a real server or disk (--clients gives Redis N connections, and nothing else applies to it)",
+                    "the event mode simulates clients, an origin and in-process caches; '{}' is a real server or disk (--clients gives Redis and memcached N connections, and nothing else applies to them)",
                     s.spec.name
                 ),
             ));
@@ -604,9 +620,11 @@ fn event_options(
 }
 
 /// Whether `s` takes `--clients`: an in-process strategy (simulated
-/// clients) or a Redis one (connections).
+/// clients), a Redis or a memcached one (connections); not `disk`.
 fn runs_clients(s: &Strategy, engines: &crate::sim::backend::Engines) -> bool {
-    s.engine(engines).is_none() || crate::external::redis::runs(&s.spec.name)
+    s.engine(engines).is_none()
+        || crate::external::redis::runs(&s.spec.name)
+        || crate::external::memcached::runs(&s.spec)
 }
 
 /// Most application instances of a fleet: each holds its own cache and

@@ -1,6 +1,7 @@
 //! Strategies and origins that talk to real servers or disks. Each file or
 //! folder is one kind; everything here fails with a message that names the URL.
 
+pub(crate) mod clients;
 pub mod disk;
 pub mod memcached;
 pub(crate) mod net;

@@ -7,21 +7,26 @@
 //! restart (`--restart-every`) leaves the server as it is (counted all the
 //! same: [`Driver::feed_restarting_outside`]). The server speaks through a
 //! [`KvConn`]:
-//! memcached's text protocol, Redis's RESP.
+//! memcached's text protocol, Redis's RESP. [`replay_clients`] replays
+//! over several connections, the stream split by key (memcached's
+//! `--clients`).
 
+use crate::external::clients::{client_of, thread_of};
 use crate::policy::{Access, Evictions, Policy};
 use crate::request::{Key, Op};
 use crate::sim::backend::EngineRun;
 use crate::sim::capacity::CapacityKind;
 use crate::sim::latency::{new_histogram, LatencySink, LatencySummary, Origin, OriginError};
-use crate::sim::phases::{Driver, WindowPoint};
+use crate::sim::phases::{Driver, FreshRun, WindowPoint};
 use crate::sim::replay::{ChargeModel, Counters};
 use crate::sim::result::RunResult;
-use crate::sim::runner::{base_result, for_each_batch, Prepared, RunConfig, RunError};
+use crate::sim::runner::{base_result, for_each_batch, Data, Prepared, RunConfig, RunError};
+use crate::workload::Batch;
 use hdrhistogram::Histogram;
 use indicatif::ProgressBar;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::fmt::Display;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// The replies to the stores and deletes a round trip carried.
@@ -112,6 +117,19 @@ impl<C: KvConn> Remote<C> {
         self.acks.refused += acks.refused;
         self.acks.deleted += acks.deleted;
         Ok(ns)
+    }
+
+    /// Takes in another connection's keys written, replies counted and
+    /// error (this one's first); that connection closes.
+    pub(crate) fn absorb(&mut self, o: Remote<C>) {
+        self.written.extend(o.written);
+        self.acks.stored += o.acks.stored;
+        self.acks.refused += o.acks.refused;
+        self.acks.deleted += o.acks.deleted;
+        self.sets += o.sets;
+        if self.err.is_none() {
+            self.err = o.err;
+        }
     }
 
     fn queue_set(&mut self, a: &Access) {
@@ -266,6 +284,24 @@ impl<E> Replayed<E> {
         self.fed.is_ok() && cache.err.is_none() && self.last.is_ok()
     }
 
+    /// Adds another connection's counts, latencies and restarts (of the
+    /// same run, no timeline: [`replay_clients`]); keeps this one's
+    /// failures first.
+    pub(crate) fn absorb(&mut self, o: Replayed<E>) {
+        self.c += o.c;
+        self.lat.hits.add(&o.lat.hits).expect("same bounds");
+        self.lat.misses.add(&o.lat.misses).expect("same bounds");
+        self.lat.origin_ns += o.lat.origin_ns;
+        self.restarts += o.restarts;
+        self.elapsed = self.elapsed.max(o.elapsed);
+        if self.fed.is_ok() {
+            self.fed = o.fed;
+        }
+        if self.last.is_ok() {
+            self.last = o.last;
+        }
+    }
+
     /// The run's row (`l1_hits` the server's hits), its latency histogram
     /// and its timeline, with `objects` the keys resident at the end.
     pub(crate) fn result(
@@ -335,11 +371,7 @@ pub(crate) fn replay<C: KvConn>(
         at_warmup_end,
     );
     let (timeline, restarts) = timeline;
-    // The last stores' replies.
-    let last = match (&fed, &cache.err) {
-        (Ok(()), None) => cache.round_trip(&[]).map(|ns| lat.settle(ns)),
-        _ => Ok(()),
-    };
+    let last = last_round_trip(&fed, cache, &mut lat);
     Ok(Replayed {
         c,
         lat,
@@ -351,10 +383,19 @@ pub(crate) fn replay<C: KvConn>(
     })
 }
 
-/// Feeds the workload to the loop in batches: up to `pipeline`
-/// consecutive gets of distinct keys are fetched in one round trip (after
-/// the stores and deletes queued before them), then the loop replays them;
-/// a set or delete request goes alone (its command is queued).
+/// The last stores' replies, unless the replay failed.
+fn last_round_trip<C: KvConn>(
+    fed: &Result<(), RunError>,
+    cache: &mut Remote<C>,
+    lat: &mut Charged,
+) -> Result<(), C::Error> {
+    match (fed, &cache.err) {
+        (Ok(()), None) => cache.round_trip(&[]).map(|ns| lat.settle(ns)),
+        _ => Ok(()),
+    }
+}
+
+/// Feeds the workload to the loop (see [`Feeder`]).
 fn feed<C: KvConn>(
     w: &Prepared,
     cfg: &RunConfig,
@@ -364,23 +405,64 @@ fn feed<C: KvConn>(
     pb: &ProgressBar,
     mut at_warmup_end: impl FnMut(&mut Remote<C>) -> Result<(), C::Error>,
 ) -> Result<(), RunError> {
-    let backend = |e: C::Error| RunError::Backend(e.to_string());
-    let mut drv = Driver::new(&cfg.fresh);
-    // Bytes are charged (the value's size), against no capacity: the loop
-    // admits everything and the server evicts.
-    let charge = ChargeModel {
-        bytes: true,
-        capacity: u64::MAX,
-    };
-    let pipeline = pipeline.max(1);
-    let warmup = cfg.fresh.warmup;
-    let mut keys: Vec<Key> = Vec::with_capacity(pipeline);
-    let mut seen: FxHashSet<Key> = FxHashSet::default();
+    let mut f = Feeder::new(&cfg.fresh, pipeline);
     for_each_batch(&w.data, pb, |b, range, base| {
+        f.feed(cache, (c, lat), b, range, base, &mut at_warmup_end)
+    })?;
+    *timeline = f.finish(c);
+    Ok(())
+}
+
+/// Bytes are charged (the value's size), against no capacity: the loop
+/// admits everything and the server evicts.
+const CHARGE: ChargeModel = ChargeModel {
+    bytes: true,
+    capacity: u64::MAX,
+};
+
+/// One connection's way through the loop: its [`Driver`], fed the stream
+/// (or the connection's share of it) piece by piece, in order, in batches:
+/// up to `pipeline` consecutive gets of distinct keys are fetched in one
+/// round trip (after the stores and deletes queued before them), then the
+/// loop replays them; a set or delete request goes alone (its command is
+/// queued).
+struct Feeder<'a> {
+    drv: Driver<'a>,
+    pipeline: usize,
+    warmup: u64,
+    keys: Vec<Key>,
+    seen: FxHashSet<Key>,
+}
+
+impl<'a> Feeder<'a> {
+    fn new(fresh: &'a FreshRun, pipeline: usize) -> Feeder<'a> {
+        let pipeline = pipeline.max(1);
+        Feeder {
+            drv: Driver::new(fresh),
+            pipeline,
+            warmup: fresh.warmup,
+            keys: Vec::with_capacity(pipeline),
+            seen: FxHashSet::default(),
+        }
+    }
+
+    /// Feeds `range` of `b`, whose request `i` is stream position
+    /// `base + i`, through `cache` into `c` and `lat`.
+    fn feed<C: KvConn>(
+        &mut self,
+        cache: &mut Remote<C>,
+        (c, lat): (&mut Counters, &mut Charged),
+        b: &Batch,
+        range: std::ops::Range<usize>,
+        base: u64,
+        at_warmup_end: &mut impl FnMut(&mut Remote<C>) -> Result<(), C::Error>,
+    ) -> Result<(), RunError> {
+        let backend = |e: C::Error| RunError::Backend(e.to_string());
+        let (pipeline, warmup) = (self.pipeline, self.warmup);
         let mut i = range.start;
         while i < range.end {
-            keys.clear();
-            seen.clear();
+            self.keys.clear();
+            self.seen.clear();
             let mut j = i;
             // A batch also ends where the warm-up does.
             let pos = base + i as u64;
@@ -391,22 +473,23 @@ fn feed<C: KvConn>(
             };
             while j < stop && j - i < pipeline {
                 let op = b.ops.get(j).copied().unwrap_or(Op::Get);
-                if op != Op::Get || !seen.insert(b.keys[j]) {
+                if op != Op::Get || !self.seen.insert(b.keys[j]) {
                     break;
                 }
-                keys.push(b.keys[j]);
+                self.keys.push(b.keys[j]);
                 j += 1;
             }
             if j == i {
                 // A set or delete: alone.
                 j += 1;
             } else {
-                let ns = cache.round_trip(&keys).map_err(backend)?;
+                let ns = cache.round_trip(&self.keys).map_err(backend)?;
                 lat.settle(ns);
                 lat.rtt_ns = ns;
             }
             // A restart leaves the server as it is (counted all the same).
-            drv.feed_restarting_outside(cache, |_| {}, b, i..j, charge, (base, &mut *c), lat)
+            self.drv
+                .feed_restarting_outside(cache, |_| {}, b, i..j, CHARGE, (base, &mut *c), lat)
                 .map_err(|e| RunError::Origin(e.0))?;
             if let Some(e) = &cache.err {
                 return Err(RunError::Backend(e.to_string()));
@@ -417,11 +500,172 @@ fn feed<C: KvConn>(
             i = j;
         }
         Ok(())
-    })?;
-    drv.phases.finish(c.gets, c.hits, drv.stale().stale_hits);
-    *timeline = (
-        std::mem::take(&mut drv.phases.timeline),
-        drv.phases.restarts(),
-    );
-    Ok(())
+    }
+
+    /// After the last piece: the last, partial window; the timeline and
+    /// the restarts.
+    fn finish(mut self, c: &Counters) -> (Vec<WindowPoint>, u64) {
+        let stale = self.drv.stale().stale_hits;
+        self.drv.phases.finish(c.gets, c.hits, stale);
+        (
+            std::mem::take(&mut self.drv.phases.timeline),
+            self.drv.phases.restarts(),
+        )
+    }
 }
+
+/// `--clients N` (N > 1): `caches[c]`, client `c`'s connection, replays the
+/// requests whose key is client `c`'s ([`client_of`]) in stream order,
+/// through a loop of its own ([`Feeder`]) with an origin of its own (seeded
+/// `seed + c`) and its share of `--prefill`'s keys; `threads` threads drive
+/// the connections ([`thread_of`]), each reading the workload itself. The
+/// counts are summed and the histograms added into the first connection's
+/// (see [`Remote::absorb`], [`Replayed::absorb`]); the elapsed time is the
+/// whole replay's. The warm-up, windows and restarts, which count
+/// positions in the whole stream, are refused before any run
+/// (`cmd::run`).
+pub(crate) fn replay_clients<C>(
+    w: &Prepared,
+    cfg: &RunConfig,
+    pipeline: usize,
+    caches: Vec<Remote<C>>,
+    threads: usize,
+    pb: &ProgressBar,
+) -> Result<(Remote<C>, Replayed<C::Error>), RunError>
+where
+    C: KvConn + Send,
+    C::Error: Send,
+{
+    let clients = caches.len();
+    let threads = threads.clamp(1, clients.max(1));
+    let fresh: Vec<FreshRun> = (0..clients)
+        .map(|c| FreshRun {
+            prefill_keys: cfg.fresh.prefill_keys.as_ref().map(|keys| {
+                let mine = keys.iter().filter(|k| client_of(k.0, clients) == c);
+                Arc::new(mine.copied().collect())
+            }),
+            ..cfg.fresh.clone()
+        })
+        .collect();
+    let mut per_thread: Vec<Vec<Client<C>>> = (0..threads).map(|_| Vec::new()).collect();
+    for (c, cache) in caches.into_iter().enumerate() {
+        let origin = match &cfg.latency {
+            Some(o) => Some(o.connect(cfg.seed.wrapping_add(c as u64))?),
+            None => None,
+        };
+        per_thread[thread_of(c, threads).0].push(Client {
+            c,
+            cache,
+            feeder: Feeder::new(&fresh[c], pipeline),
+            counts: Counters::default(),
+            lat: Charged::new(origin),
+            share: Batch::new(1.0, 1),
+            done: 0,
+        });
+    }
+    let start = Instant::now();
+    let joined: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = per_thread
+            .into_iter()
+            .enumerate()
+            .map(|(me, mine)| scope.spawn(move || drive(me, mine, (clients, threads), &w.data, pb)))
+            .collect();
+        handles.into_iter().map(|h| h.join()).collect()
+    });
+    let elapsed = start.elapsed().as_secs_f64();
+    let mut done = Vec::with_capacity(clients);
+    for j in joined {
+        match j {
+            Ok(d) => done.extend(d),
+            Err(_) => return Err(RunError::Backend("a client thread panicked".into())),
+        }
+    }
+    done.sort_by_key(|d| d.0);
+    let mut done = done.into_iter().map(|d| (d.1, d.2));
+    let (mut cache, mut r) = done.next().expect("at least one client");
+    for (other, o) in done {
+        cache.absorb(other);
+        r.absorb(o);
+    }
+    r.elapsed = elapsed;
+    Ok((cache, r))
+}
+
+/// One connection of [`replay_clients`] on its thread.
+struct Client<'a, C: KvConn> {
+    /// Which client it is (`client_of`).
+    c: usize,
+    cache: Remote<C>,
+    feeder: Feeder<'a>,
+    counts: Counters,
+    lat: Charged,
+    /// Its requests of the current piece of the workload.
+    share: Batch,
+    /// Its requests fed so far: the positions in its share of the stream.
+    done: u64,
+}
+
+/// Thread `me`'s work in [`replay_clients`]: reads the workload, gives each
+/// of its connections its share of each piece, and reads each connection's
+/// last replies; returns each connection with what it replayed.
+#[allow(clippy::type_complexity)]
+fn drive<C: KvConn>(
+    me: usize,
+    mut mine: Vec<Client<'_, C>>,
+    (clients, threads): (usize, usize),
+    data: &Data,
+    pb: &ProgressBar,
+) -> Vec<(usize, Remote<C>, Replayed<C::Error>)> {
+    let mut no_warmup = |_: &mut Remote<C>| Ok(());
+    let fed = data.for_each_chunk(CHUNK, |b, range, base| -> Result<(), RunError> {
+        for cl in mine.iter_mut() {
+            cl.share.clear();
+            cl.share.rate = b.rate;
+            cl.share.unit_size = b.unit_size;
+        }
+        for i in range {
+            match thread_of(client_of(b.keys[i], clients), threads) {
+                (t, l) if t == me => mine[l].share.push_from(b, i, base + i as u64),
+                _ => {}
+            }
+        }
+        for cl in mine.iter_mut() {
+            let n = cl.share.len();
+            let (counts, lat) = (&mut cl.counts, &mut cl.lat);
+            let (share, base) = (&cl.share, cl.done);
+            cl.feeder.feed(
+                &mut cl.cache,
+                (counts, lat),
+                share,
+                0..n,
+                base,
+                &mut no_warmup,
+            )?;
+            cl.done += n as u64;
+            pb.inc(n as u64);
+        }
+        Ok(())
+    });
+    // The thread's failure is its first connection's.
+    let mut fed = Some(fed);
+    mine.into_iter()
+        .map(|mut cl| {
+            let fed = fed.take().unwrap_or(Ok(()));
+            let (timeline, restarts) = cl.feeder.finish(&cl.counts);
+            let last = last_round_trip(&fed, &mut cl.cache, &mut cl.lat);
+            let r = Replayed {
+                c: cl.counts,
+                lat: cl.lat,
+                elapsed: 0.0,
+                timeline,
+                restarts,
+                fed,
+                last,
+            };
+            (cl.c, cl.cache, r)
+        })
+        .collect()
+}
+
+/// Requests per piece each thread of [`replay_clients`] reads at a time.
+const CHUNK: usize = 1 << 14;

@@ -526,7 +526,8 @@ impl Plan {
         let (mut r, h, tl) = r?;
         // Kept until every run ends only when written (~100 KB each).
         let h = h.filter(|_| self.histograms.is_some());
-        r.threads = threads as u64;
+        // A run's own threads (memcached's `--clients`) when it has more.
+        r.threads = r.threads.max(threads as u64);
         for g in &mut r.groups {
             g.threads = r.threads;
             g.trace_format = format.clone();

@@ -192,6 +192,27 @@ impl Batch {
         }
     }
 
+    /// Appends request `i` of `from` (stream position `vtime`), with its
+    /// time written out: this batch's positions need not be the stream's
+    /// (a share of it, `--clients`). Every column `from` has is kept; mix
+    /// no batches whose columns differ.
+    pub(crate) fn push_from(&mut self, from: &Batch, i: usize, vtime: u64) {
+        self.times.push(from.request(i, vtime).time);
+        self.keys.push(from.keys[i]);
+        if !from.sizes.is_empty() {
+            self.sizes.push(from.sizes[i]);
+        }
+        if !from.ops.is_empty() {
+            self.ops.push(from.ops[i]);
+        }
+        if !from.ttls.is_empty() {
+            self.ttls.push(from.ttls[i]);
+        }
+        if !from.tenants.is_empty() {
+            self.tenants.push(from.tenants[i]);
+        }
+    }
+
     /// The number of distinct keys.
     pub fn distinct_keys(&self) -> u64 {
         let mut set = distinct::DistinctKeys::new();
@@ -254,5 +275,33 @@ mod tests {
         );
         b.clear();
         assert_eq!((b.ttl(0), b.tenant(0)), (0.0, 0));
+    }
+
+    #[test]
+    fn a_share_of_a_batch_keeps_each_requests_time_and_columns() {
+        let mut b = Batch::new(10.0, 1);
+        b.push(&Request::get(1, 0.0), 0);
+        b.push(&Request::get(2, 0.1), 1);
+        b.set_last_ttl(3.0);
+        // No timestamps: request v is at v / rate, here from position 40.
+        let mut from = Batch::new(10.0, 1);
+        for v in 40..43 {
+            from.push(&Request::get(v, v as f64 / 10.0), v);
+        }
+        assert!(from.times.is_empty());
+        let mut share = Batch::new(10.0, 1);
+        share.push_from(&from, 1, 41);
+        share.push_from(&from, 2, 42);
+        assert_eq!(share.keys, vec![41, 42]);
+        // Its positions are 0 and 1, its times the stream's.
+        assert_eq!(share.request(0, 0), Request::get(41, 4.1));
+        assert_eq!(share.request(1, 1), Request::get(42, 4.2));
+        let mut share = Batch::new(10.0, 1);
+        share.push_from(&b, 1, 1);
+        assert_eq!(
+            (share.times.clone(), share.ttls.clone()),
+            (vec![0.1], vec![3.0])
+        );
+        assert!(share.sizes.is_empty() && share.ops.is_empty());
     }
 }

@@ -111,6 +111,30 @@ fn run(args: &[&str]) -> std::process::Output {
     cachesim(args, Path::new(env!("CARGO_MANIFEST_DIR")))
 }
 
+/// `run` with `CACHESIM_REDIS_THREADS=threads` (the most threads
+/// `--clients` uses).
+fn run_threads(threads: usize, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_cachesim"))
+        .args(args)
+        .env("CACHESIM_REDIS_THREADS", threads.to_string())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+/// The columns a split over connections must leave as they were on a
+/// server that evicts nothing.
+const SAME: [&str; 8] = [
+    "requests",
+    "gets",
+    "hits",
+    "misses",
+    "sets",
+    "deletes",
+    "expirations",
+    "memory_objects",
+];
+
 const SMALL: [&str; 12] = [
     "--workload",
     "zipf",
@@ -126,18 +150,21 @@ const SMALL: [&str; 12] = [
     "--no-latency",
 ];
 
+/// Plain gets, writes (invalidate and update) and TTL expiry in request
+/// time: what the loop's rules decide.
+const LOOP_RULES: [&[&str]; 3] = [
+    &[],
+    &["--write-ratio", "0.1", "--ttl", "3s"],
+    &["--write-ratio", "0.2", "--on-write", "update"],
+];
+
 #[test]
 fn unbounded_hits_equal_an_unbounded_local_cache_exactly() {
     let (_s, port) = memcached_or_skip!(64);
     let url = format!("127.0.0.1:{port}");
     // Plain gets; then writes (invalidate and update), TTL expiry in
     // request time, warm-up and windows: the loop's rules, unchanged.
-    for extra in [
-        &[][..],
-        &["--write-ratio", "0.1", "--ttl", "3s"][..],
-        &["--write-ratio", "0.2", "--on-write", "update"][..],
-        &["--warmup", "5k"][..],
-    ] {
+    for extra in LOOP_RULES.into_iter().chain([&["--warmup", "5k"][..]]) {
         for pipeline in ["1", "32"] {
             let mut args = vec!["run", "-s", "memcached,lru", "-c", "100%"];
             args.extend(SMALL);
@@ -190,37 +217,44 @@ fn the_run_counts_and_deletes_its_keys_or_keeps_them() {
     assert!(keys.iter().all(|k| k[26..].parse::<u64>().is_ok()));
 }
 
+/// `memcached-lru` of `capacities` under 200k requests over 100k keys of
+/// 100 bytes each: more than 2 or 4 MiB hold.
+fn evicting_lru(capacities: &str) -> Vec<&str> {
+    let mut args = vec!["run", "-s", "memcached-lru", "-c", capacities];
+    args.extend(SMALL);
+    args.extend(["--requests", "200k", "--keys", "100k"]);
+    args.extend(["--value-size", "100"]);
+    args
+}
+
+/// `r`, a run of [`evicting_lru`] on `pages` MiB, filled them, and what
+/// it wrote and is not resident was evicted.
+fn assert_full_of_evictions(r: &serde_json::Value, pages: u64) {
+    // 100-byte values under 27-31-byte keys are 185-190-byte items, in
+    // the 192-byte class: 5461 per 1 MiB page (as `stats slabs` says).
+    // At most the pages' chunks; a busy machine's run may end while
+    // memcached still frees a few (seen: 21,798 of 21,844 at load 5.5).
+    let items = u(r, "memory_objects");
+    assert!(
+        items <= pages * 5461 && items * 100 >= pages * 5461 * 98,
+        "{r}"
+    );
+    // Everything written was stored; what is not resident was evicted.
+    assert_eq!(u(r, "evictions"), u(r, "misses") - items, "{r}");
+}
+
 #[test]
 fn memcached_lru_runs_a_private_server_of_the_capacity() {
     if which("memcached").is_none() {
         skip_or_fail!("no memcached binary on PATH (apt-get install memcached)");
     }
-    let mut args = vec!["run", "-s", "memcached-lru", "-c", "2MiB,4MiB"];
-    args.extend(SMALL);
-    args.extend([
-        "--requests",
-        "200k",
-        "--keys",
-        "100k",
-        "--value-size",
-        "100",
-    ]);
+    let mut args = evicting_lru("2MiB,4MiB");
     args.extend(["--pipeline", "16"]);
     let rows = json(&run(&args));
-    // 100-byte values under 27-31-byte keys are 185-190-byte items, in
-    // the 192-byte class: 5461 per 1 MiB page (as `stats slabs` says).
     for (r, pages) in rows.iter().zip([2, 4]) {
         assert_eq!(u(r, "capacity"), pages << 20);
         assert_eq!(r["capacity_spec"], format!("{pages}MiB (-m {pages})"));
-        // At most the pages' chunks; a busy machine's run may end while
-        // memcached still frees a few (seen: 21,798 of 21,844 at load 5.5).
-        let items = u(r, "memory_objects");
-        assert!(
-            items <= pages * 5461 && items * 100 >= pages * 5461 * 98,
-            "{r}"
-        );
-        // Everything written was stored; what is not resident was evicted.
-        assert_eq!(u(r, "evictions"), u(r, "misses") - u(r, "memory_objects"));
+        assert_full_of_evictions(r, pages);
     }
     assert!(u(&rows[1], "hits") > u(&rows[0], "hits"));
     // A capacity in objects cannot size -m.
@@ -443,4 +477,123 @@ fn servers_and_disk_write_their_timelines() {
     let (l, m) = (&by["lru"], &by["memcached"]);
     assert_eq!(l[0], m[0]);
     assert!(l[2].2 < m[2].2 && l[4].2 < m[4].2, "{l:?} {m:?}");
+}
+
+#[test]
+fn clients_split_the_stream_and_count_what_one_connection_counts() {
+    let (_s, port) = memcached_or_skip!(64);
+    let url = format!("127.0.0.1:{port}");
+    // Plain gets, pipelined, writes and TTL expiry in request time, a
+    // prefill split by key: each key's requests keep their order on their
+    // connection, so a server that never evicts answers them as one would.
+    let more: [&[&str]; 3] = [
+        &["--pipeline", "16"],
+        &["--write-ratio", "0.2", "--pipeline", "8"],
+        &["--prefill", "top:500"],
+    ];
+    for extra in LOOP_RULES.into_iter().chain(more) {
+        let mut args = vec!["run", "-s", "memcached"];
+        args.extend(SMALL);
+        args.extend(["--memcached-url", &url]);
+        args.extend(extra);
+        let one = json(&run(&args));
+        args.extend(["--clients", "4"]);
+        // 4 connections on 3 threads: one thread drives two.
+        let four = json(&run_threads(3, &args));
+        for col in SAME {
+            assert_eq!(u(&four[0], col), u(&one[0], col), "{col} with {extra:?}");
+        }
+        assert!(u(&four[0], "hits") > 0);
+        assert_eq!(u(&one[0], "threads"), 1);
+        assert_eq!(u(&four[0], "threads"), 3, "{extra:?}");
+        // Every connection's keys were deleted.
+        assert_eq!(keys_on(port), Vec::<String>::new(), "{extra:?}");
+    }
+    // The prefill was split, not repeated: it hits as one connection's.
+    let mut args = vec!["run", "-s", "memcached", "--clients", "2"];
+    args.extend(SMALL);
+    args.extend(["--memcached-url", &url, "--prefill", "top:4k"]);
+    let all = json(&run_threads(2, &args));
+    assert_eq!(u(&all[0], "misses"), 0, "every key prefilled");
+    assert_eq!(u(&all[0], "threads"), 2);
+    // Each of the 4000 keys once, requested or not.
+    assert_eq!(u(&all[0], "memory_objects"), 4000);
+    // Kept keys are counted across the connections.
+    args.push("--memcached-keep");
+    let kept = json(&run_threads(2, &args));
+    assert_eq!(u(&kept[0], "memory_objects"), 4000);
+    assert_eq!(
+        stat(port, "curr_items"),
+        4000,
+        "the run's keys, left on the server"
+    );
+}
+
+#[test]
+fn memcached_lru_runs_over_several_clients() {
+    if which("memcached").is_none() {
+        skip_or_fail!("no memcached binary on PATH (apt-get install memcached)");
+    }
+    let mut args = vec!["run", "-s", "memcached-lru", "-c", "64MiB"];
+    args.extend(SMALL);
+    args.extend(["--pipeline", "4"]);
+    let one = json(&run(&args));
+    args.extend(["--clients", "4"]);
+    let four = json(&run_threads(2, &args));
+    for col in SAME {
+        assert_eq!(u(&four[0], col), u(&one[0], col), "{col}");
+    }
+    assert_eq!(u(&four[0], "evictions"), 0);
+    assert_eq!(u(&four[0], "memory_objects"), u(&four[0], "distinct_keys"));
+    assert_eq!(u(&four[0], "threads"), 2);
+    assert_eq!(four[0]["capacity_spec"], "64MiB (-m 64)");
+    // A small one evicts, whichever connection filled it; what is not
+    // resident was evicted.
+    let mut args = evicting_lru("2MiB");
+    args.extend(["--clients", "4"]);
+    let small = json(&run_threads(2, &args));
+    assert!(u(&small[0], "evictions") > 0 && u(&small[0], "hits") > 0);
+    assert_full_of_evictions(&small[0], 2);
+}
+
+#[test]
+fn clients_refuse_what_counts_positions_in_the_whole_stream() {
+    // Refused before any connection: no server needed.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.csv");
+    let out_s = out.to_str().unwrap();
+    for (strategy, extra, opt) in [
+        ("memcached", &["--warmup", "100"][..], "--warmup"),
+        ("memcached", &["--window", "1k"][..], "--window"),
+        (
+            "memcached",
+            &["--restart-every", "500"][..],
+            "--restart-every",
+        ),
+        ("memcached-lru", &["--warmup", "10%"][..], "--warmup"),
+        ("lru,memcached", &["--window", "1k"][..], "--window"),
+    ] {
+        let mut args = vec!["run", "-s", strategy, "-c", "4MiB", "--clients", "3"];
+        args.extend(["--memcached-url", "127.0.0.1:1", "-o", out_s]);
+        args.extend(extra);
+        let o = run(&args);
+        fails_with(&o, 2, opt, &format!("{strategy} {extra:?}"));
+        fails_with(&o, 2, "over --clients 3", &format!("{strategy} {extra:?}"));
+        assert!(!out.exists(), "{extra:?}");
+    }
+    // The disk still replays through one connection.
+    let o = run(&["run", "-s", "disk", "--clients", "2", "-o", out_s]);
+    fails_with(&o, 2, "'disk' replays through one connection", "disk");
+    // One client is the one-connection replay: the options apply.
+    let mut args = vec![
+        "run",
+        "-s",
+        "memcached",
+        "--clients",
+        "1",
+        "--warmup",
+        "100",
+    ];
+    args.extend(["--memcached-url", "127.0.0.1:1", "-o", out_s]);
+    fails_with(&run(&args), 1, "memcached at 127.0.0.1:1", "one client");
 }

@@ -195,7 +195,6 @@ fn what_the_event_mode_cannot_do_is_refused_by_name() {
         (&["-s", "ttl", "--coalesce"][..], "use lru with --ttl"),
         (&["-s", "lru,redis", "--coalesce"][..], "--coalesce"),
         (&["-s", "disk", "--clients", "4"][..], "--clients"),
-        (&["-s", "memcached", "--clients", "4"][..], "--clients"),
         (&["-s", "lru", "--xfetch", "0"][..], "(0, 1000]"),
         (&["-s", "lru", "--ttl-jitter", "1"][..], "[0, 1)"),
         (

@@ -1,12 +1,14 @@
 //! One memcached run: connect (or start a private server), replay the
 //! workload through the simulator's own loop with the server as the cache
-//! (`external::remote`: [`Remote`] over this protocol's [`Conn`]), then
-//! count what is resident and delete the run's keys.
+//! (`external::remote`: [`Remote`] over this protocol's [`Conn`]; with
+//! `--clients N`, N of them driven by their threads, the stream split by
+//! key), then count what is resident and delete the run's keys.
 
 use super::proto::{number, Conn, McError};
 use super::server::{self, PrivateMemcached};
 use super::spec::{parse_spec, runs, MemcachedOptions, MemcachedSpec, STRATEGIES};
-use crate::external::remote::{replay, Remote};
+use crate::external::clients::client_threads;
+use crate::external::remote::{replay, replay_clients, Remote};
 use crate::policy::{SpecError, StrategyInfo, StrategySpec};
 use crate::request::Key;
 use crate::sim::backend::{refuse_fleet, Engine, EngineRun, FleetUse};
@@ -43,6 +45,9 @@ impl Engine for MemcachedEngine {
     /// The shared server must answer, and `memcached-lru` needs the
     /// binary, before any run starts.
     fn preflight(&self, specs: &[StrategySpec]) -> Result<(), RunError> {
+        if self.opts.clients > 1 {
+            client_threads()?;
+        }
         for s in specs {
             let spec = parse_spec(s)?;
             if spec.private {
@@ -113,29 +118,46 @@ pub(crate) fn run_one(
         ))
     };
     let prefix = format!("cachesim:{}:", server::key_prefix_id());
-    let conn = Conn::open(&server.host, server.port, prefix.as_bytes()).map_err(|e| {
-        if server.private.is_some() {
-            broken(&e)
-        } else {
-            unreachable(opts, &e)
-        }
-    })?;
+    let open = || {
+        Conn::open(&server.host, server.port, prefix.as_bytes()).map_err(|e| {
+            if server.private.is_some() {
+                broken(&e)
+            } else {
+                unreachable(opts, &e)
+            }
+        })
+    };
+    let conn = open()?;
     pb.set_message(format!("{} {}", w.label, spec.canonical));
     let ttl_ms = if spec.private {
         0
     } else {
         u64::from(opts.key_ttl) * 1000
     };
-    let mut cache = Remote::new(conn, opts.value_size, ttl_ms, !spec.private);
+    let remote = |conn| Remote::new(conn, opts.value_size, ttl_ms, !spec.private);
     let mut evicted_before = 0;
-    let mut r = replay(w, cfg, opts.pipeline, &mut cache, pb, |cache| {
-        if spec.private {
-            // Evictions restart with the loop's counters.
-            cache.round_trip(&[])?;
-            evicted_before = cache.conn.stat("evictions")?;
+    let (mut cache, mut r, threads) = if opts.clients > 1 {
+        // `--clients N`: N connections, the stream split by key; the
+        // warm-up (hence `evicted_before`) is refused (`cmd::run`).
+        let mut caches = vec![remote(conn)];
+        for _ in 1..opts.clients {
+            caches.push(remote(open()?));
         }
-        Ok(())
-    })?;
+        let threads = opts.clients.min(client_threads()?);
+        let (cache, r) = replay_clients(w, cfg, opts.pipeline, caches, threads, pb)?;
+        (cache, r, threads)
+    } else {
+        let mut cache = remote(conn);
+        let r = replay(w, cfg, opts.pipeline, &mut cache, pb, |cache| {
+            if spec.private {
+                // Evictions restart with the loop's counters.
+                cache.round_trip(&[])?;
+                evicted_before = cache.conn.stat("evictions")?;
+            }
+            Ok(())
+        })?;
+        (cache, r, 1)
+    };
     let counted = match (r.ok(&cache), spec.private, opts.keep) {
         (false, _, _) => Ok(0),
         (true, true, _) => private_counts(&mut cache, evicted_before, &mut r.c),
@@ -162,7 +184,8 @@ pub(crate) fn run_one(
             )
         });
     }
-    let out = r.result(w, cfg, spec.canonical.clone(), capacity, objects);
+    let mut out = r.result(w, cfg, spec.canonical.clone(), capacity, objects);
+    out.0.threads = threads as u64;
     drop(server);
     Ok(out)
 }

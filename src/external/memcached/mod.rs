@@ -33,6 +33,13 @@
 //! own fills. Each request is charged its batch's round trip; a miss also
 //! its origin time and the round trip that carries its `set`.
 //!
+//! `--clients N` (N > 1): N connections, the stream split by key
+//! (`external::clients`, as Redis's), each replaying its keys' requests in
+//! stream order through a loop of its own, driven by at most one thread
+//! per core ([`crate::external::remote::replay_clients`]); the counts are
+//! summed. The warm-up, windows and restarts, which count positions in the
+//! whole stream, are refused with it (`cmd::run`).
+//!
 //! The files, one job each: `spec.rs` (the specs, the address and the
 //! options), `proto.rs` (the text protocol on one connection), `server.rs`
 //! (the private server and the key prefix), `engine.rs` (one run through

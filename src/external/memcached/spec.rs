@@ -91,6 +91,8 @@ pub struct MemcachedOptions {
     pub value_size: Option<u32>,
     /// `--pipeline`: gets per round trip (1: none).
     pub pipeline: usize,
+    /// `--clients`: connections, the stream split by key (0 or 1: one).
+    pub clients: usize,
     /// The longest a key written to the shared server lives (seconds), so
     /// that keys a killed run could not delete expire by themselves.
     pub key_ttl: u32,

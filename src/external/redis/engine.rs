@@ -9,7 +9,7 @@ use super::calibration::{calibrate, client_memory, sample_keys, Trimmer, MAX_CAL
 use super::client::{AnyOrigin, Client, Fail, Shared, Stats};
 use super::fleet_cache;
 use super::kv::RedisKv;
-use super::replay::{client_of, client_threads, replay, thread_of};
+use super::replay::replay;
 use super::resp::{self, Conn, RespError};
 use super::server::{run_id, server_binary, PrivateServer};
 use super::spec::{
@@ -18,6 +18,7 @@ use super::spec::{
 };
 use super::tiered::L1;
 use super::url::RedisUrl;
+use crate::external::clients::{client_of, client_threads, thread_of};
 use crate::external::remote::{self, Remote};
 use crate::policy::{SpecError, StrategyInfo, StrategySpec};
 use crate::request::Key;

@@ -1,43 +1,12 @@
-//! `--clients`: how the stream is split over connections (by key, so each
-//! key's requests keep their order) and the connections over threads (at
-//! most one per core), and the loop that feeds one thread's connections.
+//! `--clients`: the loop that feeds one thread's connections (how the
+//! stream is split over connections and threads: `external::clients`).
 
 use super::client::{Client, Fail, Shared, Stats};
-use crate::request::Key;
-use crate::sim::runner::{Data, RunError};
+use crate::external::clients::client_of;
+use crate::sim::runner::Data;
 use crate::workload::Batch;
 use indicatif::ProgressBar;
 use std::time::{Duration, Instant};
-
-/// Environment variable: the most threads `--clients` uses.
-pub(crate) const THREADS_ENV: &str = "CACHESIM_REDIS_THREADS";
-
-/// The most threads the clients of a run use: `$CACHESIM_REDIS_THREADS`, or
-/// the number of cores.
-pub(super) fn client_threads() -> Result<usize, RunError> {
-    match std::env::var(THREADS_ENV) {
-        Ok(v) => match v.trim().parse::<usize>() {
-            Ok(n) if n > 0 => Ok(n),
-            _ => Err(RunError::Workload(format!(
-                "{THREADS_ENV}='{v}' is not a positive number of threads"
-            ))),
-        },
-        Err(_) => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
-    }
-}
-
-/// Which of `clients` clients serves `key`.
-#[inline]
-pub(super) fn client_of(key: Key, clients: usize) -> usize {
-    ((key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) % clients as u64) as usize
-}
-
-/// How `clients` connections are spread over `threads` threads: client `c`
-/// (the keys with `client_of(key, clients) == c`) is driven by thread
-/// `c % threads`, as its `c / threads`-th connection.
-pub(super) fn thread_of(c: usize, threads: usize) -> (usize, usize) {
-    (c % threads, c / threads)
-}
 
 /// Replays the requests of `data` that belong to the clients of thread `me`
 /// (`local[c]`: client `c`'s index in `cls`, or `usize::MAX` for another
@@ -88,18 +57,4 @@ pub(super) fn replay(
         cl.flush(sh, st)?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn clients_split_keys() {
-        let mut per = [0u32; 4];
-        for k in 0..4000u64 {
-            per[client_of(k, 4)] += 1;
-        }
-        assert!(per.iter().all(|&n| n > 800), "{per:?}");
-    }
 }
