@@ -763,12 +763,19 @@ fn trace_sets_and_deletes_go_to_redis_and_the_l1() {
     )
     .unwrap();
     let url = url();
-    // Also with three pipelined connections on one thread.
+    // Also with three pipelined connections on one thread (lru with
+    // --clients would be 3 simulated clients, whose concurrent gets of key
+    // 1 both miss: tests/it/stampede.rs; it is left out there).
     for extra in [&[][..], &["--clients", "3", "--pipeline", "4"]] {
+        let strategies = if extra.is_empty() {
+            "lru,redis,tiered:lru+redis"
+        } else {
+            "redis,tiered:lru+redis"
+        };
         let mut args = vec![
             "run",
             "-s",
-            "lru,redis,tiered:lru+redis",
+            strategies,
             "-c",
             "10",
             "--on-write",
@@ -797,12 +804,13 @@ fn trace_sets_and_deletes_go_to_redis_and_the_l1() {
             assert_eq!((u(r, "hits"), u(r, "misses")), (2, 3), "{s} {extra:?}");
             assert_eq!(u(r, "bytes_missed"), 10 + 20 + 5, "{s}");
         }
-        assert_eq!(u(&rows[1], "l2_hits"), 2);
+        let n = rows.len();
+        assert_eq!(u(&rows[n - 2], "l2_hits"), 2);
         // Pipelined, the second get of 1 is in the first one's batch, so it
         // does not see that one's L1 admission and hits in Redis.
         let l1 = if extra.is_empty() { 2 } else { 1 };
-        assert_eq!(u(&rows[2], "l1_hits"), l1, "{extra:?}");
-        assert_eq!(u(&rows[2], "l2_hits"), 2 - l1, "{extra:?}");
+        assert_eq!(u(&rows[n - 1], "l1_hits"), l1, "{extra:?}");
+        assert_eq!(u(&rows[n - 1], "l2_hits"), 2 - l1, "{extra:?}");
     }
 }
 
