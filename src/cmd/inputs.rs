@@ -141,8 +141,22 @@ fn fits_in_memory(p: &Preset, a: &WorkloadArgs) -> Result<(), CliError> {
     let Some(free) = crate::memory::available() else {
         return Ok(());
     };
-    let by_requests = p.requests.saturating_mul(BYTES_PER_REQUEST);
-    let by_keys = p.keys.saturating_mul(BYTES_PER_KEY);
+    // `zipf` and `uniform` beyond a length are drawn in pieces (nothing held
+    // per request; a bitmap of the keys counts the distinct ones), and
+    // neither keeps a table per key above 4M keys (rejection-inversion).
+    let streamed = p.streams() && p.requests > crate::sim::runner::generate_in_pieces_above();
+    let by_requests = if streamed {
+        0
+    } else {
+        p.requests.saturating_mul(BYTES_PER_REQUEST)
+    };
+    let tableless = p.generator == "uniform"
+        || (p.generator == "zipf" && p.keys > crate::workload::zipf::FLAT_ABOVE);
+    let by_keys = match (tableless, streamed) {
+        (true, true) => p.keys / 8,
+        (true, false) => p.keys.min(p.requests).saturating_mul(BYTES_PER_KEY / 2),
+        (false, _) => p.keys.saturating_mul(BYTES_PER_KEY),
+    };
     let need = by_requests.saturating_add(by_keys);
     if need <= free {
         return Ok(());

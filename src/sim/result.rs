@@ -266,6 +266,11 @@ pub struct RunResult {
     /// empty outside the mode.
     #[serde(default)]
     pub defences: String,
+    /// The sampler of a `zipf` workload: `alias` (an exact table, up to 4M
+    /// keys) or `rejection-inversion` (exact too, constant memory, above);
+    /// empty for other workloads.
+    #[serde(default)]
+    pub zipf_sampler: String,
     /// The group rows of this run (`--group-by`), written right after it.
     #[serde(skip)]
     pub groups: Vec<RunResult>,
@@ -357,6 +362,7 @@ pub const COLUMNS: &[&str] = &[
     "xfetch_beta",
     "ttl_jitter",
     "defences",
+    "zipf_sampler",
 ];
 
 /// Columns that are measurements of this machine (wall time, timed cache

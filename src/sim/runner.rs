@@ -217,6 +217,30 @@ impl WorkloadInput {
         let label = self.label();
         match self {
             WorkloadInput::Preset { preset, .. } => {
+                let zipf_sampler = preset.zipf_sampler();
+                if preset.streams() && preset.requests > generate_in_pieces_above() {
+                    // Drawn in pieces: one pass counts the distinct keys
+                    // (all below the key count: a bitmap of it).
+                    let data = Data::Generated {
+                        preset: Box::new(preset.clone()),
+                        seed,
+                    };
+                    let mut seen = vec![0u64; preset.keys.div_ceil(64) as usize];
+                    data.for_each_chunk(CHUNK * 16, |b, range, _| -> Result<(), RunError> {
+                        for &k in &b.keys[range] {
+                            seen[(k / 64) as usize] |= 1 << (k % 64);
+                        }
+                        Ok(())
+                    })?;
+                    return Ok(Prepared {
+                        label,
+                        requests: preset.requests,
+                        distinct: seen.iter().map(|w| u64::from(w.count_ones())).sum(),
+                        data,
+                        next_use: None,
+                        zipf_sampler,
+                    });
+                }
                 let batch = preset.generate(seed);
                 let distinct = batch.distinct_keys();
                 Ok(Prepared {
@@ -225,6 +249,7 @@ impl WorkloadInput {
                     distinct,
                     data: Data::Memory(batch),
                     next_use: None,
+                    zipf_sampler,
                 })
             }
             WorkloadInput::Trace { path, format, rate } => {
@@ -241,6 +266,7 @@ impl WorkloadInput {
                         distinct,
                         data: Data::Memory(batch),
                         next_use: None,
+                        zipf_sampler: "",
                     });
                 }
                 // One run: a counting pass now, the replay streams later.
@@ -265,6 +291,7 @@ impl WorkloadInput {
                         rate: *rate,
                     },
                     next_use: None,
+                    zipf_sampler: "",
                 })
             }
         }
@@ -285,6 +312,9 @@ pub struct Prepared {
     /// Next use of every request ([`crate::workload::future::next_use`]), when an
     /// offline strategy (Belady) will replay the workload.
     pub next_use: Option<Vec<u64>>,
+    /// The Zipf sampler of a `zipf` preset (`alias`, `rejection-inversion`;
+    /// the `zipf_sampler` column); empty otherwise.
+    pub zipf_sampler: &'static str,
 }
 
 impl Prepared {
@@ -322,9 +352,38 @@ pub enum Data {
         /// Requests per second for requests without timestamps.
         rate: f64,
     },
+    /// A synthetic stream drawn again for each pass, in pieces: longer
+    /// than [`generate_in_pieces_above`] requests, it is never held whole.
+    Generated {
+        /// The preset (overrides applied).
+        preset: Box<Preset>,
+        /// The run's seed.
+        seed: u64,
+    },
+}
+
+/// Synthetic workloads longer than this many requests (of a generator
+/// that draws requests independently: `zipf`, `uniform`) are drawn in
+/// pieces for each pass instead of held in memory, so a run's memory does
+/// not grow with its length: `$CACHESIM_GENERATE_IN_PIECES_ABOVE`, else 64M
+/// (512 MB of keys).
+pub fn generate_in_pieces_above() -> u64 {
+    std::env::var("CACHESIM_GENERATE_IN_PIECES_ABOVE")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(64_000_000)
 }
 
 impl Data {
+    /// Requests per second of requests without a timestamp.
+    pub(crate) fn rate(&self) -> f64 {
+        match self {
+            Data::Memory(b) => b.rate,
+            Data::Stream { rate, .. } => *rate,
+            Data::Generated { preset, .. } => preset.rate(),
+        }
+    }
+
     /// The one walk over a workload's requests: calls `f(batch, range,
     /// vtime_base)` on pieces of at most `chunk` requests, in stream order
     /// (request `i` of `batch` is number `vtime_base + i` of the stream). A
@@ -351,6 +410,16 @@ impl Data {
                 let mut b = Batch::new(*rate, 1);
                 let mut vtime = 0u64;
                 while reader.next_batch(&mut b, chunk)? > 0 {
+                    crate::interrupt::check()?;
+                    f(&b, 0..b.len(), vtime)?;
+                    vtime += b.len() as u64;
+                }
+            }
+            Data::Generated { preset, seed } => {
+                let mut s = preset.stream(*seed).expect("a streamed generator");
+                let mut b = s.batch();
+                let mut vtime = 0u64;
+                while s.next_batch(&mut b, chunk) > 0 {
                     crate::interrupt::check()?;
                     f(&b, 0..b.len(), vtime)?;
                     vtime += b.len() as u64;
@@ -866,10 +935,8 @@ pub(crate) fn base_result(
         l1_hits: c.hits,
         // A single run; a sweep sets the threads it ran on and the reader.
         threads: 1,
-        rate: match &w.data {
-            Data::Memory(b) => b.rate,
-            Data::Stream { rate, .. } => *rate,
-        },
+        rate: w.data.rate(),
+        zipf_sampler: w.zipf_sampler.to_string(),
         ..RunResult::default()
     }
 }
@@ -883,7 +950,7 @@ pub(crate) fn for_each_batch(
 ) -> Result<(), RunError> {
     // In memory, bigger pieces: fewer progress updates, same results.
     let chunk = match data {
-        Data::Memory(_) => CHUNK * 16,
+        Data::Memory(_) | Data::Generated { .. } => CHUNK * 16,
         Data::Stream { .. } => CHUNK,
     };
     data.for_each_chunk(chunk, |b, range, base| {

@@ -43,6 +43,10 @@ pub(crate) const GENERATORS: &[&str] = &[
 /// (issue 16: `--requests 100G` aborted on allocation, 2^64 - 1 panicked).
 pub(crate) const MAX_REQUESTS: u64 = 1_000_000_000;
 
+/// Most requests and keys of the generators drawn in pieces (`zipf`,
+/// `uniform`: [`Preset::stream`]), whose memory does not grow with either.
+pub(crate) const MAX_STREAMED: u64 = 1_000_000_000_000;
+
 /// Default request rate (requests per second) when a preset names none.
 pub(crate) const DEFAULT_RATE: f64 = 1000.0;
 
@@ -160,13 +164,28 @@ impl Preset {
                 GENERATORS.join(", ")
             ));
         }
-        if self.keys == 0 || self.keys > 100_000_000 {
-            return Err(format!("keys = {} must be between 1 and 100M", self.keys));
+        let streamed = self.streams();
+        if self.keys == 0 || (self.keys > 100_000_000 && !streamed) || self.keys > MAX_STREAMED {
+            return Err(format!(
+                "keys = {} must be between 1 and {}",
+                self.keys,
+                if streamed {
+                    "10^12 (zipf, uniform)"
+                } else {
+                    "100M (10^12 for zipf and uniform, drawn in constant memory)"
+                }
+            ));
         }
         if self.requests == 0 {
             return Err("requests must be at least 1".into());
         }
-        if self.requests > MAX_REQUESTS {
+        if streamed && self.requests > MAX_STREAMED {
+            return Err(format!(
+                "requests = {} is more than a synthetic workload may have (10^12)",
+                self.requests
+            ));
+        }
+        if !streamed && self.requests > MAX_REQUESTS {
             return Err(format!(
                 "requests = {} is more than a synthetic workload may have ({MAX_REQUESTS}): it is generated in memory, 8 bytes a request and more; replay a longer stream from a trace file (--trace), which is read as it goes",
                 self.requests
@@ -345,6 +364,47 @@ impl Preset {
         b
     }
 
+    /// Whether the generator draws each request independently (`zipf`,
+    /// `uniform`), so that the stream can be drawn in pieces
+    /// ([`Preset::stream`]) in memory that does not grow with it.
+    pub(crate) fn streams(&self) -> bool {
+        matches!(self.generator.as_str(), "zipf" | "uniform")
+    }
+
+    /// The sampler of a Zipf workload (the `zipf_sampler` column): `alias`
+    /// or `rejection-inversion` by key count; empty for other generators.
+    pub(crate) fn zipf_sampler(&self) -> &'static str {
+        match self.generator.as_str() {
+            "zipf" => zipf::sampler_name(self.keys),
+            _ => "",
+        }
+    }
+
+    /// The request stream of `seed` in pieces, for the generators that
+    /// [`Preset::streams`]: the same requests as [`Preset::generate`], in
+    /// memory that does not grow with the stream.
+    pub(crate) fn stream(&self, seed: u64) -> Option<PresetStream> {
+        let keys = match self.generator.as_str() {
+            "zipf" => KeyStream::Zipf(zipf::ZipfStream::new(
+                self.keys,
+                self.alpha.unwrap_or(1.0),
+                seed,
+            )),
+            "uniform" => KeyStream::Uniform(crate::rng::SimRng::new(seed), self.keys),
+            _ => return None,
+        };
+        Some(PresetStream {
+            keys,
+            writes: self
+                .write_ratio
+                .filter(|&w| w > 0.0)
+                .map(|w| writes::Writes::new(w, seed)),
+            left: self.requests,
+            rate: self.rate(),
+            size: self.size.unwrap_or(1),
+        })
+    }
+
     /// A one-line description with the effective parameters, for tables.
     pub(crate) fn summary(&self) -> String {
         let mut s = format!("{} requests over {} keys", self.requests, self.keys);
@@ -374,9 +434,69 @@ impl Preset {
     }
 }
 
+/// Keys drawn one at a time.
+enum KeyStream {
+    Zipf(zipf::ZipfStream),
+    Uniform(crate::rng::SimRng, u64),
+}
+
+/// A synthetic stream drawn in pieces ([`Preset::stream`]).
+pub(crate) struct PresetStream {
+    keys: KeyStream,
+    writes: Option<writes::Writes>,
+    left: u64,
+    rate: f64,
+    size: u32,
+}
+
+impl PresetStream {
+    /// An empty batch of the stream's rate and object size.
+    pub(crate) fn batch(&self) -> Batch {
+        Batch::new(self.rate, self.size)
+    }
+
+    /// Replaces `b`'s requests with the next (at most `max`) ones; how
+    /// many (0 at the end).
+    pub(crate) fn next_batch(&mut self, b: &mut Batch, max: usize) -> usize {
+        b.clear();
+        let n = self.left.min(max as u64) as usize;
+        self.left -= n as u64;
+        b.keys.reserve(n);
+        match &mut self.keys {
+            KeyStream::Zipf(z) => b.keys.extend((0..n).map(|_| z.next_key())),
+            KeyStream::Uniform(rng, k) => b.keys.extend((0..n).map(|_| rng.below(*k))),
+        }
+        if let Some(w) = &mut self.writes {
+            b.ops.extend((0..n).map(|_| w.next_op()));
+        }
+        n
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stream_in_pieces_is_the_stream_at_once() {
+        for (generator, writes) in [("zipf", None), ("uniform", Some(0.1)), ("zipf", Some(0.3))] {
+            let mut p = Preset::load(generator).unwrap();
+            p.requests = 100_003;
+            p.keys = 5000;
+            p.write_ratio = writes;
+            let whole = p.generate(9);
+            let mut s = p.stream(9).unwrap();
+            let mut b = s.batch();
+            let (mut keys, mut ops) = (Vec::new(), Vec::new());
+            while s.next_batch(&mut b, 4096) > 0 {
+                keys.extend_from_slice(&b.keys);
+                ops.extend_from_slice(&b.ops);
+            }
+            assert_eq!(keys, whole.keys, "{generator}");
+            assert_eq!(ops, whole.ops, "{generator}");
+        }
+        assert!(Preset::load("scan").unwrap().stream(1).is_none());
+    }
 
     #[test]
     fn every_builtin_preset_parses_and_generates() {

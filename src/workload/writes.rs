@@ -11,16 +11,34 @@ use crate::rng::SimRng;
 const STREAM: u64 = 0x7772_6974_6573;
 
 pub(crate) fn ops(requests: usize, write_ratio: f64, seed: u64) -> Vec<Op> {
-    let mut rng = SimRng::derive(seed, STREAM);
-    (0..requests)
-        .map(|_| {
-            if rng.f64() < write_ratio {
-                Op::Set
-            } else {
-                Op::Get
-            }
-        })
-        .collect()
+    let mut w = Writes::new(write_ratio, seed);
+    (0..requests).map(|_| w.next_op()).collect()
+}
+
+/// The write decisions of a stream, one request at a time (the same as
+/// [`ops`] gives at once).
+pub(crate) struct Writes {
+    rng: SimRng,
+    ratio: f64,
+}
+
+impl Writes {
+    pub(crate) fn new(write_ratio: f64, seed: u64) -> Writes {
+        Writes {
+            rng: SimRng::derive(seed, STREAM),
+            ratio: write_ratio,
+        }
+    }
+
+    /// The next request's operation.
+    #[inline]
+    pub(crate) fn next_op(&mut self) -> Op {
+        if self.rng.f64() < self.ratio {
+            Op::Set
+        } else {
+            Op::Get
+        }
+    }
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ mod conformance_belady;
 mod conformance_traces;
 mod conformance_wtinylfu;
 mod disk;
+mod flat_memory;
 mod freshness;
 mod fuzz_readers;
 mod fuzz_specs;

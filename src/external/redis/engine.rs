@@ -293,6 +293,7 @@ impl<'a> Run<'a> {
         let unit = match &w.data {
             Data::Memory(b) => b.unit_size,
             Data::Stream { .. } => 1,
+            Data::Generated { preset, .. } => preset.size.unwrap_or(1),
         };
         Ok(Run {
             w,

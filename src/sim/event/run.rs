@@ -13,8 +13,7 @@ use crate::sim::phases::Phaser;
 use crate::sim::replay::{ChargeModel, Rules};
 use crate::sim::result::RunResult;
 use crate::sim::runner::{
-    base_result, for_each_batch, named_origin_error, Data, OriginSpec, Prepared, RunConfig,
-    RunError,
+    base_result, for_each_batch, named_origin_error, OriginSpec, Prepared, RunConfig, RunError,
 };
 use indicatif::ProgressBar;
 use std::time::Instant;
@@ -42,10 +41,7 @@ pub(crate) fn run(
             "the event mode (--clients, --arrivals, the stampede defences) simulates what requests wait for; it cannot run with --no-latency".into(),
         )
     })?;
-    let rate = match &w.data {
-        Data::Memory(b) => b.rate,
-        Data::Stream { rate, .. } => *rate,
-    };
+    let rate = w.data.rate();
     let named = |e| named_origin_error(e, &b.canonical, &cfg.capacity, &w.label);
     let (service, prefill_delta) = match origin {
         OriginSpec::Model(m) => (Service::Model(ModelOrigin::new(m, cfg.seed)), m.mean_s()),
