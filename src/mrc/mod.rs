@@ -12,6 +12,7 @@
 //! Curves are in objects (every object charges 1), over gets, with the
 //! replay loop's semantics for sets (a use) and deletes (a removal).
 
+pub mod bytes;
 pub mod confidence;
 pub mod mattson;
 pub mod shards;
