@@ -198,10 +198,8 @@ impl ByteCurve {
 
     /// A set: a use of `key` that is not counted.
     pub fn set(&mut self, key: Key, size: u32) {
-        if self.sampled(key) {
-            if self.stack.access(key, size).is_none() {
-                self.sampled_keys += 1;
-            }
+        if self.sampled(key) && self.stack.access(key, size).is_none() {
+            self.sampled_keys += 1;
         }
     }
 
