@@ -9,6 +9,7 @@ pub mod event;
 pub mod expiry;
 pub mod fleet;
 pub mod freshness;
+pub mod future_file;
 pub mod groups;
 pub mod latency;
 pub mod phases;

@@ -10,6 +10,7 @@
 use super::backend::{Engines, OriginBackend};
 use super::capacity::{Capacity, CapacityKind};
 use super::fleet::{fleet_columns, Fleet, FleetConfig, Renew};
+use super::future_file::Future;
 use super::latency::{
     LatencySink, LatencySummary, ModelOrigin, NoLatency, Origin, OriginModel, Timed,
 };
@@ -206,6 +207,18 @@ impl WorkloadInput {
         runs: usize,
         future: bool,
     ) -> Result<Prepared, RunError> {
+        if future {
+            if let WorkloadInput::Trace { .. } = self {
+                // A trace longer than a synthetic stream is held keeps
+                // streaming, its future spilled to a temporary file.
+                let mut p = self.prepare_inner(seed, 1)?;
+                if p.requests > generate_in_pieces_above() {
+                    let spilled = super::future_file::SpilledNextUse::build(&p.data, p.requests)?;
+                    p.next_use_file = Some(spilled);
+                    return Ok(p);
+                }
+            }
+        }
         let mut p = self.prepare_inner(seed, if future { runs.max(2) } else { runs })?;
         if let (true, Data::Memory(b)) = (future, &p.data) {
             p.next_use = Some(crate::workload::future::next_use(&b.keys));
@@ -239,6 +252,7 @@ impl WorkloadInput {
                         data,
                         next_use: None,
                         zipf_sampler,
+                        next_use_file: None,
                     });
                 }
                 let batch = preset.generate(seed);
@@ -250,6 +264,7 @@ impl WorkloadInput {
                     data: Data::Memory(batch),
                     next_use: None,
                     zipf_sampler,
+                    next_use_file: None,
                 })
             }
             WorkloadInput::Trace { path, format, rate } => {
@@ -267,6 +282,7 @@ impl WorkloadInput {
                         data: Data::Memory(batch),
                         next_use: None,
                         zipf_sampler: "",
+                        next_use_file: None,
                     });
                 }
                 // One run: a counting pass now, the replay streams later.
@@ -292,6 +308,7 @@ impl WorkloadInput {
                     },
                     next_use: None,
                     zipf_sampler: "",
+                    next_use_file: None,
                 })
             }
         }
@@ -315,6 +332,9 @@ pub struct Prepared {
     /// The Zipf sampler of a `zipf` preset (`alias`, `rejection-inversion`;
     /// the `zipf_sampler` column); empty otherwise.
     pub zipf_sampler: &'static str,
+    /// The next uses of a trace too long to hold, on disk (instead of
+    /// `next_use`).
+    pub next_use_file: Option<super::future_file::SpilledNextUse>,
 }
 
 impl Prepared {
@@ -581,6 +601,7 @@ pub(crate) fn run_one_timeline(
     let next_use = match (strategy.needs_future(), &w.next_use) {
         (false, _) => None,
         (true, Some(n)) => Some(n.as_slice()),
+        (true, None) if w.next_use_file.is_some() => Some(&[][..]),
         (true, None) => {
             return Err(RunError::Workload(format!(
                 "strategy '{}' needs the future of the workload; prepare it with prepare_for(.., future = true)",
@@ -601,6 +622,12 @@ pub(crate) fn run_one_timeline(
                 cfg.strategy.name
             )));
         }
+        if w.next_use_file.is_some() && next_use.is_some() {
+            return Err(RunError::Workload(format!(
+                "strategy '{}' on a trace whose future is on disk does not run in the event mode",
+                spec.name
+            )));
+        }
         let b = super::event::run::Built {
             policy,
             canonical: built.canonical,
@@ -615,6 +642,10 @@ pub(crate) fn run_one_timeline(
             .collect();
         return Ok((r, h, timeline));
     }
+    let mut future = match (&w.next_use_file, next_use.is_some()) {
+        (Some(f), true) => Future::File(f.reader()),
+        _ => Future::Memory(next_use),
+    };
     let start = Instant::now();
     let mut memory_objects = 0;
     let mut tier_hits = None;
@@ -663,7 +694,7 @@ pub(crate) fn run_one_timeline(
                 &mut policy,
                 &make_cold,
                 &w.data,
-                next_use,
+                &mut future,
                 charge,
                 &mut c,
                 pb,
@@ -678,7 +709,7 @@ pub(crate) fn run_one_timeline(
                 &mut policy,
                 &make_cold,
                 &w.data,
-                next_use,
+                &mut future,
                 charge,
                 &mut c,
                 pb,
@@ -695,7 +726,7 @@ pub(crate) fn run_one_timeline(
                 &mut policy,
                 &make_cold,
                 &w.data,
-                next_use,
+                &mut future,
                 charge,
                 &mut c,
                 pb,
@@ -821,7 +852,7 @@ fn replay_cache<L: LatencySink>(
     policy: &mut policy::AnyPolicy,
     make: &dyn Fn() -> policy::AnyPolicy,
     data: &Data,
-    next_use: Option<&[u64]>,
+    future: &mut Future,
     charge: ChargeModel,
     c: &mut Counters,
     pb: &ProgressBar,
@@ -830,18 +861,19 @@ fn replay_cache<L: LatencySink>(
 ) -> Result<(), RunError> {
     if drv.restarts_on() {
         return for_each_batch(data, pb, |b, range, base| {
+            let next_use = future.slice(base, b.len())?;
             drv.feed_restarting(policy, make, b, range, base, next_use, charge, c, lat)
                 .map_err(|e| RunError::Origin(e.0))
         });
     }
-    dispatch!(policy, p => replay_data(p, data, next_use, charge, c, pb, lat, drv))
+    dispatch!(policy, p => replay_data(p, data, future, charge, c, pb, lat, drv))
 }
 
 #[allow(clippy::too_many_arguments)]
 fn replay_data<P: policy::Policy, L: LatencySink>(
     p: &mut P,
     data: &Data,
-    next_use: Option<&[u64]>,
+    future: &mut Future,
     charge: ChargeModel,
     c: &mut Counters,
     pb: &ProgressBar,
@@ -849,6 +881,7 @@ fn replay_data<P: policy::Policy, L: LatencySink>(
     drv: &mut Driver,
 ) -> Result<(), RunError> {
     for_each_batch(data, pb, |b, range, base| {
+        let next_use = future.slice(base, b.len())?;
         drv.feed(p, b, range, base, next_use, charge, c, lat)
             .map_err(|e| RunError::Origin(e.0))
     })

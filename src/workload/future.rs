@@ -19,13 +19,28 @@ pub(crate) const NEVER: u64 = u64::MAX;
 /// hash map touches a control byte and a bucket.
 pub fn next_use(keys: &[Key]) -> Vec<u64> {
     let mut out = vec![NEVER; keys.len()];
-    let mut t = PosTable::new((keys.len() / 8).max(64));
-    for i in (0..keys.len()).rev() {
-        if let Some(j) = t.swap(keys[i], i as u64) {
-            out[i] = j;
+    Backward::new(keys.len() / 8).scan(keys, 0, &mut out);
+    out
+}
+
+/// The backward pass in pieces, last piece first: for a stream too long to
+/// hold (its keys and next uses spilled to files, `sim::future_file`).
+pub(crate) struct Backward(PosTable);
+
+impl Backward {
+    /// A pass expecting about `keys` distinct keys (it grows as needed).
+    pub(crate) fn new(keys: usize) -> Backward {
+        Backward(PosTable::new(keys.max(64)))
+    }
+
+    /// The next uses of `keys`, the requests at stream positions `base..`,
+    /// into `out` (same length). Call on the pieces from the last to the
+    /// first.
+    pub(crate) fn scan(&mut self, keys: &[Key], base: u64, out: &mut [u64]) {
+        for i in (0..keys.len()).rev() {
+            out[i] = self.0.swap(keys[i], base + i as u64).unwrap_or(NEVER);
         }
     }
-    out
 }
 
 /// Key -> latest position, at most half full. `pos1 == 0` marks an empty slot.
