@@ -16,6 +16,7 @@ pub mod replay;
 pub mod restart;
 pub mod result;
 pub mod runner;
+pub mod shard;
 pub mod strategy;
 pub mod sweep;
 pub mod write;
