@@ -178,7 +178,7 @@ pub struct RunArgs {
     /// Run only shard I of N of the sweep: the runs at positions k (from 0,
     /// in row order) with k mod N + 1 = I, so N machines each run one and
     /// `cachesim merge` joins their files into the whole sweep.
-    #[arg(long, value_name = "I/N", value_parser = values::shard)]
+    #[arg(long, value_name = "I/N", allow_hyphen_values = true, value_parser = values::shard)]
     pub shard: Option<crate::sim::shard::Shard>,
 
     /// The origin behind the cache and latency recording.

@@ -290,8 +290,25 @@ impl Plan {
                 Err(_) => format!("{spec:?}"),
             })
             .collect();
+        // What decides the rows, spelled alike however it was given: the
+        // warm-up as the requests it skips of each synthetic workload (25%
+        // of 80k is 20000), and not `--window` (it adds a timeline, and
+        // changes no result).
+        let mut fresh = self.fresh.clone();
+        fresh.window = None;
+        let warmup = fresh.warmup.take();
+        let warmups: Vec<String> = self
+            .workloads
+            .iter()
+            .map(|w| match (warmup, w) {
+                (Some(wu), WorkloadInput::Preset { preset, .. }) => {
+                    wu.resolve(preset.requests).to_string()
+                }
+                (wu, _) => format!("{wu:?}"),
+            })
+            .collect();
         let text = format!(
-            "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
             env!("CARGO_PKG_VERSION"),
             self.workloads,
             strategies,
@@ -300,7 +317,8 @@ impl Plan {
             self.ttl_axis(),
             self.on_write_axis(),
             self.latency,
-            self.fresh,
+            fresh,
+            warmups,
             self.fleet,
             self.l1_capacity,
         );
