@@ -8,6 +8,17 @@
 use crate::common::*;
 use std::path::Path;
 
+/// A small sweep of four runs.
+const SWEEP: &[&str] = &[
+    "-s",
+    "lru,fifo",
+    "-c",
+    "1%,5%",
+    "--requests",
+    "2k",
+    "--no-latency",
+];
+
 /// Random plans: several strategies, capacities, seeds, workloads, a TTL
 /// axis or a write axis sometimes, split into a random number of shards.
 #[test]
@@ -149,17 +160,8 @@ fn bad_shards_are_usage_errors_naming_the_option() {
 fn merge_refuses_missing_duplicate_and_foreign_shards() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let sweep = [
-        "-s",
-        "lru,fifo",
-        "-c",
-        "1%,5%",
-        "--requests",
-        "2k",
-        "--no-latency",
-    ];
     for i in 1..=3 {
-        run_to(d, &sweep, &format!("p{i}.csv"), Some(&format!("{i}/3")));
+        run_to(d, SWEEP, &format!("p{i}.csv"), Some(&format!("{i}/3")));
     }
     let other = [
         "-s",
@@ -202,7 +204,7 @@ fn merge_refuses_missing_duplicate_and_foreign_shards() {
     let o = merge(d, &["old.csv", "p2.csv", "p3.csv"], "out.csv");
     fails_with(&o, 1, "'old.csv' has rows without run_index", "old file");
     // Timelines for some shards only.
-    let windowed = [&sweep[..], &["--window", "500"]].concat();
+    let windowed = [SWEEP, &["--window", "500"]].concat();
     for i in 1..=2 {
         run_to(d, &windowed, &format!("w{i}.csv"), Some(&format!("{i}/2")));
     }
@@ -246,17 +248,7 @@ fn slurm_sweep_script_gives_the_unsharded_sweep() {
     // Slurm's tasks run as this user on this node: a folder they can write.
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let sweep = [
-        "-s",
-        "lru,lfu",
-        "-w",
-        "zipf",
-        "--requests",
-        "20k",
-        "-c",
-        "1%,5%",
-    ];
-    let (h, rows) = run_to(d, &sweep, "whole.csv", None);
+    let (h, rows) = run_to(d, SWEEP, "whole.csv", None);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/slurm-sweep.sh");
     let merged = d.join("merged.csv");
     let o = std::process::Command::new(script)
@@ -265,7 +257,7 @@ fn slurm_sweep_script_gives_the_unsharded_sweep() {
         .arg("--cachesim")
         .arg(env!("CARGO_BIN_EXE_cachesim"))
         .arg("--")
-        .args(sweep)
+        .args(SWEEP)
         .current_dir(d)
         .output()
         .unwrap();
