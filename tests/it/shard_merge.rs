@@ -234,7 +234,7 @@ fn slurm_sweep_script_gives_the_unsharded_sweep() {
     };
     if answers("sbatch", &["--version"]).is_none() {
         eprintln!(
-            "skipped: no sbatch on PATH (scripts/slurm-local.sh up starts a one-node cluster)"
+            "skipped: `sbatch --version` fails: no Slurm client, or no cluster configured (scripts/slurm-local.sh up starts a one-node one)"
         );
         return;
     }
