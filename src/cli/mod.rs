@@ -61,6 +61,35 @@ pub enum Command {
     /// LRU miss-ratio curve in one pass (exact, or sampled with SHARDS).
     #[command(after_help = MRC_EXAMPLES)]
     Mrc(MrcArgs),
+    /// Join the results of a sweep's shards (`run --shard I/N`) into the
+    /// unsharded sweep's rows, in its order.
+    #[command(after_help = MERGE_EXAMPLES)]
+    Merge(MergeArgs),
+}
+
+const MERGE_EXAMPLES: &str = "\
+Examples:
+  cachesim run -s lru,lfu -c 1%,5% --shard 1/2 -o part1.csv   (on one machine)
+  cachesim run -s lru,lfu -c 1%,5% --shard 2/2 -o part2.csv   (on another)
+  cachesim merge part1.csv part2.csv -o sweep.csv";
+
+/// Options of `cachesim merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shards' results CSVs (`run --shard I/N -o FILE`), every shard of
+    /// one sweep, in any order; each one's `<stem>-timeline.csv` is merged
+    /// too when present.
+    #[arg(required = true, value_name = "SHARD.csv")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Where to write the merged results (replaced if it exists); the
+    /// merged timeline goes next to it as `<stem>-timeline.csv`.
+    #[arg(short, long, value_name = "FILE", required = true)]
+    pub out: PathBuf,
+
+    /// No "merged ... into" line.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 const MRC_EXAMPLES: &str = "\
@@ -145,6 +174,12 @@ pub struct RunArgs {
     /// columns and `threads`).
     #[arg(allow_negative_numbers = true, short = 'j', long, value_name = "N", value_parser = values::threads)]
     pub threads: Option<usize>,
+
+    /// Run only shard I of N of the sweep: the runs at positions k (from 0,
+    /// in row order) with k mod N + 1 = I, so N machines each run one and
+    /// `cachesim merge` joins their files into the whole sweep.
+    #[arg(long, value_name = "I/N", allow_hyphen_values = true, value_parser = values::shard)]
+    pub shard: Option<crate::sim::shard::Shard>,
 
     /// The origin behind the cache and latency recording.
     #[command(flatten)]

@@ -108,6 +108,11 @@ pub fn threads(s: &str) -> Result<usize, String> {
     }
 }
 
+/// `--shard`: `I/N`, 1 <= I <= N.
+pub fn shard(s: &str) -> Result<crate::sim::shard::Shard, String> {
+    crate::sim::shard::Shard::parse(s)
+}
+
 /// `--origin`: a PostgreSQL URL, `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`.
 pub fn origin(s: &str) -> Result<PgConfig, String> {
     PgConfig::parse(s)

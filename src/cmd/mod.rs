@@ -5,6 +5,7 @@
 pub mod compare;
 pub mod inputs;
 pub mod list;
+pub mod merge;
 pub mod mrc;
 pub mod plot;
 pub mod report;
@@ -189,5 +190,6 @@ pub fn dispatch(cli: crate::cli::Cli) -> Result<(), CliError> {
         crate::cli::Command::Compare(a) => compare::compare(a),
         crate::cli::Command::Report(a) => report::report(a),
         crate::cli::Command::Mrc(a) => mrc::mrc(a),
+        crate::cli::Command::Merge(a) => merge::merge(a),
     }
 }

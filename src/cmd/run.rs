@@ -643,6 +643,16 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
     let quiet = a.output.quiet;
     let plan = plan_from_args(&a)?;
     plan.check_run_count().map_err(CliError::Usage)?;
+    let shard = a.shard;
+    if let Some(s) = shard.filter(|s| s.count > plan.run_count()) {
+        return Err(usage(
+            "--shard",
+            format!(
+                "'{s}' splits a sweep of {n} run(s) into more shards than runs (some would run nothing): use at most {n} shards",
+                n = plan.run_count()
+            ),
+        ));
+    }
     let once = plan.measured_once();
     if !(once.is_empty() || quiet) {
         eprintln!(
@@ -655,7 +665,7 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
             "at most one per run and {} per core; runs on a server run one at a time",
             crate::sim::THREADS_PER_CORE
         );
-        inputs::note_threads(asked, plan.thread_count(), &why, quiet);
+        inputs::note_threads(asked, plan.shard_thread_count(shard), &why, quiet);
     }
     let destination = if a.output.no_save {
         None
@@ -666,7 +676,7 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
         })
     };
     check_outputs(&plan, destination.as_ref())?;
-    let outcome = plan.run_keep(quiet);
+    let outcome = plan.run_shard(quiet, shard);
     let written = outcome.histograms;
     let (results, timeline) = (outcome.results, outcome.timeline);
     // A sweep broken by a lost server or a signal keeps the runs that
@@ -735,7 +745,7 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
                 message: format!(
                     "interrupted: {} of {} runs finished; {saved}",
                     results.len(),
-                    plan.run_count()
+                    plan.shard_run_count(shard)
                 ),
             });
         }

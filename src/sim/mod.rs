@@ -17,6 +17,7 @@ pub mod replay;
 pub mod restart;
 pub mod result;
 pub mod runner;
+pub mod shard;
 pub mod strategy;
 pub mod sweep;
 pub mod write;

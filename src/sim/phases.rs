@@ -258,6 +258,11 @@ pub struct TimelineRow {
     /// (the event mode's arrivals); 0 in older timelines.
     #[serde(default)]
     pub rate: f64,
+    /// As in the results: the run's position in its whole sweep, from 1
+    /// (what `cachesim merge` orders shards' timelines by); 0 in older
+    /// timelines.
+    #[serde(default)]
+    pub run_index: u64,
 }
 
 fn one() -> u64 {
@@ -300,6 +305,7 @@ pub const TIMELINE_COLUMNS: &[&str] = &[
     "ttl_jitter",
     "origin",
     "rate",
+    "run_index",
 ];
 
 fn ratio(a: u64, b: u64) -> Option<f64> {
@@ -342,6 +348,7 @@ impl TimelineRow {
             ttl_jitter: r.ttl_jitter,
             origin: r.origin.clone(),
             rate: r.rate,
+            run_index: r.run_index,
         }
     }
 }

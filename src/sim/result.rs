@@ -271,6 +271,24 @@ pub struct RunResult {
     /// empty for other workloads.
     #[serde(default)]
     pub zipf_sampler: String,
+    /// The run's position in its whole sweep, from 1, in the order an
+    /// unsharded run writes its rows (`--shard` runs write a subset, and
+    /// `cachesim merge` puts them back in this order); a run's group rows
+    /// repeat it. 0 in files written before the column.
+    #[serde(default)]
+    pub run_index: u64,
+    /// Runs in the whole sweep (every shard's together).
+    #[serde(default)]
+    pub runs: u64,
+    /// `--shard I/N` that ran this row; empty for a whole sweep (and in the
+    /// output of `cachesim merge`).
+    #[serde(default)]
+    pub shard: String,
+    /// Fingerprint of the sweep's plan (its runs and the options that shape
+    /// them, not where the output goes or how many threads): the shards of
+    /// one sweep share it, so `cachesim merge` can refuse another sweep's.
+    #[serde(default)]
+    pub sweep_id: String,
     /// The group rows of this run (`--group-by`), written right after it.
     #[serde(skip)]
     pub groups: Vec<RunResult>,
@@ -363,6 +381,10 @@ pub const COLUMNS: &[&str] = &[
     "ttl_jitter",
     "defences",
     "zipf_sampler",
+    "run_index",
+    "runs",
+    "shard",
+    "sweep_id",
 ];
 
 /// Columns that are measurements of this machine (wall time, timed cache

@@ -23,6 +23,12 @@
 //! any `--threads` except the measured columns
 //! ([`super::result::MEASURED_COLUMNS`]) and `threads` itself. Histogram
 //! files are numbered by row.
+//!
+//! Shards ([`super::shard`]): `--shard I/N` runs the runs at positions
+//! k with `k mod N + 1 = I` and nothing else (only their workloads are
+//! prepared); every row records its run's position in the whole plan
+//! (`run_index`), the plan's run count and fingerprint, so
+//! `cachesim merge` can rebuild the unsharded rows.
 
 use super::backend::{Engine, Engines, FleetUse};
 use super::capacity::Capacity;
@@ -31,6 +37,7 @@ use super::latency;
 use super::phases::{FreshOptions, FreshRun, TimelineRow};
 use super::result::RunResult;
 use super::runner::{run_one_timeline, OriginSpec, Prepared, RunConfig, RunError, WorkloadInput};
+use super::shard::Shard;
 use super::strategy::Strategy;
 use super::write::OnWrite;
 use crate::files::Outputs;
@@ -95,6 +102,8 @@ type RunOut = (RunResult, Option<Histogram<u64>>, Vec<TimelineRow>);
 /// One run of the plan: indices into the plan's lists.
 #[derive(Debug, Clone, Copy)]
 struct Job {
+    /// Position in the whole plan's row order, from 0.
+    index: usize,
     workload: usize,
     seed: usize,
     strategy: usize,
@@ -155,6 +164,22 @@ impl Plan {
     /// but never more threads than runs (an idle thread only costs) nor
     /// than [`super::max_threads`].
     pub fn thread_count(&self) -> usize {
+        self.threads_for(self.run_count())
+    }
+
+    /// [`Plan::thread_count`] for `--shard`: never more threads than the
+    /// shard's runs.
+    pub fn shard_thread_count(&self, shard: Option<Shard>) -> usize {
+        self.threads_for(self.shard_run_count(shard))
+    }
+
+    /// The runs of one shard of the plan (all of them without `--shard`).
+    pub fn shard_run_count(&self, shard: Option<Shard>) -> usize {
+        let runs = self.run_count();
+        shard.map_or(runs, |s| s.runs_of(runs))
+    }
+
+    fn threads_for(&self, runs: usize) -> usize {
         let uses_server = self.strategies.iter().any(|s| {
             Strategy::parse(s, &self.engines).is_ok_and(|s| s.engine(&self.engines).is_some())
         }) || matches!(self.latency, Some(OriginSpec::Backend(_)));
@@ -167,7 +192,7 @@ impl Plan {
         self.threads
             .unwrap_or(cores)
             .min(super::max_threads())
-            .min(self.run_count())
+            .min(runs)
             .max(1)
     }
 
@@ -248,8 +273,74 @@ impl Plan {
         ))
     }
 
+    /// The plan's fingerprint (the `sweep_id` column): a hash of the
+    /// cachesim version and of everything that decides the plan's runs and
+    /// their results (workloads, seeds, canonical strategies, capacities,
+    /// the TTL and write axes, origin, freshness options, fleet, L1), not
+    /// of where outputs go or the threads. The shards of one sweep share it.
+    pub fn sweep_id(&self) -> String {
+        let strategies: Vec<String> = self
+            .strategies
+            .iter()
+            .map(|spec| match Strategy::parse(spec, &self.engines) {
+                Ok(s) => {
+                    let c = s.validate(&self.engines).unwrap_or_default();
+                    format!("{}{c}", if s.shared { "shared:" } else { "" })
+                }
+                Err(_) => format!("{spec:?}"),
+            })
+            .collect();
+        // What decides the rows, spelled alike however it was given: the
+        // warm-up as the requests it skips of each synthetic workload (25%
+        // of 80k is 20000), and not `--window` (it adds a timeline, and
+        // changes no result).
+        let mut fresh = self.fresh.clone();
+        fresh.window = None;
+        let warmup = fresh.warmup.take();
+        let warmups: Vec<String> = self
+            .workloads
+            .iter()
+            .map(|w| match (warmup, w) {
+                (Some(wu), WorkloadInput::Preset { preset, .. }) => {
+                    wu.resolve(preset.requests).to_string()
+                }
+                (wu, _) => format!("{wu:?}"),
+            })
+            .collect();
+        let text = format!(
+            "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            env!("CARGO_PKG_VERSION"),
+            self.workloads,
+            strategies,
+            self.capacities,
+            self.seeds,
+            self.ttl_axis(),
+            self.on_write_axis(),
+            self.latency,
+            fresh,
+            warmups,
+            self.fleet,
+            self.l1_capacity,
+        );
+        super::shard::fingerprint(&text)
+    }
+
+    /// The runs of `shard` (every run without one) in row order, and the
+    /// number of those runs per slot (0 for a slot the shard does not use).
+    fn jobs(&self, shard: Option<Shard>) -> (Vec<Job>, Vec<usize>) {
+        let (mut jobs, mut slot_runs) = self.all_jobs();
+        if let Some(shard) = shard {
+            jobs.retain(|j| shard.has(j.index));
+            slot_runs.iter_mut().for_each(|n| *n = 0);
+            for j in &jobs {
+                slot_runs[j.slot] += 1;
+            }
+        }
+        (jobs, slot_runs)
+    }
+
     /// Every run in row order, and the number of runs per slot.
-    fn jobs(&self) -> (Vec<Job>, Vec<usize>) {
+    fn all_jobs(&self) -> (Vec<Job>, Vec<usize>) {
         let mut jobs = Vec::new();
         let mut slot_runs = Vec::new();
         let capacity_runs = self.capacity_runs();
@@ -266,6 +357,7 @@ impl Plan {
                             for on_write in self.on_write_axis() {
                                 slot_runs[slot] += 1;
                                 jobs.push(Job {
+                                    index: jobs.len(),
                                     workload: wi,
                                     seed: si,
                                     strategy: st,
@@ -311,17 +403,23 @@ impl Plan {
     /// (the error is then [`RunError::Interrupted`]). The histograms
     /// written are the caller's to keep or remove.
     pub(crate) fn run_keep(&self, quiet: bool) -> Outcome {
+        self.run_shard(quiet, None)
+    }
+
+    /// [`Plan::run_keep`] of one shard's runs (`--shard I/N`), or of every
+    /// run with `None`.
+    pub(crate) fn run_shard(&self, quiet: bool, shard: Option<Shard>) -> Outcome {
         let mut o = Outcome {
             results: Vec::new(),
             timeline: Vec::new(),
             histograms: Outputs::default(),
             err: None,
         };
-        o.err = self.run_into(quiet, &mut o).err();
+        o.err = self.run_into(quiet, shard, &mut o).err();
         o
     }
 
-    fn run_into(&self, quiet: bool, o: &mut Outcome) -> Result<(), RunError> {
+    fn run_into(&self, quiet: bool, shard: Option<Shard>, o: &mut Outcome) -> Result<(), RunError> {
         // Reject bad strategy specs before any work.
         let parsed = self.parsed()?;
         if self.seeds.is_empty() {
@@ -357,8 +455,10 @@ impl Plan {
                 e.preflight(&mine)?;
             }
         }
-        let threads = self.thread_count();
-        let (jobs, slot_runs) = self.jobs();
+        let threads = self.shard_thread_count(shard);
+        let (jobs, slot_runs) = self.jobs(shard);
+        let plan_runs = self.run_count();
+        let (sweep_id, shard_label) = (self.sweep_id(), shard.map(|s| s.to_string()));
         let slots: Vec<Mutex<Slot>> = slot_runs
             .iter()
             .map(|&n| {
@@ -383,7 +483,7 @@ impl Plan {
             }
             let j = next.fetch_add(1, Ordering::Relaxed);
             let Some(job) = jobs.get(j) else { break };
-            let r = self.run_job(job, jobs.len(), &slots, &pb, threads);
+            let r = self.run_job(job, plan_runs, &slots, &pb, threads);
             if r.is_err() {
                 abort.store(true, Ordering::Relaxed);
             }
@@ -412,9 +512,21 @@ impl Plan {
         // started).
         let stopped = crate::interrupt::interrupted();
         let mut finished = 0;
-        for r in results {
+        for (r, job) in results.into_iter().zip(&jobs) {
             match r.into_inner().unwrap_or_else(|e| e.into_inner()) {
-                Some(Ok((mut result, hist, tl))) => {
+                Some(Ok((mut result, hist, mut tl))) => {
+                    // Where the row goes in the whole sweep (`--shard`).
+                    let stamp = |r: &mut RunResult| {
+                        r.run_index = job.index as u64 + 1;
+                        r.runs = plan_runs as u64;
+                        r.shard = shard_label.clone().unwrap_or_default();
+                        r.sweep_id = sweep_id.clone();
+                    };
+                    stamp(&mut result);
+                    result.groups.iter_mut().for_each(stamp);
+                    for t in &mut tl {
+                        t.run_index = job.index as u64 + 1;
+                    }
                     if let (Some(dir), Some(h)) = (&self.histograms, hist) {
                         let row = o.results.len() + 1;
                         write_histogram(dir, row, &result, &h, &mut o.histograms)?;
@@ -442,7 +554,8 @@ impl Plan {
     }
 
     /// Prepares (or shares) the job's workload, replays it, and releases the
-    /// workload after its slot's last run. `total_runs`: the plan's runs.
+    /// workload after its slot's last run. `total_runs`: the whole plan's
+    /// runs (a shard checks `--window` as the unsharded sweep does).
     fn run_job(
         &self,
         job: &Job,

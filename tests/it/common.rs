@@ -405,3 +405,25 @@ pub fn spawn_cachesim(args: &[&str], cwd: &Path) -> std::process::Child {
         .spawn()
         .expect("binary runs")
 }
+
+/// The header and rows of a CSV file.
+pub fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    parse_csv(&text)
+}
+
+/// `rows` without the measured columns
+/// ([`cachesim::sim::result::MEASURED_COLUMNS`]: timing and `threads`),
+/// the only ones two runs of one sweep may differ in.
+pub fn without_measured(header: &[String], rows: &[Vec<String>]) -> Vec<Vec<String>> {
+    let measured = |i: usize| cachesim::sim::result::MEASURED_COLUMNS.contains(&header[i].as_str());
+    rows.iter()
+        .map(|r| {
+            (0..r.len())
+                .filter(|&i| !measured(i))
+                .map(|i| r[i].clone())
+                .collect()
+        })
+        .collect()
+}

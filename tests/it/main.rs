@@ -47,6 +47,7 @@ mod report_browser;
 mod restarts;
 mod run_table;
 mod servers;
+mod shard_merge;
 mod skips;
 mod stampede;
 mod talk_charts;
