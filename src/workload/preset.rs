@@ -181,7 +181,7 @@ impl Preset {
         }
         if streamed && self.requests > MAX_STREAMED {
             return Err(format!(
-                "requests = {} is more than a synthetic workload may have (10^12)",
+                "requests = {} is more than a synthetic workload may have (10^12, drawn in pieces); replay a longer stream from a trace file (--trace), which is read as it goes",
                 self.requests
             ));
         }
