@@ -71,14 +71,17 @@ fn hostile_inputs_fail_cleanly_within_128_mib() {
             2,
             "invalid value for '--requests'",
         ),
-        // Within the bounds but past the limit: refused before generating.
+        // Within the bounds but past the limit: refused before generating
+        // (zipf and uniform that long are drawn in pieces instead, in
+        // memory that does not grow with them: tests/it/flat_memory.rs).
         (
-            run("--requests 100M"),
+            run("-w hotspot --requests 100M"),
             2,
-            "invalid value for '--requests': 'zipf' with 100000000 requests over 100000 keys is generated in memory and needs about 1.5 GiB",
+            "invalid value for '--requests': 'hotspot' with 100000000 requests over 100000 keys is generated in memory and needs about 1.5 GiB",
         ),
         (
-            run("--requests 10k --keys 100M"),
+            // (zipf over 100M keys needs no table: rejection-inversion.)
+            run("-w hotspot --requests 10k --keys 100M"),
             2,
             "invalid value for '--keys'",
         ),
@@ -109,6 +112,30 @@ fn hostile_inputs_fail_cleanly_within_128_mib() {
         common::fails_with(&o, code, needle, &args.join(" "));
     }
     assert!(!dir.join("w.csv").exists());
+
+    // Zipf over a billion keys needs no table: it runs within the limit.
+    let o = under_limit(
+        &prlimit,
+        &[
+            "run",
+            "-j",
+            "1",
+            "--no-save",
+            "-q",
+            "--keys",
+            "1G",
+            "--requests",
+            "200k",
+            "-c",
+            "1000",
+        ],
+        dir,
+    );
+    assert!(
+        o.status.success(),
+        "zipf over 1G keys: {}",
+        common::stderr(&o)
+    );
 
     // 10M requests over 100k keys: exact statistics in a few MB.
     let lis: String = (0..100).map(|i| format!("0 100000 0 {i}\n")).collect();
