@@ -311,6 +311,39 @@ mod tests {
     }
 
     #[test]
+    fn adjusted_miss_ratio_divides_by_the_expected_sampled_gets() {
+        // Key 0 hashes to 0 and is always sampled: half of a workload of
+        // 40,000 requests is key 0, the other half 20,000 distinct keys.
+        let mut b = Batch::new(1.0, 1);
+        for v in 0..40_000u64 {
+            let key = if v % 2 == 0 { 0 } else { 1 + v / 2 };
+            let r = Request {
+                time: v as f64,
+                key,
+                size: 1,
+                op: Op::Get,
+            };
+            b.push(&r, v);
+        }
+        let s = Sample::of_batch(&b, 0.1);
+        assert_eq!(s.gets, 40_000);
+        let n = s
+            .simulate(&StrategySpec::parse("lru").unwrap(), 1_000, 1)
+            .unwrap();
+        // Every sampled get of the other keys misses, key 0 misses once.
+        let others = n.gets - 20_000;
+        assert_eq!(n.misses, others + 1);
+        // Plain: the 20,000 gets of key 0 swamp the sample (about 92% hits).
+        let plain = s.miss_ratio(&n, false);
+        assert_eq!(plain, n.misses as f64 / n.gets as f64);
+        assert!(plain < 0.1, "{plain}");
+        // Adjusted: sampled misses over R x 40,000, near the true 0.5.
+        let adj = s.miss_ratio(&n, true);
+        assert_eq!(adj, (n.misses as f64 / (s.rate * 40_000.0)).min(1.0));
+        assert!((adj - 0.5).abs() < 0.05, "{adj}");
+    }
+
+    #[test]
     fn rate_one_replays_the_whole_workload() {
         let mut b = Batch::new(1.0, 1);
         for v in 0..20_000u64 {
