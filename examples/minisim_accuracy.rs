@@ -15,9 +15,11 @@ use cachesim::mrc::minisim::{replay_all, scaled_capacity, Sample};
 use cachesim::mrc::shards::{hash_mod_p, threshold, P};
 use cachesim::policy::StrategySpec;
 use cachesim::rng::splitmix;
-use cachesim::workload::trace::{read_all, TraceFormat};
 use cachesim::workload::Batch;
 use std::path::Path;
+
+#[path = "shared/mod.rs"]
+mod shared;
 
 fn main() {
     let a: Vec<String> = std::env::args().collect();
@@ -25,8 +27,7 @@ fn main() {
         eprintln!("usage: minisim_accuracy TRACE RATE POLICIES SIZES [MEMBERS]");
         std::process::exit(2);
     }
-    let b = read_all(Path::new(&a[1]), Some(&TraceFormat::Arc.into()), 1000.0)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let b = shared::read_lis_zst(Path::new(&a[1]));
     let rate: f64 = a[2].parse().expect("RATE");
     let sizes: Vec<u64> = a[4].split(',').map(|s| s.parse().expect("SIZES")).collect();
     let members: u64 = a.get(5).and_then(|m| m.parse().ok()).unwrap_or(8);

@@ -10,6 +10,7 @@
 //! Prints both wall times, the speed-up and the largest miss-ratio error.
 //!
 //! Run: `cargo run --release --example minisim_speed [-- PATH/P12.lis.zst [RATE [POLICIES]]]`
+//! (an empty PATH, `""`, for the default)
 //! (default: ../shared/traces/arc/P12.lis.zst or $CACHESIM_TRACE_DIR, rate
 //! 0.01, policy arc; POLICIES comma separated). When the trace is absent,
 //! 10M requests of Zipf(1.0) over 1M keys.
@@ -21,23 +22,20 @@ use cachesim::workload::{zipf, Batch};
 use std::path::PathBuf;
 use std::time::Instant;
 
+#[path = "shared/mod.rs"]
+mod shared;
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let path = args.get(1).map(PathBuf::from).unwrap_or_else(|| {
-        let dir = std::env::var("CACHESIM_TRACE_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/traces"));
-        dir.join("arc/P12.lis.zst")
-    });
+    let path = args
+        .get(1)
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| shared::default_trace("arc/P12.lis.zst"));
     let rate: f64 = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(0.01);
     let policies = args.get(3).map(String::as_str).unwrap_or("arc");
     let b = if path.is_file() {
-        let b = cachesim::workload::trace::read_all(
-            &path,
-            Some(&cachesim::workload::trace::TraceFormat::Arc.into()),
-            1000.0,
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+        let b = shared::read_lis_zst(&path);
         println!("{}: {} requests", path.display(), b.len());
         b
     } else {
