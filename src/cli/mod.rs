@@ -826,6 +826,8 @@ pub struct MrcArgs {
 
     /// With --sample: apply SHARDS-adj, the paper's correction for the
     /// difference between expected and actual sampled gets (on), or not (off).
+    /// Mini-simulations too: sampled misses over R x gets (on), or over the
+    /// sampled gets (off).
     #[arg(long, value_name = "on|off", default_value = "on", requires = "sample", value_parser = values::on_off, action = clap::ArgAction::Set)]
     pub sample_adj: bool,
 
