@@ -21,16 +21,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-/// Keys of an ARC `.lis.zst` trace (`start n ...` = blocks start..start+n).
-/// The trace's keys, through cachesim's own ARC reader.
-fn read_lis_zst(path: &std::path::Path) -> Batch {
-    cachesim::workload::trace::read_all(
-        path,
-        Some(&cachesim::workload::trace::TraceFormat::Arc.into()),
-        1000.0,
-    )
-    .unwrap_or_else(|e| panic!("{e}"))
-}
+#[path = "shared/mod.rs"]
+mod shared;
+use shared::read_lis_zst;
 
 fn best<T>(repeats: usize, mut f: impl FnMut() -> T) -> (f64, T) {
     let mut best = f64::INFINITY;
@@ -66,12 +59,10 @@ fn replay(b: &Batch, strategy: &str, c: u64) -> Counters {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let path = args.get(1).map(PathBuf::from).unwrap_or_else(|| {
-        let dir = std::env::var("CACHESIM_TRACE_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/traces"));
-        dir.join("arc/P12.lis.zst")
-    });
+    let path = args
+        .get(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| shared::default_trace("arc/P12.lis.zst"));
     let repeats: usize = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(3);
     let t = Instant::now();
     let b = read_lis_zst(&path);

@@ -97,7 +97,8 @@ Examples:
   cachesim mrc --trace OLTP.lis --capacity 1000,2000,5000,10000,15000
   cachesim mrc -w zipf --capacity 0.1%..100%:30 --compare
   cachesim mrc --trace P12.lis --sample 1% --capacity 1k..1M:20
-  cachesim mrc --trace P12.lis --sample-size 8k --format csv";
+  cachesim mrc --trace P12.lis --sample-size 8k --format csv
+  cachesim mrc --trace P12.lis --strategy arc,s3fifo,sieve,2q,wtinylfu --sample 1%";
 
 const RUN_EXAMPLES: &str = "\
 Examples:
@@ -860,6 +861,8 @@ pub struct MrcArgs {
 
     /// With --sample: apply SHARDS-adj, the paper's correction for the
     /// difference between expected and actual sampled gets (on), or not (off).
+    /// Mini-simulations too: sampled misses over R x gets (on), or over the
+    /// sampled gets (off).
     #[arg(long, value_name = "on|off", default_value = "on", requires = "sample", value_parser = values::on_off, action = clap::ArgAction::Set)]
     pub sample_adj: bool,
 
@@ -868,13 +871,26 @@ pub struct MrcArgs {
     #[arg(allow_negative_numbers = true, long, value_name = "S", value_parser = values::sample_size)]
     pub sample_size: Option<usize>,
 
-    /// Also replay a real LRU cache at every capacity and report the
+    /// Policies whose curves to compute, comma separated or repeated (any
+    /// in-process policy counting objects: arc, s3fifo, sieve, 2q, wtinylfu,
+    /// belady...). `lru` is the one-pass curve (exact or SHARDS); the
+    /// others are replayed at every capacity: in full, or with --sample as
+    /// mini-simulations (the sampled workload at capacity x rate).
+    #[arg(short, long, value_name = "SPEC[,SPEC...]", default_value = "lru")]
+    pub strategy: Vec<String>,
+
+    /// With --sample: mini-simulate `lru` too (a replay of the sample at
+    /// each scaled capacity) instead of computing its SHARDS curve.
+    #[arg(long, requires = "sample")]
+    pub minisim: bool,
+
+    /// Also replay each policy in full at every capacity and report the
     /// absolute error of the curve.
     #[arg(long)]
     pub compare: bool,
 
-    /// Runs of --compare to execute at once [default: all cores]; at most 4
-    /// threads per core.
+    /// Replays (mini-simulations, full simulations, --compare) to execute
+    /// at once [default: all cores]; at most 4 threads per core.
     #[arg(allow_negative_numbers = true, short = 'j', long, value_name = "N", value_parser = values::threads)]
     pub threads: Option<usize>,
 

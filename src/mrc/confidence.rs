@@ -97,9 +97,10 @@ fn option(curve: &Curve) -> &'static str {
     }
 }
 
-/// What to use instead, for a workload of `distinct` keys.
-fn advice(curve: &Curve, distinct: u64) -> String {
-    if option(curve) == "--sample-size" {
+/// What to use instead of the sample `option` chose, for a workload of
+/// `distinct` keys.
+fn advice(option: &str, distinct: u64) -> String {
+    if option == "--sample-size" {
         return format!(
             "use --sample-size {WARN_KEYS} or more, or the exact curve (leave out --sample-size)"
         );
@@ -111,13 +112,86 @@ fn advice(curve: &Curve, distinct: u64) -> String {
         );
     }
     // Rounded up to 2 significant digits, in percent.
+    format!(
+        "use --sample {} or more (about {WARN_KEYS} keys of {distinct}), --sample-size, or the exact curve (leave out --sample)",
+        percent_up(rate)
+    )
+}
+
+/// `rate` in percent, rounded up to 2 significant digits (`2.3%`).
+fn percent_up(rate: f64) -> String {
     let pct = rate * 100.0;
     let step = 10f64.powf(pct.log10().floor() - 1.0);
-    let pct = (pct / step).ceil() * step;
+    format!("{}%", trim((pct / step).ceil() * step))
+}
+
+/// `capacity 5` or `capacities 1..5 (3 of 9 points)`, for the `low` points
+/// of `total`.
+fn range_text(low: &[u64], total: usize) -> String {
+    let lo = low.iter().min().copied().unwrap_or(0);
+    let hi = low.iter().max().copied().unwrap_or(0);
+    let range = if lo == hi {
+        format!("capacity {lo}")
+    } else {
+        format!("capacities {lo}..{hi}")
+    };
+    format!("{range} ({} of {total} points)", low.len())
+}
+
+/// `the <what> of 'label' (--sample: rate R) holds N keys`.
+fn holds(what: &str, label: &str, rate: &str, keys: u64) -> String {
     format!(
-        "use --sample {}% or more (about {WARN_KEYS} keys of {distinct}), --sample-size, or the exact curve (leave out --sample)",
-        trim(pct)
+        "the {what} of '{label}' ({rate}) holds {keys} key{}",
+        if keys == 1 { "" } else { "s" }
     )
+}
+
+/// Judges mini-simulations (`super::minisim`) of `label`, a workload of
+/// `distinct` keys, sampled at rate `r` into a sample of `keys` keys, at
+/// `capacities`: refused, as SHARDS, when the sample holds fewer than
+/// [`REFUSE_KEYS`] keys; a warning naming the capacities whose scaled
+/// capacity `round(C * r)` holds fewer than
+/// [`super::minisim::MIN_SCALED_OBJECTS`] objects.
+pub fn judge_minisim(r: f64, keys: u64, capacities: &[u64], distinct: u64, label: &str) -> Verdict {
+    use super::minisim::{scaled_capacity, MIN_SCALED_OBJECTS};
+    if r >= 1.0 {
+        return Verdict::Fine;
+    }
+    let what = holds(
+        "mini-simulation sample",
+        label,
+        &format!("--sample: rate {}", trim(r)),
+        keys,
+    );
+    if keys < REFUSE_KEYS {
+        return Verdict::Refuse {
+            option: "--sample",
+            msg: format!(
+                "{what}, fewer than {REFUSE_KEYS}: every point would be noise; {}",
+                advice("--sample", distinct)
+            ),
+        };
+    }
+    let low: Vec<u64> = capacities
+        .iter()
+        .copied()
+        .filter(|&c| scaled_capacity(c, r) < MIN_SCALED_OBJECTS)
+        .collect();
+    let Some(&smallest) = low.iter().min() else {
+        return Verdict::Fine;
+    };
+    let fix = if (MIN_SCALED_OBJECTS as f64 / smallest as f64) < 0.5 {
+        format!(
+            "--sample {} or more, or ",
+            percent_up(MIN_SCALED_OBJECTS as f64 / smallest as f64)
+        )
+    } else {
+        String::new()
+    };
+    Verdict::Warn(format!(
+        "{what}; {} run at fewer than {MIN_SCALED_OBJECTS} objects (column scaled_capacity = round(capacity x rate)) and are rough; for accurate points use {fix}full simulations (leave out --sample)",
+        range_text(&low, capacities.len())
+    ))
 }
 
 fn trim(x: f64) -> String {
@@ -138,16 +212,13 @@ pub fn judge(curve: &Curve, capacities: &[u64], distinct: u64, label: &str) -> V
     } else {
         format!("--sample-size: final rate {}", trim(r))
     };
-    let what = format!(
-        "the SHARDS sample of '{label}' ({rate}) holds {keys} key{}",
-        if keys == 1 { "" } else { "s" }
-    );
+    let what = holds("SHARDS sample", label, &rate, keys);
     if keys < REFUSE_KEYS {
         return Verdict::Refuse {
             option: option(curve),
             msg: format!(
                 "{what}, fewer than {REFUSE_KEYS}: every point of its curve would be noise; {}",
-                advice(curve, distinct)
+                advice(option(curve), distinct)
             ),
         };
     }
@@ -167,31 +238,21 @@ pub fn judge(curve: &Curve, capacities: &[u64], distinct: u64, label: &str) -> V
         ));
     }
     if !low.is_empty() {
-        let (lo, hi) = (
-            low.iter().min().copied().unwrap_or(0),
-            low.iter().max().copied().unwrap_or(0),
-        );
-        let range = if lo == hi {
-            format!("capacity {lo}")
-        } else {
-            format!("capacities {lo}..{hi}")
-        };
         let head = if few {
             String::new()
         } else {
             format!("{what}; ")
         };
         parts.push(format!(
-            "{head}{range} ({} of {} points) rest on fewer than {MIN_SCALED} sampled objects (capacity x rate; below capacity {} on less than one)",
-            low.len(),
-            capacities.len(),
+            "{head}{} rest on fewer than {MIN_SCALED} sampled objects (capacity x rate; below capacity {} on less than one)",
+            range_text(&low, capacities.len()),
             trim((1.0 / r).round())
         ));
     }
     Verdict::Warn(format!(
         "{}; for accurate points {}",
         parts.join("; "),
-        advice(curve, distinct)
+        advice(option(curve), distinct)
     ))
 }
 
@@ -230,6 +291,35 @@ mod tests {
         };
         assert!(w.contains("capacities 1..3199 (3 of 5 points)"), "{w}");
         assert!(!w.contains("every point"), "{w}");
+    }
+
+    #[test]
+    fn mini_simulations_flag_scaled_capacities_under_100_objects() {
+        // At 1%, 10,000 scales to 100: fine; 9,949 to 99: flagged.
+        assert_eq!(
+            judge_minisim(0.01, 5_000, &[10_000, 500_000], 500_000, "t"),
+            Verdict::Fine
+        );
+        let Verdict::Warn(w) = judge_minisim(0.01, 5_000, &[100, 9_949, 10_000], 500_000, "t")
+        else {
+            panic!("no warning")
+        };
+        assert!(
+            w.contains("capacities 100..9949 (2 of 3 points) run at fewer than 100 objects"),
+            "{w}"
+        );
+        // Rate 1 (100/100 >= 0.5) advises full simulations only.
+        assert!(!w.contains("--sample 100%"), "{w}");
+        let Verdict::Warn(w) = judge_minisim(0.01, 5_000, &[1_000], 500_000, "t") else {
+            panic!("no warning")
+        };
+        assert!(w.contains("--sample 10% or more"), "{w}");
+        assert_eq!(judge_minisim(1.0, 3, &[1], 3, "t"), Verdict::Fine);
+        let Verdict::Refuse { option, msg } = judge_minisim(0.001, 4, &[1_000], 4_356, "t") else {
+            panic!("not refused")
+        };
+        assert_eq!(option, "--sample");
+        assert!(msg.contains("holds 4 keys, fewer than 10"), "{msg}");
     }
 
     #[test]

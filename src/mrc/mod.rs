@@ -6,6 +6,9 @@
 //! - [`shards`]: SHARDS sampling (Waldspurger et al., FAST 2015), fixed rate
 //!   or fixed size, for large traces in a fraction of the time and memory.
 //!
+//! - [`minisim`]: any policy's curve from replays of a key-sampled
+//!   workload at scaled capacities (Waldspurger et al., ATC 2017).
+//!
 //! - [`confidence`]: when a sampled curve rests on too few sampled objects
 //!   to be trusted (warnings) or on too few keys to mean anything (refused).
 //!
@@ -15,6 +18,7 @@
 pub mod bytes;
 pub mod confidence;
 pub mod mattson;
+pub mod minisim;
 pub mod shards;
 
 use crate::request::Op;
@@ -267,11 +271,14 @@ pub fn fixed_size_curve(s: &shards::ShardsFixedSize) -> Curve {
 pub struct MrcRow {
     /// Cache size in objects.
     pub capacity: u64,
-    /// Share of gets that hit an LRU cache of `capacity` objects.
+    /// Share of gets that hit a cache of `capacity` objects (LRU, or
+    /// `strategy`).
     pub hit_ratio: f64,
     /// 1 - `hit_ratio`.
     pub miss_ratio: f64,
-    /// `exact`, `shards` (fixed rate) or `shards-fixed-size`.
+    /// `exact`, `shards` (fixed rate), `shards-noadj`,
+    /// `shards-fixed-size`, `minisim` (a replay of the sample) or
+    /// `simulation` (a replay of the whole workload).
     pub method: String,
     /// 1 for exact, else the sampling rate (the final one for fixed size).
     pub sample_rate: f64,
@@ -288,13 +295,25 @@ pub struct MrcRow {
     pub distinct_keys: u64,
     /// With `--compare`: the miss ratio of a real LRU replay at `capacity`.
     pub lru_miss_ratio: Option<f64>,
-    /// With `--compare`: |miss_ratio - lru_miss_ratio|.
+    /// With `--compare`: |miss_ratio - full_miss_ratio|.
     pub abs_error: Option<f64>,
     /// Distinct keys the curve rests on: `distinct_keys` for an exact
     /// curve, the keys in the sample for SHARDS (see [`confidence`]).
     /// Absent from files written before it existed (read as 0).
     #[serde(default)]
     pub sampled_keys: u64,
+    /// The policy (canonical spec): `lru` for the LRU curve. Absent from
+    /// files written before `--strategy` (read as empty: LRU).
+    #[serde(default)]
+    pub strategy: String,
+    /// Mini-simulation: the capacity the sampled replay ran at,
+    /// `max(1, round(capacity * sample_rate))`; empty otherwise.
+    #[serde(default)]
+    pub scaled_capacity: Option<u64>,
+    /// With `--compare`: the miss ratio of a full replay of `strategy` at
+    /// `capacity` (for LRU, `lru_miss_ratio`).
+    #[serde(default)]
+    pub full_miss_ratio: Option<f64>,
 }
 
 /// The CSV header of [`MrcRow`], in order.
@@ -312,6 +331,9 @@ pub const COLUMNS: &[&str] = &[
     "lru_miss_ratio",
     "abs_error",
     "sampled_keys",
+    "strategy",
+    "scaled_capacity",
+    "full_miss_ratio",
 ];
 
 #[cfg(test)]

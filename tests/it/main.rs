@@ -32,6 +32,7 @@ mod memcached;
 mod memory_limit;
 mod mrc_confidence;
 mod mrc_conformance;
+mod mrc_minisim;
 mod oracle_general;
 mod policy_invariants;
 mod policy_reference;
