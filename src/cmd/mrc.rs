@@ -34,6 +34,8 @@ pub enum Grid {
     All,
     /// As listed.
     List(Vec<Capacity>),
+    /// Byte capacities, as listed: the LRU curve in bytes.
+    Bytes(Vec<Capacity>),
 }
 
 /// The grid `--capacity` asks for; byte capacities have no place in a
@@ -45,10 +47,17 @@ fn grid(a: &MrcArgs) -> Result<Grid, CliError> {
         Some(MrcCapacity::List(l)) => l,
     };
     let caps = list.expand(a.capacity_scale);
-    if caps.iter().any(|c| c.kind() == CapacityKind::Bytes) {
+    let bytes = caps
+        .iter()
+        .filter(|c| c.kind() == CapacityKind::Bytes)
+        .count();
+    if bytes == caps.len() {
+        return Ok(Grid::Bytes(caps));
+    }
+    if bytes > 0 {
         return Err(usage(
             "--capacity",
-            format!("'{}': miss-ratio curves are in objects; use counts (1000, 10k), percentages (5%) or ranges of them", list.text()),
+            format!("'{}' mixes byte budgets with counts: a curve is in objects (1000, 5%) or in bytes (1MiB..1GiB:8), not both", list.text()),
         ));
     }
     Ok(Grid::List(caps))
@@ -70,11 +79,82 @@ pub fn resolve_grid(grid: &Grid, distinct: u64) -> Vec<(u64, String)> {
             }
             v
         }
-        Grid::List(caps) => caps
+        Grid::List(caps) | Grid::Bytes(caps) => caps
             .iter()
             .map(|c| (c.resolve(distinct), c.label()))
             .collect(),
     }
+}
+
+/// The rows of the LRU curve in bytes at the byte capacities of `grid`
+/// (exact, or SHARDS in bytes with `--sample`), with `--compare` checked
+/// against `lru` replays at each byte capacity.
+fn byte_curve_rows(
+    w: &Prepared,
+    seed: u64,
+    method: Method,
+    grid: &Grid,
+    compare: bool,
+    threads: Option<usize>,
+    quiet: bool,
+) -> Result<Vec<MrcRow>, CliError> {
+    let points = resolve_grid(grid, w.distinct);
+    let caps: Vec<u64> = points.iter().map(|p| p.0).collect();
+    let rate = match method {
+        Method::Exact => None,
+        Method::FixedRate(r, _) => Some(r),
+        Method::FixedSize(_) => {
+            return Err(usage(
+                "--sample-size",
+                "curves in bytes sample at a fixed rate: use --sample R",
+            ))
+        }
+    };
+    let pb = crate::progress::bar(w.requests, quiet);
+    let curve = mrc::compute_bytes(w, &caps, rate, &pb).map_err(super::run_error)?;
+    pb.finish_and_clear();
+    let full: Vec<Option<f64>> = if compare {
+        let spec = StrategySpec::parse("lru").map_err(|e| super::run_error(e.into()))?;
+        let pb = crate::progress::bar(w.requests * points.len() as u64, quiet);
+        let r = pool(threads)?
+            .install(|| {
+                points
+                    .par_iter()
+                    .map(|&(c, _)| full_run(w, &spec, Capacity::Bytes(c), seed, &pb).map(Some))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .map_err(super::run_error)?;
+        pb.finish_and_clear();
+        r
+    } else {
+        vec![None; points.len()]
+    };
+    Ok(points
+        .into_iter()
+        .zip(full)
+        .map(|((c, spec), full)| {
+            let miss = 1.0 - curve.hit_ratio(c);
+            MrcRow {
+                capacity: c,
+                hit_ratio: 1.0 - miss,
+                miss_ratio: miss,
+                method: curve.method.to_string(),
+                sample_rate: curve.sample_rate,
+                workload: w.label.clone(),
+                seed,
+                capacity_spec: spec,
+                requests: w.requests,
+                distinct_keys: w.distinct,
+                lru_miss_ratio: full,
+                abs_error: full.map(|l| (miss - l).abs()),
+                sampled_keys: curve.sampled_keys,
+                strategy: "lru".to_string(),
+                scaled_capacity: None,
+                full_miss_ratio: full,
+                capacity_unit: "bytes".into(),
+            }
+        })
+        .collect())
 }
 
 /// The rows for one prepared workload. A sampled curve that rests on too
@@ -139,6 +219,7 @@ pub fn curve_rows(
                 strategy: "lru".to_string(),
                 scaled_capacity: None,
                 full_miss_ratio: lru,
+                capacity_unit: "objects".into(),
             }
         })
         .collect())
@@ -164,9 +245,20 @@ fn full_miss_ratio(
     seed: u64,
     pb: &indicatif::ProgressBar,
 ) -> Result<f64, RunError> {
+    full_run(w, spec, Capacity::Count(c), seed, pb)
+}
+
+/// The miss ratio of a full replay of `spec` at `capacity`.
+fn full_run(
+    w: &Prepared,
+    spec: &StrategySpec,
+    capacity: Capacity,
+    seed: u64,
+    pb: &indicatif::ProgressBar,
+) -> Result<f64, RunError> {
     let cfg = RunConfig {
         strategy: spec.clone(),
-        capacity: Capacity::Count(c),
+        capacity,
         seed,
         ttl: None,
         latency: None,
@@ -341,6 +433,7 @@ pub fn simulated_rows(
             strategy: p.canonical.clone(),
             scaled_capacity: sample.as_ref().map(|s| scaled_capacity(*c, s.rate)),
             full_miss_ratio: full,
+            capacity_unit: "objects".into(),
         })
         .collect())
 }
@@ -468,6 +561,15 @@ pub fn mrc(a: MrcArgs) -> Result<(), CliError> {
     // `lru` is the one-pass curve unless --minisim asks for replays.
     let by_curve = |p: &Policy| p.spec.name == "lru" && !a.minisim;
     let simulated: Vec<&Policy> = policies.iter().filter(|p| !by_curve(p)).collect();
+    if let (Grid::Bytes(_), Some(p)) = (&grid, simulated.first()) {
+        return Err(usage(
+            "--capacity",
+            format!(
+                "curves in bytes are LRU's (byte-weighted stack distances); '{}' runs by mini-simulation in objects: give counts or percentages, or use lru",
+                p.canonical
+            ),
+        ));
+    }
     if !simulated.is_empty() && a.sample_size.is_some() {
         return Err(usage(
             "--sample-size",
@@ -526,7 +628,11 @@ pub fn mrc(a: MrcArgs) -> Result<(), CliError> {
             // In --strategy's order: the sampled rows come grouped by policy.
             let per_policy = sims.len() / simulated.len().max(1);
             for p in &policies {
-                if by_curve(p) {
+                if let Grid::Bytes(_) = grid {
+                    rows.extend(byte_curve_rows(
+                        &prepared, seed, method, &grid, a.compare, threads, a.quiet,
+                    )?);
+                } else if by_curve(p) {
                     rows.extend(curve_rows(
                         &prepared, seed, method, &grid, a.compare, threads, a.quiet,
                     )?);

@@ -51,6 +51,29 @@ impl Method {
     }
 }
 
+/// The LRU curve in bytes of `w` at `caps` (bytes): exact, or SHARDS in
+/// bytes at a fixed rate ([`bytes`]). Gets use their sizes; sets are uses
+/// and deletes removals, as in the object curve.
+pub(crate) fn compute_bytes(
+    w: &Prepared,
+    caps: &[u64],
+    rate: Option<f64>,
+    pb: &ProgressBar,
+) -> Result<Curve, RunError> {
+    let mut c = bytes::ByteCurve::new(caps, rate);
+    for_each_chunk(&w.data, pb, |b, r| {
+        for i in r {
+            let q = b.request(i, 0);
+            match q.op {
+                Op::Get => c.get(q.key, q.size),
+                Op::Set => c.set(q.key, q.size),
+                Op::Delete => c.delete(q.key),
+            }
+        }
+    })?;
+    Ok(c.curve())
+}
+
 /// A computed curve: hit ratio as a function of capacity (in objects).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Curve {
@@ -314,6 +337,10 @@ pub struct MrcRow {
     /// `capacity` (for LRU, `lru_miss_ratio`).
     #[serde(default)]
     pub full_miss_ratio: Option<f64>,
+    /// `objects`, or `bytes` for a curve in bytes (`--capacity 1MiB..1GiB`,
+    /// LRU only). Empty in files written before it (objects).
+    #[serde(default)]
+    pub capacity_unit: String,
 }
 
 /// The CSV header of [`MrcRow`], in order.
@@ -334,6 +361,7 @@ pub const COLUMNS: &[&str] = &[
     "strategy",
     "scaled_capacity",
     "full_miss_ratio",
+    "capacity_unit",
 ];
 
 #[cfg(test)]

@@ -30,6 +30,7 @@ mod latency;
 mod legible_charts;
 mod memcached;
 mod memory_limit;
+mod mrc_bytes;
 mod mrc_confidence;
 mod mrc_conformance;
 mod mrc_minisim;

@@ -169,7 +169,12 @@ fn mrc_strategy_minisim_rows_columns_and_warning() {
     assert_eq!(h[12], "sampled_keys");
     assert_eq!(
         &h[13..],
-        &["strategy", "scaled_capacity", "full_miss_ratio"][..]
+        &[
+            "strategy",
+            "scaled_capacity",
+            "full_miss_ratio",
+            "capacity_unit"
+        ][..]
     );
     let cell = |r: &Vec<String>, c: &str| r[col(&h, c)].clone();
     let f = |r: &Vec<String>, c: &str| cell(r, c).parse::<f64>().unwrap();
