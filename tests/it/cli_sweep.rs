@@ -147,7 +147,10 @@ fn bad_sweep_options_are_usage_errors_that_write_nothing() {
         (&["run", "--threads", "0"], "--threads"),
         (&["run", "-w", "zipf,nope"], "unknown workload 'nope'"),
         (&["run", "-w", "uniform", "--alpha", "0.9"], "--alpha"),
-        (&["mrc", "-c", "64MiB"], "in objects"),
+        (
+            &["mrc", "-c", "64MiB,1000"],
+            "mixes byte budgets with counts",
+        ),
         (&["mrc", "--sample", "2"], "--sample"),
         (
             &["mrc", "--sample", "1%", "--sample-adj", "maybe"],
