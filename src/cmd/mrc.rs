@@ -86,81 +86,12 @@ pub fn resolve_grid(grid: &Grid, distinct: u64) -> Vec<(u64, String)> {
     }
 }
 
-/// The rows of the LRU curve in bytes at the byte capacities of `grid`
-/// (exact, or SHARDS in bytes with `--sample`), with `--compare` checked
-/// against `lru` replays at each byte capacity.
-fn byte_curve_rows(
-    w: &Prepared,
-    seed: u64,
-    method: Method,
-    grid: &Grid,
-    compare: bool,
-    threads: Option<usize>,
-    quiet: bool,
-) -> Result<Vec<MrcRow>, CliError> {
-    let points = resolve_grid(grid, w.distinct);
-    let caps: Vec<u64> = points.iter().map(|p| p.0).collect();
-    let rate = match method {
-        Method::Exact => None,
-        Method::FixedRate(r, _) => Some(r),
-        Method::FixedSize(_) => {
-            return Err(usage(
-                "--sample-size",
-                "curves in bytes sample at a fixed rate: use --sample R",
-            ))
-        }
-    };
-    let pb = crate::progress::bar(w.requests, quiet);
-    let curve = mrc::compute_bytes(w, &caps, rate, &pb).map_err(super::run_error)?;
-    pb.finish_and_clear();
-    let full: Vec<Option<f64>> = if compare {
-        let spec = StrategySpec::parse("lru").map_err(|e| super::run_error(e.into()))?;
-        let pb = crate::progress::bar(w.requests * points.len() as u64, quiet);
-        let r = pool(threads)?
-            .install(|| {
-                points
-                    .par_iter()
-                    .map(|&(c, _)| full_run(w, &spec, Capacity::Bytes(c), seed, &pb).map(Some))
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .map_err(super::run_error)?;
-        pb.finish_and_clear();
-        r
-    } else {
-        vec![None; points.len()]
-    };
-    Ok(points
-        .into_iter()
-        .zip(full)
-        .map(|((c, spec), full)| {
-            let miss = 1.0 - curve.hit_ratio(c);
-            MrcRow {
-                capacity: c,
-                hit_ratio: 1.0 - miss,
-                miss_ratio: miss,
-                method: curve.method.to_string(),
-                sample_rate: curve.sample_rate,
-                workload: w.label.clone(),
-                seed,
-                capacity_spec: spec,
-                requests: w.requests,
-                distinct_keys: w.distinct,
-                lru_miss_ratio: full,
-                abs_error: full.map(|l| (miss - l).abs()),
-                sampled_keys: curve.sampled_keys,
-                strategy: "lru".to_string(),
-                scaled_capacity: None,
-                full_miss_ratio: full,
-                capacity_unit: "bytes".into(),
-            }
-        })
-        .collect())
-}
-
-/// The rows for one prepared workload. A sampled curve that rests on too
-/// few sampled objects prints a warning on stderr (once per curve), one
-/// that rests on too few keys is refused (`mrc::confidence`), before any
-/// `--compare` replay.
+/// The rows of LRU's curve for one prepared workload at the sizes of
+/// `grid`: in objects (exact or SHARDS), or in bytes for byte capacities
+/// (exact, or SHARDS in bytes with `--sample`). A sampled object curve that
+/// rests on too few sampled objects prints a warning on stderr (once per
+/// curve), one that rests on too few keys is refused (`mrc::confidence`),
+/// before any `--compare` replay of `lru` at each size.
 pub fn curve_rows(
     w: &Prepared,
     seed: u64,
@@ -170,24 +101,49 @@ pub fn curve_rows(
     threads: Option<usize>,
     quiet: bool,
 ) -> Result<Vec<MrcRow>, CliError> {
-    let pb = crate::progress::bar(w.requests, quiet);
-    let curve = mrc::compute(w, method, &pb).map_err(super::run_error)?;
-    pb.finish_and_clear();
     let points = resolve_grid(grid, w.distinct);
     let caps: Vec<u64> = points.iter().map(|p| p.0).collect();
-    match mrc::confidence::judge(&curve, &caps, w.distinct, &w.label) {
-        Verdict::Fine => {}
-        Verdict::Warn(msg) => eprintln!("warning: {msg}"),
-        Verdict::Refuse { option, msg } => return Err(usage(option, msg)),
+    let bytes = matches!(grid, Grid::Bytes(_));
+    let pb = crate::progress::bar(w.requests, quiet);
+    let curve = if bytes {
+        let rate = match method {
+            Method::Exact => None,
+            Method::FixedRate(r, _) => Some(r),
+            Method::FixedSize(_) => {
+                return Err(usage(
+                    "--sample-size",
+                    "curves in bytes sample at a fixed rate: use --sample R",
+                ))
+            }
+        };
+        mrc::compute_bytes(w, &caps, rate, &pb)
+    } else {
+        mrc::compute(w, method, &pb)
+    }
+    .map_err(super::run_error)?;
+    pb.finish_and_clear();
+    if !bytes {
+        match mrc::confidence::judge(&curve, &caps, w.distinct, &w.label) {
+            Verdict::Fine => {}
+            Verdict::Warn(msg) => eprintln!("warning: {msg}"),
+            Verdict::Refuse { option, msg } => return Err(usage(option, msg)),
+        }
     }
     let lru: Vec<Option<f64>> = if compare {
         let spec = StrategySpec::parse("lru").map_err(|e| super::run_error(e.into()))?;
+        let capacity = |c| {
+            if bytes {
+                Capacity::Bytes(c)
+            } else {
+                Capacity::Count(c)
+            }
+        };
         let pb = crate::progress::bar(w.requests * points.len() as u64, quiet);
         let r = pool(threads)?
             .install(|| {
                 points
                     .par_iter()
-                    .map(|&(c, _)| full_miss_ratio(w, &spec, c, seed, &pb).map(Some))
+                    .map(|&(c, _)| full_run(w, &spec, capacity(c), seed, &pb).map(Some))
                     .collect::<Result<Vec<_>, _>>()
             })
             .map_err(super::run_error)?;
@@ -219,7 +175,7 @@ pub fn curve_rows(
                 strategy: "lru".to_string(),
                 scaled_capacity: None,
                 full_miss_ratio: lru,
-                capacity_unit: "objects".into(),
+                capacity_unit: if bytes { "bytes" } else { "objects" }.into(),
             }
         })
         .collect())
@@ -628,11 +584,7 @@ pub fn mrc(a: MrcArgs) -> Result<(), CliError> {
             // In --strategy's order: the sampled rows come grouped by policy.
             let per_policy = sims.len() / simulated.len().max(1);
             for p in &policies {
-                if let Grid::Bytes(_) = grid {
-                    rows.extend(byte_curve_rows(
-                        &prepared, seed, method, &grid, a.compare, threads, a.quiet,
-                    )?);
-                } else if by_curve(p) {
+                if by_curve(p) || matches!(grid, Grid::Bytes(_)) {
                     rows.extend(curve_rows(
                         &prepared, seed, method, &grid, a.compare, threads, a.quiet,
                     )?);

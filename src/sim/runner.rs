@@ -598,18 +598,20 @@ pub(crate) fn run_one_timeline(
     let make_cold = || policy::maker(spec, cfg.seed, cfg.ttl)(cap);
     let mut c = Counters::default();
     let mut drv = Driver::new(&cfg.fresh);
-    let next_use = match (strategy.needs_future(), &w.next_use) {
-        (false, _) => None,
-        (true, Some(n)) => Some(n.as_slice()),
-        (true, None) if w.next_use_file.is_some() => Some(&[][..]),
-        (true, None) => {
+    // Where an offline policy's next uses come from: the array, or the
+    // file of a trace too long to hold.
+    let mut future = match (strategy.needs_future(), &w.next_use, &w.next_use_file) {
+        (false, _, _) => Future::Memory(None),
+        (true, Some(n), _) => Future::Memory(Some(n.as_slice())),
+        (true, None, Some(f)) => Future::File(f.reader()),
+        (true, None, None) => {
             return Err(RunError::Workload(format!(
                 "strategy '{}' needs the future of the workload; prepare it with prepare_for(.., future = true)",
                 spec.name
             )))
         }
     };
-    if next_use.is_some() && fleet.is_some() {
+    if strategy.needs_future() && fleet.is_some() {
         return Err(RunError::Workload(format!(
             "strategy '{}' is offline (it needs the future) and cannot run in a fleet",
             spec.name
@@ -622,12 +624,12 @@ pub(crate) fn run_one_timeline(
                 cfg.strategy.name
             )));
         }
-        if w.next_use_file.is_some() && next_use.is_some() {
+        let Future::Memory(next_use) = future else {
             return Err(RunError::Workload(format!(
                 "strategy '{}' on a trace whose future is on disk does not run in the event mode",
                 spec.name
             )));
-        }
+        };
         let b = super::event::run::Built {
             policy,
             canonical: built.canonical,
@@ -642,10 +644,6 @@ pub(crate) fn run_one_timeline(
             .collect();
         return Ok((r, h, timeline));
     }
-    let mut future = match (&w.next_use_file, next_use.is_some()) {
-        (Some(f), true) => Future::File(f.reader()),
-        _ => Future::Memory(next_use),
-    };
     let start = Instant::now();
     let mut memory_objects = 0;
     let mut tier_hits = None;
