@@ -356,19 +356,7 @@ mod tests {
     /// Replays `(key, time, op, ttl)` through an LRU of 10 objects with
     /// deadlines, under `on_write`.
     fn replay_ttls(reqs: &[(u64, f64, Op, f32)], on_write: OnWrite) -> (Counters, Vec<u64>) {
-        let mut b = Batch::new(1.0, 1);
-        for (v, &(key, time, op, ttl)) in reqs.iter().enumerate() {
-            b.push(
-                &Request {
-                    time,
-                    key,
-                    size: 1,
-                    op,
-                },
-                v as u64,
-            );
-            b.set_last_ttl(ttl);
-        }
+        let b = Batch::of_requests(1.0, reqs);
         replay_lru10(
             &b,
             on_write,
@@ -418,28 +406,16 @@ mod tests {
         // Under --on-write none a write leaves the copy stale; its TTL ends
         // the staleness: the read after the deadline refills the current
         // version.
-        let mut b = Batch::new(1.0, 1);
-        for (v, (time, op, ttl)) in [
-            (0.0, Get, 5.0), // miss, filled until 5
-            (1.0, Set, 0.0), // the copy is stale from now
-            (2.0, Get, 0.0), // stale hit, 1 s old
-            (5.0, Get, 5.0), // expired: miss, current again, until 10
-            (6.0, Get, 0.0), // fresh hit
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            b.push(
-                &Request {
-                    time,
-                    key: 1,
-                    size: 1,
-                    op,
-                },
-                v as u64,
-            );
-            b.set_last_ttl(ttl);
-        }
+        let b = Batch::of_requests(
+            1.0,
+            &[
+                (1, 0.0, Get, 5.0), // miss, filled until 5
+                (1, 1.0, Set, 0.0), // the copy is stale from now
+                (1, 2.0, Get, 0.0), // stale hit, 1 s old
+                (1, 5.0, Get, 5.0), // expired: miss, current again, until 10
+                (1, 6.0, Get, 0.0), // fresh hit
+            ],
+        );
         let mut v = crate::sim::freshness::Versions::default();
         let mut d = crate::sim::expiry::Deadlines::default();
         let (c, _) = replay_lru10(&b, OnWrite::None, &mut v, &mut d);

@@ -229,6 +229,28 @@ pub trait RequestSource {
 }
 
 #[cfg(test)]
+impl Batch {
+    /// A batch at `rate` of `(key, time, op, ttl)` requests of size 1, for
+    /// the tests of the loops' rules.
+    pub(crate) fn of_requests(rate: f64, reqs: &[(Key, f64, Op, f32)]) -> Batch {
+        let mut b = Batch::new(rate, 1);
+        for (v, &(key, time, op, ttl)) in reqs.iter().enumerate() {
+            b.push(
+                &Request {
+                    time,
+                    key,
+                    size: 1,
+                    op,
+                },
+                v as u64,
+            );
+            b.set_last_ttl(ttl);
+        }
+        b
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

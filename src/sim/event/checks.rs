@@ -5,7 +5,7 @@
 use super::sim::{Outcome, Service, Setup, Sim};
 use super::{Arrivals, EventOptions};
 use crate::policy::{self, AnyPolicy, BuildCtx, Policy, StrategySpec};
-use crate::request::{Key, Op, Request};
+use crate::request::{Key, Op};
 use crate::sim::expiry::Deadlines;
 use crate::sim::freshness::Versions;
 use crate::sim::latency::{ModelOrigin, NoLatency, OriginModel};
@@ -23,20 +23,7 @@ fn charge(capacity: u64) -> ChargeModel {
 
 /// A batch of `(key, time, op, ttl)`.
 fn batch(reqs: &[(Key, f64, Op, f32)]) -> Batch {
-    let mut b = Batch::new(1000.0, 1);
-    for (v, &(key, time, op, ttl)) in reqs.iter().enumerate() {
-        b.push(
-            &Request {
-                time,
-                key,
-                size: 1,
-                op,
-            },
-            v as u64,
-        );
-        b.set_last_ttl(ttl);
-    }
-    b
+    Batch::of_requests(1000.0, reqs)
 }
 
 /// Gets of `keys` at `times`, without TTLs of their own.
