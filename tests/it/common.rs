@@ -427,3 +427,16 @@ pub fn without_measured(header: &[String], rows: &[Vec<String>]) -> Vec<Vec<Stri
         })
         .collect()
 }
+
+/// The commands that reproduce a report's runs: the lines of its
+/// `<pre id="commands">` block.
+pub fn report_commands(html: &str) -> Vec<String> {
+    let open = "<pre id=\"commands\">";
+    let start = html.find(open).expect("the report lists its commands") + open.len();
+    let end = start + html[start..].find("</pre>").expect("a closed block");
+    html[start..end]
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}

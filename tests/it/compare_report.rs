@@ -224,9 +224,7 @@ fn report_commands_reproduce_the_runs() {
     .status
     .success());
     let html = std::fs::read_to_string(&html_path).unwrap();
-    let start = html.find("<pre id=\"commands\">").unwrap() + "<pre id=\"commands\">".len();
-    let cmds = &html[start..start + html[start..].find("</pre>").unwrap()];
-    let cmds: Vec<&str> = cmds.lines().filter(|l| !l.is_empty()).collect();
+    let cmds = crate::common::report_commands(&html);
     assert_eq!(cmds.len(), 1, "{cmds:?}");
     let words: Vec<&str> = cmds[0].split_whitespace().collect();
     assert_eq!(&words[..2], ["cachesim", "run"]);

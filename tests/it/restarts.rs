@@ -310,11 +310,7 @@ fn report_commands_reproduce_rolling_restarts() {
     let o = cachesim(&["report", "orig.csv", "-o", "r.html"], dir.path());
     assert!(o.status.success(), "{}", stderr(&o));
     let html = std::fs::read_to_string(dir.path().join("r.html")).unwrap();
-    let start = html.find("<pre id=\"commands\">").unwrap() + "<pre id=\"commands\">".len();
-    let cmds: Vec<&str> = html[start..start + html[start..].find("</pre>").unwrap()]
-        .lines()
-        .filter(|l| !l.is_empty())
-        .collect();
+    let cmds = common::report_commands(&html);
     assert_eq!(cmds.len(), 1, "{cmds:?}");
     assert!(
         cmds[0].contains("--restart-every 7000 --rolling"),

@@ -135,11 +135,7 @@ fn report_commands_reproduce_the_event_mode() {
     let o = cachesim(&a, dir.path());
     assert!(o.status.success(), "{}", stderr(&o));
     let html = std::fs::read_to_string(dir.path().join("r.html")).unwrap();
-    let start = html.find("<pre id=\"commands\">").unwrap() + "<pre id=\"commands\">".len();
-    let cmds: Vec<&str> = html[start..start + html[start..].find("</pre>").unwrap()]
-        .lines()
-        .filter(|l| !l.is_empty())
-        .collect();
+    let cmds = common::report_commands(&html);
     assert_eq!(cmds.len(), 4, "{cmds:?}");
     for (i, cmd) in cmds.iter().enumerate() {
         let words: Vec<&str> = cmd.split_whitespace().collect();
