@@ -28,7 +28,7 @@ pub struct OriginQueue {
     pub wait_total_s: f64,
     /// Per timeline window: fetches issued, most waiting, most at the
     /// origin (in service or waiting).
-    pub window: (u64, u64, u64),
+    pub window: [u64; 3],
 }
 
 impl OriginQueue {
@@ -44,7 +44,7 @@ impl OriginQueue {
             waits: new_histogram(),
             service_ns: 0,
             wait_total_s: 0.0,
-            window: (0, 0, 0),
+            window: [0; 3],
         }
     }
 
@@ -69,11 +69,11 @@ impl OriginQueue {
         }
         let n = self.outstanding();
         let w = &mut self.window;
-        w.1 = w.1.max(self.waiting.len() as u64);
-        w.2 = w.2.max(n);
+        w[1] = w[1].max(self.waiting.len() as u64);
+        w[2] = w[2].max(n);
         if counted {
             self.requests += 1;
-            w.0 += 1;
+            w[0] += 1;
             self.peak = self.peak.max(n);
         }
         start
@@ -102,7 +102,7 @@ impl OriginQueue {
     /// Starts the next timeline window: counts from zero, maxima from the
     /// queue as it is now.
     pub fn next_window(&mut self) {
-        self.window = (0, self.queued(), self.outstanding());
+        self.window = [0, self.queued(), self.outstanding()];
     }
 
     /// Forgets the statistics (the end of the warm-up); the queue stays.
@@ -135,7 +135,7 @@ mod tests {
         assert_eq!(q.depart(), Some(3));
         assert_eq!(q.depart(), None);
         assert_eq!(q.outstanding(), 1);
-        assert_eq!(q.window, (3, 2, 4));
+        assert_eq!(q.window, [3, 2, 4]);
         let mut u = OriginQueue::new(None);
         assert!((0..1000).all(|i| u.arrive(i, true)));
         assert_eq!(u.peak, 1000);

@@ -371,9 +371,14 @@ impl<'a> Sim<'a> {
     fn close_window(&mut self) {
         self.phases
             .point(self.c.gets, self.c.hits, self.versions.stale.stale_hits);
+        self.stamp_window();
+    }
+
+    /// Gives the window just closed the origin's counts over it, and
+    /// starts the origin's next window.
+    fn stamp_window(&mut self) {
         if let Some(pt) = self.phases.timeline.last_mut() {
-            let (n, q, o) = self.origin.window;
-            pt.origin = Some([n, q, o]);
+            pt.origin = Some(self.origin.window);
         }
         self.origin.next_window();
     }
@@ -728,10 +733,7 @@ impl<'a> Sim<'a> {
         self.phases
             .finish(self.c.gets, self.c.hits, self.versions.stale.stale_hits);
         if self.phases.timeline.len() > n {
-            if let Some(pt) = self.phases.timeline.last_mut() {
-                let (n, q, o) = self.origin.window;
-                pt.origin = Some([n, q, o]);
-            }
+            self.stamp_window();
         }
         Ok(())
     }
