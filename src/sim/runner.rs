@@ -208,15 +208,21 @@ impl WorkloadInput {
         future: bool,
     ) -> Result<Prepared, RunError> {
         if future {
-            if let WorkloadInput::Trace { .. } = self {
-                // A trace longer than a synthetic stream is held keeps
-                // streaming, its future spilled to a temporary file.
+            if let WorkloadInput::Trace { path, rate, .. } = self {
+                // The counting pass tells how long the trace is. A trace
+                // longer than a synthetic stream is held keeps streaming,
+                // its future spilled to a temporary file; a shorter one is
+                // read into memory, its counts kept.
                 let mut p = self.prepare_inner(seed, 1)?;
                 if p.requests > generate_in_pieces_above() {
                     let spilled = super::future_file::SpilledNextUse::build(&p.data, p.requests)?;
                     p.next_use_file = Some(spilled);
-                    return Ok(p);
+                } else if let Data::Stream { format, .. } = &p.data {
+                    let batch = trace::read_all(path, Some(format), *rate)?;
+                    p.next_use = Some(crate::workload::future::next_use(&batch.keys));
+                    p.data = Data::Memory(batch);
                 }
+                return Ok(p);
             }
         }
         let mut p = self.prepare_inner(seed, if future { runs.max(2) } else { runs })?;
