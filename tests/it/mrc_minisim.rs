@@ -99,9 +99,12 @@ fn errors(b: &Batch, rate: f64, sizes: &[u64]) -> Vec<(&'static str, Worst, Wors
 /// 1,504), so it is not too few sampled objects; sampling groups of 8 or 64
 /// neighbouring blocks together changes nothing, so it is not runs of
 /// blocks split by the hash; on an independent Zipf stream SIEVE's error is
-/// 0.005 like LRU's. SIEVE's result depends on how other keys' requests
-/// interleave with a key's (where the hand is when the key arrives), which
-/// thinning the stream changes and the other policies tolerate.
+/// 0.005 like LRU's. The cause is SIEVE itself: split by key hash into
+/// independent caches of `c / parts`, with every request replayed, SIEVE
+/// misses 0.054 less than one whole cache on OLTP (10 parts at c=1000) and
+/// 0.017 more on P12 (100 parts at c=152,633), where LRU and CLOCK stay
+/// within 0.002 (`sieve_is_not_partition_invariant_...` below). A
+/// mini-simulation replays one such part, so it inherits the gap.
 fn check(b: &Batch, rate: f64, distinct: u64, sieve_bound: f64) {
     let r = cachesim::mrc::minisim::effective_rate(rate);
     let lo = (MIN_SCALED_OBJECTS as f64 / r).ceil() as u64;
@@ -288,5 +291,86 @@ fn mrc_strategy_refuses_what_it_cannot_simulate() {
         let err = stderr(&o);
         assert!(err.contains(option) && err.contains(what), "{args}: {err}");
         assert!(stdout(&o).is_empty(), "{args}");
+    }
+}
+
+/// Miss ratios of `policy` at capacity `c` on the whole of `b`, and summed
+/// over `parts` caches of `c / parts` each, every key sent to the cache
+/// its hash picks (no sampling: every request is replayed once).
+fn whole_and_partitioned(b: &Batch, policy: &str, c: u64, parts: u64) -> (f64, f64) {
+    let spec = StrategySpec::parse(policy).unwrap();
+    let whole = replay_all(b, None, &spec, c, 1).unwrap();
+    let mut split: Vec<Batch> = (0..parts).map(|_| Batch::new(1000.0, 1)).collect();
+    for &k in &b.keys {
+        split[(cachesim::mrc::minisim::relabel(k) % parts) as usize]
+            .keys
+            .push(k);
+    }
+    let misses: u64 = split
+        .par_iter()
+        .map(|p| replay_all(p, None, &spec, c / parts, 1).unwrap().misses)
+        .sum();
+    let n = whole.gets as f64;
+    (whole.misses as f64 / n, misses as f64 / n)
+}
+
+/// Why SIEVE's mini-simulations are biased while LRU's and CLOCK's are not:
+/// split a trace by key hash into `parts` independent caches of `c / parts`
+/// and replay every request. For LRU the split caches miss as often as the
+/// whole cache (a key's stack distance splits in proportion), and CLOCK
+/// follows; SIEVE's split caches miss measurably less (OLTP) or more (P12)
+/// than the whole one. A mini-simulation is one such part, so no sample,
+/// however lucky, can match SIEVE's full curve there: the bias belongs to
+/// SIEVE on these traces, not to the sampler. The SIEVE replays themselves
+/// equal an independent implementation (a few lines of Python written from
+/// the paper's Algorithm 1) on OLTP: 36,328, 297,626 and 474,305 hits at
+/// 100, 1,000 and 5,000 objects.
+fn partition_gaps(b: &Batch, c: u64, parts: u64) -> [f64; 3] {
+    ["lru", "clock", "sieve"].map(|p| {
+        let (whole, split) = whole_and_partitioned(b, p, c, parts);
+        eprintln!(
+            "{p:<6} c={c} parts={parts}: whole {whole:.4} split {split:.4} ({:+.4})",
+            split - whole
+        );
+        split - whole
+    })
+}
+
+#[test]
+fn sieve_is_not_partition_invariant_on_the_arc_traces_lru_and_clock_are() {
+    let Some(p) = common::trace("arc/OLTP.lis.zst") else {
+        return;
+    };
+    let b = read_lis_zst(&p);
+    for c in [100, 1000, 5000] {
+        let hits = replay_all(&b, None, &StrategySpec::parse("sieve").unwrap(), c, 1)
+            .unwrap()
+            .hits;
+        let oracle = match c {
+            100 => 36_328,
+            1000 => 297_626,
+            _ => 474_305,
+        };
+        assert_eq!(
+            hits, oracle,
+            "sieve at {c} against the independent implementation"
+        );
+    }
+    for parts in [2, 10] {
+        let [lru, clock, sieve] = partition_gaps(&b, 1000, parts);
+        assert!(
+            lru.abs() < 0.005 && clock.abs() < 0.005,
+            "lru {lru:+.4} clock {clock:+.4}"
+        );
+        assert!(sieve < -0.02, "sieve split into {parts}: {sieve:+.4}");
+    }
+    if let Some(p) = common::trace("arc/P12.lis.zst") {
+        let b = read_lis_zst(&p);
+        let [lru, clock, sieve] = partition_gaps(&b, 152_633, 100);
+        assert!(
+            lru.abs() < 0.005 && clock.abs() < 0.005,
+            "lru {lru:+.4} clock {clock:+.4}"
+        );
+        assert!(sieve > 0.01, "sieve split into 100: {sieve:+.4}");
     }
 }
