@@ -1,6 +1,6 @@
 //! Stamps the binding with a hash of the sources it was built from (the
-//! library's `src/`, `Cargo.toml`, `Cargo.lock`, and this package's Rust
-//! and Python files), so that the Python tests can tell a stale installed
+//! library's `src/`, `Cargo.toml`, `Cargo.lock`, and this package's
+//! manifests, Rust and Python files), so that the Python tests can tell a stale installed
 //! wheel from a fresh one (`python/tests/conftest.py` computes the same
 //! hash over the checkout: 64-bit FNV-1a over each file's path relative to
 //! the repository root, a NUL, its bytes and a NUL, files in path order).
@@ -28,7 +28,12 @@ fn files(dir: &Path, ext: &[&str], out: &mut Vec<PathBuf>) {
 fn main() {
     let here = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let root = here.parent().unwrap().to_path_buf();
-    let mut list = vec![root.join("Cargo.toml"), root.join("Cargo.lock")];
+    let mut list = vec![
+        root.join("Cargo.toml"),
+        root.join("Cargo.lock"),
+        here.join("Cargo.toml"),
+        here.join("pyproject.toml"),
+    ];
     files(&root.join("src"), &["rs"], &mut list);
     files(&here.join("src"), &["rs"], &mut list);
     files(&here.join("cachesim"), &["py"], &mut list);
@@ -61,6 +66,7 @@ fn main() {
     for d in ["src", "Cargo.toml", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", root.join(d).display());
     }
-    println!("cargo:rerun-if-changed=src");
-    println!("cargo:rerun-if-changed=cachesim");
+    for f in ["src", "cachesim", "Cargo.toml", "pyproject.toml"] {
+        println!("cargo:rerun-if-changed={f}");
+    }
 }

@@ -29,6 +29,7 @@ def source_hash():
     checkout: 64-bit FNV-1a of each file's path from the root, NUL, bytes,
     NUL, in path order."""
     files = [ROOT / "Cargo.toml", ROOT / "Cargo.lock"]
+    files += [ROOT / "python" / "Cargo.toml", ROOT / "python" / "pyproject.toml"]
     files += sorted((ROOT / "src").rglob("*.rs"))
     files += sorted((ROOT / "python" / "src").rglob("*.rs"))
     files += sorted((ROOT / "python" / "cachesim").rglob("*.py"))
