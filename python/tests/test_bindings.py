@@ -207,3 +207,35 @@ def test_a_callback_error_stops_the_run():
         _native.run_args(["run", "--requests", "50000000", "--no-latency", "--no-save"], boom)
     # and the next run is not stopped by it
     assert cachesim.run(requests=1000, no_latency=True)[0]["requests"] == 1000
+
+
+CTRL_C = """
+import sys, cachesim
+print("started", flush=True)
+try:
+    cachesim.run(requests="1G", no_latency=True, progress=False, threads=1)
+    print("finished")
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+print(cachesim.run(requests=1000, no_latency=True, progress=False)[0]["requests"])
+"""
+
+
+def test_ctrl_c_stops_a_run_and_the_next_one_runs():
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    child = subprocess.Popen([sys.executable, "-c", CTRL_C], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    assert child.stdout.readline() == "started\n"
+    time.sleep(0.5)
+    child.send_signal(signal.SIGINT)
+    try:
+        out, err = child.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        raise
+    assert child.returncode == 0, err
+    assert out.split() == ["interrupted", "1000"], (out, err)
