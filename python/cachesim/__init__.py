@@ -143,10 +143,17 @@ def _command(words, progress, desc):
     return out.decode("utf-8")
 
 
+def _usage(message):
+    """A usage error raised on the Python side, shaped as the CLI's."""
+    e = CachesimError(message)
+    e.exit_code = 2
+    return e
+
+
 def _refuse(options, names, why):
     for n in names:
         if options.get(n) not in (None, False):
-            raise CachesimError(f"{n}= is not an option here: {why}")
+            raise _usage(f"{n}= is not an option here: {why}")
 
 
 def _results(command, options, progress):
@@ -205,7 +212,7 @@ def _write_csv(results, path):
         return
     rows = list(results)
     if not rows:
-        raise CachesimError("plot() got no rows to draw")
+        raise _usage("plot() got no rows to draw")
     columns = getattr(results, "columns", None) or list(rows[0].keys())
     with open(path, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=columns)

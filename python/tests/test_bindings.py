@@ -111,9 +111,13 @@ def test_out_saves_the_csv_and_rows_match_it(tmp_path):
     assert comparable(as_text(rows)) == comparable(saved)
 
 
-def test_format_is_refused():
-    with pytest.raises(ValueError, match="format"):
+def test_format_is_refused_and_plot_needs_rows():
+    with pytest.raises(ValueError, match="format") as e:
         cachesim.run(format="json")
+    assert e.value.exit_code == 2
+    with pytest.raises(ValueError, match="no rows") as e:
+        cachesim.plot([])
+    assert e.value.exit_code == 2
 
 
 def test_to_pandas():
