@@ -94,6 +94,20 @@ pub fn interrupted() -> bool {
     SIGNAL.load(Ordering::Relaxed) != 0
 }
 
+/// Asks the running command to stop as if a `SIGINT` had arrived: for a
+/// host that owns the signals itself (the Python binding, whose Ctrl-C
+/// Python's handler receives). Nothing is installed; [`clear`] forgets it.
+pub fn request_stop() {
+    let _ = SIGNAL.compare_exchange(0, libc::SIGINT, Ordering::SeqCst, Ordering::SeqCst);
+}
+
+/// Forgets a [`request_stop`] once the command it stopped has returned, so
+/// that the host's next command runs (a process that installed the
+/// handler exits instead).
+pub fn clear() {
+    SIGNAL.store(0, Ordering::SeqCst);
+}
+
 /// The signal received, if any: `SIGINT` (2) or `SIGTERM` (15).
 pub(crate) fn signal() -> Option<i32> {
     match SIGNAL.load(Ordering::SeqCst) {

@@ -14,6 +14,7 @@ pub mod trace;
 pub mod workload;
 
 use crate::sim::backend::Engines;
+use std::cell::RefCell;
 use std::fmt;
 use std::sync::Arc;
 
@@ -150,12 +151,89 @@ pub fn to_stdout(
     f: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
 ) -> Result<(), CliError> {
     use anyhow::Context;
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = stdout();
     f(&mut out)
         .and_then(|()| std::io::Write::flush(&mut out))
         .context("cannot write to stdout")?;
     Ok(())
+}
+
+thread_local! {
+    /// What commands on this thread print, while [`run_args`] collects it.
+    static COLLECTED: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
+}
+
+/// A command's standard output: the process's, or the buffer of
+/// [`run_args`] when this thread runs a command for a host.
+pub(crate) enum Stdout {
+    /// Appended to this thread's [`COLLECTED`] buffer.
+    Collected,
+    /// The process's stdout, locked.
+    Process(std::io::StdoutLock<'static>),
+}
+
+/// The standard output commands write to (see [`Stdout`]).
+pub(crate) fn stdout() -> Stdout {
+    if COLLECTED.with_borrow(Option::is_some) {
+        Stdout::Collected
+    } else {
+        Stdout::Process(std::io::stdout().lock())
+    }
+}
+
+impl std::io::Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Stdout::Collected => {
+                COLLECTED.with_borrow_mut(|c| c.get_or_insert_default().extend_from_slice(buf));
+                Ok(buf.len())
+            }
+            Stdout::Process(out) => out.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Stdout::Collected => Ok(()),
+            Stdout::Process(out) => out.flush(),
+        }
+    }
+}
+
+/// Runs the command line `args` (without the program's name) as the binary
+/// does, and returns what it printed on stdout instead of printing it: the
+/// entry of hosts that take the CLI's options (the Python binding), so that
+/// options, defaults and error messages are the binary's own. A parse
+/// error is a [`CliError::Usage`] with clap's message, without its
+/// `error: ` and `--help` lines. No signal handler is installed: the host
+/// stops a run with [`crate::interrupt::request_stop`].
+pub fn run_args<I, T>(args: I) -> Result<Vec<u8>, CliError>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::Parser;
+    let argv = std::iter::once(std::ffi::OsString::from("cachesim"))
+        .chain(args.into_iter().map(Into::into));
+    let cli = crate::cli::Cli::try_parse_from(argv).map_err(|e| {
+        let text = e.render().to_string();
+        let text = text.strip_prefix("error: ").unwrap_or(&text);
+        let text = text
+            .split("\n\nFor more information")
+            .next()
+            .unwrap_or(text);
+        CliError::Usage(text.trim_end().to_string())
+    })?;
+    struct Restore(Option<Vec<u8>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            COLLECTED.set(self.0.take());
+        }
+    }
+    let _restore = Restore(COLLECTED.replace(Some(Vec::new())));
+    let result = dispatch(cli);
+    let printed = COLLECTED.take().unwrap_or_default();
+    result.map(|()| printed)
 }
 
 impl fmt::Display for CliError {
@@ -191,5 +269,40 @@ pub fn dispatch(cli: crate::cli::Cli) -> Result<(), CliError> {
         crate::cli::Command::Report(a) => report::report(a),
         crate::cli::Command::Mrc(a) => mrc::mrc(a),
         crate::cli::Command::Merge(a) => merge::merge(a),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_args_returns_what_the_command_prints() {
+        let out = run_args(["list"]).expect("list runs");
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("lru") && text.contains("s3fifo"), "{text}");
+        // Collection ends with the command: this thread prints again.
+        assert!(matches!(stdout(), Stdout::Process(_)));
+    }
+
+    #[test]
+    fn run_args_errors_are_the_binary_s_messages() {
+        let e = run_args(["run", "--strategy", "nope", "--no-save"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            e.to_string()
+                .starts_with("invalid value for '--strategy': unknown strategy 'nope'"),
+            "{e}"
+        );
+        // clap's own errors: without its `error: ` prefix and `--help` line.
+        let e = run_args(["run", "--requests", "many"]).unwrap_err();
+        let msg = e.to_string();
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            msg.starts_with("invalid value 'many' for '--requests"),
+            "{msg}"
+        );
+        assert!(!msg.contains("For more information"), "{msg}");
+        assert!(matches!(stdout(), Stdout::Process(_)));
     }
 }

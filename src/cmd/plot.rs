@@ -101,8 +101,7 @@ pub fn plot(a: PlotArgs) -> Result<(), CliError> {
         .name
         .clone()
         .unwrap_or_else(|| plot::default_name(&a.inputs[0]));
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = super::stdout();
     // Render everything first, so a drawing error writes no file at all.
     let mut files = Vec::new();
     for k in todo {

@@ -38,6 +38,7 @@ mod oracle_general;
 mod policy_invariants;
 mod policy_reference;
 mod policy_writes_and_bytes;
+mod python_bindings;
 mod python_parity;
 mod redis;
 mod redis_fleet;
