@@ -25,8 +25,10 @@ use std::path::Path;
 use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
 use std::sync::OnceLock;
 
-/// Decoded batches queued ahead of the replay.
-const DEPTH: usize = 2;
+/// Decoded batches queued ahead of the replay: with the one the reader
+/// fills and the one replayed, three batches (about 5 MB for 24-byte
+/// records) in memory at most; more did not run faster.
+const DEPTH: usize = 1;
 
 /// What a whole pass over a trace counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

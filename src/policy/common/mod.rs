@@ -5,8 +5,8 @@
 //! randomly sampled resident keys (the `sampled-*` models).
 //!
 //! They live here so that each policy file only says *what* to keep, and the
-//! memory layout (u32 handles, no `Box`, no `Rc`, no `unsafe` but the one
-//! audited prefetch hint of `prefetch.rs`) is decided once.
+//! memory layout (u32 handles, no `Box`, no `Rc`, no `unsafe`; the prefetch hint
+//! is `crate::prefetch`'s) is decided once.
 
 pub mod evpool;
 pub mod maxheap;

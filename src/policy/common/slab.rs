@@ -140,7 +140,7 @@ impl<T> LinkedSlab<T> {
             return;
         }
         if let Some(s) = self.slots.get(home(key, self.shift)) {
-            super::prefetch::prefetch(s);
+            crate::prefetch::prefetch(s);
         }
     }
 
@@ -158,7 +158,7 @@ impl<T> LinkedSlab<T> {
             .copied()
             .unwrap_or(NIL);
         if let Some(n) = self.nodes.get(s as usize) {
-            super::prefetch::prefetch(n);
+            crate::prefetch::prefetch(n);
         }
     }
 
