@@ -17,6 +17,7 @@ mod memory;
 pub mod mrc;
 pub mod plot;
 pub mod policy;
+mod prefetch;
 pub mod progress;
 pub mod report;
 pub mod request;

@@ -197,6 +197,8 @@ impl Register for Arc {
 }
 
 impl Policy for Arc {
+    super::common::prefetch::prefetch_through!(slab);
+
     #[inline]
     fn get(&mut self, a: &Access) -> bool {
         let Some(idx) = self.slab.find(a.key) else {

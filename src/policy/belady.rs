@@ -151,6 +151,8 @@ impl Register for Belady {
 }
 
 impl Policy for Belady {
+    super::common::prefetch::prefetch_through!(slab);
+
     #[inline]
     fn get(&mut self, a: &Access) -> bool {
         match self.slab.find(a.key) {

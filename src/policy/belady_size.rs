@@ -169,6 +169,8 @@ impl Register for BeladySize {
 }
 
 impl Policy for BeladySize {
+    super::common::prefetch::prefetch_through!(slab);
+
     #[inline]
     fn get(&mut self, a: &Access) -> bool {
         if !self.sampling() {

@@ -109,6 +109,8 @@ impl Register for Clock {
 }
 
 impl Policy for Clock {
+    super::common::prefetch::prefetch_through!(slab);
+
     #[inline]
     fn get(&mut self, a: &Access) -> bool {
         match self.slab.find(a.key) {

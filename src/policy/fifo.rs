@@ -43,6 +43,8 @@ impl Register for Fifo {
 }
 
 impl Policy for Fifo {
+    super::common::prefetch::prefetch_through!(q);
+
     #[inline]
     fn get(&mut self, a: &Access) -> bool {
         self.q.find(a.key).is_some()

@@ -313,6 +313,8 @@ impl Register for Lfu {
 }
 
 impl Policy for Lfu {
+    super::common::prefetch::prefetch_through!(slab);
+
     #[inline]
     fn get(&mut self, a: &Access) -> bool {
         match self.slab.find(a.key) {

@@ -336,6 +336,8 @@ impl Register for Lirs {
 }
 
 impl Policy for Lirs {
+    super::common::prefetch::prefetch_through!(slab);
+
     #[inline]
     fn get(&mut self, a: &Access) -> bool {
         let Some(idx) = self.slab.find(a.key) else {

@@ -52,6 +52,8 @@ impl Register for Lru {
 }
 
 impl Policy for Lru {
+    super::common::prefetch::prefetch_through!(q);
+
     #[inline]
     fn get(&mut self, a: &Access) -> bool {
         match self.q.find(a.key) {

@@ -444,6 +444,8 @@ impl Register for MemcachedSim {
 }
 
 impl Policy for MemcachedSim {
+    super::common::prefetch::prefetch_through!(slab);
+
     #[inline]
     fn get(&mut self, a: &Access) -> bool {
         let Some(idx) = self.slab.find(a.key) else {

@@ -122,7 +122,25 @@ pub trait Policy {
     fn heap_bytes(&self) -> usize {
         0
     }
+
+    /// A hint that `key` is requested [`PREFETCH_FAR`] requests from now:
+    /// a policy with a key index may fetch the index's slot for it. The
+    /// replay loop calls it; it must not change anything the policy
+    /// decides (results are the same with or without it).
+    #[inline]
+    fn prefetch_index(&self, _key: Key) {}
+
+    /// A hint that `key` is requested [`PREFETCH_NEAR`] requests from now,
+    /// after [`Policy::prefetch_index`] of it: a policy may fetch the entry
+    /// its index slot names. Same contract.
+    #[inline]
+    fn prefetch_entry(&self, _key: Key) {}
 }
+
+/// How many requests ahead the replay loop calls [`Policy::prefetch_index`].
+pub const PREFETCH_FAR: usize = 16;
+/// How many requests ahead the replay loop calls [`Policy::prefetch_entry`].
+pub const PREFETCH_NEAR: usize = 8;
 
 /// Everything a policy constructor may need besides its own parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -364,6 +382,12 @@ impl Policy for AnyPolicy {
     }
     fn heap_bytes(&self) -> usize {
         dispatch!(self, p => p.heap_bytes())
+    }
+    fn prefetch_index(&self, key: Key) {
+        dispatch!(self, p => p.prefetch_index(key))
+    }
+    fn prefetch_entry(&self, key: Key) {
+        dispatch!(self, p => p.prefetch_entry(key))
     }
 }
 

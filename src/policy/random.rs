@@ -71,6 +71,8 @@ impl Register for RandomCache {
 }
 
 impl Policy for RandomCache {
+    super::common::prefetch::prefetch_through!(slab);
+
     #[inline]
     fn get(&mut self, a: &Access) -> bool {
         self.slab.find(a.key).is_some()

@@ -246,6 +246,8 @@ impl Register for S3Fifo {
 }
 
 impl Policy for S3Fifo {
+    super::common::prefetch::prefetch_through!(slab);
+
     #[inline]
     fn get(&mut self, a: &Access) -> bool {
         match self.slab.find(a.key) {

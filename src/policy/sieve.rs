@@ -119,6 +119,8 @@ impl Register for Sieve {
 }
 
 impl Policy for Sieve {
+    super::common::prefetch::prefetch_through!(slab);
+
     #[inline]
     fn get(&mut self, a: &Access) -> bool {
         match self.slab.find(a.key) {

@@ -96,6 +96,8 @@ impl Register for Slru {
 }
 
 impl Policy for Slru {
+    super::common::prefetch::prefetch_through!(slab);
+
     #[inline]
     fn get(&mut self, a: &Access) -> bool {
         let Some(idx) = self.slab.find(a.key) else {

@@ -143,6 +143,8 @@ impl Register for TtlCache {
 }
 
 impl Policy for TtlCache {
+    super::common::prefetch::prefetch_through!(slab);
+
     fn get(&mut self, a: &Access) -> bool {
         match self.slab.find(a.key) {
             Some(idx) => {

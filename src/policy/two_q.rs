@@ -153,6 +153,8 @@ impl Register for TwoQ {
 }
 
 impl Policy for TwoQ {
+    super::common::prefetch::prefetch_through!(slab);
+
     #[inline]
     fn get(&mut self, a: &Access) -> bool {
         match self.slab.find(a.key) {

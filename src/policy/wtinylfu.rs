@@ -282,6 +282,8 @@ impl Register for WTinyLfu {
 }
 
 impl Policy for WTinyLfu {
+    super::common::prefetch::prefetch_through!(slab);
+
     #[inline]
     fn get(&mut self, a: &Access) -> bool {
         self.sketch.record(a.key);

@@ -13,6 +13,7 @@ pub mod future_file;
 pub mod groups;
 pub mod latency;
 pub mod phases;
+pub mod reader;
 pub mod replay;
 pub mod restart;
 pub mod result;

@@ -26,7 +26,7 @@ use super::expiry::{Expiry, NoExpiry};
 use super::freshness::{Freshness, NoVersions};
 use super::latency::{LatencySink, NoLatency, OriginError};
 use super::write::{OnWrite, WriteAction};
-use crate::policy::{Access, Evictions, Policy};
+use crate::policy::{Access, Evictions, Policy, PREFETCH_FAR, PREFETCH_NEAR};
 use crate::request::Op;
 use crate::workload::Batch;
 use serde::{Deserialize, Serialize};
@@ -194,6 +194,14 @@ pub fn replay_batch_with<P: Policy + ?Sized, L: LatencySink, F: Freshness, X: Ex
     let n = range.len() as u64;
     let charge = rules.charge;
     for i in range {
+        // The index slots, then the entries, of the requests a little ahead:
+        // their cache misses overlap with this request's work. Hints only.
+        if let Some(&k) = batch.keys.get(i + PREFETCH_FAR) {
+            policy.prefetch_index(k);
+        }
+        if let Some(&k) = batch.keys.get(i + PREFETCH_NEAR) {
+            policy.prefetch_entry(k);
+        }
         let vtime = vtime_base + i as u64;
         let r = batch.request(i, vtime);
         let a = Access {

@@ -15,6 +15,7 @@ use super::latency::{
     LatencySink, LatencySummary, ModelOrigin, NoLatency, Origin, OriginModel, Timed,
 };
 use super::phases::{Driver, FreshRun, TimelineRow};
+use super::reader::StreamCounts;
 use super::replay::{ChargeModel, Counters};
 use super::result::RunResult;
 use super::strategy::{Kind, Strategy};
@@ -25,7 +26,7 @@ use crate::workload::{Batch, Preset};
 use indicatif::ProgressBar;
 use rustc_hash::FxHashSet;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 use thiserror::Error;
 
@@ -207,13 +208,29 @@ impl WorkloadInput {
         runs: usize,
         future: bool,
     ) -> Result<Prepared, RunError> {
+        self.prepare_with(seed, runs, future, true)
+    }
+
+    /// As [`WorkloadInput::prepare_for`]; without `count_first`, a trace
+    /// one run streams is not counted before the replay: its requests and
+    /// distinct keys are counted by the replay's own pass (on the reader
+    /// thread), and `requests` and `distinct` stay 0 until then (see
+    /// [`Prepared::distinct_keys`]). The plan asks for it when nothing
+    /// needs the counts before the replay.
+    pub(crate) fn prepare_with(
+        &self,
+        seed: u64,
+        runs: usize,
+        future: bool,
+        count_first: bool,
+    ) -> Result<Prepared, RunError> {
         if future {
             if let WorkloadInput::Trace { path, rate, .. } = self {
                 // The counting pass tells how long the trace is. A trace
                 // longer than a synthetic stream is held keeps streaming,
                 // its future spilled to a temporary file; a shorter one is
                 // read into memory, its counts kept.
-                let mut p = self.prepare_inner(seed, 1)?;
+                let mut p = self.prepare_inner(seed, 1, true)?;
                 if p.requests > generate_in_pieces_above() {
                     let spilled = super::future_file::SpilledNextUse::build(&p.data, p.requests)?;
                     p.next_use_file = Some(spilled);
@@ -225,14 +242,20 @@ impl WorkloadInput {
                 return Ok(p);
             }
         }
-        let mut p = self.prepare_inner(seed, if future { runs.max(2) } else { runs })?;
+        let runs = if future { runs.max(2) } else { runs };
+        let mut p = self.prepare_inner(seed, runs, count_first)?;
         if let (true, Data::Memory(b)) = (future, &p.data) {
             p.next_use = Some(crate::workload::future::next_use(&b.keys));
         }
         Ok(p)
     }
 
-    fn prepare_inner(&self, seed: u64, runs: usize) -> Result<Prepared, RunError> {
+    fn prepare_inner(
+        &self,
+        seed: u64,
+        runs: usize,
+        count_first: bool,
+    ) -> Result<Prepared, RunError> {
         let label = self.label();
         match self {
             WorkloadInput::Preset { preset, .. } => {
@@ -291,6 +314,23 @@ impl WorkloadInput {
                         next_use_file: None,
                     });
                 }
+                if !count_first {
+                    // One run, counted by its replay: one pass.
+                    return Ok(Prepared {
+                        label,
+                        requests: 0,
+                        distinct: 0,
+                        data: Data::Stream {
+                            path: path.clone(),
+                            format,
+                            rate: *rate,
+                            counts: Some(Arc::default()),
+                        },
+                        next_use: None,
+                        zipf_sampler: "",
+                        next_use_file: None,
+                    });
+                }
                 // One run: a counting pass now, the replay streams later.
                 let mut reader = trace::open(path, Some(&format))?;
                 let mut b = Batch::new(*rate, 1);
@@ -311,6 +351,7 @@ impl WorkloadInput {
                         path: path.clone(),
                         format,
                         rate: *rate,
+                        counts: None,
                     },
                     next_use: None,
                     zipf_sampler: "",
@@ -326,9 +367,11 @@ impl WorkloadInput {
 pub struct Prepared {
     /// The `workload` column's label.
     pub label: String,
-    /// Requests in the workload.
+    /// Requests in the workload (0 for a trace counted by its replay, see
+    /// [`WorkloadInput::prepare_with`]).
     pub requests: u64,
-    /// Distinct keys in the workload.
+    /// Distinct keys in the workload (0 for a trace counted by its
+    /// replay: [`Prepared::distinct_keys`] after the replay).
     pub distinct: u64,
     /// The requests.
     pub data: Data,
@@ -344,6 +387,29 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// Whether the workload's counts wait for its replay's pass.
+    pub(crate) fn counted_by_replay(&self) -> bool {
+        matches!(
+            &self.data,
+            Data::Stream {
+                counts: Some(_),
+                ..
+            }
+        )
+    }
+
+    /// Distinct keys in the workload (the `distinct_keys` column): counted
+    /// before the replay, or by the replay's pass once it has read the
+    /// whole trace (0 before that).
+    pub(crate) fn distinct_keys(&self) -> u64 {
+        match &self.data {
+            Data::Stream {
+                counts: Some(c), ..
+            } => c.get().map_or(0, |c| c.distinct),
+            _ => self.distinct,
+        }
+    }
+
     /// Makes sure a real origin holds every key of the workload, with a
     /// value of the key's (first) size.
     pub(crate) fn populate(&self, origin: &dyn OriginBackend) -> Result<u64, RunError> {
@@ -369,7 +435,8 @@ impl Prepared {
 pub enum Data {
     /// Requests held in memory.
     Memory(Batch),
-    /// A trace file, read again for each pass.
+    /// A trace file, read again for each pass (on a second thread, see
+    /// [`super::reader`]).
     Stream {
         /// The trace file.
         path: PathBuf,
@@ -377,6 +444,9 @@ pub enum Data {
         format: TraceSpec,
         /// Requests per second for requests without timestamps.
         rate: f64,
+        /// For a trace prepared without a counting pass: its requests and
+        /// distinct keys, set by the first whole pass (the replay).
+        counts: Option<Arc<OnceLock<StreamCounts>>>,
     },
     /// A synthetic stream drawn again for each pass, in pieces: longer
     /// than [`generate_in_pieces_above`] requests, it is never held whole.
@@ -431,15 +501,13 @@ impl Data {
                     start = end;
                 }
             }
-            Data::Stream { path, format, rate } => {
-                let mut reader = trace::open(path, Some(format))?;
-                let mut b = Batch::new(*rate, 1);
-                let mut vtime = 0u64;
-                while reader.next_batch(&mut b, chunk)? > 0 {
-                    crate::interrupt::check()?;
-                    f(&b, 0..b.len(), vtime)?;
-                    vtime += b.len() as u64;
-                }
+            Data::Stream {
+                path,
+                format,
+                rate,
+                counts,
+            } => {
+                super::reader::for_each_read(path, format, *rate, chunk, counts.as_deref(), f)?;
             }
             Data::Generated { preset, seed } => {
                 let mut s = preset.stream(*seed).expect("a streamed generator");
@@ -537,6 +605,15 @@ pub(crate) fn run_one_timeline(
             .map(|p| TimelineRow::new(&out.0, p, cfg.ttl))
             .collect();
         return Ok((out.0, out.1, timeline));
+    }
+    if w.counted_by_replay()
+        && (matches!(cfg.capacity, Capacity::Percent(_))
+            || matches!(cfg.l1_capacity, Some(Capacity::Percent(_))))
+    {
+        return Err(RunError::Workload(format!(
+            "a capacity given as a share of the distinct keys needs '{}' counted before its replay",
+            w.label
+        )));
     }
     let cap = cfg.capacity.resolve(w.distinct);
     let kind = cfg.capacity.kind();
@@ -919,7 +996,7 @@ pub(crate) fn base_result(
         },
         evictions: c.evictions,
         expirations: c.expirations,
-        distinct_keys: w.distinct,
+        distinct_keys: w.distinct_keys(),
         elapsed_s: elapsed,
         requests_per_s: if elapsed > 0.0 {
             c.requests as f64 / elapsed
@@ -990,9 +1067,20 @@ pub(crate) fn for_each_batch(
         Data::Memory(_) | Data::Generated { .. } => CHUNK * 16,
         Data::Stream { .. } => CHUNK,
     };
+    // A trace not counted before its replay grows the bar as it is read.
+    let uncounted = matches!(
+        data,
+        Data::Stream {
+            counts: Some(_),
+            ..
+        }
+    );
     data.for_each_chunk(chunk, |b, range, base| {
         let n = range.len() as u64;
         f(b, range, base)?;
+        if uncounted {
+            pb.inc_length(n);
+        }
         pb.inc(n);
         Ok(())
     })

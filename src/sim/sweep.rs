@@ -553,6 +553,26 @@ impl Plan {
         Ok(())
     }
 
+    /// Whether something needs a trace's requests or distinct keys before
+    /// its replay: a capacity given as a share of the distinct keys, the
+    /// warm-up, the windows and the prefill (resolved against the counts),
+    /// a real origin (populated first) or an engine's run. Otherwise a
+    /// single run's replay counts them as it reads the trace (one pass).
+    fn needs_counts_first(&self) -> bool {
+        let share = |c: &Capacity| matches!(c, Capacity::Percent(_));
+        let fresh = &self.fresh;
+        self.capacities.iter().any(share)
+            || self.l1_capacity.as_ref().is_some_and(share)
+            || fresh.warmup.is_some()
+            || fresh.window.is_some()
+            || fresh.prefill.is_some()
+            || matches!(self.latency, Some(OriginSpec::Backend(_)))
+            || self.strategies.iter().any(|s| {
+                Strategy::parse(s, &self.engines)
+                    .map_or(true, |s| s.shared || s.engine(&self.engines).is_some())
+            })
+    }
+
     /// Prepares (or shares) the job's workload, replays it, and releases the
     /// workload after its slot's last run. `total_runs`: the whole plan's
     /// runs (a shard checks `--window` as the unsharded sweep does).
@@ -585,7 +605,8 @@ impl Plan {
                         .strategies
                         .iter()
                         .any(|s| Strategy::parse(s, &self.engines).is_ok_and(|s| s.needs_future()));
-                    let prepared = input.prepare_for(seed, runs, future)?;
+                    let count_first = future || self.needs_counts_first();
+                    let prepared = input.prepare_with(seed, runs, future, count_first)?;
                     if let Some(OriginSpec::Backend(origin)) = &self.latency {
                         prepared.populate(origin.as_ref())?;
                     }

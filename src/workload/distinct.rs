@@ -1,24 +1,131 @@
-//! Exact distinct-key counting in little memory. A trace's keys are usually
-//! block numbers or ids below 2^32, so the set stores them as `u32` (5 bytes a
-//! slot with its control byte instead of 9) and switches to `u64` only when a
-//! larger key shows up. This keeps the counting pass over the ARC trace P12
-//! (3.15M distinct pages) at about 20 MiB instead of about 40 MiB.
+//! Exact distinct-key counting in little memory and few cache misses. A
+//! trace's keys are usually block numbers or ids below 2^32, so the set
+//! stores them as `u32` (4 bytes a slot) and switches to `u64` only when a
+//! larger key shows up. The set is an open-addressing table of its own
+//! (linear probing, at most 13/16 full, Fibonacci hashing) rather than a
+//! `HashSet`, so that [`DistinctKeys::extend`] can prefetch the slots of
+//! the keys a little ahead ([`crate::prefetch`]): the set outgrows the
+//! caches on large traces, and counting it was a quarter of a single run's
+//! time. The ARC trace P12 (3.15M distinct pages) takes 16 MiB.
 
 use crate::request::Key;
-use rustc_hash::FxHashSet;
+
+/// Keys ahead of the one inserted whose slot [`DistinctKeys::extend`]
+/// prefetches.
+const AHEAD: usize = 16;
+
+/// A key type the table stores, with the value that marks an empty slot
+/// (that key itself is counted by a flag).
+trait Slot: Copy + Eq + Into<u64> {
+    const EMPTY: Self;
+}
+
+impl Slot for u32 {
+    const EMPTY: u32 = u32::MAX;
+}
+
+impl Slot for u64 {
+    const EMPTY: u64 = u64::MAX;
+}
+
+/// A set of keys of one width that only counts.
+#[derive(Debug, Clone)]
+struct Table<K> {
+    slots: Vec<K>,
+    shift: u32,
+    /// Keys in `slots`.
+    filled: u64,
+    /// Whether `K::EMPTY` itself was seen.
+    has_empty: bool,
+}
+
+impl<K: Slot> Table<K> {
+    fn with_slots(n: usize) -> Table<K> {
+        let n = n.max(16).next_power_of_two();
+        Table {
+            slots: vec![K::EMPTY; n],
+            shift: 64 - n.trailing_zeros(),
+            filled: 0,
+            has_empty: false,
+        }
+    }
+
+    #[inline]
+    fn home(&self, k: K) -> usize {
+        (k.into().wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    #[inline]
+    fn prefetch(&self, k: K) {
+        if let Some(s) = self.slots.get(self.home(k)) {
+            crate::prefetch::prefetch(s);
+        }
+    }
+
+    #[inline]
+    fn insert(&mut self, k: K) {
+        if k == K::EMPTY {
+            self.has_empty = true;
+            return;
+        }
+        if (self.filled + 1) * 16 > self.slots.len() as u64 * 13 {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(k);
+        loop {
+            let s = self.slots[i];
+            if s == k {
+                return;
+            }
+            if s == K::EMPTY {
+                self.slots[i] = k;
+                self.filled += 1;
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn grow(&mut self) {
+        let mut bigger = Table::with_slots(self.slots.len() * 2);
+        bigger.has_empty = self.has_empty;
+        for &k in self.slots.iter().filter(|&&k| k != K::EMPTY) {
+            bigger.insert(k);
+        }
+        *self = bigger;
+    }
+
+    fn len(&self) -> u64 {
+        self.filled + u64::from(self.has_empty)
+    }
+
+    fn keys(&self) -> impl Iterator<Item = K> + '_ {
+        let empty = self.has_empty.then_some(K::EMPTY);
+        self.slots
+            .iter()
+            .copied()
+            .filter(|&k| k != K::EMPTY)
+            .chain(empty)
+    }
+}
 
 /// A set of keys that only counts. See the module documentation.
 #[derive(Debug, Clone)]
-pub enum DistinctKeys {
+pub struct DistinctKeys(Width);
+
+/// The width the set stores its keys in.
+#[derive(Debug, Clone)]
+enum Width {
     /// Every key seen so far is below 2^32.
-    Small(FxHashSet<u32>),
+    Small(Table<u32>),
     /// A key of 2^32 or more was seen.
-    Large(FxHashSet<u64>),
+    Large(Table<u64>),
 }
 
 impl Default for DistinctKeys {
     fn default() -> Self {
-        DistinctKeys::Small(FxHashSet::default())
+        DistinctKeys(Width::Small(Table::with_slots(16)))
     }
 }
 
@@ -30,28 +137,40 @@ impl DistinctKeys {
 
     #[inline]
     pub(crate) fn insert(&mut self, k: Key) {
-        match self {
-            DistinctKeys::Small(s) => match u32::try_from(k) {
-                Ok(v) => {
-                    s.insert(v);
-                }
+        match &mut self.0 {
+            Width::Small(s) => match u32::try_from(k) {
+                Ok(v) => s.insert(v),
                 Err(_) => {
-                    let mut big: FxHashSet<u64> =
-                        FxHashSet::with_capacity_and_hasher(s.len() + 1, Default::default());
-                    big.extend(s.iter().map(|&v| u64::from(v)));
+                    let mut big = Table::with_slots(s.slots.len() * 2);
+                    for v in s.keys() {
+                        big.insert(u64::from(v));
+                    }
                     big.insert(k);
-                    *self = DistinctKeys::Large(big);
+                    self.0 = Width::Large(big);
                 }
             },
-            DistinctKeys::Large(s) => {
-                s.insert(k);
-            }
+            Width::Large(s) => s.insert(k),
         }
     }
 
-    /// Adds `keys`.
+    #[inline]
+    fn prefetch(&self, k: Key) {
+        match &self.0 {
+            Width::Small(s) => {
+                if let Ok(v) = u32::try_from(k) {
+                    s.prefetch(v);
+                }
+            }
+            Width::Large(s) => s.prefetch(k),
+        }
+    }
+
+    /// Adds `keys`, prefetching the slots of the keys ahead.
     pub fn extend(&mut self, keys: &[Key]) {
-        for &k in keys {
+        for (i, &k) in keys.iter().enumerate() {
+            if let Some(&ahead) = keys.get(i + AHEAD) {
+                self.prefetch(ahead);
+            }
             self.insert(k);
         }
     }
@@ -63,9 +182,9 @@ impl DistinctKeys {
 
     /// Distinct keys seen so far.
     pub fn len(&self) -> u64 {
-        match self {
-            DistinctKeys::Small(s) => s.len() as u64,
-            DistinctKeys::Large(s) => s.len() as u64,
+        match &self.0 {
+            Width::Small(s) => s.len(),
+            Width::Large(s) => s.len(),
         }
     }
 }
@@ -78,12 +197,36 @@ mod tests {
     fn counts_exactly_across_the_switch_to_wide_keys() {
         let mut d = DistinctKeys::new();
         d.extend(&[1, 2, 2, 3, u64::from(u32::MAX)]);
-        assert!(matches!(d, DistinctKeys::Small(_)));
+        assert!(matches!(d.0, Width::Small(_)));
         assert_eq!(d.len(), 4);
         d.extend(&[1 << 32, 1, 1 << 32, u64::MAX]);
-        assert!(matches!(d, DistinctKeys::Large(_)));
+        assert!(matches!(d.0, Width::Large(_)));
         assert_eq!(d.len(), 6);
         d.insert(3);
         assert_eq!(d.len(), 6);
+    }
+
+    #[test]
+    fn counts_as_a_hash_set_does_through_growth_and_the_empty_markers() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(7);
+        // Sequential block numbers, repeats, random ids, and the keys that
+        // mark empty slots in each width.
+        let mut keys: Vec<u64> = (0..50_000u64).collect();
+        keys.extend((0..200_000).map(|_| rng.random_range(0..300_000u64)));
+        keys.extend([u64::from(u32::MAX), u64::from(u32::MAX), 0]);
+        let mut d = DistinctKeys::new();
+        d.extend(&keys);
+        let mut want: std::collections::HashSet<u64> = keys.iter().copied().collect();
+        assert!(matches!(d.0, Width::Small(_)));
+        assert_eq!(d.len(), want.len() as u64);
+        let wide: Vec<u64> = (0..100_000)
+            .map(|_| rng.random::<u64>() | 1 << 40)
+            .chain([u64::MAX, u64::MAX, 5])
+            .collect();
+        d.extend(&wide);
+        want.extend(&wide);
+        assert!(matches!(d.0, Width::Large(_)));
+        assert_eq!(d.len(), want.len() as u64);
     }
 }

@@ -309,3 +309,43 @@ fn exported_workload_replays_like_the_synthetic_one() {
     assert!(stderr(&o).contains("--alpha"), "{}", stderr(&o));
     assert!(!d.path().join("x.txt").exists());
 }
+
+#[test]
+fn one_pass_runs_count_the_same_requests_and_distinct_keys_as_a_counting_pass() {
+    // 5000 requests over 1234 keys, one of them past 2^32.
+    let keys: Vec<u64> = (0..5000u64)
+        .map(|i| {
+            if i == 4000 {
+                1 << 40
+            } else {
+                (i * 7919) % 1233
+            }
+        })
+        .collect();
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("t.oracleGeneral.bin"), oracle_bytes(&keys)).unwrap();
+    // `-c 10` streams the trace once, counting as it replays; `-c 50%` and
+    // `--prefill` need the counts first: a counting pass, then the replay.
+    let runs: [&[&str]; 3] = [
+        &["-c", "10"],
+        &["-c", "50%"],
+        &["-c", "10", "--prefill", "top:5"],
+    ];
+    for (i, extra) in runs.into_iter().enumerate() {
+        let out = format!("r{i}.csv");
+        let mut args = vec!["run", "-t", "t.oracleGeneral.bin", "-q", "-o", &out];
+        args.extend_from_slice(extra);
+        let o = cachesim(&args, d.path());
+        assert_eq!(o.status.code(), Some(0), "{extra:?}: {}", stderr(&o));
+        let (h, rows) = common::read_csv(&d.path().join(&out));
+        let cell = |name: &str| rows[0][common::col(&h, name)].clone();
+        assert_eq!(
+            (cell("requests"), cell("distinct_keys")),
+            ("5000".to_string(), "1234".to_string()),
+            "{extra:?}"
+        );
+        if extra[1] == "50%" {
+            assert_eq!(cell("capacity"), "617");
+        }
+    }
+}

@@ -5,10 +5,12 @@
 //! randomly sampled resident keys (the `sampled-*` models).
 //!
 //! They live here so that each policy file only says *what* to keep, and the
-//! memory layout (u32 handles, no `Box`, no `Rc`, no `unsafe`) is decided once.
+//! memory layout (u32 handles, no `Box`, no `Rc`, no `unsafe`; the prefetch hint
+//! is `crate::prefetch`'s) is decided once.
 
 pub mod evpool;
 pub mod maxheap;
+pub(crate) mod prefetch;
 pub mod queue;
 pub mod sketch;
 pub mod slab;

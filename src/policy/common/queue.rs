@@ -29,6 +29,18 @@ impl Queue {
         self.slab.find(key)
     }
 
+    /// See [`LinkedSlab::prefetch_slot`].
+    #[inline]
+    pub(crate) fn prefetch_slot(&self, key: Key) {
+        self.slab.prefetch_slot(key)
+    }
+
+    /// See [`LinkedSlab::prefetch_node`].
+    #[inline]
+    pub(crate) fn prefetch_node(&self, key: Key) {
+        self.slab.prefetch_node(key)
+    }
+
     /// Moves `idx` to the back (most recent end).
     #[inline]
     pub(crate) fn move_to_back(&mut self, idx: u32) {

@@ -1,0 +1,19 @@
+//! The policies' side of the replay loop's prefetching ([`crate::prefetch`]):
+//! the two hints forwarded to the slab that finds a policy's entries.
+
+/// The prefetch hints of a policy whose entries are found through one
+/// slab (or queue) field: `prefetch_through!(slab);` in its `impl Policy`.
+macro_rules! prefetch_through {
+    ($field:ident) => {
+        #[inline]
+        fn prefetch_index(&self, key: $crate::request::Key) {
+            self.$field.prefetch_slot(key)
+        }
+
+        #[inline]
+        fn prefetch_entry(&self, key: $crate::request::Key) {
+            self.$field.prefetch_node(key)
+        }
+    };
+}
+pub(crate) use prefetch_through;
