@@ -21,11 +21,13 @@ pyo3::create_exception!(
 /// How often the progress callback is called while a command runs.
 const POLL: Duration = Duration::from_millis(100);
 
-/// What a command's thread hands back: its stdout, or (exit status, message).
-type Outcome = Result<Vec<u8>, (i32, String)>;
+/// What a command's thread hands back: its stdout, or (exit status,
+/// message); and its notes for stderr, either way.
+type Outcome = (Result<Vec<u8>, (i32, String)>, String);
 
 /// Runs `cachesim ARGS...` (without the program name) and returns what it
-/// printed on stdout. The interpreter's lock is released while it runs;
+/// printed on stdout; its notes (warnings, `saved ...`) go to Python's
+/// `sys.stderr`, which a notebook shows under the cell. The interpreter's lock is released while it runs;
 /// every 100 ms the calling thread takes it back to call
 /// `progress(position, length, prefix)` (if given) and to check for Ctrl-C,
 /// which stops the run (`KeyboardInterrupt`).
@@ -41,7 +43,7 @@ fn run_args<'py>(
     cachesim::interrupt::clear();
     let worker = std::thread::spawn(move || {
         let r = cachesim::cmd::run_args(args).map_err(|e| (e.exit_code(), e.to_string()));
-        let _ = tx.send(r);
+        let _ = tx.send((r, cachesim::cmd::take_notes()));
     });
     let outcome = loop {
         // The receiver is `Send`, not `Sync`: it goes to the detached
@@ -74,7 +76,15 @@ fn run_args<'py>(
     }
     finish();
     let panicked = worker.join().is_err();
-    match outcome {
+    if let Some((_, notes)) = &outcome {
+        if !notes.is_empty() {
+            // Python's stderr, which a notebook shows under the cell.
+            let err = py.import("sys")?.getattr("stderr")?;
+            err.call_method1("write", (notes,))?;
+            err.call_method0("flush")?;
+        }
+    }
+    match outcome.map(|(r, _)| r) {
         Some(Ok(out)) => Ok(PyBytes::new(py, &out)),
         Some(Err((code, msg))) => {
             let err = CachesimError::new_err(msg);

@@ -111,6 +111,16 @@ def test_out_saves_the_csv_and_rows_match_it(tmp_path):
     assert comparable(as_text(rows)) == comparable(saved)
 
 
+def test_the_cli_notes_go_to_python_s_stderr(tmp_path, capsys):
+    # A notebook shows sys.stderr under the cell, not the process's stderr.
+    out = tmp_path / "r.csv"
+    cachesim.run(requests=5_000, out=out, no_latency=True, progress=False)
+    err = capsys.readouterr().err
+    assert f"saved 1 run(s) to {out}" in err, err
+    cachesim.run(requests=5_000, no_latency=True, progress=False)
+    assert "saved" not in capsys.readouterr().err
+
+
 def test_format_is_refused_and_plot_needs_rows():
     with pytest.raises(ValueError, match="format") as e:
         cachesim.run(format="json")

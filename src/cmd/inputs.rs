@@ -195,6 +195,6 @@ pub fn seeds(a: &WorkloadArgs) -> Vec<u64> {
 /// ran.
 pub fn note_threads(asked: usize, used: usize, why: &str, quiet: bool) {
     if used < asked && !quiet {
-        eprintln!("note: --threads {asked} lowered to {used} ({why})");
+        crate::cmd::say!("note: --threads {asked} lowered to {used} ({why})");
     }
 }

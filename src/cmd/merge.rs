@@ -52,14 +52,14 @@ pub fn merge(a: MergeArgs) -> Result<(), CliError> {
         }
     }
     if !a.quiet {
-        eprintln!(
+        crate::cmd::say!(
             "merged {} row(s) of {} shard file(s) into {}",
             merged.rows.len(),
             shards,
             a.out.display()
         );
         if let Some(t) = &merged.timeline {
-            eprintln!(
+            crate::cmd::say!(
                 "merged the timelines ({} windows) into {}",
                 t.len(),
                 timeline_out.display()

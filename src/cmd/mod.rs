@@ -161,6 +161,44 @@ pub fn to_stdout(
 thread_local! {
     /// What commands on this thread print, while [`run_args`] collects it.
     static COLLECTED: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
+    /// The notes commands on this thread print on stderr, while
+    /// [`run_args`] collects them.
+    static NOTES: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// The notes of this thread's last [`run_args`], for [`take_notes`].
+    static LAST_NOTES: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// Prints a command's note (a warning, `saved N run(s) to FILE`) on stderr,
+/// or keeps it for the host while [`run_args`] runs the command on this
+/// thread: a notebook shows the process's stderr in the kernel's log, not
+/// under the cell. Written through [`say!`].
+pub(crate) fn note(line: fmt::Arguments<'_>) {
+    let kept = NOTES.with_borrow_mut(|n| match n {
+        Some(s) => {
+            use fmt::Write;
+            let _ = writeln!(s, "{line}");
+            true
+        }
+        None => false,
+    });
+    if !kept {
+        eprintln!("{line}");
+    }
+}
+
+/// `eprintln!` for a command's notes (see [`note`]).
+macro_rules! say {
+    ($($t:tt)*) => {
+        $crate::cmd::note(format_args!($($t)*))
+    };
+}
+pub(crate) use say;
+
+/// The notes (one per line) the last [`run_args`] on this thread printed
+/// instead of writing them on stderr, whether it succeeded or not; taken,
+/// so a second call returns nothing.
+pub fn take_notes() -> String {
+    LAST_NOTES.take()
 }
 
 /// A command's standard output: the process's, or the buffer of
@@ -205,7 +243,8 @@ impl std::io::Write for Stdout {
 /// entry of hosts that take the CLI's options (the Python binding), so that
 /// options, defaults and error messages are the binary's own. A parse
 /// error is a [`CliError::Usage`] with clap's message, without its
-/// `error: ` and `--help` lines. No signal handler is installed: the host
+/// `error: ` and `--help` lines. Its notes on stderr (warnings, `saved
+/// ...`) are kept for [`take_notes`]. No signal handler is installed: the host
 /// stops a run with [`crate::interrupt::request_stop`].
 pub fn run_args<I, T>(args: I) -> Result<Vec<u8>, CliError>
 where
@@ -231,6 +270,14 @@ where
         }
     }
     let _restore = Restore(COLLECTED.replace(Some(Vec::new())));
+    struct RestoreNotes(Option<String>);
+    impl Drop for RestoreNotes {
+        fn drop(&mut self) {
+            let mine = NOTES.replace(self.0.take());
+            LAST_NOTES.set(mine.unwrap_or_default());
+        }
+    }
+    let _notes = RestoreNotes(NOTES.replace(Some(String::new())));
     let result = dispatch(cli);
     let printed = COLLECTED.take().unwrap_or_default();
     result.map(|()| printed)
@@ -283,6 +330,22 @@ mod tests {
         assert!(text.contains("lru") && text.contains("s3fifo"), "{text}");
         // Collection ends with the command: this thread prints again.
         assert!(matches!(stdout(), Stdout::Process(_)));
+    }
+
+    #[test]
+    fn run_args_keeps_the_notes_for_the_host() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("w.txt");
+        let path = out.to_str().unwrap();
+        run_args(["workload", "export", "--requests", "10", "-o", path]).expect("export runs");
+        let notes = take_notes();
+        assert!(notes.starts_with("wrote 10 requests"), "{notes}");
+        assert!(notes.contains(path) && notes.ends_with('\n'), "{notes}");
+        assert_eq!(take_notes(), "", "taken once");
+        // Outside run_args nothing is kept: notes go to stderr again.
+        note(format_args!("to stderr"));
+        assert_eq!(take_notes(), "");
+        assert!(NOTES.with_borrow(Option::is_none));
     }
 
     #[test]

@@ -125,7 +125,7 @@ pub fn curve_rows(
     if !bytes {
         match mrc::confidence::judge(&curve, &caps, w.distinct, &w.label) {
             Verdict::Fine => {}
-            Verdict::Warn(msg) => eprintln!("warning: {msg}"),
+            Verdict::Warn(msg) => crate::cmd::say!("warning: {msg}"),
             Verdict::Refuse { option, msg } => return Err(usage(option, msg)),
         }
     }
@@ -330,7 +330,7 @@ pub fn simulated_rows(
             let caps: Vec<u64> = points.iter().map(|p| p.0).collect();
             match mrc::confidence::judge_minisim(s.rate, s.keys, &caps, w.distinct, &w.label) {
                 Verdict::Fine => {}
-                Verdict::Warn(msg) => eprintln!("warning: {msg}"),
+                Verdict::Warn(msg) => crate::cmd::say!("warning: {msg}"),
                 Verdict::Refuse { option, msg } => return Err(usage(option, msg)),
             }
             let future = policies.iter().any(|p| policy::needs_future(&p.spec.name));
@@ -609,7 +609,7 @@ pub fn mrc(a: MrcArgs) -> Result<(), CliError> {
             .and_then(|()| writeln!(out)),
     })?;
     if let (Some(path), false) = (&out_path, a.quiet) {
-        eprintln!("saved {} point(s) to {}", rows.len(), path.display());
+        crate::cmd::say!("saved {} point(s) to {}", rows.len(), path.display());
     }
     Ok(())
 }

@@ -24,7 +24,7 @@ pub fn plot_error(e: PlotError) -> CliError {
 pub fn load(inputs: &[PathBuf]) -> Result<Dataset, CliError> {
     let data = Dataset::load(inputs).map_err(|e| CliError::Runtime(anyhow::anyhow!(e)))?;
     for w in &data.warnings {
-        eprintln!("warning: {w}");
+        crate::cmd::say!("warning: {w}");
     }
     if data.rows.is_empty() && data.timeline.is_empty() {
         return Err(CliError::Runtime(anyhow::anyhow!(
@@ -81,7 +81,7 @@ pub fn plot(a: PlotArgs) -> Result<(), CliError> {
             Err(e) if a.kind.is_some() => return Err(plot_error(e)),
             Err(e) => {
                 if !a.quiet {
-                    eprintln!("skipped: {e}");
+                    crate::cmd::say!("skipped: {e}");
                 }
             }
         }

@@ -655,7 +655,7 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
     }
     let once = plan.measured_once();
     if !(once.is_empty() || quiet) {
-        eprintln!(
+        crate::cmd::say!(
             "note: --capacity does not size {} (measured once, not once per capacity)",
             once.join(", ")
         );
@@ -751,9 +751,9 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
         }
     }
     if let (Some(path), false) = (&out_path, quiet) {
-        eprintln!("saved {} run(s) to {}", results.len(), path.display());
+        crate::cmd::say!("saved {} run(s) to {}", results.len(), path.display());
         if let Some(tp) = &timeline_path {
-            eprintln!(
+            crate::cmd::say!(
                 "saved the timeline ({} windows) to {}",
                 timeline.len(),
                 tp.display()

@@ -141,7 +141,7 @@ fn convert(a: TraceConvertArgs) -> Result<(), CliError> {
     let to = out_format(a.to);
     crate::files::write_atomic(&a.output, |w| export::write(&batch, to, w))
         .with_context(|| format!("cannot write '{}'", a.output.display()))?;
-    eprintln!(
+    crate::cmd::say!(
         "wrote {} requests to {} ({})",
         batch.len(),
         a.output.display(),
@@ -161,7 +161,7 @@ fn import(a: TraceImportArgs) -> Result<(), CliError> {
     let all = trace::read_rest(&mut reader, &a.input, rate);
     // What was skipped, unless a bad line stopped the reading.
     if let (Ok(_) | Err(trace::TraceError::Empty { .. }), Some(s)) = (&all, reader.summary()) {
-        eprintln!("{}: {s}", a.input.display());
+        crate::cmd::say!("{}: {s}", a.input.display());
     }
     let all = all.map_err(anyhow::Error::new)?;
     let to = out_format(a.to);
@@ -174,7 +174,7 @@ fn import(a: TraceImportArgs) -> Result<(), CliError> {
         count(crate::request::Op::Get)
     };
     let with_ttl = all.ttls.iter().filter(|&&t| t > 0.0).count();
-    eprintln!(
+    crate::cmd::say!(
         "wrote {} requests ({gets} gets, {} sets, {} deletes; {with_ttl} with a TTL) to {} ({})",
         all.len(),
         count(crate::request::Op::Set),
@@ -183,7 +183,7 @@ fn import(a: TraceImportArgs) -> Result<(), CliError> {
         to.name()
     );
     if with_ttl > 0 && !export::keeps_ttls(to) {
-        eprintln!(
+        crate::cmd::say!(
                 "warning: the {} format does not keep the requests' TTLs; replay {} with --trace-format redis-monitor to keep them",
                 to.name(),
                 a.input.display()

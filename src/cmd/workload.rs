@@ -73,7 +73,7 @@ fn export_cmd(a: WorkloadExportArgs) -> Result<(), CliError> {
     let to = format_for(&a);
     crate::files::write_atomic(&a.out, |w| export::write(&batch, to, w))
         .with_context(|| format!("cannot write '{}'", a.out.display()))?;
-    eprintln!(
+    crate::cmd::say!(
         "wrote {} requests of {label} (seed {}) to {} ({})",
         batch.len(),
         a.seed,
