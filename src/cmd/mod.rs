@@ -158,14 +158,44 @@ pub fn to_stdout(
     Ok(())
 }
 
+/// What a command run by [`run_args`] printed: its stdout, and its notes
+/// for stderr (see [`note`]).
+#[derive(Default)]
+struct Collected {
+    out: Vec<u8>,
+    notes: String,
+}
+
 thread_local! {
     /// What commands on this thread print, while [`run_args`] collects it.
-    static COLLECTED: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
-    /// The notes commands on this thread print on stderr, while
-    /// [`run_args`] collects them.
-    static NOTES: RefCell<Option<String>> = const { RefCell::new(None) };
+    static COLLECTED: RefCell<Option<Collected>> = const { RefCell::new(None) };
     /// The notes of this thread's last [`run_args`], for [`take_notes`].
     static LAST_NOTES: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// Collects this thread's output while alive; when dropped (a panic
+/// included) puts back what was collected before and leaves the notes for
+/// [`take_notes`].
+struct Collecting(Option<Collected>);
+
+impl Collecting {
+    fn start() -> Collecting {
+        Collecting(COLLECTED.replace(Some(Collected::default())))
+    }
+
+    /// The stdout collected so far, taken.
+    fn take_out(&self) -> Vec<u8> {
+        COLLECTED
+            .with_borrow_mut(|c| c.as_mut().map(|c| std::mem::take(&mut c.out)))
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Collecting {
+    fn drop(&mut self) {
+        let mine = COLLECTED.replace(self.0.take());
+        LAST_NOTES.set(mine.map(|c| c.notes).unwrap_or_default());
+    }
 }
 
 /// Prints a command's note (a warning, `saved N run(s) to FILE`) on stderr,
@@ -173,10 +203,10 @@ thread_local! {
 /// thread: a notebook shows the process's stderr in the kernel's log, not
 /// under the cell. Written through [`say!`].
 pub(crate) fn note(line: fmt::Arguments<'_>) {
-    let kept = NOTES.with_borrow_mut(|n| match n {
-        Some(s) => {
+    let kept = COLLECTED.with_borrow_mut(|c| match c {
+        Some(c) => {
             use fmt::Write;
-            let _ = writeln!(s, "{line}");
+            let _ = writeln!(c.notes, "{line}");
             true
         }
         None => false,
@@ -223,7 +253,7 @@ impl std::io::Write for Stdout {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match self {
             Stdout::Collected => {
-                COLLECTED.with_borrow_mut(|c| c.get_or_insert_default().extend_from_slice(buf));
+                COLLECTED.with_borrow_mut(|c| c.get_or_insert_default().out.extend_from_slice(buf));
                 Ok(buf.len())
             }
             Stdout::Process(out) => out.write(buf),
@@ -263,24 +293,9 @@ where
             .unwrap_or(text);
         CliError::Usage(text.trim_end().to_string())
     })?;
-    struct Restore(Option<Vec<u8>>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            COLLECTED.set(self.0.take());
-        }
-    }
-    let _restore = Restore(COLLECTED.replace(Some(Vec::new())));
-    struct RestoreNotes(Option<String>);
-    impl Drop for RestoreNotes {
-        fn drop(&mut self) {
-            let mine = NOTES.replace(self.0.take());
-            LAST_NOTES.set(mine.unwrap_or_default());
-        }
-    }
-    let _notes = RestoreNotes(NOTES.replace(Some(String::new())));
+    let collecting = Collecting::start();
     let result = dispatch(cli);
-    let printed = COLLECTED.take().unwrap_or_default();
-    result.map(|()| printed)
+    result.map(|()| collecting.take_out())
 }
 
 impl fmt::Display for CliError {
@@ -345,7 +360,7 @@ mod tests {
         // Outside run_args nothing is kept: notes go to stderr again.
         note(format_args!("to stderr"));
         assert_eq!(take_notes(), "");
-        assert!(NOTES.with_borrow(Option::is_none));
+        assert!(COLLECTED.with_borrow(Option::is_none));
     }
 
     #[test]

@@ -389,13 +389,7 @@ pub struct Prepared {
 impl Prepared {
     /// Whether the workload's counts wait for its replay's pass.
     pub(crate) fn counted_by_replay(&self) -> bool {
-        matches!(
-            &self.data,
-            Data::Stream {
-                counts: Some(_),
-                ..
-            }
-        )
+        self.data.counted_by_replay()
     }
 
     /// Distinct keys in the workload (the `distinct_keys` column): counted
@@ -471,6 +465,18 @@ pub fn generate_in_pieces_above() -> u64 {
 }
 
 impl Data {
+    /// Whether this is a trace prepared without a counting pass, whose
+    /// requests and distinct keys its replay counts.
+    pub(crate) fn counted_by_replay(&self) -> bool {
+        matches!(
+            self,
+            Data::Stream {
+                counts: Some(_),
+                ..
+            }
+        )
+    }
+
     /// Requests per second of requests without a timestamp.
     pub(crate) fn rate(&self) -> f64 {
         match self {
@@ -1068,13 +1074,7 @@ pub(crate) fn for_each_batch(
         Data::Stream { .. } => CHUNK,
     };
     // A trace not counted before its replay grows the bar as it is read.
-    let uncounted = matches!(
-        data,
-        Data::Stream {
-            counts: Some(_),
-            ..
-        }
-    );
+    let uncounted = data.counted_by_replay();
     data.for_each_chunk(chunk, |b, range, base| {
         let n = range.len() as u64;
         f(b, range, base)?;
