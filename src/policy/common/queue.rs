@@ -61,6 +61,9 @@ impl Queue {
                 None => break,
             }
         }
+        if n > 0 {
+            self.slab.prefetch_front(&self.list);
+        }
         n
     }
 
