@@ -616,7 +616,10 @@ impl Plan {
                 match made {
                     Ok((p, f, fresh)) => {
                         pb.inc_length(p.requests * runs as u64);
-                        slot.prepared = Some(Arc::new(p));
+                        let p = Arc::new(p);
+                        #[cfg(test)]
+                        tests::record_copy(&p);
+                        slot.prepared = Some(p);
                         slot.format = f;
                         slot.fresh = fresh;
                     }
@@ -710,6 +713,89 @@ fn write_histogram(
 mod tests {
     use super::*;
     use crate::workload::Preset;
+    use std::sync::Weak;
+
+    /// Every workload copy a sweep prepared: its label, a weak handle
+    /// (is it gone?), and the labels of the copies still alive when it was
+    /// made.
+    type Copy = (String, Weak<Prepared>, Vec<String>);
+    static COPIES: Mutex<Vec<Copy>> = Mutex::new(Vec::new());
+
+    pub(super) fn record_copy(p: &Arc<Prepared>) {
+        let mut c = COPIES.lock().unwrap_or_else(|e| e.into_inner());
+        let alive = c
+            .iter()
+            .filter(|(_, w, _)| w.strong_count() > 0)
+            .map(|(l, _, _)| l.clone())
+            .collect();
+        c.push((p.label.clone(), Arc::downgrade(p), alive));
+    }
+
+    /// Sweeps two traces (`stem-a.csv`, `stem-b.csv`) x 3 strategies x 4
+    /// capacities on `threads` threads; for each trace, how many copies
+    /// were made of it and how many of the other's were alive meanwhile.
+    fn sweep_two_traces(stem: &str, threads: usize) -> Vec<(usize, usize)> {
+        let dir = std::env::temp_dir().join(format!("cachesim-{stem}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let names = [format!("{stem}-a.csv"), format!("{stem}-b.csv")];
+        for (n, name) in names.iter().enumerate() {
+            let mut text = String::from("key,time,size\n");
+            for i in 0..5_000u64 {
+                text += &format!("{},{},100\n", (i * 7919 + n as u64) % 613, i);
+            }
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+        let plan = Plan {
+            workloads: names
+                .iter()
+                .map(|n| WorkloadInput::Trace {
+                    path: dir.join(n),
+                    format: None,
+                    rate: 1.0,
+                })
+                .collect(),
+            strategies: ["lru", "fifo", "sieve"]
+                .iter()
+                .map(|s| StrategySpec::parse(s).unwrap())
+                .collect(),
+            threads: Some(threads),
+            ..plan(4, None)
+        };
+        assert_eq!(plan.run_count(), 24);
+        let rows = plan.run(true).unwrap();
+        std::fs::remove_dir_all(&dir).ok();
+        assert_eq!(rows.len(), 24);
+        assert!(rows.iter().all(|r| r.requests == 5_000));
+        let copies = COPIES.lock().unwrap_or_else(|e| e.into_inner());
+        names
+            .iter()
+            .map(|name| {
+                let mine: Vec<&Copy> = copies.iter().filter(|(l, _, _)| l == name).collect();
+                let others_alive = mine
+                    .iter()
+                    .map(|(_, _, alive)| alive.iter().filter(|l| names.contains(l)).count())
+                    .max()
+                    .unwrap_or(0);
+                (mine.len(), others_alive)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_sweep_decodes_each_trace_once_and_frees_it_after_its_last_run() {
+        // More runs (24) than threads: each trace is decoded once for its
+        // 12 runs. One thread finishes the first trace's runs, and frees
+        // its copy, before it decodes the second.
+        assert_eq!(sweep_two_traces("one-thread", 1), [(1, 0), (1, 0)]);
+        // Two threads: still one copy per trace, and at most one other
+        // alive beside it (the other thread's).
+        let two = sweep_two_traces("two-threads", 2);
+        assert!(
+            two.iter()
+                .all(|&(copies, others)| copies == 1 && others <= 1),
+            "{two:?}"
+        );
+    }
 
     fn plan(runs: usize, threads: Option<usize>) -> Plan {
         Plan {
