@@ -113,6 +113,22 @@ mod tests {
     }
 
     #[test]
+    fn a_full_lru_costs_at_most_48_bytes_per_entry() {
+        // Issue 2's bound, at the capacities either side of the index's
+        // size steps (2 to 3.5 slots of 8 bytes, 20-byte nodes).
+        for cap in [4u64, 1000, 10_000, 16_384, 16_385, 18_725, 100_000, 1 << 20] {
+            let mut c = Lru::new(cap);
+            let mut ev = Evictions::default();
+            for k in 0..cap + 10 {
+                c.insert(&Access::simple(k * 0x9E37_79B9, k), &mut ev);
+            }
+            assert_eq!(c.len() as u64, cap);
+            let per_entry = c.heap_bytes() as f64 / cap as f64;
+            assert!(per_entry <= 48.0, "{cap}: {per_entry} bytes per entry");
+        }
+    }
+
+    #[test]
     fn byte_charges_evict_until_it_fits() {
         let mut c = Lru::new(10);
         let mut ev = Evictions::default();
