@@ -152,6 +152,8 @@ impl OriginModel {
 pub struct ModelOrigin {
     model: Sampler,
     rng: SimRng,
+    /// A constant model's one fetch time, ns, worked out once.
+    constant_ns: Option<u64>,
 }
 
 enum Sampler {
@@ -185,9 +187,14 @@ impl ModelOrigin {
                 Sampler::Pareto(Pareto::new(scale, shape).expect("positive"))
             }
         };
+        let constant_ns = match &s {
+            Sampler::Constant(a) => Some(to_ns(*a)),
+            _ => None,
+        };
         ModelOrigin {
             model: s,
             rng: SimRng::derive(seed, stream),
+            constant_ns,
         }
     }
 
@@ -208,8 +215,17 @@ impl ModelOrigin {
 impl Origin for ModelOrigin {
     #[inline]
     fn fetch(&mut self, _key: Key, _size: u32) -> Result<u64, OriginError> {
-        Ok(((self.sample_s() * 1e9).round() as u64).min(MAX_NS))
+        Ok(match self.constant_ns {
+            Some(ns) => ns,
+            None => to_ns(self.sample_s()),
+        })
     }
+}
+
+/// An origin time in seconds as whole nanoseconds, at most [`MAX_NS`].
+#[inline]
+fn to_ns(s: f64) -> u64 {
+    ((s * 1e9).round() as u64).min(MAX_NS)
 }
 
 /// A fresh histogram: 1 ns to one hour, 3 significant digits.
@@ -412,8 +428,13 @@ impl<O: Origin> LatencySink for Timed<O> {
             }
             _ => self.last_miss_ns.unwrap_or(0),
         };
-        self.misses
-            .saturating_record((cache_ns + origin_ns).clamp(1, MAX_NS));
+        let v = (cache_ns + origin_ns).clamp(1, MAX_NS);
+        if self.miss_run.0 == v {
+            self.miss_run.1 += 1;
+        } else {
+            self.flush_misses();
+            self.miss_run = (v, 1);
+        }
     }
 }
 
@@ -640,6 +661,34 @@ mod tests {
         );
         let (med, mean) = median_and_mean("7ms", 10);
         assert!(med == 0.007 && (mean - 0.007).abs() < 1e-15);
+    }
+
+    #[test]
+    fn a_constant_origin_fetches_its_rounded_time_and_misses_are_all_recorded() {
+        // 2,000,000.4 ns rounds down, 2,000,000.6 ns up.
+        for (s, ns) in [(0.002_000_000_4, 2_000_000), (0.002_000_000_6, 2_000_001)] {
+            let mut o = ModelOrigin::new(&OriginModel::Constant(s), 1);
+            assert_eq!(o.fetch(1, 1).unwrap(), ns, "{s}");
+        }
+        // Untimed misses repeat the last timed one's cache time: runs of
+        // one value, recorded at once, and the changes between them.
+        let mut t = Timed::new(ModelOrigin::new(&OriginModel::Constant(0.002), 1));
+        let origin = t.fetch(1, 1).unwrap();
+        t.miss(None, None, None, origin);
+        t.miss(None, None, None, origin);
+        t.last_miss_ns = Some(1_000_000);
+        for _ in 0..3 {
+            t.miss(None, None, None, origin);
+        }
+        t.miss(None, None, None, 7);
+        t.finish();
+        assert_eq!(t.misses.len(), 6);
+        let at = |v: u64| t.misses.count_at(v);
+        assert_eq!(
+            (at(2_000_000), at(3_000_000), at(1_000_007)),
+            (2, 3, 1),
+            "the values and their counts"
+        );
     }
 
     #[test]
