@@ -40,7 +40,7 @@ const POLICIES: [&str; 14] = [
 ];
 
 fn policy(name: &str, cap: u64) -> AnyPolicy {
-    build(
+    let mut p = build(
         &StrategySpec::parse(name).unwrap(),
         &BuildCtx {
             capacity: cap,
@@ -49,7 +49,10 @@ fn policy(name: &str, cap: u64) -> AnyPolicy {
         },
     )
     .unwrap()
-    .policy
+    .policy;
+    // As `cachesim run` does: the key space, for a direct index.
+    p.index_keys_below(KEYS);
+    p
 }
 
 /// One full run: the next-use pass (offline policies only) and the replay.

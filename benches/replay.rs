@@ -26,7 +26,7 @@ fn stream() -> Batch {
 }
 
 fn policy(name: &str, cap: u64) -> cachesim::policy::AnyPolicy {
-    build(
+    let mut p = build(
         &StrategySpec::parse(name).unwrap(),
         &BuildCtx {
             capacity: cap,
@@ -35,7 +35,10 @@ fn policy(name: &str, cap: u64) -> cachesim::policy::AnyPolicy {
         },
     )
     .unwrap()
-    .policy
+    .policy;
+    // As `cachesim run` does: the key space, for a direct index.
+    p.index_keys_below(KEYS);
+    p
 }
 
 fn bench(c: &mut Criterion) {

@@ -6,7 +6,11 @@
 //! a quiet machine; this example answers "is CLOCK at least as fast as LRU"
 //! when other jobs share the cores.
 //!
-//!     cargo run --release --example policy_throughput [rounds [policy,... [capacity,...]]]
+//!     cargo run --release --example policy_throughput [rounds [policy,... [capacity,...] [hashed]]]
+//!
+//! Each policy is told the key space (`Policy::index_keys_below`), as
+//! `cachesim run` tells it, so its slab indexes keys directly; a fourth
+//! argument `hashed` withholds the hint, to time the hashed index.
 //!
 //! Workload: 10M requests of Zipf(1.0) over 1M keys, capacities 10k and 100k,
 //! count capacity, through the real replay loop; each run starts empty.
@@ -26,14 +30,18 @@ fn cpu_ns() -> Option<u64> {
     s.split_whitespace().next()?.parse().ok()
 }
 
-fn policy(name: &str, cap: u64) -> AnyPolicy {
+fn policy(name: &str, cap: u64, hint: bool) -> AnyPolicy {
     let spec = StrategySpec::parse(name).expect("valid spec");
     let ctx = BuildCtx {
         capacity: cap,
         seed: 1,
         ttl: None,
     };
-    build(&spec, &ctx).expect("known strategy").policy
+    let mut p = build(&spec, &ctx).expect("known strategy").policy;
+    if hint {
+        p.index_keys_below(KEYS);
+    }
+    p
 }
 
 fn main() {
@@ -53,6 +61,7 @@ fn main() {
                 .collect()
         })
         .unwrap_or_else(|| vec![10_000, 100_000]);
+    let hint = std::env::args().nth(4).as_deref() != Some("hashed");
     let mut batch = Batch::new(1000.0, 1);
     batch.keys = zipf::generate(KEYS, 1.0, REQUESTS, 42);
     println!("| policy | c | hit ratio | Mreq/s (wall, best of {rounds}) | Mreq/s (on-CPU, best) | bytes/entry |");
@@ -62,7 +71,7 @@ fn main() {
         let mut info = vec![(0.0, 0.0); names.len()];
         for _ in 0..rounds {
             for (i, name) in names.iter().enumerate() {
-                let mut p = policy(name, cap);
+                let mut p = policy(name, cap, hint);
                 let mut cnt = Counters::default();
                 let charge = ChargeModel {
                     bytes: false,

@@ -197,6 +197,11 @@ impl Register for Arc {
 }
 
 impl Policy for Arc {
+    #[inline]
+    fn reads_time(&self) -> bool {
+        false
+    }
+
     super::common::prefetch::prefetch_through!(slab);
 
     #[inline]

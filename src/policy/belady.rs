@@ -151,6 +151,11 @@ impl Register for Belady {
 }
 
 impl Policy for Belady {
+    #[inline]
+    fn reads_time(&self) -> bool {
+        false
+    }
+
     super::common::prefetch::prefetch_through!(slab);
 
     #[inline]

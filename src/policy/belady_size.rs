@@ -169,6 +169,11 @@ impl Register for BeladySize {
 }
 
 impl Policy for BeladySize {
+    #[inline]
+    fn reads_time(&self) -> bool {
+        false
+    }
+
     super::common::prefetch::prefetch_through!(slab);
 
     #[inline]

@@ -109,6 +109,11 @@ impl Register for Clock {
 }
 
 impl Policy for Clock {
+    #[inline]
+    fn reads_time(&self) -> bool {
+        false
+    }
+
     super::common::prefetch::prefetch_through!(slab);
 
     #[inline]

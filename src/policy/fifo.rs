@@ -43,6 +43,11 @@ impl Register for Fifo {
 }
 
 impl Policy for Fifo {
+    #[inline]
+    fn reads_time(&self) -> bool {
+        false
+    }
+
     super::common::prefetch::prefetch_through!(q);
 
     #[inline]

@@ -313,6 +313,11 @@ impl Register for Lfu {
 }
 
 impl Policy for Lfu {
+    #[inline]
+    fn reads_time(&self) -> bool {
+        false
+    }
+
     super::common::prefetch::prefetch_through!(slab);
 
     #[inline]

@@ -336,6 +336,11 @@ impl Register for Lirs {
 }
 
 impl Policy for Lirs {
+    #[inline]
+    fn reads_time(&self) -> bool {
+        false
+    }
+
     super::common::prefetch::prefetch_through!(slab);
 
     #[inline]

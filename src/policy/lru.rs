@@ -52,8 +52,12 @@ impl Register for Lru {
 }
 
 impl Policy for Lru {
-    super::common::prefetch::prefetch_through!(q);
+    #[inline]
+    fn reads_time(&self) -> bool {
+        false
+    }
 
+    super::common::prefetch::prefetch_through!(q);
     #[inline]
     fn get(&mut self, a: &Access) -> bool {
         match self.q.find(a.key) {

@@ -135,7 +135,27 @@ pub trait Policy {
     /// its index slot names. Same contract.
     #[inline]
     fn prefetch_entry(&self, _key: Key) {}
+
+    /// A hint, given to an empty policy before its first request, that
+    /// every key it will see is below `bound` (the workload's key space).
+    /// A policy whose index can use it (see
+    /// `common::slab::LinkedSlab::index_keys_below`) may; a key at or
+    /// above it must still work. Same contract as the prefetch hints:
+    /// results are the same with or without it.
+    fn index_keys_below(&mut self, _bound: Key) {}
+
+    /// Whether the policy reads [`Access::time`]. The replay loop computes
+    /// a request's time (a division, for a stream without timestamps)
+    /// only for policies that do, or when expiry or versions need it;
+    /// the others see `f64::NAN` there.
+    #[inline]
+    fn reads_time(&self) -> bool {
+        true
+    }
 }
+
+/// The largest key space [`Policy::index_keys_below`] indexes directly.
+pub const DIRECT_INDEX_MAX: u64 = common::slab::DIRECT_MAX;
 
 /// How many requests ahead the replay loop calls [`Policy::prefetch_index`].
 pub const PREFETCH_FAR: usize = 16;
@@ -389,6 +409,12 @@ impl Policy for AnyPolicy {
     fn prefetch_entry(&self, key: Key) {
         dispatch!(self, p => p.prefetch_entry(key))
     }
+    fn index_keys_below(&mut self, bound: Key) {
+        dispatch!(self, p => p.index_keys_below(bound))
+    }
+    fn reads_time(&self) -> bool {
+        dispatch!(self, p => p.reads_time())
+    }
 }
 
 /// A policy built from a spec, with the spec's canonical form (every parameter
@@ -519,6 +545,77 @@ mod tests {
                     }
                     assert!(p.used() <= capacity, "{} c={capacity}", info.name);
                 }
+            }
+        }
+    }
+
+    /// Hits, evictions and final state of `p` over a skewed stream of
+    /// 30k gets (misses filled) and removals, over keys 0..400; `time`
+    /// says whether accesses carry their time or NaN.
+    fn trace_of(mut p: AnyPolicy, time: bool) -> (Vec<bool>, u64, usize, u64) {
+        let mut ev = Evictions::default();
+        let mut hits = Vec::new();
+        let mut x: u64 = 0x9E37_79B9;
+        for v in 0..30_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Skewed: a small hot set and a long tail.
+            let key = if x % 3 == 0 { x % 400 } else { x % 40 };
+            if v % 11 == 0 {
+                p.remove(key);
+                continue;
+            }
+            let mut a = Access::simple(key, v);
+            if !time {
+                a.time = f64::NAN;
+            }
+            let hit = p.get(&a);
+            if !hit {
+                p.insert(&a, &mut ev);
+            }
+            hits.push(hit);
+        }
+        (hits, ev.evicted + ev.expired, p.len(), p.used())
+    }
+
+    #[test]
+    fn the_key_space_hint_and_a_skipped_time_change_no_result() {
+        for info in POLICIES {
+            if needs_byte_capacity(info.name) {
+                continue;
+            }
+            let spec = StrategySpec::parse(info.name).unwrap();
+            let make = || {
+                build(
+                    &spec,
+                    &BuildCtx {
+                        capacity: 50,
+                        seed: 3,
+                        ttl: Some(500.0),
+                    },
+                )
+                .unwrap()
+                .policy
+            };
+            let plain = trace_of(make(), true);
+            if info.name != "none" {
+                assert!(plain.0.iter().any(|&h| h) && plain.1 > 0, "{}", info.name);
+            }
+            // A true bound (keys 0..400), and one the tail breaks (the slab
+            // goes back to hashing mid-stream).
+            for bound in [400, 1000, 64] {
+                let mut p = make();
+                p.index_keys_below(bound);
+                assert_eq!(trace_of(p, true), plain, "{} below {bound}", info.name);
+            }
+            if !make().reads_time() {
+                assert_eq!(
+                    trace_of(make(), false),
+                    plain,
+                    "{} reads the time",
+                    info.name
+                );
             }
         }
     }

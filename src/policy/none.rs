@@ -22,6 +22,11 @@ impl Register for NoCache {
 }
 
 impl Policy for NoCache {
+    #[inline]
+    fn reads_time(&self) -> bool {
+        false
+    }
+
     fn get(&mut self, _a: &Access) -> bool {
         false
     }

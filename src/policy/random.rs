@@ -71,6 +71,11 @@ impl Register for RandomCache {
 }
 
 impl Policy for RandomCache {
+    #[inline]
+    fn reads_time(&self) -> bool {
+        false
+    }
+
     super::common::prefetch::prefetch_through!(slab);
 
     #[inline]

@@ -246,6 +246,11 @@ impl Register for S3Fifo {
 }
 
 impl Policy for S3Fifo {
+    #[inline]
+    fn reads_time(&self) -> bool {
+        false
+    }
+
     super::common::prefetch::prefetch_through!(slab);
 
     #[inline]

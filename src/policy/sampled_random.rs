@@ -58,6 +58,11 @@ impl Register for SampledRandom {
 
 impl Policy for SampledRandom {
     #[inline]
+    fn reads_time(&self) -> bool {
+        false
+    }
+
+    #[inline]
     fn get(&mut self, a: &Access) -> bool {
         self.keys.find(a.key).is_some()
     }

@@ -119,6 +119,11 @@ impl Register for Sieve {
 }
 
 impl Policy for Sieve {
+    #[inline]
+    fn reads_time(&self) -> bool {
+        false
+    }
+
     super::common::prefetch::prefetch_through!(slab);
 
     #[inline]

@@ -96,6 +96,11 @@ impl Register for Slru {
 }
 
 impl Policy for Slru {
+    #[inline]
+    fn reads_time(&self) -> bool {
+        false
+    }
+
     super::common::prefetch::prefetch_through!(slab);
 
     #[inline]

@@ -153,6 +153,11 @@ impl Register for TwoQ {
 }
 
 impl Policy for TwoQ {
+    #[inline]
+    fn reads_time(&self) -> bool {
+        false
+    }
+
     super::common::prefetch::prefetch_through!(slab);
 
     #[inline]

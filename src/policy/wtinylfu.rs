@@ -282,6 +282,11 @@ impl Register for WTinyLfu {
 }
 
 impl Policy for WTinyLfu {
+    #[inline]
+    fn reads_time(&self) -> bool {
+        false
+    }
+
     super::common::prefetch::prefetch_through!(slab);
 
     #[inline]

@@ -22,6 +22,13 @@ use rustc_hash::FxHashMap;
 /// Deadlines as the replay loop sees them: a zero-cost type parameter
 /// ([`NoExpiry`] or [`Deadlines`]), like [`super::freshness::Freshness`].
 pub trait Expiry {
+    /// Whether it reads the requests' times (the replay loop computes them
+    /// only if something does).
+    #[inline]
+    fn reads_time(&self) -> bool {
+        true
+    }
+
     /// Whether the cached object of `key` has expired at `time`; its
     /// deadline is forgotten if so.
     fn expired(&mut self, key: Key, time: f64) -> bool;
@@ -35,6 +42,11 @@ pub trait Expiry {
 pub struct NoExpiry;
 
 impl Expiry for NoExpiry {
+    #[inline(always)]
+    fn reads_time(&self) -> bool {
+        false
+    }
+
     #[inline(always)]
     fn expired(&mut self, _key: Key, _time: f64) -> bool {
         false

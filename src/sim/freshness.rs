@@ -26,6 +26,13 @@ pub use super::write::OnWrite;
 /// Version tracking as the replay loop sees it: a zero-cost type parameter
 /// ([`NoVersions`] or [`Versions`]), like [`super::latency::LatencySink`].
 pub trait Freshness {
+    /// Whether it reads the requests' times (the replay loop computes them
+    /// only if something does).
+    #[inline]
+    fn reads_time(&self) -> bool {
+        true
+    }
+
     /// A write of `key` at `time`: its version moves on; copies that were
     /// current go stale now.
     fn write(&mut self, key: Key, time: f64);
@@ -41,6 +48,11 @@ pub trait Freshness {
 pub struct NoVersions;
 
 impl Freshness for NoVersions {
+    #[inline(always)]
+    fn reads_time(&self) -> bool {
+        false
+    }
+
     #[inline(always)]
     fn write(&mut self, _key: Key, _time: f64) {}
     #[inline(always)]

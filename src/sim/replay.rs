@@ -27,7 +27,7 @@ use super::freshness::{Freshness, NoVersions};
 use super::latency::{LatencySink, NoLatency, OriginError};
 use super::write::{OnWrite, WriteAction};
 use crate::policy::{Access, Evictions, Policy, PREFETCH_FAR, PREFETCH_NEAR};
-use crate::request::Op;
+use crate::request::{Op, Request};
 use crate::workload::Batch;
 use serde::{Deserialize, Serialize};
 
@@ -193,6 +193,9 @@ pub fn replay_batch_with<P: Policy + ?Sized, L: LatencySink, F: Freshness, X: Ex
     let mut ev = Evictions::default();
     let n = range.len() as u64;
     let charge = rules.charge;
+    // A request's time, for those who read it: a division per request
+    // otherwise spent for nothing.
+    let timed = policy.reads_time() || exp.reads_time() || fresh.reads_time();
     for i in range {
         // The index slots, then the entries, of the requests a little ahead:
         // their cache misses overlap with this request's work. Hints only.
@@ -203,7 +206,16 @@ pub fn replay_batch_with<P: Policy + ?Sized, L: LatencySink, F: Freshness, X: Ex
             policy.prefetch_entry(k);
         }
         let vtime = vtime_base + i as u64;
-        let r = batch.request(i, vtime);
+        let r = Request {
+            key: batch.keys[i],
+            time: if timed {
+                batch.time(i, vtime)
+            } else {
+                f64::NAN
+            },
+            size: batch.size(i),
+            op: batch.op(i),
+        };
         let a = Access {
             key: r.key,
             charge: charge.of(r.size),
@@ -309,7 +321,6 @@ pub(crate) fn replay_lru10<F: Freshness, X: Expiry>(
 mod tests {
     use super::*;
     use crate::policy::lru::Lru;
-    use crate::request::Request;
 
     #[test]
     fn counts_gets_sets_deletes_and_oversized_objects() {

@@ -20,7 +20,7 @@ use super::replay::{ChargeModel, Counters};
 use super::result::RunResult;
 use super::strategy::{Kind, Strategy};
 use crate::dispatch;
-use crate::policy::{self, BuildCtx, SpecError, StrategySpec};
+use crate::policy::{self, BuildCtx, Policy, SpecError, StrategySpec};
 use crate::workload::trace::{self, TraceError, TraceSpec};
 use crate::workload::{Batch, Preset};
 use indicatif::ProgressBar;
@@ -282,6 +282,7 @@ impl WorkloadInput {
                         next_use: None,
                         zipf_sampler,
                         next_use_file: None,
+                        key_space: OnceLock::new(),
                     });
                 }
                 let batch = preset.generate(seed);
@@ -294,6 +295,7 @@ impl WorkloadInput {
                     next_use: None,
                     zipf_sampler,
                     next_use_file: None,
+                    key_space: OnceLock::new(),
                 })
             }
             WorkloadInput::Trace { path, format, rate } => {
@@ -312,6 +314,7 @@ impl WorkloadInput {
                         next_use: None,
                         zipf_sampler: "",
                         next_use_file: None,
+                        key_space: OnceLock::new(),
                     });
                 }
                 if !count_first {
@@ -329,6 +332,7 @@ impl WorkloadInput {
                         next_use: None,
                         zipf_sampler: "",
                         next_use_file: None,
+                        key_space: OnceLock::new(),
                     });
                 }
                 // One run: a counting pass now, the replay streams later.
@@ -356,6 +360,7 @@ impl WorkloadInput {
                     next_use: None,
                     zipf_sampler: "",
                     next_use_file: None,
+                    key_space: OnceLock::new(),
                 })
             }
         }
@@ -384,12 +389,34 @@ pub struct Prepared {
     /// The next uses of a trace too long to hold, on disk (instead of
     /// `next_use`).
     pub next_use_file: Option<super::future_file::SpilledNextUse>,
+    /// One more than the largest key, once asked ([`Prepared::key_space`]).
+    key_space: OnceLock<Option<u64>>,
 }
 
 impl Prepared {
     /// Whether the workload's counts wait for its replay's pass.
     pub(crate) fn counted_by_replay(&self) -> bool {
         self.data.counted_by_replay()
+    }
+
+    /// One more than the workload's largest key, when it is known before
+    /// the replay: counted once over requests held in memory, the key
+    /// count of a synthetic stream drawn in pieces; `None` for a trace
+    /// streamed from its file.
+    pub(crate) fn key_space(&self) -> Option<u64> {
+        *self.key_space.get_or_init(|| match &self.data {
+            Data::Memory(b) => b.keys.iter().max().map(|&k| k.saturating_add(1)),
+            Data::Generated { preset, .. } => Some(preset.keys),
+            Data::Stream { .. } => None,
+        })
+    }
+
+    /// The key-space hint for a policy replaying this workload
+    /// ([`policy::Policy::index_keys_below`]): its key space when known;
+    /// for a streamed trace, a guess that its keys fit a direct index,
+    /// which the first larger key undoes.
+    pub(crate) fn key_space_hint(&self) -> u64 {
+        self.key_space().unwrap_or(policy::DIRECT_INDEX_MAX)
     }
 
     /// Distinct keys in the workload (the `distinct_keys` column): counted
@@ -683,8 +710,13 @@ pub(crate) fn run_one_timeline(
         cfg.capacity.label()
     ));
     let mut policy = built.policy;
+    policy.index_keys_below(w.key_space_hint());
     // A restart (`--restart-every`) rebuilds the policy as it was built.
-    let make_cold = || policy::maker(spec, cfg.seed, cfg.ttl)(cap);
+    let make_cold = || {
+        let mut p = policy::maker(spec, cfg.seed, cfg.ttl)(cap);
+        p.index_keys_below(w.key_space_hint());
+        p
+    };
     let mut c = Counters::default();
     let mut drv = Driver::new(&cfg.fresh);
     // Where an offline policy's next uses come from: the array, or the

@@ -138,21 +138,39 @@ impl Batch {
     pub fn request(&self, i: usize, vtime: u64) -> Request {
         Request {
             key: self.keys[i],
-            time: if self.times.is_empty() {
-                vtime as f64 / self.rate
-            } else {
-                self.times[i]
-            },
-            size: if self.sizes.is_empty() {
-                self.unit_size
-            } else {
-                self.sizes[i]
-            },
-            op: if self.ops.is_empty() {
-                Op::Get
-            } else {
-                self.ops[i]
-            },
+            time: self.time(i, vtime),
+            size: self.size(i),
+            op: self.op(i),
+        }
+    }
+
+    /// The time (seconds) of request `i`, whose stream position is `vtime`.
+    #[inline]
+    pub fn time(&self, i: usize, vtime: u64) -> f64 {
+        if self.times.is_empty() {
+            vtime as f64 / self.rate
+        } else {
+            self.times[i]
+        }
+    }
+
+    /// The size (bytes) of request `i`.
+    #[inline]
+    pub fn size(&self, i: usize) -> u32 {
+        if self.sizes.is_empty() {
+            self.unit_size
+        } else {
+            self.sizes[i]
+        }
+    }
+
+    /// The operation of request `i`.
+    #[inline]
+    pub fn op(&self, i: usize) -> Op {
+        if self.ops.is_empty() {
+            Op::Get
+        } else {
+            self.ops[i]
         }
     }
 

@@ -70,6 +70,8 @@ fn finished_of(err: &str) -> (usize, usize) {
 /// have finished.
 fn interrupt_a_sweep(sig: i32, code: i32) {
     let dir = tempfile::tempdir().unwrap();
+    // Long enough (131 runs of 5M requests, 10 s and more) that the signal
+    // 3 s in always finds runs left: at 1M the sweep once finished first.
     let args = [
         "run",
         "-s",
@@ -77,7 +79,7 @@ fn interrupt_a_sweep(sig: i32, code: i32) {
         "-c",
         "1..1000:200",
         "--requests",
-        "1M",
+        "5M",
         "--keys",
         "100k",
         "-j",
@@ -118,7 +120,7 @@ fn interrupt_a_sweep(sig: i32, code: i32) {
             "-c",
             cap,
             "--requests",
-            "1M",
+            "5M",
             "--keys",
             "100k",
             "--no-latency",

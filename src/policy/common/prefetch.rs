@@ -1,7 +1,8 @@
 //! The policies' side of the replay loop's prefetching ([`crate::prefetch`]):
-//! the two hints forwarded to the slab that finds a policy's entries.
+//! the two hints forwarded to the slab that finds a policy's entries, and
+//! the key-space hint that lets that slab index keys directly.
 
-/// The prefetch hints of a policy whose entries are found through one
+/// The prefetch and key-space hints of a policy whose entries are found through one
 /// slab (or queue) field: `prefetch_through!(slab);` in its `impl Policy`.
 macro_rules! prefetch_through {
     ($field:ident) => {
@@ -13,6 +14,10 @@ macro_rules! prefetch_through {
         #[inline]
         fn prefetch_entry(&self, key: $crate::request::Key) {
             self.$field.prefetch_node(key)
+        }
+
+        fn index_keys_below(&mut self, bound: $crate::request::Key) {
+            self.$field.index_keys_below(bound)
         }
     };
 }

@@ -41,6 +41,11 @@ impl Queue {
         self.slab.prefetch_node(key)
     }
 
+    /// See [`LinkedSlab::index_keys_below`].
+    pub(crate) fn index_keys_below(&mut self, bound: Key) {
+        self.slab.index_keys_below(bound)
+    }
+
     /// Moves `idx` to the back (most recent end).
     #[inline]
     pub(crate) fn move_to_back(&mut self, idx: u32) {
