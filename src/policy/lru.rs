@@ -58,7 +58,7 @@ impl Policy for Lru {
     }
 
     super::common::prefetch::prefetch_through!(q);
-    #[inline]
+    #[inline(always)]
     fn get(&mut self, a: &Access) -> bool {
         match self.q.find(a.key) {
             Some(idx) => {
@@ -69,7 +69,7 @@ impl Policy for Lru {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn insert(&mut self, a: &Access, ev: &mut Evictions) {
         ev.evicted += self.q.make_room(a.charge);
         self.q.push(a.key, a.charge);

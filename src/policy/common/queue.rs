@@ -53,7 +53,7 @@ impl Queue {
     }
 
     /// Evicts from the front until `charge` more fits; returns how many left.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn make_room(&mut self, charge: u64) -> u64 {
         let mut n = 0;
         while self.used + charge > self.capacity {

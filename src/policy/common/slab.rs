@@ -347,14 +347,10 @@ impl<T> LinkedSlab<T> {
     pub(crate) fn prefetch_front(&self, list: &List) {
         if let Some(n) = self.nodes.get(list.head as usize) {
             if self.is_direct() {
-                // The node behind is not fetched: measured, FIFO at 100k
-                // objects ran 12% slower with it.
                 if let Some(h) = self.direct.get(n.key() as usize) {
                     crate::prefetch::prefetch(h);
                 }
-                return;
-            }
-            if let Some(s) = self.slots.get(self.home(tag_of(n.key()))) {
+            } else if let Some(s) = self.slots.get(self.home(tag_of(n.key()))) {
                 crate::prefetch::prefetch(s);
             }
             if let Some(next) = self.nodes.get(n.next as usize) {
