@@ -145,6 +145,7 @@ impl Register for TtlCache {
 impl Policy for TtlCache {
     super::common::prefetch::prefetch_through!(slab);
 
+    #[inline(always)]
     fn get(&mut self, a: &Access) -> bool {
         match self.slab.find(a.key) {
             Some(idx) => {
@@ -155,6 +156,7 @@ impl Policy for TtlCache {
         }
     }
 
+    #[inline(always)]
     fn insert(&mut self, a: &Access, ev: &mut Evictions) {
         ev.expired += self.expire(a.time);
         let expires = a.time + self.ttl;
