@@ -709,14 +709,14 @@ pub(crate) fn run_one_timeline(
         built.canonical,
         cfg.capacity.label()
     ));
-    let mut policy = built.policy;
-    policy.index_keys_below(w.key_space_hint());
-    // A restart (`--restart-every`) rebuilds the policy as it was built.
-    let make_cold = || {
-        let mut p = policy::maker(spec, cfg.seed, cfg.ttl)(cap);
+    // Every cache of the run is told the workload's key space.
+    let hinted = |mut p: policy::AnyPolicy| {
         p.index_keys_below(w.key_space_hint());
         p
     };
+    let mut policy = hinted(built.policy);
+    // A restart (`--restart-every`) rebuilds the policy as it was built.
+    let make_cold = || hinted(policy::maker(spec, cfg.seed, cfg.ttl)(cap));
     let mut c = Counters::default();
     let mut drv = Driver::new(&cfg.fresh);
     // Where an offline policy's next uses come from: the array, or the

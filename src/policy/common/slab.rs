@@ -110,6 +110,17 @@ fn tag_of(key: Key) -> u32 {
     (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as u32
 }
 
+/// Hashed-index slots for `expected` entries: a power of two, two to 3.5
+/// per entry (at most 4/7 full, at most 28 bytes per entry).
+fn slots_for(expected: usize) -> usize {
+    let slots = (expected * 2).next_power_of_two();
+    if slots * 2 > expected * 7 {
+        slots / 2
+    } else {
+        slots
+    }
+}
+
 /// An empty index slot (no live slot has handle `NIL`).
 const EMPTY: u64 = u64::MAX;
 
@@ -159,11 +170,7 @@ impl<T> LinkedSlab<T> {
     /// object per byte; growth beyond that is amortised doubling.
     pub(crate) fn with_capacity(expected: usize) -> Self {
         let expected = expected.clamp(4, 1 << 20);
-        // Two to 3.5 slots per entry: at most 4/7 full, at most 28 bytes.
-        let mut slots = (expected * 2).next_power_of_two();
-        if slots * 2 > expected * 7 {
-            slots /= 2;
-        }
+        let slots = slots_for(expected);
         let mut s = LinkedSlab {
             nodes: Vec::with_capacity(expected.min(1 << 26)),
             free: NIL,
@@ -214,14 +221,13 @@ impl<T> LinkedSlab<T> {
     /// for them.
     #[cold]
     fn leave_direct(&mut self) {
-        let live = self.len.max(self.nodes.capacity());
-        let fresh = LinkedSlab::<T>::with_capacity(live);
-        self.slots = fresh.slots;
-        self.shift = fresh.shift;
+        let n = slots_for(self.len.max(self.nodes.capacity()).clamp(4, 1 << 20));
+        self.slots = vec![EMPTY; n];
+        self.shift = 32 - n.trailing_zeros();
         self.direct = Vec::new();
         self.direct_bound = 0;
         self.resized();
-        while (self.len + 1) * 7 > self.slots.len() * 4 {
+        while self.over_full() {
             self.grow();
         }
         for i in 0..self.nodes.len() {
@@ -244,9 +250,15 @@ impl<T> LinkedSlab<T> {
                 return;
             }
         }
-        if (self.len + 1) * 7 > self.slots.len() * 4 {
+        if self.over_full() {
             self.grow();
         }
+    }
+
+    /// Whether one more entry would fill the hashed index past 4/7.
+    #[inline]
+    fn over_full(&self) -> bool {
+        (self.len + 1) * 7 > self.slots.len() * 4
     }
 
     /// Makes room in the direct index for `key` (below the bound).
@@ -304,9 +316,15 @@ impl<T> LinkedSlab<T> {
     /// (the first [`Self::find`] reads). No effect on results.
     #[inline]
     pub(crate) fn prefetch_slot(&self, key: Key) {
-        if !self.prefetch {
-            return;
+        if self.prefetch {
+            self.fetch_index_entry(key);
         }
+    }
+
+    /// Fetches the index entry [`Self::find`] reads first for `key`: its
+    /// direct handle, or its home slot.
+    #[inline]
+    fn fetch_index_entry(&self, key: Key) {
         if self.is_direct() {
             if let Some(h) = self.direct.get(key as usize) {
                 crate::prefetch::prefetch(h);
@@ -346,13 +364,7 @@ impl<T> LinkedSlab<T> {
     #[inline]
     pub(crate) fn prefetch_front(&self, list: &List) {
         if let Some(n) = self.nodes.get(list.head as usize) {
-            if self.is_direct() {
-                if let Some(h) = self.direct.get(n.key() as usize) {
-                    crate::prefetch::prefetch(h);
-                }
-            } else if let Some(s) = self.slots.get(self.home(tag_of(n.key()))) {
-                crate::prefetch::prefetch(s);
-            }
+            self.fetch_index_entry(n.key());
             if let Some(next) = self.nodes.get(n.next as usize) {
                 crate::prefetch::prefetch(next);
             }
