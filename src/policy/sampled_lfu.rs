@@ -166,6 +166,16 @@ impl Register for SampledLfu {
 
 impl Policy for SampledLfu {
     #[inline]
+    fn prefetch_index(&self, key: Key) {
+        self.c.keys.prefetch_bucket(key)
+    }
+
+    #[inline]
+    fn prefetch_entry(&self, key: Key) {
+        self.c.keys.prefetch_node(key)
+    }
+
+    #[inline]
     fn get(&mut self, a: &Access) -> bool {
         match self.c.keys.find(a.key) {
             Some(idx) => {
