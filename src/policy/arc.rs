@@ -198,6 +198,11 @@ impl Register for Arc {
 
 impl Policy for Arc {
     #[inline]
+    fn prefetch_ahead(&self) -> (usize, usize) {
+        super::PREFETCH_AHEAD_LONG
+    }
+
+    #[inline]
     fn reads_time(&self) -> bool {
         false
     }

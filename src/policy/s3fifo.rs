@@ -247,6 +247,11 @@ impl Register for S3Fifo {
 
 impl Policy for S3Fifo {
     #[inline]
+    fn prefetch_ahead(&self) -> (usize, usize) {
+        super::PREFETCH_AHEAD_LONG
+    }
+
+    #[inline]
     fn reads_time(&self) -> bool {
         false
     }

@@ -26,7 +26,7 @@ use super::expiry::{Expiry, NoExpiry};
 use super::freshness::{Freshness, NoVersions};
 use super::latency::{LatencySink, NoLatency, OriginError};
 use super::write::{OnWrite, WriteAction};
-use crate::policy::{Access, Evictions, Policy, PREFETCH_FAR, PREFETCH_NEAR};
+use crate::policy::{Access, Evictions, Policy};
 use crate::request::{Op, Request};
 use crate::workload::Batch;
 use serde::{Deserialize, Serialize};
@@ -202,6 +202,7 @@ pub fn replay_batch_with<P: Policy + ?Sized, L: LatencySink, F: Freshness, X: Ex
     // Times are worked out TIME_AHEAD requests early, into a ring: a
     // division takes longer than a request's other work, and the policy's
     // branches wait on it. The same values, computed sooner.
+    let (far, near) = policy.prefetch_ahead();
     let end = range.end;
     let mut ahead = [f64::NAN; TIME_AHEAD];
     if timed {
@@ -212,10 +213,10 @@ pub fn replay_batch_with<P: Policy + ?Sized, L: LatencySink, F: Freshness, X: Ex
     for i in range {
         // The index slots, then the entries, of the requests a little ahead:
         // their cache misses overlap with this request's work. Hints only.
-        if let Some(&k) = batch.keys.get(i + PREFETCH_FAR) {
+        if let Some(&k) = batch.keys.get(i + far) {
             policy.prefetch_index(k);
         }
-        if let Some(&k) = batch.keys.get(i + PREFETCH_NEAR) {
+        if let Some(&k) = batch.keys.get(i + near) {
             policy.prefetch_entry(k);
         }
         let vtime = vtime_base + i as u64;
