@@ -165,15 +165,7 @@ impl Register for SampledLfu {
 }
 
 impl Policy for SampledLfu {
-    #[inline]
-    fn prefetch_index(&self, key: Key) {
-        self.c.keys.prefetch_bucket(key)
-    }
-
-    #[inline]
-    fn prefetch_entry(&self, key: Key) {
-        self.c.keys.prefetch_node(key)
-    }
+    super::common::prefetch::prefetch_hints_through!(c.keys);
 
     #[inline]
     fn get(&mut self, a: &Access) -> bool {

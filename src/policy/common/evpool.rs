@@ -96,7 +96,7 @@ pub(crate) struct Resident<M> {
     prefetch: bool,
 }
 
-/// Buckets from which [`Resident::prefetch_bucket`] and
+/// Buckets from which [`Resident::prefetch_slot`] and
 /// [`Resident::prefetch_node`] fetch anything: 2^16, the table of 32k to
 /// 64k keys, 1 to 2 MiB with their 24-byte nodes.
 const PREFETCH_MIN_BUCKETS: usize = 1 << 16;
@@ -142,14 +142,14 @@ impl<M: Copy> Resident<M> {
     /// Hints that `key` is looked up soon: fetches its bucket head, the
     /// first thing [`Self::find`] reads. No effect on results.
     #[inline]
-    pub(crate) fn prefetch_bucket(&self, key: Key) {
+    pub(crate) fn prefetch_slot(&self, key: Key) {
         if self.prefetch {
             crate::prefetch::prefetch(&self.buckets[self.bucket(key)]);
         }
     }
 
     /// Hints that `key`'s node is read soon: reads its bucket head (fetched
-    /// by an earlier [`Self::prefetch_bucket`]) and fetches the first node
+    /// by an earlier [`Self::prefetch_slot`]) and fetches the first node
     /// of the chain, `key`'s own on most lookups. No effect on results.
     #[inline]
     pub(crate) fn prefetch_node(&self, key: Key) {
@@ -631,7 +631,7 @@ mod tests {
         let before = (r.keys(), r.free, r.len, r.used);
         // Resident keys, absent ones, and keys beyond every bucket.
         for k in (0..n * 8).chain([u64::MAX, u64::MAX - 1]) {
-            r.prefetch_bucket(k);
+            r.prefetch_slot(k);
             r.prefetch_node(k);
         }
         assert_eq!((r.keys(), r.free, r.len, r.used), before);
