@@ -71,8 +71,7 @@ impl Policy for Lru {
 
     #[inline(always)]
     fn insert(&mut self, a: &Access, ev: &mut Evictions) {
-        ev.evicted += self.q.make_room(a.charge);
-        self.q.push(a.key, a.charge);
+        ev.evicted += self.q.push_evicting(a.key, a.charge);
     }
 
     fn remove(&mut self, key: Key) -> bool {

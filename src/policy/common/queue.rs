@@ -52,23 +52,33 @@ impl Queue {
         self.slab.move_to_back(&mut self.list, idx);
     }
 
-    /// Evicts from the front until `charge` more fits; returns how many left.
+    /// Appends `key` (not present) at the back after evicting from the
+    /// front until it fits; the last victim's node is given to `key`
+    /// ([`LinkedSlab::recycle_front`]), the handle a removal then an
+    /// insert would have given it. Returns how many left.
     #[inline(always)]
-    pub(crate) fn make_room(&mut self, charge: u64) -> u64 {
+    pub(crate) fn push_evicting(&mut self, key: Key, charge: u64) -> u64 {
         let mut n = 0;
         while self.used + charge > self.capacity {
-            match self.slab.pop_front(&mut self.list) {
-                Some(victim) => {
-                    self.used -= u64::from(*self.slab.data(victim));
-                    self.slab.remove(victim);
-                    n += 1;
-                }
-                None => break,
+            let Some(front) = self.list.front() else {
+                break;
+            };
+            let front_charge = u64::from(*self.slab.data(front));
+            n += 1;
+            if self.used - front_charge + charge <= self.capacity {
+                self.slab.recycle_front(&mut self.list, key, charge as u32);
+                self.used = self.used - front_charge + charge;
+                self.slab.prefetch_front(&self.list);
+                return n;
             }
+            self.slab.pop_front(&mut self.list);
+            self.used -= front_charge;
+            self.slab.remove(front);
         }
         if n > 0 {
             self.slab.prefetch_front(&self.list);
         }
+        self.push(key, charge);
         n
     }
 
@@ -123,5 +133,71 @@ impl Queue {
             .sum();
         assert_eq!(sum, self.used);
         assert!(self.used <= self.capacity);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `push_evicting` does, the long way: every victim removed
+    /// (its node to the free list), then `key` inserted.
+    fn make_room_then_push(q: &mut Queue, key: Key, charge: u64) -> u64 {
+        let mut n = 0;
+        while q.used + charge > q.capacity {
+            let Some(victim) = q.slab.pop_front(&mut q.list) else {
+                break;
+            };
+            q.used -= u64::from(*q.slab.data(victim));
+            q.slab.remove(victim);
+            n += 1;
+        }
+        q.push(key, charge);
+        n
+    }
+
+    /// A queue's entries as the slab holds them: (handle, key, charge),
+    /// front to back.
+    fn layout(q: &Queue) -> Vec<(u32, Key, u32)> {
+        q.slab
+            .iter(&q.list)
+            .map(|i| (i, q.slab.key(i), *q.slab.data(i)))
+            .collect()
+    }
+
+    #[test]
+    fn pushing_with_evictions_is_removals_then_an_insert_down_to_the_handles() {
+        // Byte charges (several victims for one key, or none), unit
+        // charges (one victim), over a direct index that is widened and
+        // then left for a key beyond its bound, and over the hashed one.
+        for (bytes, bound) in [(true, 0), (false, 0), (true, 3000), (false, 3000)] {
+            let mut a = Queue::new(if bytes { 400 } else { 40 });
+            let mut b = a.clone();
+            if bound > 0 {
+                a.index_keys_below(bound);
+                b.index_keys_below(bound);
+            }
+            let mut x: u64 = 0x9e37_79b9;
+            for step in 0..20_000u64 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                // Keys past the bound only late, so both modes are run.
+                let key = x % if step < 15_000 { 2500 } else { 5000 };
+                let charge = if bytes { 1 + (x >> 32) % 60 } else { 1 };
+                if a.find(key).is_some() {
+                    let (ia, ib) = (a.find(key).unwrap(), b.find(key).unwrap());
+                    a.move_to_back(ia);
+                    b.move_to_back(ib);
+                    continue;
+                }
+                let n = a.push_evicting(key, charge);
+                assert_eq!(n, make_room_then_push(&mut b, key, charge));
+                assert_eq!(layout(&a), layout(&b), "step {step}");
+                assert_eq!((a.used(), a.len()), (b.used(), b.len()));
+            }
+            a.validate();
+            assert!(!a.slab.is_direct(), "the bound was crossed");
+        }
     }
 }

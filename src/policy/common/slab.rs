@@ -196,7 +196,7 @@ impl<T> LinkedSlab<T> {
 
     /// Whether keys are found through the direct index.
     #[inline]
-    fn is_direct(&self) -> bool {
+    pub(crate) fn is_direct(&self) -> bool {
         self.direct_bound != 0
     }
 
@@ -451,6 +451,41 @@ impl<T> LinkedSlab<T> {
         self.free = idx;
         self.len -= 1;
         key
+    }
+
+    /// Gives the front node of `list` to `key` (not present) with `data`,
+    /// and moves it to the back: the eviction of the front and the insert
+    /// of `key` in one step, the node never passing through the free
+    /// list. Returns the evicted key's data; `None` on an empty list.
+    #[inline]
+    pub(crate) fn recycle_front(&mut self, list: &mut List, key: Key, data: T) -> Option<T>
+    where
+        T: Copy,
+    {
+        debug_assert!(self.find(key).is_none(), "key {key} inserted twice");
+        let idx = self.pop_front(list)?;
+        let (old, old_data) = {
+            let n = &self.nodes[idx as usize];
+            (n.key(), n.data)
+        };
+        match self.direct.get_mut(old as usize) {
+            Some(h) => *h = NIL,
+            None => self.unindex(old, idx),
+        }
+        self.len -= 1;
+        if key as usize >= self.direct.len() {
+            // Neither widening nor leaving the direct index may see the
+            // node: it is indexed under its new key below.
+            self.nodes[idx as usize].prev = FREE;
+            self.make_place(key);
+        }
+        let n = &mut self.nodes[idx as usize];
+        n.key = [key as u32, (key >> 32) as u32];
+        n.data = data;
+        self.place(key, idx);
+        self.len += 1;
+        self.push_back(list, idx);
+        Some(old_data)
     }
 
     /// Removes `idx`, of `key`, from the hashed index.
