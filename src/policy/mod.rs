@@ -132,8 +132,9 @@ pub trait Policy {
     fn prefetch_index(&self, _key: Key) {}
 
     /// A hint that `key` is requested sooner (the second of
-    /// [`Policy::prefetch_ahead`]), after [`Policy::prefetch_index`] of it: a policy may fetch the entry
-    /// its index slot names. Same contract.
+    /// [`Policy::prefetch_ahead`]), after [`Policy::prefetch_index`] of
+    /// it: a policy may fetch the entry its index slot names. Same
+    /// contract.
     #[inline]
     fn prefetch_entry(&self, _key: Key) {}
 

@@ -199,10 +199,10 @@ pub fn replay_batch_with<P: Policy + ?Sized, L: LatencySink, F: Freshness, X: Ex
     // A request's time, for those who read it: a division per request
     // otherwise spent for nothing.
     let timed = policy.reads_time() || exp.reads_time() || fresh.reads_time();
+    let (far, near) = policy.prefetch_ahead();
     // Times are worked out TIME_AHEAD requests early, into a ring: a
     // division takes longer than a request's other work, and the policy's
     // branches wait on it. The same values, computed sooner.
-    let (far, near) = policy.prefetch_ahead();
     let end = range.end;
     let mut ahead = [f64::NAN; TIME_AHEAD];
     if timed {

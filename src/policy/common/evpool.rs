@@ -91,9 +91,6 @@ pub(crate) struct Resident<M> {
     buckets: Vec<u32>,
     salt: u64,
     used: u64,
-    /// Whether the prefetch hints fetch anything: the table and its nodes
-    /// have outgrown a core's L2 cache. Set at every rehash.
-    prefetch: bool,
 }
 
 /// Buckets from which [`Resident::prefetch_slot`] and
@@ -111,7 +108,6 @@ impl<M: Copy> Resident<M> {
             buckets: vec![NIL; MIN_BUCKETS],
             salt,
             used: 0,
-            prefetch: false,
         }
     }
 
@@ -139,11 +135,18 @@ impl<M: Copy> Resident<M> {
         None
     }
 
+    /// Whether the prefetch hints fetch anything: the table and its nodes
+    /// have outgrown a core's L2 cache.
+    #[inline]
+    fn prefetches(&self) -> bool {
+        self.buckets.len() >= PREFETCH_MIN_BUCKETS
+    }
+
     /// Hints that `key` is looked up soon: fetches its bucket head, the
     /// first thing [`Self::find`] reads. No effect on results.
     #[inline]
     pub(crate) fn prefetch_slot(&self, key: Key) {
-        if self.prefetch {
+        if self.prefetches() {
             crate::prefetch::prefetch(&self.buckets[self.bucket(key)]);
         }
     }
@@ -153,7 +156,7 @@ impl<M: Copy> Resident<M> {
     /// of the chain, `key`'s own on most lookups. No effect on results.
     #[inline]
     pub(crate) fn prefetch_node(&self, key: Key) {
-        if self.prefetch {
+        if self.prefetches() {
             let head = self.buckets[self.bucket(key)];
             if let Some(n) = self.nodes.get(head as usize) {
                 crate::prefetch::prefetch(n);
@@ -234,7 +237,6 @@ impl<M: Copy> Resident<M> {
     /// Redis's rehash).
     fn rehash(&mut self, size: usize) {
         let old = std::mem::replace(&mut self.buckets, vec![NIL; size]);
-        self.prefetch = size >= PREFETCH_MIN_BUCKETS;
         for head in old {
             let mut at = head;
             while at != NIL {
@@ -625,9 +627,9 @@ mod tests {
             r.insert(k * 7, 1, k as u32);
             // A table grows to `PREFETCH_MIN_BUCKETS` buckets on its
             // (n/2 + 1)-th key.
-            assert_eq!(r.prefetch, r.buckets.len() >= PREFETCH_MIN_BUCKETS);
+            assert_eq!(r.prefetches(), k >= n / 2);
         }
-        assert!(r.prefetch);
+        assert!(r.prefetches());
         let before = (r.keys(), r.free, r.len, r.used);
         // Resident keys, absent ones, and keys beyond every bucket.
         for k in (0..n * 8).chain([u64::MAX, u64::MAX - 1]) {
@@ -642,7 +644,7 @@ mod tests {
         for k in 0..n - 100 {
             assert!(r.remove_key(k * 7));
         }
-        assert!(!r.prefetch && r.buckets.len() < PREFETCH_MIN_BUCKETS);
+        assert!(!r.prefetches() && r.buckets.len() < PREFETCH_MIN_BUCKETS);
     }
 
     #[test]

@@ -63,6 +63,12 @@ pub(crate) struct Node<T> {
     pub data: T,
 }
 
+/// A key as a node stores it (see [`Node`]).
+#[inline]
+fn halves(key: Key) -> [u32; 2] {
+    [key as u32, (key >> 32) as u32]
+}
+
 impl<T> Node<T> {
     #[inline]
     fn key(&self) -> Key {
@@ -380,7 +386,7 @@ impl<T> LinkedSlab<T> {
             self.make_place(key);
         }
         let node = Node {
-            key: [key as u32, (key >> 32) as u32],
+            key: halves(key),
             prev: NIL,
             next: NIL,
             data,
@@ -441,10 +447,7 @@ impl<T> LinkedSlab<T> {
     {
         let key = self.nodes[idx as usize].key();
         debug_assert!(self.nodes[idx as usize].prev != FREE, "double free");
-        match self.direct.get_mut(key as usize) {
-            Some(h) => *h = NIL,
-            None => self.unindex(key, idx),
-        }
+        self.forget(key, idx);
         let node = &mut self.nodes[idx as usize];
         node.prev = FREE;
         node.next = self.free;
@@ -453,25 +456,16 @@ impl<T> LinkedSlab<T> {
         key
     }
 
-    /// Gives the front node of `list` to `key` (not present) with `data`,
-    /// and moves it to the back: the eviction of the front and the insert
-    /// of `key` in one step, the node never passing through the free
-    /// list. Returns the evicted key's data; `None` on an empty list.
+    /// Gives the front node of `list` (which must not be empty) to `key`
+    /// (not present) with `data`, and moves it to the back: the eviction
+    /// of the front and the insert of `key` in one step, the node never
+    /// passing through the free list.
     #[inline]
-    pub(crate) fn recycle_front(&mut self, list: &mut List, key: Key, data: T) -> Option<T>
-    where
-        T: Copy,
-    {
+    pub(crate) fn recycle_front(&mut self, list: &mut List, key: Key, data: T) {
         debug_assert!(self.find(key).is_none(), "key {key} inserted twice");
-        let idx = self.pop_front(list)?;
-        let (old, old_data) = {
-            let n = &self.nodes[idx as usize];
-            (n.key(), n.data)
-        };
-        match self.direct.get_mut(old as usize) {
-            Some(h) => *h = NIL,
-            None => self.unindex(old, idx),
-        }
+        let idx = list.head;
+        self.unlink(list, idx);
+        self.forget(self.nodes[idx as usize].key(), idx);
         self.len -= 1;
         if key as usize >= self.direct.len() {
             // Neither widening nor leaving the direct index may see the
@@ -480,12 +474,20 @@ impl<T> LinkedSlab<T> {
             self.make_place(key);
         }
         let n = &mut self.nodes[idx as usize];
-        n.key = [key as u32, (key >> 32) as u32];
+        n.key = halves(key);
         n.data = data;
         self.place(key, idx);
         self.len += 1;
         self.push_back(list, idx);
-        Some(old_data)
+    }
+
+    /// Removes node `idx`'s entry for `key` from whichever index is on.
+    #[inline]
+    fn forget(&mut self, key: Key, idx: u32) {
+        match self.direct.get_mut(key as usize) {
+            Some(h) => *h = NIL,
+            None => self.unindex(key, idx),
+        }
     }
 
     /// Removes `idx`, of `key`, from the hashed index.
