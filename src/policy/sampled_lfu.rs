@@ -165,7 +165,7 @@ impl Register for SampledLfu {
 }
 
 impl Policy for SampledLfu {
-    super::common::prefetch::prefetch_hints_through!(c.keys);
+    super::common::prefetch::prefetch_through!(c.keys);
 
     #[inline]
     fn get(&mut self, a: &Access) -> bool {

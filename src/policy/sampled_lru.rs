@@ -98,7 +98,7 @@ impl Register for SampledLru {
 }
 
 impl Policy for SampledLru {
-    super::common::prefetch::prefetch_hints_through!(c.keys);
+    super::common::prefetch::prefetch_through!(c.keys);
 
     #[inline]
     fn get(&mut self, a: &Access) -> bool {

@@ -62,6 +62,17 @@ impl Policy for SampledRandom {
         false
     }
 
+    fn index_keys_below(&mut self, bound: Key) {
+        self.keys.index_keys_below(bound)
+    }
+
+    /// The index hint only: a lookup here reads no node, and fetching
+    /// them cost 4-8% (measured with the direct index).
+    #[inline]
+    fn prefetch_index(&self, key: Key) {
+        self.keys.prefetch_slot(key)
+    }
+
     #[inline]
     fn get(&mut self, a: &Access) -> bool {
         self.keys.find(a.key).is_some()

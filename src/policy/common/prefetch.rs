@@ -21,14 +21,15 @@ macro_rules! prefetch_hints_through {
 }
 pub(crate) use prefetch_hints_through;
 
-/// The prefetch and key-space hints of a policy whose entries are found through one
-/// slab (or queue) field: `prefetch_through!(slab);` in its `impl Policy`.
+/// The prefetch and key-space hints of a policy whose entries are found
+/// through one slab, queue or Redis table, named by a field path:
+/// `prefetch_through!(slab);` in its `impl Policy`.
 macro_rules! prefetch_through {
-    ($field:ident) => {
-        $crate::policy::common::prefetch::prefetch_hints_through!($field);
+    ($($field:ident).+) => {
+        $crate::policy::common::prefetch::prefetch_hints_through!($($field).+);
 
         fn index_keys_below(&mut self, bound: $crate::request::Key) {
-            self.$field.index_keys_below(bound)
+            self.$($field).+.index_keys_below(bound)
         }
     };
 }

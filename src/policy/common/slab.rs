@@ -51,6 +51,24 @@ pub(crate) const DIRECT_MAX: u64 = 1 << 22;
 /// same 1 MiB as [`PREFETCH_MIN_SLOTS`].
 const DIRECT_PREFETCH_MIN: usize = 1 << 18;
 
+/// Whether a direct index suits keys below `bound` in a structure sized
+/// for `expected` entries: at most [`DIRECT_MAX`] keys, and at most 64 per
+/// expected entry (or 2^20 keys, 4 MiB, for a small cache). A key space far
+/// larger than the cache is better hashed. The rule of every direct index
+/// (this slab's, the Redis models' table's).
+pub(crate) fn direct_fits(bound: Key, expected: usize) -> bool {
+    let per_entry = (expected as u64).saturating_mul(64);
+    (1..=DIRECT_MAX.min(per_entry.max(1 << 20))).contains(&bound)
+}
+
+/// The length a direct index bounded by `bound` grows to for `key` (below
+/// the bound): the power of two above it, at least 1024 handles, at most
+/// the bound.
+pub(crate) fn direct_len(key: Key, bound: Key) -> usize {
+    let want = (key + 1).next_power_of_two().min(bound) as usize;
+    want.max(1024.min(bound as usize))
+}
+
 /// One slab entry: the key, the links of the one list it is on, and the
 /// policy's own data (a size, a frequency, a region tag...). The key is
 /// kept as two halves so that the node is only 4-aligned: 20 bytes, not
@@ -213,9 +231,7 @@ impl<T> LinkedSlab<T> {
     /// the cache is better hashed. No effect on results, nor on a slab
     /// that holds entries.
     pub(crate) fn index_keys_below(&mut self, bound: Key) {
-        let per_entry = (self.nodes.capacity() as u64).saturating_mul(64);
-        let limit = DIRECT_MAX.min(per_entry.max(1 << 20));
-        if self.len == 0 && (1..=limit).contains(&bound) {
+        if self.len == 0 && direct_fits(bound, self.nodes.capacity()) {
             self.direct_bound = bound;
             self.direct = Vec::new();
             self.slots = Vec::new();
@@ -270,9 +286,7 @@ impl<T> LinkedSlab<T> {
     /// Makes room in the direct index for `key` (below the bound).
     #[cold]
     fn widen_direct(&mut self, key: Key) {
-        let want = (key + 1).next_power_of_two().min(self.direct_bound) as usize;
-        self.direct
-            .resize(want.max(1024.min(self.direct_bound as usize)), NIL);
+        self.direct.resize(direct_len(key, self.direct_bound), NIL);
         self.resized();
     }
 
