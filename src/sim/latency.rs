@@ -5,7 +5,8 @@
 //! **Timing.** Reading the monotonic clock costs about 20 ns, as much as an LRU
 //! lookup, so timing every request would distort what it measures. The loop
 //! times the cache operations of one get in [`SAMPLE_STRIDE`] (systematic
-//! sampling: every 64th get, plus the first hit and the first miss); a timed
+//! sampling: every 64th get, plus every get until a miss has been timed
+//! and, after an untimed hit, until a hit has been timed); a timed
 //! hit's cost stands for itself and the untimed hits since the previous timed
 //! one (recorded with that weight), and a miss's cache cost is the most recent
 //! timed miss's cost, to which its own origin time is added, so the origin
@@ -374,9 +375,14 @@ impl<O: Origin> LatencySink for Timed<O> {
     #[inline]
     fn begin(&mut self) -> Option<Instant> {
         self.counter += 1;
+        // Until a miss is timed, and from an untimed hit until a hit is
+        // timed, every get is: so that every miss and every hit has a
+        // timed cost to stand for it. (Timing every get until the first
+        // *hit* timed all of them for `none`, which never hits: 10x
+        // slower.)
         if self.counter >= SAMPLE_STRIDE
-            || self.last_hit_ns.is_none()
             || self.last_miss_ns.is_none()
+            || (self.pending_hits > 0 && self.last_hit_ns.is_none())
         {
             self.counter = 0;
             Some(Instant::now())
@@ -689,6 +695,39 @@ mod tests {
             (2, 3, 1),
             "the values and their counts"
         );
+    }
+
+    #[test]
+    fn a_cache_that_never_hits_is_timed_one_get_in_64_and_an_untimed_hit_forces_a_timed_one() {
+        let mut t = Timed::new(ModelOrigin::new(&OriginModel::Constant(0.002), 1));
+        let mut timed = 0;
+        for _ in 0..64_000 {
+            let t0 = t.begin();
+            timed += usize::from(t0.is_some());
+            let t1 = t.mark(t0);
+            let origin = t.fetch(1, 1).unwrap();
+            let t2 = t.mark(t0);
+            t.miss(t0, t1, t2, origin);
+        }
+        // The first get, then every 64th (`none` timed them all).
+        assert!((1000..=1001).contains(&timed), "{timed} gets timed");
+        // Hits now, the first off the stride: it is untimed; then gets
+        // are timed until a hit is, and sampled after.
+        let stride = t.begin();
+        assert!(stride.is_some(), "the 64,001st get is on the stride");
+        t.miss(stride, stride, stride, 0);
+        let t0 = t.begin();
+        assert!(t0.is_none());
+        t.hit(t0);
+        assert_eq!(t.last_hit_ns, None);
+        let forced = t.begin();
+        assert!(
+            forced.is_some(),
+            "the get after an untimed first hit is timed"
+        );
+        t.hit(forced);
+        assert!(t.last_hit_ns.is_some());
+        assert!(t.begin().is_none(), "then one get in 64 again");
     }
 
     #[test]
