@@ -5,8 +5,8 @@
 //! **Timing.** Reading the monotonic clock costs about 20 ns, as much as an LRU
 //! lookup, so timing every request would distort what it measures. The loop
 //! times the cache operations of one get in [`SAMPLE_STRIDE`] (systematic
-//! sampling: every 64th get, plus every get until a miss has been timed
-//! and, after an untimed hit, until a hit has been timed); a timed
+//! sampling from the first get; and when a hit comes untimed before any
+//! hit was timed, every get until one is, and the same for misses); a timed
 //! hit's cost stands for itself and the untimed hits since the previous timed
 //! one (recorded with that weight), and a miss's cache cost is the most recent
 //! timed miss's cost, to which its own origin time is added, so the origin
@@ -305,6 +305,9 @@ pub struct Timed<O: Origin> {
     /// recorded. With a constant origin most misses repeat the previous
     /// value, and one `record_n` replaces thousands of `record`s.
     miss_run: (u64, u64),
+    /// Origin times of untimed misses before any miss was timed, waiting
+    /// for a timed miss's cache cost (see [`LatencySink::begin`]).
+    early_misses: Vec<u64>,
     clock_ns: u64,
 }
 
@@ -330,11 +333,13 @@ impl<O: Origin> Timed<O> {
             misses: new_histogram(),
             origin_requests: 0,
             origin_ns: 0,
-            counter: 0,
+            // The first get is timed.
+            counter: SAMPLE_STRIDE - 1,
             pending_hits: 0,
             last_hit_ns: None,
             last_miss_ns: None,
             miss_run: (0, 0),
+            early_misses: Vec::new(),
             clock_ns: clock_overhead_ns(),
         }
     }
@@ -347,6 +352,10 @@ impl<O: Origin> Timed<O> {
     /// Records hits still waiting for a timed one and buffered misses; call
     /// once after the run.
     pub fn finish(&mut self) {
+        // No miss was timed after them: their cache part is unknown, 0.
+        for origin_ns in std::mem::take(&mut self.early_misses) {
+            self.record_miss(origin_ns.clamp(1, MAX_NS));
+        }
         self.flush_misses();
         if self.pending_hits > 0 {
             let v = self.last_hit_ns.unwrap_or(0);
@@ -375,13 +384,14 @@ impl<O: Origin> LatencySink for Timed<O> {
     #[inline]
     fn begin(&mut self) -> Option<Instant> {
         self.counter += 1;
-        // Until a miss is timed, and from an untimed hit until a hit is
-        // timed, every get is: so that every miss and every hit has a
-        // timed cost to stand for it. (Timing every get until the first
-        // *hit* timed all of them for `none`, which never hits: 10x
-        // slower.)
+        // The first get, then one in SAMPLE_STRIDE; and from an untimed
+        // hit (miss) until a hit (miss) is timed, every get, so that every
+        // hit and miss has a timed cost to stand for it. (Timing every get
+        // until a hit and a miss had been timed timed all of them for
+        // `none`, which never hits, and for a cache prefilled with every
+        // key, which never misses: 10x slower.)
         if self.counter >= SAMPLE_STRIDE
-            || self.last_miss_ns.is_none()
+            || !self.early_misses.is_empty()
             || (self.pending_hits > 0 && self.last_hit_ns.is_none())
         {
             self.counter = 0;
@@ -430,11 +440,27 @@ impl<O: Origin> LatencySink for Timed<O> {
                 let lookup = ((t1 - t0).as_nanos() as u64).saturating_sub(self.clock_ns);
                 let ns = lookup + self.since(t2);
                 self.last_miss_ns = Some(ns);
+                for early in std::mem::take(&mut self.early_misses) {
+                    self.record_miss((ns + early).clamp(1, MAX_NS));
+                }
                 ns
             }
-            _ => self.last_miss_ns.unwrap_or(0),
+            _ => match self.last_miss_ns {
+                Some(ns) => ns,
+                None => {
+                    self.early_misses.push(origin_ns);
+                    return;
+                }
+            },
         };
-        let v = (cache_ns + origin_ns).clamp(1, MAX_NS);
+        self.record_miss((cache_ns + origin_ns).clamp(1, MAX_NS));
+    }
+}
+
+impl<O: Origin> Timed<O> {
+    /// Records one miss of `v` ns, into the run of equal values.
+    #[inline]
+    fn record_miss(&mut self, v: u64) {
         if self.miss_run.0 == v {
             self.miss_run.1 += 1;
         } else {
@@ -728,6 +754,45 @@ mod tests {
         t.hit(forced);
         assert!(t.last_hit_ns.is_some());
         assert!(t.begin().is_none(), "then one get in 64 again");
+    }
+
+    #[test]
+    fn a_cache_that_never_misses_is_timed_one_get_in_64_and_an_untimed_miss_waits_for_a_timed_one()
+    {
+        let mut t = Timed::new(ModelOrigin::new(&OriginModel::Constant(0.002), 1));
+        let mut timed = 0;
+        for _ in 0..64_000 {
+            let t0 = t.begin();
+            timed += usize::from(t0.is_some());
+            t.hit(t0);
+        }
+        // A cache prefilled with every key: it timed them all.
+        assert!((1000..=1001).contains(&timed), "{timed} gets timed");
+        assert_eq!(t.last_miss_ns, None);
+        // A first miss off the stride: untimed, it waits; the get after
+        // it is timed, and the second miss's timed cache cost is the
+        // first's too.
+        let stride = t.begin();
+        assert!(stride.is_some());
+        t.hit(stride);
+        let t0 = t.begin();
+        assert!(t0.is_none());
+        let origin = t.fetch(1, 1).unwrap();
+        t.miss(t0, None, None, origin);
+        assert_eq!(
+            t.misses.len(),
+            0,
+            "not recorded before its cache cost is known"
+        );
+        let t0 = t.begin();
+        assert!(t0.is_some(), "the get after an untimed first miss is timed");
+        let t1 = t.mark(t0);
+        let t2 = t.mark(t0);
+        t.miss(t0, t1, t2, origin);
+        let cache = t.last_miss_ns.expect("a timed miss");
+        assert!(t.begin().is_none(), "then one get in 64 again");
+        t.finish();
+        assert_eq!(t.misses.count_at(origin + cache), 2);
     }
 
     #[test]
