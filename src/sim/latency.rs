@@ -364,6 +364,17 @@ impl<O: Origin> Timed<O> {
         }
     }
 
+    /// Records one miss of `v` ns, into the run of equal values.
+    #[inline]
+    fn record_miss(&mut self, v: u64) {
+        if self.miss_run.0 == v {
+            self.miss_run.1 += 1;
+        } else {
+            self.flush_misses();
+            self.miss_run = (v, 1);
+        }
+    }
+
     fn flush_misses(&mut self) {
         let (v, n) = self.miss_run;
         if n > 0 {
@@ -454,19 +465,6 @@ impl<O: Origin> LatencySink for Timed<O> {
             },
         };
         self.record_miss((cache_ns + origin_ns).clamp(1, MAX_NS));
-    }
-}
-
-impl<O: Origin> Timed<O> {
-    /// Records one miss of `v` ns, into the run of equal values.
-    #[inline]
-    fn record_miss(&mut self, v: u64) {
-        if self.miss_run.0 == v {
-            self.miss_run.1 += 1;
-        } else {
-            self.flush_misses();
-            self.miss_run = (v, 1);
-        }
     }
 }
 

@@ -42,7 +42,7 @@
 //! or counter 5, seldom makes it the victim: evicting after the insert
 //! moved the hit ratios by at most 0.004, measured with a uniform sample).
 
-use super::slab::{direct_fits, direct_len};
+use super::slab::{direct_fits, direct_len, DIRECT_PREFETCH_MIN};
 use super::NIL;
 use crate::policy::{Params, SpecError};
 use crate::request::Key;
@@ -106,10 +106,6 @@ pub(crate) struct Resident<M> {
     /// Keys at or above this leave direct mode; 0 when not in it.
     direct_bound: u64,
 }
-
-/// Direct-index handles from which the prefetch hints fetch anything: a
-/// 1 MiB index, as in `common::slab`.
-const DIRECT_PREFETCH_MIN: usize = 1 << 18;
 
 /// Buckets from which [`Resident::prefetch_slot`] and
 /// [`Resident::prefetch_node`] fetch anything: 2^16, the table of 32k to
@@ -754,11 +750,9 @@ mod tests {
         assert!(b.is_direct());
         let (mut ra, mut rb) = (SimRng::new(1), SimRng::new(1));
         let (mut sa, mut sb) = (Vec::new(), Vec::new());
-        let mut x: u64 = 0x9e37_79b9;
+        let mut keys = SimRng::new(7);
         for step in 0..30_000u64 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            let x = keys.next_u64();
             let key = x % if step < 22_000 { 2500 } else { 5000 };
             // A stretch with a small cache, so that the table shrinks.
             let cap = if (8000..12_000).contains(&step) {

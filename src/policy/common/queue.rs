@@ -177,11 +177,9 @@ mod tests {
                 a.index_keys_below(bound);
                 b.index_keys_below(bound);
             }
-            let mut x: u64 = 0x9e37_79b9;
+            let mut rng = crate::rng::SimRng::new(7);
             for step in 0..20_000u64 {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
+                let x = rng.next_u64();
                 // Keys past the bound only late, so both modes are run.
                 let key = x % if step < 15_000 { 2500 } else { 5000 };
                 let charge = if bytes { 1 + (x >> 32) % 60 } else { 1 };

@@ -48,8 +48,9 @@ const PREFETCH_MIN_SLOTS: usize = 1 << 17;
 pub(crate) const DIRECT_MAX: u64 = 1 << 22;
 
 /// Direct-index handles from which the prefetch hints fetch anything: the
-/// same 1 MiB as [`PREFETCH_MIN_SLOTS`].
-const DIRECT_PREFETCH_MIN: usize = 1 << 18;
+/// same 1 MiB as [`PREFETCH_MIN_SLOTS`]. The Redis models' table (`evpool`)
+/// uses it for its own direct index.
+pub(crate) const DIRECT_PREFETCH_MIN: usize = 1 << 18;
 
 /// Whether a direct index suits keys below `bound` in a structure sized
 /// for `expected` entries: at most [`DIRECT_MAX`] keys, and at most 64 per
